@@ -1,0 +1,1 @@
+"""The `clinic` command: composition root (the only package that imports shared, telemetry and kiosk)."""

@@ -1,0 +1,245 @@
+"""The `clinic` command: the composition root that wires settings, the store and the adapters together."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Annotated, Any, Callable, TypeVar
+
+import typer
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from shared.config import Settings, get_settings
+from shared.db import init_db, make_engine
+from shared.deadletters import list_dead_letters
+from shared.errors import ClinicError
+from shared.stations import describe_status, list_stations, register_equipment
+
+app = typer.Typer(help="Clinic check-in and equipment telemetry.", no_args_is_help=True, add_completion=False)
+device_app = typer.Typer(help="Register equipment devices and their broker accounts.", no_args_is_help=True)
+equipment_app = typer.Typer(help="See equipment and its live state.", no_args_is_help=True)
+dead_app = typer.Typer(help="Messages kept because they could not be recorded.", invoke_without_command=True)
+app.add_typer(device_app, name="device")
+app.add_typer(equipment_app, name="equipment")
+app.add_typer(dead_app, name="deadletters")
+
+F = TypeVar("F", bound=Callable[..., Any])
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+log = logging.getLogger("clinic")
+
+
+def user_errors(func: F) -> F:
+    """Turn user mistakes into one line on stderr and exit code 2, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ClinicError as exc:
+            fail(str(exc))
+        except OperationalError as exc:
+            fail(f"cannot use the database ({exc.orig}); check CLINIC_DATABASE_URL")
+        except ValueError as exc:  # settings validation and the like
+            fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print an error for a person and exit."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    """Settings, with a readable message when an environment variable is wrong."""
+    try:
+        return get_settings()
+    except ValueError as exc:
+        fail(f"bad configuration: {exc}")
+        raise  # unreachable, for type checkers
+
+
+def engine_for(cfg: Settings, *, create: bool = True) -> Engine:
+    """The engine, with the schema created when missing (cheap, and saves a forgotten `clinic init`)."""
+    engine = make_engine(cfg.resolved_database_url)
+    if create:
+        init_db(engine)
+    return engine
+
+
+def setup_logging(cfg: Settings) -> None:
+    """One format for every process; level from CLINIC_LOG_LEVEL."""
+    logging.basicConfig(
+        level=cfg.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+@app.command()
+@user_errors
+def init() -> None:
+    """Create the database schema and the broker's accounts, password file and ACL (safe to run twice)."""
+    from telemetry.broker import ensure_broker_files
+
+    cfg = settings()
+    engine_for(cfg)
+    ensure_broker_files(cfg)
+    typer.echo(f"database ready: {_safe_url(cfg.resolved_database_url)}")
+    typer.echo(f"broker files ready in {cfg.broker_dir}/ (passwd, acl, accounts.json)")
+
+
+@app.command()
+@user_errors
+def listen() -> None:
+    """Record every device message into the store, exactly once, until stopped (SIGTERM or Ctrl-C)."""
+    from telemetry.listener import BrokerRefused, Listener
+
+    cfg = settings()
+    setup_logging(cfg)
+    listener = Listener(cfg, engine_for(cfg))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: listener.stop())
+    try:
+        listener.run()
+    except BrokerRefused as exc:
+        fail(str(exc))
+
+
+@device_app.command("add")
+@user_errors
+def device_add(
+    equipment_id: Annotated[str, typer.Argument(help="Lower case id, also the device's MQTT username.")],
+    name: Annotated[str | None, typer.Option(help="Name shown on the board.")] = None,
+    kind: Annotated[str, typer.Option(help="treadmill, bike, parallel_bars, hot_pack, ...")] = "other",
+    zone: Annotated[str, typer.Option(help="Where in the gym.")] = "",
+    site: Annotated[str | None, typer.Option(help="Site id; default CLINIC_SITE.")] = None,
+    clean_after_use: Annotated[bool, typer.Option(help="Needs cleaning after each use.")] = True,
+    maintenance_hours: Annotated[float | None, typer.Option(help="Service every N in-use hours.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Register equipment and create its broker account; the password is printed once, never stored."""
+    from telemetry.broker import set_device_password
+    from telemetry.topics import equipment_topic
+
+    cfg = settings()
+    equipment = register_equipment(
+        engine_for(cfg),
+        site=site or cfg.site,
+        equipment_id=equipment_id,
+        name=name,
+        kind=kind,
+        zone=zone,
+        clean_after_use=clean_after_use,
+        maintenance_interval_hours=maintenance_hours,
+    )
+    password = set_device_password(cfg, equipment.id)
+    topic = equipment_topic(cfg.topic_prefix, equipment.site, equipment.id, "usage").rsplit("/", 1)[0] + "/<channel>"
+    info = {"site": equipment.site, "id": equipment.id, "name": equipment.name, "username": equipment.id,
+            "password": password, "topic": topic}
+    if as_json:
+        typer.echo(json.dumps(info))
+        return
+    typer.echo(f"registered {equipment.name!r} as {equipment.site}/{equipment.id}")
+    typer.echo(f"broker username: {equipment.id}")
+    typer.echo(f"broker password: {password}   (shown once; run `clinic device add` again to replace it)")
+    typer.echo(f"publishes on:    {topic}")
+
+
+@equipment_app.command("list")
+@user_errors
+def equipment_list(
+    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Every station with its live state (from the current-state table, never the whole log)."""
+    cfg = settings()
+    views = list_stations(engine_for(cfg), tz=cfg.tz, site=site)
+    if as_json:
+        typer.echo(json.dumps([v.as_json() for v in views], indent=2))
+        return
+    if not views:
+        typer.echo("no equipment registered yet (see `clinic device add`)")
+        return
+    now = datetime.now(UTC)
+    rows = [
+        [v.site, v.id, v.name, v.zone, describe_status(v, now), _online(v.online), str(v.uses_today),
+         _local(v.last_cleaned_at, cfg) + (f" by {v.last_cleaned_by}" if v.last_cleaned_by else "")]
+        for v in views
+    ]
+    _table(["SITE", "ID", "NAME", "ZONE", "STATUS", "ONLINE", "USES TODAY", "LAST CLEANED"], rows)
+
+
+@dead_app.callback()
+@user_errors
+def deadletters(
+    ctx: typer.Context,
+    include_replayed: Annotated[bool, typer.Option("--all", help="Include messages already replayed.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """List kept messages with the reason each could not be recorded."""
+    if ctx.invoked_subcommand is not None:
+        return
+    cfg = settings()
+    letters = list_dead_letters(engine_for(cfg), include_replayed=include_replayed)
+    if as_json:
+        typer.echo(json.dumps([letter.as_json() for letter in letters], indent=2))
+        return
+    if not letters:
+        typer.echo("no dead letters")
+        return
+    rows = [[_local(d.received_at, cfg), d.topic, d.reason, _clip(d.payload, 40)] for d in letters]
+    _table(["RECEIVED", "TOPIC", "REASON", "PAYLOAD"], rows)
+
+
+@dead_app.command("replay")
+@user_errors
+def deadletters_replay(
+    equipment_id: Annotated[str | None, typer.Option("--equipment", help="Only this device's messages.")] = None,
+    site: Annotated[str | None, typer.Option(help="Only this site's messages.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Re-process kept messages, e.g. after registering the equipment that sent them."""
+    from telemetry.replay import replay_dead_letters
+
+    cfg = settings()
+    outcome = replay_dead_letters(engine_for(cfg), cfg, site=site, equipment_id=equipment_id)
+    if as_json:
+        typer.echo(json.dumps({"recorded": outcome.recorded, "still_kept": outcome.still_kept}))
+    else:
+        typer.echo(f"recorded {outcome.recorded}, still kept {outcome.still_kept}")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=False)]
+    for row in [header, *rows]:
+        typer.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip())
+
+
+def _online(value: bool | None) -> str:
+    return "?" if value is None else ("yes" if value else "no")
+
+
+def _local(value: datetime | None, cfg: Settings) -> str:
+    return value.astimezone(cfg.tz).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _clip(text: str, limit: int) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

@@ -1,0 +1,83 @@
+"""All configuration in one place: `CLINIC_*` environment variables (or a `.env` file)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, tzinfo
+from functools import lru_cache
+from typing import Literal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class Settings(BaseSettings):
+    """Settings for every process of the system; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="CLINIC_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="SQLite file, broker passwords/ACL, certificates")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
+    timezone: str | None = Field(default=None, description="IANA zone for 'today'; default the system's")
+    log_level: str = "INFO"
+
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
+    mqtt_username: str | None = None
+    mqtt_password: str | None = None
+    mqtt_client_id: str = "clinic-listener"
+    mqtt_protocol: Literal["5", "3.1.1"] = Field(default="5", description="3.1.1 only for the embedded demo broker")
+    mqtt_shared_group: str | None = None
+    mqtt_session_expiry_s: int = Field(default=7 * 24 * 3600, ge=0)
+    mqtt_keepalive_s: int = Field(default=30, ge=5)
+    topic_prefix: str = "clinic"
+    site: str = "main"
+
+    ingest_batch_max: int = Field(default=500, ge=1, description="most messages committed in one transaction")
+    ingest_max_delay_ms: int = Field(default=200, ge=1, description="longest a message waits for its batch")
+    mqtt_receive_maximum: int = Field(default=1000, ge=1, le=65535, description="unacked messages in flight")
+
+    @field_validator("site")
+    @classmethod
+    def _site_is_an_id(cls, value: str) -> str:
+        if not ID_PATTERN.match(value):
+            raise ValueError(f"site {value!r} must match {ID_PATTERN.pattern}")
+        return value
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _prefix_has_no_wildcards(cls, value: str) -> str:
+        if not value or any(ch in value for ch in "+#") or value.startswith("/") or value.endswith("/"):
+            raise ValueError(f"topic prefix {value!r} must be a plain topic level without + # or edge slashes")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file inside the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'clinic.db').resolve()}"
+
+    @property
+    def tz(self) -> tzinfo:
+        """The clinic's time zone, which decides what 'today' means."""
+        if self.timezone:
+            return ZoneInfo(self.timezone)
+        local = datetime.now().astimezone().tzinfo
+        assert local is not None
+        return local
+
+    @property
+    def broker_dir(self) -> Path:
+        """Where the broker's password file, ACL and persistence live."""
+        return self.data_dir / "mosquitto"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,142 @@
+"""Tables of the telemetry store: equipment, its current state, the raw event log and the dead letters."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKeyConstraint, Index, Integer, LargeBinary, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive, in UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_column(*, nullable: bool = True, index: bool = False) -> Any:
+    """A column of `UTCDateTime` for use as `sa_column`."""
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+BIG_ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrements INTEGER PRIMARY KEY
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class Equipment(SQLModel, table=True):
+    """A station in the therapy gym, identified by site and id (the id is also its MQTT topic level)."""
+
+    __tablename__ = "equipment"
+
+    site: str = Field(primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    kind: str = Field(default="other", max_length=64)
+    zone: str = Field(default="", max_length=100)
+    clean_after_use: bool = True
+    maintenance_interval_hours: float | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+
+
+class EquipmentState(SQLModel, table=True):
+    """The current state of one station, kept up to date by ingest so the board never scans the log."""
+
+    __tablename__ = "equipment_state"
+    __table_args__ = (
+        ForeignKeyConstraint(["site", "equipment_id"], ["equipment.site", "equipment.id"], ondelete="CASCADE"),
+    )
+
+    site: str = Field(primary_key=True, max_length=64)
+    equipment_id: str = Field(primary_key=True, max_length=64)
+    usage_status: str = Field(default="available", max_length=32)  # available | in_use | needs_cleaning
+    out_of_service: bool = False
+    online: bool | None = None
+    online_changed_at: datetime | None = Field(default=None, sa_column=utc_column())
+    last_seen: datetime | None = Field(default=None, sa_column=utc_column())
+    last_event_at: datetime | None = Field(default=None, sa_column=utc_column())
+    in_use_since: datetime | None = Field(default=None, sa_column=utc_column())
+    current_session_id: str | None = Field(default=None, max_length=64)
+    needs_cleaning_since: datetime | None = Field(default=None, sa_column=utc_column())
+    last_cleaned_at: datetime | None = Field(default=None, sa_column=utc_column())
+    last_cleaned_by: str | None = Field(default=None, max_length=200)
+    used_without_cleaning: int = 0
+    fault_code: str | None = Field(default=None, max_length=64)
+    fault_severity: str | None = Field(default=None, max_length=16)
+    fault_message: str | None = Field(default=None, max_length=500)
+    fault_since: datetime | None = Field(default=None, sa_column=utc_column())
+    uses_total: int = 0
+    uses_today: int = 0
+    uses_today_date: date | None = None
+    in_use_seconds_total: float = 0.0
+    updated_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class EquipmentEvent(SQLModel, table=True):
+    """One device (or staff) event, stored exactly once thanks to the unique (site, equipment, event id) key."""
+
+    __tablename__ = "equipment_event"
+    __table_args__ = (
+        Index("uq_event_key", "site", "equipment_id", "event_id", unique=True),
+        Index("ix_event_equipment_time", "site", "equipment_id", "event_at"),
+        ForeignKeyConstraint(["site", "equipment_id"], ["equipment.site", "equipment.id"], ondelete="CASCADE"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BIG_ID, primary_key=True, autoincrement=True))
+    site: str = Field(max_length=64)
+    equipment_id: str = Field(max_length=64)
+    event_id: str = Field(max_length=80)
+    channel: str = Field(max_length=16)  # usage | cleaning | fault | status
+    event: str = Field(max_length=16)
+    device_ts: datetime | None = Field(default=None, sa_column=utc_column())
+    event_at: datetime = Field(sa_column=utc_column(nullable=False))
+    received_at: datetime = Field(sa_column=utc_column(nullable=False))
+    session_id: str | None = Field(default=None, max_length=64)
+    duration_s: float | None = None
+    code: str | None = Field(default=None, max_length=64)
+    severity: str | None = Field(default=None, max_length=16)
+    message: str | None = Field(default=None, sa_column=Column(Text))
+    by: str | None = Field(default=None, max_length=200)
+    method: str | None = Field(default=None, max_length=100)
+    metrics: str | None = Field(default=None, sa_column=Column(Text))  # JSON text as the device sent it
+    source: str = Field(default="device", max_length=16)
+
+
+class DeadLetter(SQLModel, table=True):
+    """A message that could not be recorded, kept with the reason so it is never silently lost."""
+
+    __tablename__ = "dead_letter"
+
+    id: int | None = Field(default=None, sa_column=Column(BIG_ID, primary_key=True, autoincrement=True))
+    fingerprint: str = Field(max_length=64, unique=True)  # sha256 of topic + payload: a redelivery is one row
+    received_at: datetime = Field(sa_column=utc_column(nullable=False, index=True))
+    last_received_at: datetime = Field(sa_column=utc_column(nullable=False))
+    seen_count: int = 1
+    topic: str = Field(sa_column=Column(Text, nullable=False))
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    payload_size: int
+    truncated: bool = False
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    site: str | None = Field(default=None, max_length=64, index=True)
+    equipment_id: str | None = Field(default=None, max_length=64, index=True)
+    replayed_at: datetime | None = Field(default=None, sa_column=utc_column())

@@ -1,0 +1,153 @@
+"""Equipment services: register stations and read the board (state comes from the current-state table)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from sqlalchemy import Engine, select
+from sqlmodel import col
+
+from shared.config import ID_PATTERN
+from shared.db import session_for
+from shared.equipment import StationState, Status, uses_today
+from shared.errors import NotFound, ValidationFailed
+from shared.models import Equipment, EquipmentState
+
+
+@dataclass(frozen=True, slots=True)
+class StationView:
+    """One row of the equipment board, ready to print or serialise."""
+
+    site: str
+    id: str
+    name: str
+    kind: str
+    zone: str
+    clean_after_use: bool
+    status: Status
+    online: bool | None
+    online_changed_at: datetime | None
+    last_seen: datetime | None
+    in_use_since: datetime | None
+    needs_cleaning_since: datetime | None
+    last_cleaned_at: datetime | None
+    last_cleaned_by: str | None
+    used_without_cleaning: int
+    uses_today: int
+    uses_total: int
+    in_use_seconds_total: float
+    fault_code: str | None
+    fault_severity: str | None
+    fault_message: str | None
+
+    def as_json(self) -> dict[str, object]:
+        """The documented JSON shape of `clinic equipment list --json` (times as RFC 3339)."""
+        out: dict[str, object] = {}
+        for name in self.__slots__:  # type: ignore[attr-defined]
+            value = getattr(self, name)
+            out[name] = value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
+        return out
+
+
+def describe_status(view: StationView, now: datetime) -> str:
+    """The status in plain words, as the board and the CLI show it ("in use for 12 min")."""
+    if view.status == "out_of_service":
+        return f"out of service ({view.fault_code})" if view.fault_code else "out of service"
+    if view.status == "in_use" and view.in_use_since:
+        return f"in use for {_minutes(now - view.in_use_since)}"
+    if view.status == "needs_cleaning" and view.needs_cleaning_since:
+        return f"needs cleaning for {_minutes(now - view.needs_cleaning_since)}"
+    return view.status.replace("_", " ")
+
+
+def _minutes(delta: timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def register_equipment(
+    engine: Engine,
+    *,
+    site: str,
+    equipment_id: str,
+    name: str | None = None,
+    kind: str = "other",
+    zone: str = "",
+    clean_after_use: bool = True,
+    maintenance_interval_hours: float | None = None,
+) -> Equipment:
+    """Register a station (or update its details when it exists); its state row starts as available."""
+    for label, value in (("site", site), ("equipment id", equipment_id)):
+        if not ID_PATTERN.match(value):
+            raise ValidationFailed(f"{label} {value!r} must match {ID_PATTERN.pattern} (lower case, digits, - and _)")
+    display = (name or equipment_id).strip()
+    if not display or len(display) > 200:
+        raise ValidationFailed("name must be 1 to 200 characters")
+    if maintenance_interval_hours is not None and maintenance_interval_hours <= 0:
+        raise ValidationFailed("maintenance interval must be a positive number of hours")
+    with session_for(engine) as session:
+        equipment = session.get(Equipment, (site, equipment_id)) or Equipment(site=site, id=equipment_id, name=display)
+        equipment.name = display
+        equipment.kind = kind.strip() or "other"
+        equipment.zone = zone.strip()
+        equipment.clean_after_use = clean_after_use
+        equipment.maintenance_interval_hours = maintenance_interval_hours
+        session.add(equipment)
+        if session.get(EquipmentState, (site, equipment_id)) is None:
+            session.add(EquipmentState(site=site, equipment_id=equipment_id))
+        session.commit()
+        return equipment
+
+
+def list_stations(engine: Engine, *, tz: tzinfo, site: str | None = None, today: date | None = None) -> list[StationView]:
+    """Every registered station with its current state, ordered by site, zone and name."""
+    day = today or datetime.now(tz).date()
+    query = select(Equipment, EquipmentState).join(
+        EquipmentState,
+        (col(EquipmentState.site) == col(Equipment.site)) & (col(EquipmentState.equipment_id) == col(Equipment.id)),
+        isouter=True,
+    )
+    if site is not None:
+        query = query.where(col(Equipment.site) == site)
+    query = query.order_by(col(Equipment.site), col(Equipment.zone), col(Equipment.name), col(Equipment.id))
+    with session_for(engine) as session:
+        rows = session.execute(query).all()
+    return [_view(equipment, state, day) for equipment, state in rows]
+
+
+def get_station(engine: Engine, *, site: str, equipment_id: str, tz: tzinfo) -> StationView:
+    """One station's board row, or `NotFound`."""
+    for view in list_stations(engine, tz=tz, site=site):
+        if view.id == equipment_id:
+            return view
+    raise NotFound(f"no equipment {equipment_id!r} at site {site!r}")
+
+
+def _view(equipment: Equipment, row: EquipmentState | None, day: date) -> StationView:
+    state = StationState.from_row(row) if row is not None else StationState(equipment.site, equipment.id)
+    return StationView(
+        site=equipment.site,
+        id=equipment.id,
+        name=equipment.name,
+        kind=equipment.kind,
+        zone=equipment.zone,
+        clean_after_use=equipment.clean_after_use,
+        status=state.status,
+        online=state.online,
+        online_changed_at=state.online_changed_at,
+        last_seen=state.last_seen,
+        in_use_since=state.in_use_since,
+        needs_cleaning_since=state.needs_cleaning_since,
+        last_cleaned_at=state.last_cleaned_at,
+        last_cleaned_by=state.last_cleaned_by,
+        used_without_cleaning=state.used_without_cleaning,
+        uses_today=uses_today(state, day),
+        uses_total=state.uses_total,
+        in_use_seconds_total=round(state.in_use_seconds_total, 1),
+        fault_code=state.fault_code,
+        fault_severity=state.fault_severity,
+        fault_message=state.fault_message,
+    )

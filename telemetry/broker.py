@@ -1,0 +1,190 @@
+"""Broker set-up: accounts, password file and ACL for the repo's mosquitto.conf, and a rendered copy to run.
+
+Service accounts have a `.` in their names (`svc.listener`), which no equipment id may contain, so the ACL's
+per-device pattern can never grant a service account a device's topics, nor a device a service's rights.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import getpass
+import secrets
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.config import ID_PATTERN, Settings
+
+LISTENER_USER = "svc.listener"
+SIMULATOR_USER = "svc.simulator"
+PBKDF2_ITERATIONS = 101  # what Mosquitto 2.0's own mosquitto_passwd writes (its "$7$" format)
+REPO_CONFIG = Path(__file__).resolve().parent.parent / "mosquitto.conf"
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerFiles:
+    """Where one broker's files live (all inside `<data dir>/mosquitto`)."""
+
+    root: Path
+
+    @property
+    def passwd(self) -> Path:
+        return self.root / "passwd"
+
+    @property
+    def acl(self) -> Path:
+        return self.root / "acl"
+
+    @property
+    def accounts(self) -> Path:
+        """Passwords of the service accounts, readable by the owner only; never committed."""
+        return self.root / "accounts.json"
+
+    @property
+    def config(self) -> Path:
+        return self.root / "mosquitto.conf"
+
+    @property
+    def pid(self) -> Path:
+        return self.root / "mosquitto.pid"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "mosquitto.log"
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """A Mosquitto 2.0 password hash (PBKDF2-SHA512, the `$7$` format of mosquitto_passwd)."""
+    salt = salt or secrets.token_bytes(12)
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, PBKDF2_ITERATIONS, 64)
+    return f"$7${PBKDF2_ITERATIONS}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def acl_text(prefix: str) -> str:
+    """The ACL: the listener reads everything under the prefix; each device writes only its own topics."""
+    return "\n".join(
+        [
+            "# Written by `clinic init`; edit the generator (telemetry/broker.py), not this file.",
+            f"user {LISTENER_USER}",
+            f"topic read {prefix}/#",
+            "",
+            "# Demo and test traffic generator (`clinic simulate`); remove its line from passwd in production.",
+            f"user {SIMULATOR_USER}",
+            f"topic write {prefix}/+/equipment/+/+",
+            "",
+            "# Every device: its username is its equipment id, and it may only publish its own channels.",
+            f"pattern write {prefix}/+/equipment/%u/+",
+            "",
+        ]
+    )
+
+
+def ensure_broker_files(settings: Settings) -> dict[str, str]:
+    """Create the service accounts (once), the password file and the ACL; returns the service passwords."""
+    files = BrokerFiles(settings.broker_dir)
+    files.root.mkdir(parents=True, exist_ok=True)
+    accounts = _read_json(files.accounts)
+    changed = False
+    for user in (LISTENER_USER, SIMULATOR_USER):
+        if user not in accounts:
+            accounts[user] = secrets.token_urlsafe(24)
+            changed = True
+    if changed or not files.accounts.exists():
+        _write_private(files.accounts, json.dumps(accounts, indent=2) + "\n")
+    entries = _read_passwd(files.passwd)
+    for user, password in accounts.items():
+        if user not in entries:
+            entries[user] = hash_password(password)
+    _write_passwd(files.passwd, entries)
+    _write_private(files.acl, acl_text(settings.topic_prefix))
+    return accounts
+
+
+def set_device_password(settings: Settings, equipment_id: str) -> str:
+    """Create or replace a device's broker account; returns the new password (shown once, stored hashed)."""
+    if not ID_PATTERN.match(equipment_id):
+        raise ValueError(f"equipment id {equipment_id!r} must match {ID_PATTERN.pattern}")
+    ensure_broker_files(settings)
+    files = BrokerFiles(settings.broker_dir)
+    password = secrets.token_urlsafe(18)
+    entries = _read_passwd(files.passwd)
+    entries[equipment_id] = hash_password(password)
+    _write_passwd(files.passwd, entries)
+    reload_broker(settings)
+    return password
+
+
+def reload_broker(settings: Settings) -> bool:
+    """Ask a broker started by `clinic up` to re-read its password file and ACL (SIGHUP)."""
+    pid_file = BrokerFiles(settings.broker_dir).pid
+    try:
+        os.kill(int(pid_file.read_text().strip()), signal.SIGHUP)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def render_config(files: BrokerFiles, *, port: int, host: str = "127.0.0.1", template: Path = REPO_CONFIG) -> str:
+    """The repo's mosquitto.conf with its listener moved to `host:port` and its paths made absolute."""
+    root = files.root.resolve()
+    replacements = {
+        "listener": f"listener {port} {host}",
+        "password_file": f"password_file {root / 'passwd'}",
+        "acl_file": f"acl_file {root / 'acl'}",
+        "persistence_location": f"persistence_location {root}/",
+    }
+    lines = []
+    for line in template.read_text().splitlines():
+        key = line.split(" ", 1)[0]
+        lines.append(replacements.get(key, line))
+    lines += [
+        # Stay the user who started it (Mosquitto would otherwise switch to `mosquitto`, who cannot read
+        # the owner-only password file).
+        f"user {getpass.getuser()}",
+        f"pid_file {root / 'mosquitto.pid'}",
+        f"log_dest file {root / 'mosquitto.log'}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_config(settings: Settings, *, port: int, host: str = "127.0.0.1") -> Path:
+    """Render the repo's config for this data folder and port; returns the file to pass to `mosquitto -c`."""
+    files = BrokerFiles(settings.broker_dir)
+    files.root.mkdir(parents=True, exist_ok=True)
+    files.config.write_text(render_config(files, port=port, host=host))
+    return files.config
+
+
+def _read_passwd(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    entries = {}
+    for line in path.read_text().splitlines():
+        if ":" in line and not line.startswith("#"):
+            user, hashed = line.split(":", 1)
+            entries[user] = hashed
+    return entries
+
+
+def _write_passwd(path: Path, entries: dict[str, str]) -> None:
+    _write_private(path, "".join(f"{user}:{hashed}\n" for user, hashed in sorted(entries.items())))
+
+
+def _read_json(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text())
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a secret file readable by its owner only (atomically, so a running broker never sees half)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+

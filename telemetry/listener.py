@@ -1,0 +1,315 @@
+"""The MQTT listener: persistent QoS 1 session, batches committed in the MQTT thread, acks only after commit.
+
+Why this shape (see docs/devices.md and ../shared/INGEST-NOTES.md): the broker keeps our session while we are
+down, so nothing published meanwhile is lost; a message is acknowledged only once its row is committed, so a
+crash before the ack means the broker redelivers it, and the unique event key turns that into one row.
+Writing in the MQTT thread (no queue to a writer thread) and committing whatever is buffered as soon as the
+socket has nothing more to read keeps latency low at light load and batches large under a flood.
+"""
+
+from __future__ import annotations
+
+import logging
+import select
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from shared.config import Settings
+from shared.events import BatchResult, Decoded, Rejected
+from shared.ingest import record_batch
+from shared.models import utcnow
+from telemetry.payloads import decode
+from telemetry.topics import subscription
+
+log = logging.getLogger(__name__)
+
+RECONNECT_MIN_S, RECONNECT_MAX_S = 0.5, 30.0  # exponential backoff between connection attempts
+DB_RETRY_MIN_S, DB_RETRY_MAX_S = 0.2, 10.0  # backoff while the database is locked or down
+FATAL_CONNACK = {134, 135, 138}  # bad credentials, not authorised, banned: retrying will not help
+
+
+class BrokerRefused(RuntimeError):
+    """The broker refused our credentials; the message says why."""
+
+
+@dataclass(slots=True)
+class ListenerStats:
+    """Running totals, for logs, tests and benchmarks."""
+
+    received: int = 0
+    inserted: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    batches: int = 0
+    db_retries: int = 0
+    connects: int = 0
+
+
+@dataclass(slots=True)
+class _Pending:
+    mid: int
+    qos: int
+    generation: int
+    decoded: Decoded
+
+
+@dataclass(slots=True)
+class _Backoff:
+    low: float
+    high: float
+    current: float = field(default=0.0)
+
+    def next(self) -> float:
+        self.current = self.low if self.current == 0 else min(self.high, self.current * 2)
+        return self.current
+
+    def reset(self) -> None:
+        self.current = 0.0
+
+
+class Listener:
+    """Records every device message exactly once; `run()` blocks until `stop()` (or a signal) is called."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        on_batch: Callable[[BatchResult], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.stats = ListenerStats()
+        self._on_batch = on_batch
+        self._tz = settings.tz
+        self._buffer: list[_Pending] = []
+        self._first_buffered = 0.0
+        self._retry_at = 0.0
+        self._db_backoff = _Backoff(DB_RETRY_MIN_S, DB_RETRY_MAX_S)
+        self._net_backoff = _Backoff(RECONNECT_MIN_S, RECONNECT_MAX_S)
+        self._generation = 0
+        self._connected = False
+        self._stopping = False
+        self._refused: str | None = None
+        self._client = self._make_client()
+
+    # -- public -----------------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask `run()` to flush, acknowledge what it committed and return (safe from a signal handler)."""
+        self._stopping = True
+
+    def run(self) -> None:
+        """Connect, then receive and record until stopped; reconnects with backoff when the broker goes."""
+        next_attempt = 0.0
+        while not self._stopping:
+            if self._refused:
+                raise BrokerRefused(self._refused)
+            if self._client.socket() is None:
+                if time.monotonic() >= next_attempt and not self._try_connect():
+                    next_attempt = time.monotonic() + self._net_backoff.next()
+                self._maybe_flush(force=bool(self._buffer))
+                time.sleep(0.05 if self._client.socket() is None else 0)
+                continue
+            rc = self._client.loop(timeout=0.0 if self._buffer else 0.25)
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                self._lost_connection(rc)
+                next_attempt = time.monotonic() + self._net_backoff.next()
+            self._maybe_flush()
+        self._shutdown()
+
+    # -- connection -------------------------------------------------------------------------------------
+    def _make_client(self) -> mqtt.Client:
+        s = self.settings
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=s.mqtt_client_id,
+            protocol=mqtt.MQTTv5 if s.mqtt_protocol == "5" else mqtt.MQTTv311,
+            # MQTT 3.1.1 has no session expiry: clean_session=False keeps the session until we return.
+            clean_session=None if s.mqtt_protocol == "5" else False,
+            manual_ack=True,
+        )
+        if s.mqtt_username:
+            client.username_pw_set(s.mqtt_username, s.mqtt_password)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def _try_connect(self) -> bool:
+        s = self.settings
+        props: Properties | None = None
+        if s.mqtt_protocol == "5":
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = s.mqtt_session_expiry_s  # the broker queues for us while we are down
+            props.ReceiveMaximum = s.mqtt_receive_maximum  # unacked messages in flight: must exceed a batch
+        try:
+            if props is None:
+                self._client.connect(s.mqtt_host, s.mqtt_port, keepalive=s.mqtt_keepalive_s)
+            else:
+                self._client.connect(
+                    s.mqtt_host, s.mqtt_port, keepalive=s.mqtt_keepalive_s, clean_start=False, properties=props
+                )
+        except OSError as exc:
+            log.warning("cannot reach the broker at %s:%s (%s); retrying", s.mqtt_host, s.mqtt_port, exc)
+            return False
+        self._generation += 1
+        return True
+
+    def _on_connect(
+        self, client: mqtt.Client, _userdata: Any, flags: Any, reason: ReasonCode, _props: Any
+    ) -> None:
+        if reason.is_failure:
+            if reason.value in FATAL_CONNACK:
+                self._refused = f"the broker refused the listener: {reason} (check CLINIC_MQTT_USERNAME/PASSWORD)"
+            log.warning("broker refused the connection: %s", reason)
+            return
+        self._connected = True
+        self._net_backoff.reset()
+        self.stats.connects += 1
+        topic = subscription(self.settings.topic_prefix, self.settings.mqtt_shared_group)
+        # Subscribe on every connect, so a broker that lost our session still gets the subscription back.
+        if self.settings.mqtt_protocol == "5":
+            client.subscribe(topic, options=SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB))
+        else:
+            client.subscribe(topic, qos=1)
+        log.info(
+            "connected to %s:%s (session present: %s), subscribed to %s",
+            self.settings.mqtt_host, self.settings.mqtt_port, getattr(flags, "session_present", "?"), topic,
+        )
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: ReasonCode, _p: Any) -> None:
+        if self._connected:
+            log.warning("disconnected from the broker: %s", reason)
+        self._connected = False
+
+    def _lost_connection(self, rc: MQTTErrorCode) -> None:
+        """Commit what we hold (the broker will redeliver it, and the event key dedupes); drop the socket."""
+        log.debug("network loop ended with %s", rc)
+        self._connected = False
+        self._maybe_flush(force=True)
+        if self._client.socket() is not None:  # paho closes it on most errors; make sure, so run() reconnects
+            self._client._sock_close()
+
+    # -- messages ---------------------------------------------------------------------------------------
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        # Nothing may raise out of a paho callback: decode() turns every bad message into a Rejected.
+        try:
+            decoded = decode(msg.topic, msg.payload, prefix=self.settings.topic_prefix, received_at=utcnow())
+        except Exception as exc:  # noqa: BLE001  (a decoder bug must cost one dead letter, not the listener)
+            log.exception("could not decode a message on %s", msg._topic)
+            topic = msg._topic.decode("utf-8", "replace")
+            decoded = Rejected(topic, msg.payload, f"internal decode error: {exc!r}", utcnow())
+        if not self._buffer:
+            self._first_buffered = time.monotonic()
+        self._buffer.append(_Pending(msg.mid, msg.qos, self._generation, decoded))
+        self.stats.received += 1
+
+    def _maybe_flush(self, *, force: bool = False) -> None:
+        if not self._buffer or time.monotonic() < self._retry_at:
+            return
+        full = len(self._buffer) >= self.settings.ingest_batch_max
+        waited = (time.monotonic() - self._first_buffered) * 1000 >= self.settings.ingest_max_delay_ms
+        if force or full or waited or not self._more_to_read():
+            self._flush()
+
+    def _more_to_read(self) -> bool:
+        """Whether the socket already holds more data (then keep reading: the batch grows for free)."""
+        sock = self._client.socket()
+        if sock is None:
+            return False
+        pending = getattr(sock, "pending", None)
+        if pending is not None and pending() > 0:
+            return True
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable)
+
+    def _flush(self) -> None:
+        batch = self._buffer
+        try:
+            result = record_batch(self.engine, [p.decoded for p in batch], tz=self._tz)
+        except (OperationalError, DBAPIError) as exc:
+            if isinstance(exc, OperationalError) or exc.connection_invalidated:
+                self._wait_for_database(exc)
+                return
+            result = self._record_one_by_one(batch)
+        except Exception:  # noqa: BLE001  (a bug must not lose the batch: fall back to one at a time)
+            log.exception("a batch of %d could not be recorded; retrying one message at a time", len(batch))
+            result = self._record_one_by_one(batch)
+        self._db_backoff.reset()
+        self._retry_at = 0.0
+        self._buffer = []
+        self._ack(batch)
+        self._account(result)
+
+    def _wait_for_database(self, exc: Exception) -> None:
+        delay = self._db_backoff.next()
+        self._retry_at = time.monotonic() + delay
+        self.stats.db_retries += 1
+        log.warning("database unavailable (%s); holding %d messages unacked, retrying in %.1fs",
+                    type(exc).__name__, len(self._buffer), delay)
+
+    def _record_one_by_one(self, batch: list[_Pending]) -> BatchResult:
+        total = BatchResult()
+        for pending in batch:
+            try:
+                part = record_batch(self.engine, [pending.decoded], tz=self._tz)
+            except (OperationalError, DBAPIError) as exc:
+                if isinstance(exc, OperationalError) or exc.connection_invalidated:
+                    raise
+                part = self._dead_letter_failure(pending.decoded, exc)
+            except Exception as exc:  # noqa: BLE001
+                part = self._dead_letter_failure(pending.decoded, exc)
+            total.inserted += part.inserted
+            total.duplicates += part.duplicates
+            total.dead_lettered += part.dead_lettered
+            total.rejected.extend(part.rejected)
+        return total
+
+    def _dead_letter_failure(self, decoded: Decoded, exc: Exception) -> BatchResult:
+        topic = getattr(decoded, "topic", "")
+        payload = getattr(decoded, "payload", b"")
+        reject = Rejected(topic, payload, f"could not be stored: {type(exc).__name__}: {str(exc)[:300]}", utcnow())
+        return record_batch(self.engine, [reject], tz=self._tz)
+
+    def _ack(self, batch: list[_Pending]) -> None:
+        for pending in batch:
+            # Acks for a previous connection are void: the broker redelivers those, and they dedupe.
+            if pending.qos > 0 and pending.generation == self._generation and self._connected:
+                self._client.ack(pending.mid, pending.qos)
+
+    def _account(self, result: BatchResult) -> None:
+        self.stats.batches += 1
+        self.stats.inserted += result.inserted
+        self.stats.duplicates += result.duplicates
+        self.stats.dead_lettered += result.dead_lettered
+        for reject in result.rejected:
+            log.warning("dead letter (%s) on %s", reject.reason, reject.topic)
+        if self._on_batch is not None:
+            self._on_batch(result)
+
+    def _shutdown(self) -> None:
+        """Flush, commit and acknowledge, then leave the session in place for next time."""
+        deadline = time.monotonic() + 10
+        while self._buffer and time.monotonic() < deadline:
+            self._retry_at = 0.0
+            self._flush()
+            if self._buffer:
+                time.sleep(0.2)
+        if self._client.socket() is not None:
+            end = time.monotonic() + 2
+            while self._client.want_write() and time.monotonic() < end:
+                self._client.loop(timeout=0.05)
+            self._client.disconnect()
+            self._client.loop(timeout=0.1)
+        log.info("listener stopped: %s", self.stats)

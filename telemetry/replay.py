@@ -1,0 +1,30 @@
+"""Replay kept messages through the same decoder and ingest as live ones (e.g. after registering a device)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from shared.config import Settings
+from shared.deadletters import ReplayOutcome, list_dead_letters, resolve_dead_letters
+from shared.events import Decoded
+from telemetry.payloads import decode
+
+REPLAY_CHUNK = 500
+
+
+def replay_dead_letters(
+    engine: Engine, settings: Settings, *, site: str | None = None, equipment_id: str | None = None
+) -> ReplayOutcome:
+    """Re-process every kept message (optionally one site's or one device's); returns what was recorded."""
+    letters = list_dead_letters(engine, site=site, equipment_id=equipment_id)
+    recorded = still = 0
+    for start in range(0, len(letters), REPLAY_CHUNK):
+        chunk = letters[start : start + REPLAY_CHUNK]
+        decoded: dict[int, Decoded] = {
+            letter.id: decode(letter.topic, letter.raw, prefix=settings.topic_prefix, received_at=letter.received_at)
+            for letter in chunk
+        }
+        outcome = resolve_dead_letters(engine, decoded, tz=settings.tz)
+        recorded += outcome.recorded
+        still += outcome.still_kept
+    return ReplayOutcome(recorded=recorded, still_kept=still)

@@ -98,6 +98,9 @@ def decode(topic: str, payload: bytes, *, prefix: str, received_at: datetime) ->
         return reject(f"payload is not JSON: {_short(str(exc))}")
     if not isinstance(document, dict):
         return reject(f"payload must be a JSON object, got {type(document).__name__}")
+    text_problem = _text_problem(document)
+    if text_problem:
+        return reject(text_problem)
     version = document.get("v", SUPPORTED_VERSION)
     if version != SUPPORTED_VERSION or isinstance(version, bool):
         return reject(f"unsupported payload version v={_short(repr(version))} (this listener reads v=1)")
@@ -117,6 +120,18 @@ def decode(topic: str, payload: bytes, *, prefix: str, received_at: datetime) ->
         payload=payload,
         **model.model_dump(exclude={"v", "ts"}),
     )
+
+
+def _text_problem(document: dict[str, Any]) -> str | None:
+    """Text the store cannot hold: NUL characters (PostgreSQL refuses them) or lone UTF-16 surrogates."""
+    dumped = json.dumps(document, ensure_ascii=False)
+    if "\\u0000" in dumped:
+        return "payload text contains a NUL character (\\u0000)"
+    try:
+        dumped.encode("utf-8")
+    except UnicodeEncodeError:
+        return "payload text contains an unpaired UTF-16 surrogate"
+    return None
 
 
 def _describe(exc: ValidationError) -> str:

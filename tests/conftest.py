@@ -1,0 +1,119 @@
+"""Fixtures: a real Mosquitto from the repo's config on a free port, and real SQLite and PostgreSQL stores."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from shared.config import Settings
+from shared.db import init_db, make_engine
+from telemetry.broker import LISTENER_USER, SIMULATOR_USER, ensure_broker_files, write_config
+from tests.helpers import free_port, wait_for_port
+
+PG_ADMIN_URL = os.environ.get("CLINIC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TABLES = ("equipment_event", "equipment_state", "dead_letter", "equipment")
+
+
+@dataclass
+class Broker:
+    """A Mosquitto started from the repo's mosquitto.conf (listener rewritten to a free port)."""
+
+    settings: Settings
+    port: int
+    config: Path
+    accounts: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def listener_password(self) -> str:
+        return self.accounts[LISTENER_USER]
+
+    @property
+    def simulator_password(self) -> str:
+        return self.accounts[SIMULATOR_USER]
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(["mosquitto", "-c", str(self.config)], stderr=subprocess.DEVNULL)
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+        wait_for_port(self.port, up=False)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    """A fresh broker with its own data folder (password file, ACL, persistence)."""
+    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
+        pytest.fail("mosquitto is not installed; .ci/run installs it (apt-get install mosquitto)")
+    port = free_port()
+    settings = Settings(data_dir=tmp_path / "data", mqtt_port=port, _env_file=None)  # type: ignore[call-arg]
+    accounts = ensure_broker_files(settings)
+    broker = Broker(settings=settings, port=port, config=write_config(settings, port=port), accounts=accounts)
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database of our own for this test session, dropped at the end."""
+    admin = make_engine(PG_ADMIN_URL)
+    name = f"clinic_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001
+        if os.environ.get("CLINIC_TEST_SKIP_PG") == "1":
+            pytest.skip(f"PostgreSQL unavailable and CLINIC_TEST_SKIP_PG=1: {exc}")
+        pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is needed (set CLINIC_TEST_PG_URL): {exc}")
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    _create_schema(url)
+    yield url
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store on each backend: a fresh SQLite file, or the session's PostgreSQL database truncated."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'clinic.db'}"
+        _create_schema(url)
+        return url
+    url: str = request.getfixturevalue("pg_database")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+def _create_schema(url: str) -> None:
+    engine = make_engine(url)
+    init_db(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on the test store."""
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()

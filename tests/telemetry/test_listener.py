@@ -1,0 +1,169 @@
+"""The listener end to end: real Mosquitto (the repo's config), real SQLite and PostgreSQL, real processes."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from datetime import UTC
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from shared.deadletters import list_dead_letters
+from shared.models import EquipmentEvent
+from shared.stations import get_station, list_stations, register_equipment
+from tests.conftest import Broker
+from tests.helpers import wait_until
+from tests.mqtt_helpers import (
+    connect,
+    listener_process,
+    listener_settings,
+    publish_all,
+    running_listener,
+    usage_messages,
+)
+
+pytestmark = pytest.mark.integration
+TOPIC = "clinic/main/equipment/{}/{}"
+
+
+def event_ids(engine: Engine) -> list[str]:
+    """Ids of stored usage, cleaning and fault events (status changes are logged too, with ids of our own)."""
+    query = select(EquipmentEvent.event_id).where(EquipmentEvent.channel != "status")  # type: ignore[arg-type]
+    with engine.connect() as conn:
+        return list(conn.execute(query).scalars())
+
+
+def event_count(engine: Engine) -> int:
+    query = select(func.count()).select_from(EquipmentEvent).where(EquipmentEvent.channel != "status")  # type: ignore[arg-type]
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def status_of(engine: Engine, equipment_id: str) -> str:
+    return get_station(engine, site="main", equipment_id=equipment_id, tz=UTC).status
+
+
+def register(engine: Engine, *ids: str) -> None:
+    for equipment_id in ids:
+        register_equipment(engine, site="main", equipment_id=equipment_id, name=equipment_id.upper())
+
+
+def test_device_messages_move_the_station_through_its_states(broker: Broker, engine: Engine, db_url: str) -> None:
+    register(engine, "tm-1")
+    device = connect(broker.port, "svc.simulator", broker.simulator_password)
+    steps = [
+        ("usage", {"event_id": "u1", "event": "start", "session_id": "s1"}, "in_use"),
+        ("usage", {"event_id": "u2", "event": "stop", "session_id": "s1", "duration_s": 600}, "needs_cleaning"),
+        ("cleaning", {"event_id": "c1", "event": "cleaned", "by": "tech-ana", "method": "wipe"}, "available"),
+        ("fault", {"event_id": "f1", "event": "fault", "code": "E7", "severity": "critical"}, "out_of_service"),
+        ("fault", {"event_id": "f2", "event": "cleared", "code": "E7"}, "available"),
+    ]
+    with running_listener(listener_settings(broker, db_url), engine):
+        for channel, body, expected in steps:
+            device.publish(TOPIC.format("tm-1", channel), json.dumps(body))
+            wait_until(lambda expected=expected: status_of(engine, "tm-1") == expected, what=expected)
+        device.publish(TOPIC.format("tm-1", "status"), "online", retain=True)
+        wait_until(lambda: list_stations(engine, tz=UTC)[0].online is True, what="online")
+    view = get_station(engine, site="main", equipment_id="tm-1", tz=UTC)
+    assert (view.uses_total, view.in_use_seconds_total, view.last_cleaned_by) == (1, 600.0, "tech-ana")
+    device.close()
+
+
+def test_the_same_event_published_twice_is_stored_once(broker: Broker, engine: Engine, db_url: str) -> None:
+    register(engine, "tm-1")
+    device = connect(broker.port, "svc.simulator", broker.simulator_password)
+    start = json.dumps({"event_id": "dup-1", "event": "start"})
+    marker = json.dumps({"event_id": "after", "event": "stop"})
+    with running_listener(listener_settings(broker, db_url), engine) as listener:
+        device.publish(TOPIC.format("tm-1", "usage"), start)
+        device.publish(TOPIC.format("tm-1", "usage"), start)
+        device.publish(TOPIC.format("tm-1", "usage"), marker)
+        wait_until(lambda: "after" in event_ids(engine), what="marker stored")
+    assert sorted(event_ids(engine)) == ["after", "dup-1"]
+    assert (listener.stats.duplicates, get_station(engine, site="main", equipment_id="tm-1", tz=UTC).uses_total) == (1, 1)
+    device.close()
+
+
+BAD_MESSAGES = [
+    ("usage", b"not json at all", "payload is not JSON"),
+    ("usage", b'{"event_id": "x1", "event": "jump"}', "usage payload: event: Input should be 'start' or 'stop'"),
+    ("usage", b'{"v": 9, "event_id": "x2", "event": "start"}', "unsupported payload version v=9"),
+    ("usage", b'{"event_id": "x3", "event": "start", "pad": "' + b"x" * 70_000 + b'"}', "over the 65536-byte limit"),
+    ("cleaning", b'{"event_id": "x4"}', "cleaning payload: event: Field required (missing)"),
+    ("status", b"sleepy", "status payload must be 'online' or 'offline'"),
+    ("telemetry", b"{}", "channel 'telemetry' is not one of usage, cleaning, fault, status"),
+]
+
+
+def test_bad_messages_are_kept_with_their_reason_and_the_listener_keeps_going(
+    broker: Broker, engine: Engine, db_url: str
+) -> None:
+    register(engine, "tm-1")
+    device = connect(broker.port, "svc.simulator", broker.simulator_password)
+    with running_listener(listener_settings(broker, db_url), engine):
+        for channel, payload, _ in BAD_MESSAGES:
+            device.publish(TOPIC.format("tm-1", channel), payload)
+        device.publish(TOPIC.format("ghost-9", "usage"), b'{"event_id": "g1", "event": "start"}')
+        device.publish(TOPIC.format("tm-1", "usage"), b'{"event_id": "good", "event": "start"}')
+        wait_until(lambda: "good" in event_ids(engine), what="the good message after the bad ones")
+        wait_until(lambda: len(list_dead_letters(engine)) == len(BAD_MESSAGES) + 1, what="all dead letters")
+    reasons = {d.topic.rsplit("/", 1)[-1] + ":" + d.reason for d in list_dead_letters(engine)}
+    for channel, _, reason in BAD_MESSAGES:
+        assert any(r.startswith(channel + ":") and reason in r for r in reasons), (channel, reason, reasons)
+    ghost = list_dead_letters(engine, equipment_id="ghost-9")
+    assert [d.reason for d in ghost] == ["equipment 'ghost-9' is not registered at site 'main'"]
+    oversized = next(d for d in list_dead_letters(engine) if d.payload_size > 65536)
+    assert oversized.truncated and len(oversized.raw) == 65536
+    device.close()
+
+
+def test_messages_published_while_the_listener_is_down_all_arrive(
+    broker: Broker, engine: Engine, db_url: str
+) -> None:
+    devices = [f"dev-{i:02d}" for i in range(20)]
+    register(engine, *devices)
+    settings = listener_settings(broker, db_url)
+    with running_listener(settings, engine):
+        pass  # first connection creates the persistent session that the broker queues into
+    messages = usage_messages(devices, per_device=500)  # 10,000 messages, over the default in-flight and queue
+    publisher = connect(broker.port, "svc.simulator", broker.simulator_password)
+    publish_all(publisher, messages)
+    publisher.close()
+    assert event_count(engine) == 0
+    with running_listener(settings, engine):
+        wait_until(lambda: event_count(engine) == len(messages), timeout=120, what="10,000 events stored")
+    assert len(set(event_ids(engine))) == len(messages)
+    assert sum(s.uses_total for s in list_stations(engine, tz=UTC)) == len(messages) // 2
+
+
+def test_listener_killed_before_acking_then_restarted_stores_every_message_once(
+    broker: Broker, engine: Engine, db_url: str
+) -> None:
+    devices = [f"dev-{i:02d}" for i in range(10)]
+    register(engine, *devices)
+    settings = listener_settings(broker, db_url)
+    messages = usage_messages(devices, per_device=600)  # 6,000
+    process = listener_process(settings)
+    try:
+        publisher = connect(broker.port, "svc.simulator", broker.simulator_password)
+        publisher.publish(TOPIC.format(devices[0], "status"), "online", retain=True)  # delivered on subscribe
+        wait_until(lambda: list_stations(engine, tz=UTC)[0].online is True, what="listener subscribed")
+        sender = threading.Thread(target=publish_all, args=(publisher, messages))
+        sender.start()
+        wait_until(lambda: event_count(engine) > 500, timeout=60, what="first events stored")
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        stored_at_kill = event_count(engine)
+        process = listener_process(settings)
+        sender.join(timeout=120)
+        publisher.close()
+        wait_until(lambda: event_count(engine) == len(messages), timeout=120, what="all events after restart")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0, "listener did not exit cleanly on SIGTERM"
+    assert stored_at_kill < len(messages), "the kill came too late to test anything"
+    assert sorted(event_ids(engine)) == sorted(json.loads(p)["event_id"] for _, p in messages)
+    assert sum(s.uses_total for s in list_stations(engine, tz=UTC)) == len(messages) // 2
+

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import Literal
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator

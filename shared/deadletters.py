@@ -34,6 +34,7 @@ class DeadLetterView:
 
     def as_json(self) -> dict[str, object]:
         """The documented JSON shape of `clinic deadletters --json`."""
+
         def iso(value: datetime | None) -> str | None:
             return value.isoformat().replace("+00:00", "Z") if value else None
 
@@ -85,9 +86,7 @@ def list_dead_letters(
 
 def resolve_dead_letters(engine: Engine, decoded: dict[int, Decoded], *, tz: tzinfo) -> ReplayOutcome:
     """Record re-decoded kept messages; those recorded are marked replayed, the rest keep their new reason."""
-    by_fingerprint = {
-        fingerprint(item.topic, item.payload): letter_id for letter_id, item in decoded.items()
-    }
+    by_fingerprint = {fingerprint(item.topic, item.payload): letter_id for letter_id, item in decoded.items()}
     with write_transaction(engine) as conn:
         result = record_batch_in(conn, list(decoded.values()), tz=tz, keep_rejects=True)
         still = {fingerprint(r.topic, r.payload): r.reason for r in result.rejected}
@@ -119,4 +118,4 @@ def _view(letter: DeadLetter) -> DeadLetterView:
     )
 
 
-__all__ = ["DeadLetterView", "ReplayOutcome", "Rejected", "list_dead_letters", "resolve_dead_letters"]
+__all__ = ["DeadLetterView", "Rejected", "ReplayOutcome", "list_dead_letters", "resolve_dead_letters"]

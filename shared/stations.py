@@ -44,7 +44,7 @@ class StationView:
     def as_json(self) -> dict[str, object]:
         """The documented JSON shape of `clinic equipment list --json` (times as RFC 3339)."""
         out: dict[str, object] = {}
-        for name in self.__slots__:  # type: ignore[attr-defined]
+        for name in self.__slots__:
             value = getattr(self, name)
             out[name] = value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
         return out
@@ -83,7 +83,7 @@ def register_equipment(
     for label, value in (("site", site), ("equipment id", equipment_id)):
         if not ID_PATTERN.match(value):
             raise ValidationFailed(f"{label} {value!r} must match {ID_PATTERN.pattern} (lower case, digits, - and _)")
-    display = (name or equipment_id).strip()
+    display = equipment_id if name is None else name.strip()
     if not display or len(display) > 200:
         raise ValidationFailed("name must be 1 to 200 characters")
     if maintenance_interval_hours is not None and maintenance_interval_hours <= 0:
@@ -102,7 +102,9 @@ def register_equipment(
         return equipment
 
 
-def list_stations(engine: Engine, *, tz: tzinfo, site: str | None = None, today: date | None = None) -> list[StationView]:
+def list_stations(
+    engine: Engine, *, tz: tzinfo, site: str | None = None, today: date | None = None
+) -> list[StationView]:
     """Every registered station with its current state, ordered by site, zone and name."""
     day = today or datetime.now(tz).date()
     query = select(Equipment, EquipmentState).join(

@@ -7,10 +7,10 @@ per-device pattern can never grant a service account a device's topics, nor a de
 from __future__ import annotations
 
 import base64
+import getpass
 import hashlib
 import json
 import os
-import getpass
 import secrets
 import signal
 from dataclasses import dataclass
@@ -187,4 +187,3 @@ def _write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
     os.replace(tmp, path)
-

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import select
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -102,6 +103,7 @@ class Listener:
         self._connected = False
         self._stopping = False
         self._refused: str | None = None
+        self.subscribed = threading.Event()  # set once the broker confirmed our subscription
         self._client = self._make_client()
 
     # -- public -----------------------------------------------------------------------------------------
@@ -144,6 +146,7 @@ class Listener:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     def _try_connect(self) -> bool:
@@ -166,9 +169,7 @@ class Listener:
         self._generation += 1
         return True
 
-    def _on_connect(
-        self, client: mqtt.Client, _userdata: Any, flags: Any, reason: ReasonCode, _props: Any
-    ) -> None:
+    def _on_connect(self, client: mqtt.Client, _userdata: Any, flags: Any, reason: ReasonCode, _props: Any) -> None:
         if reason.is_failure:
             if reason.value in FATAL_CONNACK:
                 self._refused = f"the broker refused the listener: {reason} (check CLINIC_MQTT_USERNAME/PASSWORD)"
@@ -180,18 +181,30 @@ class Listener:
         topic = subscription(self.settings.topic_prefix, self.settings.mqtt_shared_group)
         # Subscribe on every connect, so a broker that lost our session still gets the subscription back.
         if self.settings.mqtt_protocol == "5":
-            client.subscribe(topic, options=SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB))
+            client.subscribe(
+                topic, options=SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
+            )
         else:
             client.subscribe(topic, qos=1)
         log.info(
             "connected to %s:%s (session present: %s), subscribed to %s",
-            self.settings.mqtt_host, self.settings.mqtt_port, getattr(flags, "session_present", "?"), topic,
+            self.settings.mqtt_host,
+            self.settings.mqtt_port,
+            getattr(flags, "session_present", "?"),
+            topic,
         )
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list[ReasonCode], _p: Any) -> None:
+        if any(reason.is_failure for reason in reasons):
+            log.error("the broker refused the subscription: %s (check the ACL)", reasons)
+            return
+        self.subscribed.set()
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: ReasonCode, _p: Any) -> None:
         if self._connected:
             log.warning("disconnected from the broker: %s", reason)
         self._connected = False
+        self.subscribed.clear()
 
     def _lost_connection(self, rc: MQTTErrorCode) -> None:
         """Commit what we hold (the broker will redeliver it, and the event key dedupes); drop the socket."""
@@ -205,11 +218,11 @@ class Listener:
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         # Nothing may raise out of a paho callback: decode() turns every bad message into a Rejected.
         try:
-            decoded = decode(msg.topic, msg.payload, prefix=self.settings.topic_prefix, received_at=utcnow())
-        except Exception as exc:  # noqa: BLE001  (a decoder bug must cost one dead letter, not the listener)
+            decoded = decode(msg.topic, bytes(msg.payload), prefix=self.settings.topic_prefix, received_at=utcnow())
+        except Exception as exc:
             log.exception("could not decode a message on %s", msg._topic)
             topic = msg._topic.decode("utf-8", "replace")
-            decoded = Rejected(topic, msg.payload, f"internal decode error: {exc!r}", utcnow())
+            decoded = Rejected(topic, bytes(msg.payload), f"internal decode error: {exc!r}", utcnow())
         if not self._buffer:
             self._first_buffered = time.monotonic()
         self._buffer.append(_Pending(msg.mid, msg.qos, self._generation, decoded))
@@ -243,7 +256,7 @@ class Listener:
                 self._wait_for_database(exc)
                 return
             result = self._record_one_by_one(batch)
-        except Exception:  # noqa: BLE001  (a bug must not lose the batch: fall back to one at a time)
+        except Exception:
             log.exception("a batch of %d could not be recorded; retrying one message at a time", len(batch))
             result = self._record_one_by_one(batch)
         self._db_backoff.reset()
@@ -256,8 +269,12 @@ class Listener:
         delay = self._db_backoff.next()
         self._retry_at = time.monotonic() + delay
         self.stats.db_retries += 1
-        log.warning("database unavailable (%s); holding %d messages unacked, retrying in %.1fs",
-                    type(exc).__name__, len(self._buffer), delay)
+        log.warning(
+            "database unavailable (%s); holding %d messages unacked, retrying in %.1fs",
+            type(exc).__name__,
+            len(self._buffer),
+            delay,
+        )
 
     def _record_one_by_one(self, batch: list[_Pending]) -> BatchResult:
         total = BatchResult()
@@ -268,7 +285,7 @@ class Listener:
                 if isinstance(exc, OperationalError) or exc.connection_invalidated:
                     raise
                 part = self._dead_letter_failure(pending.decoded, exc)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 part = self._dead_letter_failure(pending.decoded, exc)
             total.inserted += part.inserted
             total.duplicates += part.duplicates

@@ -38,7 +38,7 @@ def parse_topic(topic: str, prefix: str) -> TopicParts:
         raise TopicError(f"equipment id {equipment_id!r} in topic must match {ID_PATTERN.pattern}")
     if channel not in CHANNELS:
         raise TopicError(f"channel {channel!r} is not one of {', '.join(CHANNELS)}")
-    return TopicParts(site=site, equipment_id=equipment_id, channel=channel)  # type: ignore[arg-type]
+    return TopicParts(site=site, equipment_id=equipment_id, channel=channel)
 
 
 def equipment_topic(prefix: str, site: str, equipment_id: str, channel: Channel) -> str:

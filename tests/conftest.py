@@ -78,7 +78,7 @@ def pg_database() -> Iterator[str]:
     try:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if os.environ.get("CLINIC_TEST_SKIP_PG") == "1":
             pytest.skip(f"PostgreSQL unavailable and CLINIC_TEST_SKIP_PG=1: {exc}")
         pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is needed (set CLINIC_TEST_PG_URL): {exc}")

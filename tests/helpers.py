@@ -29,7 +29,9 @@ def wait_for_port(port: int, *, up: bool = True, timeout: float = 15.0) -> None:
     raise TimeoutError(f"port {port} did not {'open' if up else 'close'} within {timeout}s")
 
 
-def wait_until(predicate: Callable[[], object], *, timeout: float = 30.0, interval: float = 0.05, what: str = "condition") -> None:
+def wait_until(
+    predicate: Callable[[], object], *, timeout: float = 30.0, interval: float = 0.05, what: str = "condition"
+) -> None:
     """Poll `predicate()` until it is truthy or the deadline passes (event-driven waits, no fixed sleeps)."""
     deadline = time.monotonic() + timeout
     last: object = None

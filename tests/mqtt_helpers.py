@@ -54,11 +54,18 @@ class Client:
         self.client.loop_stop()
 
 
-def connect(port: int, username: str | None = None, password: str | None = None,
-            *, client_id: str | None = None, wait: bool = True) -> Client:
+def connect(
+    port: int,
+    username: str | None = None,
+    password: str | None = None,
+    *,
+    client_id: str | None = None,
+    wait: bool = True,
+) -> Client:
     """Connect a v5 client; returns once the CONNACK arrived (accepted or not)."""
-    raw = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id or f"t-{uuid.uuid4().hex[:8]}",
-                      protocol=mqtt.MQTTv5)
+    raw = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=client_id or f"t-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5
+    )
     raw.max_inflight_messages_set(500)
     raw.max_queued_messages_set(0)
     if username:
@@ -118,7 +125,7 @@ def running_listener(settings: Settings, engine: Any) -> Iterator[Listener]:
     thread = threading.Thread(target=listener.run, daemon=True)
     thread.start()
     try:
-        wait_until(lambda: listener.stats.connects > 0, timeout=15, what="listener connected")
+        wait_until(listener.subscribed.is_set, timeout=15, what="listener subscribed")
         yield listener
     finally:
         listener.stop()

@@ -17,7 +17,11 @@ def ev(channel: str, event: str, minute: float, **extra: object) -> DeviceEvent:
     at = T0 + timedelta(minutes=minute)
     fields: dict[str, object] = {"device_ts": at, "received_at": at + timedelta(seconds=1), **extra}
     return DeviceEvent(  # type: ignore[arg-type]
-        site="main", equipment_id="tm-1", channel=channel, event=event, event_id=f"{channel}-{event}-{minute}",
+        site="main",
+        equipment_id="tm-1",
+        channel=channel,
+        event=event,
+        event_id=f"{channel}-{event}-{minute}",
         **fields,
     )
 
@@ -46,8 +50,15 @@ def run(events: list[DeviceEvent], *, clean_after_use: bool = True) -> StationSt
         ([START, CLEANED], True, "in_use"),
         ([START, STOP, START], True, "in_use"),
     ],
-    ids=["start", "stop-needs-cleaning", "stop-no-cleaning-rule", "cleaned", "cleaned-idle",
-         "wipe-mid-session", "start-again"],
+    ids=[
+        "start",
+        "stop-needs-cleaning",
+        "stop-no-cleaning-rule",
+        "cleaned",
+        "cleaned-idle",
+        "wipe-mid-session",
+        "start-again",
+    ],
 )
 def test_usage_and_cleaning_transitions(steps: list[tuple[str, str]], clean_after_use: bool, expected: str) -> None:
     events = [ev(channel, event, minute) for minute, (channel, event) in enumerate(steps)]
@@ -67,7 +78,9 @@ def test_warning_fault_is_shown_but_keeps_the_station_usable() -> None:
 
 
 def test_a_warning_does_not_hide_the_critical_fault() -> None:
-    state = run([ev("fault", "fault", 0, code="E1", severity="critical"), ev("fault", "fault", 1, code="W", severity="info")])
+    state = run(
+        [ev("fault", "fault", 0, code="E1", severity="critical"), ev("fault", "fault", 1, code="W", severity="info")]
+    )
     assert (state.status, state.fault_code) == ("out_of_service", "E1")
 
 
@@ -94,8 +107,13 @@ def test_late_event_is_counted_but_does_not_roll_state_back() -> None:
 def test_device_clock_far_ahead_is_ordered_by_receive_time() -> None:
     state = run([ev(*START, 0), ev(*STOP, 10)])
     wrong_clock = DeviceEvent(
-        site="main", equipment_id="tm-1", channel="cleaning", event="cleaned", event_id="c",
-        device_ts=T0 + timedelta(days=365), received_at=T0 + timedelta(minutes=11),
+        site="main",
+        equipment_id="tm-1",
+        channel="cleaning",
+        event="cleaned",
+        event_id="c",
+        device_ts=T0 + timedelta(days=365),
+        received_at=T0 + timedelta(minutes=11),
     )
     after = apply_event(state, wrong_clock, clean_after_use=True, tz=UTC)
     assert after.last_cleaned_at == T0 + timedelta(minutes=11)

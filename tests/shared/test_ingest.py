@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, func, select
 
+from shared.config import Settings
 from shared.db import init_db
 from shared.deadletters import list_dead_letters
 from shared.events import Decoded
@@ -15,7 +16,6 @@ from shared.models import EquipmentEvent
 from shared.stations import get_station, register_equipment
 from telemetry.payloads import decode
 from telemetry.replay import replay_dead_letters
-from shared.config import Settings
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
@@ -118,8 +118,8 @@ def test_the_same_bad_message_redelivered_is_one_dead_letter_seen_twice(engine: 
 
 def test_hostile_strings_round_trip_unchanged(engine: Engine) -> None:
     name = "<script>alert(1)</script>'; DROP TABLE equipment;-- \u202eevil"
-    register_equipment(engine, site="main", equipment_id="tm-1", name=name, zone="Zone \"A\" & <b>")
+    register_equipment(engine, site="main", equipment_id="tm-1", name=name, zone='Zone "A" & <b>')
     by = "Robert'); DROP TABLE equipment_event;--"
     record_batch(engine, [msg("tm-1", "cleaning", {"event_id": "c", "event": "cleaned", "by": by})], tz=UTC)
     view = station(engine)
-    assert (view["name"], view["zone"], view["last_cleaned_by"]) == (name, "Zone \"A\" & <b>", by)
+    assert (view["name"], view["zone"], view["last_cleaned_by"]) == (name, 'Zone "A" & <b>', by)

@@ -82,7 +82,10 @@ def test_the_same_event_published_twice_is_stored_once(broker: Broker, engine: E
         device.publish(TOPIC.format("tm-1", "usage"), marker)
         wait_until(lambda: "after" in event_ids(engine), what="marker stored")
     assert sorted(event_ids(engine)) == ["after", "dup-1"]
-    assert (listener.stats.duplicates, get_station(engine, site="main", equipment_id="tm-1", tz=UTC).uses_total) == (1, 1)
+    assert (listener.stats.duplicates, get_station(engine, site="main", equipment_id="tm-1", tz=UTC).uses_total) == (
+        1,
+        1,
+    )
     device.close()
 
 
@@ -119,9 +122,7 @@ def test_bad_messages_are_kept_with_their_reason_and_the_listener_keeps_going(
     device.close()
 
 
-def test_messages_published_while_the_listener_is_down_all_arrive(
-    broker: Broker, engine: Engine, db_url: str
-) -> None:
+def test_messages_published_while_the_listener_is_down_all_arrive(broker: Broker, engine: Engine, db_url: str) -> None:
     devices = [f"dev-{i:02d}" for i in range(20)]
     register(engine, *devices)
     settings = listener_settings(broker, db_url)
@@ -167,3 +168,20 @@ def test_listener_killed_before_acking_then_restarted_stores_every_message_once(
     assert sorted(event_ids(engine)) == sorted(json.loads(p)["event_id"] for _, p in messages)
     assert sum(s.uses_total for s in list_stations(engine, tz=UTC)) == len(messages) // 2
 
+
+def test_two_listeners_in_a_shared_subscription_split_the_load_exactly_once(
+    broker: Broker, engine: Engine, db_url: str
+) -> None:
+    devices = [f"dev-{i:02d}" for i in range(10)]
+    register(engine, *devices)
+    first = listener_settings(broker, db_url, mqtt_shared_group="ingest")
+    second = listener_settings(broker, db_url, mqtt_shared_group="ingest")
+    messages = usage_messages(devices, per_device=300)
+    with running_listener(first, engine) as one, running_listener(second, engine) as two:
+        publisher = connect(broker.port, "svc.simulator", broker.simulator_password)
+        publish_all(publisher, messages)
+        publisher.close()
+        wait_until(lambda: event_count(engine) == len(messages), timeout=120, what="all events")
+    assert one.stats.inserted > 0 and two.stats.inserted > 0, "both listeners should have taken a share"
+    assert one.stats.inserted + two.stats.inserted == len(messages)
+    assert sum(s.uses_total for s in list_stations(engine, tz=UTC)) == len(messages) // 2

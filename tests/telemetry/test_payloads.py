@@ -20,8 +20,15 @@ def parse(topic: str, payload: bytes | str) -> object:
 
 
 def test_a_full_usage_event_is_parsed() -> None:
-    payload = {"v": 1, "event_id": "e-1", "event": "stop", "ts": "2026-11-23T09:59:00+01:00",
-               "session_id": "s-9", "duration_s": 123, "metrics": {"speed_kmh": 3.5}}
+    payload = {
+        "v": 1,
+        "event_id": "e-1",
+        "event": "stop",
+        "ts": "2026-11-23T09:59:00+01:00",
+        "session_id": "s-9",
+        "duration_s": 123,
+        "metrics": {"speed_kmh": 3.5},
+    }
     result = parse(USAGE, json.dumps(payload))
     assert isinstance(result, DeviceEvent)
     assert (result.site, result.equipment_id, result.event, result.duration_s) == ("main", "tm-1", "stop", 123.0)
@@ -54,8 +61,11 @@ def test_status_is_plain_text(payload: bytes, online: bool) -> None:
         (USAGE, '{"event_id": "a", "event": "start", "ts": 1700000000}', "ts: Value error, must be an RFC 3339"),
         (USAGE, '{"event_id": "a", "event": "start", "ts": "2026-11-23T10:00:00"}', "ts: Input should have timezone"),
         (USAGE, '{"event_id": "a", "event": "stop", "duration_s": -5}', "duration_s: Input should be greater than"),
-        ("clinic/main/equipment/tm-1/fault", '{"event_id": "a", "event": "fault", "severity": "fatal"}',
-         "fault payload: severity: Input should be 'info', 'warning' or 'critical'"),
+        (
+            "clinic/main/equipment/tm-1/fault",
+            '{"event_id": "a", "event": "fault", "severity": "fatal"}',
+            "fault payload: severity: Input should be 'info', 'warning' or 'critical'",
+        ),
         ("clinic/main/equipment/tm-1/status", "maybe", "status payload must be 'online' or 'offline', got 'maybe'"),
         ("clinic/main/equipment/TM_1/usage", "{}", "equipment id 'TM_1' in topic must match"),
         ("clinic/main/equipment/tm-1/telemetry", "{}", "channel 'telemetry' is not one of usage, cleaning, fault"),

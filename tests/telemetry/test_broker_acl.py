@@ -1,0 +1,92 @@
+"""The repo's mosquitto.conf and generated ACL, enforced by a real Mosquitto."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC
+
+import pytest
+from sqlalchemy import Engine
+
+from shared.stations import get_station, register_equipment
+from telemetry.broker import LISTENER_USER, hash_password, set_device_password
+from tests.conftest import Broker
+from tests.helpers import wait_until
+from tests.mqtt_helpers import connect, listener_settings, running_listener
+
+pytestmark = pytest.mark.integration
+NOT_AUTHORIZED = 135
+
+
+def test_anonymous_clients_are_refused(broker: Broker) -> None:
+    client = connect(broker.port)
+    assert client.connack[0].is_failure
+    assert client.connack[0].value == NOT_AUTHORIZED
+    client.close()
+
+
+def test_a_wrong_password_is_refused(broker: Broker) -> None:
+    client = connect(broker.port, LISTENER_USER, "not-the-password")
+    assert client.connack[0].is_failure
+    client.close()
+
+
+def test_a_device_publishes_only_on_its_own_topics(broker: Broker) -> None:
+    password = set_device_password(broker.settings, "tm-1")
+    set_device_password(broker.settings, "tm-2")
+    broker.restart()  # the fixture's broker was not started by `clinic up`, so no SIGHUP reached it
+    device = connect(broker.port, "tm-1", password)
+    assert not device.connack[0].is_failure
+    own = device.publish("clinic/main/equipment/tm-1/usage", b"{}")
+    other = device.publish("clinic/main/equipment/tm-2/usage", b"{}")
+    outside = device.publish("clinic/main/admin", b"{}")
+    assert (own.is_failure, other.value, outside.value) == (False, NOT_AUTHORIZED, NOT_AUTHORIZED)
+    device.close()
+
+
+def test_a_device_cannot_read_other_devices_traffic(broker: Broker) -> None:
+    passwords = {d: set_device_password(broker.settings, d) for d in ("tm-1", "tm-2")}
+    broker.restart()
+    snoop = connect(broker.port, "tm-1", passwords["tm-1"])
+    other = connect(broker.port, "tm-2", passwords["tm-2"])
+    witness = connect(broker.port, LISTENER_USER, broker.listener_password)
+    snoop.subscribe("clinic/#")  # Mosquitto grants it, then filters every message by the ACL
+    witness.subscribe("clinic/#")
+    other.publish("clinic/main/equipment/tm-2/usage", b"secret")
+    wait_until(lambda: witness.received, what="the message routed to a reader that may see it")
+    # The broker answers snoop's own publish after routing tm-2's message, so anything sent to snoop is
+    # already on its socket, ahead of this PUBACK.
+    snoop.publish("clinic/main/equipment/tm-1/usage", b"{}")
+    assert witness.received[0].payload == b"secret"
+    assert snoop.received == []
+    for client in (snoop, other, witness):
+        client.close()
+
+
+def test_the_listener_account_cannot_impersonate_a_device(broker: Broker) -> None:
+    listener = connect(broker.port, LISTENER_USER, broker.listener_password)
+    assert listener.publish("clinic/main/equipment/tm-1/usage", b"{}").value == NOT_AUTHORIZED
+    listener.close()
+
+
+def test_a_forged_message_never_reaches_the_store(broker: Broker, engine: Engine, db_url: str) -> None:
+    register_equipment(engine, site="main", equipment_id="tm-1")
+    register_equipment(engine, site="main", equipment_id="tm-2")
+    passwords = {d: set_device_password(broker.settings, d) for d in ("tm-1", "tm-2")}
+    broker.restart()
+    intruder = connect(broker.port, "tm-1", passwords["tm-1"])
+    owner = connect(broker.port, "tm-2", passwords["tm-2"])
+    with running_listener(listener_settings(broker, db_url), engine):
+        forged = json.dumps({"event_id": "forged", "event": "fault", "code": "X", "severity": "critical"})
+        assert intruder.publish("clinic/main/equipment/tm-2/fault", forged).value == NOT_AUTHORIZED
+        owner.publish("clinic/main/equipment/tm-2/usage", json.dumps({"event_id": "real", "event": "start"}))
+        wait_until(lambda: get_station(engine, site="main", equipment_id="tm-2", tz=UTC).uses_total == 1)
+    assert get_station(engine, site="main", equipment_id="tm-2", tz=UTC).status == "in_use"
+    intruder.close()
+    owner.close()
+
+
+def test_password_hashes_use_mosquittos_own_format() -> None:
+    hashed = hash_password("secret", salt=b"0123456789ab")
+    assert hashed.startswith("$7$101$MDEyMzQ1Njc4OWFi$")
+    assert len(hashed.split("$")[-1]) == 88  # base64 of a 64-byte PBKDF2-SHA512 digest

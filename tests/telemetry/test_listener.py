@@ -185,3 +185,27 @@ def test_two_listeners_in_a_shared_subscription_split_the_load_exactly_once(
     assert one.stats.inserted > 0 and two.stats.inserted > 0, "both listeners should have taken a share"
     assert one.stats.inserted + two.stats.inserted == len(messages)
     assert sum(s.uses_total for s in list_stations(engine, tz=UTC)) == len(messages) // 2
+
+
+def test_queued_messages_survive_a_broker_restart_and_the_listener_reconnects(
+    broker: Broker, engine: Engine, db_url: str
+) -> None:
+    devices = [f"dev-{i:02d}" for i in range(4)]
+    register(engine, *devices)
+    settings = listener_settings(broker, db_url)
+    with running_listener(settings, engine):
+        pass  # creates the persistent session
+    queued = usage_messages(devices, per_device=500)
+    publisher = connect(broker.port, "svc.simulator", broker.simulator_password)
+    publish_all(publisher, queued)
+    publisher.close()
+    broker.restart()  # persistence on: the queue for the listener's session is saved and reloaded
+    with running_listener(settings, engine) as listener:
+        wait_until(lambda: event_count(engine) == len(queued), timeout=60, what="queued events after restart")
+        broker.restart()  # while the listener is connected: it must notice and reconnect with backoff
+        wait_until(lambda: listener.stats.connects >= 2 and listener.subscribed.is_set(), what="reconnected")
+        later = [(t, p.replace(b'"event_id": "', b'"event_id": "later-')) for t, p in usage_messages(devices, 50)]
+        publisher = connect(broker.port, "svc.simulator", broker.simulator_password)
+        publish_all(publisher, later)
+        publisher.close()
+        wait_until(lambda: event_count(engine) == len(queued) + len(later), timeout=60, what="events after reconnect")

@@ -37,6 +37,19 @@ class Settings(BaseSettings):
     topic_prefix: str = "clinic"
     site: str = "main"
 
+    clinic_name: str = Field(default="Riverside Physical Therapy", description="shown on the lobby and cards")
+    kiosk_url: str = Field(default="http://localhost:8501", description="base URL that QR cards link to")
+    confirm_dob: bool = Field(default=True, description="patients confirm their birth date before anything shows")
+    checkin_before_min: int = Field(default=120, ge=0, description="check-in opens this long before the start")
+    checkin_after_min: int = Field(default=60, ge=0, description="and closes this long after it")
+    dob_max_attempts: int = Field(default=5, ge=1)
+    dob_lock_min: int = Field(default=15, ge=1)
+    lobby_idle_s: int = Field(default=60, ge=5, description="the lobby returns to its welcome screen after this")
+    lobby_port: int = 8501
+    lobby_address: str = "127.0.0.1"
+    tls_cert: Path | None = Field(default=None, description="certificate (PEM) to serve the lobby over HTTPS")
+    tls_key: Path | None = None
+
     ingest_batch_max: int = Field(default=500, ge=1, description="most messages committed in one transaction")
     ingest_max_delay_ms: int = Field(default=200, ge=1, description="longest a message waits for its batch")
     mqtt_receive_maximum: int = Field(default=1000, ge=1, le=65535, description="unacked messages in flight")

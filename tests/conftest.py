@@ -20,7 +20,10 @@ from telemetry.broker import LISTENER_USER, SIMULATOR_USER, ensure_broker_files,
 from tests.helpers import free_port, wait_for_port
 
 PG_ADMIN_URL = os.environ.get("CLINIC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-TABLES = ("equipment_event", "equipment_state", "dead_letter", "equipment")
+TABLES = (
+    "equipment_event", "equipment_state", "dead_letter", "equipment",
+    "check_in", "qr_token", "plan_item", "exercise", "appointment", "patient",
+)  # fmt: skip
 
 
 @dataclass

@@ -1,0 +1,115 @@
+"""Tables of the care side: patients, appointments, the exercise library, plans, QR tokens and check-ins."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text
+from sqlmodel import Field, SQLModel
+
+from shared.models import utc_column, utcnow
+
+APPOINTMENT_STATUSES = ("scheduled", "arrived", "in_session", "done", "no_show")
+
+
+class Patient(SQLModel, table=True):
+    """A patient; the lobby only ever shows the first name and the last initial."""
+
+    __tablename__ = "patient"
+
+    id: int | None = Field(default=None, primary_key=True)
+    first_name: str = Field(max_length=100)
+    last_name: str = Field(max_length=100)
+    dob: date
+    phone: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+
+    @property
+    def display_name(self) -> str:
+        """First name and last initial ("Maria G."), the most the lobby may show."""
+        initial = self.last_name.strip()[:1].upper()
+        return f"{self.first_name.strip()} {initial}." if initial else self.first_name.strip()
+
+
+class Appointment(SQLModel, table=True):
+    """A visit: when, how long, with whom, and how far it has got."""
+
+    __tablename__ = "appointment"
+    __table_args__ = (Index("ix_appointment_site_start", "site", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(sa_column=Column(Integer, ForeignKey("patient.id", ondelete="CASCADE"), index=True))
+    site: str = Field(max_length=64)
+    starts_at: datetime = Field(sa_column=utc_column(nullable=False))
+    minutes: int = 45
+    clinician: str = Field(default="", max_length=100)
+    status: str = Field(default="scheduled", max_length=16)
+    arrived_at: datetime | None = Field(default=None, sa_column=utc_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+
+
+class Exercise(SQLModel, table=True):
+    """An exercise of the library, with instructions in plain words."""
+
+    __tablename__ = "exercise"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    instructions: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    image_url: str | None = Field(default=None, max_length=500)
+    equipment_kind: str | None = Field(default=None, max_length=64)
+
+
+class PlanItem(SQLModel, table=True):
+    """One line of a patient's exercise plan, active over a range of days."""
+
+    __tablename__ = "plan_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(sa_column=Column(Integer, ForeignKey("patient.id", ondelete="CASCADE"), index=True))
+    exercise_id: int = Field(sa_column=Column(Integer, ForeignKey("exercise.id"), nullable=False))
+    position: int = 0
+    sets: int | None = None
+    reps: int | None = None
+    hold_s: int | None = None
+    minutes: float | None = None
+    load: str | None = Field(default=None, max_length=60)
+    equipment_site: str | None = Field(default=None, max_length=64)
+    equipment_id: str | None = Field(default=None, max_length=64)
+    notes: str | None = Field(default=None, max_length=500)
+    active_from: date
+    active_to: date | None = None
+
+
+class QrToken(SQLModel, table=True):
+    """A patient's card: only the SHA-256 of its random token is stored, so a copied database reveals none."""
+
+    __tablename__ = "qr_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(sa_column=Column(Integer, ForeignKey("patient.id", ondelete="CASCADE"), index=True))
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=utc_column())
+    failed_dob_attempts: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=utc_column())
+    last_used_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class CheckIn(SQLModel, table=True):
+    """Every check-in attempt with its result, so staff see arrivals and 'no appointment' visits."""
+
+    __tablename__ = "check_in"
+    __table_args__ = (Index("ix_check_in_site_at", "site", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    site: str = Field(max_length=64)
+    at: datetime = Field(sa_column=utc_column(nullable=False))
+    result: str = Field(max_length=24)
+    patient_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+    )
+    appointment_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("appointment.id", ondelete="SET NULL"))
+    )
+    kiosk: str | None = Field(default=None, max_length=64)

@@ -1,0 +1,192 @@
+"""Check-in: from a scanned card to today's appointment and plan, with the birth-date check and lock-out.
+
+One code path for every way in (scanner text, camera, a phone opening the card's link, the CLI): the scan is
+parsed by `shared.qr.parse_scan`, then `begin` decides whether a birth date is needed, and `confirm` or
+`check_in` finish. Outcomes carry only what the lobby may show: first name and last initial.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from shared.care_models import Appointment, CheckIn, Patient, QrToken
+from shared.clock import local_today
+from shared.config import Settings
+from shared.db import session_for
+from shared.models import utcnow
+from shared.plans import PlanLine, todays_plan
+from shared.qr import hash_token, parse_scan
+
+Result = Literal[
+    "checked_in", "already_checked_in", "no_appointment", "invalid", "locked", "needs_dob", "wrong_dob"
+]
+ARRIVED_STATUSES = ("arrived", "in_session", "done")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a scan led to; personal fields are filled only once the patient is verified."""
+
+    result: Result
+    token: str | None = None
+    display_name: str | None = None
+    appointment_at: datetime | None = None
+    clinician: str | None = None
+    checked_in_at: datetime | None = None
+    plan: list[PlanLine] = field(default_factory=list)
+    attempts_left: int | None = None
+    locked_until: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Checked in now or earlier: the CLI exits 0 for these."""
+        return self.result in ("checked_in", "already_checked_in")
+
+
+def begin(engine: Engine, settings: Settings, scan: str, *, now: datetime | None = None, kiosk: str = "") -> Outcome:
+    """First step at the kiosk: a valid, unlocked card asks for the birth date (or checks in if that is off)."""
+    now = now or utcnow()
+    token = parse_scan(scan)
+    with session_for(engine) as session:
+        card = _card(session, token)
+        refusal = _refusal(session, card, now, settings, kiosk)
+        if refusal is not None:
+            return refusal
+    assert token is not None
+    if settings.confirm_dob:
+        return Outcome("needs_dob", token=token)
+    return check_in(engine, settings, token, now=now, kiosk=kiosk)
+
+
+def confirm(
+    engine: Engine, settings: Settings, token: str, dob: date, *, now: datetime | None = None, kiosk: str = ""
+) -> Outcome:
+    """Second step: the right birth date checks in; wrong ones count, and too many lock the card."""
+    now = now or utcnow()
+    with session_for(engine) as session:
+        card = _card(session, token)
+        refusal = _refusal(session, card, now, settings, kiosk)
+        if refusal is not None:
+            return refusal
+        assert card is not None
+        patient = session.get(Patient, card.patient_id)
+        if patient is None or patient.dob != dob:
+            return _wrong_dob(session, card, now, settings)
+        card.failed_dob_attempts = 0
+        session.add(card)
+        session.commit()
+    return check_in(engine, settings, token, now=now, kiosk=kiosk)
+
+
+def check_in(
+    engine: Engine, settings: Settings, scan: str, *, now: datetime | None = None, kiosk: str = ""
+) -> Outcome:
+    """Check the card's patient in for today's appointment (idempotent); no birth-date step (staff, CLI)."""
+    now = now or utcnow()
+    token = parse_scan(scan)
+    with session_for(engine) as session:
+        card = _card(session, token)
+        refusal = _refusal(session, card, now, settings, kiosk)
+        if refusal is not None:
+            return refusal
+        assert card is not None
+        patient = session.get(Patient, card.patient_id)
+        assert patient is not None and patient.id is not None
+        card.last_used_at = now
+        session.add(card)
+        appointment = _todays_appointment(session, patient.id, settings, now)
+        if appointment is None:
+            _record(session, settings, now, "no_appointment", kiosk, patient_id=patient.id)
+            session.commit()
+            return Outcome("no_appointment", token=token, display_name=patient.display_name)
+        result = _mark_arrived(session, appointment, now)
+        _record(session, settings, now, result, kiosk, patient_id=patient.id, appointment_id=appointment.id)
+        session.commit()
+        session.refresh(appointment)
+        patient_id, name = patient.id, patient.display_name
+    day = local_today(now, settings.tz)
+    plan = todays_plan(engine, patient_id=patient_id, day=day, site=appointment.site, tz=settings.tz)
+    return Outcome(
+        result, token=token, display_name=name, appointment_at=appointment.starts_at,
+        clinician=appointment.clinician or None, checked_in_at=appointment.arrived_at, plan=plan,
+    )  # fmt: skip
+
+
+def _card(session: Session, token: str | None) -> QrToken | None:
+    if token is None:
+        return None
+    return session.exec(select(QrToken).where(QrToken.token_hash == hash_token(token))).first()
+
+
+def _refusal(session: Session, card: QrToken | None, now: datetime, settings: Settings, kiosk: str) -> Outcome | None:
+    """Invalid (unknown, revoked) or locked cards stop here, revealing nothing about anyone."""
+    if card is None or card.revoked_at is not None:
+        _record(session, settings, now, "invalid", kiosk)
+        session.commit()
+        return Outcome("invalid")
+    if card.locked_until is not None and card.locked_until > now:
+        return Outcome("locked", locked_until=card.locked_until)
+    return None
+
+
+def _wrong_dob(session: Session, card: QrToken, now: datetime, settings: Settings) -> Outcome:
+    card.failed_dob_attempts += 1
+    if card.failed_dob_attempts >= settings.dob_max_attempts:
+        card.failed_dob_attempts = 0
+        card.locked_until = now + timedelta(minutes=settings.dob_lock_min)
+        session.add(card)
+        session.commit()
+        return Outcome("locked", locked_until=card.locked_until)
+    session.add(card)
+    session.commit()
+    return Outcome("wrong_dob", attempts_left=settings.dob_max_attempts - card.failed_dob_attempts)
+
+
+def _todays_appointment(session: Session, patient_id: int, settings: Settings, now: datetime) -> Appointment | None:
+    """The appointment whose check-in window contains now; the closest start wins."""
+    earliest = now - timedelta(minutes=settings.checkin_after_min)
+    latest = now + timedelta(minutes=settings.checkin_before_min)
+    query = select(Appointment).where(
+        Appointment.patient_id == patient_id,
+        Appointment.site == settings.site,
+        col(Appointment.starts_at) >= earliest,
+        col(Appointment.starts_at) <= latest,
+        Appointment.status != "no_show",
+    )
+    candidates = list(session.exec(query).all())
+    return min(candidates, key=lambda a: abs((a.starts_at - now).total_seconds()), default=None)
+
+
+def _mark_arrived(session: Session, appointment: Appointment, now: datetime) -> Result:
+    """Scheduled -> arrived, exactly once even if two kiosks race (conditional update)."""
+    if appointment.status in ARRIVED_STATUSES:
+        return "already_checked_in"
+    changed = session.execute(
+        update(Appointment)
+        .where(col(Appointment.id) == appointment.id, col(Appointment.status) == "scheduled")
+        .values(status="arrived", arrived_at=now)
+    )
+    return "checked_in" if changed.rowcount else "already_checked_in"  # type: ignore[attr-defined]
+
+
+def _record(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    result: str,
+    kiosk: str,
+    *,
+    patient_id: int | None = None,
+    appointment_id: int | None = None,
+) -> None:
+    session.add(
+        CheckIn(
+            site=settings.site, at=now, result=result, patient_id=patient_id, appointment_id=appointment_id,
+            kiosk=kiosk or None,
+        )  # fmt: skip
+    )

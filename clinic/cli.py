@@ -214,6 +214,66 @@ def deadletters_replay(
         typer.echo(f"recorded {outcome.recorded}, still kept {outcome.still_kept}")
 
 
+
+@app.command()
+@user_errors
+def up(
+    with_simulator: Annotated[
+        bool, typer.Option("--simulate/--no-simulate", help="Also run the device simulator (demo traffic).")
+    ] = False,
+    rate: Annotated[float, typer.Option(min=0.01, help="Simulator messages per second, all stations.")] = 2.0,
+    seed: Annotated[bool, typer.Option("--seed/--no-seed", help="Add demo stations on first run.")] = True,
+) -> None:
+    """Run everything on this machine: broker (or reuse one), listener, and with --simulate the simulator."""
+    from clinic.up import run_up
+
+    raise typer.Exit(run_up(settings(), simulate=with_simulator, rate=rate, seed=seed))
+
+
+@app.command()
+@user_errors
+def simulate(
+    devices: Annotated[
+        int | None, typer.Option(min=1, help="Stations to simulate; default all registered (10 if none).")
+    ] = None,
+    rate: Annotated[float, typer.Option(min=0.01, help="Messages per second, all stations together.")] = 2.0,
+    duration: Annotated[float, typer.Option(min=0, help="Seconds to run; 0 runs until Ctrl-C.")] = 0,
+    site: Annotated[str | None, typer.Option(help="Site id; default CLINIC_SITE.")] = None,
+    register: Annotated[bool, typer.Option(help="Register sim-NNN stations when too few exist.")] = True,
+) -> None:
+    """Publish realistic device traffic (usage, cleaning, faults, online/offline) to the broker."""
+    from shared.demo import devices_to_simulate
+    from telemetry.simulator import Simulator, SimulatorError, simulator_credentials
+
+    cfg = settings()
+    setup_logging(cfg)
+    site = site or cfg.site
+    ids, no_cleaning = devices_to_simulate(engine_for(cfg), site=site, count=devices, register=register)
+    user, password = simulator_credentials(cfg)
+    sim = Simulator(
+        cfg,
+        ids,
+        site=site,
+        rate=rate,
+        duration_s=duration or None,
+        username=user,
+        password=password,
+        no_cleaning=no_cleaning,
+    )
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: sim.stop())
+    started = datetime.now(UTC)
+    try:
+        counts = sim.run()
+    except SimulatorError as exc:
+        fail(str(exc))
+        return
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    detail = ", ".join(f"{channel} {n}" for channel, n in sorted(counts.items()))
+    total = sum(counts.values())
+    typer.echo(f"published {total} messages from {len(ids)} stations in {seconds:.1f}s ({detail})")
+
+
 def _table(header: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=False)]
     for row in [header, *rows]:

@@ -1,0 +1,5 @@
+"""`python -m clinic`: the same as the `clinic` command."""
+
+from clinic.cli import main
+
+main()

@@ -1,0 +1,219 @@
+"""`clinic up`: start (or reuse) the broker, then the listener and maybe the simulator, and supervise them.
+
+Children run in their own sessions, so a Ctrl-C in the terminal reaches only this supervisor, which then stops
+them in reverse order: the simulator says offline, the listener commits what it holds, and only then does
+the broker go. Each child's output goes to `<data dir>/logs/<name>.log`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import FrameType
+
+import typer
+from sqlalchemy.engine import make_url
+
+from clinic.processes import Child, port_open, start_child, stop_children, wait_for_port
+from shared.config import Settings
+from shared.db import init_db, make_engine
+from shared.demo import registered_ids, seed_demo
+from telemetry.broker import LISTENER_USER, SIMULATOR_USER, BrokerFiles, ensure_broker_files, write_config
+
+BROKER_START_TIMEOUT_S = 15.0
+POLL_S = 0.2
+LISTENER_READY_TEXT = "subscribed"  # what the listener logs once its subscription is in place
+LISTENER_READY_TIMEOUT_S = 15.0
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"})
+MOSQUITTO_FALLBACK = Path("/usr/sbin/mosquitto")
+INSTALL_HINT = (
+    "Mosquitto is not installed, and nothing listens on {where}.\n"
+    "Install it (Debian/Ubuntu: sudo apt-get install mosquitto; macOS: brew install mosquitto) and run\n"
+    "`clinic up` again, or point CLINIC_MQTT_HOST/CLINIC_MQTT_PORT at a running broker."
+)
+
+
+class UpError(Exception):
+    """`clinic up` cannot go on; the message tells the user what to do."""
+
+
+def find_mosquitto() -> str | None:
+    """The mosquitto binary on PATH, or Debian's /usr/sbin/mosquitto (not on a normal user's PATH)."""
+    found = shutil.which("mosquitto")
+    if found:
+        return found
+    return str(MOSQUITTO_FALLBACK) if os.access(MOSQUITTO_FALLBACK, os.X_OK) else None
+
+
+def listener_env(cfg: Settings, environ: Mapping[str, str], accounts: Mapping[str, str]) -> dict[str, str]:
+    """The listener's environment: the svc.listener account, unless CLINIC_MQTT_USERNAME is configured."""
+    env = dict(environ)
+    if not cfg.mqtt_username:
+        env["CLINIC_MQTT_USERNAME"] = LISTENER_USER
+        env["CLINIC_MQTT_PASSWORD"] = accounts[LISTENER_USER]
+    return env
+
+
+def simulator_env(environ: Mapping[str, str], accounts: Mapping[str, str]) -> dict[str, str]:
+    """The simulator's environment: always the svc.simulator account (the only one allowed to write all)."""
+    return {
+        **environ,
+        "CLINIC_MQTT_USERNAME": SIMULATOR_USER,
+        "CLINIC_MQTT_PASSWORD": accounts[SIMULATOR_USER],
+    }
+
+
+def clinic_command(*args: str) -> list[str]:
+    """Run the `clinic` command with this interpreter (works without the console script on PATH)."""
+    return [sys.executable, "-m", "clinic", *args]
+
+
+def safe_url(url: str) -> str:
+    """A database URL without its password, for printing."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def start_broker(cfg: Settings, logs_dir: Path) -> Child:
+    """Render the repo's mosquitto.conf for this data folder and start Mosquitto; returns once it listens."""
+    where = f"{cfg.mqtt_host}:{cfg.mqtt_port}"
+    if cfg.mqtt_host not in LOCAL_HOSTS:
+        raise UpError(f"nothing listens on {where}; start that broker, or unset CLINIC_MQTT_HOST to run one here")
+    binary = find_mosquitto()
+    if binary is None:
+        raise UpError(INSTALL_HINT.format(where=where))
+    config = write_config(cfg, port=cfg.mqtt_port, host=cfg.mqtt_host)
+    child = start_child("mosquitto", [binary, "-c", str(config)], os.environ, logs_dir)
+    if not wait_for_port(cfg.mqtt_host, cfg.mqtt_port, timeout=BROKER_START_TIMEOUT_S, process=child.process):
+        stop_children([child])
+        raise UpError(
+            f"mosquitto did not start listening on {where}; see {child.log_path} and {BrokerFiles(cfg.broker_dir).log}"
+        )
+    return child
+
+
+def forget_pid_file(cfg: Settings, broker: Child) -> None:
+    """Remove the pid file of a broker we stopped, so `reload_broker` never signals a recycled pid."""
+    pid_file = BrokerFiles(cfg.broker_dir).pid
+    try:
+        if int(pid_file.read_text().strip()) == broker.process.pid:
+            pid_file.unlink()
+    except (OSError, ValueError):
+        pass
+
+
+class Supervisor:
+    """Starts the processes, prints where they run, and stops them on a signal or when one dies."""
+
+    def __init__(self, cfg: Settings, *, simulate: bool, rate: float, seed: bool) -> None:
+        self.cfg, self.simulate, self.rate, self.seed = cfg, simulate, rate, seed
+        self.children: list[Child] = []
+        self.broker: Child | None = None
+        self.stopping = False
+        self.logs_dir = cfg.data_dir / "logs"
+
+    def request_stop(self, _signum: int = 0, _frame: FrameType | None = None) -> None:
+        """Signal handler: ask the supervisor to stop everything (only sets a flag)."""
+        self.stopping = True
+
+    def run(self) -> int:
+        """Set up, start, supervise; returns the exit code (0 after Ctrl-C or SIGTERM, 1 if a child died)."""
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self.request_stop)
+        try:
+            self.start()
+            return 0 if self.stopping else self.watch()
+        except UpError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            return 2
+        finally:
+            stop_children(self.children)
+            if self.broker is not None:
+                forget_pid_file(self.cfg, self.broker)
+
+    def start(self) -> None:
+        """Prepare the store and the broker files, then start the processes and say what runs where."""
+        cfg = self.cfg
+        self.prepare_store()
+        accounts = ensure_broker_files(cfg)
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        reused = port_open(cfg.mqtt_host, cfg.mqtt_port)
+        if not reused:
+            self.broker = start_broker(cfg, self.logs_dir)
+            self.children.append(self.broker)
+        if self.stopping:
+            return
+        self.children.append(
+            start_child("listener", clinic_command("listen"), listener_env(cfg, os.environ, accounts), self.logs_dir)
+        )
+        if self.simulate:
+            self.wait_for_listener()
+            argv = clinic_command("simulate", "--rate", str(self.rate), "--duration", "0", "--site", cfg.site)
+            self.children.append(start_child("simulator", argv, simulator_env(os.environ, accounts), self.logs_dir))
+        self.print_summary(reused)
+
+    def wait_for_listener(self) -> None:
+        """Let the listener subscribe before simulating: on a first run it has no session queueing for it."""
+        listener = self.children[-1]
+        deadline = time.monotonic() + LISTENER_READY_TIMEOUT_S
+        while not self.stopping and listener.process.poll() is None and time.monotonic() < deadline:
+            if LISTENER_READY_TEXT in listener.output():
+                return
+            time.sleep(0.05)
+        if not self.stopping and listener.process.poll() is None:
+            typer.echo(f"the listener has not subscribed after {LISTENER_READY_TIMEOUT_S:.0f}s; starting anyway")
+
+    def prepare_store(self) -> None:
+        """Create the schema, and register the demo stations when the site has none yet."""
+        engine = make_engine(self.cfg.resolved_database_url)
+        try:
+            init_db(engine)
+            if self.seed and not registered_ids(engine, site=self.cfg.site):
+                ids = seed_demo(engine, site=self.cfg.site)
+                typer.echo(f"registered {len(ids)} demo stations at site {self.cfg.site!r}")
+        finally:
+            engine.dispose()
+
+    def print_summary(self, reused: bool) -> None:
+        """Say what runs where, and how to see the state."""
+        cfg = self.cfg
+        broker = "using the broker already running there" if reused else f"started, pid {self._pid('mosquitto')}"
+        simulator = f"pid {self._pid('simulator')}, {self.rate:g} msg/s" if self.simulate else "off (add --simulate)"
+        lines = [
+            "clinic is up:",
+            f"  broker     {cfg.mqtt_host}:{cfg.mqtt_port} ({broker})",
+            f"  database   {safe_url(cfg.resolved_database_url)}",
+            f"  listener   pid {self._pid('listener')}",
+            f"  simulator  {simulator}",
+            f"  logs       {self.logs_dir.resolve()}/ ({', '.join(c.log_path.name for c in self.children)})",
+            "See the state with `clinic equipment list` (add --json for scripts). Stop with Ctrl-C.",
+        ]
+        typer.echo("\n".join(lines))
+
+    def watch(self) -> int:
+        """Wait for a stop request (returns 0) or for a child to die (says which, returns 1)."""
+        while not self.stopping:
+            for child in self.children:
+                code = child.process.poll()
+                if code is not None:
+                    typer.echo(
+                        f"error: {child.name} (pid {child.process.pid}) exited unexpectedly with code "
+                        f"{code}; see {child.log_path}. Stopping the rest.",
+                        err=True,
+                    )
+                    return 1
+            time.sleep(POLL_S)
+        typer.echo("stopping...")
+        return 0
+
+    def _pid(self, name: str) -> str:
+        return next((str(c.process.pid) for c in self.children if c.name == name), "?")
+
+
+def run_up(cfg: Settings, *, simulate: bool, rate: float, seed: bool) -> int:
+    """Run `clinic up` until Ctrl-C or SIGTERM; returns the exit code."""
+    return Supervisor(cfg, simulate=simulate, rate=rate, seed=seed).run()

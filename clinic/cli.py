@@ -6,9 +6,11 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import wraps
-from typing import Annotated, Any, Callable, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy import Engine
@@ -65,12 +67,15 @@ def settings() -> Settings:
         raise  # unreachable, for type checkers
 
 
-def engine_for(cfg: Settings, *, create: bool = True) -> Engine:
+@contextmanager
+def engine_for(cfg: Settings) -> Iterator[Engine]:
     """The engine, with the schema created when missing (cheap, and saves a forgotten `clinic init`)."""
     engine = make_engine(cfg.resolved_database_url)
-    if create:
+    try:
         init_db(engine)
-    return engine
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def setup_logging(cfg: Settings) -> None:
@@ -87,7 +92,8 @@ def init() -> None:
     from telemetry.broker import ensure_broker_files
 
     cfg = settings()
-    engine_for(cfg)
+    with engine_for(cfg):
+        pass
     ensure_broker_files(cfg)
     typer.echo(f"database ready: {_safe_url(cfg.resolved_database_url)}")
     typer.echo(f"broker files ready in {cfg.broker_dir}/ (passwd, acl, accounts.json)")
@@ -101,13 +107,14 @@ def listen() -> None:
 
     cfg = settings()
     setup_logging(cfg)
-    listener = Listener(cfg, engine_for(cfg))
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: listener.stop())
-    try:
-        listener.run()
-    except BrokerRefused as exc:
-        fail(str(exc))
+    with engine_for(cfg) as engine:
+        listener = Listener(cfg, engine)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: listener.stop())
+        try:
+            listener.run()
+        except BrokerRefused as exc:
+            fail(str(exc))
 
 
 @device_app.command("add")
@@ -127,20 +134,27 @@ def device_add(
     from telemetry.topics import equipment_topic
 
     cfg = settings()
-    equipment = register_equipment(
-        engine_for(cfg),
-        site=site or cfg.site,
-        equipment_id=equipment_id,
-        name=name,
-        kind=kind,
-        zone=zone,
-        clean_after_use=clean_after_use,
-        maintenance_interval_hours=maintenance_hours,
-    )
+    with engine_for(cfg) as engine:
+        equipment = register_equipment(
+            engine,
+            site=site or cfg.site,
+            equipment_id=equipment_id,
+            name=name,
+            kind=kind,
+            zone=zone,
+            clean_after_use=clean_after_use,
+            maintenance_interval_hours=maintenance_hours,
+        )
     password = set_device_password(cfg, equipment.id)
     topic = equipment_topic(cfg.topic_prefix, equipment.site, equipment.id, "usage").rsplit("/", 1)[0] + "/<channel>"
-    info = {"site": equipment.site, "id": equipment.id, "name": equipment.name, "username": equipment.id,
-            "password": password, "topic": topic}
+    info = {
+        "site": equipment.site,
+        "id": equipment.id,
+        "name": equipment.name,
+        "username": equipment.id,
+        "password": password,
+        "topic": topic,
+    }
     if as_json:
         typer.echo(json.dumps(info))
         return
@@ -158,7 +172,8 @@ def equipment_list(
 ) -> None:
     """Every station with its live state (from the current-state table, never the whole log)."""
     cfg = settings()
-    views = list_stations(engine_for(cfg), tz=cfg.tz, site=site)
+    with engine_for(cfg) as engine:
+        views = list_stations(engine, tz=cfg.tz, site=site)
     if as_json:
         typer.echo(json.dumps([v.as_json() for v in views], indent=2))
         return
@@ -167,8 +182,16 @@ def equipment_list(
         return
     now = datetime.now(UTC)
     rows = [
-        [v.site, v.id, v.name, v.zone, describe_status(v, now), _online(v.online), str(v.uses_today),
-         _local(v.last_cleaned_at, cfg) + (f" by {v.last_cleaned_by}" if v.last_cleaned_by else "")]
+        [
+            v.site,
+            v.id,
+            v.name,
+            v.zone,
+            describe_status(v, now),
+            _online(v.online),
+            str(v.uses_today),
+            _local(v.last_cleaned_at, cfg) + (f" by {v.last_cleaned_by}" if v.last_cleaned_by else ""),
+        ]
         for v in views
     ]
     _table(["SITE", "ID", "NAME", "ZONE", "STATUS", "ONLINE", "USES TODAY", "LAST CLEANED"], rows)
@@ -185,7 +208,8 @@ def deadletters(
     if ctx.invoked_subcommand is not None:
         return
     cfg = settings()
-    letters = list_dead_letters(engine_for(cfg), include_replayed=include_replayed)
+    with engine_for(cfg) as engine:
+        letters = list_dead_letters(engine, include_replayed=include_replayed)
     if as_json:
         typer.echo(json.dumps([letter.as_json() for letter in letters], indent=2))
         return
@@ -207,12 +231,12 @@ def deadletters_replay(
     from telemetry.replay import replay_dead_letters
 
     cfg = settings()
-    outcome = replay_dead_letters(engine_for(cfg), cfg, site=site, equipment_id=equipment_id)
+    with engine_for(cfg) as engine:
+        outcome = replay_dead_letters(engine, cfg, site=site, equipment_id=equipment_id)
     if as_json:
         typer.echo(json.dumps({"recorded": outcome.recorded, "still_kept": outcome.still_kept}))
     else:
         typer.echo(f"recorded {outcome.recorded}, still kept {outcome.still_kept}")
-
 
 
 @app.command()
@@ -248,7 +272,8 @@ def simulate(
     cfg = settings()
     setup_logging(cfg)
     site = site or cfg.site
-    ids, no_cleaning = devices_to_simulate(engine_for(cfg), site=site, count=devices, register=register)
+    with engine_for(cfg) as engine:
+        ids, no_cleaning = devices_to_simulate(engine, site=site, count=devices, register=register)
     user, password = simulator_credentials(cfg)
     sim = Simulator(
         cfg,

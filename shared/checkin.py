@@ -22,9 +22,7 @@ from shared.models import utcnow
 from shared.plans import PlanLine, todays_plan
 from shared.qr import hash_token, parse_scan
 
-Result = Literal[
-    "checked_in", "already_checked_in", "no_appointment", "invalid", "locked", "needs_dob", "wrong_dob"
-]
+Result = Literal["checked_in", "already_checked_in", "no_appointment", "invalid", "locked", "needs_dob", "wrong_dob"]
 ARRIVED_STATUSES = ("arrived", "in_session", "done")
 
 
@@ -41,6 +39,8 @@ class Outcome:
     plan: list[PlanLine] = field(default_factory=list)
     attempts_left: int | None = None
     locked_until: datetime | None = None
+    patient_id: int | None = field(default=None, repr=False)  # for refreshing the plan; never displayed
+    site: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -83,9 +83,7 @@ def confirm(
     return check_in(engine, settings, token, now=now, kiosk=kiosk)
 
 
-def check_in(
-    engine: Engine, settings: Settings, scan: str, *, now: datetime | None = None, kiosk: str = ""
-) -> Outcome:
+def check_in(engine: Engine, settings: Settings, scan: str, *, now: datetime | None = None, kiosk: str = "") -> Outcome:
     """Check the card's patient in for today's appointment (idempotent); no birth-date step (staff, CLI)."""
     now = now or utcnow()
     token = parse_scan(scan)
@@ -112,9 +110,16 @@ def check_in(
     day = local_today(now, settings.tz)
     plan = todays_plan(engine, patient_id=patient_id, day=day, site=appointment.site, tz=settings.tz)
     return Outcome(
-        result, token=token, display_name=name, appointment_at=appointment.starts_at,
-        clinician=appointment.clinician or None, checked_in_at=appointment.arrived_at, plan=plan,
-    )  # fmt: skip
+        result,
+        token=token,
+        display_name=name,
+        appointment_at=appointment.starts_at,
+        clinician=appointment.clinician or None,
+        checked_in_at=appointment.arrived_at,
+        plan=plan,
+        patient_id=patient_id,
+        site=appointment.site,
+    )
 
 
 def _card(session: Session, token: str | None) -> QrToken | None:
@@ -186,7 +191,11 @@ def _record(
 ) -> None:
     session.add(
         CheckIn(
-            site=settings.site, at=now, result=result, patient_id=patient_id, appointment_id=appointment_id,
+            site=settings.site,
+            at=now,
+            result=result,
+            patient_id=patient_id,
+            appointment_id=appointment_id,
             kiosk=kiosk or None,
-        )  # fmt: skip
+        )
     )

@@ -63,7 +63,12 @@ class PlanLine:
 
 
 def add_exercise(
-    engine: Engine, *, name: str, instructions: str = "", equipment_kind: str | None = None, image_url: str | None = None
+    engine: Engine,
+    *,
+    name: str,
+    instructions: str = "",
+    equipment_kind: str | None = None,
+    image_url: str | None = None,
 ) -> Exercise:
     """Add an exercise to the library (or update the one with that name)."""
     cleaned = " ".join(name.split())
@@ -112,11 +117,20 @@ def add_plan_item(
             existing = session.exec(select(PlanItem.position).where(PlanItem.patient_id == patient_id)).all()
             position = max(existing, default=0) + 1
         item = PlanItem(
-            patient_id=patient_id, exercise_id=found.id, position=position, sets=sets, reps=reps, hold_s=hold_s,
-            minutes=minutes, load=(load or "").strip() or None, equipment_site=equipment_site,
-            equipment_id=equipment_id, notes=(notes or "").strip() or None, active_from=active_from,
+            patient_id=patient_id,
+            exercise_id=found.id,
+            position=position,
+            sets=sets,
+            reps=reps,
+            hold_s=hold_s,
+            minutes=minutes,
+            load=(load or "").strip() or None,
+            equipment_site=equipment_site,
+            equipment_id=equipment_id,
+            notes=(notes or "").strip() or None,
+            active_from=active_from,
             active_to=active_to,
-        )  # fmt: skip
+        )
         session.add(item)
         session.commit()
         return item
@@ -142,12 +156,19 @@ def todays_plan(engine: Engine, *, patient_id: int, day: date, site: str, tz: tz
         station = stations.get((item.equipment_site or site, item.equipment_id or ""))
         lines.append(
             PlanLine(
-                exercise=exercise.name, sets=item.sets, reps=item.reps, hold_s=item.hold_s, minutes=item.minutes,
-                load=item.load, equipment_id=item.equipment_id,
+                exercise=exercise.name,
+                sets=item.sets,
+                reps=item.reps,
+                hold_s=item.hold_s,
+                minutes=item.minutes,
+                load=item.load,
+                equipment_id=item.equipment_id,
                 equipment_name=station.name if station else None,
                 equipment_zone=station.zone if station else None,
                 equipment_status=station.status if station else None,
-                instructions=exercise.instructions, image_url=exercise.image_url, notes=item.notes,
-            )  # fmt: skip
+                instructions=exercise.instructions,
+                image_url=exercise.image_url,
+                notes=item.notes,
+            )
         )
     return lines

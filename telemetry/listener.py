@@ -187,7 +187,7 @@ class Listener:
         else:
             client.subscribe(topic, qos=1)
         log.info(
-            "connected to %s:%s (session present: %s), subscribed to %s",
+            "connected to %s:%s (session present: %s), subscribing to %s",
             self.settings.mqtt_host,
             self.settings.mqtt_port,
             getattr(flags, "session_present", "?"),
@@ -198,6 +198,7 @@ class Listener:
         if any(reason.is_failure for reason in reasons):
             log.error("the broker refused the subscription: %s (check the ACL)", reasons)
             return
+        log.info("subscribed: the broker confirmed the subscription")
         self.subscribed.set()
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: ReasonCode, _p: Any) -> None:

@@ -1,0 +1,30 @@
+"""Process-wide resources for the Streamlit apps: settings, the engine and the scan throttle."""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from shared.config import Settings, get_settings
+from shared.db import init_db, make_engine
+from shared.throttle import ScanThrottle
+
+
+@st.cache_resource
+def settings() -> Settings:
+    """Settings, read once per server process."""
+    return get_settings()
+
+
+@st.cache_resource
+def engine() -> Engine:
+    """One engine (a connection pool) shared by every session; sessions never share a `Session`."""
+    engine = make_engine(settings().resolved_database_url)
+    init_db(engine)
+    return engine
+
+
+@st.cache_resource
+def scan_throttle() -> ScanThrottle:
+    """Invalid-scan counts per kiosk, across sessions (a reload must not reset them)."""
+    return ScanThrottle()

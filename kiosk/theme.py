@@ -1,0 +1,95 @@
+"""Kiosk presentation: big type, big targets, high contrast, Streamlit's chrome hidden; plus page scripts."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+STATUS_STYLE = {  # colour is never the only signal: every badge also says the status in words
+    "available": ("#0b6b2f", "Available"),
+    "in_use": ("#8a4b00", "In use"),
+    "needs_cleaning": ("#1f4e8c", "Being cleaned"),
+    "out_of_service": ("#a4161a", "Out of service"),
+}
+
+KIOSK_CSS = """
+<style>
+header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+[data-testid="stStatusWidget"], #MainMenu, footer { display: none !important; }
+html, body, [data-testid="stAppViewContainer"] { background: #ffffff; color: #111111; }
+.block-container { padding-top: 1.5rem; max-width: 980px; }
+p, li, label, .stMarkdown, input, select { font-size: 1.45rem !important; line-height: 1.5; }
+h1 { font-size: 2.6rem !important; } h2 { font-size: 2.1rem !important; } h3 { font-size: 1.8rem !important; }
+.stButton > button, .stFormSubmitButton > button {
+  min-height: 4.2rem; font-size: 1.6rem !important; padding: 0.6rem 1.6rem; border-radius: 0.8rem;
+  border: 3px solid #111111;
+}
+iframe[title="st.iframe"] { position: absolute; width: 1px; height: 1px; border: 0; }
+.stTextInput input { min-height: 3.6rem; font-size: 1.6rem !important; }
+div[data-baseweb="select"] > div { min-height: 3.6rem; font-size: 1.5rem !important; }
+.kiosk-message { font-size: 2rem; font-weight: 700; margin: 0.5rem 0 1rem 0; }
+.kiosk-card { border: 3px solid #222222; border-radius: 1rem; padding: 1rem 1.3rem; margin: 0 0 1rem 0; }
+.kiosk-card h3 { margin: 0 0 0.4rem 0; }
+.kiosk-dose { font-size: 1.7rem; font-weight: 700; margin: 0.2rem 0 0.4rem 0; }
+.kiosk-badge { display: inline-block; color: #ffffff; font-weight: 700; border-radius: 0.5rem;
+  padding: 0.15rem 0.7rem; font-size: 1.3rem; }
+@media (max-width: 700px) { p, li, label { font-size: 1.3rem !important; } h1 { font-size: 2.1rem !important; } }
+</style>
+"""
+
+
+def _run_script(script: str) -> None:
+    """Run a fixed script of ours in a same-origin iframe (never anything built from user data)."""
+    st.iframe(f"<html><body>{script}</body></html>", height=1)
+
+
+def apply_kiosk_theme() -> None:
+    """Inject the kiosk stylesheet (once per run; Streamlit de-duplicates identical markup)."""
+    st.markdown(KIOSK_CSS, unsafe_allow_html=True)
+
+
+def status_badge(status: str | None) -> str:
+    """HTML for a station status badge (fixed texts only: nothing user-supplied goes into it)."""
+    if status not in STATUS_STYLE:
+        return ""
+    colour, words = STATUS_STYLE[status]
+    return f'<span class="kiosk-badge" style="background:{colour}">{words}</span>'
+
+
+def idle_reset(seconds: int) -> None:
+    """Reload the lobby at its welcome screen after `seconds` without a tap, key, scroll or touch.
+
+    Runs in the browser because taps and scrolls that change no widget never reach the server. The reload
+    replaces the history entry and starts a fresh session, so neither Back nor Reload shows the last patient.
+    """
+    script = f"""
+    <script>
+    const doc = window.parent.document;
+    let last = Date.now();
+    const touch = () => {{ last = Date.now(); }};
+    ["pointerdown", "keydown", "scroll", "touchstart", "wheel", "input"].forEach(
+      (name) => doc.addEventListener(name, touch, {{capture: true, passive: true}}));
+    setInterval(() => {{
+      if (Date.now() - last > {json.dumps(seconds * 1000)}) {{
+        window.parent.location.replace(window.parent.location.pathname);
+      }}
+    }}, 1000);
+    </script>
+    """
+    _run_script(script)
+
+
+def keep_scan_field_focused(label: str) -> None:
+    """Keep the scanner's field focused, so a USB scanner that 'types' always types into it."""
+    script = f"""
+    <script>
+    const doc = window.parent.document;
+    setInterval(() => {{
+      const field = doc.querySelector('input[aria-label={json.dumps(label)}]');
+      const active = doc.activeElement;
+      if (field && (!active || active === doc.body || active.tagName === "IFRAME")) field.focus();
+    }}, 400);
+    </script>
+    """
+    _run_script(script)

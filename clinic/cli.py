@@ -122,22 +122,28 @@ def listen() -> None:
 def device_add(
     equipment_id: Annotated[str, typer.Argument(help="Lower case id, also the device's MQTT username.")],
     name: Annotated[str | None, typer.Option(help="Name shown on the board.")] = None,
-    kind: Annotated[str, typer.Option(help="treadmill, bike, parallel_bars, hot_pack, ...")] = "other",
-    zone: Annotated[str, typer.Option(help="Where in the gym.")] = "",
+    kind: Annotated[str | None, typer.Option(help="treadmill, bike, parallel_bars, hot_pack, ...")] = None,
+    zone: Annotated[str | None, typer.Option(help="Where in the gym.")] = None,
     site: Annotated[str | None, typer.Option(help="Site id; default CLINIC_SITE.")] = None,
-    clean_after_use: Annotated[bool, typer.Option(help="Needs cleaning after each use.")] = True,
+    clean_after_use: Annotated[
+        bool | None, typer.Option("--clean-after-use/--no-clean-after-use", help="Needs cleaning after each use.")
+    ] = None,
     maintenance_hours: Annotated[float | None, typer.Option(help="Service every N in-use hours.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Register equipment and create its broker account; the password is printed once, never stored."""
-    from telemetry.broker import set_device_password
+    """Register equipment (or update the details given) and create a new broker password, printed once."""
+    from telemetry.broker import device_account_site, set_device_password
     from telemetry.topics import equipment_topic
 
     cfg = settings()
+    site = site or cfg.site
+    owner = device_account_site(cfg, equipment_id)
+    if owner not in (None, site):
+        fail(f"equipment id {equipment_id!r} already has a broker account at site {owner!r}; ids are unique per broker")
     with engine_for(cfg) as engine:
         equipment = register_equipment(
             engine,
-            site=site or cfg.site,
+            site=site,
             equipment_id=equipment_id,
             name=name,
             kind=kind,
@@ -145,7 +151,7 @@ def device_add(
             clean_after_use=clean_after_use,
             maintenance_interval_hours=maintenance_hours,
         )
-    password = set_device_password(cfg, equipment.id)
+    password = set_device_password(cfg, equipment.id, site=equipment.site)
     topic = equipment_topic(cfg.topic_prefix, equipment.site, equipment.id, "usage").rsplit("/", 1)[0] + "/<channel>"
     info = {
         "site": equipment.site,

@@ -137,7 +137,7 @@ def _apply_fault(new: StationState, event: DeviceEvent, at: datetime) -> None:
     elif new.out_of_service:
         return  # a lesser fault does not hide the critical one that took the station out of service
     new.fault_code = event.code
-    new.fault_severity = event.severity
+    new.fault_severity = event.severity or "warning"
     new.fault_message = event.message
     new.fault_since = at
 

@@ -77,7 +77,7 @@ def record_batch_in(
 
 
 def dead_letter(conn: Connection, rejects: Iterable[Rejected]) -> int:
-    """Keep rejects with their reason; the same topic and payload again only bumps its count."""
+    """Keep rejects with their reason; the same topic and payload again bumps its count (and shows it again)."""
     rows = [_dead_letter_row(r) for r in rejects]
     if not rows:
         return 0
@@ -85,7 +85,12 @@ def dead_letter(conn: Connection, rejects: Iterable[Rejected]) -> int:
     excluded = stmt.excluded  # type: ignore[attr-defined]
     stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
         index_elements=[DEAD.c.fingerprint],
-        set_={"seen_count": DEAD.c.seen_count + 1, "last_received_at": excluded.last_received_at},
+        set_={
+            "seen_count": DEAD.c.seen_count + 1,
+            "last_received_at": excluded.last_received_at,
+            "reason": excluded.reason,
+            "replayed_at": None,  # it failed again: show it again
+        },
     )
     conn.execute(stmt, rows)
     return len(rows)

@@ -74,27 +74,33 @@ def register_equipment(
     site: str,
     equipment_id: str,
     name: str | None = None,
-    kind: str = "other",
-    zone: str = "",
-    clean_after_use: bool = True,
+    kind: str | None = None,
+    zone: str | None = None,
+    clean_after_use: bool | None = None,
     maintenance_interval_hours: float | None = None,
 ) -> Equipment:
-    """Register a station (or update its details when it exists); its state row starts as available."""
+    """Register a station, or update the details given for one that exists (None keeps what it has)."""
     for label, value in (("site", site), ("equipment id", equipment_id)):
         if not ID_PATTERN.match(value):
             raise ValidationFailed(f"{label} {value!r} must match {ID_PATTERN.pattern} (lower case, digits, - and _)")
-    display = equipment_id if name is None else name.strip()
-    if not display or len(display) > 200:
+    if name is not None and not 0 < len(name.strip()) <= 200:
         raise ValidationFailed("name must be 1 to 200 characters")
     if maintenance_interval_hours is not None and maintenance_interval_hours <= 0:
         raise ValidationFailed("maintenance interval must be a positive number of hours")
     with session_for(engine) as session:
-        equipment = session.get(Equipment, (site, equipment_id)) or Equipment(site=site, id=equipment_id, name=display)
-        equipment.name = display
-        equipment.kind = kind.strip() or "other"
-        equipment.zone = zone.strip()
-        equipment.clean_after_use = clean_after_use
-        equipment.maintenance_interval_hours = maintenance_interval_hours
+        equipment = session.get(Equipment, (site, equipment_id)) or Equipment(
+            site=site, id=equipment_id, name=equipment_id
+        )
+        if name is not None:
+            equipment.name = name.strip()
+        if kind is not None:
+            equipment.kind = kind.strip() or "other"
+        if zone is not None:
+            equipment.zone = zone.strip()
+        if clean_after_use is not None:
+            equipment.clean_after_use = clean_after_use
+        if maintenance_interval_hours is not None:
+            equipment.maintenance_interval_hours = maintenance_interval_hours
         session.add(equipment)
         if session.get(EquipmentState, (site, equipment_id)) is None:
             session.add(EquipmentState(site=site, equipment_id=equipment_id))

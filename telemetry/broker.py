@@ -1,7 +1,7 @@
 """Broker set-up: accounts, password file and ACL for the repo's mosquitto.conf, and a rendered copy to run.
 
-Service accounts have a `.` in their names (`svc.listener`), which no equipment id may contain, so the ACL's
-per-device pattern can never grant a service account a device's topics, nor a device a service's rights.
+Service accounts have a `.` in their names (`svc.listener`), which no equipment id may contain, so a service
+account and a device account can never be confused. Each device gets explicit ACL lines for its own topics.
 """
 
 from __future__ import annotations
@@ -44,6 +44,11 @@ class BrokerFiles:
         return self.root / "accounts.json"
 
     @property
+    def devices(self) -> Path:
+        """Which site each device account belongs to (for the ACL)."""
+        return self.root / "devices.json"
+
+    @property
     def config(self) -> Path:
         return self.root / "mosquitto.conf"
 
@@ -63,8 +68,15 @@ def hash_password(password: str, *, salt: bytes | None = None) -> str:
     return f"$7${PBKDF2_ITERATIONS}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
-def acl_text(prefix: str) -> str:
-    """The ACL: the listener reads everything under the prefix; each device writes only its own topics."""
+def acl_text(prefix: str, devices: dict[str, str] | None = None) -> str:
+    """The ACL: the listener reads everything under the prefix; each device writes only its own topics.
+
+    `devices` maps each device account (its equipment id) to its site, so a device can publish neither as
+    another station nor as a station of the same id at another site.
+    """
+    device_rules: list[str] = []
+    for equipment_id, site in sorted((devices or {}).items()):
+        device_rules += [f"user {equipment_id}", f"topic write {prefix}/{site}/equipment/{equipment_id}/+", ""]
     return "\n".join(
         [
             "# Written by `clinic init`; edit the generator (telemetry/broker.py), not this file.",
@@ -76,8 +88,7 @@ def acl_text(prefix: str) -> str:
             f"topic write {prefix}/+/equipment/+/+",
             "",
             "# Every device: its username is its equipment id, and it may only publish its own channels.",
-            f"pattern write {prefix}/+/equipment/%u/+",
-            "",
+            *device_rules,
         ]
     )
 
@@ -99,16 +110,34 @@ def ensure_broker_files(settings: Settings) -> dict[str, str]:
         if user not in entries:
             entries[user] = hash_password(password)
     _write_passwd(files.passwd, entries)
-    _write_private(files.acl, acl_text(settings.topic_prefix))
+    _write_private(files.acl, acl_text(settings.topic_prefix, _read_json(files.devices)))
     return accounts
 
 
-def set_device_password(settings: Settings, equipment_id: str) -> str:
-    """Create or replace a device's broker account; returns the new password (shown once, stored hashed)."""
+def device_account_site(settings: Settings, equipment_id: str) -> str | None:
+    """The site whose station owns the broker account `equipment_id`, if there is one."""
+    return _read_json(BrokerFiles(settings.broker_dir).devices).get(equipment_id)
+
+
+def set_device_password(settings: Settings, equipment_id: str, *, site: str | None = None) -> str:
+    """Create or replace a device's broker account; returns the new password (shown once, stored hashed).
+
+    Usernames are equipment ids, so an id can have an account at one site per broker only.
+    """
+    site = site or settings.site
     if not ID_PATTERN.match(equipment_id):
         raise ValueError(f"equipment id {equipment_id!r} must match {ID_PATTERN.pattern}")
-    ensure_broker_files(settings)
     files = BrokerFiles(settings.broker_dir)
+    files.root.mkdir(parents=True, exist_ok=True)
+    devices = _read_json(files.devices)
+    if devices.get(equipment_id, site) != site:
+        raise ValueError(
+            f"equipment id {equipment_id!r} already has a broker account at site {devices[equipment_id]!r}; "
+            "ids must be unique on one broker"
+        )
+    devices[equipment_id] = site
+    _write_private(files.devices, json.dumps(devices, indent=2, sort_keys=True) + "\n")
+    ensure_broker_files(settings)
     password = secrets.token_urlsafe(18)
     entries = _read_passwd(files.passwd)
     entries[equipment_id] = hash_password(password)

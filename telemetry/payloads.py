@@ -64,7 +64,7 @@ class FaultPayload(_Payload):
 
     event: Literal["fault", "cleared"]
     code: Annotated[str, Field(max_length=64)] | None = None
-    severity: Literal["info", "warning", "critical"] = "warning"
+    severity: Literal["info", "warning", "critical"] | None = None  # a fault without one counts as a warning
     message: Annotated[str, Field(max_length=500)] | None = None
 
 

@@ -16,7 +16,8 @@ def replay_dead_letters(
     engine: Engine, settings: Settings, *, site: str | None = None, equipment_id: str | None = None
 ) -> ReplayOutcome:
     """Re-process every kept message (optionally one site's or one device's); returns what was recorded."""
-    letters = list_dead_letters(engine, site=site, equipment_id=equipment_id)
+    # A truncated payload is not the message that was sent: it cannot be replayed, and keeps its reason.
+    letters = [d for d in list_dead_letters(engine, site=site, equipment_id=equipment_id) if not d.truncated]
     recorded = still = 0
     for start in range(0, len(letters), REPLAY_CHUNK):
         chunk = letters[start : start + REPLAY_CHUNK]

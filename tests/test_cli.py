@@ -110,3 +110,17 @@ def test_an_unreachable_database_is_a_clear_error(cli: CliRunner, monkeypatch: p
     get_settings.cache_clear()
     code, _, err = run(cli, "equipment", "list")
     assert code == 2 and err.startswith("error: cannot use the database")
+
+
+def test_device_add_again_rotates_the_password_and_keeps_the_details(cli: CliRunner) -> None:
+    first = json.loads(run(cli, "device", "add", "tm-1", "--name", "Treadmill 1", "--zone", "Gym A", "--json")[1])
+    second = json.loads(run(cli, "device", "add", "tm-1", "--json")[1])
+    rows = json.loads(run(cli, "equipment", "list", "--json")[1])
+    assert first["password"] != second["password"]
+    assert (rows[0]["name"], rows[0]["zone"]) == ("Treadmill 1", "Gym A")
+
+
+def test_the_same_id_at_another_site_is_refused(cli: CliRunner) -> None:
+    run(cli, "device", "add", "tm-1")
+    code, _, err = run(cli, "device", "add", "tm-1", "--site", "east")
+    assert code == 2 and "already has a broker account at site 'main'" in err

@@ -123,3 +123,13 @@ def test_hostile_strings_round_trip_unchanged(engine: Engine) -> None:
     record_batch(engine, [msg("tm-1", "cleaning", {"event_id": "c", "event": "cleaned", "by": by})], tz=UTC)
     view = station(engine)
     assert (view["name"], view["zone"], view["last_cleaned_by"]) == (name, 'Zone "A" & <b>', by)
+
+
+def test_a_truncated_dead_letter_is_not_replayed_and_keeps_its_reason(engine: Engine) -> None:
+    register_equipment(engine, site="main", equipment_id="tm-1")
+    huge = msg("tm-1", "usage", '{"event_id": "big", "event": "start", "pad": "' + "x" * 70_000 + '"}')
+    record_batch(engine, [huge], tz=UTC)
+    outcome = replay_dead_letters(engine, Settings(_env_file=None))  # type: ignore[call-arg]
+    assert (outcome.recorded, outcome.still_kept) == (0, 0)
+    assert "over the 65536-byte limit" in list_dead_letters(engine)[0].reason
+

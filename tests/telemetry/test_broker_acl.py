@@ -90,3 +90,13 @@ def test_password_hashes_use_mosquittos_own_format() -> None:
     hashed = hash_password("secret", salt=b"0123456789ab")
     assert hashed.startswith("$7$101$MDEyMzQ1Njc4OWFi$")
     assert len(hashed.split("$")[-1]) == 88  # base64 of a 64-byte PBKDF2-SHA512 digest
+
+
+def test_a_device_cannot_publish_as_the_same_id_at_another_site(broker: Broker) -> None:
+    password = set_device_password(broker.settings, "tm-1", site="main")
+    broker.restart()
+    device = connect(broker.port, "tm-1", password)
+    assert device.publish("clinic/east/equipment/tm-1/usage", b"{}").value == NOT_AUTHORIZED
+    device.close()
+    with pytest.raises(ValueError, match="already has a broker account at site 'main'"):
+        set_device_password(broker.settings, "tm-1", site="east")

@@ -1,8 +1,9 @@
 """The MQTT listener: persistent QoS 1 session, batches committed in the MQTT thread, acks only after commit.
 
 Why this shape (docs/devices.md has the contract, docs/benchmarks.md the figures): the broker keeps our
-session while we are down, so nothing published meanwhile is lost; a message is acknowledged only once its row is committed, so a
-crash before the ack means the broker redelivers it, and the unique event key turns that into one row.
+session while we are down, so nothing published meanwhile is lost; a message is acknowledged only once its
+row is committed, so a crash before the ack means the broker redelivers it, and the unique event key turns
+that into one row.
 Writing in the MQTT thread (no queue to a writer thread) and committing whatever is buffered as soon as the
 socket has nothing more to read keeps latency low at light load and batches large under a flood.
 """

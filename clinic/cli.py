@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -115,6 +116,24 @@ def listen() -> None:
             listener.run()
         except BrokerRefused as exc:
             fail(str(exc))
+
+
+@app.command()
+@user_errors
+def lobby(
+    port: Annotated[int | None, typer.Option(help="Port; default CLINIC_LOBBY_PORT (8501).")] = None,
+    address: Annotated[str | None, typer.Option(help="Address; default CLINIC_LOBBY_ADDRESS.")] = None,
+) -> None:
+    """Serve the lobby kiosk (HTTPS when CLINIC_TLS_CERT and CLINIC_TLS_KEY are set: cameras need it on a LAN)."""
+    from clinic.apps import app_url, streamlit_argv
+
+    cfg = settings()
+    port, address = port or cfg.lobby_port, address or cfg.lobby_address
+    with engine_for(cfg):
+        pass  # create the schema before the first patient scans
+    typer.echo(f"lobby kiosk on {app_url(cfg, port=port, address=address)}", err=True)
+    argv = streamlit_argv("lobby", cfg, port=port, address=address)
+    os.execv(argv[0], argv)
 
 
 @device_app.command("add")

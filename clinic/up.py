@@ -19,10 +19,13 @@ from types import FrameType
 import typer
 from sqlalchemy.engine import make_url
 
+from clinic.apps import app_url, streamlit_argv
 from clinic.processes import Child, port_open, start_child, stop_children, wait_for_port
 from shared.config import Settings
 from shared.db import init_db, make_engine
 from shared.demo import registered_ids, seed_demo
+from shared.demo_patients import seed_demo_patients
+from shared.models import utcnow
 from telemetry.broker import LISTENER_USER, SIMULATOR_USER, BrokerFiles, ensure_broker_files, write_config
 
 BROKER_START_TIMEOUT_S = 15.0
@@ -115,6 +118,7 @@ class Supervisor:
         self.broker: Child | None = None
         self.stopping = False
         self.logs_dir = cfg.data_dir / "logs"
+        self.demo_lines: list[str] = []
 
     def request_stop(self, _signum: int = 0, _frame: FrameType | None = None) -> None:
         """Signal handler: ask the supervisor to stop everything (only sets a flag)."""
@@ -154,6 +158,8 @@ class Supervisor:
             self.wait_for_listener()
             argv = clinic_command("simulate", "--rate", str(self.rate), "--duration", "0", "--site", cfg.site)
             self.children.append(start_child("simulator", argv, simulator_env(os.environ, accounts), self.logs_dir))
+        lobby = streamlit_argv("lobby", cfg, port=cfg.lobby_port, address=cfg.lobby_address)
+        self.children.append(start_child("lobby", lobby, os.environ, self.logs_dir))
         self.print_summary(reused)
 
     def wait_for_listener(self) -> None:
@@ -175,6 +181,9 @@ class Supervisor:
             if self.seed and not registered_ids(engine, site=self.cfg.site):
                 ids = seed_demo(engine, site=self.cfg.site)
                 typer.echo(f"registered {len(ids)} demo stations at site {self.cfg.site!r}")
+            if self.seed:
+                cards = seed_demo_patients(engine, self.cfg, now=utcnow())
+                self.demo_lines = [f"  {demo.first:<6} born {demo.dob.isoformat()}  {card.url}" for demo, card in cards]
         finally:
             engine.dispose()
 
@@ -189,9 +198,12 @@ class Supervisor:
             f"  database   {safe_url(cfg.resolved_database_url)}",
             f"  listener   pid {self._pid('listener')}",
             f"  simulator  {simulator}",
+            f"  lobby      {app_url(cfg, port=cfg.lobby_port, address=cfg.lobby_address)} (pid {self._pid('lobby')})",
             f"  logs       {self.logs_dir.resolve()}/ ({', '.join(c.log_path.name for c in self.children)})",
             "See the state with `clinic equipment list` (add --json for scripts). Stop with Ctrl-C.",
         ]
+        if self.demo_lines:
+            lines += ["Demo check-in cards (open a link, or type it into the lobby's scan field):", *self.demo_lines]
         typer.echo("\n".join(lines))
 
     def watch(self) -> int:

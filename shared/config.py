@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     site: str = "main"
 
     clinic_name: str = Field(default="Riverside Physical Therapy", description="shown on the lobby and cards")
-    kiosk_url: str = Field(default="http://localhost:8501", description="base URL that QR cards link to")
+    kiosk_url: str | None = Field(default=None, description="base URL that QR cards link to; default the lobby")
     confirm_dob: bool = Field(default=True, description="patients confirm their birth date before anything shows")
     checkin_before_min: int = Field(default=120, ge=0, description="check-in opens this long before the start")
     checkin_after_min: int = Field(default=60, ge=0, description="and closes this long after it")
@@ -74,6 +74,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'clinic.db').resolve()}"
+
+    @property
+    def resolved_kiosk_url(self) -> str:
+        """What QR cards link to: CLINIC_KIOSK_URL, or this machine's lobby address and port."""
+        if self.kiosk_url:
+            return self.kiosk_url
+        scheme = "https" if self.tls_cert and self.tls_key else "http"
+        return f"{scheme}://localhost:{self.lobby_port}"
 
     @property
     def tz(self) -> tzinfo:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
+from sqlmodel import select
 
 from shared.care_models import Patient
 from shared.clock import local_today
 from shared.config import Settings
 from shared.db import session_for
-from shared.patients import IssuedCard, add_appointment, add_patient, issue_card
+from shared.patients import IssuedCard, add_appointment, add_patient, appointments_between, issue_card
 from shared.plans import add_exercise, add_plan_item
 
 EXERCISES: tuple[tuple[str, str, str | None], ...] = (
@@ -61,26 +62,51 @@ DEMO_PATIENTS: tuple[DemoPatient, ...] = (
 
 
 def seed_demo_patients(engine: Engine, settings: Settings, *, now: datetime) -> list[tuple[DemoPatient, IssuedCard]]:
-    """Create the demo patients once (with today's appointments and fresh cards); [] when already there."""
-    with session_for(engine) as session:
-        if session.execute(select(func.count()).select_from(Patient)).scalar_one():
-            return []
+    """Make sure the demo patients exist with an appointment today, and give each a fresh card to try.
+
+    Safe to run on every start: the library and patients are created once; a demo patient without an
+    appointment today gets one; cards are re-issued because only their hashes are kept.
+    """
     for name, instructions, kind in EXERCISES:
         add_exercise(engine, name=name, instructions=instructions, equipment_kind=kind)
     today = local_today(now, settings.tz)
     cards = []
     for demo in DEMO_PATIENTS:
-        patient = add_patient(engine, first=demo.first, last=demo.last, dob=demo.dob)
-        assert patient.id is not None
-        if demo.starts_in_min is not None:
+        patient_id = _demo_patient_id(engine, demo, today)
+        if demo.starts_in_min is not None and not _has_appointment_today(engine, patient_id, settings, now):
             starts = (now + timedelta(minutes=demo.starts_in_min)).replace(second=0, microsecond=0)
             add_appointment(
-                engine, patient_id=patient.id, starts_at=starts, site=settings.site, clinician=demo.clinician
+                engine, patient_id=patient_id, starts_at=starts, site=settings.site, clinician=demo.clinician
             )
-        for exercise, dose, station in demo.plan:
-            add_plan_item(
-                engine, patient_id=patient.id, exercise=exercise, active_from=today - timedelta(days=7),
-                equipment_site=settings.site, equipment_id=station, **dose,  # type: ignore[arg-type]
-            )  # fmt: skip
-        cards.append((demo, issue_card(engine, patient.id, base_url=settings.kiosk_url)))
+        cards.append((demo, issue_card(engine, patient_id, base_url=settings.resolved_kiosk_url)))
     return cards
+
+
+def _demo_patient_id(engine: Engine, demo: DemoPatient, today: date) -> int:
+    """The demo patient's id, creating the patient and their plan the first time."""
+    with session_for(engine) as session:
+        found = session.exec(
+            select(Patient).where(
+                Patient.first_name == demo.first, Patient.last_name == demo.last, Patient.dob == demo.dob
+            )
+        ).first()
+    if found is not None and found.id is not None:
+        return found.id
+    patient = add_patient(engine, first=demo.first, last=demo.last, dob=demo.dob)
+    assert patient.id is not None
+    for exercise, dose, station in demo.plan:
+        add_plan_item(
+            engine,
+            patient_id=patient.id,
+            exercise=exercise,
+            active_from=today - timedelta(days=7),
+            equipment_id=station,
+            **dose,  # type: ignore[arg-type]
+        )
+    return patient.id
+
+
+def _has_appointment_today(engine: Engine, patient_id: int, settings: Settings, now: datetime) -> bool:
+    day_start = datetime.combine(local_today(now, settings.tz), time.min, tzinfo=settings.tz)
+    todays = appointments_between(engine, site=settings.site, start=day_start, end=day_start + timedelta(days=1))
+    return any(a.patient_id == patient_id and a.starts_at >= now - timedelta(minutes=30) for a in todays)

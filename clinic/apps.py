@@ -1,0 +1,45 @@
+"""How the Streamlit apps are started: one command line for `clinic lobby`, `clinic staff` and `clinic up`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import kiosk
+from shared.config import Settings
+
+KIOSK_DIR = Path(kiosk.__file__).resolve().parent
+# Streamlit options shared by every app: no telemetry, no file watching, no error details or toolbar for
+# patients, and the high-contrast theme.
+STREAMLIT_OPTIONS = {
+    "server.headless": "true",
+    "server.fileWatcherType": "none",
+    "server.runOnSave": "false",
+    "browser.gatherUsageStats": "false",
+    "client.toolbarMode": "minimal",
+    "client.showErrorDetails": "none",
+    "theme.base": "light",
+    "theme.primaryColor": "#0b4f9c",
+    "theme.backgroundColor": "#ffffff",
+    "theme.secondaryBackgroundColor": "#eef2f7",
+    "theme.textColor": "#111111",
+}
+
+
+def streamlit_argv(app: str, cfg: Settings, *, port: int, address: str) -> list[str]:
+    """The command that serves `kiosk/<app>.py` on address:port (HTTPS when a certificate is configured)."""
+    argv = [sys.executable, "-m", "streamlit", "run", str(KIOSK_DIR / f"{app}.py")]
+    options = {**STREAMLIT_OPTIONS, "server.port": str(port), "server.address": address}
+    if cfg.tls_cert and cfg.tls_key:
+        options["server.sslCertFile"] = str(cfg.tls_cert)
+        options["server.sslKeyFile"] = str(cfg.tls_key)
+    for key, value in options.items():
+        argv.append(f"--{key}={value}")
+    return argv
+
+
+def app_url(cfg: Settings, *, port: int, address: str) -> str:
+    """Where a person opens the app."""
+    scheme = "https" if cfg.tls_cert and cfg.tls_key else "http"
+    host = "localhost" if address in ("127.0.0.1", "0.0.0.0", "::") else address
+    return f"{scheme}://{host}:{port}/"

@@ -6,7 +6,6 @@ import re
 from datetime import datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
@@ -30,7 +29,6 @@ class Settings(BaseSettings):
     mqtt_username: str | None = None
     mqtt_password: str | None = None
     mqtt_client_id: str = "clinic-listener"
-    mqtt_protocol: Literal["5", "3.1.1"] = Field(default="5", description="3.1.1 only for the embedded demo broker")
     mqtt_shared_group: str | None = None
     mqtt_session_expiry_s: int = Field(default=7 * 24 * 3600, ge=0)
     mqtt_keepalive_s: int = Field(default=30, ge=5)

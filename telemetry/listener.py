@@ -137,9 +137,7 @@ class Listener:
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=s.mqtt_client_id,
-            protocol=mqtt.MQTTv5 if s.mqtt_protocol == "5" else mqtt.MQTTv311,
-            # MQTT 3.1.1 has no session expiry: clean_session=False keeps the session until we return.
-            clean_session=None if s.mqtt_protocol == "5" else False,
+            protocol=mqtt.MQTTv5,
             manual_ack=True,
         )
         if s.mqtt_username:
@@ -152,18 +150,13 @@ class Listener:
 
     def _try_connect(self) -> bool:
         s = self.settings
-        props: Properties | None = None
-        if s.mqtt_protocol == "5":
-            props = Properties(PacketTypes.CONNECT)
-            props.SessionExpiryInterval = s.mqtt_session_expiry_s  # the broker queues for us while we are down
-            props.ReceiveMaximum = s.mqtt_receive_maximum  # unacked messages in flight: must exceed a batch
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = s.mqtt_session_expiry_s  # the broker queues for us while we are down
+        props.ReceiveMaximum = s.mqtt_receive_maximum  # unacked messages in flight: must exceed a batch
         try:
-            if props is None:
-                self._client.connect(s.mqtt_host, s.mqtt_port, keepalive=s.mqtt_keepalive_s)
-            else:
-                self._client.connect(
-                    s.mqtt_host, s.mqtt_port, keepalive=s.mqtt_keepalive_s, clean_start=False, properties=props
-                )
+            self._client.connect(
+                s.mqtt_host, s.mqtt_port, keepalive=s.mqtt_keepalive_s, clean_start=False, properties=props
+            )
         except OSError as exc:
             log.warning("cannot reach the broker at %s:%s (%s); retrying", s.mqtt_host, s.mqtt_port, exc)
             return False
@@ -181,12 +174,8 @@ class Listener:
         self.stats.connects += 1
         topic = subscription(self.settings.topic_prefix, self.settings.mqtt_shared_group)
         # Subscribe on every connect, so a broker that lost our session still gets the subscription back.
-        if self.settings.mqtt_protocol == "5":
-            client.subscribe(
-                topic, options=SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
-            )
-        else:
-            client.subscribe(topic, qos=1)
+        options = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
+        client.subscribe(topic, options=options)
         log.info(
             "connected to %s:%s (session present: %s), subscribing to %s",
             self.settings.mqtt_host,

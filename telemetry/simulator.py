@@ -120,7 +120,7 @@ class Simulator:
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=f"sim-{equipment_id}-{self._token}",
-            protocol=mqtt.MQTTv5 if s.mqtt_protocol == "5" else mqtt.MQTTv311,
+            protocol=mqtt.MQTTv5,
         )
         if self._username:
             client.username_pw_set(self._username, self._password)

@@ -59,7 +59,9 @@ def _reset() -> None:
 
 
 def _kiosk_id() -> str:
-    return st.context.ip_address or "kiosk"
+    """Which kiosk is scanning: the client's address (counted for the invalid-scan throttle)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else "kiosk"
 
 
 def _handle_scan(text: str) -> None:
@@ -97,9 +99,9 @@ def _welcome() -> None:
         st.session_state["clear_scan"] = True
         _handle_scan(scan)
         st.rerun()
-    if picture is not None:
+    if picture is not None and picture.file_id != st.session_state.get("camera_done"):
+        st.session_state["camera_done"] = picture.file_id  # each picture is read once, even across reruns
         text = read_qr(picture.getvalue())
-        st.session_state.pop("camera", None)
         if text is None:
             st.session_state["notice"] = "We couldn't see a code in that picture. Please hold the card closer."
         else:

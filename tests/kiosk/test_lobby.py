@@ -1,0 +1,207 @@
+"""The lobby kiosk driven through Streamlit's AppTest: every way in, every outcome, and the reset."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+from kiosk import resources
+from shared.config import get_settings
+from shared.ingest import record_batch
+from shared.patients import add_appointment, add_patient, issue_card, revoke_cards
+from shared.plans import add_exercise, add_plan_item
+from shared.qr import parse_scan, qr_image
+from shared.stations import register_equipment
+from telemetry.payloads import decode
+
+LOBBY = str(Path(__file__).resolve().parents[2] / "kiosk" / "lobby.py")
+DOB = date(1950, 4, 17)
+
+
+@pytest.fixture
+def lobby_env(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path) -> Iterator[None]:
+    """Point the app at the test store; cached settings and engines from other tests must not leak in."""
+    monkeypatch.setenv("CLINIC_DATABASE_URL", db_url)
+    monkeypatch.setenv("CLINIC_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CLINIC_TIMEZONE", "UTC")
+    monkeypatch.setenv("CLINIC_KIOSK_URL", "https://lobby.example")
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    yield
+    resources.engine().dispose()  # the app's pooled connections, before the cache forgets the engine
+    st.cache_resource.clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def patient_id(engine: Engine, lobby_env: None) -> int:
+    """Maria, booked 20 minutes from now with Alex, with a plan on a treadmill that is in use."""
+    patient = add_patient(engine, first="Maria", last="Gonzalez", dob=DOB)
+    assert patient.id is not None
+    starts = (datetime.now(UTC) + timedelta(minutes=20)).replace(second=0, microsecond=0)
+    add_appointment(engine, patient_id=patient.id, starts_at=starts, site="main", clinician="Alex")
+    register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
+    add_exercise(engine, name="Treadmill walk", instructions="Walk at an easy pace.")
+    add_plan_item(engine, patient_id=patient.id, exercise="Treadmill walk", minutes=10, equipment_id="tm-1",
+                  active_from=date.today() - timedelta(days=1))  # fmt: skip
+    start = b'{"event_id": "u1", "event": "start"}'
+    record_batch(engine, [decode("clinic/main/equipment/tm-1/usage", start, prefix="clinic",
+                                 received_at=datetime.now(UTC))], tz=UTC)  # fmt: skip
+    return patient.id
+
+
+@pytest.fixture
+def card_url(engine: Engine, patient_id: int) -> str:
+    return issue_card(engine, patient_id, base_url="https://lobby.example").url
+
+
+def new_app() -> AppTest:
+    app = AppTest.from_file(LOBBY, default_timeout=30)
+    app.run()
+    return app
+
+
+def scan(app: AppTest, text: str) -> None:
+    app.text_input(key="scan").set_value(text)
+    app.run()
+
+
+def enter_dob(app: AppTest, dob: date) -> None:
+    months = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+              "October", "November", "December"]  # fmt: skip
+    app.selectbox(key="dob_month").set_value(months[dob.month - 1])
+    app.selectbox(key="dob_day").set_value(dob.day)
+    app.selectbox(key="dob_year").set_value(dob.year)
+    app.button[0].click()  # the form's Continue button
+    app.run()
+
+
+def texts(app: AppTest) -> str:
+    parts = [e.value for e in (*app.title, *app.success, *app.warning, *app.error, *app.markdown)]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_welcome_screen_asks_for_a_scan_and_shows_no_patient(patient_id: int) -> None:
+    app = new_app()
+    assert not app.exception
+    assert app.title[0].value == "Riverside Physical Therapy"
+    assert app.text_input(key="scan").label == "Scan your card"
+    assert "Maria" not in texts(app)
+
+
+def test_scanner_text_then_birth_date_checks_in_and_shows_the_plan(card_url: str) -> None:
+    app = new_app()
+    scan(app, card_url)
+    assert app.title[0].value == "Please confirm it's you"
+    assert "Maria" not in texts(app), "nothing personal before the birth date"
+    enter_dob(app, DOB)
+    assert app.title[0].value == "You're checked in"
+    assert app.success[0].value.startswith("Welcome, Maria G. You're checked in for ")
+    assert app.success[0].value.endswith(" with Alex.")
+    page = texts(app)
+    assert "Treadmill walk" in page and "10 min" in page and "Treadmill 1 (Gym A)" in page and "In use" in page
+    assert "Gonzalez" not in page and "1950" not in page
+
+
+def test_the_bare_token_works_like_the_link(card_url: str) -> None:
+    app = new_app()
+    scan(app, parse_scan(card_url) or "")
+    assert app.title[0].value == "Please confirm it's you"
+
+
+def test_a_phone_opening_the_link_gets_the_same_flow_and_the_token_leaves_the_url(card_url: str) -> None:
+    app = AppTest.from_file(LOBBY, default_timeout=30)
+    app.query_params["t"] = parse_scan(card_url) or ""
+    app.run()
+    assert app.title[0].value == "Please confirm it's you"
+    assert "t" not in app.query_params
+
+
+def test_the_camera_reads_the_card(card_url: str) -> None:
+    picture = io.BytesIO()
+    qr_image(card_url).save(picture, "JPEG", quality=90)
+    app = new_app()
+    app.camera_input(key="camera").set_value(("card.jpg", picture.getvalue(), "image/jpeg"))
+    app.run()
+    assert app.title[0].value == "Please confirm it's you"
+
+
+def test_a_picture_without_a_code_asks_to_hold_the_card_closer(card_url: str) -> None:
+    blank = io.BytesIO()
+    qr_image("x").crop((0, 0, 30, 30)).save(blank, "JPEG")
+    app = new_app()
+    app.camera_input(key="camera").set_value(("card.jpg", blank.getvalue(), "image/jpeg"))
+    app.run()
+    assert app.error[0].value == "We couldn't see a code in that picture. Please hold the card closer."
+
+
+def test_wrong_birth_dates_count_down_then_lock(card_url: str) -> None:
+    app = new_app()
+    scan(app, card_url)
+    for left in (4, 3, 2, 1):
+        enter_dob(app, date(1961, 2, 3))
+        expected = f"That date of birth doesn't match our records. Please try again. {left} tr"
+        assert app.error[0].value.startswith(expected)
+    enter_dob(app, date(1961, 2, 3))
+    assert app.title[0].value == "Please see the front desk"
+    assert app.warning[0].value.startswith("For your security, this card is paused")
+    again = new_app()
+    scan(again, card_url)
+    assert again.title[0].value == "Please see the front desk", "the lock holds for a new session too"
+
+
+def test_no_appointment_today_sends_the_patient_to_the_front_desk(engine: Engine, lobby_env: None) -> None:
+    patient = add_patient(engine, first="Sam", last="Whitfield", dob=date(1988, 6, 11))
+    assert patient.id is not None
+    url = issue_card(engine, patient.id, base_url="https://lobby.example").url
+    app = new_app()
+    scan(app, url)
+    enter_dob(app, date(1988, 6, 11))
+    assert app.title[0].value == "Please see the front desk"
+    assert app.warning[0].value.startswith("Hello, Sam W. We can't find an appointment for you today.")
+
+
+def test_a_revoked_card_is_refused_on_the_welcome_screen(engine: Engine, card_url: str, patient_id: int) -> None:
+    revoke_cards(engine, patient_id)
+    app = new_app()
+    scan(app, card_url)
+    assert app.title[0].value == "Riverside Physical Therapy"
+    assert app.error[0].value == "Sorry, we couldn't read that card. Please try again, or see the front desk."
+
+
+def test_already_checked_in_shows_the_first_time(card_url: str) -> None:
+    first = new_app()
+    scan(first, card_url)
+    enter_dob(first, DOB)
+    second = new_app()
+    scan(second, card_url)
+    enter_dob(second, DOB)
+    assert second.success[0].value.startswith("Welcome back, Maria G. You're already checked in for ")
+    assert "(since " in second.success[0].value
+
+
+def test_done_returns_to_the_welcome_screen_with_nothing_left(card_url: str) -> None:
+    app = new_app()
+    scan(app, card_url)
+    enter_dob(app, DOB)
+    app.button(key="done").click()
+    app.run()
+    assert app.title[0].value == "Riverside Physical Therapy"
+    assert "Maria" not in texts(app)
+    assert app.session_state["outcome"] is None if "outcome" in app.session_state else True
+    assert app.text_input(key="scan").value == ""
+
+
+def test_repeated_invalid_scans_slow_down(lobby_env: None) -> None:
+    app = new_app()
+    for n in range(4):
+        scan(app, f"https://lobby.example/?t={'Z' * 30}{n}")
+    scan(app, "https://lobby.example/?t=" + "Y" * 32)
+    assert app.error[0].value.startswith("Please wait ")

@@ -30,6 +30,14 @@ dead_app = typer.Typer(help="Messages kept because they could not be recorded.",
 app.add_typer(device_app, name="device")
 app.add_typer(equipment_app, name="equipment")
 app.add_typer(dead_app, name="deadletters")
+from clinic import care_cli  # noqa: E402  (care commands: patients, appointments, plans, check-in, demo data)
+
+app.add_typer(care_cli.patient_app, name="patient")
+app.add_typer(care_cli.appointment_app, name="appointment")
+app.add_typer(care_cli.exercise_app, name="exercise")
+app.add_typer(care_cli.plan_app, name="plan")
+app.command("checkin")(care_cli.checkin)
+app.command("seed")(care_cli.seed)
 
 F = TypeVar("F", bound=Callable[..., Any])
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
@@ -271,12 +279,17 @@ def up(
         bool, typer.Option("--simulate/--no-simulate", help="Also run the device simulator (demo traffic).")
     ] = False,
     rate: Annotated[float, typer.Option(min=0.01, help="Simulator messages per second, all stations.")] = 2.0,
-    seed: Annotated[bool, typer.Option("--seed/--no-seed", help="Add demo stations on first run.")] = True,
+    seed: Annotated[
+        bool, typer.Option("--seed/--no-seed", help="Add demo stations and patients (and print their cards).")
+    ] = True,
+    https: Annotated[
+        bool, typer.Option("--https", help="Serve the lobby over HTTPS (self-signed unless CLINIC_TLS_* are set).")
+    ] = False,
 ) -> None:
-    """Run everything on this machine: broker (or reuse one), listener, and with --simulate the simulator."""
+    """Run everything on this machine: broker (or reuse one), listener, lobby, and with --simulate the simulator."""
     from clinic.up import run_up
 
-    raise typer.Exit(run_up(settings(), simulate=with_simulator, rate=rate, seed=seed))
+    raise typer.Exit(run_up(settings(), simulate=with_simulator, rate=rate, seed=seed, https=https))
 
 
 @app.command()

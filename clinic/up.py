@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from clinic.apps import app_url, streamlit_argv
 from clinic.processes import Child, port_open, start_child, stop_children, wait_for_port
+from clinic.tls import TlsError, ensure_self_signed
 from shared.config import Settings
 from shared.db import init_db, make_engine
 from shared.demo import registered_ids, seed_demo
@@ -112,8 +113,9 @@ def forget_pid_file(cfg: Settings, broker: Child) -> None:
 class Supervisor:
     """Starts the processes, prints where they run, and stops them on a signal or when one dies."""
 
-    def __init__(self, cfg: Settings, *, simulate: bool, rate: float, seed: bool) -> None:
+    def __init__(self, cfg: Settings, *, simulate: bool, rate: float, seed: bool, https: bool = False) -> None:
         self.cfg, self.simulate, self.rate, self.seed = cfg, simulate, rate, seed
+        self.https = https
         self.children: list[Child] = []
         self.broker: Child | None = None
         self.stopping = False
@@ -141,6 +143,8 @@ class Supervisor:
 
     def start(self) -> None:
         """Prepare the store and the broker files, then start the processes and say what runs where."""
+        if self.https:
+            self.cfg = with_certificate(self.cfg)
         cfg = self.cfg
         self.prepare_store()
         accounts = ensure_broker_files(cfg)
@@ -160,6 +164,8 @@ class Supervisor:
             self.children.append(start_child("simulator", argv, simulator_env(os.environ, accounts), self.logs_dir))
         lobby = streamlit_argv("lobby", cfg, port=cfg.lobby_port, address=cfg.lobby_address)
         self.children.append(start_child("lobby", lobby, os.environ, self.logs_dir))
+        if not wait_for_port(cfg.lobby_address, cfg.lobby_port, timeout=BROKER_START_TIMEOUT_S):
+            typer.echo(f"the lobby is not answering yet; see {self.children[-1].log_path}", err=True)
         self.print_summary(reused)
 
     def wait_for_listener(self) -> None:
@@ -226,6 +232,19 @@ class Supervisor:
         return next((str(c.process.pid) for c in self.children if c.name == name), "?")
 
 
-def run_up(cfg: Settings, *, simulate: bool, rate: float, seed: bool) -> int:
+def with_certificate(cfg: Settings) -> Settings:
+    """Settings that serve the lobby over HTTPS: the configured certificate, or a self-signed one made now."""
+    if cfg.tls_cert and cfg.tls_key:
+        return cfg
+    cert, key = cfg.data_dir / "tls" / "lobby.pem", cfg.data_dir / "tls" / "lobby.key"
+    try:
+        if ensure_self_signed(cert, key):
+            typer.echo(f"made a self-signed certificate for the lobby: {cert} (tablets will ask to trust it once)")
+    except TlsError as exc:
+        raise UpError(str(exc)) from exc
+    return cfg.model_copy(update={"tls_cert": cert.resolve(), "tls_key": key.resolve()})
+
+
+def run_up(cfg: Settings, *, simulate: bool, rate: float, seed: bool, https: bool = False) -> int:
     """Run `clinic up` until Ctrl-C or SIGTERM; returns the exit code."""
-    return Supervisor(cfg, simulate=simulate, rate=rate, seed=seed).run()
+    return Supervisor(cfg, simulate=simulate, rate=rate, seed=seed, https=https).run()

@@ -1,41 +1,21 @@
-"""What the lobby says, in plain words, and the plan as escaped HTML (pure functions, easy to test)."""
+"""What the lobby says, in plain words, and the plan as escaped HTML (pure functions, easy to test).
+
+`clock` and `headline` live in `shared.messages` (the CLI says the same sentences) and are re-exported here.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
 from html import escape
 
 from shared.checkin import Outcome
+from shared.messages import clock, headline
 from shared.plans import PlanLine
+
+__all__ = ["MONTHS", "SCAN_LABEL", "clock", "headline", "plan_card_html", "tries_left"]
 
 SCAN_LABEL = "Scan your card"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")  # fmt: skip
-
-
-def clock(value: datetime | None, tz: tzinfo) -> str:
-    """A time of day as the clinic's wall clock shows it ("10:30")."""
-    return value.astimezone(tz).strftime("%H:%M") if value else ""
-
-
-def headline(outcome: Outcome, tz: tzinfo) -> str:
-    """The main sentence for an outcome."""
-    name = outcome.display_name or ""
-    at = clock(outcome.appointment_at, tz)
-    with_whom = f" with {outcome.clinician}" if outcome.clinician else ""
-    greeting = name if name.endswith(".") else f"{name}."  # "Maria G." already ends the sentence
-    texts = {
-        "checked_in": f"Welcome, {greeting} You're checked in for {at}{with_whom}.",
-        "already_checked_in": f"Welcome back, {greeting} You're already checked in for {at}{with_whom}"
-        + (f" (since {clock(outcome.checked_in_at, tz)})." if outcome.checked_in_at else "."),
-        "no_appointment": f"Hello, {greeting} We can't find an appointment for you today. "
-        "Please see the front desk. We have let them know you are here.",
-        "invalid": "Sorry, we couldn't read that card. Please try again, or see the front desk.",
-        "locked": "For your security, this card is paused for a little while. Please see the front desk.",
-        "wrong_dob": "That date of birth doesn't match our records. Please try again.",
-        "needs_dob": "To protect your privacy, please enter your date of birth.",
-    }
-    return texts[outcome.result]
 
 
 def tries_left(outcome: Outcome) -> str:

@@ -82,16 +82,26 @@ def seed_demo_patients(engine: Engine, settings: Settings, *, now: datetime) -> 
     return cards
 
 
+def existing_demo_patients(engine: Engine) -> list[tuple[DemoPatient, int]]:
+    """The demo patients already in the store with their ids; creates and re-issues nothing."""
+    found = ((demo, _find_demo_patient(engine, demo)) for demo in DEMO_PATIENTS)
+    return [(demo, patient_id) for demo, patient_id in found if patient_id is not None]
+
+
+def _find_demo_patient(engine: Engine, demo: DemoPatient) -> int | None:
+    """The id of the patient with the demo patient's name and birth date, if there is one."""
+    query = select(Patient.id).where(
+        Patient.first_name == demo.first, Patient.last_name == demo.last, Patient.dob == demo.dob
+    )
+    with session_for(engine) as session:
+        return session.exec(query).first()
+
+
 def _demo_patient_id(engine: Engine, demo: DemoPatient, today: date) -> int:
     """The demo patient's id, creating the patient and their plan the first time."""
-    with session_for(engine) as session:
-        found = session.exec(
-            select(Patient).where(
-                Patient.first_name == demo.first, Patient.last_name == demo.last, Patient.dob == demo.dob
-            )
-        ).first()
-    if found is not None and found.id is not None:
-        return found.id
+    found = _find_demo_patient(engine, demo)
+    if found is not None:
+        return found
     patient = add_patient(engine, first=demo.first, last=demo.last, dob=demo.dob)
     assert patient.id is not None
     for exercise, dose, station in demo.plan:

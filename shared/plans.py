@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, tzinfo
+from typing import TypeVar
 
-from sqlalchemy import Engine, or_
-from sqlmodel import col, select
+from sqlalchemy import Engine, func, or_
+from sqlmodel import Session, col, select
 
 from shared.care_models import Exercise, Patient, PlanItem
+from shared.clock import parse_date
+from shared.config import ID_PATTERN
 from shared.db import session_for
 from shared.errors import NotFound, ValidationFailed
 from shared.stations import list_stations
@@ -19,6 +25,10 @@ PATIENT_STATUS_WORDS = {
     "needs_cleaning": "being cleaned",
     "out_of_service": "out of service",
 }
+PLAN_CSV_COLUMNS = (
+    "patient_id", "exercise", "sets", "reps", "hold_s", "minutes", "load", "station", "notes", "from", "to",
+)  # fmt: skip
+N = TypeVar("N", int, float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +112,22 @@ def add_plan_item(
     position: int | None = None,
 ) -> PlanItem:
     """Add an exercise to a patient's plan; it goes last unless a position is given."""
-    for label, value in (("sets", sets), ("reps", reps), ("hold", hold_s), ("minutes", minutes)):
-        if value is not None and not 0 < value <= 1000:
-            raise ValidationFailed(f"{label} must be between 1 and 1000")
-    if active_to is not None and active_to < active_from:
-        raise ValidationFailed("the plan cannot end before it starts")
+    item = PlanItem(
+        patient_id=patient_id,
+        exercise_id=0,  # set once the exercise is found
+        position=position or 0,
+        sets=sets,
+        reps=reps,
+        hold_s=hold_s,
+        minutes=minutes,
+        load=(load or "").strip() or None,
+        equipment_site=equipment_site,
+        equipment_id=equipment_id,
+        notes=(notes or "").strip() or None,
+        active_from=active_from,
+        active_to=active_to,
+    )
+    _check_item(item)
     with session_for(engine) as session:
         if session.get(Patient, patient_id) is None:
             raise NotFound(f"no patient with id {patient_id}")
@@ -115,25 +136,35 @@ def add_plan_item(
             raise NotFound(f"no exercise named {exercise!r} in the library (add it with `clinic exercise add`)")
         if position is None:
             existing = session.exec(select(PlanItem.position).where(PlanItem.patient_id == patient_id)).all()
-            position = max(existing, default=0) + 1
-        item = PlanItem(
-            patient_id=patient_id,
-            exercise_id=found.id,
-            position=position,
-            sets=sets,
-            reps=reps,
-            hold_s=hold_s,
-            minutes=minutes,
-            load=(load or "").strip() or None,
-            equipment_site=equipment_site,
-            equipment_id=equipment_id,
-            notes=(notes or "").strip() or None,
-            active_from=active_from,
-            active_to=active_to,
-        )
+            item.position = max(existing, default=0) + 1
+        item.exercise_id = found.id
         session.add(item)
         session.commit()
         return item
+
+
+def import_plan_csv(engine: Engine, text: str, *, site: str, today: date) -> list[PlanItem]:
+    """Import plan lines from CSV (PLAN_CSV_COLUMNS); one bad row imports nothing and names its line.
+
+    Only patient_id and exercise are required; `from` defaults to today, and each patient's new lines go
+    after their existing ones in file order. A station is an equipment id at `site`.
+    """
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [c for c in ("patient_id", "exercise") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ValidationFailed(f"line 1: missing column(s) {', '.join(missing)}; expected {','.join(PLAN_CSV_COLUMNS)}")
+    with session_for(engine) as session:
+        known = set(session.exec(select(Patient.id)).all())
+        exercises = {e.name: e.id for e in session.exec(select(Exercise)).all()}
+        last = _last_positions(session)
+        items = []
+        for row in reader:
+            item = _plan_row(row, reader.line_num, known, exercises, site, today)
+            item.position = last[item.patient_id] = last.get(item.patient_id, 0) + 1
+            items.append(item)
+        session.add_all(items)
+        session.commit()
+        return items
 
 
 def todays_plan(engine: Engine, *, patient_id: int, day: date, site: str, tz: tzinfo) -> list[PlanLine]:
@@ -172,3 +203,73 @@ def todays_plan(engine: Engine, *, patient_id: int, day: date, site: str, tz: tz
             )
         )
     return lines
+
+
+def _plan_row(
+    row: dict[str, str], line: int, known: set[int | None], exercises: dict[str, int | None], site: str, today: date
+) -> PlanItem:
+    """One CSV row as an unsaved plan line (position left to the caller), or the row's error naming its line."""
+    try:
+        patient_id = _csv_number(row, "patient_id", int)
+        if patient_id is None or patient_id not in known:
+            raise ValidationFailed(f"no patient with id {(row.get('patient_id') or '').strip()!r}")
+        name = " ".join((row.get("exercise") or "").split())
+        exercise_id = exercises.get(name)
+        if exercise_id is None:
+            raise ValidationFailed(f"no exercise named {name!r} in the library")
+        station = _csv_text(row, "station")
+        item = PlanItem(
+            patient_id=patient_id,
+            exercise_id=exercise_id,
+            sets=_csv_number(row, "sets", int),
+            reps=_csv_number(row, "reps", int),
+            hold_s=_csv_number(row, "hold_s", int),
+            minutes=_csv_number(row, "minutes", float),
+            load=_csv_text(row, "load"),
+            notes=_csv_text(row, "notes"),
+            equipment_site=site if station else None,
+            equipment_id=station,
+            active_from=parse_date(row["from"], "from") if _csv_text(row, "from") else today,
+            active_to=parse_date(row["to"], "to") if _csv_text(row, "to") else None,
+        )
+        _check_item(item)
+    except ValidationFailed as exc:
+        raise ValidationFailed(f"line {line}: {exc}; nothing was imported") from None
+    return item
+
+
+def _last_positions(session: Session) -> dict[int, int]:
+    """Each patient's highest plan position, to append imported lines after it."""
+    query = select(PlanItem.patient_id, func.max(PlanItem.position)).group_by(col(PlanItem.patient_id))
+    return {patient_id: position or 0 for patient_id, position in session.execute(query).all()}
+
+
+def _csv_text(row: dict[str, str], column: str) -> str | None:
+    """The column's text, stripped; None when empty or absent."""
+    return (row.get(column) or "").strip() or None
+
+
+def _csv_number(row: dict[str, str], column: str, kind: Callable[[str], N]) -> N | None:
+    """The column as a number (int or float), None when empty."""
+    text = _csv_text(row, column)
+    if text is None:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        raise ValidationFailed(f"{column} {text!r} is not a {'whole ' if kind is int else ''}number") from None
+
+
+def _check_item(item: PlanItem) -> None:
+    """Refuse a plan line whose dose, text lengths, station id or dates are out of bounds."""
+    for label, value in (("sets", item.sets), ("reps", item.reps), ("hold", item.hold_s), ("minutes", item.minutes)):
+        if value is not None and not 0 < value <= 1000:
+            raise ValidationFailed(f"{label} must be between 1 and 1000")
+    if len(item.load or "") > 60:
+        raise ValidationFailed("load is longer than 60 characters")
+    if len(item.notes or "") > 500:
+        raise ValidationFailed("notes are longer than 500 characters")
+    if item.equipment_id is not None and not ID_PATTERN.match(item.equipment_id):
+        raise ValidationFailed(f"station {item.equipment_id!r} is not an equipment id (like treadmill-1)")
+    if item.active_to is not None and item.active_to < item.active_from:
+        raise ValidationFailed("the plan cannot end before it starts")

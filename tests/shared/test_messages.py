@@ -1,0 +1,40 @@
+"""The check-in sentences shared by the lobby and the CLI, and the demo-patient lookup that changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, func, select
+
+from kiosk import lobby_text
+from shared import messages
+from shared.care_models import QrToken
+from shared.checkin import Outcome
+from shared.config import Settings
+from shared.demo_patients import DEMO_PATIENTS, existing_demo_patients, seed_demo_patients
+
+AT = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)
+
+
+def test_headline_speaks_local_time_and_the_lobby_uses_the_same_function() -> None:
+    outcome = Outcome("checked_in", display_name="Maria G.", appointment_at=AT, clinician="Alex")
+    assert (
+        messages.headline(outcome, ZoneInfo("Europe/Berlin"))
+        == "Welcome, Maria G. You're checked in for 16:30 with Alex."
+    )
+    assert messages.headline(Outcome("invalid"), UTC).startswith("Sorry, we couldn't read that card.")
+    assert (lobby_text.headline, lobby_text.clock) == (messages.headline, messages.clock)
+
+
+def test_existing_demo_patients_finds_them_without_issuing_cards(engine: Engine) -> None:
+    assert existing_demo_patients(engine) == []
+    cfg = Settings(_env_file=None, timezone="UTC", kiosk_url="https://lobby.example")  # type: ignore[call-arg]
+    cards = seed_demo_patients(engine, cfg, now=AT)
+    with engine.connect() as conn:
+        tokens = conn.execute(select(func.count()).select_from(QrToken)).scalar_one()
+    found = existing_demo_patients(engine)
+    assert [(demo.first, pid) for demo, pid in found] == [(d.first, c.patient_id) for d, c in cards]
+    assert len(found) == len(DEMO_PATIENTS)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(QrToken)).scalar_one() == tokens

@@ -67,7 +67,7 @@ def is_sqlite(engine: Engine) -> bool:
 
 def init_db(engine: Engine) -> None:
     """Create every table and index that does not exist yet; safe to run any number of times."""
-    from shared import care_models, models  # noqa: F401  (registers the tables on SQLModel.metadata)
+    from shared import care_models, models, staff_models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
     SQLModel.metadata.create_all(engine)
 

@@ -89,6 +89,8 @@ class EquipmentState(SQLModel, table=True):
     uses_today: int = 0
     uses_today_date: date | None = None
     in_use_seconds_total: float = 0.0
+    serviced_at: datetime | None = Field(default=None, sa_column=utc_column())
+    serviced_in_use_seconds: float = 0.0  # in-use seconds at the last service: maintenance is due from here
     updated_at: datetime | None = Field(default=None, sa_column=utc_column())
 
 

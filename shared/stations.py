@@ -40,6 +40,14 @@ class StationView:
     fault_code: str | None
     fault_severity: str | None
     fault_message: str | None
+    maintenance_interval_hours: float | None
+    in_use_hours_since_service: float
+
+    @property
+    def maintenance_due(self) -> bool:
+        """In-use hours since the last service have reached the station's maintenance interval."""
+        interval = self.maintenance_interval_hours
+        return interval is not None and self.in_use_hours_since_service >= interval
 
     def as_json(self) -> dict[str, object]:
         """The documented JSON shape of `clinic equipment list --json` (times as RFC 3339)."""
@@ -158,4 +166,8 @@ def _view(equipment: Equipment, row: EquipmentState | None, day: date) -> Statio
         fault_code=state.fault_code,
         fault_severity=state.fault_severity,
         fault_message=state.fault_message,
+        maintenance_interval_hours=equipment.maintenance_interval_hours,
+        in_use_hours_since_service=round(
+            (state.in_use_seconds_total - (row.serviced_in_use_seconds if row is not None else 0.0)) / 3600, 2
+        ),
     )

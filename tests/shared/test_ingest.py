@@ -132,4 +132,3 @@ def test_a_truncated_dead_letter_is_not_replayed_and_keeps_its_reason(engine: En
     outcome = replay_dead_letters(engine, Settings(_env_file=None))  # type: ignore[call-arg]
     assert (outcome.recorded, outcome.still_kept) == (0, 0)
     assert "over the 65536-byte limit" in list_dead_letters(engine)[0].reason
-

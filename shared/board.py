@@ -1,0 +1,163 @@
+"""The equipment board for staff: alerts, urgency order, and actions recorded as events like a device's."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import Engine, insert, update
+from sqlmodel import col, select
+
+from shared.db import session_for, write_transaction
+from shared.equipment import Status
+from shared.errors import ValidationFailed
+from shared.events import Channel, DeviceEvent
+from shared.ingest import STATES, record_batch_in
+from shared.models import DeadLetter, utcnow
+from shared.staff_models import AuditEntry
+from shared.stations import StationView, get_station, list_stations
+
+MANUAL_FAULT = "manual"  # fault code of a station a person took out of service
+URGENCY: dict[Status, int] = {"needs_cleaning": 0, "out_of_service": 1, "in_use": 2, "available": 3}
+UNKNOWN_REASON = "is not registered at site"
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    """A station with the alerts staff should act on."""
+
+    station: StationView
+    alerts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownDevice:
+    """A device that sends messages but is not registered: they wait in the dead letters."""
+
+    site: str
+    equipment_id: str
+    messages: int
+    last_seen: datetime
+
+
+def board(
+    engine: Engine, *, tz: tzinfo, site: str | None = None, zone: str | None = None, status: str | None = None
+) -> list[BoardRow]:
+    """Stations with alerts, most urgent first: needs cleaning (longest first), out of service, offline..."""
+    rows = [BoardRow(v, alerts(v, tz)) for v in list_stations(engine, tz=tz, site=site)]
+    if zone:
+        rows = [r for r in rows if r.station.zone == zone]
+    if status:
+        rows = [r for r in rows if r.station.status == status or (status == "offline" and r.station.online is False)]
+    return sorted(rows, key=_urgency)
+
+
+def alerts(view: StationView, tz: tzinfo) -> tuple[str, ...]:
+    """What needs attention at a station, in plain words."""
+    found = []
+    if view.used_without_cleaning:
+        times = "once" if view.used_without_cleaning == 1 else f"{view.used_without_cleaning} times"
+        found.append(f"Used again without cleaning ({times})")
+    if view.online is False:
+        since = view.online_changed_at.astimezone(tz).strftime("%H:%M") if view.online_changed_at else "?"
+        found.append(f"Offline since {since}")
+    if view.maintenance_due:
+        used, every = view.in_use_hours_since_service, view.maintenance_interval_hours
+        found.append(f"Maintenance due: {used:g} h of use (every {every:g} h)")
+    return tuple(found)
+
+
+def mark_cleaned(
+    engine: Engine,
+    *,
+    site: str,
+    equipment_id: str,
+    by: str,
+    method: str = "wipe",
+    tz: tzinfo,
+    now: datetime | None = None,
+) -> None:
+    """Record a cleaning by a signed-in person, exactly as a device's `cleaned` event."""
+    event = _staff_event(site, equipment_id, "cleaning", "cleaned", now, by=by, method=method)
+    _record(engine, event, tz=tz, actor=by, action="equipment.cleaned", detail=method)
+
+
+def take_out_of_service(
+    engine: Engine, *, site: str, equipment_id: str, by: str, reason: str, tz: tzinfo, now: datetime | None = None
+) -> None:
+    """Take a station out of service with a reason (a critical fault with code `manual`)."""
+    if not reason.strip():
+        raise ValidationFailed("say why the station is out of service")
+    event = _staff_event(site, equipment_id, "fault", "fault", now, code=MANUAL_FAULT, severity="critical",
+                         message=reason.strip()[:500], by=by)  # fmt: skip
+    _record(engine, event, tz=tz, actor=by, action="equipment.out_of_service", detail=reason.strip())
+
+
+def back_in_service(
+    engine: Engine, *, site: str, equipment_id: str, by: str, reason: str = "", tz: tzinfo, now: datetime | None = None
+) -> None:
+    """Put a station back in service (clears any fault, a device's included)."""
+    event = _staff_event(site, equipment_id, "fault", "cleared", now, message=reason.strip()[:500] or None, by=by)
+    _record(engine, event, tz=tz, actor=by, action="equipment.back_in_service", detail=reason.strip())
+
+
+def mark_serviced(engine: Engine, *, site: str, equipment_id: str, by: str, tz: tzinfo) -> None:
+    """Maintenance done: in-use hours count again from now."""
+    get_station(engine, site=site, equipment_id=equipment_id, tz=tz)
+    with write_transaction(engine) as conn:
+        where = (STATES.c.site == site) & (STATES.c.equipment_id == equipment_id)
+        conn.execute(
+            update(STATES)
+            .where(where)
+            .values(serviced_at=utcnow(), serviced_in_use_seconds=STATES.c.in_use_seconds_total)
+        )
+        conn.execute(insert(AuditEntry).values(actor=by, action="equipment.serviced", target=f"{site}/{equipment_id}",
+                                               detail="", at=utcnow()))  # fmt: skip
+
+
+def unknown_devices(engine: Engine) -> list[UnknownDevice]:
+    """Devices whose messages wait in the dead letters because they are not registered yet."""
+    query = select(DeadLetter).where(
+        col(DeadLetter.replayed_at).is_(None), col(DeadLetter.reason).contains(UNKNOWN_REASON)
+    )
+    found: dict[tuple[str, str], UnknownDevice] = {}
+    with session_for(engine) as session:
+        for letter in session.exec(query):
+            if letter.site is None or letter.equipment_id is None:
+                continue
+            key = (letter.site, letter.equipment_id)
+            seen = found.get(key)
+            found[key] = UnknownDevice(
+                letter.site, letter.equipment_id, (seen.messages if seen else 0) + letter.seen_count,
+                max(letter.last_received_at, seen.last_seen) if seen else letter.last_received_at,
+            )  # fmt: skip
+    return sorted(found.values(), key=lambda d: (d.site, d.equipment_id))
+
+
+def _urgency(row: BoardRow) -> tuple[int, float, str]:
+    view = row.station
+    rank = URGENCY[view.status]
+    if view.online is False and rank > 1:
+        rank = 1
+    waited = -(utcnow() - view.needs_cleaning_since).total_seconds() if view.needs_cleaning_since else 0.0
+    return (rank, waited, view.name.lower())
+
+
+def _staff_event(
+    site: str, equipment_id: str, channel: Channel, event: str, now: datetime | None, **fields: Any
+) -> DeviceEvent:
+    return DeviceEvent(
+        site=site, equipment_id=equipment_id, channel=channel, event=event, event_id=f"staff-{uuid.uuid4().hex}",
+        received_at=now or utcnow(), source="staff", **fields,
+    )  # fmt: skip
+
+
+def _record(engine: Engine, event: DeviceEvent, *, tz: tzinfo, actor: str, action: str, detail: str) -> None:
+    """The event and its audit entry in one transaction."""
+    get_station(engine, site=event.site, equipment_id=event.equipment_id, tz=tz)  # NotFound for a typo
+    with write_transaction(engine) as conn:
+        record_batch_in(conn, [event], tz=tz)
+        conn.execute(insert(AuditEntry).values(actor=actor, action=action, detail=detail[:1000], at=event.received_at,
+                                               target=f"{event.site}/{event.equipment_id}"))  # fmt: skip

@@ -1,0 +1,210 @@
+"""Staff accounts: memory-hard password hashes, sign-in with lock-out, roles and what each may do."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Literal
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from shared.db import session_for
+from shared.errors import NotFound, ValidationFailed
+from shared.models import utcnow
+from shared.staff_models import ROLES, AuditEntry, StaffAccount
+
+# scrypt with N=2^15, r=8: 32 MiB and ~100 ms per guess, so a copied database resists offline guessing.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+MAX_FAILED_SIGN_INS = 5
+LOCK_MINUTES = 15
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MIN_PASSWORD = 10
+
+Area = Literal["board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit"]
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "technician": frozenset({"board", "arrivals"}),
+    "front_desk": frozenset({"board", "arrivals", "patients", "appointments"}),
+    "admin": frozenset({"board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StaffUser:
+    """The signed-in user as the app keeps it (no password hash, no ORM object)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+
+    def can(self, area: Area) -> bool:
+        """Whether this user's role may use `area`."""
+        return can(self.role, area)
+
+
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    """The answer to a sign-in attempt; the message never says whether the username exists."""
+
+    user: StaffUser | None
+    message: str
+
+
+def can(role: str, area: Area) -> bool:
+    """The role table: technicians see the board and arrivals; front desk adds patients and appointments."""
+    return area in PERMISSIONS.get(role, frozenset())
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash in a self-describing text form."""
+    salt = secrets.token_bytes(16)
+    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Constant-time check of a password against a stored hash."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        actual = _scrypt(password, base64.b64decode(salt), int(n), int(r), int(p))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, base64.b64decode(digest))
+
+
+def create_account(
+    engine: Engine, *, username: str, password: str, role: str, display_name: str = "", actor: str = "cli"
+) -> StaffUser:
+    """Add a staff account (the username is unique and case-insensitive)."""
+    name = username.strip().lower()
+    if not USERNAME_RE.match(name):
+        raise ValidationFailed(f"username {username!r} must be 2-64 characters: a-z, 0-9, '.', '_' or '-'")
+    _check_role(role)
+    _check_password(password)
+    with session_for(engine) as session:
+        if session.exec(select(StaffAccount).where(StaffAccount.username == name)).first() is not None:
+            raise ValidationFailed(f"username {name!r} is taken")
+        account = StaffAccount(
+            username=name, role=role, display_name=display_name.strip()[:100], password_hash=hash_password(password)
+        )
+        session.add(account)
+        audit(session, actor=actor, action="staff.create", target=name, detail={"role": role})
+        session.commit()
+        return _user(account)
+
+
+def sign_in(engine: Engine, username: str, password: str, *, now: datetime | None = None) -> SignIn:
+    """Check credentials; five failures in a row lock the account for fifteen minutes."""
+    now = now or utcnow()
+    refused = SignIn(None, "Wrong username or password.")
+    with session_for(engine) as session:
+        account = session.exec(select(StaffAccount).where(StaffAccount.username == username.strip().lower())).first()
+        if account is None or account.disabled:
+            verify_password(password, _dummy_hash())  # same work either way: timing does not reveal usernames
+            return refused
+        if account.locked_until is not None and account.locked_until > now:
+            return SignIn(None, f"Too many failed attempts: this account is locked for {LOCK_MINUTES} minutes.")
+        if not verify_password(password, account.password_hash):
+            account.failed_attempts += 1
+            if account.failed_attempts >= MAX_FAILED_SIGN_INS:
+                account.failed_attempts = 0
+                account.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+                audit(session, actor=account.username, action="staff.locked", target=account.username)
+                session.add(account)
+                session.commit()
+                return SignIn(None, f"Too many failed attempts: this account is locked for {LOCK_MINUTES} minutes.")
+            session.add(account)
+            session.commit()
+            return refused
+        account.failed_attempts, account.locked_until, account.last_login_at = 0, None, now
+        session.add(account)
+        audit(session, actor=account.username, action="staff.sign_in", target=account.username)
+        session.commit()
+        return SignIn(_user(account), "Signed in.")
+
+
+def list_accounts(engine: Engine) -> list[StaffAccount]:
+    """Every account, by username (for the admin page; hashes stay server-side)."""
+    with session_for(engine) as session:
+        return list(session.exec(select(StaffAccount).order_by(col(StaffAccount.username))).all())
+
+
+def update_account(
+    engine: Engine,
+    *,
+    username: str,
+    actor: str,
+    role: str | None = None,
+    disabled: bool | None = None,
+    password: str | None = None,
+) -> None:
+    """Change a role, disable/enable, or set a new password (which also clears a lock-out)."""
+    with session_for(engine) as session:
+        account = session.exec(select(StaffAccount).where(StaffAccount.username == username)).first()
+        if account is None:
+            raise NotFound(f"no staff account {username!r}")
+        changes: dict[str, object] = {}
+        if role is not None:
+            _check_role(role)
+            account.role, changes["role"] = role, role
+        if disabled is not None:
+            account.disabled, changes["disabled"] = disabled, disabled
+        if password is not None:
+            _check_password(password)
+            account.password_hash, account.locked_until, account.failed_attempts = hash_password(password), None, 0
+            changes["password"] = "changed"
+        session.add(account)
+        audit(session, actor=actor, action="staff.update", target=username, detail=changes)
+        session.commit()
+
+
+def audit(
+    session: Session, *, actor: str, action: str, target: str = "", detail: dict[str, object] | None = None
+) -> None:
+    """Add an audit entry to the caller's transaction (so the change and its record commit together)."""
+    session.add(AuditEntry(actor=actor, action=action, target=target[:200], detail=json.dumps(detail or {})))
+
+
+def recent_audit(engine: Engine, *, limit: int = 200) -> list[AuditEntry]:
+    """The newest audit entries first."""
+    with session_for(engine) as session:
+        query = select(AuditEntry).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)
+        return list(session.exec(query).all())
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ValidationFailed(f"role {role!r} is not one of {', '.join(ROLES)}")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValidationFailed(f"password must be at least {MIN_PASSWORD} characters")
+
+
+def _user(account: StaffAccount) -> StaffUser:
+    assert account.id is not None
+    return StaffUser(account.id, account.username, account.display_name or account.username, account.role)
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=256 * 1024 * 1024, dklen=32)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))

@@ -38,6 +38,9 @@ app.add_typer(care_cli.exercise_app, name="exercise")
 app.add_typer(care_cli.plan_app, name="plan")
 app.command("checkin")(care_cli.checkin)
 app.command("seed")(care_cli.seed)
+from clinic.staff_cli import staff_app  # noqa: E402
+
+app.add_typer(staff_app, name="staff")
 
 F = TypeVar("F", bound=Callable[..., Any])
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]

@@ -26,6 +26,7 @@ from shared.config import Settings
 from shared.db import init_db, make_engine
 from shared.demo import registered_ids, seed_demo
 from shared.demo_patients import seed_demo_patients
+from shared.demo_staff import ensure_demo_staff
 from shared.models import utcnow
 from telemetry.broker import LISTENER_USER, SIMULATOR_USER, BrokerFiles, ensure_broker_files, write_config
 
@@ -121,6 +122,7 @@ class Supervisor:
         self.stopping = False
         self.logs_dir = cfg.data_dir / "logs"
         self.demo_lines: list[str] = []
+        self.staff_lines: list[str] = []
 
     def request_stop(self, _signum: int = 0, _frame: FrameType | None = None) -> None:
         """Signal handler: ask the supervisor to stop everything (only sets a flag)."""
@@ -162,10 +164,16 @@ class Supervisor:
             self.wait_for_listener()
             argv = clinic_command("simulate", "--rate", str(self.rate), "--duration", "0", "--site", cfg.site)
             self.children.append(start_child("simulator", argv, simulator_env(os.environ, accounts), self.logs_dir))
-        lobby = streamlit_argv("lobby", cfg, port=cfg.lobby_port, address=cfg.lobby_address)
-        self.children.append(start_child("lobby", lobby, os.environ, self.logs_dir))
-        if not wait_for_port(cfg.lobby_address, cfg.lobby_port, timeout=BROKER_START_TIMEOUT_S):
-            typer.echo(f"the lobby is not answering yet; see {self.children[-1].log_path}", err=True)
+        for app, port, address in (
+            ("lobby", cfg.lobby_port, cfg.lobby_address),
+            ("staff", cfg.staff_port, cfg.staff_address),
+        ):
+            argv = streamlit_argv(app, cfg, port=port, address=address)
+            self.children.append(start_child(app, argv, os.environ, self.logs_dir))
+        for child, port, address in ((self.children[-2], cfg.lobby_port, cfg.lobby_address),
+                                     (self.children[-1], cfg.staff_port, cfg.staff_address)):  # fmt: skip
+            if not wait_for_port(address, port, timeout=BROKER_START_TIMEOUT_S):
+                typer.echo(f"the {child.name} app is not answering yet; see {child.log_path}", err=True)
         self.print_summary(reused)
 
     def wait_for_listener(self) -> None:
@@ -180,7 +188,7 @@ class Supervisor:
             typer.echo(f"the listener has not subscribed after {LISTENER_READY_TIMEOUT_S:.0f}s; starting anyway")
 
     def prepare_store(self) -> None:
-        """Create the schema, and register the demo stations when the site has none yet."""
+        """Create the schema; with seeding, demo stations (once), demo patients and demo staff accounts."""
         engine = make_engine(self.cfg.resolved_database_url)
         try:
             init_db(engine)
@@ -190,6 +198,10 @@ class Supervisor:
             if self.seed:
                 cards = seed_demo_patients(engine, self.cfg, now=utcnow())
                 self.demo_lines = [f"  {demo.first:<6} born {demo.dob.isoformat()}  {card.url}" for demo, card in cards]
+                self.staff_lines = [
+                    f"  {user:<6} {role.replace('_', ' '):<11} password {password}"
+                    for user, role, password in ensure_demo_staff(engine)
+                ]
         finally:
             engine.dispose()
 
@@ -205,11 +217,14 @@ class Supervisor:
             f"  listener   pid {self._pid('listener')}",
             f"  simulator  {simulator}",
             f"  lobby      {app_url(cfg, port=cfg.lobby_port, address=cfg.lobby_address)} (pid {self._pid('lobby')})",
+            f"  staff app  {app_url(cfg, port=cfg.staff_port, address=cfg.staff_address)} (pid {self._pid('staff')})",
             f"  logs       {self.logs_dir.resolve()}/ ({', '.join(c.log_path.name for c in self.children)})",
             "See the state with `clinic equipment list` (add --json for scripts). Stop with Ctrl-C.",
         ]
         if self.demo_lines:
             lines += ["Demo check-in cards (open a link, or type it into the lobby's scan field):", *self.demo_lines]
+        if self.staff_lines:
+            lines += ["Demo staff accounts for the staff app (new passwords at every start):", *self.staff_lines]
         typer.echo("\n".join(lines))
 
     def watch(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from html import escape
 
 import streamlit as st
 
@@ -12,6 +13,14 @@ STATUS_STYLE = {  # colour is never the only signal: every badge also says the s
     "needs_cleaning": ("#1f4e8c", "Being cleaned"),
     "out_of_service": ("#a4161a", "Out of service"),
 }
+
+STAFF_CSS = """
+<style>
+[data-testid="stToolbar"], #MainMenu, footer { display: none !important; }
+.kiosk-badge { display: inline-block; color: #ffffff; font-weight: 700; border-radius: 0.4rem;
+  padding: 0.1rem 0.55rem; }
+</style>
+"""
 
 KIOSK_CSS = """
 <style>
@@ -49,12 +58,17 @@ def apply_kiosk_theme() -> None:
     st.markdown(KIOSK_CSS, unsafe_allow_html=True)
 
 
-def status_badge(status: str | None) -> str:
-    """HTML for a station status badge (fixed texts only: nothing user-supplied goes into it)."""
+def status_badge(status: str | None, words: str | None = None) -> str:
+    """HTML for a station status badge; `words` (escaped here) replace the patient wording on staff pages."""
     if status not in STATUS_STYLE:
         return ""
-    colour, words = STATUS_STYLE[status]
-    return f'<span class="kiosk-badge" style="background:{colour}">{words}</span>'
+    colour, default_words = STATUS_STYLE[status]
+    return f'<span class="kiosk-badge" style="background:{colour}">{escape(words or default_words)}</span>'
+
+
+def apply_staff_theme() -> None:
+    """The staff app's small stylesheet: status badges and Streamlit's deploy menu hidden."""
+    st.markdown(STAFF_CSS, unsafe_allow_html=True)
 
 
 def idle_reset(seconds: int) -> None:
@@ -70,9 +84,13 @@ def idle_reset(seconds: int) -> None:
     const touch = () => {{ last = Date.now(); }};
     ["pointerdown", "keydown", "scroll", "touchstart", "wheel", "input"].forEach(
       (name) => doc.addEventListener(name, touch, {{capture: true, passive: true}}));
-    setInterval(() => {{
+    const timer = setInterval(() => {{
       if (Date.now() - last > {json.dumps(seconds * 1000)}) {{
-        window.parent.location.replace(window.parent.location.pathname);
+        clearInterval(timer);
+        // Streamlit's iframe sandbox forbids navigating the top page from here, so the page navigates itself.
+        const reload = doc.createElement("script");
+        reload.textContent = "window.location.replace(window.location.pathname);";
+        doc.head.appendChild(reload);
       }}
     }}, 1000);
     </script>

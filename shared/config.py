@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     lobby_idle_s: int = Field(default=60, ge=5, description="the lobby returns to its welcome screen after this")
     lobby_port: int = 8501
     lobby_address: str = "127.0.0.1"
+    staff_port: int = 8502
+    staff_address: str = "127.0.0.1"
+    staff_session_timeout_min: int = Field(default=30, ge=1, description="staff are signed out after this idle")
+    board_refresh_s: float = Field(default=3.0, ge=1, description="how often the equipment board refreshes")
     tls_cert: Path | None = Field(default=None, description="certificate (PEM) to serve the lobby over HTTPS")
     tls_key: Path | None = None
 

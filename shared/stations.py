@@ -13,6 +13,7 @@ from shared.db import session_for
 from shared.equipment import StationState, Status, uses_today
 from shared.errors import NotFound, ValidationFailed
 from shared.models import Equipment, EquipmentState
+from shared.staff import audit
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +87,12 @@ def register_equipment(
     zone: str | None = None,
     clean_after_use: bool | None = None,
     maintenance_interval_hours: float | None = None,
+    actor: str | None = None,
 ) -> Equipment:
-    """Register a station, or update the details given for one that exists (None keeps what it has)."""
+    """Register a station, or update the details given for one that exists (None keeps what it has).
+
+    With `actor` (a signed-in user), the change is recorded in the audit log in the same transaction.
+    """
     for label, value in (("site", site), ("equipment id", equipment_id)):
         if not ID_PATTERN.match(value):
             raise ValidationFailed(f"{label} {value!r} must match {ID_PATTERN.pattern} (lower case, digits, - and _)")
@@ -112,6 +117,11 @@ def register_equipment(
         session.add(equipment)
         if session.get(EquipmentState, (site, equipment_id)) is None:
             session.add(EquipmentState(site=site, equipment_id=equipment_id))
+        if actor is not None:
+            details = {"name": name, "kind": kind, "zone": zone, "clean_after_use": clean_after_use,
+                       "maintenance_interval_hours": maintenance_interval_hours}  # fmt: skip
+            changed: dict[str, object] = {k: v for k, v in details.items() if v is not None}
+            audit(session, actor=actor, action="equipment.register", target=f"{site}/{equipment_id}", detail=changed)
         session.commit()
         return equipment
 

@@ -1,0 +1,48 @@
+"""The staff app (Streamlit entry point): sign-in, then the pages the user's role allows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from kiosk.staff_auth import current_user, sign_in_form, sign_out
+from kiosk.theme import apply_staff_theme
+from shared.staff import Area
+
+PAGES_DIR = Path(__file__).resolve().parent / "staff_pages"
+PAGES: tuple[tuple[str, str, Area], ...] = (
+    ("board.py", "Equipment board", "board"),
+    ("arrivals.py", "Arrivals", "arrivals"),
+    ("charts.py", "Usage and cleaning", "board"),
+    ("patients.py", "Patients", "patients"),
+    ("appointments.py", "Appointments", "appointments"),
+    ("plans.py", "Exercises and plans", "plans"),
+    ("equipment.py", "Equipment", "equipment"),
+    ("accounts.py", "Staff accounts", "staff"),
+    ("audit.py", "Audit log", "audit"),
+)
+
+
+def main() -> None:
+    """Sign in first; then navigation shows only the pages the role may use (each page checks again)."""
+    st.set_page_config(page_title="Clinic staff", layout="wide")
+    apply_staff_theme()
+    user = current_user()
+    if user is None:
+        st.navigation([st.Page(sign_in_form, title="Sign in", url_path="sign-in")], position="hidden").run()
+        return
+    pages = [
+        st.Page(PAGES_DIR / file, title=title, url_path=file.removesuffix(".py"))
+        for file, title, area in PAGES
+        if user.can(area) and (PAGES_DIR / file).exists()
+    ]
+    with st.sidebar:
+        st.text(f"Signed in as {user.display_name} ({user.role.replace('_', ' ')})")
+        if st.button("Sign out", key="sign_out"):
+            sign_out(message="You have signed out.")
+            st.rerun()
+    st.navigation(pages).run()
+
+
+main()

@@ -1,0 +1,145 @@
+"""Equipment board: every station live (refreshing by itself), with the actions a technician takes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from typing import Any
+
+import streamlit as st
+
+from kiosk import resources
+from kiosk.staff_auth import require
+from kiosk.theme import status_badge
+from shared import board
+from shared.board import BoardRow
+from shared.errors import ClinicError
+from shared.models import utcnow
+from shared.stations import describe_status, register_equipment
+from telemetry.replay import replay_dead_letters
+
+STATUS_FILTERS = {"All": None, "Needs cleaning": "needs_cleaning", "In use": "in_use", "Available": "available",
+                  "Out of service": "out_of_service", "Offline": "offline"}  # fmt: skip
+
+user = require("board")
+cfg = resources.settings()
+st.title("Equipment board")
+zones = sorted({r.station.zone for r in board.board(resources.engine(), tz=cfg.tz, site=cfg.site) if r.station.zone})
+left, right = st.columns(2)
+zone = left.selectbox("Zone", ["All zones", *zones], key="board_zone")
+status_label = right.selectbox("Status", list(STATUS_FILTERS), key="board_status")
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(cfg.tz).strftime("%H:%M") if value else "never"
+
+
+def _act(action: str, row: BoardRow, reason: str = "") -> None:
+    """Run one board action for the signed-in user; a refusal shows as an error, never a traceback."""
+    station = row.station
+    args: dict[str, Any] = {"site": station.site, "equipment_id": station.id, "by": user.username, "tz": cfg.tz}
+    try:
+        if action == "cleaned":
+            board.mark_cleaned(resources.engine(), **args)
+        elif action == "out":
+            board.take_out_of_service(resources.engine(), reason=reason, **args)
+        elif action == "back":
+            board.back_in_service(resources.engine(), reason=reason, **args)
+        elif action == "serviced":
+            board.mark_serviced(resources.engine(), **args)
+    except ClinicError as exc:
+        st.error(str(exc))
+        return
+    st.toast(f"{station.name}: done")
+
+
+def _card(row: BoardRow) -> None:
+    station = row.station
+    with st.container(border=True, key=f"card-{station.id}"):
+        online = "" if station.online is not False else " · offline"
+        st.markdown(
+            f"<h4 style='margin:0'>{escape(station.name)}</h4>"
+            f"<div>{escape(station.zone)}{online}</div>"
+            f"<div style='margin:0.3rem 0' class='board-status' id='status-{escape(station.id)}'>"
+            f"{status_badge(station.status, describe_status(station, utcnow()))}</div>",
+            unsafe_allow_html=True,
+        )
+        if station.status == "out_of_service" and station.fault_message:
+            st.text(f"Fault: {station.fault_message}")
+        cleaned_by = f" by {station.last_cleaned_by}" if station.last_cleaned_by else ""
+        st.text(f"Last cleaned {_when(station.last_cleaned_at)}{cleaned_by} · uses today {station.uses_today}")
+        for alert in row.alerts:
+            st.warning(alert)
+        _actions(row)
+
+
+def _actions(row: BoardRow) -> None:
+    station = row.station
+    cols = st.columns(2)
+    if cols[0].button("Mark cleaned", key=f"clean-{station.id}", disabled=station.status == "in_use"):
+        _act("cleaned", row)
+        st.rerun(scope="fragment")
+    if station.status == "out_of_service":
+        with cols[1].popover("Back in service"):
+            note = st.text_input("Note (optional)", key=f"back-note-{station.id}")
+            if st.button("Confirm", key=f"back-{station.id}"):
+                _act("back", row, note)
+                st.rerun(scope="fragment")
+    else:
+        with cols[1].popover("Out of service"):
+            reason = st.text_input("Reason", key=f"out-reason-{station.id}")
+            if st.button("Take out of service", key=f"out-{station.id}"):
+                _act("out", row, reason)
+                st.rerun(scope="fragment")
+    if station.maintenance_due and st.button("Mark serviced", key=f"serviced-{station.id}"):
+        _act("serviced", row)
+        st.rerun(scope="fragment")
+
+
+@st.fragment(run_every=cfg.board_refresh_s)
+def live_board() -> None:
+    """The grid; refreshes by itself every few seconds, without reloading the page."""
+    rows = board.board(resources.engine(), tz=cfg.tz, site=cfg.site,
+                       zone=None if zone == "All zones" else zone, status=STATUS_FILTERS[status_label])  # fmt: skip
+    st.caption(f"{len(rows)} stations · updated {utcnow().astimezone(cfg.tz).strftime('%H:%M:%S')}")
+    if not rows:
+        st.info("No stations match these filters.")
+        return
+    columns = st.columns(3)
+    for index, row in enumerate(rows):
+        with columns[index % 3]:
+            _card(row)
+
+
+live_board()
+
+
+def _unknown_devices() -> None:
+    devices = board.unknown_devices(resources.engine())
+    if not devices:
+        return
+    st.subheader("Devices sending messages but not registered")
+    for device in devices:
+        st.text(
+            f"{device.site}/{device.equipment_id}: {device.messages} message(s) kept, last {_when(device.last_seen)}"
+        )
+        with st.form(f"register-{device.site}-{device.equipment_id}"):
+            name = st.text_input("Name", value=device.equipment_id, key=f"reg-name-{device.equipment_id}")
+            zone = st.text_input("Zone", key=f"reg-zone-{device.equipment_id}")
+            kind = st.text_input("Kind", value="other", key=f"reg-kind-{device.equipment_id}")
+            if st.form_submit_button(f"Register {device.equipment_id} and replay its messages"):
+                _register(device.site, device.equipment_id, name, zone, kind)
+
+
+def _register(site: str, equipment_id: str, name: str, zone: str, kind: str) -> None:
+    try:
+        register_equipment(resources.engine(), site=site, equipment_id=equipment_id, name=name, zone=zone,
+                           kind=kind, actor=user.username)  # fmt: skip
+    except ClinicError as exc:
+        st.error(str(exc))
+        return
+    outcome = replay_dead_letters(resources.engine(), cfg, site=site, equipment_id=equipment_id)
+    st.success(f"Registered {name}: {outcome.recorded} kept message(s) recorded, {outcome.still_kept} still kept.")
+
+
+_unknown_devices()

@@ -16,7 +16,7 @@ import streamlit as st
 from kiosk import resources
 from kiosk.camera import read_qr
 from kiosk.lobby_text import MONTHS, SCAN_LABEL, clock, headline, plan_card_html, tries_left
-from kiosk.theme import apply_kiosk_theme, idle_reset, keep_scan_field_focused, status_badge
+from kiosk.theme import apply_kiosk_theme, idle_reset, keep_scan_field_focused, literal, status_badge
 from shared import checkin
 from shared.clock import local_today
 from shared.models import utcnow
@@ -114,7 +114,7 @@ def _birth_date() -> None:
     st.title("Please confirm it's you")
     message = headline(outcome, resources.settings().tz)
     if outcome.result == "wrong_dob":
-        st.error(f"{message} {tries_left(outcome)}")
+        st.error(literal(f"{message} {tries_left(outcome)}"))
     else:
         st.markdown(f'<p class="kiosk-message">{escape(message)}</p>', unsafe_allow_html=True)
     this_year = date.today().year
@@ -152,11 +152,11 @@ def _result() -> None:
     message = headline(outcome, cfg.tz)
     if outcome.ok:
         st.title("You're checked in")
-        st.success(message)
+        st.success(literal(message))
         _plan(outcome.patient_id, outcome.site or cfg.site)
     else:
         st.title("Please see the front desk")
-        st.warning(message)
+        st.warning(literal(message))
         if outcome.result == "locked" and outcome.locked_until:
             st.markdown(f"You can try again after {clock(outcome.locked_until, cfg.tz)}.")
     if st.button("Done", key="done", type="primary", use_container_width=True):

@@ -53,6 +53,15 @@ def _run_script(script: str) -> None:
     st.iframe(f"<html><body>{script}</body></html>", height=1)
 
 
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~<>$:")
+
+
+def literal(text: str) -> str:
+    """Text for a Streamlit element that renders Markdown, with every Markdown character escaped, so a name
+    like "*Maria*" or "[x](y)" shows exactly as typed."""
+    return "".join(f"\\{ch}" if ch in _MARKDOWN_SPECIAL else ch for ch in text)
+
+
 def apply_kiosk_theme() -> None:
     """Inject the kiosk stylesheet (once per run; Streamlit de-duplicates identical markup)."""
     st.markdown(KIOSK_CSS, unsafe_allow_html=True)
@@ -99,15 +108,22 @@ def idle_reset(seconds: int) -> None:
 
 
 def keep_scan_field_focused(label: str) -> None:
-    """Keep the scanner's field focused, so a USB scanner that 'types' always types into it."""
+    """Keep the scanner's field focused, so a USB scanner that 'types' always types into it.
+
+    A timer puts the focus back, and so does the first keystroke that finds nothing focused: the field loses the
+    focus while it is disabled (a reconnect), and a scan can start before the timer fires again.
+    """
     script = f"""
     <script>
     const doc = window.parent.document;
-    setInterval(() => {{
+    const refocus = () => {{
       const field = doc.querySelector('input[aria-label={json.dumps(label)}]');
       const active = doc.activeElement;
-      if (field && (!active || active === doc.body || active.tagName === "IFRAME")) field.focus();
-    }}, 400);
+      if (field && !field.disabled && (!active || active === doc.body || active.tagName === "IFRAME")) field.focus();
+    }};
+    doc.addEventListener("keydown", refocus, {{capture: true}});  // focused now, the key lands in the field
+    window.addEventListener("pagehide", () => doc.removeEventListener("keydown", refocus, {{capture: true}}));
+    setInterval(refocus, 400);
     </script>
     """
     _run_script(script)

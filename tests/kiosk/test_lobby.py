@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -83,9 +84,14 @@ def enter_dob(app: AppTest, dob: date) -> None:
     app.run()
 
 
+def shown(markdown: str) -> str:
+    """What a person reads: the Markdown source without its backslash escapes."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def texts(app: AppTest) -> str:
     parts = [e.value for e in (*app.title, *app.success, *app.warning, *app.error, *app.markdown)]
-    return "\n".join(str(p) for p in parts)
+    return "\n".join(shown(str(p)) for p in parts)
 
 
 def test_welcome_screen_asks_for_a_scan_and_shows_no_patient(patient_id: int) -> None:
@@ -103,8 +109,8 @@ def test_scanner_text_then_birth_date_checks_in_and_shows_the_plan(card_url: str
     assert "Maria" not in texts(app), "nothing personal before the birth date"
     enter_dob(app, DOB)
     assert app.title[0].value == "You're checked in"
-    assert app.success[0].value.startswith("Welcome, Maria G. You're checked in for ")
-    assert app.success[0].value.endswith(" with Alex.")
+    assert shown(app.success[0].value).startswith("Welcome, Maria G. You're checked in for ")
+    assert shown(app.success[0].value).endswith(" with Alex.")
     page = texts(app)
     assert "Treadmill walk" in page and "10 min" in page and "Treadmill 1 (Gym A)" in page and "In use" in page
     assert "Gonzalez" not in page and "1950" not in page
@@ -139,7 +145,7 @@ def test_a_picture_without_a_code_asks_to_hold_the_card_closer(card_url: str) ->
     app = new_app()
     app.camera_input(key="camera").set_value(("card.jpg", blank.getvalue(), "image/jpeg"))
     app.run()
-    assert app.error[0].value == "We couldn't see a code in that picture. Please hold the card closer."
+    assert shown(app.error[0].value) == "We couldn't see a code in that picture. Please hold the card closer."
 
 
 def test_wrong_birth_dates_count_down_then_lock(card_url: str) -> None:
@@ -148,10 +154,10 @@ def test_wrong_birth_dates_count_down_then_lock(card_url: str) -> None:
     for left in (4, 3, 2, 1):
         enter_dob(app, date(1961, 2, 3))
         expected = f"That date of birth doesn't match our records. Please try again. {left} tr"
-        assert app.error[0].value.startswith(expected)
+        assert shown(app.error[0].value).startswith(expected)
     enter_dob(app, date(1961, 2, 3))
     assert app.title[0].value == "Please see the front desk"
-    assert app.warning[0].value.startswith("For your security, this card is paused")
+    assert shown(app.warning[0].value).startswith("For your security, this card is paused")
     again = new_app()
     scan(again, card_url)
     assert again.title[0].value == "Please see the front desk", "the lock holds for a new session too"
@@ -165,7 +171,7 @@ def test_no_appointment_today_sends_the_patient_to_the_front_desk(engine: Engine
     scan(app, url)
     enter_dob(app, date(1988, 6, 11))
     assert app.title[0].value == "Please see the front desk"
-    assert app.warning[0].value.startswith("Hello, Sam W. We can't find an appointment for you today.")
+    assert shown(app.warning[0].value).startswith("Hello, Sam W. We can't find an appointment for you today.")
 
 
 def test_a_revoked_card_is_refused_on_the_welcome_screen(engine: Engine, card_url: str, patient_id: int) -> None:
@@ -173,7 +179,7 @@ def test_a_revoked_card_is_refused_on_the_welcome_screen(engine: Engine, card_ur
     app = new_app()
     scan(app, card_url)
     assert app.title[0].value == "Riverside Physical Therapy"
-    assert app.error[0].value == "Sorry, we couldn't read that card. Please try again, or see the front desk."
+    assert shown(app.error[0].value) == "Sorry, we couldn't read that card. Please try again, or see the front desk."
 
 
 def test_already_checked_in_shows_the_first_time(card_url: str) -> None:
@@ -183,8 +189,8 @@ def test_already_checked_in_shows_the_first_time(card_url: str) -> None:
     second = new_app()
     scan(second, card_url)
     enter_dob(second, DOB)
-    assert second.success[0].value.startswith("Welcome back, Maria G. You're already checked in for ")
-    assert "(since " in second.success[0].value
+    assert shown(second.success[0].value).startswith("Welcome back, Maria G. You're already checked in for ")
+    assert "(since " in shown(second.success[0].value)
 
 
 def test_done_returns_to_the_welcome_screen_with_nothing_left(card_url: str) -> None:
@@ -204,4 +210,18 @@ def test_repeated_invalid_scans_slow_down(lobby_env: None) -> None:
     for n in range(4):
         scan(app, f"https://lobby.example/?t={'Z' * 30}{n}")
     scan(app, "https://lobby.example/?t=" + "Y" * 32)
-    assert app.error[0].value.startswith("Please wait ")
+    assert shown(app.error[0].value).startswith("Please wait ")
+
+
+def test_a_hostile_first_name_is_shown_exactly_as_typed(engine: Engine, lobby_env: None) -> None:
+    hostile = "<b>*Ma*</b>[x](javascript:alert(1))"
+    patient = add_patient(engine, first=hostile, last="Zed", dob=DOB)
+    assert patient.id is not None
+    starts = (datetime.now(UTC) + timedelta(minutes=10)).replace(second=0, microsecond=0)
+    add_appointment(engine, patient_id=patient.id, starts_at=starts, site="main")
+    app = new_app()
+    scan(app, issue_card(engine, patient.id, base_url="https://lobby.example").url)
+    enter_dob(app, DOB)
+    message = app.success[0].value
+    assert shown(message).startswith(f"Welcome, {hostile} Z. You're checked in")
+    assert "<b>" not in message and "](" not in message, "every Markdown/HTML character is escaped"

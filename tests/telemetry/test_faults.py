@@ -1,0 +1,216 @@
+"""Faults survived during a flood: every event stored exactly once and the state consistent with the events.
+
+Real processes throughout: `clinic listen` as a child process, the repo's Mosquitto, SQLite files and
+PostgreSQL servers. These are the CI-sized versions (10,000 messages); bench/reliability.py runs the long ones.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from shared.config import Settings
+from shared.db import init_db, make_engine
+from shared.models import EquipmentEvent
+from shared.stations import list_stations, register_equipment
+from tests.conftest import Broker
+from tests.helpers import wait_until
+from tests.mqtt_helpers import connect, listener_process, listener_settings, usage_messages
+from tests.pg_cluster import PrivateCluster
+
+pytestmark = pytest.mark.integration
+DEVICES = [f"dev-{i:02d}" for i in range(20)]
+PER_DEVICE = 500  # 20 x 500 = 10,000 messages
+SUBSCRIBED = "subscribed: the broker confirmed"  # what `clinic listen` logs once its subscription is in place
+
+
+def usage_count(engine: Engine) -> int:
+    query = select(func.count()).select_from(EquipmentEvent).where(EquipmentEvent.channel == "usage")  # type: ignore[arg-type]
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def stored_ids(engine: Engine) -> list[str]:
+    query = select(EquipmentEvent.event_id).where(EquipmentEvent.channel == "usage")  # type: ignore[arg-type]
+    with engine.connect() as conn:
+        return list(conn.execute(query).scalars())
+
+
+class Flood:
+    """Publishes every message at QoS 1 from a thread and waits for all acknowledgements (across reconnects)."""
+
+    def __init__(self, broker: Broker, messages: list[tuple[str, bytes]]) -> None:
+        self.client = connect(
+            broker.port, "svc.simulator", broker.simulator_password, client_id=f"flood-{uuid.uuid4().hex[:6]}"
+        )
+        self.client.client.reconnect_delay_set(0.1, 1)
+        self.messages = messages
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            infos = [self.client.client.publish(t, p, qos=1) for t, p in self.messages]
+            for info in infos:
+                info.wait_for_publish(timeout=180)
+        except BaseException as exc:
+            self.error = exc
+
+    def __enter__(self) -> Flood:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.thread.join(timeout=240)
+        self.client.close()
+        assert self.error is None, self.error
+        assert not self.thread.is_alive(), "the flood did not finish"
+
+
+@contextmanager
+def listener(settings: Settings) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """A `clinic listen` process (restartable through the yielded list), stopped cleanly at the end."""
+    processes = [listener_process(settings)]
+    try:
+        yield processes
+    finally:
+        processes[-1].send_signal(signal.SIGTERM)
+        assert processes[-1].wait(timeout=60) == 0, "the listener did not exit cleanly"
+
+
+def kill_and_restart(processes: list[subprocess.Popen[bytes]], settings: Settings) -> None:
+    processes[-1].send_signal(signal.SIGKILL)
+    processes[-1].wait(timeout=10)
+    processes.append(listener_process(settings))
+
+
+def assert_exactly_once(engine: Engine, messages: list[tuple[str, bytes]]) -> None:
+    expected = sorted(json.loads(p)["event_id"] for _, p in messages)
+    assert sorted(stored_ids(engine)) == expected
+    stations = list_stations(engine, tz=UTC)
+    assert sum(s.uses_total for s in stations) == len(messages) // 2
+    assert sum(s.in_use_seconds_total for s in stations) == pytest.approx(60 * len(messages) // 2)
+
+
+def prepare(engine: Engine, broker: Broker, settings: Settings) -> None:
+    """Register the devices and create the listener's session, so nothing published is lost meanwhile."""
+    for device in DEVICES:
+        register_equipment(engine, site="main", equipment_id=device)
+    log = settings.data_dir / "listener.log"
+    confirmed = log.read_text().count(SUBSCRIBED) if log.exists() else 0
+    with listener(settings):
+        wait_until(lambda: log.exists() and log.read_text().count(SUBSCRIBED) > confirmed, what="listener subscribed")
+
+
+def test_listener_killed_three_times_during_a_flood(broker: Broker, engine: Engine, db_url: str) -> None:
+    settings = listener_settings(broker, db_url)
+    prepare(engine, broker, settings)
+    messages = usage_messages(DEVICES, PER_DEVICE)
+    with listener(settings) as processes, Flood(broker, messages):
+        for share in (0.2, 0.45, 0.7):
+            wait_until(lambda share=share: usage_count(engine) >= share * len(messages), timeout=120)
+            kill_and_restart(processes, settings)
+        wait_until(lambda: usage_count(engine) == len(messages), timeout=180, what="every event")
+    assert_exactly_once(engine, messages)
+
+
+def test_broker_restarted_during_a_flood(broker: Broker, engine: Engine, db_url: str) -> None:
+    settings = listener_settings(broker, db_url)
+    prepare(engine, broker, settings)
+    messages = usage_messages(DEVICES, PER_DEVICE)
+    with listener(settings), Flood(broker, messages):
+        wait_until(lambda: usage_count(engine) >= 0.3 * len(messages), timeout=120)
+        broker.restart()
+        wait_until(lambda: usage_count(engine) == len(messages), timeout=180, what="every event after the restart")
+    assert_exactly_once(engine, messages)
+
+
+HOLD_LOCK = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("ROLLBACK")
+"""
+
+
+def test_sqlite_locked_for_ten_seconds_then_listener_killed_loses_nothing(broker: Broker, tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'locked.db'}"
+    engine = make_engine(db_url)
+    init_db(engine)
+    settings = listener_settings(broker, db_url)
+    prepare(engine, broker, settings)
+    messages = usage_messages(DEVICES, PER_DEVICE)
+    with listener(settings) as processes, Flood(broker, messages):
+        wait_until(lambda: usage_count(engine) >= 0.2 * len(messages), timeout=120)
+        holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(tmp_path / "locked.db"), "10"],
+                                  stdout=subprocess.PIPE)  # fmt: skip
+        assert holder.stdout is not None and holder.stdout.readline().strip() == b"locked"
+        during = usage_count(engine)
+        kill_and_restart(processes, settings)  # killed while it could not commit: nothing acked is lost
+        assert holder.wait(timeout=30) == 0
+        holder.stdout.close()
+        assert during < len(messages)
+        wait_until(lambda: usage_count(engine) == len(messages), timeout=180, what="every event after the lock")
+    assert_exactly_once(engine, messages)
+    engine.dispose()
+
+
+@pytest.fixture
+def private_pg() -> Iterator[PrivateCluster]:
+    # Not under pytest's tmp_path: that is private to root, and PostgreSQL runs as its own user.
+    root = Path(tempfile.mkdtemp(prefix="clinic-pg-"))
+    root.chmod(0o755)
+    cluster = PrivateCluster(root / "pg")
+    cluster.start()
+    yield cluster
+    cluster.stop("immediate")
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_postgresql_restarted_during_a_flood(broker: Broker, private_pg: PrivateCluster) -> None:
+    engine = make_engine(private_pg.url)
+    init_db(engine)
+    settings = listener_settings(broker, private_pg.url)
+    prepare(engine, broker, settings)
+    messages = usage_messages(DEVICES, PER_DEVICE)
+    with listener(settings), Flood(broker, messages):
+        wait_until(lambda: usage_count(engine) >= 0.3 * len(messages), timeout=120)
+        private_pg.stop("fast")
+        private_pg.start()
+        wait_until(lambda: usage_count(engine) == len(messages), timeout=180, what="every event after the restart")
+    assert_exactly_once(engine, messages)
+    engine.dispose()
+
+
+def test_two_listeners_sharing_the_load_one_killed_midway(broker: Broker, engine: Engine, db_url: str) -> None:
+    first = listener_settings(broker, db_url, mqtt_shared_group="ingest")
+    second = listener_settings(broker, db_url, mqtt_shared_group="ingest")
+    prepare(engine, broker, first)
+    prepare(engine, broker, second)  # both members' sessions exist before the flood, so both get a share
+    messages = usage_messages(DEVICES, PER_DEVICE)
+    with listener(first) as one, listener(second), Flood(broker, messages):
+        wait_until(lambda: usage_count(engine) >= 0.4 * len(messages), timeout=120)
+        one[-1].send_signal(signal.SIGKILL)
+        one[-1].wait(timeout=10)
+        at_kill = usage_count(engine)
+        # The survivor keeps recording its share. Mosquitto 2.0 keeps queueing the dead member's share in its
+        # persistent session, so that share arrives when it comes back (its supervisor restarts it).
+        wait_until(lambda: usage_count(engine) >= at_kill + 1000, timeout=120, what="the survivor carrying on")
+        one.append(listener_process(first))
+        wait_until(lambda: usage_count(engine) == len(messages), timeout=180, what="every event")
+    assert_exactly_once(engine, messages)

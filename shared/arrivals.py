@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import Engine
 from sqlmodel import col, select
@@ -11,6 +11,10 @@ from sqlmodel import col, select
 from shared.care_models import Appointment, CheckIn, Patient
 from shared.clock import local_today
 from shared.db import session_for
+
+STATUS_WORDS = {"scheduled": "scheduled", "arrived": "arrived", "in_session": "in session", "done": "done",
+                "no_show": "no-show"}  # fmt: skip
+LONG_WAIT_MIN = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +43,16 @@ class WalkIn:
 
 def todays_arrivals(engine: Engine, *, site: str, tz: tzinfo, now: datetime) -> list[Arrival]:
     """Today's appointments at the site in start order; waiting time for those arrived but not started."""
-    start, end = _day_bounds(now, tz)
+    return day_appointments(engine, site=site, tz=tz, day=local_today(now, tz), now=now)
+
+
+def day_appointments(engine: Engine, *, site: str, tz: tzinfo, day: date, now: datetime) -> list[Arrival]:
+    """The appointments at the site on the clinic's calendar `day`, in start order, with full names.
+
+    Waiting minutes (up to `now`) are given for those arrived but not yet started.
+    """
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
     query = (
         select(Appointment, Patient)
         .join(Patient, col(Patient.id) == col(Appointment.patient_id))
@@ -95,3 +108,17 @@ def todays_walk_ins(engine: Engine, *, site: str, tz: tzinfo, now: datetime) -> 
 def _day_bounds(now: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
     start = datetime.combine(local_today(now, tz), time.min, tzinfo=tz)
     return start, start + timedelta(days=1)
+
+
+def describe_arrival(arrival: Arrival, tz: tzinfo) -> str:
+    """The status in words: 'scheduled', 'arrived at 10:21, waiting 9 min', 'in session', 'done', 'no-show'."""
+    if arrival.status == "arrived" and arrival.arrived_at is not None:
+        at = arrival.arrived_at.astimezone(tz).strftime("%H:%M")
+        waiting = f", waiting {arrival.waiting_min} min" if arrival.waiting_min is not None else ""
+        return f"arrived at {at}{waiting}"
+    return STATUS_WORDS.get(arrival.status, arrival.status)
+
+
+def waits_too_long(arrival: Arrival) -> bool:
+    """Whether an arrived patient has waited longer than LONG_WAIT_MIN minutes (staff see a warning)."""
+    return arrival.waiting_min is not None and arrival.waiting_min > LONG_WAIT_MIN

@@ -6,8 +6,8 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date, tzinfo
-from typing import TypeVar
+from datetime import date, timedelta, tzinfo
+from typing import Literal, TypeVar
 
 from sqlalchemy import Engine, func, or_
 from sqlmodel import Session, col, select
@@ -17,6 +17,7 @@ from shared.clock import parse_date
 from shared.config import ID_PATTERN
 from shared.db import session_for
 from shared.errors import NotFound, ValidationFailed
+from shared.staff import audit
 from shared.stations import list_stations
 
 PATIENT_STATUS_WORDS = {
@@ -29,6 +30,7 @@ PLAN_CSV_COLUMNS = (
     "patient_id", "exercise", "sets", "reps", "hold_s", "minutes", "load", "station", "notes", "from", "to",
 )  # fmt: skip
 N = TypeVar("N", int, float)
+MAX_INSTRUCTIONS = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,20 +58,48 @@ class PlanLine:
     @property
     def dose(self) -> str:
         """'3 x 10, hold 5 s, 10 min, 2 kg' in plain words."""
-        parts = []
-        if self.sets and self.reps:
-            parts.append(f"{self.sets} x {self.reps}")
-        elif self.sets:
-            parts.append(f"{self.sets} sets")
-        elif self.reps:
-            parts.append(f"{self.reps} times")
-        if self.hold_s:
-            parts.append(f"hold {self.hold_s} s")
-        if self.minutes:
-            parts.append(f"{self.minutes:g} min")
-        if self.load:
-            parts.append(self.load)
-        return ", ".join(parts)
+        return dose_words(self.sets, self.reps, self.hold_s, self.minutes, self.load)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRow:
+    """One line of a patient's plan as staff see and edit it."""
+
+    id: int
+    position: int
+    exercise: str
+    sets: int | None
+    reps: int | None
+    hold_s: int | None
+    minutes: float | None
+    load: str | None
+    equipment_id: str | None
+    notes: str | None
+    active_from: date
+    active_to: date | None
+
+    @property
+    def dose(self) -> str:
+        """'3 x 10, hold 5 s, 10 min, 2 kg' in plain words."""
+        return dose_words(self.sets, self.reps, self.hold_s, self.minutes, self.load)
+
+
+def dose_words(sets: int | None, reps: int | None, hold_s: int | None, minutes: float | None, load: str | None) -> str:
+    """'3 x 10, hold 5 s, 10 min, 2 kg' in plain words."""
+    parts = []
+    if sets and reps:
+        parts.append(f"{sets} x {reps}")
+    elif sets:
+        parts.append(f"{sets} sets")
+    elif reps:
+        parts.append(f"{reps} times")
+    if hold_s:
+        parts.append(f"hold {hold_s} s")
+    if minutes:
+        parts.append(f"{minutes:g} min")
+    if load:
+        parts.append(load)
+    return ", ".join(parts)
 
 
 def add_exercise(
@@ -79,19 +109,74 @@ def add_exercise(
     instructions: str = "",
     equipment_kind: str | None = None,
     image_url: str | None = None,
+    replace: bool = True,
+    actor: str | None = None,
 ) -> Exercise:
-    """Add an exercise to the library (or update the one with that name)."""
-    cleaned = " ".join(name.split())
-    if not cleaned or len(cleaned) > 120:
-        raise ValidationFailed("exercise name must be 1 to 120 characters")
+    """Add an exercise to the library, or update the one with that name (refused when `replace` is false).
+
+    With `actor`, the change is recorded in the audit log in the same transaction.
+    """
+    cleaned = _exercise_name(name)
     with session_for(engine) as session:
-        exercise = session.exec(select(Exercise).where(Exercise.name == cleaned)).first() or Exercise(name=cleaned)
-        exercise.instructions = instructions.strip()
-        exercise.equipment_kind = equipment_kind or None
-        exercise.image_url = image_url or None
+        exercise = session.exec(select(Exercise).where(Exercise.name == cleaned)).first()
+        if exercise is not None and not replace:
+            raise ValidationFailed(f"an exercise named {cleaned!r} is already in the library; edit that one")
+        exercise = exercise or Exercise(name=cleaned)
+        exercise.instructions = _instructions(instructions)
+        exercise.equipment_kind = _equipment_kind(equipment_kind)
+        exercise.image_url = _image_url(image_url)
         session.add(exercise)
+        if actor is not None:
+            audit(session, actor=actor, action="exercise.add", target=cleaned)
         session.commit()
         return exercise
+
+
+def update_exercise(
+    engine: Engine,
+    exercise_id: int,
+    *,
+    name: str | None = None,
+    instructions: str | None = None,
+    equipment_kind: str | None = None,
+    image_url: str | None = None,
+    actor: str | None = None,
+) -> Exercise:
+    """Rename or edit an exercise of the library (None keeps a field; an empty kind or image clears it).
+
+    Plans refer to the exercise, so a new name or instructions show in every plan that uses it.
+    """
+    with session_for(engine) as session:
+        exercise = session.get(Exercise, exercise_id)
+        if exercise is None:
+            raise NotFound(f"no exercise with id {exercise_id}")
+        values: dict[str, object] = {}
+        if name is not None:
+            values["name"] = _exercise_name(name)
+        if instructions is not None:
+            values["instructions"] = _instructions(instructions)
+        if equipment_kind is not None:
+            values["equipment_kind"] = _equipment_kind(equipment_kind)
+        if image_url is not None:
+            values["image_url"] = _image_url(image_url)
+        if "name" in values and values["name"] != exercise.name:
+            clash = session.exec(select(Exercise).where(Exercise.name == values["name"])).first()
+            if clash is not None:
+                raise ValidationFailed(f"an exercise named {values['name']!r} is already in the library")
+        changed = [field for field, value in values.items() if getattr(exercise, field) != value]
+        for field in changed:
+            setattr(exercise, field, values[field])
+        session.add(exercise)
+        if actor is not None and changed:
+            audit(session, actor=actor, action="exercise.update", target=exercise.name, detail={"changed": changed})
+        session.commit()
+        return exercise
+
+
+def list_exercises(engine: Engine) -> list[Exercise]:
+    """The exercise library, by name."""
+    with session_for(engine) as session:
+        return list(session.exec(select(Exercise).order_by(func.lower(col(Exercise.name)), col(Exercise.id))).all())
 
 
 def add_plan_item(
@@ -110,8 +195,12 @@ def add_plan_item(
     notes: str | None = None,
     active_to: date | None = None,
     position: int | None = None,
+    actor: str | None = None,
 ) -> PlanItem:
-    """Add an exercise to a patient's plan; it goes last unless a position is given."""
+    """Add an exercise to a patient's plan; it goes last unless a position is given.
+
+    With `actor`, the addition is recorded in the audit log in the same transaction.
+    """
     item = PlanItem(
         patient_id=patient_id,
         exercise_id=0,  # set once the exercise is found
@@ -139,8 +228,136 @@ def add_plan_item(
             item.position = max(existing, default=0) + 1
         item.exercise_id = found.id
         session.add(item)
+        session.flush()
+        if actor is not None:
+            audit(session, actor=actor, action="plan.add", target=f"patient {patient_id}",
+                  detail={"item": item.id, "exercise": found.name})  # fmt: skip
         session.commit()
         return item
+
+
+def list_plan_items(engine: Engine, patient_id: int, *, today: date | None = None) -> list[PlanRow]:
+    """The patient's plan lines in order; with `today`, only those not ended before it (future ones too)."""
+    query = (
+        select(PlanItem, Exercise)
+        .join(Exercise, col(Exercise.id) == col(PlanItem.exercise_id))
+        .where(PlanItem.patient_id == patient_id)
+        .order_by(col(PlanItem.position), col(PlanItem.id))
+    )
+    if today is not None:
+        query = query.where(or_(col(PlanItem.active_to).is_(None), col(PlanItem.active_to) >= today))
+    with session_for(engine) as session:
+        if session.get(Patient, patient_id) is None:
+            raise NotFound(f"no patient with id {patient_id}")
+        rows = session.exec(query).all()
+    return [_plan_row_view(item, exercise) for item, exercise in rows]
+
+
+def update_plan_item(
+    engine: Engine,
+    item_id: int,
+    *,
+    exercise: str,
+    active_from: date,
+    sets: int | None = None,
+    reps: int | None = None,
+    hold_s: int | None = None,
+    minutes: float | None = None,
+    load: str | None = None,
+    equipment_site: str | None = None,
+    equipment_id: str | None = None,
+    notes: str | None = None,
+    active_to: date | None = None,
+    actor: str | None = None,
+) -> PlanItem:
+    """Replace every detail of a plan line (None clears a dose, the station or the end); its place stays.
+
+    With `actor`, the names of the changed fields go to the audit log in the same transaction.
+    """
+    with session_for(engine) as session:
+        item = session.get(PlanItem, item_id)
+        if item is None:
+            raise NotFound(f"no plan line with id {item_id}")
+        found = _find_exercise(session, exercise)
+        values: dict[str, object] = {
+            "exercise_id": found, "sets": sets, "reps": reps, "hold_s": hold_s, "minutes": minutes,
+            "load": (load or "").strip() or None, "equipment_site": equipment_site if equipment_id else None,
+            "equipment_id": (equipment_id or "").strip() or None, "notes": (notes or "").strip() or None,
+            "active_from": active_from, "active_to": active_to,
+        }  # fmt: skip
+        _check_item(PlanItem(patient_id=item.patient_id, **values))  # type: ignore[arg-type]
+        changed = [name for name, value in values.items() if getattr(item, name) != value]
+        for name in changed:
+            setattr(item, name, values[name])
+        session.add(item)
+        if actor is not None and changed:
+            audit(session, actor=actor, action="plan.update", target=f"patient {item.patient_id}",
+                  detail={"item": item_id, "changed": changed})  # fmt: skip
+        session.commit()
+        return item
+
+
+def move_plan_item(
+    engine: Engine, item_id: int, direction: Literal["up", "down"], *, today: date, actor: str | None = None
+) -> bool:
+    """Swap a line with the one above or below it among the lines still showing on `today`.
+
+    The patient's lines are renumbered 1, 2, 3... on the way (imports can leave gaps or ties). Returns whether
+    the line moved (the first line cannot go up, nor the last down).
+    """
+    if direction not in ("up", "down"):
+        raise ValidationFailed(f"direction {direction!r} is not 'up' or 'down'")
+    with session_for(engine) as session:
+        item = session.get(PlanItem, item_id)
+        if item is None:
+            raise NotFound(f"no plan line with id {item_id}")
+        lines = list(
+            session.exec(
+                select(PlanItem).where(PlanItem.patient_id == item.patient_id)
+                .order_by(col(PlanItem.position), col(PlanItem.id))
+            ).all()
+        )  # fmt: skip
+        for number, line in enumerate(lines, start=1):
+            line.position = number
+        showing = [line for line in lines if line.active_to is None or line.active_to >= today]
+        index = next((i for i, line in enumerate(showing) if line.id == item_id), None)
+        other = None if index is None else index + (-1 if direction == "up" else 1)
+        moved = index is not None and other is not None and 0 <= other < len(showing)
+        if moved:
+            assert index is not None and other is not None
+            neighbour = showing[other]
+            item.position, neighbour.position = neighbour.position, item.position
+        session.add_all(lines)
+        if actor is not None and moved:
+            audit(session, actor=actor, action="plan.move", target=f"patient {item.patient_id}",
+                  detail={"item": item_id, "direction": direction})  # fmt: skip
+        session.commit()
+        return moved
+
+
+def end_plan_item(engine: Engine, item_id: int, *, today: date, actor: str | None = None) -> bool:
+    """End a plan line so that it no longer shows from `today` on: it ends yesterday.
+
+    A line that had not started before today was never part of a past day's plan, so it is removed instead.
+    Returns True when the line was removed. An earlier end is kept.
+    """
+    yesterday = today - timedelta(days=1)
+    with session_for(engine) as session:
+        item = session.get(PlanItem, item_id)
+        if item is None:
+            raise NotFound(f"no plan line with id {item_id}")
+        removed = item.active_from > yesterday
+        if removed:
+            session.delete(item)
+        elif item.active_to is None or item.active_to > yesterday:
+            item.active_to = yesterday
+            session.add(item)
+        if actor is not None:
+            ended = None if removed else str(item.active_to)
+            audit(session, actor=actor, action="plan.end", target=f"patient {item.patient_id}",
+                  detail={"item": item_id, "removed": removed, "active_to": ended})  # fmt: skip
+        session.commit()
+        return removed
 
 
 def import_plan_csv(engine: Engine, text: str, *, site: str, today: date) -> list[PlanItem]:
@@ -236,6 +453,59 @@ def _plan_row(
     except ValidationFailed as exc:
         raise ValidationFailed(f"line {line}: {exc}; nothing was imported") from None
     return item
+
+
+def _plan_row_view(item: PlanItem, exercise: Exercise) -> PlanRow:
+    assert item.id is not None
+    return PlanRow(
+        id=item.id,
+        position=item.position,
+        exercise=exercise.name,
+        sets=item.sets,
+        reps=item.reps,
+        hold_s=item.hold_s,
+        minutes=item.minutes,
+        load=item.load,
+        equipment_id=item.equipment_id,
+        notes=item.notes,
+        active_from=item.active_from,
+        active_to=item.active_to,
+    )
+
+
+def _find_exercise(session: Session, name: str) -> int:
+    found = session.exec(select(Exercise).where(Exercise.name == " ".join(name.split()))).first()
+    if found is None or found.id is None:
+        raise NotFound(f"no exercise named {name!r} in the library")
+    return found.id
+
+
+def _exercise_name(name: str) -> str:
+    cleaned = " ".join((name or "").split())
+    if not cleaned or len(cleaned) > 120:
+        raise ValidationFailed("exercise name must be 1 to 120 characters")
+    return cleaned
+
+
+def _instructions(text: str) -> str:
+    cleaned = (text or "").strip()
+    if len(cleaned) > MAX_INSTRUCTIONS:
+        raise ValidationFailed(f"instructions are longer than {MAX_INSTRUCTIONS} characters")
+    return cleaned
+
+
+def _equipment_kind(kind: str | None) -> str | None:
+    cleaned = " ".join((kind or "").split())
+    if len(cleaned) > 64:
+        raise ValidationFailed("equipment kind is longer than 64 characters")
+    return cleaned or None
+
+
+def _image_url(url: str | None) -> str | None:
+    cleaned = (url or "").strip()
+    if cleaned and (len(cleaned) > 500 or not cleaned.startswith(("https://", "http://", "/"))):
+        raise ValidationFailed("image address must be an http(s) link of at most 500 characters")
+    return cleaned or None
 
 
 def _last_positions(session: Session) -> dict[int, int]:

@@ -1,0 +1,83 @@
+"""Arrivals: today's appointments with who is waiting (refreshing by itself), the front-desk actions, and
+patients who scanned a card without an appointment today."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from kiosk import resources
+from kiosk.staff_auth import require
+from kiosk.staff_widgets import acting_user, bidi_safe, notify, show_notice
+from shared.arrivals import LONG_WAIT_MIN, Arrival, describe_arrival, todays_arrivals, todays_walk_ins, waits_too_long
+from shared.errors import ClinicError
+from shared.models import utcnow
+from shared.patients import set_appointment_status
+
+REFRESH_S = 10
+ACTIONS: dict[str, tuple[tuple[str, str], ...]] = {  # status -> (new status, button label) offered
+    "scheduled": (("arrived", "Mark arrived"), ("in_session", "Start session"), ("no_show", "Mark no-show")),
+    "arrived": (("in_session", "Start session"), ("done", "Mark done"), ("no_show", "Mark no-show")),
+    "in_session": (("done", "Mark done"),),
+    "no_show": (("arrived", "Mark arrived"),),
+    "done": (),
+}
+DONE_WORDS = {"arrived": "marked arrived", "in_session": "in session", "done": "done", "no_show": "marked no-show"}
+
+user = require("arrivals")
+cfg = resources.settings()
+st.title("Arrivals")
+
+
+def _set_status(appointment_id: int, status: str, patient_name: str) -> None:
+    """Button callback: runs before the fragment redraws, so the list shows the change at once."""
+    actor = acting_user("arrivals")
+    if actor is None:
+        return
+    try:
+        set_appointment_status(resources.engine(), appointment_id, status, actor=actor.username)
+    except ClinicError as exc:
+        notify(str(exc), "error")
+        return
+    notify(f"{bidi_safe(patient_name)}: {DONE_WORDS[status]}.")
+
+
+def _row(row: Arrival) -> None:
+    with st.container(border=True, key=f"arrival-{row.appointment_id}"):
+        when, who, status, buttons = st.columns([1, 2.6, 2.6, 5.4], vertical_alignment="center")
+        when.text(f"{row.starts_at.astimezone(cfg.tz):%H:%M}\n{row.minutes} min")
+        who.text(bidi_safe(row.patient_name) + (f"\nwith {bidi_safe(row.clinician)}" if row.clinician else ""))
+        status.text(describe_arrival(row, cfg.tz))
+        actions = ACTIONS.get(row.status, ())
+        for column, (new_status, label) in zip(buttons.columns(max(len(actions), 1)), actions, strict=False):
+            column.button(label, key=f"arrivals-{new_status}-{row.appointment_id}", on_click=_set_status,
+                          args=(row.appointment_id, new_status, row.patient_name))  # fmt: skip
+        if waits_too_long(row):
+            st.warning(f"Waiting {row.waiting_min} min: longer than {LONG_WAIT_MIN} min.")
+
+
+@st.fragment(run_every=REFRESH_S)
+def live_arrivals() -> None:
+    """Today's list; redraws itself every few seconds without reloading the page."""
+    now = utcnow()
+    show_notice()
+    rows = todays_arrivals(resources.engine(), site=cfg.site, tz=cfg.tz, now=now)
+    waiting = sum(1 for r in rows if r.status == "arrived")
+    st.caption(f"{len(rows)} appointment(s) today · {waiting} waiting · updated {now.astimezone(cfg.tz):%H:%M:%S}")
+    if not rows:
+        st.info("No appointments today.")
+    for row in rows:
+        _row(row)
+    st.subheader("Scanned without an appointment today")
+    walk_ins = todays_walk_ins(resources.engine(), site=cfg.site, tz=cfg.tz, now=now)
+    if not walk_ins:
+        st.caption("Nobody so far.")
+        return
+    table = [
+        {"Patient": w.patient_name, "Number": w.patient_id, "Scanned at": f"{w.at.astimezone(cfg.tz):%H:%M}"}
+        for w in walk_ins
+    ]
+    st.dataframe(pd.DataFrame(table), hide_index=True, key="walk_ins")
+
+
+live_arrivals()

@@ -1,0 +1,586 @@
+"""The care pages of the staff app through AppTest: arrivals, patients, appointments, exercises and plans.
+
+Each page's happy path and bad input, every action's effect in the store and its audit entry under the
+signed-in username, hostile text shown as typed, and who may open which page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from time import time as time_now
+
+import pytest
+import streamlit as st
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+from kiosk import resources
+from kiosk.staff_widgets import bidi_safe
+from shared import checkin
+from shared.arrivals import day_appointments
+from shared.config import Settings, get_settings
+from shared.patients import (
+    active_cards,
+    add_appointment,
+    add_patient,
+    get_patient,
+    issue_card,
+    search_patients,
+    set_appointment_status,
+)
+from shared.plans import add_exercise, add_plan_item, list_exercises, list_plan_items
+from shared.staff import StaffUser, create_account, list_accounts, recent_audit
+
+pytestmark = pytest.mark.usefixtures("care_env")
+KIOSK = Path(__file__).resolve().parents[2] / "kiosk"
+STAFF = str(KIOSK / "staff.py")
+PASSWORD = "correct horse battery"
+REFUSED = "Your role does not give access to this page."
+TITLES = {"arrivals.py": "Arrivals", "patients.py": "Patients", "appointments.py": "Appointments",
+          "plans.py": "Exercises and plans"}  # fmt: skip
+HOSTILE = "<img src=x onerror=alert(1)> **bold** [x](javascript:alert(1))"
+SQL = "Robert'); DROP TABLE patient;--"
+RTL = "\u202eمريم"  # a right-to-left override, then Arabic
+RAW_MARKUP = re.compile(r"(?<!\\)<img|(?<!\\)\*(?<!\\)\*bold|(?<!\\)\]\(javascript")
+MARKDOWN_ELEMENTS = ("title", "subheader", "success", "info", "warning", "error", "markdown", "caption")
+
+
+@pytest.fixture
+def care_env(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path) -> Iterator[None]:
+    """Point the app at the test store (clinic time zone UTC); no cached settings or engine leak between tests."""
+    for name in list(os.environ):
+        if name.startswith("CLINIC_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CLINIC_DATABASE_URL", db_url)
+    monkeypatch.setenv("CLINIC_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CLINIC_TIMEZONE", "UTC")
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    yield
+    resources.engine().dispose()  # the app's pooled connections, before the cache forgets the engine
+    st.cache_resource.clear()
+    get_settings.cache_clear()
+
+
+def add_staff(engine: Engine, username: str, role: str) -> None:
+    create_account(engine, username=username, password=PASSWORD, role=role, display_name=username)
+
+
+def new_app() -> AppTest:
+    return AppTest.from_file(STAFF, default_timeout=30).run()
+
+
+def sign_in(app: AppTest, username: str) -> AppTest:
+    """Fill in and submit the sign-in form."""
+    app.text_input(key="sign_in_username").set_value(username)
+    app.text_input(key="sign_in_password").set_value(PASSWORD)
+    app.button[0].click()  # the form's only button
+    return app.run()
+
+
+def shown(markdown: str) -> str:
+    """What a person reads: the Markdown source without its backslash escapes."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def texts(app: AppTest) -> str:
+    """Every message, heading and text on the page, as read."""
+    kinds = ("title", "subheader", "success", "info", "warning", "error", "markdown", "text", "caption")
+    return "\n".join(shown(str(e.value)) for kind in kinds for e in getattr(app, kind))
+
+
+def errors(app: AppTest) -> list[str]:
+    return [shown(str(e.value)) for e in app.error]
+
+
+def successes(app: AppTest) -> list[str]:
+    return [shown(str(e.value)) for e in app.success]
+
+
+def open_page(username: str, page: str) -> AppTest:
+    """A new session signed in through the form as `username`, on `page` (a file in staff_pages/)."""
+    app = sign_in(new_app(), username)
+    assert not app.exception, app.exception
+    app.switch_page(f"staff_pages/{page}").run()
+    assert not app.exception, app.exception
+    assert [t.value for t in app.title] == [TITLES[page]], texts(app)
+    return app
+
+
+def audit_log(engine: Engine) -> list[tuple[str, str, str, dict[str, object]]]:
+    """(actor, action, target, detail), oldest first, without sign-ins."""
+    return [
+        (a.actor, a.action, a.target, json.loads(a.detail))
+        for a in reversed(recent_audit(engine))
+        if a.action not in ("staff.create", "staff.sign_in")
+    ]
+
+
+def plain_texts(app: AppTest) -> list[str]:
+    """Everything shown as plain text: st.text elements and the cells of every table."""
+    out = [str(t.value) for t in app.text]
+    for frame in app.dataframe:
+        out.extend(str(cell) for cell in frame.value.astype(str).to_numpy().ravel())
+    return out
+
+
+def assert_no_raw_markup(app: AppTest) -> None:
+    """No element that renders Markdown carries an unescaped tag, emphasis or link from HOSTILE."""
+    for kind in MARKDOWN_ELEMENTS:
+        for element in getattr(app, kind):
+            value = str(element.value)
+            assert not RAW_MARKUP.search(value), (kind, value)
+
+
+def today_at(hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(datetime.now(UTC).date(), time(hour, minute), tzinfo=UTC)
+
+
+def patient(engine: Engine, first: str, last: str, dob: date = date(1950, 4, 17)) -> int:
+    created = add_patient(engine, first=first, last=last, dob=dob)
+    assert created.id is not None
+    return created.id
+
+
+def click(app: AppTest, key: str) -> AppTest:
+    app.button(key=key).click()
+    return app.run()
+
+
+# --- arrivals --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def todays_visits(engine: Engine) -> dict[str, int]:
+    """Today's appointments in every state, and a walk-in who scanned without one; name -> appointment id."""
+    out = {}
+    for hour, (first, last, status) in enumerate(
+        [
+            ("Maria", "Gonzalez", "arrived"),
+            ("James", "Okafor", "scheduled"),
+            ("Sam", "Lee", "in_session"),
+            ("Ann", "Park", "done"),
+            ("Bob", "Stone", "no_show"),
+        ],
+        start=8,
+    ):
+        pid = patient(engine, first, last)
+        booked = add_appointment(engine, patient_id=pid, starts_at=today_at(hour), site="main", clinician="Alex")
+        assert booked.id is not None
+        if status != "scheduled":
+            set_appointment_status(engine, booked.id, status, now=datetime.now(UTC) - timedelta(minutes=20))
+        out[first] = booked.id
+    walk_in = patient(engine, "Zed", "Walker")
+    settings = Settings(_env_file=None, timezone="UTC")  # type: ignore[call-arg]
+    outcome = checkin.check_in(engine, settings, issue_card(engine, walk_in, base_url="https://x").url)
+    assert outcome.result == "no_appointment"
+    return out
+
+
+def test_arrivals_list_today_in_words_and_warn_about_a_long_wait(engine: Engine, todays_visits: dict[str, int]) -> None:
+    add_staff(engine, "tech", "technician")
+    app = open_page("tech", "arrivals.py")
+    lines = [str(t.value) for t in app.text]
+    arrived_at = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%H:%M")
+    assert lines[:15] == [
+        "08:00\n45 min", "Maria Gonzalez\nwith Alex", f"arrived at {arrived_at}, waiting 20 min",
+        "09:00\n45 min", "James Okafor\nwith Alex", "scheduled",
+        "10:00\n45 min", "Sam Lee\nwith Alex", "in session",
+        "11:00\n45 min", "Ann Park\nwith Alex", "done",
+        "12:00\n45 min", "Bob Stone\nwith Alex", "no-show",
+    ]  # fmt: skip
+    assert [w.value for w in app.warning] == ["Waiting 20 min: longer than 15 min."]
+    maria = todays_visits["Maria"]
+    assert [b.label for b in app.button if (b.key or "").endswith(f"-{maria}")] == [
+        "Start session", "Mark done", "Mark no-show",
+    ]  # fmt: skip
+    assert [b.label for b in app.button if (b.key or "").endswith(f"-{todays_visits['James']}")] == [
+        "Mark arrived", "Start session", "Mark no-show",
+    ]  # fmt: skip
+    assert not [b for b in app.button if (b.key or "").endswith(f"-{todays_visits['Ann']}")]
+    assert app.subheader[0].value == "Scanned without an appointment today"
+    walk_ins = app.dataframe[0].value
+    assert list(walk_ins["Patient"]) == ["Zed Walker"]
+
+
+def test_each_arrivals_action_changes_the_store_and_names_who_did_it(
+    engine: Engine, todays_visits: dict[str, int]
+) -> None:
+    add_staff(engine, "tech", "technician")
+    app = open_page("tech", "arrivals.py")
+    james, maria, sam = todays_visits["James"], todays_visits["Maria"], todays_visits["Sam"]
+    click(app, f"arrivals-arrived-{james}")
+    assert successes(app) == ["James Okafor: marked arrived."]
+    click(app, f"arrivals-in_session-{maria}")
+    click(app, f"arrivals-done-{sam}")
+    click(app, f"arrivals-no_show-{james}")
+    assert not app.exception and not errors(app)
+    statuses = {r.appointment_id: r.status for r in day_appointments(
+        engine, site="main", tz=UTC, day=datetime.now(UTC).date(), now=datetime.now(UTC))}  # fmt: skip
+    assert (statuses[james], statuses[maria], statuses[sam]) == ("no_show", "in_session", "done")
+    assert [(actor, action, target, detail["to"]) for actor, action, target, detail in audit_log(engine)] == [
+        ("tech", "appointment.status", f"appointment {james}", "arrived"),
+        ("tech", "appointment.status", f"appointment {maria}", "in_session"),
+        ("tech", "appointment.status", f"appointment {sam}", "done"),
+        ("tech", "appointment.status", f"appointment {james}", "no_show"),
+    ]
+    assert "Waiting" not in texts(app)  # Maria is in her session now
+    assert [str(t.value) for t in app.text][5] == "no-show"
+
+
+def test_a_button_pressed_after_the_session_timed_out_changes_nothing(
+    engine: Engine, todays_visits: dict[str, int]
+) -> None:
+    add_staff(engine, "tech", "technician")
+    app = open_page("tech", "arrivals.py")
+    app.session_state["staff_last_active"] = 0.0
+    click(app, f"arrivals-arrived-{todays_visits['James']}")
+    assert [t.value for t in app.title] == ["Staff sign-in"]
+    assert audit_log(engine) == []
+
+
+# --- patients --------------------------------------------------------------------------------------------------
+
+
+def add_via_form(app: AppTest, first: str, last: str, dob: str, phone: str = "") -> AppTest:
+    app.text_input(key="add_first").set_value(first)
+    app.text_input(key="add_last").set_value(last)
+    app.text_input(key="add_dob").set_value(dob)
+    app.text_input(key="add_phone").set_value(phone)
+    return click(app, "add_patient_submit")
+
+
+def test_add_find_edit_a_patient_and_issue_and_revoke_a_card(engine: Engine) -> None:
+    add_staff(engine, "desk", "front_desk")
+    app = open_page("desk", "patients.py")
+    add_via_form(app, " Maria ", "Gonzalez", "1950-04-17", "555 0101")
+    assert not errors(app)
+    maria = int(successes(app)[0].split("#")[1].rstrip("."))
+    assert successes(app) == [f"Added Maria Gonzalez as patient #{maria}."]
+    assert app.text_input(key="patients_search").value == f"#{maria}", "the new patient is opened"
+    assert list(app.dataframe[0].value["Last name"]) == ["Gonzalez"]
+    app.text_input(key=f"edit_last_{maria}").set_value("Gonzalez Ruiz")
+    app.text_input(key=f"edit_phone_{maria}").set_value("")
+    click(app, f"edit_save_{maria}")
+    assert successes(app) == [f"Saved the changes to patient #{maria}."]
+    saved = get_patient(engine, maria)
+    assert (saved.last_name, saved.phone, saved.dob) == ("Gonzalez Ruiz", None, date(1950, 4, 17))
+
+    click(app, f"issue_card_{maria}")
+    assert successes(app) == [f"New card for patient #{maria}; older cards no longer work."]
+    assert active_cards(engine, maria) == 1
+    assert len(app.image) == 1, "the card is shown"
+    assert [b.label for b in app.download_button] == ["Download the card (PNG)"]
+    assert "?t=" not in texts(app) and "?t=" not in " ".join(plain_texts(app)), "no token outside the card"
+
+    click(app, f"revoke_cards_{maria}")
+    assert successes(app) == [f"Revoked 1 card(s) of patient #{maria}."]
+    assert active_cards(engine, maria) == 0
+    assert not app.image and not app.download_button, "the revoked card is no longer offered"
+    assert [(a, action) for a, action, _, _ in audit_log(engine)] == [
+        ("desk", "patient.add"), ("desk", "patient.update"), ("desk", "patient.card_issued"),
+        ("desk", "patient.cards_revoked"),
+    ]  # fmt: skip
+
+
+def test_a_bad_new_patient_is_refused_with_the_reason(engine: Engine) -> None:
+    add_staff(engine, "desk", "front_desk")
+    app = open_page("desk", "patients.py")
+    for first, dob, message in (
+        ("", "1950-04-17", "first name must not be empty"),
+        ("Maria", "17/04/1950", "date of birth '17/04/1950' is not a date like 1950-04-17"),
+        ("Maria", "", "date of birth '' is not a date like 1950-04-17"),
+        ("Maria", "2999-01-01", "date of birth 2999-01-01 is not a plausible birth date"),
+    ):
+        add_via_form(app, first, "Gonzalez", dob)
+        assert errors(app) == [message]
+        assert not successes(app)
+    assert audit_log(engine) == []
+    app.text_input(key="patients_search").set_value("Gonzalez")
+    assert "No patient matches that search." in texts(app.run())
+
+
+def test_a_bad_edit_is_refused_and_changes_nothing(engine: Engine) -> None:
+    add_staff(engine, "desk", "front_desk")
+    maria = patient(engine, "Maria", "Gonzalez")
+    app = open_page("desk", "patients.py")
+    app.text_input(key="patients_search").set_value("gonz")
+    app.run()
+    app.text_input(key=f"edit_dob_{maria}").set_value("1950-13-01")
+    click(app, f"edit_save_{maria}")
+    assert errors(app) == ["date of birth '1950-13-01' is not a date like 1950-04-17"]
+    assert get_patient(engine, maria).dob == date(1950, 4, 17)
+
+
+def test_hostile_names_are_stored_and_shown_exactly_as_typed(engine: Engine) -> None:
+    add_staff(engine, "desk", "front_desk")
+    app = open_page("desk", "patients.py")
+    for name in (HOSTILE, SQL, RTL, "Ω" * 100):
+        add_via_form(app, name, "Gonzalez", "1950-04-17")
+        assert not errors(app)
+        pid = int(successes(app)[0].rsplit("#", 1)[1].rstrip("."))
+        stored = get_patient(engine, pid)
+        assert (stored.first_name, stored.last_name) == (name, "Gonzalez")
+        assert name in plain_texts(app), "in the table of matches, as typed"
+        assert successes(app) == [f"Added {bidi_safe(name + ' Gonzalez')} as patient #{pid}."]
+        assert_no_raw_markup(app)
+    assert len(search_patients(engine, "gonzalez")) == 4, "the SQL was data, not a statement"
+
+
+def test_a_very_long_name_is_cut_at_the_fields_limit(engine: Engine) -> None:
+    add_staff(engine, "desk", "front_desk")
+    app = add_via_form(open_page("desk", "patients.py"), "x" * 5000, "Gonzalez", "1950-04-17")
+    assert not errors(app)  # the field takes 100 characters, as the browser's does; the service refuses more
+    assert [p.first_name for p in search_patients(engine, "gonzalez")] == ["x" * 100]
+
+
+# --- appointments ----------------------------------------------------------------------------------------------
+
+
+def test_a_days_appointments_are_listed_and_the_date_picker_changes_the_day(engine: Engine) -> None:
+    add_staff(engine, "desk", "front_desk")
+    maria, james = patient(engine, "Maria", "Gonzalez"), patient(engine, "James", HOSTILE)
+    add_appointment(engine, patient_id=maria, starts_at=today_at(9, 30), site="main", clinician="Alex")
+    add_appointment(engine, patient_id=james, starts_at=today_at(11) + timedelta(days=1), site="main", minutes=30)
+    app = open_page("desk", "appointments.py")
+    table = app.dataframe[0].value
+    assert table[["Time", "Minutes", "Patient", "Clinician", "Status"]].values.tolist() == [
+        ["09:30", 45, "Maria Gonzalez", "Alex", "scheduled"]
+    ]
+    app.date_input(key="appointments_day").set_value(datetime.now(UTC).date() + timedelta(days=1))
+    app.run()
+    assert app.dataframe[0].value[["Time", "Patient"]].values.tolist() == [["11:00", f"James {HOSTILE}"]]
+    assert_no_raw_markup(app)
+
+
+def book(app: AppTest, search: str, clock: str, minutes: int = 30, clinician: str = "Alex") -> AppTest:
+    app.text_input(key="book_search").set_value(search)
+    app.run()
+    app.text_input(key="book_time").set_value(clock)
+    app.number_input(key="book_minutes").set_value(minutes)
+    app.text_input(key="book_clinician").set_value(clinician)
+    return click(app, "book_submit")
+
+
+def test_booking_an_appointment_and_a_bad_time(engine: Engine) -> None:
+    add_staff(engine, "desk", "front_desk")
+    maria = patient(engine, "Maria", "Gonzalez")
+    app = book(open_page("desk", "appointments.py"), "maria", "25:99")
+    assert errors(app) == ["time '25:99' is not like 2026-11-23 10:30 or 10:30"]
+    app = book(app, "maria", "14:15")
+    assert not errors(app)
+    assert successes(app)[0].startswith("Booked appointment #")
+    today = datetime.now(UTC).date()
+    rows = day_appointments(engine, site="main", tz=UTC, day=today, now=datetime.now(UTC))
+    assert [(r.patient_id, r.starts_at, r.minutes, r.clinician) for r in rows] == [
+        (maria, today_at(14, 15), 30, "Alex")
+    ]
+    assert app.dataframe[-1].value["Time"].tolist() == ["14:15"]
+    assert [(a, action) for a, action, _, _ in audit_log(engine)] == [("desk", "appointment.add")]
+
+
+def test_changing_an_appointment(engine: Engine) -> None:
+    add_staff(engine, "desk", "front_desk")
+    maria = patient(engine, "Maria", "Gonzalez")
+    booked = add_appointment(engine, patient_id=maria, starts_at=today_at(9), site="main", clinician="Alex")
+    aid = booked.id
+    app = open_page("desk", "appointments.py")
+    app.text_input(key=f"change_time_{aid}").set_value("09:45")
+    app.number_input(key=f"change_minutes_{aid}").set_value(60)
+    app.text_input(key=f"change_clinician_{aid}").set_value("Sam")
+    app.selectbox(key=f"change_status_{aid}").set_value("arrived")
+    click(app, f"change_submit_{aid}")
+    assert successes(app) == [f"Saved the changes to appointment #{aid}."]
+    row = day_appointments(engine, site="main", tz=UTC, day=today_at(0).date(), now=datetime.now(UTC))[0]
+    assert (row.starts_at, row.minutes, row.clinician, row.status) == (today_at(9, 45), 60, "Sam", "arrived")
+    assert row.arrived_at is not None
+    assert audit_log(engine)[-1][:3] == ("desk", "appointment.update", f"appointment {aid}")
+    app.number_input(key=f"change_minutes_{aid}").set_value(5)
+    app.text_input(key=f"change_time_{aid}").set_value("9.45")
+    click(app, f"change_submit_{aid}")
+    assert errors(app) == ["time '9.45' is not like 2026-11-23 10:30 or 10:30"]
+
+
+def upload(app: AppTest, content: bytes) -> AppTest:
+    app.file_uploader(key="appointments_csv").set_value(("export.csv", content, "text/csv"))
+    app.run()
+    return click(app, "appointments_import")
+
+
+def test_importing_a_csv_all_or_nothing(engine: Engine) -> None:
+    add_staff(engine, "desk", "front_desk")
+    maria, james = patient(engine, "Maria", "Gonzalez"), patient(engine, "James", "Okafor")
+    app = open_page("desk", "appointments.py")
+    bad = f"patient_id,start,minutes,clinician\n{maria},10:00,30,Alex\n{james},10:30,three,Sam\n".encode()
+    upload(app, bad)
+    assert errors(app) == ["line 3: minutes 'three' is not a whole number; nothing was imported"]
+    assert audit_log(engine) == []
+    upload(app, b"\xff\xfe not utf-8")
+    assert errors(app) == ["the file is not UTF-8 text: save it as 'CSV UTF-8'"]
+    good = f"\ufeffpatient_id,start,minutes,clinician\n{maria},10:00,30,Alex\n{james},10:30,,\n".encode()
+    upload(app, good)
+    assert successes(app) == ["Imported 2 appointment(s)."]
+    rows = day_appointments(engine, site="main", tz=UTC, day=today_at(0).date(), now=datetime.now(UTC))
+    assert [(r.patient_name, r.minutes) for r in rows] == [("Maria Gonzalez", 30), ("James Okafor", 45)]
+    assert audit_log(engine) == [("desk", "appointment.import", "site main", {"imported": 2})]
+    click(app, "appointments_import")
+    assert errors(app) == ["this file was imported already; upload it again to import it a second time"]
+    assert len(day_appointments(engine, site="main", tz=UTC, day=today_at(0).date(), now=datetime.now(UTC))) == 2
+
+
+# --- exercises and plans ---------------------------------------------------------------------------------------
+
+
+def test_the_exercise_library_add_edit_and_bad_names(engine: Engine) -> None:
+    add_staff(engine, "boss", "admin")
+    app = open_page("boss", "plans.py")
+    assert "The library is empty: add the first exercise below." in texts(app)
+    app.text_input(key="exercise_add_name").set_value("  ")
+    click(app, "exercise_add_submit")
+    assert errors(app) == ["exercise name must be 1 to 120 characters"]
+    app.text_input(key="exercise_add_name").set_value("Heel raises")
+    app.text_area(key="exercise_add_instructions").set_value("Rise onto your toes.")
+    click(app, "exercise_add_submit")
+    assert successes(app) == ["Added Heel raises to the library."]
+    click(app, "exercise_add_submit")
+    assert errors(app) == ["an exercise named 'Heel raises' is already in the library; edit that one"]
+    heel = list_exercises(engine)[0]
+    app.text_input(key=f"exercise_name_{heel.id}").set_value("Calf raises")
+    app.text_input(key=f"exercise_kind_{heel.id}").set_value("step")
+    click(app, f"exercise_save_{heel.id}")
+    assert successes(app) == ["Saved the exercise; plans that use it show the change."]
+    edited = list_exercises(engine)[0]
+    assert (edited.name, edited.instructions, edited.equipment_kind) == ("Calf raises", "Rise onto your toes.", "step")
+    assert app.dataframe[0].value["Exercise"].tolist() == ["Calf raises"]
+    assert [(a, action) for a, action, _, _ in audit_log(engine)] == [("boss", "exercise.add"),
+                                                                      ("boss", "exercise.update")]  # fmt: skip
+
+
+@pytest.fixture
+def maria_plan(engine: Engine) -> int:
+    """Maria with Bridges then Heel raises since last week; the library also has Treadmill walk."""
+    maria = patient(engine, "Maria", "Gonzalez")
+    for name in ("Bridges", "Heel raises", "Treadmill walk"):
+        add_exercise(engine, name=name)
+    week_ago = datetime.now(UTC).date() - timedelta(days=7)
+    add_plan_item(engine, patient_id=maria, exercise="Bridges", sets=3, reps=12, active_from=week_ago)
+    add_plan_item(engine, patient_id=maria, exercise="Heel raises", sets=2, reps=10, active_from=week_ago)
+    return maria
+
+
+def open_plan(username: str, search: str) -> AppTest:
+    app = open_page(username, "plans.py")
+    app.text_input(key="plan_search").set_value(search)
+    return app.run()
+
+
+def plan_names(engine: Engine, patient_id: int) -> list[str]:
+    return [r.exercise for r in list_plan_items(engine, patient_id, today=datetime.now(UTC).date())]
+
+
+def test_a_plan_line_is_added_edited_moved_and_ended(engine: Engine, maria_plan: int) -> None:
+    add_staff(engine, "boss", "admin")
+    app = open_plan("boss", "gonzalez")
+    assert [str(t.value) for t in app.text][1::3] == ["Bridges: 3 x 12", "Heel raises: 2 x 10"]
+    form = f"plan_add_{maria_plan}"
+    app.selectbox(key=f"{form}_exercise").set_value("Treadmill walk")
+    app.number_input(key=f"{form}_minutes").set_value(10.0)
+    app.text_input(key=f"{form}_notes").set_value("easy pace")
+    click(app, f"{form}_submit")
+    assert successes(app) == ["Added Treadmill walk to the plan."]
+    assert plan_names(engine, maria_plan) == ["Bridges", "Heel raises", "Treadmill walk"]
+    assert "Treadmill walk: 10 min\nNotes: easy pace" in [str(t.value) for t in app.text]
+
+    walk = list_plan_items(engine, maria_plan)[2]
+    click(app, f"plan_up_{walk.id}")
+    assert plan_names(engine, maria_plan) == ["Bridges", "Treadmill walk", "Heel raises"]
+    bridges = list_plan_items(engine, maria_plan)[0]
+    click(app, f"plan_down_{bridges.id}")
+    assert plan_names(engine, maria_plan) == ["Treadmill walk", "Bridges", "Heel raises"]
+    assert app.button(key=f"plan_up_{walk.id}").disabled, "the first line cannot go up"
+
+    app.selectbox(key="plan_edit_pick").set_value(bridges.id)
+    app.run()
+    app.number_input(key=f"plan_edit_{bridges.id}_sets").set_value(4)
+    app.text_input(key=f"plan_edit_{bridges.id}_load").set_value("2 kg")
+    click(app, f"plan_edit_{bridges.id}_submit")
+    assert successes(app) == ["Saved line 2."]
+    edited = list_plan_items(engine, maria_plan)[1]
+    assert (edited.exercise, edited.dose) == ("Bridges", "4 x 12, 2 kg")
+
+    click(app, f"plan_end_{bridges.id}")
+    assert successes(app) == ["Ended Bridges: it no longer shows."]
+    assert plan_names(engine, maria_plan) == ["Treadmill walk", "Heel raises"]
+    assert list_plan_items(engine, maria_plan)[1].active_to == datetime.now(UTC).date() - timedelta(days=1)
+    assert not any(str(t.value).startswith("Bridges") for t in app.text)
+    assert [action for _, action, _, _ in audit_log(engine)] == [
+        "plan.add", "plan.move", "plan.move", "plan.update", "plan.end",
+    ]  # fmt: skip
+    assert {actor for actor, _, _, _ in audit_log(engine)} == {"boss"}
+
+
+def test_bad_plan_lines_are_refused(engine: Engine, maria_plan: int) -> None:
+    add_staff(engine, "boss", "admin")
+    app = open_plan("boss", "maria")
+    form = f"plan_add_{maria_plan}"
+    click(app, f"{form}_submit")
+    assert errors(app) == ["choose an exercise for the line"]
+    app.selectbox(key=f"{form}_exercise").set_value("Bridges")
+    app.date_input(key=f"{form}_to").set_value(datetime.now(UTC).date() - timedelta(days=1))
+    click(app, f"{form}_submit")
+    assert errors(app) == ["the plan cannot end before it starts"]
+    assert plan_names(engine, maria_plan) == ["Bridges", "Heel raises"]
+    assert audit_log(engine) == []
+
+
+# --- who may open which page -----------------------------------------------------------------------------------
+
+ALLOWED = {
+    "technician": {"arrivals.py"},
+    "front_desk": {"arrivals.py", "patients.py", "appointments.py"},
+    "admin": set(TITLES),
+}
+
+
+@pytest.mark.parametrize("role", sorted(ALLOWED))
+def test_each_role_reaches_its_care_pages_and_no_other(engine: Engine, role: str) -> None:
+    add_staff(engine, "someone", role)
+    app = sign_in(new_app(), "someone")
+    for page in TITLES:
+        if page in ALLOWED[role]:
+            app.switch_page(f"staff_pages/{page}").run()
+            assert not app.exception, (page, app.exception)
+            assert [t.value for t in app.title] == [TITLES[page]]
+            assert REFUSED not in errors(app)
+        else:  # not in the navigation at all
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                app.switch_page(f"staff_pages/{page}")
+
+
+@pytest.mark.parametrize("role", ["technician", "front_desk"])
+def test_a_care_page_itself_refuses_a_role_that_may_not_use_it(engine: Engine, role: str) -> None:
+    """Opened directly (as a stale link or a changed role would), the page checks the role itself."""
+    add_staff(engine, "someone", role)
+    patient(engine, "Maria", "Gonzalez")
+    account = next(a for a in list_accounts(engine) if a.username == "someone")
+    assert account.id is not None
+    for page in sorted(set(TITLES) - ALLOWED[role]):
+        direct = AppTest.from_file(str(KIOSK / "staff_pages" / page), default_timeout=30)
+        direct.session_state["staff_user"] = StaffUser(account.id, account.username, account.display_name, role)
+        direct.session_state["staff_last_active"] = time_now()
+        direct.run()
+        assert not direct.exception
+        assert errors(direct) == [REFUSED], page
+        assert len(direct.main.children) == 1, "nothing else of the page"
+        assert "Maria" not in texts(direct)
+
+
+def test_right_to_left_text_cannot_reorder_the_words_around_it() -> None:
+    assert bidi_safe("Maria Gonzalez") == "Maria Gonzalez"
+    assert bidi_safe("\u202eمريم (x)") == "\u2068مريم (x)\u2069", "the override is dropped, the name isolated"
+    assert bidi_safe("a\u2069\u202eb") == "\u2068ab\u2069", "a closing isolate inside cannot break out"

@@ -37,6 +37,7 @@ h1 { font-size: 2.6rem !important; } h2 { font-size: 2.1rem !important; } h3 { f
 iframe[title="st.iframe"] { position: absolute; width: 1px; height: 1px; border: 0; }
 .stTextInput input { min-height: 3.6rem; font-size: 1.6rem !important; }
 div[data-baseweb="select"] > div { min-height: 3.6rem; font-size: 1.5rem !important; }
+[data-testid="stSelectboxVirtualDropdown"] [role="option"] * { font-size: 1.45rem !important; }
 .kiosk-message { font-size: 2rem; font-weight: 700; margin: 0.5rem 0 1rem 0; }
 .kiosk-card { border: 3px solid #222222; border-radius: 1rem; padding: 1rem 1.3rem; margin: 0 0 1rem 0; }
 .kiosk-card h3 { margin: 0 0 0.4rem 0; }
@@ -110,18 +111,20 @@ def idle_reset(seconds: int) -> None:
 def keep_scan_field_focused(label: str) -> None:
     """Keep the scanner's field focused, so a USB scanner that 'types' always types into it.
 
-    A timer puts the focus back, and so does the first keystroke that finds nothing focused: the field loses the
-    focus while it is disabled (a reconnect), and a scan can start before the timer fires again.
+    Whenever no control has the focus (a tap on empty space focuses Streamlit's <main>, a reconnect disables
+    the field) a timer puts it back, and so does the first keystroke, which then lands in the field.
     """
     script = f"""
     <script>
     const doc = window.parent.document;
+    const controls = "input, textarea, select, button, summary, a[href], [contenteditable]";
     const refocus = () => {{
       const field = doc.querySelector('input[aria-label={json.dumps(label)}]');
       const active = doc.activeElement;
-      if (field && !field.disabled && (!active || active === doc.body || active.tagName === "IFRAME")) field.focus();
+      const free = !active || active.tagName === "IFRAME" || !active.matches(controls);
+      if (field && !field.disabled && free) field.focus();
     }};
-    doc.addEventListener("keydown", refocus, {{capture: true}});  // focused now, the key lands in the field
+    doc.addEventListener("keydown", refocus, {{capture: true}});
     window.addEventListener("pagehide", () => doc.removeEventListener("keydown", refocus, {{capture: true}}));
     setInterval(refocus, 400);
     </script>

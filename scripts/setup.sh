@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install what the system needs on a fresh Debian machine: Mosquitto (apt, when root) and the Python package.
+# Install what the system needs on a fresh Debian machine: Mosquitto and Chromium (apt, when root) and the Python
+# package with its development tools (Playwright and axe-core for the browser tests come from PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,11 @@ apt_install() {
 if ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ]; then
   echo "setup: installing Mosquitto"
   apt_install mosquitto mosquitto-clients
+fi
+
+if [ ! -x "${CLINIC_E2E_CHROMIUM:-/usr/bin/chromium}" ]; then
+  echo "setup: installing Chromium for the browser tests (tests/e2e)"
+  apt_install chromium fonts-dejavu-core || echo "setup: tests/e2e will fail until Chromium is installed" >&2
 fi
 
 PYTHON=${PYTHON:-python3}

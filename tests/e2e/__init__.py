@@ -1,0 +1,1 @@
+"""Real-browser tests of the lobby kiosk (Playwright driving Debian's Chromium)."""

@@ -1,0 +1,90 @@
+"""What a patient does at the lobby, as Playwright steps (shared by the browser tests)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from playwright.sync_api import Locator, Page, expect
+
+from kiosk.lobby_text import MONTHS, SCAN_LABEL
+
+CLINIC_NAME = "Riverside Physical Therapy"  # the default CLINIC_CLINIC_NAME
+CHECKED_IN = "You're checked in"
+CONFIRM = "Please confirm it's you"
+
+
+def title(page: Page) -> Locator:
+    """The screen's title (Streamlit renders st.title as the page's only h1)."""
+    return page.get_by_role("heading", level=1)
+
+
+def scan_field(page: Page) -> Locator:
+    return page.get_by_role("textbox", name=SCAN_LABEL)
+
+
+def open_welcome(page: Page, url: str) -> None:
+    """Open the lobby and wait until a scanner could type into it: the scan field has the focus by itself."""
+    page.goto(url)
+    expect(title(page)).to_have_text(CLINIC_NAME)
+    expect(scan_field(page)).to_be_focused()
+
+
+def scan_with_scanner(page: Page, text: str) -> None:
+    """A USB scanner: keystrokes into whatever is focused, then Enter; nobody clicks the field first."""
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+def choose(page: Page, label: str, value: str) -> None:
+    """Pick a value in one of the birth-date comboboxes: tap it, type to filter, tap the option."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    box.click()
+    page.keyboard.type(value)
+    option = page.get_by_role("option", name=value, exact=True)
+    size = option.evaluate("e => parseFloat(getComputedStyle(e.firstElementChild || e).fontSize)")
+    assert size >= 20, f"the {label} list's options are {size}px: too small to read at a kiosk"
+    option.click()
+    expect(box).to_have_value(value)
+
+
+def enter_birth_date(page: Page, dob: date) -> None:
+    expect(title(page)).to_have_text(CONFIRM)
+    choose(page, "Month", MONTHS[dob.month - 1])
+    choose(page, "Day", str(dob.day))
+    choose(page, "Year", str(dob.year))
+    page.get_by_role("button", name="Continue").click()
+
+
+def check_in(page: Page, url: str, card_url: str, dob: date) -> None:
+    """The whole flow up to the plan."""
+    open_welcome(page, url)
+    scan_with_scanner(page, card_url)
+    enter_birth_date(page, dob)
+    expect(title(page)).to_have_text(CHECKED_IN)
+    expect(first_plan_card(page)).to_be_visible()
+
+
+def first_plan_card(page: Page) -> Locator:
+    return page.locator(".kiosk-card").first
+
+
+def done_button(page: Page) -> Locator:
+    return page.get_by_role("button", name="Done", exact=True)
+
+
+def page_text(page: Page) -> str:
+    """Everything a person can read on the page (rendered text of the body)."""
+    return page.locator("body").inner_text()
+
+
+def private_details(last: str, dob: date) -> list[re.Pattern[str]]:
+    """Ways the last name and the birth date could appear; none may show anywhere on the lobby."""
+    month = MONTHS[dob.month - 1]
+    return [
+        re.compile(re.escape(last), re.IGNORECASE),
+        re.compile(rf"\b{dob.year}\b"),
+        re.compile(dob.isoformat()),
+        re.compile(rf"{month}\s+{dob.day}\b|\b{dob.day}\s+{month}", re.IGNORECASE),
+        re.compile(rf"\b0?{dob.month}[/.-]0?{dob.day}[/.-]"),
+    ]

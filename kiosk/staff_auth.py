@@ -7,7 +7,7 @@ import time
 import streamlit as st
 
 from kiosk import resources
-from shared.staff import Area, StaffUser, sign_in
+from shared.staff import Area, StaffUser, refresh_user, sign_in
 
 USER_KEY = "staff_user"
 ACTIVE_KEY = "staff_last_active"
@@ -22,8 +22,13 @@ def current_user() -> StaffUser | None:
     if time.time() - st.session_state.get(ACTIVE_KEY, 0.0) > timeout_s:
         sign_out(message="You were signed out after a period of inactivity.")
         return None
+    fresh = refresh_user(resources.engine(), user)  # disabling or a new role applies to open sessions too
+    if fresh is None:
+        sign_out(message="You were signed out: your account is disabled.")
+        return None
+    st.session_state[USER_KEY] = fresh
     st.session_state[ACTIVE_KEY] = time.time()
-    return user
+    return fresh
 
 
 def sign_out(message: str | None = None) -> None:

@@ -133,6 +133,16 @@ def sign_in(engine: Engine, username: str, password: str, *, now: datetime | Non
         return SignIn(_user(account), "Signed in.")
 
 
+def refresh_user(engine: Engine, user: StaffUser) -> StaffUser | None:
+    """The signed-in `user` as the store has them now (a changed role applies at once); None once the account
+    is disabled or gone, so an open session does not outlive an admin's decision."""
+    with session_for(engine) as session:
+        account = session.get(StaffAccount, user.id)
+        if account is None or account.disabled or account.username != user.username:
+            return None
+        return _user(account)
+
+
 def list_accounts(engine: Engine) -> list[StaffAccount]:
     """Every account, by username (for the admin page; hashes stay server-side)."""
     with session_for(engine) as session:
@@ -148,11 +158,20 @@ def update_account(
     disabled: bool | None = None,
     password: str | None = None,
 ) -> None:
-    """Change a role, disable/enable, or set a new password (which also clears a lock-out)."""
+    """Change a role, disable/enable, or set a new password (which also clears a lock-out).
+
+    Nobody can disable their own account, and an admin cannot take the admin role from themselves, so a
+    clinic is never left without an admin by a slip of the mouse.
+    """
     with session_for(engine) as session:
         account = session.exec(select(StaffAccount).where(StaffAccount.username == username)).first()
         if account is None:
             raise NotFound(f"no staff account {username!r}")
+        if account.username == actor:
+            if disabled:
+                raise ValidationFailed("you cannot disable your own account")
+            if role is not None and account.role == "admin" and role != "admin":
+                raise ValidationFailed("you cannot take the admin role from your own account")
         changes: dict[str, object] = {}
         if role is not None:
             _check_role(role)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from kiosk import resources
-from kiosk.staff_auth import require
+from kiosk.staff_auth import current_user, require
 from kiosk.theme import status_badge
 from shared import board
 from shared.board import BoardRow
@@ -18,6 +19,8 @@ from shared.models import utcnow
 from shared.stations import describe_status, register_equipment
 from telemetry.replay import replay_dead_letters
 
+REFUSAL_KEY = "board_refusal"  # (station id, message, when): shown in that station's card for a while
+REFUSAL_SHOWN_S = 20
 STATUS_FILTERS = {"All": None, "Needs cleaning": "needs_cleaning", "In use": "in_use", "Available": "available",
                   "Out of service": "out_of_service", "Offline": "offline"}  # fmt: skip
 
@@ -36,6 +39,9 @@ def _when(value: datetime | None) -> str:
 
 def _act(action: str, row: BoardRow, reason: str = "") -> None:
     """Run one board action for the signed-in user; a refusal shows as an error, never a traceback."""
+    current = current_user()  # the fragment reruns alone: check the timeout and the account before acting
+    if current is None or not current.can("board"):
+        st.rerun(scope="app")
     station = row.station
     args: dict[str, Any] = {"site": station.site, "equipment_id": station.id, "by": user.username, "tz": cfg.tz}
     try:
@@ -48,8 +54,9 @@ def _act(action: str, row: BoardRow, reason: str = "") -> None:
         elif action == "serviced":
             board.mark_serviced(resources.engine(), **args)
     except ClinicError as exc:
-        st.error(str(exc))
+        st.session_state[REFUSAL_KEY] = (station.id, str(exc), time.time())  # survives the redraw that follows
         return
+    st.session_state.pop(REFUSAL_KEY, None)
     st.toast(f"{station.name}: done")
 
 
@@ -70,6 +77,9 @@ def _card(row: BoardRow) -> None:
         st.text(f"Last cleaned {_when(station.last_cleaned_at)}{cleaned_by} · uses today {station.uses_today}")
         for alert in row.alerts:
             st.warning(alert)
+        refusal = st.session_state.get(REFUSAL_KEY)
+        if refusal and refusal[0] == station.id and time.time() - refusal[2] < REFUSAL_SHOWN_S:
+            st.error(refusal[1])
         _actions(row)
 
 
@@ -78,22 +88,22 @@ def _actions(row: BoardRow) -> None:
     cols = st.columns(2)
     if cols[0].button("Mark cleaned", key=f"clean-{station.id}", disabled=station.status == "in_use"):
         _act("cleaned", row)
-        st.rerun(scope="fragment")
+        st.rerun()
     if station.status == "out_of_service":
         with cols[1].popover("Back in service"):
             note = st.text_input("Note (optional)", key=f"back-note-{station.id}")
             if st.button("Confirm", key=f"back-{station.id}"):
                 _act("back", row, note)
-                st.rerun(scope="fragment")
+                st.rerun()
     else:
         with cols[1].popover("Out of service"):
             reason = st.text_input("Reason", key=f"out-reason-{station.id}")
             if st.button("Take out of service", key=f"out-{station.id}"):
                 _act("out", row, reason)
-                st.rerun(scope="fragment")
+                st.rerun()
     if station.maintenance_due and st.button("Mark serviced", key=f"serviced-{station.id}"):
         _act("serviced", row)
-        st.rerun(scope="fragment")
+        st.rerun()
 
 
 @st.fragment(run_every=cfg.board_refresh_s)

@@ -8,7 +8,17 @@ import pytest
 from sqlalchemy import Engine
 
 from shared.errors import ValidationFailed
-from shared.staff import can, create_account, hash_password, recent_audit, sign_in, update_account, verify_password
+from shared.staff import (
+    StaffUser,
+    can,
+    create_account,
+    hash_password,
+    recent_audit,
+    refresh_user,
+    sign_in,
+    update_account,
+    verify_password,
+)
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
@@ -94,3 +104,29 @@ def test_changes_are_attributed_in_the_audit_log(engine: Engine) -> None:
     update_account(engine, username="ana", actor="boss", role="front_desk")
     entries = [(e.actor, e.action, e.target) for e in recent_audit(engine)]
     assert entries[:2] == [("boss", "staff.update", "ana"), ("boss", "staff.create", "ana")]
+
+
+def test_an_admin_cannot_disable_or_demote_their_own_account(engine: Engine) -> None:
+    create_account(engine, username="boss", password=PASSWORD, role="admin")
+    create_account(engine, username="kim", password=PASSWORD, role="admin")
+    with pytest.raises(ValidationFailed, match=r"^you cannot disable your own account$"):
+        update_account(engine, username="boss", actor="boss", disabled=True)
+    with pytest.raises(ValidationFailed, match=r"^you cannot take the admin role from your own account$"):
+        update_account(engine, username="boss", actor="boss", role="technician")
+    update_account(engine, username="boss", actor="boss", role="admin", disabled=False, password="a new secret!")
+    assert sign_in(engine, "boss", "a new secret!", now=NOW).user is not None, "their own password they may change"
+    assert [e.action for e in recent_audit(engine)].count("staff.update") == 1, "refusals change and record nothing"
+    update_account(engine, username="boss", actor="kim", role="technician")
+    update_account(engine, username="boss", actor="kim", disabled=True)
+    assert sign_in(engine, "boss", "a new secret!", now=NOW).user is None
+
+
+def test_refresh_user_follows_role_changes_and_ends_with_a_disabled_account(engine: Engine) -> None:
+    user = create_account(engine, username="ana", password=PASSWORD, role="technician")
+    assert refresh_user(engine, user) == user
+    update_account(engine, username="ana", actor="boss", role="front_desk")
+    refreshed = refresh_user(engine, user)
+    assert refreshed is not None and refreshed.role == "front_desk"
+    update_account(engine, username="ana", actor="boss", disabled=True)
+    assert refresh_user(engine, user) is None
+    assert refresh_user(engine, StaffUser(9999, "ghost", "Ghost", "admin")) is None

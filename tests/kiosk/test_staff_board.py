@@ -1,0 +1,175 @@
+"""The equipment board through AppTest: statuses in words, and every action changes the store and is audited
+under the signed-in username."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+from shared.events import Decoded
+from shared.ingest import record_batch
+from shared.staff import recent_audit
+from shared.stations import StationView, get_station, register_equipment
+from telemetry.payloads import decode
+from tests.kiosk.staff_app import (
+    add_staff,
+    errors,
+    signed_in,
+    staff_env,  # noqa: F401  (fixture)
+    successes,
+)
+
+pytestmark = pytest.mark.usefixtures("staff_env")
+HOSTILE = "<img src=x onerror=alert(1)> **bold**"
+STATUS_RE = re.compile(r"id='status-([^']+)'><span [^>]*>([^<]*)</span>")
+
+
+def device(equipment_id: str, channel: str, body: dict[str, object], minutes_ago: float) -> Decoded:
+    at = datetime.now(UTC) - timedelta(minutes=minutes_ago)  # now, not at import: the suite may run long
+    payload = json.dumps({**body, "ts": at.isoformat()}).encode()
+    return decode(f"clinic/main/equipment/{equipment_id}/{channel}", payload, prefix="clinic", received_at=at)
+
+
+def use(equipment_id: str, n: int, start_ago: float, minutes: float) -> list[Decoded]:
+    stop = {"event_id": f"e{n}", "event": "stop", "duration_s": minutes * 60}
+    return [
+        device(equipment_id, "usage", {"event_id": f"s{n}", "event": "start"}, start_ago),
+        device(equipment_id, "usage", stop, start_ago - minutes),
+    ]
+
+
+@pytest.fixture
+def gym(engine: Engine) -> Engine:
+    """A treadmill due for maintenance and waiting to be cleaned, a bike in use, free bars, a hostile name, and
+    an unregistered rower whose two messages wait in the dead letters."""
+    register_equipment(
+        engine, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A", maintenance_interval_hours=0.5
+    )
+    register_equipment(engine, site="main", equipment_id="bike-1", name="Bike 1", zone="Gym A")
+    register_equipment(engine, site="main", equipment_id="bars-1", name="Parallel bars", zone="Gym B")
+    register_equipment(engine, site="main", equipment_id="odd-1", name=HOSTILE, zone="<b>Gym C</b>")
+    record_batch(engine, [*use("tm-1", 1, 90, 30), *use("tm-1", 2, 40, 15)], tz=UTC)
+    record_batch(engine, [device("bike-1", "usage", {"event_id": "b1", "event": "start"}, 4)], tz=UTC)
+    record_batch(engine, [*use("rower-1", 9, 10, 5)], tz=UTC)
+    add_staff(engine, "ana", "technician", "Ana K.")
+    return engine
+
+
+def statuses(app: AppTest) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for block in app.markdown:
+        found.update(STATUS_RE.findall(block.value))
+    return found
+
+
+def station(engine: Engine, equipment_id: str) -> StationView:
+    return get_station(engine, site="main", equipment_id=equipment_id, tz=UTC)
+
+
+def last_audit(engine: Engine) -> tuple[str, str, str, str]:
+    entry = recent_audit(engine, limit=1)[0]
+    return entry.actor, entry.action, entry.target, entry.detail
+
+
+def click(app: AppTest, key: str) -> AppTest:
+    app.button(key=key).click()
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_the_board_lists_every_station_with_its_status_in_words(gym: Engine) -> None:
+    app = signed_in("ana")
+    assert statuses(app) == {
+        "tm-1": "needs cleaning for 25 min",
+        "odd-1": "available",
+        "bike-1": "in use for 4 min",
+        "bars-1": "available",
+    }
+    page = "\n".join(m.value for m in app.markdown)
+    assert "&lt;img src=x onerror=alert(1)&gt; **bold**" in page and "<img" not in page, "names are text"
+    assert "&lt;b&gt;Gym C&lt;/b&gt;" in page
+    warnings = [w.value for w in app.warning]
+    assert "Maintenance due: 0.75 h of use (every 0.5 h)" in warnings
+    assert any(e.value == "4 stations · updated " + e.value.rsplit(" ", 1)[1] for e in app.caption)
+
+
+def test_mark_cleaned_records_who_cleaned(gym: Engine) -> None:
+    app = click(signed_in("ana"), "clean-tm-1")
+    view = station(gym, "tm-1")
+    assert (view.status, view.last_cleaned_by) == ("available", "ana")
+    assert last_audit(gym)[:3] == ("ana", "equipment.cleaned", "main/tm-1")
+    assert statuses(app)["tm-1"] == "available"
+    assert [t.value for t in app.toast] == ["Treadmill 1: done"]
+
+
+def test_a_station_in_use_cannot_be_marked_cleaned(gym: Engine) -> None:
+    assert signed_in("ana").button(key="clean-bike-1").disabled
+
+
+def test_out_of_service_needs_a_reason_then_back_in_service(gym: Engine) -> None:
+    app = click(signed_in("ana"), "out-bars-1")
+    assert errors(app) == ["say why the station is out of service"], "the refusal must stay visible"
+    assert station(gym, "bars-1").status == "available"
+    assert last_audit(gym)[1] != "equipment.out_of_service"
+
+    app.text_input(key="out-reason-bars-1").set_value("Loose rail <left>")
+    click(app, "out-bars-1")
+    view = station(gym, "bars-1")
+    assert (view.status, view.fault_code, view.fault_message) == ("out_of_service", "manual", "Loose rail <left>")
+    assert last_audit(gym) == ("ana", "equipment.out_of_service", "main/bars-1", "Loose rail <left>")
+    assert statuses(app)["bars-1"] == "out of service (manual)"
+    assert "Fault: Loose rail <left>" in [t.value for t in app.text]
+    assert not errors(app)
+
+    app.text_input(key="back-note-bars-1").set_value("Rail tightened")
+    click(app, "back-bars-1")
+    assert station(gym, "bars-1").status == "available"
+    assert last_audit(gym) == ("ana", "equipment.back_in_service", "main/bars-1", "Rail tightened")
+    assert statuses(app)["bars-1"] == "available"
+
+
+def test_mark_serviced_when_maintenance_is_due(gym: Engine) -> None:
+    app = signed_in("ana")
+    assert app.button(key="serviced-tm-1") is not None
+    assert not [b for b in app.button if b.key == "serviced-bike-1"], "only where maintenance is due"
+    click(app, "serviced-tm-1")
+    assert station(gym, "tm-1").in_use_hours_since_service == 0
+    assert last_audit(gym)[:3] == ("ana", "equipment.serviced", "main/tm-1")
+    assert not [b for b in app.button if b.key == "serviced-tm-1"]
+    assert not [w for w in app.warning if w.value.startswith("Maintenance due")]
+
+
+def test_registering_an_unknown_device_replays_its_messages(gym: Engine) -> None:
+    app = signed_in("ana")
+    assert "main/rower-1: 2 message(s) kept, last " in "\n".join(t.value for t in app.text)
+    app.text_input(key="reg-name-rower-1").set_value("Rower 1")
+    app.text_input(key="reg-zone-rower-1").set_value("Gym B")
+    next(b for b in app.button if b.label == "Register rower-1 and replay its messages").click()
+    app.run()
+    assert not app.exception
+    assert successes(app) == ["Registered Rower 1: 2 kept message(s) recorded, 0 still kept."]
+    view = station(gym, "rower-1")
+    assert (view.name, view.zone, view.uses_total, view.status) == ("Rower 1", "Gym B", 1, "needs_cleaning")
+    actor, action, target, detail = last_audit(gym)
+    assert (actor, action, target) == ("ana", "equipment.register", "main/rower-1")
+    assert json.loads(detail)["name"] == "Rower 1"
+    app.run()
+    assert statuses(app)["rower-1"].startswith("needs cleaning for ")
+    assert "main/rower-1" not in "\n".join(t.value for t in app.text), "no longer unknown"
+
+
+def test_an_action_after_the_idle_timeout_is_not_recorded(gym: Engine) -> None:
+    app = signed_in("ana")
+    app.session_state["staff_last_active"] = time.time() - 31 * 60
+    app.button(key="clean-tm-1").click()
+    app.run()
+    assert [t.value for t in app.title] == ["Staff sign-in"]
+    assert station(gym, "tm-1").status == "needs_cleaning"
+    assert last_audit(gym)[1] != "equipment.cleaned"

@@ -1,0 +1,449 @@
+"""Shared pieces of the benchmarks: a broker from the repo's config, fresh stores, sessions, payloads, publishing.
+
+Everything here cleans up after itself through an `ExitStack` the caller owns, so Ctrl-C (or an error) still
+stops child processes, drops temporary PostgreSQL databases and removes temporary folders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from shared.config import Settings
+from shared.db import init_db, make_engine
+from shared.stations import register_equipment
+from telemetry.broker import LISTENER_USER, SIMULATOR_USER, ensure_broker_files, write_config
+from telemetry.topics import equipment_topic, subscription
+
+PG_ADMIN_URL = os.environ.get("CLINIC_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SITE = "main"
+PREFIX = "clinic"
+SESSION_EXPIRY_S = 3600
+PUBLISH_WINDOW = 500  # QoS 1 publishes in flight at once (below the broker's receive maximum of 1000)
+
+Message = tuple[str, bytes]
+
+
+# -- waiting --------------------------------------------------------------------------------------------------
+def wait_until(
+    predicate: Callable[[], object], *, timeout: float, interval: float = 0.01, what: str = "condition"
+) -> None:
+    """Poll `predicate()` until it is truthy; raise TimeoutError at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def install_sigterm_as_interrupt() -> None:
+    """SIGTERM cleans up like Ctrl-C does (the `finally` blocks and ExitStack callbacks run)."""
+
+    def _raise(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _raise)
+
+
+def stop_process(proc: subprocess.Popen[Any], *, timeout: float = 15.0) -> None:
+    """Terminate a child we started (SIGTERM, then SIGKILL after `timeout`) and reap it."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+def thread_cpu_s(thread: threading.Thread | None) -> float | None:
+    """CPU seconds a live thread has used (its own clock, so other load on the machine does not count)."""
+    if thread is None or thread.ident is None:
+        return None
+    try:
+        return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+    except OSError:
+        return None
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a process, from /proc/<pid>/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> float:
+    return os.getloadavg()[0]
+
+
+def vm_hwm_mb(pid: int) -> float | None:
+    """Peak resident set size (VmHWM) of a live process, in MiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+# -- broker ---------------------------------------------------------------------------------------------------
+@dataclass
+class Broker:
+    """Mosquitto started from the repo's mosquitto.conf, rendered on a free port with its own data folder."""
+
+    settings: Settings
+    port: int
+    accounts: dict[str, str]
+    process: subprocess.Popen[bytes]
+
+    @property
+    def listener_password(self) -> str:
+        return self.accounts[LISTENER_USER]
+
+    @property
+    def simulator_password(self) -> str:
+        return self.accounts[SIMULATOR_USER]
+
+
+def mosquitto_binary() -> str:
+    return shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+
+
+def start_broker(data_dir: Path, stack: ExitStack) -> Broker:
+    port = free_port()
+    settings = Settings(data_dir=data_dir, mqtt_port=port, _env_file=None)  # type: ignore[call-arg]
+    accounts = ensure_broker_files(settings)
+    config = write_config(settings, port=port)
+    stderr_path = data_dir / "mosquitto.stderr"
+    with open(stderr_path, "wb") as stderr:  # a file, not a pipe nobody drains
+        proc = subprocess.Popen([mosquitto_binary(), "-c", str(config)], stdout=subprocess.DEVNULL, stderr=stderr)
+    stack.callback(stop_process, proc)
+    try:
+        wait_until(lambda: port_open(port) or proc.poll() is not None, timeout=15, what="mosquitto to listen")
+    except TimeoutError:
+        raise RuntimeError(f"mosquitto did not open port {port}") from None
+    if proc.poll() is not None:
+        err = stderr_path.read_text(errors="replace").strip()
+        raise RuntimeError(f"mosquitto exited with {proc.returncode}: {err}")
+    return Broker(settings=settings, port=port, accounts=accounts, process=proc)
+
+
+# -- stores ---------------------------------------------------------------------------------------------------
+def device_ids(count: int) -> list[str]:
+    return [f"bench-eq-{n:04d}" for n in range(count)]
+
+
+def sqlite_store(folder: Path, devices: Sequence[str]) -> str:
+    """A fresh SQLite file with the schema and the devices registered; returns its URL."""
+    folder.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{folder / f'clinic-{uuid.uuid4().hex[:8]}.db'}"
+    _prepare(url, devices)
+    return url
+
+
+def postgres_store(stack: ExitStack, devices: Sequence[str], admin_url: str = PG_ADMIN_URL) -> str:
+    """A fresh PostgreSQL database (dropped when `stack` closes) with the schema and the devices registered."""
+    name = f"clinic_bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(admin_url)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    stack.callback(_drop_database, admin, name)
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    _prepare(url, devices)
+    return url
+
+
+def _drop_database(admin: Engine, name: str) -> None:
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def _prepare(url: str, devices: Sequence[str]) -> None:
+    engine = make_engine(url)
+    try:
+        init_db(engine)
+        for device in devices:
+            register_equipment(engine, site=SITE, equipment_id=device, kind="treadmill", zone="gym")
+    finally:
+        engine.dispose()
+
+
+def count_rows(engine: Engine, table: str = "equipment_event") -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+def backend_versions(pg_url: str | None) -> dict[str, str]:
+    import sqlite3
+    from importlib.metadata import version
+
+    out = {"sqlite": sqlite3.sqlite_version, "python": sys.version.split()[0], "paho-mqtt": version("paho-mqtt")}
+    try:
+        first = subprocess.run([mosquitto_binary(), "-h"], capture_output=True, text=True, timeout=5).stdout
+        out["mosquitto"] = first.splitlines()[0].replace("mosquitto version ", "") if first else "?"
+    except (OSError, subprocess.SubprocessError):
+        out["mosquitto"] = "?"
+    if pg_url:
+        engine = make_engine(pg_url)
+        try:
+            with engine.connect() as conn:
+                out["postgresql"] = str(conn.execute(text("SHOW server_version")).scalar_one())
+        except Exception as exc:
+            out["postgresql"] = f"unavailable ({type(exc).__name__})"
+        finally:
+            engine.dispose()
+    return out
+
+
+def code_version() -> str:
+    """The commit benchmarked, and whether the ingest path differs from it in the working tree."""
+    root = Path(__file__).resolve().parent.parent
+    paths = ["telemetry/listener.py", "telemetry/payloads.py", "shared/ingest.py", "shared/db.py", "shared/models.py"]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
+        dirty = subprocess.run(
+            ["git", "diff", "--name-only", "HEAD", "--", *paths], cwd=root, capture_output=True, text=True
+        )
+    except OSError:
+        return "?"
+    changed = dirty.stdout.split()
+    return head.stdout.strip() + (f" (uncommitted changes in {', '.join(changed)})" if changed else "")
+
+
+def machine() -> dict[str, str]:
+    mem = "?"
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return {"nproc": str(os.cpu_count()), "ram": mem, "cpu": cpu}
+
+
+# -- payloads -------------------------------------------------------------------------------------------------
+def _rfc3339(at: datetime) -> str:
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def usage_backlog(devices: Sequence[str], count: int, tag: str) -> list[Message]:
+    """`count` usage messages, round robin over `devices`: each device alternates start and stop.
+
+    Payloads follow telemetry/payloads.py (v1, RFC 3339 `ts`, a session id, a stop's duration and metrics);
+    event ids are unique per run (`tag`). Device times are a minute apart, ending before now.
+    """
+    per_device = -(-count // len(devices))
+    base = datetime.now(UTC) - timedelta(minutes=per_device + 5)
+    out: list[Message] = []
+    for i in range(count):
+        n, device = divmod(i, len(devices))
+        device = devices[device]
+        body: dict[str, Any] = {
+            "v": 1,
+            "event_id": f"{tag}-{device}-{n}",
+            "event": "start" if n % 2 == 0 else "stop",
+            "ts": _rfc3339(base + timedelta(minutes=n)),
+            "session_id": f"s-{tag}-{device}-{n // 2}",
+        }
+        if n % 2:
+            body["duration_s"] = 55.0
+            body["metrics"] = {"avg_heart_rate": 80 + (i % 50), "active_s": 49.5}
+        out.append((equipment_topic(PREFIX, SITE, device, "usage"), json.dumps(body).encode()))
+    return out
+
+
+def timed_usage(device: str, n: int, tag: str) -> Message:
+    """One usage message whose metrics carry the wall-clock send time (`sent_at`, epoch seconds)."""
+    body: dict[str, Any] = {
+        "v": 1,
+        "event_id": f"{tag}-{device}-{n}",
+        "event": "start" if n % 2 == 0 else "stop",
+        "ts": _rfc3339(datetime.now(UTC)),
+        "session_id": f"s-{tag}-{device}-{n // 2}",
+        "metrics": {"sent_at": time.time()},
+    }
+    if n % 2:
+        body["duration_s"] = 1.0
+    return equipment_topic(PREFIX, SITE, device, "usage"), json.dumps(body).encode()
+
+
+# -- MQTT clients ---------------------------------------------------------------------------------------------
+def listener_topic() -> str:
+    return subscription(PREFIX)
+
+
+def _v5_client(client_id: str, username: str, password: str) -> mqtt.Client:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    client.username_pw_set(username, password)
+    return client
+
+
+def _connect_blocking(client: mqtt.Client, port: int, *, clean_start: bool, expiry: int) -> None:
+    connected = threading.Event()
+    failure: list[str] = []
+
+    def on_connect(_c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            failure.append(str(reason))
+        connected.set()
+
+    client.on_connect = on_connect
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = expiry
+    client.connect("127.0.0.1", port, keepalive=30, clean_start=clean_start, properties=props)
+    client.loop_start()
+    wait_until(connected.is_set, timeout=15, what="CONNACK")
+    if failure:
+        client.loop_stop()
+        raise RuntimeError(f"broker refused {client._client_id!r}: {failure[0]}")
+
+
+def _disconnect(client: mqtt.Client) -> None:
+    client.disconnect()
+    client.loop_stop()
+
+
+def prime_session(broker: Broker, client_id: str, username: str, password: str) -> None:
+    """Create a persistent session subscribed (QoS 1) to the listener's topic, then leave: the broker queues."""
+    client = _v5_client(client_id, username, password)
+    subscribed = threading.Event()
+    client.on_subscribe = lambda *_a: subscribed.set()
+    _connect_blocking(client, broker.port, clean_start=True, expiry=SESSION_EXPIRY_S)
+    client.subscribe(listener_topic(), qos=1)
+    wait_until(subscribed.is_set, timeout=15, what="SUBACK")
+    _disconnect(client)
+
+
+def drop_session(broker: Broker, client_id: str, username: str, password: str) -> None:
+    """Remove a session (and anything still queued for it) from the broker."""
+    if broker.process.poll() is not None:
+        return
+    client = _v5_client(client_id, username, password)
+    _connect_blocking(client, broker.port, clean_start=True, expiry=0)
+    _disconnect(client)
+
+
+class Publisher:
+    """The simulator's account publishing at QoS 1, with its own window of unacknowledged messages."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.client = _v5_client(f"bench-pub-{uuid.uuid4().hex[:8]}", SIMULATOR_USER, broker.simulator_password)
+        # paho rescans its whole outgoing queue on every PUBACK when it holds more than its in-flight limit,
+        # so the window is kept here and paho's limit set above it (it then never queues).
+        self.client.max_inflight_messages_set(PUBLISH_WINDOW * 2)
+        self.client.max_queued_messages_set(0)
+        self._cond = threading.Condition()
+        self.sent = 0
+        self.acked = 0
+        self.failed = 0
+        self.client.on_publish = self._on_publish
+        _connect_blocking(self.client, broker.port, clean_start=True, expiry=0)
+
+    def _on_publish(self, _c: mqtt.Client, _u: Any, _mid: int, reason: Any, _p: Any) -> None:
+        with self._cond:
+            self.acked += 1
+            if reason.is_failure:
+                self.failed += 1
+            self._cond.notify_all()
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        with self._cond:
+            while self.sent - self.acked >= PUBLISH_WINDOW:
+                if not self._cond.wait(timeout=30):
+                    raise TimeoutError("no PUBACK for 30s")
+        info = self.client.publish(topic, payload, qos=1)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            raise RuntimeError(f"publish failed: {info.rc}")
+        with self._cond:
+            self.sent += 1
+
+    def wait_all_acked(self, timeout: float = 120) -> None:
+        with self._cond:
+            if not self._cond.wait_for(lambda: self.acked >= self.sent, timeout=timeout):
+                raise TimeoutError(f"only {self.acked} of {self.sent} publishes acknowledged")
+        if self.failed:
+            raise RuntimeError(f"the broker refused {self.failed} publishes (check the ACL)")
+
+    def close(self) -> None:
+        _disconnect(self.client)
+
+
+def publish_backlog(broker: Broker, messages: Sequence[Message]) -> float:
+    """Publish everything at QoS 1 and wait for every PUBACK; returns the seconds it took."""
+    publisher = Publisher(broker)
+    try:
+        started = time.perf_counter()
+        for topic, payload in messages:
+            publisher.publish(topic, payload)
+        publisher.wait_all_acked()
+        return time.perf_counter() - started
+    finally:
+        publisher.close()
+
+
+# -- settings for the project's listener ---------------------------------------------------------------------
+def listener_settings(broker: Broker, data_dir: Path, db_url: str, client_id: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "database_url": db_url,
+        "mqtt_port": broker.port,
+        "mqtt_username": LISTENER_USER,
+        "mqtt_password": broker.listener_password,
+        "mqtt_client_id": client_id,
+        "timezone": "UTC",
+        "log_level": "WARNING",
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The CLINIC_* variables that reproduce `settings` in a `clinic listen` child process."""
+    return {f"CLINIC_{k.upper()}": str(v) for k, v in settings.model_dump().items() if v is not None}

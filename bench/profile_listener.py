@@ -1,0 +1,178 @@
+"""Profile `clinic listen` draining a queued backlog, with py-spy (sampling, wall clock, idle time included).
+
+    pip install py-spy
+    python -m bench.profile_listener --backend sqlite --messages 100000
+    python -m bench.profile_listener --backend postgresql --messages 100000
+
+Same set-up as bench/ingest.py (the repo's broker config on a free port, a fresh store with the devices
+registered, the listener's session created first and the backlog queued), then `clinic listen` runs under
+`py-spy record` until every message is committed. Prints the functions with the most samples: inclusive (the
+function or anything it calls) and self (the function itself), as a share of all samples of the drain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from contextlib import ExitStack
+from pathlib import Path
+
+import psutil
+
+from bench.common import (
+    PG_ADMIN_URL,
+    count_rows,
+    device_ids,
+    drop_session,
+    install_sigterm_as_interrupt,
+    listener_settings,
+    postgres_store,
+    prime_session,
+    publish_backlog,
+    settings_env,
+    sqlite_store,
+    start_broker,
+    stop_process,
+    usage_backlog,
+    wait_until,
+)
+from bench.ingest import RESULTS_DIR, clinic_listen_command
+from shared.db import make_engine
+from telemetry.broker import LISTENER_USER
+
+GROUPS = {  # where time goes, by the file a frame comes from
+    "paho": "paho-mqtt (network loop, packet parsing, acks)",
+    "pydantic": "pydantic (payload validation)",
+    "telemetry/payloads.py": "decode() outside pydantic (json, text check)",
+    "sqlalchemy": "SQLAlchemy (statement compile/execute, result rows, types)",
+    "psycopg": "psycopg driver",
+    "sqlite3": "sqlite3 driver",
+    "shared/equipment.py": "state machine (apply_event)",
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--devices", type=int, default=200)
+    parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--pg-url", default=PG_ADMIN_URL)
+    parser.add_argument("--out", type=Path, default=None, help="raw py-spy output (default bench/results/)")
+    args = parser.parse_args()
+    if shutil.which("py-spy") is None:
+        print("py-spy is not installed: pip install py-spy", file=sys.stderr)
+        return 2
+    install_sigterm_as_interrupt()
+    out = args.out or RESULTS_DIR / f"pyspy-{args.backend}-{uuid.uuid4().hex[:6]}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with ExitStack() as stack:
+            drain_s = profile(stack, args, out)
+    except KeyboardInterrupt:
+        print("\ninterrupted: child processes stopped, temporary databases dropped", file=sys.stderr)
+        return 130
+    rate = args.messages / drain_s
+    print(f"\n{args.messages:,} messages drained under py-spy in {drain_s:.1f}s ({rate:,.0f} msgs/s, incl. start-up")
+    print(f"and sampling overhead); raw stacks in {out}\n")
+    report(out, args.top)
+    return 0
+
+
+def profile(stack: ExitStack, args: argparse.Namespace, out: Path) -> float:
+    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="clinic-profile-")))
+    broker = start_broker(tmp / "data", stack)
+    devices = device_ids(args.devices)
+    url = sqlite_store(tmp, devices) if args.backend == "sqlite" else postgres_store(stack, devices, args.pg_url)
+    client_id = f"bench-profile-{uuid.uuid4().hex[:8]}"
+    settings = listener_settings(broker, tmp, url, client_id)
+    prime_session(broker, client_id, LISTENER_USER, broker.listener_password)
+    stack.callback(drop_session, broker, client_id, LISTENER_USER, broker.listener_password)
+    print(f"queueing {args.messages:,} messages ...", flush=True)
+    publish_backlog(broker, usage_backlog(devices, args.messages, uuid.uuid4().hex[:8]))
+    engine = make_engine(url)
+    stack.callback(engine.dispose)
+
+    cmd = ["py-spy", "record", "--idle", "--nonblocking", "-r", str(args.rate), "-f", "raw", "-o", str(out)]
+    started = time.perf_counter()
+    spy = subprocess.Popen(
+        [*cmd, "--", *clinic_listen_command()],
+        env={**os.environ, **settings_env(settings)},
+        cwd=tmp,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    stack.callback(stop_process, spy)
+
+    def drained() -> bool:
+        if spy.poll() is not None:
+            raise RuntimeError(f"py-spy exited early: {spy.stderr.read().decode() if spy.stderr else ''}")
+        return count_rows(engine) >= args.messages
+
+    wait_until(drained, timeout=60 + args.messages / 100, interval=0.02, what="the backlog to be committed")
+    drain_s = time.perf_counter() - started
+    for child in psutil.Process(spy.pid).children():  # the listener: stop it, and py-spy writes its output
+        child.send_signal(signal.SIGTERM)
+    spy.wait(timeout=60)
+    return drain_s
+
+
+def report(path: Path, top: int) -> None:
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    groups: Counter[str] = Counter()
+    total = other = 0
+    for line in path.read_text().splitlines():
+        stack_text, _, count_text = line.rpartition(" ")
+        if not stack_text:
+            continue
+        count = int(count_text)
+        frames = [_short(f) for f in stack_text.split(";")]
+        run = next((i for i, f in enumerate(frames) if f.startswith("Listener.run (")), None)
+        if run is None:
+            other += count  # start-up (imports, schema check) and shut-down
+            continue
+        frames = frames[run:]  # what Listener.run spends its time on (not typer and the CLI above it)
+        total += count
+        for frame in set(frames):
+            inclusive[frame] += count
+        own[frames[-1]] += count
+        for key, label in GROUPS.items():
+            if any(key in f for f in frames):
+                groups[label] += count
+    if not total:
+        print("no samples")
+        return
+    print(f"{total:,} samples inside Listener.run (wall clock, idle included); {other:,} more in start-up/shut-down\n")
+    print("by component (a sample counts for each component on its stack):")
+    for label, count in groups.most_common():
+        print(f"  {100 * count / total:5.1f}%  {label}")
+    print(f"\ninclusive (top {top}):")
+    for frame, count in inclusive.most_common(top):
+        print(f"  {100 * count / total:5.1f}%  {frame}")
+    print(f"\nself (top {top}):")
+    for frame, count in own.most_common(top):
+        print(f"  {100 * count / total:5.1f}%  {frame}")
+
+
+def _short(frame: str) -> str:
+    """`func (path/to/site-packages/pkg/mod.py:12)` -> `func (pkg/mod.py)`: one entry per function."""
+    name, _, where = frame.partition(" (")
+    where = where.rstrip(")").rsplit(":", 1)[0]
+    for marker in ("site-packages/", "/lib/python3.11/", "/work/main/"):
+        if marker in where:
+            where = where.split(marker, 1)[1]
+    return f"{name} ({where})"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

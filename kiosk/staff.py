@@ -25,7 +25,11 @@ PAGES: tuple[tuple[str, str, Area], ...] = (
 
 
 def main() -> None:
-    """Sign in first; then navigation shows only the pages the role may use (each page checks again)."""
+    """Sign in first; then navigation lists only the pages the role may use.
+
+    The other pages stay registered but hidden, so opening one by its address shows the page's own refusal
+    (every page calls `require`) rather than silently landing somewhere else.
+    """
     st.set_page_config(page_title="Clinic staff", layout="wide")
     apply_staff_theme()
     user = current_user()
@@ -33,9 +37,14 @@ def main() -> None:
         st.navigation([st.Page(sign_in_form, title="Sign in", url_path="sign-in")], position="hidden").run()
         return
     pages = [
-        st.Page(PAGES_DIR / file, title=title, url_path=file.removesuffix(".py"))
-        for file, title, area in PAGES
-        if user.can(area) and (PAGES_DIR / file).exists()
+        st.Page(
+            PAGES_DIR / file,
+            title=title,
+            url_path=file.removesuffix(".py"),
+            default=index == 0,
+            visibility="visible" if user.can(area) else "hidden",
+        )
+        for index, (file, title, area) in enumerate(PAGES)
     ]
     with st.sidebar:
         st.text(f"Signed in as {user.display_name} ({user.role.replace('_', ' ')})")

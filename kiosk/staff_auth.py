@@ -13,8 +13,11 @@ USER_KEY = "staff_user"
 ACTIVE_KEY = "staff_last_active"
 
 
-def current_user() -> StaffUser | None:
-    """The signed-in user, or None (also when the session has been idle too long)."""
+def current_user(*, touch: bool = True) -> StaffUser | None:
+    """The signed-in user, or None (also when the session has been idle too long).
+
+    `touch=False` is for automatic refreshes, which must not count as the user being active.
+    """
     user: StaffUser | None = st.session_state.get(USER_KEY)
     if user is None:
         return None
@@ -27,7 +30,8 @@ def current_user() -> StaffUser | None:
         sign_out(message="You were signed out: your account is disabled.")
         return None
     st.session_state[USER_KEY] = fresh
-    st.session_state[ACTIVE_KEY] = time.time()
+    if touch:
+        st.session_state[ACTIVE_KEY] = time.time()
     return fresh
 
 

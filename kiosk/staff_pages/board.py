@@ -11,7 +11,7 @@ import streamlit as st
 
 from kiosk import resources
 from kiosk.staff_auth import current_user, require
-from kiosk.theme import status_badge
+from kiosk.theme import literal, status_badge
 from shared import board
 from shared.board import BoardRow
 from shared.errors import ClinicError
@@ -57,7 +57,7 @@ def _act(action: str, row: BoardRow, reason: str = "") -> None:
         st.session_state[REFUSAL_KEY] = (station.id, str(exc), time.time())  # survives the redraw that follows
         return
     st.session_state.pop(REFUSAL_KEY, None)
-    st.toast(f"{station.name}: done")
+    st.toast(literal(f"{station.name}: done"))
 
 
 def _card(row: BoardRow) -> None:
@@ -109,6 +109,8 @@ def _actions(row: BoardRow) -> None:
 @st.fragment(run_every=cfg.board_refresh_s)
 def live_board() -> None:
     """The grid; refreshes by itself every few seconds, without reloading the page."""
+    if current_user(touch=False) is None:
+        st.rerun()  # the session timed out while the board sat open: back to the sign-in page
     rows = board.board(resources.engine(), tz=cfg.tz, site=cfg.site,
                        zone=None if zone == "All zones" else zone, status=STATUS_FILTERS[status_label])  # fmt: skip
     st.caption(f"{len(rows)} stations · updated {utcnow().astimezone(cfg.tz).strftime('%H:%M:%S')}")
@@ -149,7 +151,8 @@ def _register(site: str, equipment_id: str, name: str, zone: str, kind: str) -> 
         st.error(str(exc))
         return
     outcome = replay_dead_letters(resources.engine(), cfg, site=site, equipment_id=equipment_id)
-    st.success(f"Registered {name}: {outcome.recorded} kept message(s) recorded, {outcome.still_kept} still kept.")
+    kept = f"{outcome.recorded} kept message(s) recorded, {outcome.still_kept} still kept"
+    st.success(literal(f"Registered {name}: {kept}."))
 
 
 _unknown_devices()

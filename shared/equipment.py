@@ -69,11 +69,17 @@ def uses_today(state: StationState, today: date) -> int:
 def apply_event(state: StationState, event: DeviceEvent, *, clean_after_use: bool, tz: tzinfo) -> StationState:
     """The state after a newly stored `event` (never called twice for one event)."""
     new = replace(state)
+    apply_event_in_place(new, event, clean_after_use=clean_after_use, tz=tz)
+    return new
+
+
+def apply_event_in_place(new: StationState, event: DeviceEvent, *, clean_after_use: bool, tz: tzinfo) -> None:
+    """`apply_event` on a working copy the caller owns (ingest copies each station once per batch)."""
     at = event.event_at
     new.last_seen = _latest(new.last_seen, event.received_at)
     _count(new, event, tz)
     if new.last_event_at is not None and at < new.last_event_at:
-        return new  # late: recorded and counted, but the state does not go back in time
+        return  # late: recorded and counted, but the state does not go back in time
     new.last_event_at = at
     if event.channel == "usage":
         _apply_usage(new, event, at, clean_after_use)
@@ -86,7 +92,6 @@ def apply_event(state: StationState, event: DeviceEvent, *, clean_after_use: boo
         new.used_without_cleaning = 0
     elif event.channel == "fault":
         _apply_fault(new, event, at)
-    return new
 
 
 def apply_status(state: StationState, report: StatusReport) -> StationState:

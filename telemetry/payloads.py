@@ -98,7 +98,8 @@ def decode(topic: str, payload: bytes, *, prefix: str, received_at: datetime) ->
         return reject(f"payload is not JSON: {_short(str(exc))}")
     if not isinstance(document, dict):
         return reject(f"payload must be a JSON object, got {type(document).__name__}")
-    text_problem = _text_problem(document)
+    # NUL and lone surrogates can only arrive as \u escapes (raw ones fail JSON or UTF-8 decoding above).
+    text_problem = _text_problem(document) if b"\\u" in payload else None
     if text_problem:
         return reject(text_problem)
     version = document.get("v", SUPPORTED_VERSION)

@@ -144,7 +144,7 @@ def listener_process(settings: Settings) -> subprocess.Popen[bytes]:
 def settings_env(settings: Settings) -> dict[str, str]:
     """The CLINIC_* variables that reproduce `settings` in a child process."""
     env = {}
-    for name, value in settings.model_dump().items():
+    for name, value in settings.model_dump(mode="json").items():
         if value is not None:
-            env[f"CLINIC_{name.upper()}"] = str(value)
+            env[f"CLINIC_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
     return env

@@ -446,4 +446,4 @@ def listener_settings(broker: Broker, data_dir: Path, db_url: str, client_id: st
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """The CLINIC_* variables that reproduce `settings` in a `clinic listen` child process."""
-    return {f"CLINIC_{k.upper()}": str(v) for k, v in settings.model_dump().items() if v is not None}
+    return settings.as_env()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import datetime, tzinfo
+from collections.abc import Mapping
+from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,6 +14,11 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# Minutes a disinfectant must stay wet after a wipe-down before the station may be used (most hospital wipes
+# say 1 to 3 min on the label). Kinds not listed use "default"; CLINIC_CONTACT_TIME_MIN adds to or overrides these.
+DEFAULT_CONTACT_TIME_MIN: dict[str, float] = {"default": 2.0}
+MAX_CONTACT_TIME_MIN = 60.0
+DEFAULT_WAITING_ALERT_MIN = 15
 
 
 class Settings(BaseSettings):
@@ -46,11 +53,20 @@ class Settings(BaseSettings):
     lobby_port: int = 8501
     lobby_address: str = "127.0.0.1"
     staff_port: int = 8502
+    staff_url: str | None = Field(default=None, description="base URL station labels link to; default the staff app")
     staff_address: str = "127.0.0.1"
     staff_session_timeout_min: int = Field(default=30, ge=1, description="staff are signed out after this idle")
     board_refresh_s: float = Field(default=3.0, ge=1, description="how often the equipment board refreshes")
     tls_cert: Path | None = Field(default=None, description="certificate (PEM) to serve the lobby over HTTPS")
     tls_key: Path | None = None
+
+    contact_time_min: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_CONTACT_TIME_MIN),
+        description='disinfectant contact time per equipment kind, JSON like {"treadmill": 2, "default": 1}',
+    )
+    waiting_alert_min: int = Field(
+        default=DEFAULT_WAITING_ALERT_MIN, ge=1, description="a checked-in patient not started after this is flagged"
+    )
 
     ingest_batch_max: int = Field(default=500, ge=1, description="most messages committed in one transaction")
     ingest_max_delay_ms: int = Field(default=200, ge=1, description="longest a message waits for its batch")
@@ -70,6 +86,28 @@ class Settings(BaseSettings):
             raise ValueError(f"topic prefix {value!r} must be a plain topic level without + # or edge slashes")
         return value
 
+    @field_validator("contact_time_min")
+    @classmethod
+    def _contact_times(cls, value: dict[str, float]) -> dict[str, float]:
+        table = dict(DEFAULT_CONTACT_TIME_MIN)
+        for kind, minutes in value.items():
+            if not 0 <= minutes <= MAX_CONTACT_TIME_MIN:
+                raise ValueError(f"contact time for {kind!r} must be 0 to {MAX_CONTACT_TIME_MIN:g} minutes")
+            table[kind.strip()] = float(minutes)
+        return table
+
+    def contact_time(self, kind: str) -> timedelta:
+        """How long a station of this kind stays 'cleaning' after a wipe-down."""
+        return contact_time_for(self.contact_time_min, kind)
+
+    def as_env(self) -> dict[str, str]:
+        """The CLINIC_* variables that reproduce these settings in a child process (dicts and lists as JSON)."""
+        env = {}
+        for name, value in self.model_dump(mode="json").items():
+            if value is not None:
+                env[f"CLINIC_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+        return env
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file inside the data folder."""
@@ -86,6 +124,14 @@ class Settings(BaseSettings):
         return f"{scheme}://localhost:{self.lobby_port}"
 
     @property
+    def resolved_staff_url(self) -> str:
+        """What station labels link to: CLINIC_STAFF_URL, or this machine's staff app address and port."""
+        if self.staff_url:
+            return self.staff_url
+        scheme = "https" if self.tls_cert and self.tls_key else "http"
+        return f"{scheme}://localhost:{self.staff_port}"
+
+    @property
     def tz(self) -> tzinfo:
         """The clinic's time zone, which decides what 'today' means."""
         if self.timezone:
@@ -98,6 +144,12 @@ class Settings(BaseSettings):
     def broker_dir(self) -> Path:
         """Where the broker's password file, ACL and persistence live."""
         return self.data_dir / "mosquitto"
+
+
+def contact_time_for(table: Mapping[str, float], kind: str) -> timedelta:
+    """The contact time for an equipment kind from a kind -> minutes table ("default" for kinds not listed)."""
+    minutes = table.get(kind, table.get("default", DEFAULT_CONTACT_TIME_MIN["default"]))
+    return timedelta(minutes=minutes)
 
 
 @lru_cache(maxsize=1)

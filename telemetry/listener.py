@@ -318,6 +318,7 @@ class Listener:
             end = time.monotonic() + 2
             while self._client.want_write() and time.monotonic() < end:
                 self._client.loop(timeout=0.05)
+            self._connected = False  # a disconnect we asked for is not worth a warning
             self._client.disconnect()
             self._client.loop(timeout=0.1)
         log.info("listener stopped: %s", self.stats)

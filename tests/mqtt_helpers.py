@@ -135,16 +135,7 @@ def running_listener(settings: Settings, engine: Any) -> Iterator[Listener]:
 
 def listener_process(settings: Settings) -> subprocess.Popen[bytes]:
     """`clinic listen` as a real process, configured through CLINIC_* environment variables."""
-    env = {**os.environ, **settings_env(settings)}
+    env = {**os.environ, **settings.as_env()}
     code = "from clinic.cli import main; main()"
     with open(settings.data_dir / "listener.log", "ab") as log:  # the child keeps its own copy of the fd
         return subprocess.Popen([sys.executable, "-c", code, "listen"], env=env, stderr=log)
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The CLINIC_* variables that reproduce `settings` in a child process."""
-    env = {}
-    for name, value in settings.model_dump(mode="json").items():
-        if value is not None:
-            env[f"CLINIC_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
-    return env

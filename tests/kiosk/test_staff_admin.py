@@ -34,7 +34,12 @@ from tests.kiosk.staff_app import (
 from tests.kiosk.test_staff_board import device, use
 from tests.mqtt_helpers import connect
 
-pytestmark = pytest.mark.usefixtures("staff_env")
+# Page behaviour does not depend on the backend, and the services behind these pages run on both SQLite and
+# PostgreSQL in tests/shared; one backend here keeps CI short.
+pytestmark = [
+    pytest.mark.usefixtures("staff_env"),
+    pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
+]
 HOSTILE = "<script>alert(1)</script> [x](javascript:alert(1))"
 
 
@@ -208,7 +213,6 @@ def test_an_id_with_a_broker_account_at_another_site_is_refused(gym: Engine, tmp
     assert errors(app) == [expected.replace("tm-1", "rower-9")]
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the broker is the point here, not the store
 def test_the_password_from_the_page_lets_the_device_publish(gym: Engine, broker: Broker) -> None:
     app = signed_in("boss", "equipment.py")
     app.selectbox(key="cred_station").set_value("tm-1").run()

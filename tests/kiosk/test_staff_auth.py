@@ -29,7 +29,12 @@ from tests.kiosk.staff_app import (
     texts,
 )
 
-pytestmark = pytest.mark.usefixtures("staff_env")
+# Page behaviour does not depend on the backend, and the services behind these pages run on both SQLite and
+# PostgreSQL in tests/shared; one backend here keeps CI short.
+pytestmark = [
+    pytest.mark.usefixtures("staff_env"),
+    pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
+]
 LOCKED = "Too many failed attempts: this account is locked for 15 minutes."
 WRONG = "Wrong username or password."
 

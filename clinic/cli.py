@@ -200,6 +200,71 @@ def device_add(
     typer.echo(f"publishes on:    {topic}")
 
 
+@device_app.command("label")
+@user_errors
+def device_label(
+    equipment_id: Annotated[str, typer.Argument(help="The station's id.")],
+    out: Annotated[str, typer.Option("--out", help="Where to write the printable label (PNG, 50 x 30 mm at 300 dpi).")],
+    site: Annotated[str | None, typer.Option(help="Site id; default CLINIC_SITE.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Write a station's QR label: scanning it opens the staff app's scan page for the station (sign-in needed)."""
+    import io
+
+    from shared.labels import station_label
+
+    cfg = settings()
+    with engine_for(cfg) as engine:
+        label = station_label(
+            engine, site=site or cfg.site, equipment_id=equipment_id, staff_url=cfg.resolved_staff_url, tz=cfg.tz
+        )
+    png = io.BytesIO()
+    label.image.save(png, format="PNG", dpi=(300, 300))
+    _write_file(out, png.getvalue())
+    station = label.station
+    if as_json:
+        typer.echo(json.dumps({"site": station.site, "id": station.id, "name": station.name, "url": label.url}))
+        return
+    typer.echo(f"label for {station.name!r} ({station.site}/{station.id}) written to {out}")
+    typer.echo(label.url)
+
+
+@device_app.command("labels")
+@user_errors
+def device_labels(
+    zone: Annotated[str, typer.Option("--zone", help="Every station of this zone (as on the board).")],
+    out: Annotated[str, typer.Option("--out", help="Where to write the sheet (PDF, A4, 24 labels a page).")],
+    site: Annotated[str | None, typer.Option(help="Site id; default CLINIC_SITE.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Write a printable sheet of QR labels for every station of a zone (print at 100 %)."""
+    from shared.labels import zone_sheet
+
+    cfg = settings()
+    site = site or cfg.site
+    with engine_for(cfg) as engine:
+        sheet = zone_sheet(engine, site=site, zone=zone, staff_url=cfg.resolved_staff_url, tz=cfg.tz)
+    _write_file(out, sheet.pdf)
+    if as_json:
+        typer.echo(json.dumps({"site": site, "zone": zone.strip(), "labels": sheet.labels, "pages": sheet.pages}))
+        return
+    labels = f"{sheet.labels} label" + ("" if sheet.labels == 1 else "s")
+    pages = f"{sheet.pages} page" + ("" if sheet.pages == 1 else "s")
+    typer.echo(f"{labels} for zone {zone.strip()!r} on {pages} written to {out}")
+
+
+def _write_file(out: str, data: bytes) -> None:
+    """Write a file, making its folder; a path that cannot be written is a user error."""
+    from pathlib import Path
+
+    path = Path(out)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+
+
 @equipment_app.command("list")
 @user_errors
 def equipment_list(

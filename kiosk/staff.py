@@ -13,6 +13,7 @@ from shared.staff import Area
 PAGES_DIR = Path(__file__).resolve().parent / "staff_pages"
 PAGES: tuple[tuple[str, str, Area], ...] = (
     ("board.py", "Equipment board", "board"),
+    ("scan.py", "Scan a station", "board"),
     ("arrivals.py", "Arrivals", "arrivals"),
     ("charts.py", "Usage and cleaning", "board"),
     ("patients.py", "Patients", "patients"),
@@ -34,7 +35,11 @@ def main() -> None:
     apply_staff_theme()
     user = current_user()
     if user is None:
-        st.navigation([st.Page(sign_in_form, title="Sign in", url_path="sign-in")], position="hidden").run()
+        # Every page's address shows the sign-in form, so signing in goes on to the page asked for (a station
+        # label's link keeps its station) rather than a "page not found".
+        paths = ("sign-in", *(file.removesuffix(".py") for file, _, _ in PAGES))
+        sign_in_pages = [st.Page(sign_in_form, title="Sign in", url_path=path) for path in paths]
+        st.navigation(sign_in_pages, position="hidden").run()
         return
     pages = [
         st.Page(

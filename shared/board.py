@@ -103,6 +103,59 @@ def back_in_service(
     _record(engine, event, tz=tz, actor=by, action="equipment.back_in_service", detail=reason.strip())
 
 
+REPORTED_FAULT = "reported"  # fault code of a problem a person reported at the station
+PROBLEM_SEVERITIES = ("warning", "critical")  # critical takes the station out of service, as a device's does
+CLEANING_METHODS = ("wipe", "spray", "uv", "other")
+
+
+def start_use(engine: Engine, *, site: str, equipment_id: str, by: str, tz: tzinfo, now: datetime | None = None) -> str:
+    """A person starts using a station (a `usage` `start` with a new session id, as a device sends); returns
+    the session id. Refused while the station is in use or out of service."""
+    view = get_station(engine, site=site, equipment_id=equipment_id, tz=tz)
+    if view.status == "in_use":
+        raise ValidationFailed("the station is already in use: end that use first")
+    if view.status == "out_of_service":
+        raise ValidationFailed("the station is out of service")
+    session_id = f"staff-{uuid.uuid4().hex[:20]}"
+    event = _staff_event(site, equipment_id, "usage", "start", now, session_id=session_id, by=by)
+    _record(engine, event, tz=tz, actor=by, action="equipment.use_started", detail=session_id)
+    return session_id
+
+
+def end_use(engine: Engine, *, site: str, equipment_id: str, by: str, tz: tzinfo, now: datetime | None = None) -> None:
+    """A person ends the station's current use (a `usage` `stop` for the open session, whoever started it);
+    the station then needs cleaning, or is available when it is not cleaned after each use."""
+    view = get_station(engine, site=site, equipment_id=equipment_id, tz=tz)
+    if view.status != "in_use":
+        raise ValidationFailed("the station is not in use")
+    session_id = _current_session(engine, site, equipment_id)
+    event = _staff_event(site, equipment_id, "usage", "stop", now, session_id=session_id, by=by)
+    _record(engine, event, tz=tz, actor=by, action="equipment.use_ended", detail=session_id or "")
+
+
+def report_problem(
+    engine: Engine,
+    *,
+    site: str,
+    equipment_id: str,
+    by: str,
+    message: str,
+    severity: str = "warning",
+    tz: tzinfo,
+    now: datetime | None = None,
+) -> None:
+    """A person reports a problem at a station: a fault event (code `reported`), as a device's; a critical one
+    takes the station out of service."""
+    if severity not in PROBLEM_SEVERITIES:
+        raise ValidationFailed(f"severity must be one of {', '.join(PROBLEM_SEVERITIES)}")
+    text = message.strip()
+    if not text:
+        raise ValidationFailed("describe the problem")
+    event = _staff_event(site, equipment_id, "fault", "fault", now, code=REPORTED_FAULT, severity=severity,
+                         message=text[:500], by=by)  # fmt: skip
+    _record(engine, event, tz=tz, actor=by, action="equipment.problem_reported", detail=f"{severity}: {text}")
+
+
 def mark_serviced(engine: Engine, *, site: str, equipment_id: str, by: str, tz: tzinfo) -> None:
     """Maintenance done: in-use hours count again from now."""
     get_station(engine, site=site, equipment_id=equipment_id, tz=tz)
@@ -134,6 +187,14 @@ def unknown_devices(engine: Engine) -> list[UnknownDevice]:
                 max(letter.last_received_at, seen.last_seen) if seen else letter.last_received_at,
             )  # fmt: skip
     return sorted(found.values(), key=lambda d: (d.site, d.equipment_id))
+
+
+def _current_session(engine: Engine, site: str, equipment_id: str) -> str | None:
+    """The session id of the station's open use (None when the device that started it sent none)."""
+    query = select(STATES.c.current_session_id).where((STATES.c.site == site) & (STATES.c.equipment_id == equipment_id))
+    with engine.connect() as conn:
+        value = conn.execute(query).scalar_one_or_none()
+    return str(value) if value is not None else None
 
 
 def _urgency(row: BoardRow) -> tuple[int, float, str]:

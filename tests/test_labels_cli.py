@@ -1,0 +1,113 @@
+"""`clinic device label` and `clinic device labels`: printable station QR labels from the command line."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+from typer.testing import CliRunner
+
+from clinic.cli import app
+from kiosk.camera import read_qr
+from shared.config import get_settings
+
+STAFF = "https://staff.clinic.example"
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Iterator[CliRunner]:
+    """A runner on the test store with a known staff app address, and three stations in two zones."""
+    monkeypatch.setenv("CLINIC_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CLINIC_DATABASE_URL", db_url)
+    monkeypatch.setenv("CLINIC_TIMEZONE", "UTC")
+    monkeypatch.setenv("CLINIC_STAFF_URL", STAFF)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    for equipment_id, name, zone in [("tm-1", "Treadmill 1", "Gym A"), ("bars-1", "Parallel bars", "Gym A"),
+                                     ("mat-1", "Mat <b>1</b>", "Gym B")]:  # fmt: skip
+        assert run(runner, "device", "add", equipment_id, "--name", name, "--zone", zone)[0] == 0
+    yield runner
+    get_settings.cache_clear()
+
+
+def run(cli: CliRunner, *args: str) -> tuple[int, str, str]:
+    result = cli.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def pdf_pages(pdf: bytes) -> list[Image.Image]:
+    """The page images of a sheet (PIL writes each page as one JPEG stream)."""
+    streams = re.findall(rb"/DCTDecode.*?stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
+    return [Image.open(io.BytesIO(data)) for data in streams]
+
+
+def test_label_writes_a_png_whose_code_is_the_station_link(cli: CliRunner, tmp_path: Path) -> None:
+    out_file = tmp_path / "labels" / "tm-1.png"
+    code, out, err = run(cli, "device", "label", "tm-1", "--out", str(out_file))
+    assert (code, err) == (0, "")
+    url = f"{STAFF}/scan?s=main/tm-1"
+    assert out == f"label for 'Treadmill 1' (main/tm-1) written to {out_file}\n{url}\n"
+    assert read_qr(out_file.read_bytes()) == url
+    with Image.open(out_file) as image:
+        assert image.size == (591, 354)
+        assert [round(v) for v in image.info["dpi"]] == [300, 300], "prints at 50 x 30 mm"
+
+
+def test_label_json_for_scripts(cli: CliRunner, tmp_path: Path) -> None:
+    code, out, _ = run(cli, "device", "label", "mat-1", "--site", "main", "--out", str(tmp_path / "m.png"), "--json")
+    assert code == 0
+    url = f"{STAFF}/scan?s=main/mat-1"
+    assert json.loads(out) == {"site": "main", "id": "mat-1", "name": "Mat <b>1</b>", "url": url}
+    assert read_qr((tmp_path / "m.png").read_bytes()) == url
+
+
+def test_labels_writes_a_sheet_with_one_label_per_station_of_the_zone(cli: CliRunner, tmp_path: Path) -> None:
+    sheet = tmp_path / "sheet.pdf"
+    code, out, err = run(cli, "device", "labels", "--zone", "Gym A", "--out", str(sheet))
+    assert (code, err) == (0, "")
+    assert out == f"2 labels for zone 'Gym A' on 1 page written to {sheet}\n"
+    pdf = sheet.read_bytes()
+    assert pdf.startswith(b"%PDF")
+    pages = pdf_pages(pdf)
+    assert [page.size for page in pages] == [(2480, 3508)]  # A4 at 300 dpi
+    found = sorted(r.text for r in zxingcpp.read_barcodes(pages[0]))
+    assert found == [f"{STAFF}/scan?s=main/bars-1", f"{STAFF}/scan?s=main/tm-1"]
+    code, out, _ = run(cli, "device", "labels", "--zone", "Gym B", "--out", str(sheet), "--json")
+    assert json.loads(out) == {"site": "main", "zone": "Gym B", "labels": 1, "pages": 1}
+    assert [r.text for r in zxingcpp.read_barcodes(pdf_pages(sheet.read_bytes())[0])] == [f"{STAFF}/scan?s=main/mat-1"]
+
+
+def test_the_link_defaults_to_this_machines_staff_app(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CLINIC_STAFF_URL")
+    monkeypatch.setenv("CLINIC_STAFF_PORT", "9502")
+    get_settings.cache_clear()
+    assert run(cli, "device", "label", "tm-1", "--out", str(tmp_path / "t.png"))[0] == 0
+    assert read_qr((tmp_path / "t.png").read_bytes()) == "http://localhost:9502/scan?s=main/tm-1"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["device", "label", "x", "--out", "{tmp}/x.png"], "no equipment 'x' at site 'main'"),
+        (["device", "label", "tm-1", "--site", "north", "--out", "{tmp}/x.png"], "no equipment 'tm-1' at site 'north'"),
+        (
+            ["device", "labels", "--zone", "Gym Z", "--out", "{tmp}/x.pdf"],
+            "no equipment in zone 'Gym Z' at site 'main'",
+        ),
+        (["device", "label", "tm-1", "--out", "{tmp}/file/x.png"], "cannot write {tmp}/file/x.png: "),
+    ],
+)
+def test_errors_are_one_line_and_exit_2(cli: CliRunner, tmp_path: Path, args: list[str], message: str) -> None:
+    (tmp_path / "file").write_text("a file, not a folder")
+    code, out, err = run(cli, *[a.format(tmp=tmp_path) for a in args])
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: {message.format(tmp=tmp_path)}") and err.count("\n") == 1
+    assert not (tmp_path / "x.png").exists() and not (tmp_path / "x.pdf").exists()

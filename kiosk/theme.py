@@ -11,6 +11,7 @@ STATUS_STYLE = {  # colour is never the only signal: every badge also says the s
     "available": ("#0b6b2f", "Available"),
     "in_use": ("#8a4b00", "In use"),
     "needs_cleaning": ("#1f4e8c", "Being cleaned"),
+    "cleaning": ("#0d5c63", "Being cleaned"),  # cleaned, the disinfectant's contact time still running
     "out_of_service": ("#a4161a", "Out of service"),
 }
 
@@ -44,6 +45,11 @@ div[data-baseweb="select"] > div { min-height: 3.6rem; font-size: 1.5rem !import
 .kiosk-dose { font-size: 1.7rem; font-weight: 700; margin: 0.2rem 0 0.4rem 0; }
 .kiosk-badge { display: inline-block; color: #ffffff; font-weight: 700; border-radius: 0.5rem;
   padding: 0.15rem 0.7rem; font-size: 1.3rem; }
+[class*="st-key-fb_pain_"] button { min-height: 5rem; padding: 0.4rem 0 !important; }
+[class*="st-key-fb_pain_"] button p { font-size: 2rem !important; font-weight: 700; }
+[class*="st-key-fb_diff_"] button { min-height: 6rem; }
+[data-testid="stButtonGroup"] button { min-height: 3.4rem; }
+[data-testid="stButtonGroup"] button p { font-size: 1.4rem !important; }
 @media (max-width: 700px) { p, li, label { font-size: 1.3rem !important; } h1 { font-size: 2.1rem !important; } }
 </style>
 """

@@ -5,16 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
 
 from shared.care_models import Appointment, CheckIn, Patient
 from shared.clock import local_today
+from shared.config import DEFAULT_WAITING_ALERT_MIN
 from shared.db import session_for
 
 STATUS_WORDS = {"scheduled": "scheduled", "arrived": "arrived", "in_session": "in session", "done": "done",
                 "no_show": "no-show"}  # fmt: skip
-LONG_WAIT_MIN = 15
+WAITING_ASKED = "waiting_asked"  # check_in.result of a waiting patient who scanned again: the team was told
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class Arrival:
     status: str
     arrived_at: datetime | None
     waiting_min: int | None
+    asked_at: datetime | None = None  # the last time the waiting patient asked at the lobby (since arriving)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +63,14 @@ def day_appointments(engine: Engine, *, site: str, tz: tzinfo, day: date, now: d
     )
     with session_for(engine) as session:
         rows = session.exec(query).all()
+        asks = _last_asks(session, [a.id for a, _ in rows if a.status == "arrived" and a.id is not None])
     out = []
     for appointment, patient in rows:
         assert appointment.id is not None and patient.id is not None
         waiting = None
         if appointment.status == "arrived" and appointment.arrived_at is not None:
-            waiting = max(0, int((now - appointment.arrived_at).total_seconds() // 60))
+            waiting = _waited_min(appointment.arrived_at, now)
+        asked = asks.get(appointment.id)
         out.append(
             Arrival(
                 appointment.id,
@@ -78,9 +82,43 @@ def day_appointments(engine: Engine, *, site: str, tz: tzinfo, day: date, now: d
                 appointment.status,
                 appointment.arrived_at,
                 waiting,
+                asked if asked is not None and appointment.arrived_at and asked >= appointment.arrived_at else None,
             )
         )
     return out
+
+
+def note_waiting_patient(
+    engine: Engine, *, appointment_id: int, limit_min: int, now: datetime, kiosk: str = ""
+) -> bool:
+    """A checked-in patient scanned again at the lobby: when they have waited longer than `limit_min` and
+    their session has not started, record that they asked (staff see "asked at 10:41") and return True."""
+    with session_for(engine) as session:
+        appointment = session.get(Appointment, appointment_id)
+        if appointment is None or appointment.status != "arrived" or appointment.arrived_at is None:
+            return False
+        if _waited_min(appointment.arrived_at, now) <= limit_min:
+            return False
+        session.add(CheckIn(site=appointment.site, at=now, result=WAITING_ASKED, patient_id=appointment.patient_id,
+                            appointment_id=appointment_id, kiosk=kiosk or None))  # fmt: skip
+        session.commit()
+    return True
+
+
+def _waited_min(arrived_at: datetime, now: datetime) -> int:
+    return max(0, int((now - arrived_at).total_seconds() // 60))
+
+
+def _last_asks(session: Session, appointment_ids: list[int]) -> dict[int, datetime]:
+    """The last waiting ask of each appointment."""
+    if not appointment_ids:
+        return {}
+    query = (
+        select(CheckIn.appointment_id, func.max(CheckIn.at))
+        .where(CheckIn.result == WAITING_ASKED, col(CheckIn.appointment_id).in_(appointment_ids))
+        .group_by(col(CheckIn.appointment_id))
+    )
+    return {appointment_id: at for appointment_id, at in session.execute(query).all() if appointment_id is not None}
 
 
 def todays_walk_ins(engine: Engine, *, site: str, tz: tzinfo, now: datetime) -> list[WalkIn]:
@@ -111,14 +149,17 @@ def _day_bounds(now: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
 
 
 def describe_arrival(arrival: Arrival, tz: tzinfo) -> str:
-    """The status in words: 'scheduled', 'arrived at 10:21, waiting 9 min', 'in session', 'done', 'no-show'."""
+    """The status in words: 'scheduled', 'arrived at 10:21, waiting 9 min', 'in session', 'done', 'no-show';
+    a waiting patient who asked at the lobby adds '; asked at 10:41'."""
     if arrival.status == "arrived" and arrival.arrived_at is not None:
         at = arrival.arrived_at.astimezone(tz).strftime("%H:%M")
         waiting = f", waiting {arrival.waiting_min} min" if arrival.waiting_min is not None else ""
-        return f"arrived at {at}{waiting}"
+        asked = f"; asked at {arrival.asked_at.astimezone(tz):%H:%M}" if arrival.asked_at is not None else ""
+        return f"arrived at {at}{waiting}{asked}"
     return STATUS_WORDS.get(arrival.status, arrival.status)
 
 
-def waits_too_long(arrival: Arrival) -> bool:
-    """Whether an arrived patient has waited longer than LONG_WAIT_MIN minutes (staff see a warning)."""
-    return arrival.waiting_min is not None and arrival.waiting_min > LONG_WAIT_MIN
+def waits_too_long(arrival: Arrival, limit_min: int = DEFAULT_WAITING_ALERT_MIN) -> bool:
+    """Whether an arrived patient has waited longer than `limit_min` minutes (the `CLINIC_WAITING_ALERT_MIN`
+    setting; staff see a warning)."""
+    return arrival.waiting_min is not None and arrival.waiting_min > limit_min

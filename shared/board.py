@@ -11,16 +11,15 @@ from sqlalchemy import Engine, insert, update
 from sqlmodel import col, select
 
 from shared.db import session_for, write_transaction
-from shared.equipment import Status
 from shared.errors import ValidationFailed
 from shared.events import Channel, DeviceEvent
 from shared.ingest import STATES, record_batch_in
 from shared.models import DeadLetter, utcnow
 from shared.staff_models import AuditEntry
-from shared.stations import StationView, get_station, list_stations
+from shared.stations import ShownStatus, StationView, get_station, list_stations
 
 MANUAL_FAULT = "manual"  # fault code of a station a person took out of service
-URGENCY: dict[Status, int] = {"needs_cleaning": 0, "out_of_service": 1, "in_use": 2, "available": 3}
+URGENCY: dict[ShownStatus, int] = {"needs_cleaning": 0, "out_of_service": 1, "cleaning": 2, "in_use": 3, "available": 4}
 UNKNOWN_REASON = "is not registered at site"
 
 
@@ -45,12 +44,17 @@ class UnknownDevice:
 def board(
     engine: Engine, *, tz: tzinfo, site: str | None = None, zone: str | None = None, status: str | None = None
 ) -> list[BoardRow]:
-    """Stations with alerts, most urgent first: needs cleaning (longest first), out of service, offline..."""
+    """Stations with alerts, most urgent first: needs cleaning (longest first), out of service, offline, in its
+    disinfectant's contact time ("cleaning"), in use, available. `status` filters by the status shown."""
     rows = [BoardRow(v, alerts(v, tz)) for v in list_stations(engine, tz=tz, site=site)]
     if zone:
         rows = [r for r in rows if r.station.zone == zone]
     if status:
-        rows = [r for r in rows if r.station.status == status or (status == "offline" and r.station.online is False)]
+        rows = [
+            r
+            for r in rows
+            if r.station.effective_status == status or (status == "offline" and r.station.online is False)
+        ]
     return sorted(rows, key=_urgency)
 
 
@@ -199,7 +203,7 @@ def _current_session(engine: Engine, site: str, equipment_id: str) -> str | None
 
 def _urgency(row: BoardRow) -> tuple[int, float, str]:
     view = row.station
-    rank = URGENCY[view.status]
+    rank = URGENCY[view.effective_status]
     if view.online is False and rank > 1:
         rank = 1
     waited = -(utcnow() - view.needs_cleaning_since).total_seconds() if view.needs_cleaning_since else 0.0

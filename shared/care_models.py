@@ -1,10 +1,11 @@
-"""Tables of the care side: patients, appointments, the exercise library, plans, QR tokens and check-ins."""
+"""Tables of the care side: patients, appointments, the exercise library, plans, QR tokens, check-ins and the
+patients' feedback after a session."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from shared.models import utc_column, utcnow
@@ -113,3 +114,20 @@ class CheckIn(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("appointment.id", ondelete="SET NULL"))
     )
     kiosk: str | None = Field(default=None, max_length=64)
+
+
+class SessionFeedback(SQLModel, table=True):
+    """What a patient answered at the lobby after a session: pain now (0-10) and how hard it was."""
+
+    __tablename__ = "session_feedback"
+    __table_args__ = (CheckConstraint("pain >= 0 AND pain <= 10", name="ck_session_feedback_pain"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    appointment_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("appointment.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    patient_id: int = Field(sa_column=Column(Integer, ForeignKey("patient.id", ondelete="CASCADE"), index=True))
+    at: datetime = Field(sa_column=utc_column(nullable=False))
+    pain: int
+    difficulty: str = Field(max_length=16)
+    exercises: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON: exercise -> difficulty

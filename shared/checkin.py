@@ -8,7 +8,7 @@ parsed by `shared.qr.parse_scan`, then `begin` decides whether a birth date is n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from sqlalchemy import Engine, update
@@ -41,6 +41,8 @@ class Outcome:
     locked_until: datetime | None = None
     patient_id: int | None = field(default=None, repr=False)  # for refreshing the plan; never displayed
     site: str | None = None
+    appointment_id: int | None = field(default=None, repr=False)  # for feedback and waiting asks; never displayed
+    appointment_status: str | None = None  # "arrived", "in_session" or "done" once checked in
 
     @property
     def ok(self) -> bool:
@@ -108,7 +110,8 @@ def check_in(engine: Engine, settings: Settings, scan: str, *, now: datetime | N
         session.refresh(appointment)
         patient_id, name = patient.id, patient.display_name
     day = local_today(now, settings.tz)
-    plan = todays_plan(engine, patient_id=patient_id, day=day, site=appointment.site, tz=settings.tz)
+    plan = todays_plan(engine, patient_id=patient_id, day=day, site=appointment.site, tz=settings.tz, now=now,
+                       contact_time_min=settings.contact_time_min)  # fmt: skip
     return Outcome(
         result,
         token=token,
@@ -119,6 +122,8 @@ def check_in(engine: Engine, settings: Settings, scan: str, *, now: datetime | N
         plan=plan,
         patient_id=patient_id,
         site=appointment.site,
+        appointment_id=appointment.id,
+        appointment_status=appointment.status,
     )
 
 
@@ -153,7 +158,11 @@ def _wrong_dob(session: Session, card: QrToken, now: datetime, settings: Setting
 
 
 def _todays_appointment(session: Session, patient_id: int, settings: Settings, now: datetime) -> Appointment | None:
-    """The appointment whose check-in window contains now; the closest start wins."""
+    """The appointment whose check-in window contains now; the closest start wins.
+
+    After the window has closed, an appointment of today the patient already checked in for still counts (a
+    long session: they scan again on the way out to give feedback), so it is not taken for a walk-in.
+    """
     earliest = now - timedelta(minutes=settings.checkin_after_min)
     latest = now + timedelta(minutes=settings.checkin_before_min)
     query = select(Appointment).where(
@@ -164,6 +173,16 @@ def _todays_appointment(session: Session, patient_id: int, settings: Settings, n
         Appointment.status != "no_show",
     )
     candidates = list(session.exec(query).all())
+    if not candidates:
+        day_start = datetime.combine(local_today(now, settings.tz), time.min, tzinfo=settings.tz)
+        earlier_today = select(Appointment).where(
+            Appointment.patient_id == patient_id,
+            Appointment.site == settings.site,
+            col(Appointment.starts_at) >= day_start,
+            col(Appointment.starts_at) < earliest,
+            col(Appointment.status).in_(ARRIVED_STATUSES),
+        )
+        candidates = list(session.exec(earlier_today).all())
     return min(candidates, key=lambda a: abs((a.starts_at - now).total_seconds()), default=None)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Literal, TypeVar
 
 from sqlalchemy import Engine, func, or_
@@ -18,12 +18,13 @@ from shared.config import ID_PATTERN
 from shared.db import session_for
 from shared.errors import NotFound, ValidationFailed
 from shared.staff import audit
-from shared.stations import list_stations
+from shared.stations import ShownStatus, list_stations
 
 PATIENT_STATUS_WORDS = {
     "available": "available",
     "in_use": "in use",
     "needs_cleaning": "being cleaned",
+    "cleaning": "being cleaned",
     "out_of_service": "out of service",
 }
 PLAN_CSV_COLUMNS = (
@@ -50,10 +51,22 @@ class PlanLine:
     instructions: str
     image_url: str | None
     notes: str | None
+    equipment_ready_at: datetime | None = None  # while the station's disinfectant contact time runs, its end
 
     def as_json(self) -> dict[str, object]:
-        """The documented JSON shape (`clinic checkin --json`)."""
-        return asdict(self)
+        """The documented JSON shape (`clinic checkin --json`); times as RFC 3339 in UTC."""
+        out = asdict(self)
+        for name, value in out.items():
+            if isinstance(value, datetime):
+                out[name] = value.isoformat().replace("+00:00", "Z")
+        return out
+
+    @property
+    def station_status(self) -> ShownStatus | None:
+        """The station's status as the patient's badge shows it: "cleaning" during the contact time."""
+        if self.equipment_ready_at is not None:
+            return "cleaning"
+        return self.equipment_status  # type: ignore[return-value]
 
     @property
     def dose(self) -> str:
@@ -384,8 +397,18 @@ def import_plan_csv(engine: Engine, text: str, *, site: str, today: date) -> lis
         return items
 
 
-def todays_plan(engine: Engine, *, patient_id: int, day: date, site: str, tz: tzinfo) -> list[PlanLine]:
-    """The patient's active plan for `day`, in order, each station with its live status."""
+def todays_plan(
+    engine: Engine,
+    *,
+    patient_id: int,
+    day: date,
+    site: str,
+    tz: tzinfo,
+    now: datetime | None = None,
+    contact_time_min: Mapping[str, float] | None = None,
+) -> list[PlanLine]:
+    """The patient's active plan for `day`, in order, each station with its live status (and, during a
+    disinfectant's contact time, when it is ready; see `list_stations`)."""
     query = (
         select(PlanItem, Exercise)
         .join(Exercise, col(Exercise.id) == col(PlanItem.exercise_id))
@@ -398,7 +421,8 @@ def todays_plan(engine: Engine, *, patient_id: int, day: date, site: str, tz: tz
     )
     with session_for(engine) as session:
         rows = session.exec(query).all()
-    stations = {(v.site, v.id): v for v in list_stations(engine, tz=tz, site=site)} if rows else {}
+    views = list_stations(engine, tz=tz, site=site, now=now, contact_time_min=contact_time_min) if rows else []
+    stations = {(v.site, v.id): v for v in views}
     lines = []
     for item, exercise in rows:
         station = stations.get((item.equipment_site or site, item.equipment_id or ""))
@@ -417,6 +441,7 @@ def todays_plan(engine: Engine, *, patient_id: int, day: date, site: str, tz: tz
                 instructions=exercise.instructions,
                 image_url=exercise.image_url,
                 notes=item.notes,
+                equipment_ready_at=station.ready_at if station else None,
             )
         )
     return lines

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Literal
 
 from sqlalchemy import Engine, select
 from sqlmodel import col
 
-from shared.config import ID_PATTERN
+from shared.config import ID_PATTERN, contact_time_for, get_settings
 from shared.db import session_for
 from shared.equipment import StationState, Status, uses_today
 from shared.errors import NotFound, ValidationFailed
-from shared.models import Equipment, EquipmentState
+from shared.models import Equipment, EquipmentState, utcnow
 from shared.staff import audit
+
+# What staff and patients see: the stored status, or "cleaning" while a disinfectant's contact time runs.
+ShownStatus = Literal["available", "in_use", "needs_cleaning", "out_of_service", "cleaning"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +49,12 @@ class StationView:
     fault_message: str | None
     maintenance_interval_hours: float | None
     in_use_hours_since_service: float
+    ready_at: datetime | None = None  # while the contact time after the last cleaning runs (as read), its end
+
+    @property
+    def effective_status(self) -> ShownStatus:
+        """The status to show: "cleaning" while the disinfectant's contact time runs, else the stored one."""
+        return "cleaning" if self.ready_at is not None else self.status
 
     @property
     def maintenance_due(self) -> bool:
@@ -61,6 +73,8 @@ class StationView:
 
 def describe_status(view: StationView, now: datetime) -> str:
     """The status in plain words, as the board and the CLI show it ("in use for 12 min")."""
+    if view.ready_at is not None and now < view.ready_at:
+        return f"cleaning, ready in {_minutes_left(view.ready_at - now)}"
     if view.status == "out_of_service":
         return f"out of service ({view.fault_code})" if view.fault_code else "out of service"
     if view.status == "in_use" and view.in_use_since:
@@ -68,6 +82,11 @@ def describe_status(view: StationView, now: datetime) -> str:
     if view.status == "needs_cleaning" and view.needs_cleaning_since:
         return f"needs cleaning for {_minutes(now - view.needs_cleaning_since)}"
     return view.status.replace("_", " ")
+
+
+def _minutes_left(delta: timedelta) -> str:
+    """A countdown in whole minutes, rounded up: 2 min 1 s left is "3 min", a few seconds is "1 min"."""
+    return _minutes(timedelta(minutes=max(1, math.ceil(delta.total_seconds() / 60))))
 
 
 def _minutes(delta: timedelta) -> str:
@@ -127,10 +146,22 @@ def register_equipment(
 
 
 def list_stations(
-    engine: Engine, *, tz: tzinfo, site: str | None = None, today: date | None = None
+    engine: Engine,
+    *,
+    tz: tzinfo,
+    site: str | None = None,
+    today: date | None = None,
+    now: datetime | None = None,
+    contact_time_min: Mapping[str, float] | None = None,
 ) -> list[StationView]:
-    """Every registered station with its current state, ordered by site, zone and name."""
-    day = today or datetime.now(tz).date()
+    """Every registered station with its current state, ordered by site, zone and name.
+
+    A station cleaned less than its kind's contact time before `now` gets `ready_at` (shown as "cleaning");
+    the times per kind come from `contact_time_min`, by default the `CLINIC_CONTACT_TIME_MIN` setting.
+    """
+    now = now or utcnow()
+    day = today or now.astimezone(tz).date()
+    table = dict(contact_time_min if contact_time_min is not None else get_settings().contact_time_min)
     query = select(Equipment, EquipmentState).join(
         EquipmentState,
         (col(EquipmentState.site) == col(Equipment.site)) & (col(EquipmentState.equipment_id) == col(Equipment.id)),
@@ -141,7 +172,7 @@ def list_stations(
     query = query.order_by(col(Equipment.site), col(Equipment.zone), col(Equipment.name), col(Equipment.id))
     with session_for(engine) as session:
         rows = session.execute(query).all()
-    return [_view(equipment, state, day) for equipment, state in rows]
+    return [_view(equipment, state, day, _ready_at(equipment, state, table, now)) for equipment, state in rows]
 
 
 def get_station(engine: Engine, *, site: str, equipment_id: str, tz: tzinfo) -> StationView:
@@ -152,7 +183,24 @@ def get_station(engine: Engine, *, site: str, equipment_id: str, tz: tzinfo) -> 
     raise NotFound(f"no equipment {equipment_id!r} at site {site!r}")
 
 
-def _view(equipment: Equipment, row: EquipmentState | None, day: date) -> StationView:
+def _ready_at(
+    equipment: Equipment, row: EquipmentState | None, table: dict[str, float], now: datetime
+) -> datetime | None:
+    """When the contact time of the last cleaning ends, if it is still running at `now` (computed at read time,
+    so nothing about it is stored).
+
+    Only an available station counts: the cleaning made it so, and nothing has used it since. Where cleaning
+    after use is off, a use leaves the station available, so the cleaning must also be its newest event.
+    """
+    if row is None or row.last_cleaned_at is None or row.out_of_service or row.usage_status != "available":
+        return None
+    if not equipment.clean_after_use and row.last_event_at != row.last_cleaned_at:
+        return None
+    ready = row.last_cleaned_at + contact_time_for(table, equipment.kind)
+    return ready if now < ready else None
+
+
+def _view(equipment: Equipment, row: EquipmentState | None, day: date, ready_at: datetime | None) -> StationView:
     state = StationState.from_row(row) if row is not None else StationState(equipment.site, equipment.id)
     return StationView(
         site=equipment.site,
@@ -180,4 +228,5 @@ def _view(equipment: Equipment, row: EquipmentState | None, day: date) -> Statio
         in_use_hours_since_service=round(
             (state.in_use_seconds_total - (row.serviced_in_use_seconds if row is not None else 0.0)) / 3600, 2
         ),
+        ready_at=ready_at,
     )

@@ -22,7 +22,8 @@ from tests.helpers import free_port, wait_for_port
 PG_ADMIN_URL = os.environ.get("CLINIC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TABLES = (
     "equipment_event", "equipment_state", "dead_letter", "equipment",
-    "check_in", "qr_token", "plan_item", "exercise", "appointment", "patient", "staff_account", "audit_entry",
+    "session_feedback", "check_in", "qr_token", "plan_item", "exercise", "appointment", "patient", "staff_account",
+    "audit_entry",
 )  # fmt: skip
 
 

@@ -1,5 +1,6 @@
-"""Arrivals: today's appointments with who is waiting (refreshing by itself), the front-desk actions, and
-patients who scanned a card without an appointment today."""
+"""Arrivals: today's appointments with who is waiting (refreshing by itself), the front-desk actions, the
+patients' feedback after their session (high pain highlighted), and patients who scanned a card without an
+appointment today."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import streamlit as st
 from kiosk import resources
 from kiosk.staff_auth import require
 from kiosk.staff_widgets import acting_user, bidi_safe, notify, show_notice
-from shared.arrivals import LONG_WAIT_MIN, Arrival, describe_arrival, todays_arrivals, todays_walk_ins, waits_too_long
+from kiosk.theme import literal
+from shared.arrivals import Arrival, describe_arrival, todays_arrivals, todays_walk_ins, waits_too_long
 from shared.errors import ClinicError
+from shared.feedback import Feedback, describe_exercises, describe_feedback, latest_feedback
 from shared.models import utcnow
 from shared.patients import set_appointment_status
 
@@ -42,7 +45,7 @@ def _set_status(appointment_id: int, status: str, patient_name: str) -> None:
     notify(f"{bidi_safe(patient_name)}: {DONE_WORDS[status]}.")
 
 
-def _row(row: Arrival) -> None:
+def _row(row: Arrival, answers: Feedback | None) -> None:
     with st.container(border=True, key=f"arrival-{row.appointment_id}"):
         when, who, status, buttons = st.columns([1, 2.6, 2.6, 5.4], vertical_alignment="center")
         when.text(f"{row.starts_at.astimezone(cfg.tz):%H:%M}\n{row.minutes} min")
@@ -52,8 +55,22 @@ def _row(row: Arrival) -> None:
         for column, (new_status, label) in zip(buttons.columns(max(len(actions), 1)), actions, strict=False):
             column.button(label, key=f"arrivals-{new_status}-{row.appointment_id}", on_click=_set_status,
                           args=(row.appointment_id, new_status, row.patient_name))  # fmt: skip
-        if waits_too_long(row):
-            st.warning(f"Waiting {row.waiting_min} min: longer than {LONG_WAIT_MIN} min.")
+        if waits_too_long(row, cfg.waiting_alert_min):
+            st.warning(f"Waiting {row.waiting_min} min: longer than {cfg.waiting_alert_min} min.")
+        if answers is not None:
+            _feedback(answers)
+
+
+def _feedback(answers: Feedback) -> None:
+    """The patient's answers after the session; a pain of 7 or more stands out for the clinician."""
+    words = describe_feedback(answers, cfg.tz)
+    if answers.pain_alert:
+        st.error(literal(f"{words}. High pain: check with the patient before they leave."))
+    else:
+        st.info(literal(words))
+    per_exercise = describe_exercises(answers)
+    if per_exercise:
+        st.text(bidi_safe(per_exercise))
 
 
 @st.fragment(run_every=REFRESH_S)
@@ -66,8 +83,9 @@ def live_arrivals() -> None:
     st.caption(f"{len(rows)} appointment(s) today · {waiting} waiting · updated {now.astimezone(cfg.tz):%H:%M:%S}")
     if not rows:
         st.info("No appointments today.")
+    answers = latest_feedback(resources.engine(), [r.appointment_id for r in rows])
     for row in rows:
-        _row(row)
+        _row(row, answers.get(row.appointment_id))
     st.subheader("Scanned without an appointment today")
     walk_ins = todays_walk_ins(resources.engine(), site=cfg.site, tz=cfg.tz, now=now)
     if not walk_ins:

@@ -1,4 +1,5 @@
-"""Equipment board: every station live (refreshing by itself), with the actions a technician takes."""
+"""Equipment board: "Clean next" (the cleaning queue, by when each station is next needed), then every station
+live (both refreshing by themselves), with the actions a technician takes."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from kiosk.staff_auth import current_user, require
 from kiosk.theme import literal, status_badge
 from shared import board
 from shared.board import BoardRow
+from shared.cleaning_queue import QueueItem, cleaning_queue, describe_item
 from shared.errors import ClinicError
 from shared.models import utcnow
 from shared.stations import describe_status, register_equipment
@@ -21,16 +23,14 @@ from telemetry.replay import replay_dead_letters
 
 REFUSAL_KEY = "board_refusal"  # (station id, message, when): shown in that station's card for a while
 REFUSAL_SHOWN_S = 20
-STATUS_FILTERS = {"All": None, "Needs cleaning": "needs_cleaning", "In use": "in_use", "Available": "available",
-                  "Out of service": "out_of_service", "Offline": "offline"}  # fmt: skip
+QUEUE_SHOWN = 8  # the first stations of the cleaning queue shown under "Clean next"
+STATUS_FILTERS = {"All": None, "Needs cleaning": "needs_cleaning", "Cleaning (contact time)": "cleaning",
+                  "In use": "in_use", "Available": "available", "Out of service": "out_of_service",
+                  "Offline": "offline"}  # fmt: skip
 
 user = require("board")
 cfg = resources.settings()
 st.title("Equipment board")
-zones = sorted({r.station.zone for r in board.board(resources.engine(), tz=cfg.tz, site=cfg.site) if r.station.zone})
-left, right = st.columns(2)
-zone = left.selectbox("Zone", ["All zones", *zones], key="board_zone")
-status_label = right.selectbox("Status", list(STATUS_FILTERS), key="board_status")
 
 
 def _when(value: datetime | None) -> str:
@@ -68,7 +68,7 @@ def _card(row: BoardRow) -> None:
             f"<h4 style='margin:0'>{escape(station.name)}</h4>"
             f"<div>{escape(station.zone)}{online}</div>"
             f"<div style='margin:0.3rem 0' class='board-status' id='status-{escape(station.id)}'>"
-            f"{status_badge(station.status, describe_status(station, utcnow()))}</div>",
+            f"{status_badge(station.effective_status, describe_status(station, utcnow()))}</div>",
             unsafe_allow_html=True,
         )
         if station.status == "out_of_service" and station.fault_message:
@@ -107,6 +107,44 @@ def _actions(row: BoardRow) -> None:
 
 
 @st.fragment(run_every=cfg.board_refresh_s)
+def clean_next() -> None:
+    """The cleaning queue: stations checked-in patients need first, then those of patients starting soon (with
+    who and when), then the longest waiting; stations in their contact time show when they are ready."""
+    if current_user(touch=False) is None:
+        st.rerun()
+    now = utcnow()
+    items = cleaning_queue(resources.engine(), site=cfg.site, tz=cfg.tz, now=now,
+                           contact_time_min=cfg.contact_time_min)  # fmt: skip
+    st.subheader("Clean next")
+    if not items:
+        st.caption("Nothing waits to be cleaned.")
+        return
+    for number, item in enumerate(items[:QUEUE_SHOWN], start=1):
+        _queue_row(number, item, now)
+    if len(items) > QUEUE_SHOWN:
+        st.caption(f"{len(items) - QUEUE_SHOWN} more on the board below.")
+
+
+def _queue_row(number: int, item: QueueItem, now: datetime) -> None:
+    station = item.station
+    with st.container(border=True, key=f"next-{station.id}"):
+        place, what, why, action = st.columns([0.4, 3.2, 4.4, 1.6], vertical_alignment="center")
+        place.markdown(f"**{number}**")
+        what.markdown(
+            f"<b>{escape(station.name)}</b> · {escape(station.zone)}<br>"
+            f"<span class='queue-status' id='next-status-{escape(station.id)}'>"
+            f"{status_badge(station.effective_status, describe_status(station, now))}</span>",
+            unsafe_allow_html=True,
+        )
+        why.text(describe_item(item, cfg.tz, now))
+        if station.effective_status == "needs_cleaning" and action.button(
+            "Mark cleaned", key=f"next-clean-{station.id}", type="primary" if item.tier == 0 else "secondary"
+        ):
+            _act("cleaned", BoardRow(station, ()))
+            st.rerun()
+
+
+@st.fragment(run_every=cfg.board_refresh_s)
 def live_board() -> None:
     """The grid; refreshes by itself every few seconds, without reloading the page."""
     if current_user(touch=False) is None:
@@ -123,6 +161,11 @@ def live_board() -> None:
             _card(row)
 
 
+clean_next()
+zones = sorted({r.station.zone for r in board.board(resources.engine(), tz=cfg.tz, site=cfg.site) if r.station.zone})
+left, right = st.columns(2)
+zone = left.selectbox("Zone", ["All zones", *zones], key="board_zone")
+status_label = right.selectbox("Status", list(STATUS_FILTERS), key="board_status")
 live_board()
 
 

@@ -185,7 +185,8 @@ def test_device_messages_change_the_open_board_without_a_reload(
             device.close()
 
         card.get_by_role("button", name="Mark cleaned").click()
-        expect(status).to_have_text("available", timeout=LIVE_S * 1000)
+        # The disinfectant's contact time (CLINIC_CONTACT_TIME_MIN, 2 min by default) before it is available.
+        expect(status).to_have_text("cleaning, ready in 2 min", timeout=LIVE_S * 1000)
         expect(card).to_contain_text("Last cleaned ")
         expect(card).to_contain_text(" by tess · uses today 1")
         page.screenshot(path=tmp_path / "board-cleaned.png", full_page=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -14,9 +16,13 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from kiosk import resources
-from shared.config import get_settings
+from kiosk.lobby_text import DIFFICULTY_QUESTION, EXERCISES_QUESTION, PAIN_QUESTION, WAITING_TOLD
+from shared import checkin
+from shared.arrivals import todays_arrivals
+from shared.config import Settings, get_settings
+from shared.feedback import latest_feedback
 from shared.ingest import record_batch
-from shared.patients import add_appointment, add_patient, issue_card, revoke_cards
+from shared.patients import add_appointment, add_patient, issue_card, revoke_cards, set_appointment_status
 from shared.plans import add_exercise, add_plan_item
 from shared.qr import parse_scan, qr_image
 from shared.stations import register_equipment
@@ -225,3 +231,131 @@ def test_a_hostile_first_name_is_shown_exactly_as_typed(engine: Engine, lobby_en
     message = app.success[0].value
     assert shown(message).startswith(f"Welcome, {hostile} Z. You're checked in")
     assert "<b>" not in message and "](" not in message, "every Markdown/HTML character is escaped"
+
+
+# --- after the session: feedback, waiting alerts, contact time -------------------------------------------------
+
+
+def appointment_id(engine: Engine) -> int:
+    return todays_arrivals(engine, site="main", tz=UTC, now=datetime.now(UTC))[0].appointment_id
+
+
+def checked_in(card_url: str) -> AppTest:
+    app = new_app()
+    scan(app, card_url)
+    enter_dob(app, DOB)
+    assert not app.exception, app.exception
+    return app
+
+
+def click(app: AppTest, key: str) -> AppTest:
+    app.button(key=key).click()
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_im_done_asks_pain_and_difficulty_then_each_exercise_then_thanks_and_resets(
+    engine: Engine, card_url: str
+) -> None:
+    app = checked_in(card_url)
+    assert app.title[0].value == "You're checked in"
+    assert [b.label for b in app.button if b.key in ("done", "im_done")] == ["Done", "I'm done with my session"]
+    click(app, "im_done")
+    assert app.title[0].value == PAIN_QUESTION
+    assert [b.label for b in app.button if (b.key or "").startswith("fb_pain_")] == [str(n) for n in range(11)]
+    assert "Maria" not in texts(app) and "Gonzalez" not in texts(app)
+    click(app, "fb_pain_8")
+    assert app.title[0].value == DIFFICULTY_QUESTION
+    assert [b.label for b in app.button if (b.key or "").startswith("fb_diff_")] == ["Easy", "About right", "Too hard"]
+    click(app, "fb_diff_too_hard")
+    saved = latest_feedback(engine, [appointment_id(engine)])
+    assert [(f.pain, f.difficulty, f.exercises) for f in saved.values()] == [(8, "too_hard", {})], "saved at once"
+    assert app.title[0].value == EXERCISES_QUESTION
+    assert [g.label for g in app.button_group] == ["Treadmill walk"]
+    app.button_group(key="fb_ex_0").set_value("easy")
+    click(app, "fb_exercises_send")
+    assert app.title[0].value == "Thank you!"
+    assert shown(app.success[0].value) == (
+        "Thank you, Maria G. Your answers help your therapist plan your next visit. "
+        "If the pain is bad, please tell the front desk before you leave."
+    )
+    saved = latest_feedback(engine, [appointment_id(engine)])
+    assert [(f.pain, f.difficulty, f.exercises) for f in saved.values()] == [
+        (8, "too_hard", {"Treadmill walk": "easy"})
+    ]
+    click(app, "thanks_done")
+    assert app.title[0].value == "Riverside Physical Therapy"
+    assert "Maria" not in texts(app)
+    assert app.session_state["outcome"] is None
+    assert not [key for key in ("feedback_pain", "feedback_id", "fb_ex_0") if key in app.session_state]
+
+
+def test_the_thank_you_returns_to_the_welcome_screen_by_itself(engine: Engine, card_url: str) -> None:
+    app = checked_in(card_url)
+    for key in ("im_done", "fb_pain_2", "fb_diff_about_right", "fb_exercises_skip"):
+        click(app, key)
+    assert app.title[0].value == "Thank you!"
+    assert shown(app.success[0].value).endswith("plan your next visit."), "no front-desk line for low pain"
+    assert [(f.pain, f.difficulty) for f in latest_feedback(engine, [appointment_id(engine)]).values()] == [
+        (2, "about_right")
+    ]
+    app.session_state["thanks_at"] = time.time() - 60
+    app.run()
+    assert app.title[0].value == "Riverside Physical Therapy"
+
+
+def test_scanning_again_after_the_session_goes_straight_to_the_questions(engine: Engine, card_url: str) -> None:
+    checked_in(card_url)
+    set_appointment_status(engine, appointment_id(engine), "in_session")
+    again = new_app()
+    scan(again, card_url)
+    assert again.title[0].value == "Please confirm it's you", "the birth date first, as for a check-in"
+    enter_dob(again, DOB)
+    assert again.title[0].value == PAIN_QUESTION
+    click(again, "fb_skip")
+    assert again.title[0].value == "Riverside Physical Therapy"
+    assert latest_feedback(engine, [appointment_id(engine)]) == {}, "no thanks stores nothing"
+
+
+def test_a_waiting_patient_who_scans_again_is_told_the_team_knows(engine: Engine, card_url: str) -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    checkin.check_in(engine, settings, card_url, now=datetime.now(UTC) - timedelta(minutes=20))
+    app = checked_in(card_url)
+    assert shown(app.success[0].value).startswith("Welcome back, Maria G. You're already checked in for ")
+    assert [shown(i.value) for i in app.info] == [WAITING_TOLD]
+    assert WAITING_TOLD == "You've been waiting a while — we've let the team know."
+    row = todays_arrivals(engine, site="main", tz=UTC, now=datetime.now(UTC))[0]
+    assert row.asked_at is not None and datetime.now(UTC) - row.asked_at < timedelta(minutes=1)
+    assert "im_done" in [b.key for b in app.button], "a patient whose session was never started can still answer"
+
+
+def test_a_patient_who_just_checked_in_and_scans_again_is_not_told_so(engine: Engine, card_url: str) -> None:
+    checked_in(card_url)
+    again = checked_in(card_url)
+    assert shown(again.success[0].value).startswith("Welcome back, Maria G.")
+    assert not again.info
+    assert todays_arrivals(engine, site="main", tz=UTC, now=datetime.now(UTC))[0].asked_at is None
+
+
+def test_the_plan_says_being_cleaned_during_the_contact_time(engine: Engine, card_url: str) -> None:
+    stop = decode("clinic/main/equipment/tm-1/usage", b'{"event_id": "u2", "event": "stop"}', prefix="clinic",
+                  received_at=datetime.now(UTC))  # fmt: skip
+    record_batch(engine, [stop], tz=UTC)
+    cleaned = json.dumps({"event_id": "c1", "event": "cleaned"}).encode()
+    record_batch(engine, [decode("clinic/main/equipment/tm-1/cleaning", cleaned, prefix="clinic",
+                                 received_at=datetime.now(UTC))], tz=UTC)  # fmt: skip
+    page = texts(checked_in(card_url))
+    assert "Treadmill 1 (Gym A)" in page and "Being cleaned" in page and "In use" not in page
+
+
+def test_without_a_plan_the_two_answers_go_straight_to_the_thanks(engine: Engine, lobby_env: None) -> None:
+    patient = add_patient(engine, first="Sam", last="Whitfield", dob=DOB)
+    assert patient.id is not None
+    starts = (datetime.now(UTC) + timedelta(minutes=10)).replace(second=0, microsecond=0)
+    booked = add_appointment(engine, patient_id=patient.id, starts_at=starts, site="main")
+    app = checked_in(issue_card(engine, patient.id, base_url="https://lobby.example").url)
+    for key in ("im_done", "fb_pain_10", "fb_diff_easy"):
+        click(app, key)
+    assert app.title[0].value == "Thank you!"
+    assert [(f.pain, f.difficulty) for f in latest_feedback(engine, [booked.id or 0]).values()] == [(10, "easy")]

@@ -105,7 +105,7 @@ def test_mark_cleaned_records_who_cleaned(gym: Engine) -> None:
     view = station(gym, "tm-1")
     assert (view.status, view.last_cleaned_by) == ("available", "ana")
     assert last_audit(gym)[:3] == ("ana", "equipment.cleaned", "main/tm-1")
-    assert statuses(app)["tm-1"] == "available"
+    assert statuses(app)["tm-1"] == "cleaning, ready in 2 min", "the disinfectant's contact time (default 2 min)"
     assert [t.value.replace("\\", "") for t in app.toast] == ["Treadmill 1: done"]  # Markdown-escaped
 
 

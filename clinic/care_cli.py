@@ -343,7 +343,7 @@ def _print_plan(lines: list[PlanLine]) -> None:
             line.exercise,
             line.dose or "-",
             line.equipment_name or line.equipment_id or "-",
-            PATIENT_STATUS_WORDS.get(line.equipment_status or "", line.equipment_status or "-"),
+            PATIENT_STATUS_WORDS.get(line.station_status or "", line.station_status or "-"),
         ]
         for number, line in enumerate(lines, start=1)
     ]

@@ -447,3 +447,127 @@ def listener_settings(broker: Broker, data_dir: Path, db_url: str, client_id: st
 def settings_env(settings: Settings) -> dict[str, str]:
     """The CLINIC_* variables that reproduce `settings` in a `clinic listen` child process."""
     return settings.as_env()
+
+
+# -- additions for bench/reliability.py: faults on the broker and the database, child-process environments ----
+def stop_broker(broker: Broker, *, timeout: float = 30.0) -> None:
+    """Stop Mosquitto cleanly (SIGTERM: it writes its persistence file first) and wait for its port to close."""
+    stop_process(broker.process, timeout=timeout)
+    wait_until(lambda: not port_open(broker.port), timeout=15, what="mosquitto to close its port")
+
+
+def start_broker_again(broker: Broker, stack: ExitStack) -> None:
+    """Start Mosquitto again from the same rendered config, port and data folder (its persistence is reloaded)."""
+    from telemetry.broker import BrokerFiles
+
+    config = BrokerFiles(broker.settings.broker_dir).config
+    stderr_path = broker.settings.data_dir / "mosquitto.stderr"
+    with open(stderr_path, "ab") as stderr:
+        proc = subprocess.Popen([mosquitto_binary(), "-c", str(config)], stdout=subprocess.DEVNULL, stderr=stderr)
+    stack.callback(stop_process, proc)
+    broker.process = proc
+    wait_until(lambda: port_open(broker.port) or proc.poll() is not None, timeout=15, what="mosquitto to listen")
+    if proc.poll() is not None:
+        err = stderr_path.read_text(errors="replace").strip()
+        raise RuntimeError(f"mosquitto did not restart (exit {proc.returncode}): {err[-500:]}")
+
+
+def prepare_store(url: str, devices: Sequence[str]) -> None:
+    """The schema and the devices registered, in an existing database (e.g. a private PostgreSQL server's)."""
+    _prepare(url, devices)
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    """This process's environment without any CLINIC_* variable, plus the ones that reproduce `settings`.
+
+    Values that are not strings are JSON (as pydantic-settings reads them: a dict setting must be JSON, which
+    `settings_env`'s str() is not).
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLINIC_")}
+    for name, value in settings.model_dump(mode="json").items():
+        if value is not None:
+            env[f"CLINIC_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+    return env
+
+
+PG_USER = "postgres"  # PostgreSQL refuses to run as root; the Debian package's user owns a private cluster
+
+
+def pg_bin() -> Path | None:
+    """The newest installed PostgreSQL server binaries, if any."""
+    import glob
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    return Path(found[-1]).parent if found else None
+
+
+class PrivateCluster:
+    """A private PostgreSQL server that a benchmark may stop and restart (never the machine's shared one).
+
+    A minimal copy of tests/pg_cluster.py (bench/ does not import from tests/), but with PostgreSQL's durable
+    defaults (fsync and synchronous_commit on) rather than the test's fast settings. initdb runs in `root`,
+    which must be traversable by the postgres user (e.g. a folder in /tmp with mode 755).
+    """
+
+    def __init__(self, root: Path) -> None:
+        binaries = pg_bin()
+        if binaries is None:
+            raise RuntimeError("PostgreSQL server binaries are not installed (apt-get install postgresql)")
+        self.bin = binaries
+        self.root = root
+        self.data = root / "pgdata"
+        self.port = free_port()
+        root.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(root, PG_USER)
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+        with open(self.data / "postgresql.conf", "a") as conf:
+            conf.write(f"port = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{root}'\n")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.data / "server.log"), "-w", "start")
+        wait_until(lambda: port_open(self.port), timeout=30, what="the private PostgreSQL server")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def running(self) -> bool:
+        command = [str(self.bin / "pg_ctl"), "-D", str(self.data), "status"]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", PG_USER, "--", *command]
+        return subprocess.run(command, capture_output=True, cwd="/").returncode == 0
+
+    def _run(self, tool: str, *args: str) -> None:
+        command = [str(self.bin / tool), *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", PG_USER, "--", *command]
+        subprocess.run(command, check=True, capture_output=True, cwd="/")
+
+
+def private_postgres(stack: ExitStack, devices: Sequence[str]) -> PrivateCluster:
+    """A started private PostgreSQL server in a fresh /tmp folder with the schema and `devices` registered.
+
+    Stopped (immediate) and its folder removed when `stack` closes.
+    """
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="clinic-bench-pg-"))
+    stack.callback(shutil.rmtree, root, True)
+    root.chmod(0o755)
+    cluster = PrivateCluster(root / "pg")
+
+    def _stop() -> None:
+        from contextlib import suppress
+
+        if cluster.running():
+            with suppress(subprocess.CalledProcessError):
+                cluster.stop("immediate")
+
+    stack.callback(_stop)
+    cluster.start()
+    prepare_store(cluster.url, devices)
+    return cluster

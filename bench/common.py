@@ -444,11 +444,6 @@ def listener_settings(broker: Broker, data_dir: Path, db_url: str, client_id: st
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The CLINIC_* variables that reproduce `settings` in a `clinic listen` child process."""
-    return settings.as_env()
-
-
 # -- additions for bench/reliability.py: faults on the broker and the database, child-process environments ----
 def stop_broker(broker: Broker, *, timeout: float = 30.0) -> None:
     """Stop Mosquitto cleanly (SIGTERM: it writes its persistence file first) and wait for its port to close."""
@@ -478,16 +473,9 @@ def prepare_store(url: str, devices: Sequence[str]) -> None:
 
 
 def child_env(settings: Settings) -> dict[str, str]:
-    """This process's environment without any CLINIC_* variable, plus the ones that reproduce `settings`.
-
-    Values that are not strings are JSON (as pydantic-settings reads them: a dict setting must be JSON, which
-    `settings_env`'s str() is not).
-    """
+    """This process's environment without any CLINIC_* variable, plus the ones that reproduce `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLINIC_")}
-    for name, value in settings.model_dump(mode="json").items():
-        if value is not None:
-            env[f"CLINIC_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
-    return env
+    return {**env, **settings.as_env()}
 
 
 PG_USER = "postgres"  # PostgreSQL refuses to run as root; the Debian package's user owns a private cluster

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import shutil
 import statistics
 import subprocess
@@ -55,6 +54,7 @@ from bench.common import (
     Broker,
     Publisher,
     backend_versions,
+    child_env,
     code_version,
     count_rows,
     device_ids,
@@ -68,7 +68,6 @@ from bench.common import (
     prime_session,
     process_cpu_s,
     publish_backlog,
-    settings_env,
     sqlite_store,
     start_broker,
     stop_process,
@@ -308,7 +307,7 @@ def run_service(ctx: Context, backend: str, backlog: int, rate: float, seconds: 
             started = time.perf_counter()
             proc = subprocess.Popen(
                 clinic_listen_command(),
-                env={**os.environ, **settings_env(settings)},
+                env=child_env(settings),
                 cwd=ctx.tmp,  # no stray .env from the caller's folder
                 stdout=subprocess.DEVNULL,
                 stderr=log_file,

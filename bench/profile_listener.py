@@ -13,7 +13,6 @@ function or anything it calls) and self (the function itself), as a share of all
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import signal
 import subprocess
@@ -29,6 +28,7 @@ import psutil
 
 from bench.common import (
     PG_ADMIN_URL,
+    child_env,
     count_rows,
     device_ids,
     drop_session,
@@ -37,7 +37,6 @@ from bench.common import (
     postgres_store,
     prime_session,
     publish_backlog,
-    settings_env,
     sqlite_store,
     start_broker,
     stop_process,
@@ -106,7 +105,7 @@ def profile(stack: ExitStack, args: argparse.Namespace, out: Path) -> float:
     started = time.perf_counter()
     spy = subprocess.Popen(
         [*cmd, "--", *clinic_listen_command()],
-        env={**os.environ, **settings_env(settings)},
+        env=child_env(settings),
         cwd=tmp,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -134,3 +134,15 @@ def test_tokens_are_stored_only_as_hashes(engine: Engine, card: str) -> None:
 def test_with_birth_date_check_off_a_scan_checks_in_directly(engine: Engine, card: str) -> None:
     outcome = checkin.begin(engine, settings(confirm_dob=False), card, now=NOW)
     assert outcome.result == "checked_in"
+
+
+def test_no_patient_data_reaches_the_logs(engine: Engine, card: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    token = checkin.begin(engine, settings(), card, now=NOW).token
+    assert token is not None
+    checkin.confirm(engine, settings(), token, date(1961, 1, 1), now=NOW)
+    checkin.confirm(engine, settings(), token, DOB, now=NOW)
+    checkin.check_in(engine, settings(), card, now=NOW + timedelta(days=1))
+    logged = caplog.text
+    for secret in ("Maria", "Gonzalez", "1950", "04-17", token):
+        assert secret not in logged

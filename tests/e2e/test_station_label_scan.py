@@ -152,12 +152,13 @@ def test_a_technician_scans_a_station_label_and_the_open_board_shows_it_in_use(
     phone.get_by_role("button", name="Start use").click()
     expect(scan_status).to_have_text("in use for 0 min")
     expect(phone.get_by_text("Treadmill 1: use started")).to_be_visible()
-    expect(phone.get_by_role("button", name="End use")).to_be_enabled()
-    expect(phone.get_by_role("button", name="Start use")).to_be_disabled()
+    expect(phone.get_by_role("button", name="End use")).to_be_enabled(timeout=2 * LIVE_S * 1000)
+    expect(phone.get_by_role("button", name="Start use")).to_be_disabled(timeout=2 * LIVE_S * 1000)
     shoot(phone, "2-started")
 
     expect(board_status(board, "tm-1", "in use for 0 min")).to_be_visible(timeout=LIVE_S * 1000)  # no reload
-    expect(board.locator(".st-key-card-tm-1").get_by_role("button", name="Mark cleaned")).to_be_disabled()
+    mark_cleaned = board.locator(".st-key-card-tm-1").get_by_role("button", name="Mark cleaned")
+    expect(mark_cleaned).to_be_disabled(timeout=2 * LIVE_S * 1000)  # the board redraws its cards on its own timer
     shoot(board, "3-board")
     assert board.evaluate("window.__sameDocument === true"), "the board was reloaded"
     assert loads == [], f"the board loaded again: {loads}"

@@ -55,10 +55,9 @@ def begin(engine: Engine, settings: Settings, scan: str, *, now: datetime | None
     now = now or utcnow()
     token = parse_scan(scan)
     with session_for(engine) as session:
-        card = _card(session, token)
-        refusal = _refusal(session, card, now, settings, kiosk)
-        if refusal is not None:
-            return refusal
+        card = _usable_card(session, token, now, settings, kiosk)
+        if isinstance(card, Outcome):
+            return card
     assert token is not None
     if settings.confirm_dob:
         return Outcome("needs_dob", token=token)
@@ -71,11 +70,9 @@ def confirm(
     """Second step: the right birth date checks in; wrong ones count, and too many lock the card."""
     now = now or utcnow()
     with session_for(engine) as session:
-        card = _card(session, token)
-        refusal = _refusal(session, card, now, settings, kiosk)
-        if refusal is not None:
-            return refusal
-        assert card is not None
+        card = _usable_card(session, token, now, settings, kiosk)
+        if isinstance(card, Outcome):
+            return card
         patient = session.get(Patient, card.patient_id)
         if patient is None or patient.dob != dob:
             return _wrong_dob(session, card, now, settings)
@@ -90,11 +87,9 @@ def check_in(engine: Engine, settings: Settings, scan: str, *, now: datetime | N
     now = now or utcnow()
     token = parse_scan(scan)
     with session_for(engine) as session:
-        card = _card(session, token)
-        refusal = _refusal(session, card, now, settings, kiosk)
-        if refusal is not None:
-            return refusal
-        assert card is not None
+        card = _usable_card(session, token, now, settings, kiosk)
+        if isinstance(card, Outcome):
+            return card
         patient = session.get(Patient, card.patient_id)
         assert patient is not None and patient.id is not None
         card.last_used_at = now
@@ -125,6 +120,18 @@ def check_in(engine: Engine, settings: Settings, scan: str, *, now: datetime | N
         appointment_id=appointment.id,
         appointment_status=appointment.status,
     )
+
+
+def _usable_card(
+    session: Session, token: str | None, now: datetime, settings: Settings, kiosk: str
+) -> QrToken | Outcome:
+    """The scanned card, or the refusal to show instead (invalid, revoked or locked)."""
+    card = _card(session, token)
+    refusal = _refusal(session, card, now, settings, kiosk)
+    if refusal is not None:
+        return refusal
+    assert card is not None  # _refusal refuses a missing card
+    return card
 
 
 def _card(session: Session, token: str | None) -> QrToken | None:

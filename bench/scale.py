@@ -1,7 +1,7 @@
 """Scale benchmark: the board, check-in and usage chart on a clinic chain's store, and how they grow with it.
 
     python -m bench.scale                                  # full: 1,000 stations / 20 sites / 5,000,000 events
-    python -m bench.scale --scale 0.1                      # quick: 100 stations / 2 sites (~2 min)
+    python -m bench.scale --scale 0.1 --calls 50           # quick: 2 sites against 1 (~2 min)
     python -m bench.scale --backends sqlite --explain      # one backend, with the query plans of each call
 
 Each backend gets two stores, generated with bulk inserts into a schema made by `shared.db.init_db` (so every

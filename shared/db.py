@@ -1,18 +1,31 @@
-"""The one engine factory: SQLite (WAL, foreign keys, busy timeout) or PostgreSQL from the same URL setting."""
+"""The store: one engine factory (SQLite in WAL, or PostgreSQL from the same URL) and the one way to write.
+
+Every service write goes through `unit_of_work`: on SQLite it begins IMMEDIATE, so a writer queues on the write
+lock (within the busy timeout) instead of failing with "database is locked" when the listener committed after
+its first read, which a DEFERRED transaction cannot survive. Reads use `read_session` and never block writers.
+"""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, SQLModel
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # a writer waits this long for another writer before raising "locked"
+WRITE_ATTEMPTS = 3  # a transient failure (lock timeout, PG serialization or deadlock) is retried this often
+RETRY_PAUSE_S = 0.05  # doubled after each failed attempt
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
@@ -72,6 +85,56 @@ def init_db(engine: Engine) -> None:
     SQLModel.metadata.create_all(engine)
 
 
-def session_for(engine: Engine) -> Session:
-    """A short-lived ORM session for reads and small admin writes (never shared across threads)."""
+def read_session(engine: Engine) -> Session:
+    """A short-lived ORM session for reads (never shared across threads); it must not write."""
     return Session(engine, expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Session]:
+    """One user action's writes in one transaction: committed when the block ends, rolled back on an error.
+
+    On SQLite the transaction begins IMMEDIATE (it takes the write lock before its first read), so it waits for
+    the listener's batch instead of failing; on PostgreSQL it is a normal READ COMMITTED transaction, and
+    counters are bumped with atomic UPDATEs by the services. Keep slow work (hashing, rendering) outside.
+    """
+    session = Session(engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def with_retry(action: Callable[[], T], *, attempts: int = WRITE_ATTEMPTS) -> T:
+    """Run `action` (which opens its own unit of work) again after a transient storage failure, a few times."""
+    pause = RETRY_PAUSE_S
+    for attempt in range(1, attempts + 1):
+        try:
+            return action()
+        except (OperationalError, DBAPIError) as exc:
+            if attempt == attempts or not is_transient(exc):
+                raise
+            log.warning("storage busy (%s), retrying (attempt %d of %d)", type(exc.orig).__name__, attempt, attempts)
+            time.sleep(pause)
+            pause *= 2
+    raise AssertionError("unreachable")
+
+
+def is_transient(exc: DBAPIError) -> bool:
+    """Whether a failed write may succeed if tried again: a lock, a dropped connection, a PG serialization
+    failure or deadlock (SQLSTATE 40001/40P01)."""
+    if exc.connection_invalidated:
+        return True
+    text = str(exc.orig).lower()
+    if "database is locked" in text or "database table is locked" in text or "busy" in text:
+        return True
+    return getattr(exc.orig, "sqlstate", None) in ("40001", "40P01", "55P03")
+
+
+def session_for(engine: Engine) -> Session:
+    """Deprecated name of `read_session`, kept while callers move over."""
+    return read_session(engine)

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from shared.care_models import Appointment, CheckIn, Patient
 from shared.clock import local_today
 from shared.config import DEFAULT_WAITING_ALERT_MIN
-from shared.db import session_for
+from shared.db import read_session, unit_of_work
 
 STATUS_WORDS = {"scheduled": "scheduled", "arrived": "arrived", "in_session": "in session", "done": "done",
                 "no_show": "no-show"}  # fmt: skip
@@ -61,7 +61,7 @@ def day_appointments(engine: Engine, *, site: str, tz: tzinfo, day: date, now: d
         .where(Appointment.site == site, col(Appointment.starts_at) >= start, col(Appointment.starts_at) < end)
         .order_by(col(Appointment.starts_at), col(Appointment.id))
     )
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         rows = session.exec(query).all()
         asks = _last_asks(session, [a.id for a, _ in rows if a.status == "arrived" and a.id is not None])
     out = []
@@ -93,7 +93,7 @@ def note_waiting_patient(
 ) -> bool:
     """A checked-in patient scanned again at the lobby: when they have waited longer than `limit_min` and
     their session has not started, record that they asked (staff see "asked at 10:41") and return True."""
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         appointment = session.get(Appointment, appointment_id)
         if appointment is None or appointment.status != "arrived" or appointment.arrived_at is None:
             return False
@@ -101,7 +101,6 @@ def note_waiting_patient(
             return False
         session.add(CheckIn(site=appointment.site, at=now, result=WAITING_ASKED, patient_id=appointment.patient_id,
                             appointment_id=appointment_id, kiosk=kiosk or None))  # fmt: skip
-        session.commit()
     return True
 
 
@@ -134,7 +133,7 @@ def todays_walk_ins(engine: Engine, *, site: str, tz: tzinfo, now: datetime) -> 
     )
     seen: set[int] = set()
     out = []
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         for check_in, patient in session.exec(query).all():
             if patient.id in seen:
                 continue

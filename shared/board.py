@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Connection, Engine, insert, update
 from sqlmodel import col, select
 
-from shared.db import session_for, write_transaction
+from shared.db import read_session, write_transaction
 from shared.errors import ValidationFailed
 from shared.events import Channel, DeviceEvent
 from shared.ingest import STATES, record_batch_in
@@ -85,7 +86,7 @@ def mark_cleaned(
 ) -> None:
     """Record a cleaning by a signed-in person, exactly as a device's `cleaned` event."""
     event = _staff_event(site, equipment_id, "cleaning", "cleaned", now, by=by, method=method)
-    _record(engine, event, tz=tz, actor=by, action="equipment.cleaned", detail=method)
+    _record_event(engine, event, tz=tz, actor=by, action="equipment.cleaned", detail=method)
 
 
 def take_out_of_service(
@@ -96,7 +97,7 @@ def take_out_of_service(
         raise ValidationFailed("say why the station is out of service")
     event = _staff_event(site, equipment_id, "fault", "fault", now, code=MANUAL_FAULT, severity="critical",
                          message=reason.strip()[:500], by=by)  # fmt: skip
-    _record(engine, event, tz=tz, actor=by, action="equipment.out_of_service", detail=reason.strip())
+    _record_event(engine, event, tz=tz, actor=by, action="equipment.out_of_service", detail=reason.strip())
 
 
 def back_in_service(
@@ -104,7 +105,7 @@ def back_in_service(
 ) -> None:
     """Put a station back in service (clears any fault, a device's included)."""
     event = _staff_event(site, equipment_id, "fault", "cleared", now, message=reason.strip()[:500] or None, by=by)
-    _record(engine, event, tz=tz, actor=by, action="equipment.back_in_service", detail=reason.strip())
+    _record_event(engine, event, tz=tz, actor=by, action="equipment.back_in_service", detail=reason.strip())
 
 
 REPORTED_FAULT = "reported"  # fault code of a problem a person reported at the station
@@ -114,27 +115,36 @@ CLEANING_METHODS = ("wipe", "spray", "uv", "other")
 
 def start_use(engine: Engine, *, site: str, equipment_id: str, by: str, tz: tzinfo, now: datetime | None = None) -> str:
     """A person starts using a station (a `usage` `start` with a new session id, as a device sends); returns
-    the session id. Refused while the station is in use or out of service."""
-    view = get_station(engine, site=site, equipment_id=equipment_id, tz=tz)
-    if view.status == "in_use":
-        raise ValidationFailed("the station is already in use: end that use first")
-    if view.status == "out_of_service":
-        raise ValidationFailed("the station is out of service")
+    the session id. Refused while the station is in use or out of service (checked inside the write
+    transaction, so two taps at once cannot both start it)."""
     session_id = f"staff-{uuid.uuid4().hex[:20]}"
     event = _staff_event(site, equipment_id, "usage", "start", now, session_id=session_id, by=by)
-    _record(engine, event, tz=tz, actor=by, action="equipment.use_started", detail=session_id)
+
+    def refuse_busy(status: str, _current: str | None) -> DeviceEvent:
+        if status == "in_use":
+            raise ValidationFailed("the station is already in use: end that use first")
+        if status == "out_of_service":
+            raise ValidationFailed("the station is out of service")
+        return event
+
+    _record(engine, refuse_busy, site=site, equipment_id=equipment_id, tz=tz, actor=by,
+            action="equipment.use_started", detail=session_id)  # fmt: skip
     return session_id
 
 
 def end_use(engine: Engine, *, site: str, equipment_id: str, by: str, tz: tzinfo, now: datetime | None = None) -> None:
     """A person ends the station's current use (a `usage` `stop` for the open session, whoever started it);
     the station then needs cleaning, or is available when it is not cleaned after each use."""
-    view = get_station(engine, site=site, equipment_id=equipment_id, tz=tz)
-    if view.status != "in_use":
-        raise ValidationFailed("the station is not in use")
-    session_id = _current_session(engine, site, equipment_id)
-    event = _staff_event(site, equipment_id, "usage", "stop", now, session_id=session_id, by=by)
-    _record(engine, event, tz=tz, actor=by, action="equipment.use_ended", detail=session_id or "")
+    ended: list[str] = []
+
+    def stop_current(status: str, current: str | None) -> DeviceEvent:
+        if status != "in_use":
+            raise ValidationFailed("the station is not in use")
+        ended.append(current or "")
+        return _staff_event(site, equipment_id, "usage", "stop", now, session_id=current, by=by)
+
+    _record(engine, stop_current, site=site, equipment_id=equipment_id, tz=tz, actor=by,
+            action="equipment.use_ended", detail=lambda: ended[0])  # fmt: skip
 
 
 def report_problem(
@@ -157,7 +167,7 @@ def report_problem(
         raise ValidationFailed("describe the problem")
     event = _staff_event(site, equipment_id, "fault", "fault", now, code=REPORTED_FAULT, severity=severity,
                          message=text[:500], by=by)  # fmt: skip
-    _record(engine, event, tz=tz, actor=by, action="equipment.problem_reported", detail=f"{severity}: {text}")
+    _record_event(engine, event, tz=tz, actor=by, action="equipment.problem_reported", detail=f"{severity}: {text}")
 
 
 def mark_serviced(engine: Engine, *, site: str, equipment_id: str, by: str, tz: tzinfo) -> None:
@@ -180,7 +190,7 @@ def unknown_devices(engine: Engine) -> list[UnknownDevice]:
         col(DeadLetter.replayed_at).is_(None), col(DeadLetter.reason).contains(UNKNOWN_REASON)
     )
     found: dict[tuple[str, str], UnknownDevice] = {}
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         for letter in session.exec(query):
             if letter.site is None or letter.equipment_id is None:
                 continue
@@ -193,12 +203,19 @@ def unknown_devices(engine: Engine) -> list[UnknownDevice]:
     return sorted(found.values(), key=lambda d: (d.site, d.equipment_id))
 
 
-def _current_session(engine: Engine, site: str, equipment_id: str) -> str | None:
-    """The session id of the station's open use (None when the device that started it sent none)."""
-    query = select(STATES.c.current_session_id).where((STATES.c.site == site) & (STATES.c.equipment_id == equipment_id))
-    with engine.connect() as conn:
-        value = conn.execute(query).scalar_one_or_none()
-    return str(value) if value is not None else None
+def _status_now(conn: Connection, site: str, equipment_id: str) -> tuple[str, str | None]:
+    """The station's stored status and open session, read inside the caller's write transaction (row-locked on
+    PostgreSQL; SQLite's IMMEDIATE transaction already holds the write lock)."""
+    query = (
+        select(STATES.c.usage_status, STATES.c.out_of_service, STATES.c.current_session_id)
+        .where((STATES.c.site == site) & (STATES.c.equipment_id == equipment_id))
+        .with_for_update()
+    )
+    row = conn.execute(query).first()
+    if row is None:
+        return "available", None
+    status = "out_of_service" if row.out_of_service else str(row.usage_status)
+    return status, (str(row.current_session_id) if row.current_session_id is not None else None)
 
 
 def _urgency(row: BoardRow) -> tuple[int, float, str]:
@@ -219,10 +236,28 @@ def _staff_event(
     )  # fmt: skip
 
 
-def _record(engine: Engine, event: DeviceEvent, *, tz: tzinfo, actor: str, action: str, detail: str) -> None:
-    """The event and its audit entry in one transaction."""
-    get_station(engine, site=event.site, equipment_id=event.equipment_id, tz=tz)  # NotFound for a typo
+def _record_event(engine: Engine, event: DeviceEvent, *, tz: tzinfo, actor: str, action: str, detail: str) -> None:
+    """A staff event that needs no check of the current status, with its audit entry."""
+    _record(engine, lambda _status, _current: event, site=event.site, equipment_id=event.equipment_id, tz=tz,
+            actor=actor, action=action, detail=detail)  # fmt: skip
+
+
+def _record(
+    engine: Engine,
+    decide: Callable[[str, str | None], DeviceEvent],
+    *,
+    site: str,
+    equipment_id: str,
+    tz: tzinfo,
+    actor: str,
+    action: str,
+    detail: str | Callable[[], str],
+) -> None:
+    """The event `decide` makes from the station's current status, and its audit entry, in one transaction."""
+    get_station(engine, site=site, equipment_id=equipment_id, tz=tz)  # NotFound for a typo
     with write_transaction(engine) as conn:
+        event = decide(*_status_now(conn, site, equipment_id))
         record_batch_in(conn, [event], tz=tz)
-        conn.execute(insert(AuditEntry).values(actor=actor, action=action, detail=detail[:1000], at=event.received_at,
+        text = detail() if callable(detail) else detail
+        conn.execute(insert(AuditEntry).values(actor=actor, action=action, detail=text[:1000], at=event.received_at,
                                                target=f"{event.site}/{event.equipment_id}"))  # fmt: skip

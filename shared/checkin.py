@@ -7,7 +7,7 @@ parsed by `shared.qr.parse_scan`, then `begin` decides whether a birth date is n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from shared.care_models import Appointment, CheckIn, Patient, QrToken
 from shared.clock import local_today
 from shared.config import Settings
-from shared.db import session_for
+from shared.db import unit_of_work
 from shared.models import utcnow
 from shared.plans import PlanLine, todays_plan
 from shared.qr import hash_token, parse_scan
@@ -54,72 +54,81 @@ def begin(engine: Engine, settings: Settings, scan: str, *, now: datetime | None
     """First step at the kiosk: a valid, unlocked card asks for the birth date (or checks in if that is off)."""
     now = now or utcnow()
     token = parse_scan(scan)
-    with session_for(engine) as session:
-        card = _usable_card(session, token, now, settings, kiosk)
-        if isinstance(card, Outcome):
-            return card
-    assert token is not None
     if settings.confirm_dob:
-        return Outcome("needs_dob", token=token)
-    return check_in(engine, settings, token, now=now, kiosk=kiosk)
+        with unit_of_work(engine) as session:  # a refused scan is recorded
+            card = _usable_card(session, token, now, settings, kiosk)
+        return card if isinstance(card, Outcome) else Outcome("needs_dob", token=token)
+    return check_in(engine, settings, scan, now=now, kiosk=kiosk)
 
 
 def confirm(
     engine: Engine, settings: Settings, token: str, dob: date, *, now: datetime | None = None, kiosk: str = ""
 ) -> Outcome:
-    """Second step: the right birth date checks in; wrong ones count, and too many lock the card."""
+    """Second step: the right birth date checks in (in the same transaction); wrong ones count, and too many
+    lock the card."""
     now = now or utcnow()
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         card = _usable_card(session, token, now, settings, kiosk)
         if isinstance(card, Outcome):
             return card
         patient = session.get(Patient, card.patient_id)
         if patient is None or patient.dob != dob:
             return _wrong_dob(session, card, now, settings)
-        card.failed_dob_attempts = 0
-        session.add(card)
-        session.commit()
-    return check_in(engine, settings, token, now=now, kiosk=kiosk)
+        if card.failed_dob_attempts:
+            card.failed_dob_attempts = 0
+            session.add(card)
+        arrival = _arrive(session, card, token, now, settings, kiosk)
+    return _with_plan(engine, settings, arrival, now)
 
 
 def check_in(engine: Engine, settings: Settings, scan: str, *, now: datetime | None = None, kiosk: str = "") -> Outcome:
     """Check the card's patient in for today's appointment (idempotent); no birth-date step (staff, CLI)."""
     now = now or utcnow()
     token = parse_scan(scan)
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         card = _usable_card(session, token, now, settings, kiosk)
         if isinstance(card, Outcome):
             return card
-        patient = session.get(Patient, card.patient_id)
-        assert patient is not None and patient.id is not None
-        card.last_used_at = now
-        session.add(card)
-        appointment = _todays_appointment(session, patient.id, settings, now)
-        if appointment is None:
-            _record(session, settings, now, "no_appointment", kiosk, patient_id=patient.id)
-            session.commit()
-            return Outcome("no_appointment", token=token, display_name=patient.display_name)
-        result = _mark_arrived(session, appointment, now)
-        _record(session, settings, now, result, kiosk, patient_id=patient.id, appointment_id=appointment.id)
-        session.commit()
-        session.refresh(appointment)
-        patient_id, name = patient.id, patient.display_name
-    day = local_today(now, settings.tz)
-    plan = todays_plan(engine, patient_id=patient_id, day=day, site=appointment.site, tz=settings.tz, now=now,
-                       contact_time_min=settings.contact_time_min)  # fmt: skip
+        assert token is not None
+        arrival = _arrive(session, card, token, now, settings, kiosk)
+    return _with_plan(engine, settings, arrival, now)
+
+
+def _arrive(session: Session, card: QrToken, token: str, now: datetime, settings: Settings, kiosk: str) -> Outcome:
+    """Inside the caller's unit of work: mark today's appointment arrived and record the scan."""
+    patient = session.get(Patient, card.patient_id)
+    assert patient is not None and patient.id is not None
+    card.last_used_at = now
+    session.add(card)
+    appointment = _todays_appointment(session, patient.id, settings, now)
+    if appointment is None:
+        _record(session, settings, now, "no_appointment", kiosk, patient_id=patient.id)
+        return Outcome("no_appointment", token=token, display_name=patient.display_name)
+    result = _mark_arrived(session, appointment, now)
+    _record(session, settings, now, result, kiosk, patient_id=patient.id, appointment_id=appointment.id)
+    session.flush()
+    session.refresh(appointment)
     return Outcome(
         result,
         token=token,
-        display_name=name,
+        display_name=patient.display_name,
         appointment_at=appointment.starts_at,
         clinician=appointment.clinician or None,
         checked_in_at=appointment.arrived_at,
-        plan=plan,
-        patient_id=patient_id,
+        patient_id=patient.id,
         site=appointment.site,
         appointment_id=appointment.id,
         appointment_status=appointment.status,
     )
+
+
+def _with_plan(engine: Engine, settings: Settings, arrival: Outcome, now: datetime) -> Outcome:
+    """After the commit: today's plan for a checked-in patient (a read, so it never blocks the listener)."""
+    if not arrival.ok or arrival.patient_id is None or arrival.site is None:
+        return arrival
+    plan = todays_plan(engine, patient_id=arrival.patient_id, day=local_today(now, settings.tz), site=arrival.site,
+                       tz=settings.tz, now=now, contact_time_min=settings.contact_time_min)  # fmt: skip
+    return replace(arrival, plan=plan)
 
 
 def _usable_card(
@@ -144,7 +153,6 @@ def _refusal(session: Session, card: QrToken | None, now: datetime, settings: Se
     """Invalid (unknown, revoked) or locked cards stop here, revealing nothing about anyone."""
     if card is None or card.revoked_at is not None:
         _record(session, settings, now, "invalid", kiosk)
-        session.commit()
         return Outcome("invalid")
     if card.locked_until is not None and card.locked_until > now:
         return Outcome("locked", locked_until=card.locked_until)
@@ -152,16 +160,20 @@ def _refusal(session: Session, card: QrToken | None, now: datetime, settings: Se
 
 
 def _wrong_dob(session: Session, card: QrToken, now: datetime, settings: Settings) -> Outcome:
-    card.failed_dob_attempts += 1
-    if card.failed_dob_attempts >= settings.dob_max_attempts:
-        card.failed_dob_attempts = 0
-        card.locked_until = now + timedelta(minutes=settings.dob_lock_min)
-        session.add(card)
-        session.commit()
-        return Outcome("locked", locked_until=card.locked_until)
-    session.add(card)
-    session.commit()
-    return Outcome("wrong_dob", attempts_left=settings.dob_max_attempts - card.failed_dob_attempts)
+    """Count a wrong birth date with an atomic increment, so parallel guesses at two kiosks all count."""
+    failed = session.execute(
+        update(QrToken)
+        .where(col(QrToken.id) == card.id)
+        .values(failed_dob_attempts=col(QrToken.failed_dob_attempts) + 1)
+        .returning(col(QrToken.failed_dob_attempts))
+    ).scalar_one()
+    if failed >= settings.dob_max_attempts:
+        locked_until = now + timedelta(minutes=settings.dob_lock_min)
+        session.execute(
+            update(QrToken).where(col(QrToken.id) == card.id).values(failed_dob_attempts=0, locked_until=locked_until)
+        )
+        return Outcome("locked", locked_until=locked_until)
+    return Outcome("wrong_dob", attempts_left=settings.dob_max_attempts - failed)
 
 
 def _todays_appointment(session: Session, patient_id: int, settings: Settings, now: datetime) -> Appointment | None:

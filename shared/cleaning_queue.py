@@ -22,7 +22,7 @@ from sqlmodel import col, select
 
 from shared.care_models import Appointment, Patient, PlanItem
 from shared.clock import local_today
-from shared.db import session_for
+from shared.db import read_session
 from shared.stations import StationView, list_stations
 
 SOON_MIN = 60  # a booked patient whose appointment starts within this needs their stations next
@@ -98,7 +98,7 @@ def station_needs(
             or_(col(Appointment.status).in_(CHECKED_IN), soon),
         )
     )
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         booked = session.exec(appointments).all()
         patient_ids = {appointment.patient_id for appointment, _ in booked}
         plans = (

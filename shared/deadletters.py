@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 from sqlalchemy import Engine, select, update
 from sqlmodel import col
 
-from shared.db import session_for, write_transaction
+from shared.db import read_session, write_transaction
 from shared.events import Decoded, Rejected
 from shared.ingest import DEAD, fingerprint, record_batch_in
 from shared.models import DeadLetter, utcnow
@@ -80,7 +80,7 @@ def list_dead_letters(
         query = query.where(col(DeadLetter.equipment_id) == equipment_id)
     if limit is not None:
         query = query.limit(limit)
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         return [_view(letter) for letter in session.scalars(query)]
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 from sqlmodel import col
 
-from shared.db import session_for
+from shared.db import read_session
 from shared.models import Equipment
 from shared.stations import register_equipment
 
@@ -44,7 +44,7 @@ DEFAULT_SIM_DEVICES = 10  # what `clinic simulate` runs at a site with no statio
 def registered_ids(engine: Engine, *, site: str) -> list[str]:
     """Ids of the stations registered at `site`, in id order."""
     query = select(col(Equipment.id)).where(col(Equipment.site) == site).order_by(col(Equipment.id))
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         return list(session.execute(query).scalars())
 
 
@@ -101,6 +101,6 @@ def devices_to_simulate(engine: Engine, *, site: str, count: int | None, registe
         extra = (f"{SIM_PREFIX}{n:03d}" for n in range(1, wanted + 1))
         ids = (registered + [i for i in extra if i not in registered])[:wanted]
     query = select(col(Equipment.id)).where(col(Equipment.site) == site, col(Equipment.clean_after_use).is_(False))
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         no_cleaning = set(session.execute(query).scalars())
     return ids, no_cleaning

@@ -11,7 +11,7 @@ from sqlmodel import select
 from shared.care_models import Patient
 from shared.clock import local_today
 from shared.config import Settings
-from shared.db import session_for
+from shared.db import read_session
 from shared.patients import IssuedCard, add_appointment, add_patient, appointments_between, issue_card
 from shared.plans import add_exercise, add_plan_item
 
@@ -93,7 +93,7 @@ def _find_demo_patient(engine: Engine, demo: DemoPatient) -> int | None:
     query = select(Patient.id).where(
         Patient.first_name == demo.first, Patient.last_name == demo.last, Patient.dob == demo.dob
     )
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         return session.exec(query).first()
 
 

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from shared.care_models import Appointment, SessionFeedback
 from shared.checkin import ARRIVED_STATUSES
-from shared.db import session_for
+from shared.db import read_session, unit_of_work
 from shared.errors import NotFound, ValidationFailed
 from shared.models import utcnow
 
@@ -63,7 +63,7 @@ def record_feedback(
     _check_pain(pain)
     _check_difficulty(difficulty)
     per_exercise = _exercises(exercises or {})
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         _appointment(session.get(Appointment, appointment_id), patient_id)
         row = SessionFeedback(
             appointment_id=appointment_id,
@@ -74,7 +74,7 @@ def record_feedback(
             exercises=json.dumps(per_exercise) if per_exercise else None,
         )
         session.add(row)
-        session.commit()
+        session.flush()
         return _view(row)
 
 
@@ -83,13 +83,13 @@ def add_exercise_feedback(
 ) -> Feedback:
     """The optional second step: how hard each exercise was, added to the answers just given."""
     per_exercise = _exercises(exercises)
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         row = session.get(SessionFeedback, feedback_id)
         if row is None or row.patient_id != patient_id:
             raise NotFound(f"no feedback {feedback_id} from this patient")
         row.exercises = json.dumps(per_exercise) if per_exercise else None
         session.add(row)
-        session.commit()
+        session.flush()
         return _view(row)
 
 
@@ -103,7 +103,7 @@ def latest_feedback(engine: Engine, appointment_ids: Iterable[int]) -> dict[int,
         .where(col(SessionFeedback.appointment_id).in_(ids))
         .order_by(col(SessionFeedback.at), col(SessionFeedback.id))
     )
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         return {row.appointment_id: _view(row) for row in session.exec(query).all()}
 
 

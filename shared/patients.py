@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from shared.care_models import APPOINTMENT_STATUSES, Appointment, Patient, QrToken
 from shared.clock import parse_date, parse_local_datetime
 from shared.config import ID_PATTERN
-from shared.db import session_for
+from shared.db import read_session, unit_of_work
 from shared.errors import NotFound, ValidationFailed
 from shared.models import utcnow
 from shared.qr import card_url, hash_token, new_token
@@ -49,12 +49,11 @@ def add_patient(
     patient = Patient(
         first_name=_name(first, "first name"), last_name=_name(last, "last name"), dob=_dob(dob), phone=_phone(phone)
     )
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         session.add(patient)
         session.flush()
         if actor is not None:
             audit(session, actor=actor, action="patient.add", target=f"patient {patient.id}")
-        session.commit()
         return patient
 
 
@@ -81,7 +80,7 @@ def update_patient(
         values["dob"] = _dob(dob)
     if phone is not None:
         values["phone"] = _phone(phone)
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         patient = session.get(Patient, patient_id)
         if patient is None:
             raise NotFound(f"no patient with id {patient_id}")
@@ -92,7 +91,6 @@ def update_patient(
         if actor is not None and changed:
             audit(session, actor=actor, action="patient.update", target=f"patient {patient_id}",
                   detail={"changed": changed})  # fmt: skip
-        session.commit()
         return patient
 
 
@@ -120,13 +118,13 @@ def search_patients(engine: Engine, text: str, limit: int = 20) -> list[Patient]
                 )
             )
     query = query.order_by(func.lower(col(Patient.last_name)), func.lower(col(Patient.first_name)), col(Patient.id))
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         return list(session.exec(query.limit(limit)).all())
 
 
 def get_patient(engine: Engine, patient_id: int) -> Patient:
     """One patient, or `NotFound`."""
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(f"no patient with id {patient_id}")
@@ -139,7 +137,7 @@ def issue_card(engine: Engine, patient_id: int, *, base_url: str, actor: str | N
     With `actor`, the issue is recorded in the audit log (never the token).
     """
     token = new_token()
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         patient = session.get(Patient, patient_id)
         if patient is None:
             raise NotFound(f"no patient with id {patient_id}")
@@ -148,7 +146,6 @@ def issue_card(engine: Engine, patient_id: int, *, base_url: str, actor: str | N
         if actor is not None:
             audit(session, actor=actor, action="patient.card_issued", target=f"patient {patient_id}",
                   detail={"older_cards_revoked": revoked})  # fmt: skip
-        session.commit()
         return IssuedCard(patient_id, patient.first_name, token, card_url(base_url, token))
 
 
@@ -157,14 +154,13 @@ def revoke_cards(engine: Engine, patient_id: int, *, actor: str | None = None) -
 
     With `actor`, the patient must exist and the revocation is recorded in the audit log.
     """
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         if actor is not None and session.get(Patient, patient_id) is None:
             raise NotFound(f"no patient with id {patient_id}")
         count = _revoke(session, patient_id)
         if actor is not None:
             audit(session, actor=actor, action="patient.cards_revoked", target=f"patient {patient_id}",
                   detail={"revoked": count})  # fmt: skip
-        session.commit()
         return count
 
 
@@ -175,7 +171,7 @@ def active_cards(engine: Engine, patient_id: int) -> int:
         .select_from(QrToken)
         .where(QrToken.patient_id == patient_id, col(QrToken.revoked_at).is_(None))
     )
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         return int(session.exec(query).one())
 
 
@@ -194,7 +190,7 @@ def add_appointment(
     With `actor`, the booking is recorded in the audit log in the same transaction.
     """
     appointment = _checked_appointment(patient_id, starts_at, site, minutes, clinician)
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         if session.get(Patient, patient_id) is None:
             raise NotFound(f"no patient with id {patient_id}")
         session.add(appointment)
@@ -202,7 +198,6 @@ def add_appointment(
         if actor is not None:
             audit(session, actor=actor, action="appointment.add", target=f"appointment {appointment.id}",
                   detail={"patient_id": patient_id, "starts_at": starts_at.isoformat()})  # fmt: skip
-        session.commit()
         return appointment
 
 
@@ -217,14 +212,13 @@ def import_appointments_csv(
     missing = [c for c in ("patient_id", "start") if c not in (reader.fieldnames or [])]
     if missing:
         raise ValidationFailed(f"line 1: missing column(s) {', '.join(missing)}; expected {','.join(CSV_COLUMNS)}")
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         known = set(session.exec(select(Patient.id)).all())
         rows = [_csv_row(row, reader.line_num, known, site, tz, today) for row in _numbered(reader)]
         session.add_all(rows)
         if actor is not None:
             audit(session, actor=actor, action="appointment.import", target=f"site {site}",
                   detail={"imported": len(rows)})  # fmt: skip
-        session.commit()
         return rows
 
 
@@ -236,7 +230,7 @@ def set_appointment_status(
     With `actor` (who pressed the button), the change is recorded in the audit log in the same transaction.
     """
     _check_status(status)
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         appointment = session.get(Appointment, appointment_id)
         if appointment is None:
             raise NotFound(f"no appointment with id {appointment_id}")
@@ -246,7 +240,6 @@ def set_appointment_status(
         if actor is not None:
             audit(session, actor=actor, action="appointment.status", target=f"appointment {appointment_id}",
                   detail={"from": before, "to": status})  # fmt: skip
-        session.commit()
 
 
 def update_appointment(
@@ -266,7 +259,7 @@ def update_appointment(
     """
     if status is not None:
         _check_status(status)
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         appointment = session.get(Appointment, appointment_id)
         if appointment is None:
             raise NotFound(f"no appointment with id {appointment_id}")
@@ -290,7 +283,6 @@ def update_appointment(
         if actor is not None and changes:
             audit(session, actor=actor, action="appointment.update", target=f"appointment {appointment_id}",
                   detail=changes)  # fmt: skip
-        session.commit()
         return appointment
 
 
@@ -301,7 +293,7 @@ def appointments_between(engine: Engine, *, site: str, start: datetime, end: dat
         .where(Appointment.site == site, col(Appointment.starts_at) >= start, col(Appointment.starts_at) < end)
         .order_by(col(Appointment.starts_at))
     )
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         return list(session.exec(query).all())
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from shared.care_models import Exercise, Patient, PlanItem
 from shared.clock import parse_date
 from shared.config import ID_PATTERN
-from shared.db import session_for
+from shared.db import read_session, unit_of_work
 from shared.errors import NotFound, ValidationFailed
 from shared.staff import audit
 from shared.stations import ShownStatus, list_stations
@@ -130,7 +130,7 @@ def add_exercise(
     With `actor`, the change is recorded in the audit log in the same transaction.
     """
     cleaned = _exercise_name(name)
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         exercise = session.exec(select(Exercise).where(Exercise.name == cleaned)).first()
         if exercise is not None and not replace:
             raise ValidationFailed(f"an exercise named {cleaned!r} is already in the library; edit that one")
@@ -141,7 +141,6 @@ def add_exercise(
         session.add(exercise)
         if actor is not None:
             audit(session, actor=actor, action="exercise.add", target=cleaned)
-        session.commit()
         return exercise
 
 
@@ -159,7 +158,7 @@ def update_exercise(
 
     Plans refer to the exercise, so a new name or instructions show in every plan that uses it.
     """
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         exercise = session.get(Exercise, exercise_id)
         if exercise is None:
             raise NotFound(f"no exercise with id {exercise_id}")
@@ -182,13 +181,12 @@ def update_exercise(
         session.add(exercise)
         if actor is not None and changed:
             audit(session, actor=actor, action="exercise.update", target=exercise.name, detail={"changed": changed})
-        session.commit()
         return exercise
 
 
 def list_exercises(engine: Engine) -> list[Exercise]:
     """The exercise library, by name."""
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         return list(session.exec(select(Exercise).order_by(func.lower(col(Exercise.name)), col(Exercise.id))).all())
 
 
@@ -230,7 +228,7 @@ def add_plan_item(
         active_to=active_to,
     )
     _check_item(item)
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         if session.get(Patient, patient_id) is None:
             raise NotFound(f"no patient with id {patient_id}")
         found = session.exec(select(Exercise).where(Exercise.name == " ".join(exercise.split()))).first()
@@ -245,7 +243,6 @@ def add_plan_item(
         if actor is not None:
             audit(session, actor=actor, action="plan.add", target=f"patient {patient_id}",
                   detail={"item": item.id, "exercise": found.name})  # fmt: skip
-        session.commit()
         return item
 
 
@@ -259,7 +256,7 @@ def list_plan_items(engine: Engine, patient_id: int, *, today: date | None = Non
     )
     if today is not None:
         query = query.where(or_(col(PlanItem.active_to).is_(None), col(PlanItem.active_to) >= today))
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         if session.get(Patient, patient_id) is None:
             raise NotFound(f"no patient with id {patient_id}")
         rows = session.exec(query).all()
@@ -287,7 +284,7 @@ def update_plan_item(
 
     With `actor`, the names of the changed fields go to the audit log in the same transaction.
     """
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         item = session.get(PlanItem, item_id)
         if item is None:
             raise NotFound(f"no plan line with id {item_id}")
@@ -306,7 +303,6 @@ def update_plan_item(
         if actor is not None and changed:
             audit(session, actor=actor, action="plan.update", target=f"patient {item.patient_id}",
                   detail={"item": item_id, "changed": changed})  # fmt: skip
-        session.commit()
         return item
 
 
@@ -320,7 +316,7 @@ def move_plan_item(
     """
     if direction not in ("up", "down"):
         raise ValidationFailed(f"direction {direction!r} is not 'up' or 'down'")
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         item = session.get(PlanItem, item_id)
         if item is None:
             raise NotFound(f"no plan line with id {item_id}")
@@ -344,7 +340,6 @@ def move_plan_item(
         if actor is not None and moved:
             audit(session, actor=actor, action="plan.move", target=f"patient {item.patient_id}",
                   detail={"item": item_id, "direction": direction})  # fmt: skip
-        session.commit()
         return moved
 
 
@@ -355,7 +350,7 @@ def end_plan_item(engine: Engine, item_id: int, *, today: date, actor: str | Non
     Returns True when the line was removed. An earlier end is kept.
     """
     yesterday = today - timedelta(days=1)
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         item = session.get(PlanItem, item_id)
         if item is None:
             raise NotFound(f"no plan line with id {item_id}")
@@ -369,7 +364,6 @@ def end_plan_item(engine: Engine, item_id: int, *, today: date, actor: str | Non
             ended = None if removed else str(item.active_to)
             audit(session, actor=actor, action="plan.end", target=f"patient {item.patient_id}",
                   detail={"item": item_id, "removed": removed, "active_to": ended})  # fmt: skip
-        session.commit()
         return removed
 
 
@@ -383,7 +377,7 @@ def import_plan_csv(engine: Engine, text: str, *, site: str, today: date) -> lis
     missing = [c for c in ("patient_id", "exercise") if c not in (reader.fieldnames or [])]
     if missing:
         raise ValidationFailed(f"line 1: missing column(s) {', '.join(missing)}; expected {','.join(PLAN_CSV_COLUMNS)}")
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         known = set(session.exec(select(Patient.id)).all())
         exercises = {e.name: e.id for e in session.exec(select(Exercise)).all()}
         last = _last_positions(session)
@@ -393,7 +387,6 @@ def import_plan_csv(engine: Engine, text: str, *, site: str, today: date) -> lis
             item.position = last[item.patient_id] = last.get(item.patient_id, 0) + 1
             items.append(item)
         session.add_all(items)
-        session.commit()
         return items
 
 
@@ -419,7 +412,7 @@ def todays_plan(
         )
         .order_by(col(PlanItem.position), col(PlanItem.id))
     )
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         rows = session.exec(query).all()
     views = list_stations(engine, tz=tz, site=site, now=now, contact_time_min=contact_time_min) if rows else []
     stations = {(v.site, v.id): v for v in views}

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Literal
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from shared.db import session_for
+from shared.db import read_session, unit_of_work
 from shared.errors import NotFound, ValidationFailed
 from shared.models import utcnow
 from shared.staff_models import ROLES, AuditEntry, StaffAccount
@@ -91,52 +91,73 @@ def create_account(
         raise ValidationFailed(f"username {username!r} must be 2-64 characters: a-z, 0-9, '.', '_' or '-'")
     _check_role(role)
     _check_password(password)
-    with session_for(engine) as session:
+    password_hash = hash_password(password)  # ~100 ms: before the transaction, which then stays short
+    with unit_of_work(engine) as session:
         if session.exec(select(StaffAccount).where(StaffAccount.username == name)).first() is not None:
             raise ValidationFailed(f"username {name!r} is taken")
-        account = StaffAccount(
-            username=name, role=role, display_name=display_name.strip()[:100], password_hash=hash_password(password)
-        )
+        account = StaffAccount(username=name, role=role, display_name=display_name.strip()[:100],
+                               password_hash=password_hash)  # fmt: skip
         session.add(account)
         audit(session, actor=actor, action="staff.create", target=name, detail={"role": role})
-        session.commit()
+        session.flush()
         return _user(account)
 
 
 def sign_in(engine: Engine, username: str, password: str, *, now: datetime | None = None) -> SignIn:
-    """Check credentials; five failures in a row lock the account for fifteen minutes."""
+    """Check credentials; five failures in a row lock the account for fifteen minutes.
+
+    The password is checked outside any transaction (scrypt takes ~100 ms), and failures are counted with an
+    atomic increment, so parallel wrong guesses all count and a sign-in never holds the write lock for long.
+    """
     now = now or utcnow()
     refused = SignIn(None, "Wrong username or password.")
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         account = session.exec(select(StaffAccount).where(StaffAccount.username == username.strip().lower())).first()
-        if account is None or account.disabled:
-            verify_password(password, _dummy_hash())  # same work either way: timing does not reveal usernames
-            return refused
-        if account.locked_until is not None and account.locked_until > now:
-            return SignIn(None, f"Too many failed attempts: this account is locked for {LOCK_MINUTES} minutes.")
-        if not verify_password(password, account.password_hash):
-            account.failed_attempts += 1
-            if account.failed_attempts >= MAX_FAILED_SIGN_INS:
-                account.failed_attempts = 0
-                account.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-                audit(session, actor=account.username, action="staff.locked", target=account.username)
-                session.add(account)
-                session.commit()
-                return SignIn(None, f"Too many failed attempts: this account is locked for {LOCK_MINUTES} minutes.")
-            session.add(account)
-            session.commit()
-            return refused
-        account.failed_attempts, account.locked_until, account.last_login_at = 0, None, now
-        session.add(account)
+    if account is None or account.disabled:
+        verify_password(password, _dummy_hash())  # same work either way: timing does not reveal usernames
+        return refused
+    if account.locked_until is not None and account.locked_until > now:
+        return _locked()
+    if not verify_password(password, account.password_hash):
+        return _count_failure(engine, account, now, refused)
+    with unit_of_work(engine) as session:
+        session.execute(
+            update(StaffAccount)
+            .where(col(StaffAccount.id) == account.id)
+            .values(failed_attempts=0, locked_until=None, last_login_at=now)
+        )
         audit(session, actor=account.username, action="staff.sign_in", target=account.username)
-        session.commit()
-        return SignIn(_user(account), "Signed in.")
+    return SignIn(_user(account), "Signed in.")
+
+
+def _count_failure(engine: Engine, account: StaffAccount, now: datetime, refused: SignIn) -> SignIn:
+    """One more failed sign-in (atomic); the fifth in a row locks the account."""
+    with unit_of_work(engine) as session:
+        failed = session.execute(
+            update(StaffAccount)
+            .where(col(StaffAccount.id) == account.id)
+            .values(failed_attempts=col(StaffAccount.failed_attempts) + 1)
+            .returning(col(StaffAccount.failed_attempts))
+        ).scalar_one()
+        if failed < MAX_FAILED_SIGN_INS:
+            return refused
+        session.execute(
+            update(StaffAccount)
+            .where(col(StaffAccount.id) == account.id)
+            .values(failed_attempts=0, locked_until=now + timedelta(minutes=LOCK_MINUTES))
+        )
+        audit(session, actor=account.username, action="staff.locked", target=account.username)
+    return _locked()
+
+
+def _locked() -> SignIn:
+    return SignIn(None, f"Too many failed attempts: this account is locked for {LOCK_MINUTES} minutes.")
 
 
 def refresh_user(engine: Engine, user: StaffUser) -> StaffUser | None:
     """The signed-in `user` as the store has them now (a changed role applies at once); None once the account
     is disabled or gone, so an open session does not outlive an admin's decision."""
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         account = session.get(StaffAccount, user.id)
         if account is None or account.disabled or account.username != user.username:
             return None
@@ -145,7 +166,7 @@ def refresh_user(engine: Engine, user: StaffUser) -> StaffUser | None:
 
 def list_accounts(engine: Engine) -> list[StaffAccount]:
     """Every account, by username (for the admin page; hashes stay server-side)."""
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         return list(session.exec(select(StaffAccount).order_by(col(StaffAccount.username))).all())
 
 
@@ -163,7 +184,12 @@ def update_account(
     Nobody can disable their own account, and an admin cannot take the admin role from themselves, so a
     clinic is never left without an admin by a slip of the mouse.
     """
-    with session_for(engine) as session:
+    if role is not None:
+        _check_role(role)
+    if password is not None:
+        _check_password(password)
+    password_hash = hash_password(password) if password is not None else None  # outside the transaction
+    with unit_of_work(engine) as session:
         account = session.exec(select(StaffAccount).where(StaffAccount.username == username)).first()
         if account is None:
             raise NotFound(f"no staff account {username!r}")
@@ -174,17 +200,14 @@ def update_account(
                 raise ValidationFailed("you cannot take the admin role from your own account")
         changes: dict[str, object] = {}
         if role is not None:
-            _check_role(role)
             account.role, changes["role"] = role, role
         if disabled is not None:
             account.disabled, changes["disabled"] = disabled, disabled
-        if password is not None:
-            _check_password(password)
-            account.password_hash, account.locked_until, account.failed_attempts = hash_password(password), None, 0
+        if password_hash is not None:
+            account.password_hash, account.locked_until, account.failed_attempts = password_hash, None, 0
             changes["password"] = "changed"
         session.add(account)
         audit(session, actor=actor, action="staff.update", target=username, detail=changes)
-        session.commit()
 
 
 def audit(
@@ -196,7 +219,7 @@ def audit(
 
 def recent_audit(engine: Engine, *, limit: int = 200) -> list[AuditEntry]:
     """The newest audit entries first."""
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         query = select(AuditEntry).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)
         return list(session.exec(query).all())
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import col
 
 from shared.config import ID_PATTERN, contact_time_for, get_settings
-from shared.db import session_for
+from shared.db import read_session, unit_of_work
 from shared.equipment import StationState, Status, uses_today
 from shared.errors import NotFound, ValidationFailed
 from shared.models import Equipment, EquipmentState, utcnow
@@ -119,7 +119,7 @@ def register_equipment(
         raise ValidationFailed("name must be 1 to 200 characters")
     if maintenance_interval_hours is not None and maintenance_interval_hours <= 0:
         raise ValidationFailed("maintenance interval must be a positive number of hours")
-    with session_for(engine) as session:
+    with unit_of_work(engine) as session:
         equipment = session.get(Equipment, (site, equipment_id)) or Equipment(
             site=site, id=equipment_id, name=equipment_id
         )
@@ -141,7 +141,6 @@ def register_equipment(
                        "maintenance_interval_hours": maintenance_interval_hours}  # fmt: skip
             changed: dict[str, object] = {k: v for k, v in details.items() if v is not None}
             audit(session, actor=actor, action="equipment.register", target=f"{site}/{equipment_id}", detail=changed)
-        session.commit()
         return equipment
 
 
@@ -170,7 +169,7 @@ def list_stations(
     if site is not None:
         query = query.where(col(Equipment.site) == site)
     query = query.order_by(col(Equipment.site), col(Equipment.zone), col(Equipment.name), col(Equipment.id))
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         rows = session.execute(query).all()
     return [_view(equipment, state, day, _ready_at(equipment, state, table, now)) for equipment, state in rows]
 

@@ -14,7 +14,7 @@ from statistics import median
 
 from sqlalchemy import Engine, select
 
-from shared.db import session_for
+from shared.db import read_session
 from shared.ingest import EQUIPMENT, EVENTS
 
 
@@ -54,7 +54,7 @@ def usage_stats(engine: Engine, *, site: str, days: int, tz: tzinfo, now: dateti
         .order_by(EVENTS.c.equipment_id, EVENTS.c.event_at, EVENTS.c.id)
     )
     events: dict[str, list[tuple[str, datetime, float | None]]] = defaultdict(list)
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         for equipment_id, channel, event, at, duration in session.execute(query):
             events[equipment_id].append((f"{channel}:{event}", at, duration))
     out = []
@@ -67,7 +67,7 @@ def usage_stats(engine: Engine, *, site: str, days: int, tz: tzinfo, now: dateti
 
 def _stations(engine: Engine, site: str) -> dict[str, tuple[str, bool]]:
     query = select(EQUIPMENT.c.id, EQUIPMENT.c.name, EQUIPMENT.c.clean_after_use).where(EQUIPMENT.c.site == site)
-    with session_for(engine) as session:
+    with read_session(engine) as session:
         return {row.id: (row.name, bool(row.clean_after_use)) for row in session.execute(query)}
 
 

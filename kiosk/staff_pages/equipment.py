@@ -9,7 +9,7 @@ from kiosk import resources
 from kiosk.admin_ui import local, show_error, show_success
 from kiosk.staff_auth import require
 from shared import board
-from shared.db import session_for
+from shared.db import unit_of_work
 from shared.errors import ClinicError, ValidationFailed
 from shared.staff import audit
 from shared.stations import StationView, list_stations, register_equipment
@@ -193,7 +193,7 @@ def _credentials(stations: list[StationView]) -> None:
     except ValueError as exc:
         show_error(str(exc))
         return
-    with session_for(resources.engine()) as session:
+    with unit_of_work(resources.engine()) as session:
         audit(
             session,
             actor=user.username,
@@ -201,7 +201,6 @@ def _credentials(stations: list[StationView]) -> None:
             target=f"{chosen.site}/{chosen.id}",
             detail={"replaced": has_account},
         )
-        session.commit()
     topic = equipment_topic(cfg.topic_prefix, chosen.site, chosen.id, "usage").rsplit("/", 1)[0] + "/<channel>"
     st.session_state[PASSWORD_SHOWN] = {"username": chosen.id, "password": password, "topic": topic}
     st.rerun()

@@ -20,6 +20,7 @@ import streamlit as st
 
 from kiosk import resources
 from kiosk.camera import read_qr
+from kiosk.failsafe import patient_guard, patient_guarded
 from kiosk.lobby_text import (
     DIFFICULTY_BUTTONS,
     DIFFICULTY_QUESTION,
@@ -55,6 +56,11 @@ def main() -> None:
     st.set_page_config(page_title="Check in", page_icon=None, layout="centered", initial_sidebar_state="collapsed")
     apply_kiosk_theme()
     _init_state()
+    with patient_guard("lobby", start_again=_reset):
+        _route()
+
+
+def _route() -> None:
     if "t" in st.query_params:  # a phone (or the tablet) opened a card's link
         scan = "t=" + st.query_params["t"]
         st.query_params.clear()  # the token must not linger in the address bar or history
@@ -315,6 +321,7 @@ def _thanks() -> None:
 
 
 @st.fragment(run_every=2)
+@patient_guarded("thanks_timer")
 def _thanks_timer() -> None:
     """Back to the welcome screen by itself a few seconds after the thank-you."""
     if time.time() - st.session_state.get("thanks_at", time.time()) > THANKS_S:
@@ -323,6 +330,7 @@ def _thanks_timer() -> None:
 
 
 @st.fragment(run_every=5)
+@patient_guarded("plan")
 def _plan(patient_id: int | None, site: str) -> None:
     """Today's plan, re-read every few seconds so each station's status stays live."""
     if patient_id is None:
@@ -340,6 +348,7 @@ def _plan(patient_id: int | None, site: str) -> None:
 
 
 @st.fragment(run_every=10)
+@patient_guarded("server_idle_guard")
 def _server_idle_guard() -> None:
     """A safety net for a browser whose idle timer is not running: reset after a long silence."""
     limit = resources.settings().lobby_idle_s * SERVER_IDLE_FACTOR

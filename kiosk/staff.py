@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from kiosk.failsafe import staff_guard
 from kiosk.staff_auth import current_user, sign_in_form, sign_out
 from kiosk.theme import apply_staff_theme
 from shared.staff import Area
@@ -33,13 +34,19 @@ def main() -> None:
     """
     st.set_page_config(page_title="Clinic staff", layout="wide")
     apply_staff_theme()
+    with staff_guard("staff app"):
+        _route()
+
+
+def _route() -> None:
     user = current_user()
     if user is None:
         # Every page's address shows the sign-in form, so signing in goes on to the page asked for (a station
         # label's link keeps its station) rather than a "page not found".
         paths = ("sign-in", *(file.removesuffix(".py") for file, _, _ in PAGES))
         sign_in_pages = [st.Page(sign_in_form, title="Sign in", url_path=path) for path in paths]
-        st.navigation(sign_in_pages, position="hidden").run()
+        with staff_guard("sign-in"):
+            st.navigation(sign_in_pages, position="hidden").run()
         return
     pages = [
         st.Page(
@@ -56,7 +63,9 @@ def main() -> None:
         if st.button("Sign out", key="sign_out"):
             sign_out(message="You have signed out.")
             st.rerun()
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    with staff_guard(page.url_path or "page"):
+        page.run()
 
 
 main()

@@ -7,11 +7,13 @@ parsed by `shared.qr.parse_scan`, then `begin` decides whether a birth date is n
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from sqlalchemy import Engine, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from shared.care_models import Appointment, CheckIn, Patient, QrToken
@@ -22,6 +24,7 @@ from shared.models import utcnow
 from shared.plans import PlanLine, todays_plan
 from shared.qr import hash_token, parse_scan
 
+log = logging.getLogger(__name__)
 Result = Literal["checked_in", "already_checked_in", "no_appointment", "invalid", "locked", "needs_dob", "wrong_dob"]
 ARRIVED_STATUSES = ("arrived", "in_session", "done")
 
@@ -126,8 +129,12 @@ def _with_plan(engine: Engine, settings: Settings, arrival: Outcome, now: dateti
     """After the commit: today's plan for a checked-in patient (a read, so it never blocks the listener)."""
     if not arrival.ok or arrival.patient_id is None or arrival.site is None:
         return arrival
-    plan = todays_plan(engine, patient_id=arrival.patient_id, day=local_today(now, settings.tz), site=arrival.site,
-                       tz=settings.tz, now=now, contact_time_min=settings.contact_time_min)  # fmt: skip
+    try:
+        plan = todays_plan(engine, patient_id=arrival.patient_id, day=local_today(now, settings.tz),
+                           site=arrival.site, tz=settings.tz, now=now, contact_time_min=settings.contact_time_min)
+    except SQLAlchemyError:  # the check-in has committed: say so, and let the lobby's plan refresh retry the read
+        log.warning("check-in: today's plan could not be read now; the lobby will retry", exc_info=True)
+        plan = []
     return replace(arrival, plan=plan)
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from kiosk import resources
+from kiosk.failsafe import safe_callback, staff_guarded
 from kiosk.staff_auth import require
 from kiosk.staff_widgets import acting_user, bidi_safe, notify, show_notice
 from kiosk.theme import literal
@@ -32,6 +33,7 @@ cfg = resources.settings()
 st.title("Arrivals")
 
 
+@safe_callback("arrivals status")
 def _set_status(appointment_id: int, status: str, patient_name: str) -> None:
     """Button callback: runs before the fragment redraws, so the list shows the change at once."""
     actor = acting_user("arrivals")
@@ -74,6 +76,7 @@ def _feedback(answers: Feedback) -> None:
 
 
 @st.fragment(run_every=REFRESH_S)
+@staff_guarded("arrivals")
 def live_arrivals() -> None:
     """Today's list; redraws itself every few seconds without reloading the page."""
     now = utcnow()

@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from kiosk import resources
+from kiosk.failsafe import staff_guarded
 from kiosk.staff_auth import current_user, require
 from kiosk.theme import literal, status_badge
 from shared import board
@@ -107,6 +108,7 @@ def _actions(row: BoardRow) -> None:
 
 
 @st.fragment(run_every=cfg.board_refresh_s)
+@staff_guarded("clean next")
 def clean_next() -> None:
     """The cleaning queue: stations checked-in patients need first, then those of patients starting soon (with
     who and when), then the longest waiting; stations in their contact time show when they are ready."""
@@ -145,6 +147,7 @@ def _queue_row(number: int, item: QueueItem, now: datetime) -> None:
 
 
 @st.fragment(run_every=cfg.board_refresh_s)
+@staff_guarded("board")
 def live_board() -> None:
     """The grid; refreshes by itself every few seconds, without reloading the page."""
     if current_user(touch=False) is None:

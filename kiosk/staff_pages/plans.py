@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from kiosk import resources
+from kiosk.failsafe import safe_callback
 from kiosk.staff_auth import require
 from kiosk.staff_widgets import acting_user, bidi_safe, clinic_today, notify, pick_patient, show_error, show_notice
 from shared.care_models import Exercise
@@ -107,6 +108,7 @@ def _edit_exercise(library: list[Exercise]) -> None:
 # --- a patient's plan ------------------------------------------------------------------------------------------
 
 
+@safe_callback("plan move")
 def _move(item_id: int, direction: Literal["up", "down"]) -> None:
     """Button callback (before the page redraws, so the list shows the new order)."""
     actor = acting_user("plans")
@@ -118,6 +120,7 @@ def _move(item_id: int, direction: Literal["up", "down"]) -> None:
         notify(str(exc), "error")
 
 
+@safe_callback("plan end")
 def _end(item_id: int, exercise: str) -> None:
     """Button callback: the line stops showing from today."""
     actor = acting_user("plans")

@@ -17,6 +17,7 @@ import streamlit as st
 
 from kiosk import resources
 from kiosk.camera import read_qr
+from kiosk.failsafe import safe_callback, staff_guarded
 from kiosk.staff_auth import current_user, require
 from kiosk.theme import literal, status_badge
 from shared import board
@@ -58,6 +59,7 @@ def _choose(text: str) -> None:
     st.query_params[SCAN_PARAM] = str(ref)
 
 
+@safe_callback("station scan")
 def _on_scan_field() -> None:
     text = st.session_state.get(SCAN_FIELD, "")
     st.session_state[SCAN_FIELD] = ""  # ready for the next scan
@@ -65,6 +67,7 @@ def _on_scan_field() -> None:
         _choose(text)
 
 
+@safe_callback("station action")
 def _act(action: str, site: str, equipment_id: str, name: str) -> None:
     """One tap, as the signed-in user (checked again: a button's callback runs before the page's `require`)."""
     current = current_user()
@@ -155,6 +158,7 @@ def _actions(view: StationView) -> None:
 
 
 @st.fragment(run_every=cfg.board_refresh_s)
+@staff_guarded("station panel")
 def station_panel(ref: StationRef) -> None:
     """The station and its actions; refreshes by itself, so a device's events show here too."""
     current = current_user(touch=False)

@@ -224,7 +224,7 @@ def _insert_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> set[tuple[str
     last = conn.exec_driver_sql(_SQLITE_LAST_ID).scalar() or 0
     times = (5, 6, 7)  # device_ts, event_at, received_at
     bound = [tuple(_sqlite_time(v) if i in times else v for i, v in enumerate(row)) for row in rows]
-    conn.exec_driver_sql(_SQLITE_INSERT_EVENTS, bound)  # type: ignore[arg-type]
+    conn.exec_driver_sql(_SQLITE_INSERT_EVENTS, bound)
     return {(site, eq, event_id) for site, eq, event_id in conn.exec_driver_sql(_SQLITE_NEW_KEYS, (last,))}
 
 
@@ -261,9 +261,9 @@ def _write_states(conn: Connection, states: Iterable[StationState]) -> None:
         return
     if conn.dialect.name == "sqlite":
         rows = [tuple(_sqlite_value(v) for v in row) for row in rows]
-        conn.exec_driver_sql(_SQLITE_UPDATE_STATES, rows)  # type: ignore[arg-type]
+        conn.exec_driver_sql(_SQLITE_UPDATE_STATES, rows)
     else:
-        conn.exec_driver_sql(_PG_UPDATE_STATES, rows)  # type: ignore[arg-type]
+        conn.exec_driver_sql(_PG_UPDATE_STATES, rows)
 
 
 def _status_values(report: StatusReport) -> tuple[Any, ...]:

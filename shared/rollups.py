@@ -88,7 +88,7 @@ class DayTotals:
              d.faults, d.uses_needing_cleaning, d.cleaned_before_next_use, "".join(d.clean_waits))
             for (site, equipment_id, day), d in self._days.items()
         ]  # fmt: skip
-        conn.exec_driver_sql(_upsert_sql("?" if sqlite else "%s"), rows)  # type: ignore[arg-type]
+        conn.exec_driver_sql(_upsert_sql("?" if sqlite else "%s"), rows)
 
 
 def _upsert_sql(mark: str) -> str:

@@ -65,6 +65,8 @@ from bench.common import (
     load_average,
     machine,
     postgres_store,
+    preload_events,
+    prepare_store,
     prime_session,
     process_cpu_s,
     publish_backlog,
@@ -84,7 +86,7 @@ from telemetry.broker import LISTENER_USER
 from telemetry.listener import Listener
 
 DESIGNS = ("limit", "naive-sqlite", "naive-plain-sqlite", "project-sqlite", "naive-postgresql", "project-postgresql")
-TARGETS = {"project/limit": 0.7, "project/naive": 20.0, "p99_s": 1.0, "rss_mb": 150.0}
+TARGETS = {"project/limit": 0.5, "project/naive": 20.0, "flat": 0.9, "p99_s": 0.1, "rss_mb": 150.0}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -160,6 +162,8 @@ class Context:
     pg_url: str
     poll_s: float
     overrides: dict[str, str] = field(default_factory=dict)  # listener settings from --set
+    stored: int = 0  # events already in the store the project designs drain into (0: a fresh store per run)
+    preloaded: dict[tuple[str, int], str] = field(default_factory=dict)  # (backend, events) -> URL, reused
 
     @property
     def listener_password(self) -> str:
@@ -275,12 +279,49 @@ def _stop_listener(listener: Listener, thread: threading.Thread) -> None:
 
 
 def store(ctx: Context, stack: ExitStack, backend: str) -> str:
+    if ctx.stored:
+        return ctx.preloaded[(backend, ctx.stored)]
     if backend == "sqlite":
         return sqlite_store(ctx.tmp / "stores", ctx.devices)
     return postgres_store(stack, ctx.devices, ctx.pg_url)
 
 
 # -- `clinic listen` as a process: backlog, steady-rate latency, peak RSS -------------------------------------
+def preload(ctx: Context, stack: ExitStack, backend: str, events: int, keep: Path | None) -> str:
+    """A store holding `events` usage events of the bench's devices, bulk-loaded once and reused by every round
+    (with --keep-stores, also by later runs: a SQLite file in that folder, a PostgreSQL database kept)."""
+    if keep is not None and backend == "sqlite":
+        keep.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{keep / f'preload-{events}.db'}"
+    elif keep is not None:
+        url = _kept_postgres(ctx.pg_url, f"clinic_bench_preload_{events}")
+    else:
+        url = store(Context(ctx.broker, ctx.tmp, ctx.devices, ctx.pg_url, ctx.poll_s), stack, backend)
+    if keep is not None:
+        prepare_store(url, ctx.devices)
+    engine = make_engine(url)
+    have = count_rows(engine)
+    engine.dispose()
+    if have < events:
+        seconds = preload_events(url, ctx.devices, events - have)
+        print(f"  {backend}: bulk-loaded {events - have:,} events in {seconds:.0f}s", flush=True)
+    else:
+        print(f"  {backend}: reusing a store of {have:,} events ({url.rsplit('/', 1)[-1]})", flush=True)
+    return url
+
+
+def _kept_postgres(admin_url: str, name: str) -> str:
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    admin = make_engine(admin_url)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
 def clinic_listen_command() -> list[str]:
     """`clinic listen` from this interpreter's environment (not a pyenv shim, so the pid is the listener's)."""
     beside = Path(sys.executable).with_name("clinic")
@@ -470,14 +511,13 @@ def print_report(summary: dict[str, dict[str, Any]], services: list[ServiceRun],
     print()
     print(f"Time to drain a queued backlog (msgs/s, median of {repeat}; each run listed)")
     print("CPU columns: CPU time per message of the consumer's thread and of Mosquitto (not slowed by other load)")
-    print(f"{'design':<58} {'messages':>9} {'msgs/s':>8} {'cpu us':>7} {'broker':>7}  runs (msgs/s)")
-    for design in DESIGNS:
-        if design not in summary:
-            continue
-        row = summary[design]
+    print(f"{'design':<66} {'messages':>9} {'msgs/s':>8} {'cpu us':>7} {'broker':>7}  runs (msgs/s)")
+    for design, row in summary.items():
+        base, stored = _split(design)
+        label = LABELS[base] + (f" +{stored / 1e6:g}M stored" if stored else "")
         runs = ", ".join(f"{r:,}" for r in row["rates"])
         print(
-            f"{LABELS[design]:<58} {row['messages']:>9,} {row['median_rate']:>8,.0f} {_num(row['cpu_us']):>7} "
+            f"{label:<66} {row['messages']:>9,} {row['median_rate']:>8,.0f} {_num(row['cpu_us']):>7} "
             f"{_num(row['broker_cpu_us']):>7}  [{runs}]"
         )
     naive_sizes = {summary[d]["messages"] for d in summary if d.startswith("naive")}
@@ -492,25 +532,38 @@ def print_report(summary: dict[str, dict[str, Any]], services: list[ServiceRun],
 
     ratios: dict[str, float] = {}
     print()
-    print("Ratios (target: project >= 0.7 x limit, >= 20 x naive)")
-    for backend in ("sqlite", "postgresql"):
-        project = summary.get(f"project-{backend}")
+    print("Ratios (target: project >= 0.5 x limit, >= 20 x naive; with events stored >= 0.9 x the empty store)")
+    sizes = sorted({_split(d)[1] for d in summary})
+    for backend, stored in ((b, n) for n in sizes for b in ("sqlite", "postgresql")):
+        at = f"@{stored}" if stored else ""
+        project = summary.get(f"project-{backend}{at}")
         if project is None:
             continue
+        if stored and f"project-{backend}" in summary:
+            flat = project["median_rate"] / summary[f"project-{backend}"]["median_rate"]
+            limit_flat = ""
+            if f"limit{at}" in summary and "limit" in summary:
+                ratio = project["median_rate"] / summary[f"limit{at}"]["median_rate"]
+                empty = summary[f"project-{backend}"]["median_rate"] / summary["limit"]["median_rate"]
+                ratios[f"flat {backend}{at} (x limit)"] = ratio / empty
+                limit_flat = f"; as shares of the limit in the same rounds {ratio / empty:.2f}"
+            ratios[f"flat {backend}{at}"] = flat
+            verdict = "met" if flat >= TARGETS["flat"] else "MISSED"
+            print(f"  {'stored/empty':<14} {backend + at:<19} {flat:7.2f}   target >= 0.9: {verdict}{limit_flat}")
         for other, key, target in (
-            ("limit", "project/limit", TARGETS["project/limit"]),
+            (f"limit{at}", "project/limit", TARGETS["project/limit"]),
             (f"naive-{backend}", "project/naive", TARGETS["project/naive"]),
         ):
             if other in summary:
                 ratio = project["median_rate"] / summary[other]["median_rate"]
-                ratios[f"{key} {backend}"] = ratio
+                ratios[f"{key} {backend}{at}"] = ratio
                 verdict = "met" if ratio >= target else f"MISSED (needs {target / ratio:.2f}x more)"
                 cpu_ratio = ""
                 if project["cpu_us"] and summary[other]["cpu_us"]:
                     cpu = summary[other]["cpu_us"] / project["cpu_us"]
-                    ratios[f"{key} {backend} (cpu)"] = cpu
+                    ratios[f"{key} {backend}{at} (cpu)"] = cpu
                     cpu_ratio = f"; on consumer CPU per message {cpu:.2f}"
-                print(f"  {key:<14} {backend:<11} {ratio:7.2f}   target >= {target:g}: {verdict}{cpu_ratio}")
+                print(f"  {key:<14} {backend + at:<19} {ratio:7.2f}   target >= {target:g}: {verdict}{cpu_ratio}")
 
     if services:
         print()
@@ -539,6 +592,12 @@ def print_report(summary: dict[str, dict[str, Any]], services: list[ServiceRun],
                 verdict = "met" if value < target else "MISSED"
                 print(f"    {name} {value:.3g} {unit} (target < {target:g} {unit}): {verdict}")
     return ratios
+
+
+def _split(design: str) -> tuple[str, int]:
+    """("project-sqlite", 1000000) from "project-sqlite@1000000"; stored 0 without a suffix."""
+    base, _, stored = design.partition("@")
+    return base, int(stored or 0)
 
 
 def _ms(value: float | None) -> str:
@@ -574,6 +633,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="NAME=VALUE",
         help="a listener setting for the project designs, e.g. --set ingest_batch_max=1000 (repeatable)",
     )
+    parser.add_argument("--stored", default="0", help="events already stored, comma-separated (e.g. 0,1000000)")
+    parser.add_argument("--keep-stores", type=Path, default=None, help="keep and reuse pre-loaded stores (SQLite "
+                        "files in this folder, PostgreSQL databases clinic_bench_preload_N)")  # fmt: skip
     parser.add_argument("--poll-ms", type=float, default=5.0, help="poll interval for completion and visibility")
     parser.add_argument("--json", type=Path, default=None, help="write results here (default bench/results/)")
     args = parser.parse_args(argv)
@@ -584,6 +646,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.no_postgres:
         designs = [d for d in designs if not d.endswith("postgresql")]
     args.designs = [d for d in DESIGNS if d in designs]
+    args.stored = sorted({int(n.replace("_", "")) for n in args.stored.split(",") if n.strip()})
     try:
         args.overrides = dict(item.split("=", 1) for item in args.set)
     except ValueError:
@@ -612,18 +675,27 @@ def main(argv: list[str] | None = None) -> int:
             broker = start_broker(tmp / "data", stack)
             ctx = Context(broker, tmp, device_ids(args.devices), args.pg_url, args.poll_ms / 1000, args.overrides)
             print(f"broker: mosquitto pid {broker.process.pid} on 127.0.0.1:{broker.port} ({broker.settings.data_dir})")
+            for events in (n for n in args.stored if n):
+                for backend in backends:
+                    if f"project-{backend}" in args.designs:
+                        ctx.preloaded[(backend, events)] = preload(ctx, stack, backend, events, args.keep_stores)
             for r in range(1, args.repeat + 1):
-                for design in args.designs:
+                for stored, design in ((n, d) for n in args.stored for d in args.designs):
+                    if stored and design.startswith("naive"):
+                        continue  # the naive peers only show the scale of the gap, on an empty store
+                    ctx.stored = stored
                     trial = run_design(ctx, design, args)
+                    trial.design += f"@{stored}" if stored else ""
                     trials.append(trial)
                     extra = f" {trial.extra}" if trial.extra else ""
                     print(
-                        f"  [{r}/{args.repeat}] {design:<19} {trial.messages:>7,} msgs: published in "
+                        f"  [{r}/{args.repeat}] {trial.design:<27} {trial.messages:>7,} msgs: published in "
                         f"{trial.publish_s:5.1f}s, drained in {trial.drain_s:6.2f}s = {trial.rate:8,.0f} msgs/s{extra}",
                         flush=True,
                     )
             if not args.no_service:
                 backlog = args.messages if args.service_backlog is None else args.service_backlog
+                ctx.stored = 0
                 for backend in backends:
                     print(
                         f"  `clinic listen` on {backend}: backlog {backlog:,}, then {args.latency_rate:g} msg/s "

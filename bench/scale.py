@@ -199,6 +199,8 @@ STATE_COLS = ("site", "equipment_id", "usage_status", "out_of_service", "online"
 EVENT_COLS = ("site", "equipment_id", "event_id", "channel", "event", "device_ts", "event_at", "received_at",
               "session_id", "duration_s", "code", "severity", "message", "by", "method", "metrics",
               "source")  # fmt: skip
+DAY_COLS = ("site", "equipment_id", "day", "uses", "in_use_seconds", "cleanings", "faults", "uses_needing_cleaning",
+            "cleaned_before_next_use", "clean_wait_minutes")
 EXERCISE_COLS = ("id", "name", "instructions", "image_url", "equipment_kind")
 PATIENT_COLS = ("id", "first_name", "last_name", "dob", "phone", "created_at")
 APPOINTMENT_COLS = ("id", "patient_id", "site", "starts_at", "minutes", "clinician", "status", "arrived_at",
@@ -300,6 +302,22 @@ class Generator:
                 for n in range(1, count + 1):
                     self.stations.append(Station(site, f"{kind}-{n}", kind, clean, maint, weight))
         self._allocate_uses()
+        self._day = self.today.isoformat()
+        self.days: dict[tuple[str, str, str], list[Any]] = {}  # station_day rollups, as ingest keeps them
+
+    def _rollup(self, st: Station) -> list[Any]:
+        """The station's rollup for the day being generated: uses, seconds, cleanings, faults, needing, cleaned,
+        waits."""
+        key = (st.site, st.id, self._day)
+        day = self.days.get(key)
+        if day is None:
+            day = self.days[key] = [0, 0.0, 0, 0, 0, 0, []]
+        return day
+
+    def day_rows(self) -> Iterator[Chunk]:
+        rows = [(site, eq, day, d[0], round(d[1], 1), d[2], d[3], d[4], d[5], "".join(d[6]))
+                for (site, eq, day), d in self.days.items()]  # fmt: skip
+        yield "station_day", DAY_COLS, rows
 
     # -- stations and events ----------------------------------------------------------------------------------
     def _allocate_uses(self) -> None:
@@ -355,6 +373,7 @@ class Generator:
         for start, end, is_today in intervals:
             rows: list[Row] = []
             offset = sum(e - s for s, e, _ in intervals if s < start)  # timeline position of this day's opening
+            self._day = self._day_of(start)
             for st in self.stations:
                 slot = open_total / st.uses
                 first = -(-offset // slot) if offset else 0
@@ -397,6 +416,10 @@ class Generator:
         rows.append((st.site, st.id, f"{bits(128):032x}", "usage", "stop", s_txt, s_txt, fmt(s_recv), session,
                      seconds, None, None, None, None, None, metrics, "device"))  # fmt: skip
         st.in_use_s += seconds
+        day = self._rollup(st)
+        day[0] += 1
+        day[1] += seconds
+        day[4] += st.clean_after_use
         st.last_event, st.last_received = stop, s_recv
         st.in_use_since, st.session = None, None
         if st.clean_after_use:
@@ -408,6 +431,10 @@ class Generator:
             c_txt, c_recv = fmt(at), at + 30_000 + bits(19)
             rows.append((st.site, st.id, f"{bits(128):032x}", "cleaning", "cleaned", c_txt, c_txt, fmt(c_recv),
                          None, None, None, None, None, by, "wipe", None, "device"))  # fmt: skip
+            day[2] += 1
+            if st.status == "needs_cleaning":
+                day[5] += 1
+                day[6].append(f"{gap / 60e6:.3f} ")
             st.status, st.needs_cleaning_since = "available", None
             st.last_cleaned, st.last_cleaned_by, st.without_cleaning = at, by, 0
             st.last_event, st.last_received = at, c_recv
@@ -429,6 +456,8 @@ class Generator:
                 st.status, st.in_use_since, st.session, st.needs_cleaning_since = "in_use", at, session, None
                 st.uses_total += 1
                 st.uses_today += 1
+                self._day = self.today.isoformat()
+                self._rollup(st)[0] += 1
                 st.last_event, st.last_received = at, at + 40_000
             elif rng.random() < 0.02:
                 at = now - int(rng.uniform(16, 55) * 60e6)
@@ -437,6 +466,8 @@ class Generator:
                 rows.append((st.site, st.id, f"{bits(128):032x}", "fault", "fault", t, t, fmt(at + 40_000), None,
                              None, fault[0], fault[1], fault[2], None, None, None, "device"))  # fmt: skip
                 st.fault = fault
+                self._day = self.today.isoformat()
+                self._rollup(st)[3] += 1
                 st.last_event, st.last_received = at, at + 40_000
         return rows
 
@@ -671,6 +702,7 @@ def create_store(
     load(gen.event_rows(progress))
     progress.close()
     load(gen.state_rows())
+    load(gen.day_rows())
     load(gen.exercise_rows())
     progress = Progress(f"{backend} {size.label}: patients", size.patients)
     load(gen.care_rows(progress))

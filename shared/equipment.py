@@ -43,6 +43,11 @@ class StationState:
     uses_today: int = 0
     uses_today_date: date | None = None
     in_use_seconds_total: float = 0.0
+    # The last session a start closed before its stop arrived (from, to, id): its late stop replaces the
+    # seconds credited then, so in-use time is counted once.
+    closed_by_start_from: datetime | None = None
+    closed_by_start_at: datetime | None = None
+    closed_by_start_session: str | None = None
 
     @property
     def status(self) -> Status:
@@ -107,8 +112,11 @@ def apply_status(state: StationState, report: StatusReport) -> StationState:
 def _apply_usage(new: StationState, event: DeviceEvent, at: datetime, clean_after_use: bool) -> None:
     if event.event == "start":
         if new.usage_status == "in_use" and new.in_use_since is not None:
-            # A start while in use closes the open session (its stop was lost or never sent).
+            # A start while in use closes the open session (its stop was lost or never sent, or is late: then
+            # _count swaps these seconds for the stop's duration).
             new.in_use_seconds_total += max(0.0, (at - new.in_use_since).total_seconds())
+            new.closed_by_start_from, new.closed_by_start_at = new.in_use_since, at
+            new.closed_by_start_session = new.current_session_id
         if new.usage_status == "needs_cleaning":
             new.used_without_cleaning += 1
         new.usage_status = "in_use"
@@ -159,7 +167,21 @@ def _count(new: StationState, event: DeviceEvent, tz: tzinfo) -> None:
         elif day == new.uses_today_date:
             new.uses_today += 1
     elif event.duration_s is not None:
-        new.in_use_seconds_total += max(0.0, float(event.duration_s))
+        seconds = max(0.0, float(event.duration_s))
+        if _closed_by_start(new, event):
+            assert new.closed_by_start_from is not None and new.closed_by_start_at is not None
+            seconds -= (new.closed_by_start_at - new.closed_by_start_from).total_seconds()
+            new.closed_by_start_from = new.closed_by_start_at = new.closed_by_start_session = None
+        new.in_use_seconds_total = max(0.0, new.in_use_seconds_total + seconds)
+
+
+def _closed_by_start(state: StationState, stop: DeviceEvent) -> bool:
+    """Whether `stop` ends the session a later start already closed (same session id, else within its time)."""
+    if state.closed_by_start_from is None or state.closed_by_start_at is None:
+        return False
+    if stop.session_id is not None and state.closed_by_start_session is not None:
+        return stop.session_id == state.closed_by_start_session
+    return state.closed_by_start_from < stop.event_at <= state.closed_by_start_at
 
 
 def _latest(current: datetime | None, candidate: datetime) -> datetime:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import fields, replace
-from datetime import tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Insert, Table, TextClause, and_, bindparam, select, text, tuple_, update
+import orjson
+from sqlalchemy import Connection, Engine, Insert, Table, TextClause, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.db import write_transaction
 from shared.equipment import StationState, apply_event_in_place, apply_status
 from shared.events import BatchResult, Decoded, DeviceEvent, Rejected, StatusReport
 from shared.models import DeadLetter, Equipment, EquipmentEvent, EquipmentState, utcnow
+from shared.rollups import Before, DayTotals
 
 KEPT_PAYLOAD_BYTES = 64 * 1024  # dead letters keep at most this much of a payload
 _KEY_CHUNK = 400  # keys per IN (...) list, well under SQLite's bound-variable limit
@@ -49,12 +52,14 @@ def record_batch_in(
             rejects.append(_unknown(item))
     known = [item for item in known if (item.site, item.equipment_id) in clean_rule]
 
-    new_keys = _insert_events(conn, [item for item in known if isinstance(item, DeviceEvent)])
+    events = [item for item in known if isinstance(item, DeviceEvent)]
+    new_keys = _insert_rows(conn, [_event_values(event) for event in events])
     result.inserted = len(new_keys)
-    result.duplicates = sum(isinstance(item, DeviceEvent) for item in known) - len(new_keys)
+    result.duplicates = len(events) - len(new_keys)
 
     touched: dict[Key, StationState] = {}
-    status_rows: list[dict[str, Any]] = []
+    days = DayTotals(tz)
+    status_rows: list[tuple[Any, ...]] = []
     for item in sorted(known, key=lambda it: it.event_at):
         key = (item.site, item.equipment_id)
         state = touched.get(key)
@@ -65,15 +70,18 @@ def record_batch_in(
             if event_key not in new_keys:
                 continue
             new_keys.discard(event_key)  # a key repeated inside one batch is applied once
+            before = Before.of(state)
             apply_event_in_place(state, item, clean_after_use=clean_rule[key], tz=tz)
+            days.add(item, before, state, clean_after_use=clean_rule[key])
         else:
             after = apply_status(state, item)
             if after.online != state.online:
-                status_rows.append(_status_row(item))
+                status_rows.append(_status_values(item))
             touched[key] = after
     if status_rows:
-        result.status_changes = len(_insert_events_rows(conn, status_rows))
+        result.status_changes = len(_insert_rows(conn, status_rows))
     _write_states(conn, touched.values())
+    days.write(conn)
     result.rejected = rejects
     if not keep_rejects:
         result.dead_lettered = dead_letter(conn, rejects)
@@ -106,13 +114,13 @@ def fingerprint(topic: str, payload: bytes) -> str:
 
 
 def _registered(conn: Connection, keys: set[Key]) -> dict[Key, bool]:
-    """Registered equipment among `keys`, with its clean-after-use rule."""
+    """Registered equipment among `keys`, with its clean-after-use rule (probes on the primary key)."""
     found: dict[Key, bool] = {}
-    for chunk in _chunks(sorted(keys)):
+    for site, ids in _by_site(keys):
         query = select(EQUIPMENT.c.site, EQUIPMENT.c.id, EQUIPMENT.c.clean_after_use).where(
-            tuple_(EQUIPMENT.c.site, EQUIPMENT.c.id).in_(chunk)
+            EQUIPMENT.c.site == site, EQUIPMENT.c.id.in_(ids)
         )
-        found.update({(site, eq): bool(rule) for site, eq, rule in conn.execute(query)})
+        found.update({(s, eq): bool(rule) for s, eq, rule in conn.execute(query)})
     return found
 
 
@@ -131,11 +139,11 @@ def _lock_states(conn: Connection, keys: set[Key]) -> dict[Key, StationState]:
 
 def _select_states(conn: Connection, keys: set[Key]) -> dict[Key, StationState]:
     states: dict[Key, StationState] = {}
-    for chunk in _chunks(sorted(keys)):
+    for site, ids in _by_site(keys):
         query = (
             select(*STATE_COLUMNS)
-            .where(tuple_(STATES.c.site, STATES.c.equipment_id).in_(chunk))
-            .order_by(STATES.c.site, STATES.c.equipment_id)
+            .where(STATES.c.site == site, STATES.c.equipment_id.in_(ids))
+            .order_by(STATES.c.equipment_id)
             .with_for_update()
         )
         for row in conn.execute(query):
@@ -143,95 +151,128 @@ def _select_states(conn: Connection, keys: set[Key]) -> dict[Key, StationState]:
     return states
 
 
-def _insert_events(conn: Connection, events: list[DeviceEvent]) -> set[tuple[str, str, str]]:
-    return _insert_events_rows(conn, [event.as_row() for event in events])
+def _by_site(keys: set[Key]) -> Iterable[tuple[str, Sequence[str]]]:
+    """Keys grouped by site, in order, in chunks: `site = ? AND id IN (...)` probes the primary key, where a
+    row-value IN list of pairs makes SQLite scan the table."""
+    by_site: dict[str, list[str]] = {}
+    for site, equipment_id in sorted(keys):
+        by_site.setdefault(site, []).append(equipment_id)
+    for site, ids in by_site.items():
+        for chunk in _chunks(ids):
+            yield site, chunk
+
+
+def _quoted(dialect: Any, names: Iterable[str]) -> str:
+    return ", ".join(dialect.identifier_preparer.quote(n) for n in names)
+
+
+_EVENT_COLUMNS = [c.name for c in EVENTS.columns if c.name != "id"]
+_STATE_VALUES = [f.name for f in fields(StationState)][2:]  # every column but the key, in StationState's order
 
 
 def _pg_insert_events() -> TextClause:
     """One INSERT ... SELECT FROM unnest(one array per column): the same short statement for any batch size.
 
     SQLAlchemy's multi-row VALUES for a 400-row chunk is ~200 KB of SQL with 6,800 placeholders, which psycopg
-    re-parses on every execute (it caches only statements under 4 KB and 50 parameters).
+    re-parses on every execute (it caches only statements under 4 KB and 50 parameters). The conflict check
+    probes the unique index, so its cost does not grow with the store.
     """
-    columns = [c for c in EVENTS.columns if c.name != "id"]
     dialect = postgresql.dialect()
-    quote = dialect.identifier_preparer.quote
-    names = ", ".join(quote(c.name) for c in columns)
-    arrays = ", ".join(f"CAST(:{c.name} AS {c.type.compile(dialect=dialect)}[])" for c in columns)
+    arrays = ", ".join(f"CAST(:{c.name} AS {c.type.compile(dialect=dialect)}[])" for c in EVENTS.columns
+                       if c.name != "id")  # fmt: skip
     return text(
-        f"INSERT INTO {quote(EVENTS.name)} ({names}) SELECT * FROM unnest({arrays}) "
+        f"INSERT INTO {EVENTS.name} ({_quoted(dialect, _EVENT_COLUMNS)}) SELECT * FROM unnest({arrays}) "
         "ON CONFLICT (site, equipment_id, event_id) DO NOTHING RETURNING site, equipment_id, event_id"
     )
 
 
 _PG_INSERT_EVENTS = _pg_insert_events()
-_EVENT_COLUMNS = [c.name for c in EVENTS.columns if c.name != "id"]
+_SQLITE_INSERT_EVENTS = (
+    f"INSERT INTO {EVENTS.name} ({_quoted(sqlite.dialect(), _EVENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _EVENT_COLUMNS)}) ON CONFLICT (site, equipment_id, event_id) DO NOTHING"
+)
+# Rows are appended with ids above every stored one (INTEGER PRIMARY KEY, and the batch holds the write lock),
+# so the rows this batch inserted are a range of the primary key: cheap whatever the size of the store.
+_SQLITE_LAST_ID = f"SELECT max(id) FROM {EVENTS.name}"
+_SQLITE_NEW_KEYS = f"SELECT site, equipment_id, event_id FROM {EVENTS.name} WHERE id > ?"
 
 
-def _insert_events_rows(conn: Connection, rows: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
-    """Insert, skipping keys already stored; returns the keys that were new."""
+def _event_values(event: DeviceEvent) -> tuple[Any, ...]:
+    """An event as a tuple in `_EVENT_COLUMNS` order (times as aware datetimes)."""
+    metrics = event.metrics
+    return (
+        event.site, event.equipment_id, event.event_id, event.channel, event.event, event.device_ts,
+        event.event_at, event.received_at, event.session_id, event.duration_s, event.code, event.severity,
+        event.message, event.by, event.method, None if metrics is None else _metrics_text(metrics), event.source,
+    )  # fmt: skip
+
+
+def _metrics_text(metrics: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(metrics).decode()
+    except (TypeError, orjson.JSONEncodeError):  # e.g. an integer beyond 64 bits: the standard module copes
+        return json.dumps(metrics, separators=(",", ":"), ensure_ascii=False)
+
+
+def _insert_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> set[tuple[str, str, str]]:
+    """Insert event rows, skipping keys already stored (or repeated in `rows`); returns the keys that were new."""
     if not rows:
         return set()
     if conn.dialect.name == "postgresql":
-        arrays = {name: [row.get(name) for row in rows] for name in _EVENT_COLUMNS}
-        return {
-            (site, equipment_id, event_id) for site, equipment_id, event_id in conn.execute(_PG_INSERT_EVENTS, arrays)
-        }
-    return _sqlite_insert_new(conn, rows)
+        arrays = {name: [row[i] for row in rows] for i, name in enumerate(_EVENT_COLUMNS)}
+        return {(site, eq, event_id) for site, eq, event_id in conn.execute(_PG_INSERT_EVENTS, arrays)}
+    last = conn.exec_driver_sql(_SQLITE_LAST_ID).scalar() or 0
+    times = (5, 6, 7)  # device_ts, event_at, received_at
+    bound = [tuple(_sqlite_time(v) if i in times else v for i, v in enumerate(row)) for row in rows]
+    conn.exec_driver_sql(_SQLITE_INSERT_EVENTS, bound)
+    return {(site, eq, event_id) for site, eq, event_id in conn.exec_driver_sql(_SQLITE_NEW_KEYS, (last,))}
 
 
-def _sqlite_insert_new(conn: Connection, rows: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
-    """SQLite: look up which keys exist, then one plain executemany for the rest.
+def _sqlite_time(value: datetime | None) -> str | None:
+    """UTCDateTime's stored text (the listener's datetimes are UTC already; others are converted)."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
-    Safe without ON CONFLICT because the caller holds SQLite's write lock (BEGIN IMMEDIATE) for the whole
-    batch, and about twice as fast as a multi-row INSERT ... RETURNING built per chunk.
-    """
-    keys = [(row["site"], row["equipment_id"], row["event_id"]) for row in rows]
-    existing: set[tuple[str, str, str]] = set()
-    key_columns = (EVENTS.c.site, EVENTS.c.equipment_id, EVENTS.c.event_id)
-    for chunk in _chunks(sorted(set(keys))):
-        existing.update(tuple(r) for r in conn.execute(select(*key_columns).where(tuple_(*key_columns).in_(chunk))))
-    new: set[tuple[str, str, str]] = set()
-    fresh = []
-    for row, key in zip(rows, keys, strict=True):
-        if key not in existing and key not in new:
-            new.add(key)
-            fresh.append(row)
-    if fresh:
-        conn.execute(EVENTS.insert(), fresh)
-    return new
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _sqlite_time(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _update_states_sql(dialect: Any, mark: str) -> str:
+    sets = ", ".join(f"{dialect.identifier_preparer.quote(n)} = {mark}" for n in [*_STATE_VALUES, "updated_at"])
+    return f"UPDATE {STATES.name} SET {sets} WHERE site = {mark} AND equipment_id = {mark}"
+
+
+_SQLITE_UPDATE_STATES = _update_states_sql(sqlite.dialect(), "?")
+_PG_UPDATE_STATES = _update_states_sql(postgresql.dialect(), "%s")
 
 
 def _write_states(conn: Connection, states: Iterable[StationState]) -> None:
-    rows = []
     now = utcnow()
-    for state in states:
-        row = state.as_row()
-        row["b_site"] = row.pop("site")
-        row["b_equipment_id"] = row.pop("equipment_id")
-        row["updated_at"] = now
-        rows.append(row)
+    rows = [(*(getattr(s, n) for n in _STATE_VALUES), now, s.site, s.equipment_id) for s in states]
     if not rows:
         return
-    stmt = update(STATES).where(
-        and_(STATES.c.site == bindparam("b_site"), STATES.c.equipment_id == bindparam("b_equipment_id"))
-    )
-    conn.execute(stmt, rows)
+    if conn.dialect.name == "sqlite":
+        rows = [tuple(_sqlite_value(v) for v in row) for row in rows]
+        conn.exec_driver_sql(_SQLITE_UPDATE_STATES, rows)
+    else:
+        conn.exec_driver_sql(_PG_UPDATE_STATES, rows)
 
 
-def _status_row(report: StatusReport) -> dict[str, Any]:
+def _status_values(report: StatusReport) -> tuple[Any, ...]:
+    """An online/offline change as an event row (`_EVENT_COLUMNS` order)."""
     value = "online" if report.online else "offline"
-    return {
-        "site": report.site,
-        "equipment_id": report.equipment_id,
-        "event_id": f"status-{report.received_at.isoformat()}-{value}",
-        "channel": "status",
-        "event": value,
-        "device_ts": None,
-        "event_at": report.received_at,
-        "received_at": report.received_at,
-        "source": "device",
-    }
+    at = report.received_at
+    event_id = f"status-{at.isoformat()}-{value}"
+    return (report.site, report.equipment_id, event_id, "status", value, None, at, at, None, None, None, None,
+            None, None, None, None, "device")  # fmt: skip
 
 
 def _unknown(item: DeviceEvent | StatusReport) -> Rejected:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKeyConstraint, Index, Integer, LargeBinary, Text
+from sqlalchemy import BigInteger, Column, Date, DateTime, ForeignKeyConstraint, Index, Integer, LargeBinary, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import String, TypeDecorator, TypeEngine
 from sqlmodel import Field, SQLModel
@@ -108,6 +108,9 @@ class EquipmentState(SQLModel, table=True):
     uses_today: int = 0
     uses_today_date: date | None = None
     in_use_seconds_total: float = 0.0
+    closed_by_start_from: datetime | None = Field(default=None, sa_column=utc_column())  # see StationState
+    closed_by_start_at: datetime | None = Field(default=None, sa_column=utc_column())
+    closed_by_start_session: str | None = Field(default=None, max_length=64)
     serviced_at: datetime | None = Field(default=None, sa_column=utc_column())
     serviced_in_use_seconds: float = 0.0  # in-use seconds at the last service: maintenance is due from here
     updated_at: datetime | None = Field(default=None, sa_column=utc_column())
@@ -141,6 +144,28 @@ class EquipmentEvent(SQLModel, table=True):
     method: str | None = Field(default=None, max_length=100)
     metrics: str | None = Field(default=None, sa_column=Column(Text))  # JSON text as the device sent it
     source: str = Field(default="device", max_length=16)
+
+
+class StationDay(SQLModel, table=True):
+    """One station's figures for one local day, kept by ingest in the batch's transaction from the rows it
+    inserted (so a redelivery adds nothing): the usage and cleaning charts read these, not the event log."""
+
+    __tablename__ = "station_day"
+    __table_args__ = (
+        ForeignKeyConstraint(["site", "equipment_id"], ["equipment.site", "equipment.id"], ondelete="CASCADE"),
+    )
+
+    site: str = Field(primary_key=True, max_length=64)
+    equipment_id: str = Field(primary_key=True, max_length=64)
+    day: date = Field(sa_column=Column(Date, primary_key=True))  # in the clinic's time zone (CLINIC_TIMEZONE)
+    uses: int = 0  # usage starts
+    in_use_seconds: float = 0.0  # what the day's events added to the station's in-use seconds
+    cleanings: int = 0
+    faults: int = 0  # fault events raised (not clears)
+    uses_needing_cleaning: int = 0  # stops at a station that must be cleaned after use
+    cleaned_before_next_use: int = 0  # cleanings that ended a "needs cleaning" wait
+    clean_wait_minutes: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # ^ each such wait in minutes, space-separated: the median needs the values, and a day has a handful
 
 
 class DeadLetter(SQLModel, table=True):

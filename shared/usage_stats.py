@@ -1,13 +1,13 @@
 """Usage statistics for the staff charts: uses and in-use minutes per station per day, cleaning compliance,
 and the time from the end of a use to the cleaning.
 
-One pass over a site's usage and cleaning events in the window, per station in time order: the store keeps
-raw events, and a clinic's month is tens of thousands of rows, which Python pairs faster than portable SQL.
+Read from the daily rollups (`station_day`) that ingest keeps in each batch's transaction: a site's month is a
+few hundred rows whatever the size of the event log. Days are the clinic's local days (CLINIC_TIMEZONE), as
+ingest counted them.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from statistics import median
@@ -15,7 +15,8 @@ from statistics import median
 from sqlalchemy import Engine, select
 
 from shared.db import read_session
-from shared.ingest import EQUIPMENT, EVENTS
+from shared.ingest import EQUIPMENT
+from shared.rollups import DAYS
 
 
 @dataclass(slots=True)
@@ -46,52 +47,23 @@ class StationStats:
 def usage_stats(engine: Engine, *, site: str, days: int, tz: tzinfo, now: datetime) -> list[StationStats]:
     """Figures per station for the last `days` local days (today included)."""
     first_day = now.astimezone(tz).date() - timedelta(days=days - 1)
-    since = datetime.combine(first_day, datetime.min.time(), tzinfo=tz)
-    stations = _stations(engine, site)
-    query = (
-        select(EVENTS.c.equipment_id, EVENTS.c.channel, EVENTS.c.event, EVENTS.c.event_at, EVENTS.c.duration_s)
-        .where(EVENTS.c.site == site, EVENTS.c.event_at >= since, EVENTS.c.channel.in_(("usage", "cleaning")))
-        .order_by(EVENTS.c.equipment_id, EVENTS.c.event_at, EVENTS.c.id)
-    )
-    events: dict[str, list[tuple[str, datetime, float | None]]] = defaultdict(list)
+    stations = select(EQUIPMENT.c.id, EQUIPMENT.c.name).where(EQUIPMENT.c.site == site)
+    rollups = select(
+        DAYS.c.equipment_id, DAYS.c.day, DAYS.c.uses, DAYS.c.in_use_seconds, DAYS.c.uses_needing_cleaning,
+        DAYS.c.cleaned_before_next_use, DAYS.c.clean_wait_minutes,
+    ).where(DAYS.c.site == site, DAYS.c.day >= first_day)  # fmt: skip
     with read_session(engine) as session:
-        for equipment_id, channel, event, at, duration in session.execute(query):
-            events[equipment_id].append((f"{channel}:{event}", at, duration))
-    out = []
-    for equipment_id, (name, clean_after_use) in stations.items():
-        stats = StationStats(equipment_id, name)
-        _pair(stats, events.get(equipment_id, []), clean_after_use, tz)
-        out.append(stats)
-    return out
-
-
-def _stations(engine: Engine, site: str) -> dict[str, tuple[str, bool]]:
-    query = select(EQUIPMENT.c.id, EQUIPMENT.c.name, EQUIPMENT.c.clean_after_use).where(EQUIPMENT.c.site == site)
-    with read_session(engine) as session:
-        return {row.id: (row.name, bool(row.clean_after_use)) for row in session.execute(query)}
-
-
-def _pair(
-    stats: StationStats, events: list[tuple[str, datetime, float | None]], clean_after_use: bool, tz: tzinfo
-) -> None:
-    """Walk one station's events: starts count uses, stops add minutes, cleanings close the cleaning wait."""
-    started: datetime | None = None
-    ended: datetime | None = None  # end of the last use not yet cleaned
-    for kind, at, duration in events:
-        day = at.astimezone(tz).date()
-        if kind == "usage:start":
-            stats.uses_by_day[day] = stats.uses_by_day.get(day, 0) + 1
-            if clean_after_use and ended is not None:
-                ended = None  # used again before a cleaning: that use stays uncleaned
-            started = at
-        elif kind == "usage:stop":
-            minutes = duration / 60 if duration is not None else ((at - started).total_seconds() / 60 if started else 0)
-            stats.minutes_by_day[day] = stats.minutes_by_day.get(day, 0.0) + max(0.0, minutes)
-            started = None
-            if clean_after_use:
-                stats.uses_needing_cleaning += 1
-                ended = at
-        elif kind == "cleaning:cleaned" and ended is not None:
-            stats.cleaned_before_next_use += 1
-            stats.minutes_to_clean.append((at - ended).total_seconds() / 60)
-            ended = None
+        found = {row.id: StationStats(row.id, row.name) for row in session.execute(stations)}
+        rows = session.execute(rollups).all()
+    for equipment_id, day, uses, seconds, needing, cleaned, waits in rows:
+        stats = found.get(equipment_id)
+        if stats is None:
+            continue
+        if uses:
+            stats.uses_by_day[day] = uses
+        if seconds:
+            stats.minutes_by_day[day] = seconds / 60
+        stats.uses_needing_cleaning += needing
+        stats.cleaned_before_next_use += cleaned
+        stats.minutes_to_clean.extend(float(w) for w in waits.split())
+    return list(found.values())

@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shared.config import Settings
+from shared.db import is_transient
 from shared.events import BatchResult, Decoded, Rejected
 from shared.ingest import record_batch
 from shared.models import utcnow
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 RECONNECT_MIN_S, RECONNECT_MAX_S = 0.5, 30.0  # exponential backoff between connection attempts
 DB_RETRY_MIN_S, DB_RETRY_MAX_S = 0.2, 10.0  # backoff while the database is locked or down
+IDLE_POLL_S = 0.25  # longest the network loop blocks, so stop() and keep-alives are noticed
 FATAL_CONNACK = {134, 135, 138}  # bad credentials, not authorised, banned: retrying will not help
 
 
@@ -124,12 +126,20 @@ class Listener:
                 self._maybe_flush(force=bool(self._buffer))
                 time.sleep(0.05 if self._client.socket() is None else 0)
                 continue
-            rc = self._client.loop(timeout=0.0 if self._buffer else 0.25)
+            rc = self._client.loop(timeout=self._loop_timeout())
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 self._lost_connection(rc)
                 next_attempt = time.monotonic() + self._net_backoff.next()
             self._maybe_flush()
         self._shutdown()
+
+    def _loop_timeout(self) -> float:
+        """How long the network loop may wait for the socket: not at all while a batch is ready to commit, and
+        until the next attempt while the database is unavailable (so a long outage costs no CPU)."""
+        if not self._buffer:
+            return IDLE_POLL_S
+        wait = self._retry_at - time.monotonic()
+        return min(wait, IDLE_POLL_S) if wait > 0 else 0.0
 
     # -- connection -------------------------------------------------------------------------------------
     def _make_client(self) -> mqtt.Client:
@@ -242,14 +252,18 @@ class Listener:
         batch = self._buffer
         try:
             result = record_batch(self.engine, [p.decoded for p in batch], tz=self._tz)
-        except (OperationalError, DBAPIError) as exc:
-            if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        except Exception as exc:
+            if _unavailable(exc):
                 self._wait_for_database(exc)
                 return
-            result = self._record_one_by_one(batch)
-        except Exception:
-            log.exception("a batch of %d could not be recorded; retrying one message at a time", len(batch))
-            result = self._record_one_by_one(batch)
+            log.warning("a batch of %d could not be recorded (%s); retrying one message at a time", len(batch), exc)
+            result, done, failure = self._record_one_by_one(batch)
+            if failure is not None:  # the database went away midway: ack what is committed, hold the rest
+                self._ack(batch[:done])
+                self._buffer = batch[done:]
+                self._account(result)
+                self._wait_for_database(failure)
+                return
         self._db_backoff.reset()
         self._retry_at = 0.0
         self._buffer = []
@@ -267,28 +281,36 @@ class Listener:
             delay,
         )
 
-    def _record_one_by_one(self, batch: list[_Pending]) -> BatchResult:
+    def _record_one_by_one(self, batch: list[_Pending]) -> tuple[BatchResult, int, Exception | None]:
+        """Each message in its own transaction; one that cannot be stored becomes a dead letter.
+
+        Returns what was recorded, how many messages (from the start of `batch`) are committed, and the error
+        that stopped it early when the database became unavailable (those messages stay held, unacked).
+        """
         total = BatchResult()
-        for pending in batch:
+        for done, pending in enumerate(batch):
             try:
-                part = record_batch(self.engine, [pending.decoded], tz=self._tz)
-            except (OperationalError, DBAPIError) as exc:
-                if isinstance(exc, OperationalError) or exc.connection_invalidated:
-                    raise
-                part = self._dead_letter_failure(pending.decoded, exc)
-            except Exception as exc:
-                part = self._dead_letter_failure(pending.decoded, exc)
+                part = self._record_or_dead_letter(pending.decoded)
+            except Exception as exc:  # unavailable, or even the dead letter could not be written
+                return total, done, exc
             total.inserted += part.inserted
             total.duplicates += part.duplicates
             total.dead_lettered += part.dead_lettered
             total.rejected.extend(part.rejected)
-        return total
+        return total, len(batch), None
 
-    def _dead_letter_failure(self, decoded: Decoded, exc: Exception) -> BatchResult:
-        topic = getattr(decoded, "topic", "")
-        payload = getattr(decoded, "payload", b"")
-        reject = Rejected(topic, payload, f"could not be stored: {type(exc).__name__}: {str(exc)[:300]}", utcnow())
-        return record_batch(self.engine, [reject], tz=self._tz)
+    def _record_or_dead_letter(self, decoded: Decoded) -> BatchResult:
+        """One message, or its dead letter when storing it fails for a reason retrying will not fix."""
+        try:
+            return record_batch(self.engine, [decoded], tz=self._tz)
+        except Exception as exc:
+            if _unavailable(exc):
+                raise
+            log.warning("a message on %s could not be stored (%s); keeping it as a dead letter", _topic(decoded), exc)
+            failure = exc
+        topic, payload = _topic(decoded), getattr(decoded, "payload", b"")
+        reason = f"could not be stored: {type(failure).__name__}: {str(failure)[:300]}"
+        return record_batch(self.engine, [Rejected(topic, payload, reason, utcnow())], tz=self._tz)
 
     def _ack(self, batch: list[_Pending]) -> None:
         for pending in batch:
@@ -322,3 +344,14 @@ class Listener:
             self._client.disconnect()
             self._client.loop(timeout=0.1)
         log.info("listener stopped: %s", self.stats)
+
+
+def _unavailable(exc: Exception) -> bool:
+    """A failure of the database rather than of the batch (locked, down, connection lost): hold and retry."""
+    if isinstance(exc, OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and (exc.connection_invalidated or is_transient(exc))
+
+
+def _topic(decoded: Decoded) -> str:
+    return getattr(decoded, "topic", "")

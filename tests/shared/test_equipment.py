@@ -135,3 +135,20 @@ def test_status_changes_online_and_ignores_older_reports() -> None:
     online = apply_status(state, StatusReport("main", "tm-1", True, T0))
     stale = apply_status(online, StatusReport("main", "tm-1", False, T0 - timedelta(seconds=5)))
     assert (online.online, stale.online, stale.last_seen) == (True, True, T0)
+
+
+@pytest.mark.parametrize("session_ids", [False, True], ids=["by-time", "by-session-id"])
+def test_a_late_stop_after_the_next_start_counts_its_session_once(session_ids: bool) -> None:
+    first = {"session_id": "s1"} if session_ids else {}
+    second = {"session_id": "s2"} if session_ids else {}
+    state = run([ev(*START, 0, **first), ev(*START, 10, **second)])
+    assert state.in_use_seconds_total == 600  # the second start closed the first session as it stood
+    state = apply_event(state, ev(*STOP, 599 / 60, duration_s=599, **first), clean_after_use=True, tz=UTC)
+    assert state.in_use_seconds_total == 599  # the late stop's own duration replaces it: not 1,199
+    state = apply_event(state, ev(*STOP, 15, duration_s=300, **second), clean_after_use=True, tz=UTC)
+    assert (state.in_use_seconds_total, state.status) == (899, "needs_cleaning")
+
+
+def test_a_stop_that_never_comes_leaves_the_time_until_the_next_start() -> None:
+    state = run([ev(*START, 0), ev(*START, 10), ev(*STOP, 12, duration_s=120)])
+    assert state.in_use_seconds_total == 720

@@ -7,14 +7,16 @@ PostgreSQL servers. These are the CI-sized versions (10,000 messages); bench/rel
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
@@ -28,7 +30,7 @@ from shared.models import EquipmentEvent
 from shared.stations import list_stations, register_equipment
 from tests.conftest import Broker
 from tests.helpers import wait_until
-from tests.mqtt_helpers import connect, listener_process, listener_settings, usage_messages
+from tests.mqtt_helpers import connect, listener_process, listener_settings, publish_all, usage_messages
 from tests.pg_cluster import PrivateCluster
 
 pytestmark = pytest.mark.integration
@@ -109,10 +111,18 @@ def prepare(engine: Engine, broker: Broker, settings: Settings) -> None:
     """Register the devices and create the listener's session, so nothing published is lost meanwhile."""
     for device in DEVICES:
         register_equipment(engine, site="main", equipment_id=device)
+    with listener(settings), subscribed(settings):
+        pass
+
+
+@contextmanager
+def subscribed(settings: Settings, *, before: int | None = None) -> Iterator[None]:
+    """Wait at the end of the block until one more `clinic listen` has logged its subscription than `before`
+    (by default: than when the block began)."""
     log = settings.data_dir / "listener.log"
-    confirmed = log.read_text().count(SUBSCRIBED) if log.exists() else 0
-    with listener(settings):
-        wait_until(lambda: log.exists() and log.read_text().count(SUBSCRIBED) > confirmed, what="listener subscribed")
+    confirmed = before if before is not None else (log.read_text().count(SUBSCRIBED) if log.exists() else 0)
+    yield
+    wait_until(lambda: log.exists() and log.read_text().count(SUBSCRIBED) > confirmed, what="listener subscribed")
 
 
 def test_listener_killed_three_times_during_a_flood(broker: Broker, engine: Engine, db_url: str) -> None:
@@ -214,3 +224,63 @@ def test_two_listeners_sharing_the_load_one_killed_midway(broker: Broker, engine
         one.append(listener_process(first))
         wait_until(lambda: usage_count(engine) == len(messages), timeout=180, what="every event")
     assert_exactly_once(engine, messages)
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle_while(process: subprocess.Popen[bytes], seconds: float, publish: Callable[[], None]) -> float:
+    """Share of one core the process used during `seconds` of an outage in which `publish` runs first."""
+    cpu, wall = process_cpu_s(process.pid), time.monotonic()
+    publish()
+    deadline = wall + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.5)  # the outage lasts this long whatever happens: nothing to wait for but the clock
+    assert process.poll() is None, "the listener ended during the outage"
+    return (process_cpu_s(process.pid) - cpu) / (time.monotonic() - wall)
+
+
+def test_the_listener_idles_while_sqlite_is_locked_for_thirty_seconds(broker: Broker, tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'locked.db'}"
+    engine = make_engine(db_url)
+    init_db(engine)
+    settings = listener_settings(broker, db_url)
+    prepare(engine, broker, settings)
+    messages = usage_messages(DEVICES, 50)
+    device = connect(broker.port, "svc.simulator", broker.simulator_password)
+    with listener(settings) as processes:
+        holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(tmp_path / "locked.db"), "32"],
+                                  stdout=subprocess.PIPE)  # fmt: skip
+        assert holder.stdout is not None and holder.stdout.readline().strip() == b"locked"
+        share = idle_while(processes[-1], 30, lambda: publish_all(device, messages))
+        assert usage_count(engine) == 0
+        assert holder.wait(timeout=30) == 0
+        holder.stdout.close()
+        wait_until(lambda: usage_count(engine) == len(messages), timeout=60, what="every event after the lock")
+    device.close()
+    assert share < 0.15, f"the listener used {share:.0%} of a core while the database was locked"
+    assert_exactly_once(engine, messages)
+    engine.dispose()
+
+
+def test_the_listener_idles_while_postgresql_is_down(broker: Broker, private_pg: PrivateCluster) -> None:
+    engine = make_engine(private_pg.url)
+    init_db(engine)
+    settings = listener_settings(broker, private_pg.url)
+    prepare(engine, broker, settings)
+    messages = usage_messages(DEVICES, 50)
+    device = connect(broker.port, "svc.simulator", broker.simulator_password)
+    with listener(settings) as processes:
+        with subscribed(settings, before=1):  # prepare() ran one listener
+            pass
+        private_pg.stop("fast")
+        share = idle_while(processes[-1], 20, lambda: publish_all(device, messages))
+        private_pg.start()
+        wait_until(lambda: usage_count(engine) == len(messages), timeout=60, what="every event after the restart")
+    device.close()
+    assert share < 0.15, f"the listener used {share:.0%} of a core while the database was down"
+    assert_exactly_once(engine, messages)
+    engine.dispose()

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import threading
 from datetime import UTC
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
+import shared.db
+from shared.db import init_db, make_engine
 from shared.deadletters import list_dead_letters
 from shared.models import EquipmentEvent
 from shared.stations import get_station, list_stations, register_equipment
@@ -209,3 +214,45 @@ def test_queued_messages_survive_a_broker_restart_and_the_listener_reconnects(
         publish_all(publisher, later)
         publisher.close()
         wait_until(lambda: event_count(engine) == len(queued) + len(later), timeout=60, what="events after reconnect")
+
+
+def test_a_lock_during_the_one_at_a_time_fallback_holds_messages_and_run_goes_on(
+    broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch that fails (here: a statement refused once) is retried one message at a time; when the database
+    is locked midway, the listener holds the rest unacked and carries on, and stores everything afterwards."""
+    monkeypatch.setattr(shared.db, "SQLITE_BUSY_TIMEOUT_MS", 300)  # the lock shows within 0.3 s, not 10 s
+    path = tmp_path / "fallback.db"
+    engine = make_engine(f"sqlite:///{path}")
+    init_db(engine)
+    devices = [f"dev-{n}" for n in range(5)]
+    register(engine, *devices)
+    messages = usage_messages(devices, 40)
+    lock = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    refused: list[str] = []
+
+    def refuse_the_batch_then_lock(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
+        if not refused and many and statement.startswith("INSERT INTO equipment_event") and len(params) > 1:
+            refused.append(statement)
+            raise ValueError("refused once, to send the batch down the one-at-a-time path")
+        if len(refused) == 1 and statement == "BEGIN IMMEDIATE":  # the fallback's first transaction
+            refused.append(statement)
+            lock.execute("BEGIN IMMEDIATE")  # another connection takes the write lock just before it
+
+    event.listen(engine, "before_cursor_execute", refuse_the_batch_then_lock)
+    settings = listener_settings(broker, f"sqlite:///{path}")
+    device = connect(broker.port, "svc.simulator", broker.simulator_password)
+    with running_listener(settings, engine) as listener:
+        thread = next(t for t in threading.enumerate() if getattr(t, "_target", None) == listener.run)
+        publish_all(device, messages)
+        wait_until(lambda: listener.stats.db_retries >= 2, timeout=30, what="the listener waiting for the lock")
+        assert refused and thread.is_alive() and event_count(engine) == 0
+        lock.execute("ROLLBACK")
+        wait_until(lambda: event_count(engine) == len(messages), timeout=60, what="every message after the lock")
+        assert thread.is_alive()
+    device.close()
+    lock.close()
+    assert sorted(event_ids(engine)) == sorted(json.loads(p)["event_id"] for _, p in messages)
+    assert sum(s.uses_total for s in list_stations(engine, tz=UTC)) == len(messages) // 2
+    assert list_dead_letters(engine) == []
+    engine.dispose()

@@ -47,7 +47,8 @@ def checked_in(engine: Engine) -> int:
     add_exercise(engine, name="Heel raises", instructions="Rise onto your toes, slowly down.")
     add_exercise(engine, name="Treadmill walk")
     add_plan_item(engine, patient_id=maria, exercise="Heel raises", sets=3, reps=10, hold_s=2, load="2 kg",
-                  active_from=DAY - timedelta(days=7), active_to=DAY + timedelta(days=21), notes="Hold the bar.")  # fmt: skip
+                  active_from=DAY - timedelta(days=7), active_to=DAY + timedelta(days=21),
+                  notes="Hold the bar.")  # fmt: skip
     add_plan_item(engine, patient_id=maria, exercise="Treadmill walk", minutes=10, active_from=DAY)
     add_plan_item(engine, patient_id=maria, exercise="Treadmill walk", minutes=5, active_from=DAY - timedelta(days=9),
                   active_to=DAY - timedelta(days=1))  # ended: not in today's plan  # fmt: skip
@@ -147,7 +148,8 @@ def test_as_a_transaction_each_resource_is_updated_by_its_identifier(engine: Eng
     requests = {e["resource"]["resourceType"]: e["request"] for e in transaction["entry"]}
     assert requests["Patient"] == {"method": "POST", "url": "Patient", "ifNoneExist": f"identifier={MRN}%7CMRN0001"}
     assert requests["Appointment"] == {"method": "PUT", "url": f"Appointment?identifier={APPOINTMENTS}%7Ca1"}
-    assert requests["Encounter"] == {"method": "PUT", "url": "Encounter?identifier=urn:clinic-checkin:main:encounter%7C1"}
+    own = "urn:clinic-checkin:main:encounter%7C1"
+    assert requests["Encounter"] == {"method": "PUT", "url": f"Encounter?identifier={own}"}
 
 
 def test_the_validator_refuses_what_is_not_r4() -> None:

@@ -182,8 +182,8 @@ ERRORS = [
     (_set(2, "participant.0.actor.reference", "Patient/p7"),
      f"{A1}: the Appointment's patient Patient/p7 is neither in the Bundle nor known here by identifier "
      "(a search needs _include=Appointment:patient)"),
-    (_set(3, "identifier.0.value", "a1"), "Bundle.entry[3] (http://ehr.example/fhir/Appointment/a2): the same appointment as "
-                                  "Bundle.entry[2] (http://ehr.example/fhir/Appointment/a1)"),
+    (_set(3, "identifier.0.value", "a1"),
+     f"Bundle.entry[3] (http://ehr.example/fhir/Appointment/a2): the same appointment as {A1}"),
     (_set(0, "identifier", [{"value": "MRN0001"}]),
      f"{P1}: Patient has no identifier with both a system and a value, so it cannot be matched again"),
     (_set(0, "name", None), f"{P1}: Patient.name is missing"),

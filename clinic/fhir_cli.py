@@ -43,6 +43,8 @@ def fhir_import(
     """Import Patients (matched by identifier) and Appointments (created, moved or cancelled), all or nothing."""
     if (file is None) == (url is None):
         raise ValidationFailed("give a Bundle file or --url (one of them)")
+    if day is not None and url is None:
+        raise ValidationFailed("--day chooses the day read with --url; a file is imported whole")
     with store() as (cfg, engine):
         if url is not None:
             when = parse_date(day, "--day") if day else local_today(utcnow(), cfg.tz)

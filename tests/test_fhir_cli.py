@@ -101,6 +101,10 @@ def test_an_unreachable_server_is_one_clear_error_line(cli: CliRunner) -> None:
 def test_import_needs_a_file_or_a_url(cli: CliRunner) -> None:
     result = cli.invoke(app, ["fhir", "import"])
     assert (result.exit_code, result.output) == (2, "error: give a Bundle file or --url (one of them)\n")
+    result = cli.invoke(app, ["fhir", "import", "x.json", "--day", DAY])
+    assert (result.exit_code, result.output) == (
+        2, "error: --day chooses the day read with --url; a file is imported whole\n"
+    )
 
 
 def test_a_patient_added_with_an_ehr_identifier_is_matched_by_the_import(cli: CliRunner, tmp_path: Path) -> None:

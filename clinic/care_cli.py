@@ -22,9 +22,11 @@ from shared.care_models import Appointment, PlanItem
 from shared.checkin import Outcome, check_in
 from shared.clock import local_today, parse_date, parse_local_datetime
 from shared.config import Settings
+from shared.db import read_session, unit_of_work
 from shared.demo import seed_demo
 from shared.demo_patients import DemoPatient, existing_demo_patients, seed_demo_patients
 from shared.errors import ValidationFailed
+from shared.fhir.identifiers import check_identifier_free, parse_identifier, set_identifier
 from shared.messages import headline
 from shared.models import utcnow
 from shared.patients import (
@@ -84,11 +86,21 @@ def patient_add(
     last: Annotated[str, typer.Option("--last", help="Last name (never shown; the lobby shows its initial).")],
     dob: Annotated[str, typer.Option("--dob", help="Date of birth, like 1950-04-17.")],
     phone: Annotated[str | None, typer.Option("--phone", help="Phone number.")] = None,
+    identifier: Annotated[
+        str | None, typer.Option("--identifier", help="The patient's id in the EHR, as SYSTEM|VALUE.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Register a patient and print the new id."""
+    ehr_id = parse_identifier(identifier)
     with store() as (_, engine):
+        with read_session(engine) as session:
+            check_identifier_free(session=session, identifier=ehr_id)  # before the patient is added
         patient = add_patient(engine, first=first, last=last, dob=dob, phone=phone)
+        if ehr_id is not None:
+            assert patient.id is not None
+            with unit_of_work(engine) as session:
+                set_identifier(session=session, patient_id=patient.id, identifier=ehr_id)
     if as_json:
         typer.echo(json.dumps({"id": patient.id, "display_name": patient.display_name}))
     else:

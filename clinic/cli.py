@@ -41,6 +41,9 @@ app.command("seed")(care_cli.seed)
 from clinic.staff_cli import staff_app  # noqa: E402
 
 app.add_typer(staff_app, name="staff")
+from clinic.fhir_cli import fhir_app  # noqa: E402  (FHIR R4 exchange with the EHR)
+
+app.add_typer(fhir_app, name="fhir")
 
 F = TypeVar("F", bound=Callable[..., Any])
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]

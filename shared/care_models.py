@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.models import utc_column, utcnow
@@ -17,12 +17,16 @@ class Patient(SQLModel, table=True):
     """A patient; the lobby only ever shows the first name and the last initial."""
 
     __tablename__ = "patient"
+    __table_args__ = (UniqueConstraint("identifier_system", "identifier_value", name="uq_patient_identifier"),)
 
     id: int | None = Field(default=None, primary_key=True)
     first_name: str = Field(max_length=100)
     last_name: str = Field(max_length=100)
     dob: date
     phone: str | None = Field(default=None, max_length=40)
+    # The patient's id in the clinic's EHR (a FHIR Identifier: system URI + value); both None without an EHR.
+    identifier_system: str | None = Field(default=None, max_length=255)
+    identifier_value: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
 
     @property
@@ -36,7 +40,10 @@ class Appointment(SQLModel, table=True):
     """A visit: when, how long, with whom, and how far it has got."""
 
     __tablename__ = "appointment"
-    __table_args__ = (Index("ix_appointment_site_start", "site", "starts_at"),)
+    __table_args__ = (
+        Index("ix_appointment_site_start", "site", "starts_at"),
+        UniqueConstraint("site", "external_id", name="uq_appointment_site_external_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(sa_column=Column(Integer, ForeignKey("patient.id", ondelete="CASCADE"), index=True))
@@ -47,6 +54,8 @@ class Appointment(SQLModel, table=True):
     status: str = Field(default="scheduled", max_length=16)
     arrived_at: datetime | None = Field(default=None, sa_column=utc_column())
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+    # The EHR's key of an imported appointment: "system|value" of its FHIR identifier, or "Appointment/<id>".
+    external_id: str | None = Field(default=None, max_length=400)
 
 
 class Exercise(SQLModel, table=True):

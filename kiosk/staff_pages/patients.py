@@ -10,6 +10,7 @@ from kiosk import resources
 from kiosk.staff_auth import require
 from kiosk.staff_widgets import bidi_safe, notify, pick_patient, show_error, show_notice
 from shared.errors import ClinicError
+from shared.fhir.identifiers import checked_identifier, identifier_text, save_identifier
 from shared.patients import IssuedCard, active_cards, add_patient, get_patient, issue_card, revoke_cards, update_patient
 from shared.qr import card_image
 
@@ -51,11 +52,17 @@ def _edit(patient_id: int) -> None:
         dob = left.text_input("Date of birth (YYYY-MM-DD)", value=patient.dob.isoformat(),
                               key=f"edit_dob_{patient_id}", max_chars=40)  # fmt: skip
         phone = right.text_input("Phone", value=patient.phone or "", key=f"edit_phone_{patient_id}", max_chars=40)
+        ehr_id = st.text_input("EHR identifier (optional, SYSTEM|VALUE)", value=identifier_text(patient),
+                               key=f"edit_identifier_{patient_id}", max_chars=360,
+                               placeholder="http://ehr.example/mrn|12345",
+                               help="The patient's id in the clinic's EHR, so FHIR imports find them.")  # fmt: skip
         if not st.form_submit_button("Save changes", key=f"edit_save_{patient_id}"):
             return
     try:
+        identifier = checked_identifier(resources.engine(), ehr_id, patient_id=patient_id)
         update_patient(resources.engine(), patient_id, first=first, last=last, dob=dob, phone=phone,
                        actor=user.username)  # fmt: skip
+        save_identifier(resources.engine(), patient_id=patient_id, identifier=identifier, actor=user.username)
     except ClinicError as exc:
         show_error(str(exc))
         return

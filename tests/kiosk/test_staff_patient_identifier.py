@@ -1,0 +1,40 @@
+"""The Patients page keeps a patient's EHR identifier (SYSTEM|VALUE) that FHIR imports match on."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from shared.patients import get_patient
+from tests.kiosk.test_staff_pages import add_staff, audit_log, care_env, click, errors, open_page, patient, successes
+
+__all__ = ["care_env"]  # the page's environment fixture, shared with test_staff_pages
+MRN = "http://ehr.example/mrn"
+
+
+def test_staff_set_change_and_clear_a_patients_ehr_identifier(engine: Engine, care_env: None) -> None:
+    add_staff(engine, "desk", "front_desk")
+    maria = patient(engine, "Maria", "Gonzalez")
+    john = patient(engine, "John", "Smith")
+    app = open_page("desk", "patients.py")
+    app.text_input(key="patients_search").set_value(f"#{maria}")
+    app.run()
+    app.text_input(key=f"edit_identifier_{maria}").set_value(f" {MRN}|MRN0001 ")
+    click(app, f"edit_save_{maria}")
+    assert successes(app) == [f"Saved the changes to patient #{maria}."]
+    saved = get_patient(engine, maria)
+    assert (saved.identifier_system, saved.identifier_value) == (MRN, "MRN0001")
+
+    app.text_input(key="patients_search").set_value(f"#{john}")
+    app.run()
+    app.text_input(key=f"edit_identifier_{john}").set_value(f"{MRN}|MRN0001")
+    app.text_input(key=f"edit_last_{john}").set_value("Smithson")
+    click(app, f"edit_save_{john}")
+    assert errors(app) == [f"identifier {MRN}|MRN0001 already belongs to patient {maria}"]
+    assert get_patient(engine, john).last_name == "Smith", "a refused identifier saves nothing"
+
+    app.text_input(key="patients_search").set_value(f"#{maria}")
+    app.run()
+    app.text_input(key=f"edit_identifier_{maria}").set_value("")
+    click(app, f"edit_save_{maria}")
+    assert get_patient(engine, maria).identifier_value is None
+    assert [action for _, action, _, _ in audit_log(engine)] == ["patient.identifier", "patient.identifier"]

@@ -85,18 +85,17 @@ def station_needs(
     appointment starts within `soon_min` (or started less than `late_min` ago) and who have not come yet."""
     day = local_today(now, tz)
     day_start = datetime.combine(day, time.min, tzinfo=tz)
+    # "Soon" crosses midnight: a patient booked at 00:10 needs a clean station at 23:50 just as much.
     soon = (col(Appointment.status) == "scheduled") & (
-        col(Appointment.starts_at) >= max(day_start, now - timedelta(minutes=late_min))
+        col(Appointment.starts_at) >= now - timedelta(minutes=late_min)
     ) & (col(Appointment.starts_at) <= now + timedelta(minutes=soon_min))  # fmt: skip
+    checked_in_today = (col(Appointment.status).in_(CHECKED_IN)) & (col(Appointment.starts_at) >= day_start) & (
+        col(Appointment.starts_at) < day_start + timedelta(days=1)
+    )  # fmt: skip
     appointments = (
         select(Appointment, Patient)
         .join(Patient, col(Patient.id) == col(Appointment.patient_id))
-        .where(
-            Appointment.site == site,
-            col(Appointment.starts_at) >= day_start,
-            col(Appointment.starts_at) < day_start + timedelta(days=1),
-            or_(col(Appointment.status).in_(CHECKED_IN), soon),
-        )
+        .where(Appointment.site == site, or_(checked_in_today, soon))
     )
     with read_session(engine) as session:
         booked = session.exec(appointments).all()

@@ -41,6 +41,9 @@ app.command("seed")(care_cli.seed)
 from clinic.staff_cli import staff_app  # noqa: E402
 
 app.add_typer(staff_app, name="staff")
+from clinic.db_cli import db_app  # noqa: E402  (schema upgrades, backups, restore)
+
+app.add_typer(db_app, name="db")
 
 F = TypeVar("F", bound=Callable[..., Any])
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
@@ -115,11 +118,12 @@ def init() -> None:
 @user_errors
 def listen() -> None:
     """Record every device message into the store, exactly once, until stopped (SIGTERM or Ctrl-C)."""
+    from shared.store_lock import listener_lock
     from telemetry.listener import BrokerRefused, Listener
 
     cfg = settings()
     setup_logging(cfg)
-    with engine_for(cfg) as engine:
+    with listener_lock(cfg.data_dir), engine_for(cfg) as engine:  # the lock makes `clinic db restore` refuse
         listener = Listener(cfg, engine)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: listener.stop())

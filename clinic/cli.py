@@ -123,7 +123,8 @@ def listen() -> None:
 
     cfg = settings()
     setup_logging(cfg)
-    with listener_lock(cfg.data_dir), engine_for(cfg) as engine:  # the lock makes `clinic db restore` refuse
+    # The lock makes `clinic db restore` of this store refuse while the listener runs.
+    with listener_lock(cfg.data_dir, cfg.resolved_database_url), engine_for(cfg) as engine:
         listener = Listener(cfg, engine)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: listener.stop())

@@ -70,7 +70,7 @@ def restore(*, url: str, source: Path, data_dir: Path) -> BackupInfo:
     backend = "sqlite" if parsed.get_backend_name() == "sqlite" else "postgresql"
     if kind != backend:
         raise BackupError(f"{source} is a {kind} backup but CLINIC_DATABASE_URL is a {backend} store")
-    with exclusive_store(data_dir):
+    with exclusive_store(data_dir, url):
         revision = _sqlite_restore(source, _sqlite_path(parsed)) if kind == "sqlite" else _pg_restore(parsed, source)
     return BackupInfo(path=source, kind=kind, size=source.stat().st_size, revision=revision)
 

@@ -1,20 +1,22 @@
 """Who is using the store from this machine: listeners hold a shared lock, a restore needs it exclusively.
 
-A lock on `<data dir>/store.lock` (flock: the kernel drops it when the process dies, even by SIGKILL, so a
-crashed listener never blocks a restore). Several listeners (a shared subscription) each hold it shared.
+A lock on `<data dir>/store-<hash of the database URL>.lock`, one per store (flock: the kernel drops it when the
+process dies, even by SIGKILL, so a crashed listener never blocks a restore). Several listeners (a shared
+subscription) each hold it shared. Restoring into another store is not held up by this one's listener.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from shared.errors import ClinicError
+from sqlalchemy.engine import make_url
 
-LOCK_NAME = "store.lock"
+from shared.errors import ClinicError
 
 
 class StoreInUse(ClinicError):
@@ -22,18 +24,18 @@ class StoreInUse(ClinicError):
 
 
 @contextmanager
-def listener_lock(data_dir: Path) -> Iterator[None]:
-    """Held by `clinic listen` while it runs, so that `clinic db restore` refuses meanwhile."""
-    with _locked(data_dir, fcntl.LOCK_SH) as held:
+def listener_lock(data_dir: Path, url: str) -> Iterator[None]:
+    """Held by `clinic listen` while it runs, so that `clinic db restore` of its store refuses meanwhile."""
+    with _locked(lock_path(data_dir, url), fcntl.LOCK_SH) as held:
         if not held:
-            raise StoreInUse(f"a restore of the store is under way ({data_dir / LOCK_NAME}); start the listener after")
+            raise StoreInUse("a restore of the store is under way; start the listener when it has finished")
         yield
 
 
 @contextmanager
-def exclusive_store(data_dir: Path) -> Iterator[None]:
-    """Held by a restore: no listener of this data folder runs, and none can start until it ends."""
-    with _locked(data_dir, fcntl.LOCK_EX) as held:
+def exclusive_store(data_dir: Path, url: str) -> Iterator[None]:
+    """Held by a restore: no listener of this store runs here, and none can start until it ends."""
+    with _locked(lock_path(data_dir, url), fcntl.LOCK_EX) as held:
         if not held:
             raise StoreInUse(
                 "the listener is running on this store: stop it first (Ctrl-C in `clinic up`, or stop the "
@@ -42,10 +44,19 @@ def exclusive_store(data_dir: Path) -> Iterator[None]:
         yield
 
 
+def lock_path(data_dir: Path, url: str) -> Path:
+    """The lock file of the store at `url` (the URL without its password names it)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        parsed = parsed.set(database=str(Path(parsed.database).resolve()))
+    key = parsed.render_as_string(hide_password=True)
+    return data_dir / f"store-{hashlib.sha256(key.encode()).hexdigest()[:16]}.lock"
+
+
 @contextmanager
-def _locked(data_dir: Path, mode: int) -> Iterator[bool]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+def _locked(path: Path, mode: int) -> Iterator[bool]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, mode | fcntl.LOCK_NB)

@@ -133,6 +133,8 @@ def new_revision(message: str) -> Path:
             upgrade_store(engine)
             number = len(list(script_directory().walk_revisions())) + 1
             with engine.connect() as conn:
+                if not model_changes(conn):
+                    raise ClinicError("the models match the head revision: there is nothing to migrate")
                 script: Any = command.revision(
                     alembic_config(conn), message=message, autogenerate=True, rev_id=f"{number:04d}"
                 )
@@ -140,6 +142,16 @@ def new_revision(message: str) -> Path:
             engine.dispose()
     script_directory.cache_clear()
     return Path(script.path)
+
+
+def model_changes(conn: Connection) -> list[Any]:
+    """What the models have that the store's schema lacks (or the reverse): empty when they agree."""
+    from alembic.autogenerate import compare_metadata
+    from sqlmodel import SQLModel
+
+    from shared import care_models, models, staff_models  # noqa: F401  (registers the tables)
+
+    return list(compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata))
 
 
 def _status(conn: Connection) -> SchemaStatus:

@@ -40,6 +40,7 @@ from shared.schema import (
     _migration_connection,
     alembic_config,
     head_revision,
+    model_changes,
     script_directory,
     store_status,
     upgrade_store,
@@ -145,6 +146,7 @@ def test_models_and_head_revision_agree(engine: Engine) -> None:
     """A model change without its revision fails here (CI runs it on SQLite and PostgreSQL)."""
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+        assert model_changes(conn) == diff
     assert diff == [], "the models differ from the head revision: add one with `clinic db revision -m ...`"
 
 

@@ -44,6 +44,9 @@ app.add_typer(staff_app, name="staff")
 from clinic.fhir_cli import fhir_app  # noqa: E402  (FHIR R4 exchange with the EHR)
 
 app.add_typer(fhir_app, name="fhir")
+from clinic.db_cli import db_app  # noqa: E402  (schema upgrades, backups, restore)
+
+app.add_typer(db_app, name="db")
 
 F = TypeVar("F", bound=Callable[..., Any])
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
@@ -118,11 +121,13 @@ def init() -> None:
 @user_errors
 def listen() -> None:
     """Record every device message into the store, exactly once, until stopped (SIGTERM or Ctrl-C)."""
+    from shared.store_lock import listener_lock
     from telemetry.listener import BrokerRefused, Listener
 
     cfg = settings()
     setup_logging(cfg)
-    with engine_for(cfg) as engine:
+    # The lock makes `clinic db restore` of this store refuse while the listener runs.
+    with listener_lock(cfg.data_dir, cfg.resolved_database_url), engine_for(cfg) as engine:
         listener = Listener(cfg, engine)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: listener.stop())

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # a writer waits this long for another writer before raising "locked"
 WRITE_ATTEMPTS = 3  # a transient failure (lock timeout, PG serialization or deadlock) is retried this often
@@ -81,10 +81,13 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def init_db(engine: Engine) -> None:
-    """Create every table and index that does not exist yet; safe to run any number of times."""
-    from shared import care_models, models, staff_models  # noqa: F401  (registers the tables on SQLModel.metadata)
+    """Bring the schema to this code's revision (creating it in an empty store); one read when it is there.
 
-    SQLModel.metadata.create_all(engine)
+    Raises `shared.schema.SchemaTooNew` on a store upgraded by a newer release, so nothing runs on it.
+    """
+    from shared.schema import upgrade_store  # Alembic is imported only by processes that open a store
+
+    upgrade_store(engine)
 
 
 def read_session(engine: Engine) -> Session:

@@ -127,6 +127,9 @@ def assert_old_data_kept(engine: Engine) -> None:
     assert len(stations) == 11
     assert stations["treadmill-1"].uses_total == 1
     assert stations["treadmill-1"].last_cleaned_by == "Sam"
+    with engine.connect() as conn:  # 0002 filled the daily rollups the charts read from the old event log
+        days = {r.equipment_id: (r.uses, r.cleanings) for r in conn.execute(text("SELECT * FROM station_day"))}
+    assert days["treadmill-1"] == (1, 1)
     assert next(d.reason for d in list_dead_letters(engine)).startswith("payload is not JSON")
     assert sign_in(engine, "frontdesk", STAFF_PASSWORD, now=JAMES_APPOINTMENT).user is not None
     already = check_in(engine, settings(), MARIA_CARD, now=JAMES_APPOINTMENT)

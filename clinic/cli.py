@@ -105,16 +105,29 @@ def setup_logging(cfg: Settings) -> None:
 
 @app.command()
 @user_errors
-def init() -> None:
+def init(
+    tls: Annotated[bool, typer.Option("--tls", help="Also make a local CA and the broker's TLS certificate.")] = False,
+    listeners: Annotated[
+        int, typer.Option(min=1, help="Listener accounts for a shared group (svc.listener, svc.listener-2, ...).")
+    ] = 1,
+) -> None:
     """Create the database schema and the broker's accounts, password file and ACL (safe to run twice)."""
-    from telemetry.broker import ensure_broker_files
+    from telemetry.broker import BrokerFiles, ensure_broker_files
+    from telemetry.broker_tls import ensure_broker_tls
 
     cfg = settings()
     with engine_for(cfg):
         pass
-    ensure_broker_files(cfg)
+    ensure_broker_files(cfg, listeners=listeners)
     typer.echo(f"database ready: {_safe_url(cfg.resolved_database_url)}")
     typer.echo(f"broker files ready in {cfg.broker_dir}/ (passwd, acl, accounts.json)")
+    if tls:
+        broker_tls = BrokerFiles(cfg.broker_dir).tls
+        made = ensure_broker_tls(broker_tls)
+        typer.echo(
+            f"{'made' if made else 'kept'} the broker's CA and certificate in {broker_tls.root}/; the broker serves "
+            f"MQTT over TLS on port {cfg.mqtt_tls_port}; give devices {broker_tls.ca.resolve()}"
+        )
 
 
 @app.command()

@@ -32,6 +32,7 @@ from shared.db import is_transient
 from shared.events import BatchResult, Decoded, Rejected
 from shared.ingest import record_batch
 from shared.models import utcnow
+from telemetry.broker_tls import use_tls
 from telemetry.payloads import decode
 from telemetry.topics import subscription
 
@@ -146,12 +147,14 @@ class Listener:
         s = self.settings
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=s.mqtt_client_id,
+            client_id=s.resolved_mqtt_client_id,
             protocol=mqtt.MQTTv5,
             manual_ack=True,
         )
         if s.mqtt_username:
             client.username_pw_set(s.mqtt_username, s.mqtt_password)
+        if s.mqtt_tls_ca:
+            use_tls(client, s.mqtt_tls_ca)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message

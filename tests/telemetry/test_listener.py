@@ -180,7 +180,7 @@ def test_two_listeners_in_a_shared_subscription_split_the_load_exactly_once(
     devices = [f"dev-{i:02d}" for i in range(10)]
     register(engine, *devices)
     first = listener_settings(broker, db_url, mqtt_shared_group="ingest")
-    second = listener_settings(broker, db_url, mqtt_shared_group="ingest")
+    second = listener_settings(broker, db_url, member=2, mqtt_shared_group="ingest")
     messages = usage_messages(devices, per_device=300)
     with running_listener(first, engine) as one, running_listener(second, engine) as two:
         publisher = connect(broker.port, "svc.simulator", broker.simulator_password)

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
         default=DEFAULT_WAITING_ALERT_MIN, ge=1, description="a checked-in patient not started after this is flagged"
     )
 
+    dead_letters_per_device_hour: int = Field(
+        default=100, ge=1, description="new dead letters kept per device and hour; the excess is counted, not stored"
+    )
+    dead_letter_retention_days: int = Field(default=90, ge=1, description="dead letters older than this are deleted")
     ingest_batch_max: int = Field(default=500, ge=1, description="most messages committed in one transaction")
     ingest_max_delay_ms: int = Field(default=200, ge=1, description="longest a message waits for its batch")
     mqtt_receive_maximum: int = Field(default=1000, ge=1, le=65535, description="unacked messages in flight")

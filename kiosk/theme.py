@@ -60,6 +60,17 @@ def _run_script(script: str) -> None:
     st.iframe(f"<html><body>{script}</body></html>", height=1)
 
 
+def run_in_page(code: str) -> None:
+    """Run a fixed line of ours in the page itself (not the iframe), e.g. a same-origin `fetch` that must carry
+    the page's origin; never anything built from user data."""
+    _run_script(f"""<script>
+    const doc = window.parent.document;
+    const run = doc.createElement("script");
+    run.textContent = {json.dumps(code)};
+    doc.head.appendChild(run);
+    </script>""")
+
+
 _MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~<>$:")
 
 

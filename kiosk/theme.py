@@ -37,6 +37,7 @@ div[data-baseweb="select"] > div { min-height: 44px; }
 [data-testid="stRadio"] label, [data-testid="stCheckbox"] label { min-height: 44px; align-items: center; }
 iframe[title="st.iframe"] { position: absolute; width: 1px; height: 1px; border: 0; }
 [data-testid="stHeaderActionElements"] { display: none; }
+.block-container { padding-top: 3rem; }
 </style>
 """
 

@@ -372,7 +372,7 @@ def test_booking_an_appointment_and_a_bad_time(engine: Engine) -> None:
     add_staff(engine, "desk", "front_desk")
     maria = patient(engine, "Maria", "Gonzalez")
     app = book(open_page("desk", "appointments.py"), "maria", "25:99")
-    assert errors(app) == ["time '25:99' is not like 2026-11-23 10:30 or 10:30"]
+    assert errors(app) == ["time '25:99' is not like 10:30, 3pm, 3:30 pm or 2026-11-23 10:30"]
     app = book(app, "maria", "14:15")
     assert not errors(app)
     assert successes(app)[0].startswith("Booked appointment #")
@@ -402,9 +402,9 @@ def test_changing_an_appointment(engine: Engine) -> None:
     assert row.arrived_at is not None
     assert audit_log(engine)[-1][:3] == ("desk", "appointment.update", f"appointment {aid}")
     app.number_input(key=f"change_minutes_{aid}").set_value(5)
-    app.text_input(key=f"change_time_{aid}").set_value("9.45")
+    app.text_input(key=f"change_time_{aid}").set_value("9h45")
     click(app, f"change_submit_{aid}")
-    assert errors(app) == ["time '9.45' is not like 2026-11-23 10:30 or 10:30"]
+    assert errors(app) == ["time '9h45' is not like 10:30, 3pm, 3:30 pm or 2026-11-23 10:30"]
 
 
 def upload(app: AppTest, content: bytes) -> AppTest:

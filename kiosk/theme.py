@@ -17,9 +17,27 @@ STATUS_STYLE = {  # colour is never the only signal: every badge also says the s
 
 STAFF_CSS = """
 <style>
-[data-testid="stToolbar"], #MainMenu, footer { display: none !important; }
+#MainMenu, [data-testid="stMainMenu"], [data-testid="stAppDeployButton"], footer { display: none !important; }
 .kiosk-badge { display: inline-block; color: #ffffff; font-weight: 700; border-radius: 0.4rem;
   padding: 0.1rem 0.55rem; }
+/* The sidebar (pages, sign-out) opens from the toolbar's button: keep it, make it a labelled 44 px target. */
+[data-testid="stExpandSidebarButton"] { min-width: 44px; min-height: 44px; padding: 0 0.5rem; }
+[data-testid="stExpandSidebarButton"]::after { content: "Menu"; font-size: 1rem; font-weight: 600; color: #111111;
+  margin-left: 0.25rem; }
+[data-testid="stSidebarCollapseButton"] button { min-width: 44px; min-height: 44px; }
+/* Every target at least 44 px (WCAG 2.5.5), text at least 16 px. */
+.stButton button, .stFormSubmitButton button, .stDownloadButton button, .stLinkButton a,
+[data-testid="stButtonGroup"] button, [data-testid="stSidebarNavLink"], [data-testid="stExpander"] summary,
+[data-testid="stCameraInputButton"] {
+  min-height: 44px; }
+.stButton button p, .stFormSubmitButton button p, .stDownloadButton button p { font-size: 1rem; }
+.stTextInput input, .stNumberInput input, .stDateInput input, .stTimeInput input, .stTextArea textarea {
+  min-height: 44px; font-size: 1rem; }
+div[data-baseweb="select"] > div { min-height: 44px; }
+[data-testid="stRadio"] label, [data-testid="stCheckbox"] label { min-height: 44px; align-items: center; }
+iframe[title="st.iframe"] { position: absolute; width: 1px; height: 1px; border: 0; }
+[data-testid="stHeaderActionElements"] { display: none; }
+.block-container { padding-top: 3rem; }
 </style>
 """
 
@@ -60,6 +78,17 @@ def _run_script(script: str) -> None:
     st.iframe(f"<html><body>{script}</body></html>", height=1)
 
 
+def run_in_page(code: str) -> None:
+    """Run a fixed line of ours in the page itself (not the iframe), e.g. a same-origin `fetch` that must carry
+    the page's origin; never anything built from user data."""
+    _run_script(f"""<script>
+    const doc = window.parent.document;
+    const run = doc.createElement("script");
+    run.textContent = {json.dumps(code)};
+    doc.head.appendChild(run);
+    </script>""")
+
+
 _MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~<>$:")
 
 
@@ -83,7 +112,7 @@ def status_badge(status: str | None, words: str | None = None) -> str:
 
 
 def apply_staff_theme() -> None:
-    """The staff app's small stylesheet: status badges and Streamlit's deploy menu hidden."""
+    """The staff app's stylesheet: status badges, 44 px targets, the menu button kept and its main menu hidden."""
     st.markdown(STAFF_CSS, unsafe_allow_html=True)
 
 

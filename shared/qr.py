@@ -41,6 +41,12 @@ def parse_scan(text: str) -> str | None:
     return cleaned if TOKEN_RE.match(cleaned) else None
 
 
+def parse_token(text: str) -> str | None:
+    """A bare token as typed or taken from a link's query, if it has the shape of one."""
+    cleaned = text.strip()
+    return cleaned if TOKEN_RE.match(cleaned) else None
+
+
 def qr_image(data: str, *, box_size: int = 10) -> Image.Image:
     """A QR code with medium error correction (survives a worn card)."""
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=4)

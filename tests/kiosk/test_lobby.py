@@ -32,6 +32,14 @@ LOBBY = str(Path(__file__).resolve().parents[2] / "kiosk" / "lobby.py")
 DOB = date(1950, 4, 17)
 
 
+def soon(minutes: int) -> datetime:
+    """An appointment start `minutes` from now, kept on today's date (UTC) so a run just before midnight books
+    today too (it then starts a few minutes ago, still inside the check-in window)."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    later = now + timedelta(minutes=minutes)
+    return later if later.date() == now.date() else now - timedelta(minutes=5)
+
+
 @pytest.fixture
 def lobby_env(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path) -> Iterator[None]:
     """Point the app at the test store; cached settings and engines from other tests must not leak in."""
@@ -52,7 +60,7 @@ def patient_id(engine: Engine, lobby_env: None) -> int:
     """Maria, booked 20 minutes from now with Alex, with a plan on a treadmill that is in use."""
     patient = add_patient(engine, first="Maria", last="Gonzalez", dob=DOB)
     assert patient.id is not None
-    starts = (datetime.now(UTC) + timedelta(minutes=20)).replace(second=0, microsecond=0)
+    starts = soon(20)
     add_appointment(engine, patient_id=patient.id, starts_at=starts, site="main", clinician="Alex")
     register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
     add_exercise(engine, name="Treadmill walk", instructions="Walk at an easy pace.")
@@ -80,14 +88,17 @@ def scan(app: AppTest, text: str) -> None:
     app.run()
 
 
-def enter_dob(app: AppTest, dob: date) -> None:
-    months = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-              "October", "November", "December"]  # fmt: skip
-    app.selectbox(key="dob_month").set_value(months[dob.month - 1])
-    app.selectbox(key="dob_day").set_value(dob.day)
-    app.selectbox(key="dob_year").set_value(dob.year)
-    app.button[0].click()  # the form's Continue button
+def type_dob(app: AppTest, month: str, day: str, year: str) -> None:
+    """Type into the three birth-date fields as a patient would (digits), then Continue."""
+    app.text_input(key="dob_month").input(month)
+    app.text_input(key="dob_day").input(day)
+    app.text_input(key="dob_year").input(year)
+    app.button(key="dob_continue").click()
     app.run()
+
+
+def enter_dob(app: AppTest, dob: date) -> None:
+    type_dob(app, f"{dob.month:02d}", str(dob.day), str(dob.year))
 
 
 def shown(markdown: str) -> str:
@@ -185,7 +196,7 @@ def test_a_revoked_card_is_refused_on_the_welcome_screen(engine: Engine, card_ur
     app = new_app()
     scan(app, card_url)
     assert app.title[0].value == "Riverside Physical Therapy"
-    assert shown(app.error[0].value) == "Sorry, we couldn't read that card. Please try again, or see the front desk."
+    assert shown(app.error[0].value) == "This card is no longer active. Please see the front desk."
 
 
 def test_already_checked_in_shows_the_first_time(card_url: str) -> None:
@@ -223,7 +234,7 @@ def test_a_hostile_first_name_is_shown_exactly_as_typed(engine: Engine, lobby_en
     hostile = "<b>*Ma*</b>[x](javascript:alert(1))"
     patient = add_patient(engine, first=hostile, last="Zed", dob=DOB)
     assert patient.id is not None
-    starts = (datetime.now(UTC) + timedelta(minutes=10)).replace(second=0, microsecond=0)
+    starts = soon(10)
     add_appointment(engine, patient_id=patient.id, starts_at=starts, site="main")
     app = new_app()
     scan(app, issue_card(engine, patient.id, base_url="https://lobby.example").url)
@@ -352,7 +363,7 @@ def test_the_plan_says_being_cleaned_during_the_contact_time(engine: Engine, car
 def test_without_a_plan_the_two_answers_go_straight_to_the_thanks(engine: Engine, lobby_env: None) -> None:
     patient = add_patient(engine, first="Sam", last="Whitfield", dob=DOB)
     assert patient.id is not None
-    starts = (datetime.now(UTC) + timedelta(minutes=10)).replace(second=0, microsecond=0)
+    starts = soon(10)
     booked = add_appointment(engine, patient_id=patient.id, starts_at=starts, site="main")
     app = checked_in(issue_card(engine, patient.id, base_url="https://lobby.example").url)
     for key in ("im_done", "fb_pain_10", "fb_diff_easy"):

@@ -46,7 +46,7 @@ def top_bar(*, with_languages: bool) -> None:
     """The larger-text toggle (every screen) and, on the welcome screen, a button per other language, each
     labelled in its own language."""
     others = [code for code in languages() if code != lang()] if with_languages else []
-    columns = st.columns(len(others) + 1)
+    columns = st.columns([4 - len(others), *([2] * len(others)), 2])[1:]  # at the top right, out of the way
     page_language(lang(), {f"lang_{code}": code for code in others})
     for column, code in zip(columns, others, strict=False):
         if column.button(language_name(code), key=f"lang_{code}", width="stretch"):

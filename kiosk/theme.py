@@ -38,7 +38,10 @@ h1 { font-size: 2.6rem !important; } h2 { font-size: 2.1rem !important; } h3 { f
 }
 iframe[title="st.iframe"] { position: absolute; width: 1px; height: 1px; border: 0; }
 .stTextInput input { min-height: 3.6rem; font-size: 1.6rem !important; }
-[data-testid="InputInstructions"] { display: none !important; }
+[data-testid="InputInstructions"], [data-testid="stHeaderActionElements"] { display: none !important; }
+[class*="st-key-lang_"] button, .st-key-large_text_toggle button { min-height: 3.2rem; font-size: 1.3rem !important;
+  padding: 0.3rem 0.8rem; border-width: 2px; }
+[class*="st-key-lang_"] button p, .st-key-large_text_toggle button p { font-size: 1.3rem !important; }
 [class*="st-key-dob_"] input { font-size: 2rem !important; letter-spacing: 0.1em; text-align: center; }
 [data-testid="stExpander"] summary { min-height: 3.5rem; align-items: center; }
 [data-testid="stExpander"] summary p { font-size: 1.45rem !important; }

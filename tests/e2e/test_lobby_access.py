@@ -23,7 +23,15 @@ from shared.patients import issue_card
 from telemetry.payloads import decode
 from tests.e2e.axe import axe_violations, describe
 from tests.e2e.conftest import Lobby
-from tests.e2e.steps import dob_field, enter_birth_date, open_welcome, page_text, private_details, scan_with_scanner, title
+from tests.e2e.steps import (
+    dob_field,
+    enter_birth_date,
+    open_welcome,
+    page_text,
+    private_details,
+    scan_with_scanner,
+    title,
+)
 
 Shoot = Callable[[Page, str], Path]
 PORTRAIT = ViewportSize(width=820, height=1180)
@@ -77,8 +85,9 @@ def small_targets(page: Page) -> list[str]:
             if (box.width === 0 || box.height === 0 || style.visibility === 'hidden') continue;
             if (el.matches('[data-testid=stSkipToContent]')) continue;  // shown only while focused, then large
             if (el.tagName !== 'SUMMARY' && el.closest('details:not([open])')) continue;  // folded away
-            if (box.height < min || box.width < min) out.push(`${el.tagName} "${(el.innerText || el.value ||
-              el.getAttribute('aria-label') || '').trim().slice(0, 40)}" ${Math.round(box.width)}x${Math.round(box.height)}`);
+            const name = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 40);
+            const size = `${Math.round(box.width)}x${Math.round(box.height)}`;
+            if (box.height < min || box.width < min) out.push(`${el.tagName} "${name}" ${size}`);
           }
           return out;
         }""",
@@ -161,7 +170,9 @@ def test_an_english_patient_types_the_birth_date_and_is_guided(
     shoot(phone, "6-phone")
 
 
-def test_a_spanish_speaking_patient_gets_spanish_after_the_scan(new_page: Callable[..., Page], demo: Demo, shoot: Shoot):
+def test_a_spanish_speaking_patient_gets_spanish_after_the_scan(
+    new_page: Callable[..., Page], demo: Demo, shoot: Shoot
+):
     page = new_page(viewport=LANDSCAPE)
     open_welcome(page, demo.lobby.url)
     scan_with_scanner(page, demo.ruth_card)

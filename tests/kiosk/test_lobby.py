@@ -22,6 +22,7 @@ from shared.arrivals import todays_arrivals
 from shared.config import Settings, get_settings
 from shared.feedback import latest_feedback
 from shared.ingest import record_batch
+from shared.patient_language import set_language
 from shared.patients import add_appointment, add_patient, issue_card, revoke_cards, set_appointment_status
 from shared.plans import add_exercise, add_plan_item
 from shared.qr import parse_scan, qr_image
@@ -370,3 +371,80 @@ def test_without_a_plan_the_two_answers_go_straight_to_the_thanks(engine: Engine
         click(app, key)
     assert app.title[0].value == "Thank you!"
     assert [(f.pain, f.difficulty) for f in latest_feedback(engine, [booked.id or 0]).values()] == [(10, "easy")]
+
+
+# --- typed birth dates, languages, messages that clear themselves, the take-home link ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [(("", "17", "1950"), "Please type the month, the day and the year."),
+     (("O4", "17", "1950"), "Please use numbers only."),
+     (("13", "17", "1950"), "The month is a number from 1 to 12."),
+     (("02", "30", "1950"), "That day is not in that month. Please check the day."),
+     (("04", "17", "50"), "Please type the year with four digits, like 1950.")],
+)  # fmt: skip
+def test_a_date_that_is_not_one_is_explained_and_what_was_typed_stays(
+    card_url: str, typed: tuple[str, str, str], said: str
+) -> None:
+    app = new_app()
+    scan(app, card_url)
+    type_dob(app, *typed)
+    assert [shown(w.value) for w in app.warning] == [said]
+    assert [app.text_input(key=k).value for k in ("dob_month", "dob_day", "dob_year")] == list(typed)
+
+
+def test_a_wrong_birth_date_keeps_the_fields_for_correcting(card_url: str) -> None:
+    app = new_app()
+    scan(app, card_url)
+    type_dob(app, "04", "18", "1950")
+    assert shown(app.error[0].value).startswith("That date of birth doesn't match")
+    assert [app.text_input(key=k).value for k in ("dob_month", "dob_day", "dob_year")] == ["04", "18", "1950"]
+    app.text_input(key="dob_day").input("17")
+    app.button(key="dob_continue").click()
+    app.run()
+    assert app.title[0].value == "You're checked in"
+
+
+def test_the_patients_stored_language_applies_after_the_scan(engine: Engine, card_url: str, patient_id: int) -> None:
+    set_language(engine, patient_id, "es")
+    app = new_app()
+    assert app.title[0].value == "Riverside Physical Therapy"
+    assert [b.label for b in app.button if b.key == "lang_es"] == ["Español"]
+    scan(app, card_url)
+    assert app.title[0].value == "Confirme que es usted"
+    assert [app.text_input(key=k).label for k in ("dob_day", "dob_month", "dob_year")] == ["Día", "Mes", "Año"]
+    enter_dob(app, DOB)
+    assert app.title[0].value == "Ya está registrado"
+    assert shown(app.success[0].value).startswith("Bienvenido, Maria G. Su llegada está registrada para las ")
+    assert "En uso" in texts(app) and [h.value for h in app.header] == ["Ejercicios de hoy"]
+    click(app, "done")
+    assert app.button(key="lang_es").label == "Español", "the next patient starts in English"
+
+
+def test_the_welcome_message_clears_itself(card_url: str, engine: Engine, patient_id: int) -> None:
+    revoke_cards(engine, patient_id)
+    app = new_app()
+    scan(app, card_url)
+    assert [shown(e.value) for e in app.error] == ["This card is no longer active. Please see the front desk."]
+    app.session_state["notice_at"] = time.time() - 60
+    app.run()
+    assert not app.error
+
+
+def test_the_plan_has_a_take_home_code_that_opens_it_read_only(card_url: str) -> None:
+    app = checked_in(card_url)
+    share = app.session_state["share_url"]
+    assert share.startswith("https://lobby.example/?p=")
+    assert any('class="kiosk-qr"' in str(m.value) for m in app.markdown)
+    phone = AppTest.from_file(LOBBY, default_timeout=30)
+    phone.query_params["p"] = share.split("p=", 1)[1]
+    phone.run()
+    page = texts(phone)
+    assert "Treadmill walk" in page and "Walk at an easy pace." in page
+    assert "Maria" not in page and "Gonzalez" not in page and "1950" not in page
+    assert "p" in phone.query_params, "the phone keeps its link (a reload shows the plan again)"
+    gone = AppTest.from_file(LOBBY, default_timeout=30)
+    gone.query_params["p"] = "B" * 32
+    gone.run()
+    assert "This link has ended." in texts(gone)

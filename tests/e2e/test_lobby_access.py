@@ -275,3 +275,35 @@ def browser_phone(new_page: Callable[..., Page]) -> Callable[[str], Page]:
         return phone
 
     return open_link
+
+
+FEEDBACK = {  # language -> (I'm done, pain title, difficulty title, a difficulty, exercises title, skip, thanks)
+    "en": ("I'm done with my session", "How much pain do you have right now?", "How hard was today's session?",
+           "About right", "And each exercise? (optional)", "Skip", "Thank you!"),
+    "es": ("Ya terminé mi sesión", "¿Cuánto dolor tiene ahora mismo?", "¿Qué tan difícil fue la sesión de hoy?",
+           "Adecuada", "¿Y cada ejercicio? (opcional)", "Omitir", "¡Gracias!"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_questions_after_the_session_pass_axe_in_both_languages(
+    new_page: Callable[..., Page], demo: Demo, shoot: Shoot, lang: str
+):
+    done, pain, difficulty, about_right, each, skip, thanks = FEEDBACK[lang]
+    page = new_page(viewport=PORTRAIT)
+    open_welcome(page, demo.lobby.url)
+    scan_with_scanner(page, demo.ruth_card if lang == "es" else demo.maria_card)
+    enter_birth_date(page, demo.ruth_dob if lang == "es" else demo.maria_dob, lang)
+    page.get_by_role("button", name=done).click()
+    for screen, heading in (("pain", pain), ("difficulty", difficulty), ("exercises", each), ("thanks", thanks)):
+        expect(title(page)).to_have_text(heading)
+        assert page.evaluate("document.documentElement.lang") == lang
+        assert_axe_clean(page, f"{screen} ({lang})")
+        assert not small_targets(page), (screen, small_targets(page))
+        shoot(page, screen)
+        if screen == "pain":
+            page.get_by_role("button", name="3", exact=True).click()
+        elif screen == "difficulty":
+            page.get_by_role("button", name=about_right).click()
+        elif screen == "exercises":
+            page.get_by_role("button", name=skip).click()

@@ -66,7 +66,6 @@ from shared.stations import register_equipment
 from telemetry.broker import LISTENER_USER
 
 SUBSCRIBED = "subscribed: the broker confirmed"
-CLIENT_ID = "clinic-day-listener"
 STAFF_USERS = ("tech.ana", "desk.bo", "admin.cy")
 STAFF_STATIONS = [f"staff-eq-{n:02d}" for n in range(10)]
 
@@ -137,8 +136,8 @@ def run_day(backend: str, args: argparse.Namespace) -> Day:
         engine = make_engine(url)
         stack.callback(engine.dispose)
         _prepare_people(engine)
-        settings = listener_settings(broker, root / "data", url, CLIENT_ID, log_level="INFO")
-        prime_session(broker, CLIENT_ID, LISTENER_USER, broker.listener_password)
+        settings = listener_settings(broker, root / "data", url, log_level="INFO")
+        prime_session(broker, LISTENER_USER, LISTENER_USER, broker.listener_password)  # client id = account
         listener = Listener(child_env(settings), root, stack)
         day = Day(backend)
         pool = stack.enter_context(ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")))

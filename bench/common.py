@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url
 from shared.config import Settings
 from shared.db import init_db, make_engine
 from shared.stations import register_equipment
-from telemetry.broker import LISTENER_USER, SIMULATOR_USER, ensure_broker_files, write_config
+from telemetry.broker import LISTENER_USER, SIMULATOR_USER, ensure_broker_files, listener_user, write_config
 from telemetry.topics import equipment_topic, subscription
 
 PG_ADMIN_URL = os.environ.get("CLINIC_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -154,7 +154,7 @@ def mosquitto_binary() -> str:
 def start_broker(data_dir: Path, stack: ExitStack) -> Broker:
     port = free_port()
     settings = Settings(data_dir=data_dir, mqtt_port=port, _env_file=None)  # type: ignore[call-arg]
-    accounts = ensure_broker_files(settings)
+    accounts = ensure_broker_files(settings, listeners=2)
     config = write_config(settings, port=port)
     stderr_path = data_dir / "mosquitto.stderr"
     with open(stderr_path, "wb") as stderr:  # a file, not a pipe nobody drains
@@ -429,14 +429,15 @@ def publish_backlog(broker: Broker, messages: Sequence[Message]) -> float:
 
 
 # -- settings for the project's listener ---------------------------------------------------------------------
-def listener_settings(broker: Broker, data_dir: Path, db_url: str, client_id: str, **overrides: Any) -> Settings:
+def listener_settings(broker: Broker, data_dir: Path, db_url: str, *, member: int = 1, **overrides: Any) -> Settings:
+    """The listener account `member` (the broker makes it the client id too: one account per group member)."""
+    user = listener_user(member)
     values: dict[str, Any] = {
         "data_dir": data_dir,
         "database_url": db_url,
         "mqtt_port": broker.port,
-        "mqtt_username": LISTENER_USER,
-        "mqtt_password": broker.listener_password,
-        "mqtt_client_id": client_id,
+        "mqtt_username": user,
+        "mqtt_password": broker.accounts[user],
         "timezone": "UTC",
         "log_level": "WARNING",
         **overrides,

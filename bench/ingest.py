@@ -241,7 +241,7 @@ def run_project(ctx: Context, backend: str, n: int) -> Trial:
     client_id = f"bench-project-{tag}"
     with ExitStack() as stack:
         url = store(ctx, stack, backend)
-        settings = listener_settings(ctx.broker, ctx.tmp, url, client_id, **ctx.overrides)
+        settings = listener_settings(ctx.broker, ctx.tmp, url, **ctx.overrides)
         prime_session(ctx.broker, client_id, LISTENER_USER, ctx.listener_password)
         stack.callback(drop_session, ctx.broker, client_id, LISTENER_USER, ctx.listener_password)
         publish_s = publish_backlog(ctx.broker, usage_backlog(ctx.devices, n, tag))
@@ -335,7 +335,7 @@ def run_service(ctx: Context, backend: str, backlog: int, rate: float, seconds: 
     client_id = f"bench-service-{tag}"
     with ExitStack() as stack:
         url = store(ctx, stack, backend)
-        settings = listener_settings(ctx.broker, ctx.tmp, url, client_id, **ctx.overrides)
+        settings = listener_settings(ctx.broker, ctx.tmp, url, **ctx.overrides)
         prime_session(ctx.broker, client_id, LISTENER_USER, ctx.listener_password)
         stack.callback(drop_session, ctx.broker, client_id, LISTENER_USER, ctx.listener_password)
         if backlog:

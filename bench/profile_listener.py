@@ -93,7 +93,7 @@ def profile(stack: ExitStack, args: argparse.Namespace, out: Path) -> float:
     devices = device_ids(args.devices)
     url = sqlite_store(tmp, devices) if args.backend == "sqlite" else postgres_store(stack, devices, args.pg_url)
     client_id = f"bench-profile-{uuid.uuid4().hex[:8]}"
-    settings = listener_settings(broker, tmp, url, client_id)
+    settings = listener_settings(broker, tmp, url)
     prime_session(broker, client_id, LISTENER_USER, broker.listener_password)
     stack.callback(drop_session, broker, client_id, LISTENER_USER, broker.listener_password)
     print(f"queueing {args.messages:,} messages ...", flush=True)

@@ -345,8 +345,9 @@ class Run:
         self._moved_at = time.monotonic()
 
     def settings(self, name: str, **overrides: Any) -> Settings:
-        client_id = f"bench-rel-{self.tag}-{name}"
-        return listener_settings(self.broker, self.folder / "data", self.url, client_id, log_level="INFO", **overrides)
+        member = 2 if name == "b" else 1  # each member of a shared group has its own account (= client id)
+        data = self.folder / "data"
+        return listener_settings(self.broker, data, self.url, member=member, log_level="INFO", **overrides)
 
     @property
     def n(self) -> int:

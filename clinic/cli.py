@@ -44,6 +44,9 @@ app.add_typer(staff_app, name="staff")
 from clinic.fhir_cli import fhir_app  # noqa: E402  (FHIR R4 exchange with the EHR)
 
 app.add_typer(fhir_app, name="fhir")
+from clinic.db_cli import db_app  # noqa: E402  (schema upgrades, backups, restore)
+
+app.add_typer(db_app, name="db")
 
 F = TypeVar("F", bound=Callable[..., Any])
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
@@ -102,27 +105,42 @@ def setup_logging(cfg: Settings) -> None:
 
 @app.command()
 @user_errors
-def init() -> None:
+def init(
+    tls: Annotated[bool, typer.Option("--tls", help="Also make a local CA and the broker's TLS certificate.")] = False,
+    listeners: Annotated[
+        int, typer.Option(min=1, help="Listener accounts for a shared group (svc.listener, svc.listener-2, ...).")
+    ] = 1,
+) -> None:
     """Create the database schema and the broker's accounts, password file and ACL (safe to run twice)."""
-    from telemetry.broker import ensure_broker_files
+    from telemetry.broker import BrokerFiles, ensure_broker_files
+    from telemetry.broker_tls import ensure_broker_tls
 
     cfg = settings()
     with engine_for(cfg):
         pass
-    ensure_broker_files(cfg)
+    ensure_broker_files(cfg, listeners=listeners)
     typer.echo(f"database ready: {_safe_url(cfg.resolved_database_url)}")
     typer.echo(f"broker files ready in {cfg.broker_dir}/ (passwd, acl, accounts.json)")
+    if tls:
+        broker_tls = BrokerFiles(cfg.broker_dir).tls
+        made = ensure_broker_tls(broker_tls)
+        typer.echo(
+            f"{'made' if made else 'kept'} the broker's CA and certificate in {broker_tls.root}/; the broker serves "
+            f"MQTT over TLS on port {cfg.mqtt_tls_port}; give devices {broker_tls.ca.resolve()}"
+        )
 
 
 @app.command()
 @user_errors
 def listen() -> None:
     """Record every device message into the store, exactly once, until stopped (SIGTERM or Ctrl-C)."""
+    from shared.store_lock import listener_lock
     from telemetry.listener import BrokerRefused, Listener
 
     cfg = settings()
     setup_logging(cfg)
-    with engine_for(cfg) as engine:
+    # The lock makes `clinic db restore` of this store refuse while the listener runs.
+    with listener_lock(cfg.data_dir, cfg.resolved_database_url), engine_for(cfg) as engine:
         listener = Listener(cfg, engine)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: listener.stop())

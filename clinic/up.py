@@ -1,7 +1,8 @@
 """`clinic up`: start (or reuse) the broker, then the listener and maybe the simulator, and supervise them.
 
-Children run in their own sessions, so a Ctrl-C in the terminal reaches only this supervisor, which then stops
-them in reverse order: the simulator says offline, the listener commits what it holds, and only then does
+A child that dies is restarted with backoff (1 s doubling to 30 s, from 1 s again after a minute up) and the
+others go on. Children run in their own sessions, so a Ctrl-C in the terminal reaches only this supervisor, which
+then stops them in reverse order: the simulator says offline, the listener commits what it holds, and only then does
 the broker go. Each child's output goes to `<data dir>/logs/<name>.log`.
 """
 
@@ -13,6 +14,7 @@ import signal
 import sys
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -20,6 +22,7 @@ import typer
 from sqlalchemy.engine import make_url
 
 from clinic.apps import app_url, streamlit_argv
+from clinic.log_rotation import rotate_logs
 from clinic.processes import Child, port_open, start_child, stop_children, wait_for_port
 from clinic.tls import TlsError, ensure_self_signed
 from shared.config import Settings
@@ -32,6 +35,9 @@ from telemetry.broker import LISTENER_USER, SIMULATOR_USER, BrokerFiles, ensure_
 
 BROKER_START_TIMEOUT_S = 15.0
 POLL_S = 0.2
+BACKOFF_FIRST_S, BACKOFF_MAX_S = 1.0, 30.0  # a crashed child is restarted after 1 s, 2 s, 4 s, ... at most 30 s
+BACKOFF_RESET_S = 60.0  # a child that ran this long before crashing starts again from the first delay
+ROTATE_EVERY_S = 30.0  # how often `watch` checks the size of the logs
 LISTENER_READY_TEXT = "subscribed"  # what the listener logs once its subscription is in place
 LISTENER_READY_TIMEOUT_S = 15.0
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"})
@@ -111,6 +117,24 @@ def forget_pid_file(cfg: Settings, broker: Child) -> None:
         pass
 
 
+@dataclass(slots=True)
+class Restarts:
+    """One child's crash record: restarts in a row, when the next is due, since when it has been up."""
+
+    count: int = 0
+    due: float | None = None
+    running_since: float | None = None
+
+    def crashed(self, now: float) -> float:
+        """Note a crash; returns the delay before the restart (doubling, reset after a minute of uptime)."""
+        if self.running_since is not None and now - self.running_since >= BACKOFF_RESET_S:
+            self.count = 0
+        self.count += 1
+        delay = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** (self.count - 1))
+        self.due = now + delay
+        return delay
+
+
 class Supervisor:
     """Starts the processes, prints where they run, and stops them on a signal or when one dies."""
 
@@ -123,13 +147,14 @@ class Supervisor:
         self.logs_dir = cfg.data_dir / "logs"
         self.demo_lines: list[str] = []
         self.staff_lines: list[str] = []
+        self.commands: dict[str, tuple[list[str], dict[str, str]]] = {}  # how each child was started
 
     def request_stop(self, _signum: int = 0, _frame: FrameType | None = None) -> None:
         """Signal handler: ask the supervisor to stop everything (only sets a flag)."""
         self.stopping = True
 
     def run(self) -> int:
-        """Set up, start, supervise; returns the exit code (0 after Ctrl-C or SIGTERM, 1 if a child died)."""
+        """Set up, start, supervise; returns the exit code (0 after Ctrl-C or SIGTERM, 2 if it could not start)."""
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self.request_stop)
         try:
@@ -154,22 +179,23 @@ class Supervisor:
         reused = port_open(cfg.mqtt_host, cfg.mqtt_port)
         if not reused:
             self.broker = start_broker(cfg, self.logs_dir)
+            self.commands["mosquitto"] = (list(self.broker.process.args), dict(os.environ))  # type: ignore[arg-type]
             self.children.append(self.broker)
         if self.stopping:
             return
         self.children.append(
-            start_child("listener", clinic_command("listen"), listener_env(cfg, os.environ, accounts), self.logs_dir)
+            self.start_child("listener", clinic_command("listen"), listener_env(cfg, os.environ, accounts))
         )
         if self.simulate:
             self.wait_for_listener()
             argv = clinic_command("simulate", "--rate", str(self.rate), "--duration", "0", "--site", cfg.site)
-            self.children.append(start_child("simulator", argv, simulator_env(os.environ, accounts), self.logs_dir))
+            self.children.append(self.start_child("simulator", argv, simulator_env(os.environ, accounts)))
         for app, port, address in (
             ("lobby", cfg.lobby_port, cfg.lobby_address),
             ("staff", cfg.staff_port, cfg.staff_address),
         ):
             argv = streamlit_argv(app, cfg, port=port, address=address)
-            self.children.append(start_child(app, argv, os.environ, self.logs_dir))
+            self.children.append(self.start_child(app, argv, os.environ))
         for child, port, address in ((self.children[-2], cfg.lobby_port, cfg.lobby_address),
                                      (self.children[-1], cfg.staff_port, cfg.staff_address)):  # fmt: skip
             if not wait_for_port(address, port, timeout=BROKER_START_TIMEOUT_S):
@@ -228,20 +254,49 @@ class Supervisor:
         typer.echo("\n".join(lines))
 
     def watch(self) -> int:
-        """Wait for a stop request (returns 0) or for a child to die (says which, returns 1)."""
+        """Until a stop request (returns 0), restart any child that dies, with backoff, and leave the rest be."""
+        restarts = {child.name: Restarts() for child in self.children}
+        next_rotation = 0.0
         while not self.stopping:
-            for child in self.children:
+            now = time.monotonic()
+            if now >= next_rotation:  # the children's logs, and the broker's own, never fill the disk
+                rotate_logs(self.logs_dir)
+                rotate_logs(self.cfg.broker_dir)
+                next_rotation = now + ROTATE_EVERY_S
+            for index, child in enumerate(self.children):
+                state = restarts[child.name]
                 code = child.process.poll()
-                if code is not None:
+                if code is None:
+                    state.running_since = state.running_since or now
+                    continue
+                if state.due is None:
+                    delay = state.crashed(now)
                     typer.echo(
-                        f"error: {child.name} (pid {child.process.pid}) exited unexpectedly with code "
-                        f"{code}; see {child.log_path}. Stopping the rest.",
+                        f"error: {child.name} (pid {child.process.pid}) exited unexpectedly with code {code}; "
+                        f"see {child.log_path}. Restarting it in {delay:g}s (restart {state.count}); "
+                        "the other services go on.",
                         err=True,
                     )
-                    return 1
+                elif now >= state.due:
+                    self.children[index] = self.restart(child)
+                    state.due, state.running_since = None, None
             time.sleep(POLL_S)
         typer.echo("stopping...")
         return 0
+
+    def restart(self, child: Child) -> Child:
+        """Start a dead child again with the command and environment it was first started with."""
+        argv, env = self.commands[child.name]
+        fresh = start_child(child.name, argv, env, self.logs_dir)
+        if child is self.broker:
+            self.broker = fresh
+        typer.echo(f"restarted {child.name} (pid {fresh.process.pid})", err=True)
+        return fresh
+
+    def start_child(self, name: str, argv: list[str], env: Mapping[str, str]) -> Child:
+        """Start a child and remember how, so that `watch` can restart it."""
+        self.commands[name] = (argv, dict(env))
+        return start_child(name, argv, env, self.logs_dir)
 
     def _pid(self, name: str) -> str:
         return next((str(c.process.pid) for c in self.children if c.name == name), "?")

@@ -71,8 +71,10 @@ def main() -> None:
 def _route() -> None:
     if "t" in st.query_params:  # a phone (or the tablet) opened a card's link
         scan = "t=" + st.query_params["t"]
-        st.query_params.clear()  # the token must not linger in the address bar or history
-        _handle_scan(scan)
+        _forget_card_link()  # on every run until the browser's address has lost the token
+        if st.session_state.get("link_scanned") != scan:  # once per link, though the address keeps it a moment
+            st.session_state["link_scanned"] = scan
+            _handle_scan(scan)
     if st.session_state.pop("clear_scan", False):
         st.session_state["scan"] = ""
     screen = st.session_state["screen"]
@@ -83,6 +85,21 @@ def _route() -> None:
         _server_idle_guard()
     screens = {"welcome": _welcome, "dob": _birth_date, "result": _result, "feedback": _feedback, "thanks": _thanks}
     screens[screen]()
+
+
+# st.query_params.clear() would push a new history entry and leave the ?t= one behind, where Back brings the
+# card's birth-date screen back for the next person; replacing the entry leaves nothing to go back to. The
+# browser then sends the clean address with its next rerun. (Same-origin iframe; the top page runs the line.)
+_FORGET_LINK_SCRIPT = """<html><body><script>
+const line = window.parent.document.createElement("script");
+line.textContent = "window.history.replaceState(window.history.state, '', window.location.pathname);";
+window.parent.document.head.appendChild(line);
+</script></body></html>"""
+
+
+def _forget_card_link() -> None:
+    """Replace, never push, the browser's history entry holding the card's token."""
+    st.iframe(_FORGET_LINK_SCRIPT, height=1)
 
 
 def _init_state() -> None:

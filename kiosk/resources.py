@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from shared.config import Settings, get_settings
 from shared.db import init_db, make_engine
+from shared.sign_in_guard import SourceGuard
 from shared.throttle import ScanThrottle
 
 
@@ -22,6 +23,18 @@ def engine() -> Engine:
     engine = make_engine(settings().resolved_database_url)
     init_db(engine)
     return engine
+
+
+@st.cache_resource
+def sign_in_guard() -> SourceGuard:
+    """Failed sign-ins per browser address, across sessions (a new session must not start afresh)."""
+    return SourceGuard()
+
+
+def client_address() -> str:
+    """The browser's address as the server sees it ("" when unknown)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) else ""
 
 
 @st.cache_resource

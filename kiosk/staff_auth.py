@@ -55,7 +55,8 @@ def sign_in_form() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if not submitted:
         return
-    answer = sign_in(resources.engine(), username, password)
+    answer = sign_in(resources.engine(), username, password, source=resources.client_address(),
+                     guard=resources.sign_in_guard())  # fmt: skip
     if answer.user is None:
         st.error(answer.message)
         return

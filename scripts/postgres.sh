@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Make sure a PostgreSQL server answers for the tests (CLINIC_TEST_PG_URL); install one if root and none runs.
+# Uses the project's virtual environment (run scripts/setup.sh first) for psycopg.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 URL=${CLINIC_TEST_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
-if python3 - "$URL" <<'PY'
+if .venv/bin/python - "$URL" <<'PY'
 import sys
 import psycopg
 url = sys.argv[1].replace("postgresql+psycopg://", "postgresql://")

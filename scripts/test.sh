@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Set up and run every check: lint, types, and the test suite against real Mosquitto, SQLite and PostgreSQL.
+# Set up and run every check: lint, types, and the test suite against real Mosquitto, SQLite and PostgreSQL,
+# all with the project's virtual environment (.venv, made by scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/postgres.sh
 
-echo "== ruff"; python3 -m ruff check .
-echo "== mypy"; python3 -m mypy
-echo "== pytest"; python3 -m pytest "$@"
+PY=.venv/bin/python
+echo "== ruff"; "$PY" -m ruff check .
+echo "== mypy"; "$PY" -m mypy
+echo "== pytest"; "$PY" -m pytest "$@"

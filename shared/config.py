@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -35,8 +35,11 @@ class Settings(BaseSettings):
     mqtt_port: int = 1883
     mqtt_username: str | None = None
     mqtt_password: str | None = None
-    mqtt_client_id: str = "clinic-listener"
+    mqtt_client_id: str | None = Field(default=None, description="the listener's session id; default its username")
     mqtt_shared_group: str | None = None
+    mqtt_tls_ca: Path | None = Field(default=None, description="CA the listener/simulator verify the broker with")
+    mqtt_tls_port: int = Field(default=8883, description="the broker's TLS listener, after `clinic init --tls`")
+    mqtt_tls_address: str = Field(default="0.0.0.0", description="address the broker's TLS listener binds")
     mqtt_session_expiry_s: int = Field(default=7 * 24 * 3600, ge=0)
     mqtt_keepalive_s: int = Field(default=30, ge=5)
     topic_prefix: str = "clinic"
@@ -68,6 +71,10 @@ class Settings(BaseSettings):
         default=DEFAULT_WAITING_ALERT_MIN, ge=1, description="a checked-in patient not started after this is flagged"
     )
 
+    dead_letters_per_device_hour: int = Field(
+        default=100, ge=1, description="new dead letters kept per device and hour; the excess is counted, not stored"
+    )
+    dead_letter_retention_days: int = Field(default=90, ge=1, description="dead letters older than this are deleted")
     ingest_batch_max: int = Field(default=500, ge=1, description="most messages committed in one transaction")
     ingest_max_delay_ms: int = Field(default=200, ge=1, description="longest a message waits for its batch")
     mqtt_receive_maximum: int = Field(default=1000, ge=1, le=65535, description="unacked messages in flight")
@@ -78,6 +85,22 @@ class Settings(BaseSettings):
         if not ID_PATTERN.match(value):
             raise ValueError(f"site {value!r} must match {ID_PATTERN.pattern}")
         return value
+
+    @model_validator(mode="after")
+    def _client_id_is_the_account(self) -> Settings:
+        # The broker replaces every client id with the username (use_username_as_clientid), so another id
+        # would only mislead the logs and the operator.
+        if self.mqtt_username and self.mqtt_client_id and self.mqtt_client_id != self.mqtt_username:
+            raise ValueError(
+                f"CLINIC_MQTT_CLIENT_ID {self.mqtt_client_id!r} must equal CLINIC_MQTT_USERNAME "
+                f"{self.mqtt_username!r} (the broker uses the account as the client id), or be left unset"
+            )
+        return self
+
+    @property
+    def resolved_mqtt_client_id(self) -> str:
+        """The listener's client id: CLINIC_MQTT_CLIENT_ID, else its account, else clinic-listener."""
+        return self.mqtt_client_id or self.mqtt_username or "clinic-listener"
 
     @field_validator("topic_prefix")
     @classmethod

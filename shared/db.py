@@ -8,6 +8,7 @@ its first read, which a DEFERRED transaction cannot survive. Reads use `read_ses
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # a writer waits this long for another writer before raising "locked"
 WRITE_ATTEMPTS = 3  # a transient failure (lock timeout, PG serialization or deadlock) is retried this often
@@ -38,9 +39,17 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
 
 
+def _create_private(path: Path) -> None:
+    """A new database folder 0700 and file 0600 (patient data); SQLite gives its -wal/-shm the file's mode."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 def _make_sqlite_engine(url: str, database: str | None) -> Engine:
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        _create_private(Path(database))
     # hide_parameters: an error's text (which reaches the logs) never carries the values bound, such as names.
     engine = create_engine(url, hide_parameters=True,
                            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
@@ -81,10 +90,13 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def init_db(engine: Engine) -> None:
-    """Create every table and index that does not exist yet; safe to run any number of times."""
-    from shared import care_models, models, staff_models  # noqa: F401  (registers the tables on SQLModel.metadata)
+    """Bring the schema to this code's revision (creating it in an empty store); one read when it is there.
 
-    SQLModel.metadata.create_all(engine)
+    Raises `shared.schema.SchemaTooNew` on a store upgraded by a newer release, so nothing runs on it.
+    """
+    from shared.schema import upgrade_store  # Alembic is imported only by processes that open a store
+
+    upgrade_store(engine)
 
 
 def read_session(engine: Engine) -> Session:

@@ -99,3 +99,39 @@ def _upsert_sql(mark: str) -> str:
         f"ON CONFLICT (site, equipment_id, day) DO UPDATE SET {adds}, "
         f"clean_wait_minutes = {DAYS.name}.clean_wait_minutes || excluded.clean_wait_minutes"
     )
+
+
+def rebuild_days(conn: Connection, *, tz: tzinfo) -> int:
+    """Recompute every station's days from the event log (for a store made before rollups existed).
+
+    Each station's events are replayed in event order through the state machine, from a fresh state, exactly
+    as ingest would have counted them; returns the number of events replayed. Rows already there are replaced.
+    """
+    from shared.equipment import apply_event_in_place
+    from shared.models import Equipment, EquipmentEvent
+
+    equipment: Table = Equipment.__table__  # type: ignore[attr-defined]
+    events: Table = EquipmentEvent.__table__  # type: ignore[attr-defined]
+    rules = {(r.site, r.id): bool(r.clean_after_use) for r in conn.execute(equipment.select())}
+    conn.execute(DAYS.delete())
+    columns = [events.c[n] for n in ("site", "equipment_id", "channel", "event", "event_id", "received_at",
+                                     "device_ts", "session_id", "duration_s", "by", "method", "code", "severity",
+                                     "message", "source")]  # fmt: skip
+    query = events.select().with_only_columns(*columns).order_by(
+        events.c.site, events.c.equipment_id, events.c.event_at, events.c.id
+    )
+    state: StationState | None = None
+    days, replayed = DayTotals(tz), 0
+    for row in conn.execute(query.execution_options(yield_per=5000)):
+        key = (row.site, row.equipment_id)
+        if key not in rules:
+            continue
+        if state is None or (state.site, state.equipment_id) != key:
+            state = StationState(*key)
+        event = DeviceEvent(**row._asdict())
+        before = Before.of(state)
+        apply_event_in_place(state, event, clean_after_use=rules[key], tz=tz)
+        days.add(event, before, state, clean_after_use=rules[key])
+        replayed += 1
+    days.write(conn)
+    return replayed

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -19,12 +20,15 @@ from sqlmodel import Session, col, select
 from shared.db import read_session, unit_of_work
 from shared.errors import NotFound, ValidationFailed
 from shared.models import utcnow
+from shared.sign_in_guard import SourceGuard
 from shared.staff_models import ROLES, AuditEntry, StaffAccount
 
 # scrypt with N=2^15, r=8: 32 MiB and ~100 ms per guess, so a copied database resists offline guessing.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
-MAX_FAILED_SIGN_INS = 5
-LOCK_MINUTES = 15
+MAX_FAILED_SIGN_INS = 5  # failures in a row before the account pauses
+LOCK_STEPS_MIN = (1, 5, 15)  # how long each further pause lasts; 15 minutes at most, never for good
+NO_ACCOUNT = -1  # the id counted for an unknown or locked account: no row, but the same statement
+REFUSED = "Wrong username or password. After several wrong tries, sign-in pauses for a few minutes."
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
 
@@ -103,55 +107,70 @@ def create_account(
         return _user(account)
 
 
-def sign_in(engine: Engine, username: str, password: str, *, now: datetime | None = None) -> SignIn:
-    """Check credentials; five failures in a row lock the account for fifteen minutes.
+def sign_in(
+    engine: Engine,
+    username: str,
+    password: str,
+    *,
+    now: datetime | None = None,
+    source: str = "",
+    guard: SourceGuard | None = None,
+) -> SignIn:
+    """Check credentials; every refusal reads the same and costs the same, whoever and whatever was asked.
 
-    The password is checked outside any transaction (scrypt takes ~100 ms), and failures are counted with an
-    atomic increment, so parallel wrong guesses all count and a sign-in never holds the write lock for long.
+    An unknown user, a wrong password and a locked account each take one password check (~100 ms of scrypt,
+    outside any transaction) and one counting UPDATE, and all get `REFUSED`. Every fifth failure in a row locks
+    the account for longer (1, 5, then 15 minutes at most: never for good), but only against sources that have
+    failed recently (`guard`), so a stranger cannot lock the admin out; the source itself waits longer after
+    each failure. Failures are counted with an atomic increment: parallel guesses all count.
     """
     now = now or utcnow()
-    refused = SignIn(None, "Wrong username or password.")
+    clock = now.timestamp()
+    if guard is not None and (wait := guard.wait_s(source, clock)) > 0:
+        return SignIn(None, f"Too many failed sign-ins from this device. Please wait {math.ceil(wait)} seconds.")
     with read_session(engine) as session:
         account = session.exec(select(StaffAccount).where(StaffAccount.username == username.strip().lower())).first()
-    if account is None or account.disabled:
-        verify_password(password, _dummy_hash())  # same work either way: timing does not reveal usernames
-        return refused
-    if account.locked_until is not None and account.locked_until > now:
-        return _locked()
-    if not verify_password(password, account.password_hash):
-        return _count_failure(engine, account, now, refused)
-    with unit_of_work(engine) as session:
-        session.execute(
-            update(StaffAccount)
-            .where(col(StaffAccount.id) == account.id)
-            .values(failed_attempts=0, locked_until=None, last_login_at=now)
-        )
-        audit(session, actor=account.username, action="staff.sign_in", target=account.username)
-    return SignIn(_user(account), "Signed in.")
+    usable = account is not None and not account.disabled
+    locked = usable and account is not None and account.locked_until is not None and account.locked_until > now
+    if locked and guard is not None and not guard.has_failed(source, clock):
+        locked = False  # this source never failed: the lock is meant for someone else
+    right = verify_password(password, account.password_hash if usable and account else _dummy_hash())
+    if usable and right and not locked:
+        assert account is not None
+        with unit_of_work(engine) as session:
+            session.execute(
+                update(StaffAccount)
+                .where(col(StaffAccount.id) == account.id)
+                .values(failed_attempts=0, locked_until=None, last_login_at=now)
+            )
+            audit(session, actor=account.username, action="staff.sign_in", target=account.username)
+        return SignIn(_user(account), "Signed in.")
+    if guard is not None:
+        guard.failed(source, clock)
+    counted = account.id if usable and not locked and account is not None else NO_ACCOUNT
+    _count_failure(engine, counted, account.username if account else "", now)
+    return SignIn(None, REFUSED)
 
 
-def _count_failure(engine: Engine, account: StaffAccount, now: datetime, refused: SignIn) -> SignIn:
-    """One more failed sign-in (atomic); the fifth in a row locks the account."""
+def _count_failure(engine: Engine, account_id: int | None, username: str, now: datetime) -> None:
+    """One more failed sign-in (atomic; the same statement for nobody, so timing tells nothing); every fifth
+    in a row locks the account, each lock longer than the last."""
     with unit_of_work(engine) as session:
         failed = session.execute(
             update(StaffAccount)
-            .where(col(StaffAccount.id) == account.id)
+            .where(col(StaffAccount.id) == account_id)
             .values(failed_attempts=col(StaffAccount.failed_attempts) + 1)
             .returning(col(StaffAccount.failed_attempts))
-        ).scalar_one()
-        if failed < MAX_FAILED_SIGN_INS:
-            return refused
+        ).scalar_one_or_none()
+        if failed is None or failed % MAX_FAILED_SIGN_INS:
+            return
+        minutes = LOCK_STEPS_MIN[min(failed // MAX_FAILED_SIGN_INS, len(LOCK_STEPS_MIN)) - 1]
         session.execute(
             update(StaffAccount)
-            .where(col(StaffAccount.id) == account.id)
-            .values(failed_attempts=0, locked_until=now + timedelta(minutes=LOCK_MINUTES))
+            .where(col(StaffAccount.id) == account_id)
+            .values(locked_until=now + timedelta(minutes=minutes))
         )
-        audit(session, actor=account.username, action="staff.locked", target=account.username)
-    return _locked()
-
-
-def _locked() -> SignIn:
-    return SignIn(None, f"Too many failed attempts: this account is locked for {LOCK_MINUTES} minutes.")
+        audit(session, actor=username, action="staff.locked", target=username, detail={"minutes": minutes})
 
 
 def refresh_user(engine: Engine, user: StaffUser) -> StaffUser | None:

@@ -1,4 +1,8 @@
-"""Slow down repeated invalid scans from one kiosk, so guessing tokens at the lobby is pointless."""
+"""Slow down repeated invalid scans from one kiosk, so guessing tokens at the lobby is pointless.
+
+However guesses are interleaved with valid cards or pauses, a kiosk gets at most MAX_GUESSES_PER_MIN invalid
+scans looked at in any minute (8 in the first, about 3.5 a minute after that; tests/shared/test_throttle.py).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from collections import deque
 FREE_FAILURES = 3  # mistakes happen: the first few invalid scans in a window cost nothing
 WINDOW_S = 120.0
 MAX_WAIT_S = 60.0
+MAX_GUESSES_PER_MIN = 10  # the documented bound (docs/security.md); the schedule above gives at most 8
 
 
 class ScanThrottle:
@@ -34,9 +39,8 @@ class ScanThrottle:
             self._recent(kiosk, now).append(now)
 
     def succeeded(self, kiosk: str) -> None:
-        """A valid card clears the kiosk's record."""
-        with self._lock:
-            self._failures.pop(kiosk, None)
+        """A valid card leaves the record alone: if it cleared it, one's own card scanned every few guesses
+        would let guessing go on at ~0.4 tokens/s. Old failures still expire after the window."""
 
     def _recent(self, kiosk: str, now: float) -> deque[float]:
         failures = self._failures.setdefault(kiosk, deque())

@@ -2,6 +2,8 @@
 
 Service accounts have a `.` in their names (`svc.listener`), which no equipment id may contain, so a service
 account and a device account can never be confused. Each device gets explicit ACL lines for its own topics.
+The broker makes every client's id its username (`use_username_as_clientid`), so no account can take over
+another's session: each listener of a shared group and each simulated station has an account of its own.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import base64
 import getpass
 import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -17,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.config import ID_PATTERN, Settings
+from telemetry.broker_tls import BrokerTls
 
 LISTENER_USER = "svc.listener"
 SIMULATOR_USER = "svc.simulator"
+SIMULATOR_POOL = 64  # `svc.simulator-<n>`: one account per simulated station (client id = username)
 PBKDF2_ITERATIONS = 101  # what Mosquitto 2.0's own mosquitto_passwd writes (its "$7$" format)
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "mosquitto.conf"
 
@@ -60,6 +65,26 @@ class BrokerFiles:
     def log(self) -> Path:
         return self.root / "mosquitto.log"
 
+    @property
+    def tls(self) -> BrokerTls:
+        """The broker's CA and server certificate (made by `clinic init --tls`)."""
+        return BrokerTls(self.root / "tls")
+
+
+def listener_user(n: int = 1) -> str:
+    """The broker account (and so the client id) of the n-th listener of a shared group: svc.listener, -2, ..."""
+    return LISTENER_USER if n == 1 else f"{LISTENER_USER}-{n}"
+
+
+def simulator_user(n: int) -> str:
+    """The account the simulator's n-th station connects as (0 to SIMULATOR_POOL - 1)."""
+    return f"{SIMULATOR_USER}-{n}"
+
+
+def pool_password(simulator_password: str, username: str) -> str:
+    """A pool account's password, derived from svc.simulator's, so only that one secret is stored."""
+    return hmac.new(simulator_password.encode(), username.encode(), hashlib.sha256).hexdigest()
+
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
     """A Mosquitto 2.0 password hash (PBKDF2-SHA512, the `$7$` format of mosquitto_passwd)."""
@@ -68,7 +93,7 @@ def hash_password(password: str, *, salt: bytes | None = None) -> str:
     return f"$7${PBKDF2_ITERATIONS}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
-def acl_text(prefix: str, devices: dict[str, str] | None = None) -> str:
+def acl_text(prefix: str, devices: dict[str, str] | None = None, listeners: list[str] | None = None) -> str:
     """The ACL: the listener reads everything under the prefix; each device writes only its own topics.
 
     `devices` maps each device account (its equipment id) to its site, so a device can publish neither as
@@ -77,41 +102,59 @@ def acl_text(prefix: str, devices: dict[str, str] | None = None) -> str:
     device_rules: list[str] = []
     for equipment_id, site in sorted((devices or {}).items()):
         device_rules += [f"user {equipment_id}", f"topic write {prefix}/{site}/equipment/{equipment_id}/+", ""]
+    listener_rules: list[str] = []
+    for user in listeners or [LISTENER_USER]:
+        listener_rules += [f"user {user}", f"topic read {prefix}/#", ""]
+    simulator_rules: list[str] = []
+    for user in [SIMULATOR_USER, *(simulator_user(n) for n in range(SIMULATOR_POOL))]:
+        simulator_rules += [f"user {user}", f"topic write {prefix}/+/equipment/+/+", ""]
     return "\n".join(
         [
             "# Written by `clinic init`; edit the generator (telemetry/broker.py), not this file.",
-            f"user {LISTENER_USER}",
-            f"topic read {prefix}/#",
-            "",
-            "# Demo and test traffic generator (`clinic simulate`); remove its line from passwd in production.",
-            f"user {SIMULATOR_USER}",
-            f"topic write {prefix}/+/equipment/+/+",
-            "",
+            "# The listeners (one account each: the broker makes the username the client id).",
+            *listener_rules,
+            "# Demo and test traffic generator (`clinic simulate`): svc.simulator and one account per simulated",
+            "# station; remove their lines from passwd in production.",
+            *simulator_rules,
             "# Every device: its username is its equipment id, and it may only publish its own channels.",
             *device_rules,
         ]
     )
 
 
-def ensure_broker_files(settings: Settings) -> dict[str, str]:
-    """Create the service accounts (once), the password file and the ACL; returns the service passwords."""
+def ensure_broker_files(settings: Settings, *, listeners: int = 1) -> dict[str, str]:
+    """Create the service accounts (once), the password file and the ACL; returns the service passwords.
+
+    `listeners` is how many listener accounts a shared group needs (svc.listener, svc.listener-2, ...);
+    accounts made earlier are kept, so running it again with a smaller number removes none.
+    """
     files = BrokerFiles(settings.broker_dir)
-    files.root.mkdir(parents=True, exist_ok=True)
+    private_dir(files.root)
     accounts = _read_json(files.accounts)
     changed = False
-    for user in (LISTENER_USER, SIMULATOR_USER):
+    for user in (*(listener_user(n) for n in range(1, listeners + 1)), SIMULATOR_USER):
         if user not in accounts:
             accounts[user] = secrets.token_urlsafe(24)
             changed = True
     if changed or not files.accounts.exists():
         _write_private(files.accounts, json.dumps(accounts, indent=2) + "\n")
     entries = _read_passwd(files.passwd)
-    for user, password in accounts.items():
+    pool_users = [simulator_user(n) for n in range(SIMULATOR_POOL)]
+    pool = {user: pool_password(accounts[SIMULATOR_USER], user) for user in pool_users}
+    for user, password in {**accounts, **pool}.items():
         if user not in entries:
             entries[user] = hash_password(password)
     _write_passwd(files.passwd, entries)
-    _write_private(files.acl, acl_text(settings.topic_prefix, _read_json(files.devices)))
+    listener_accounts = sorted(u for u in accounts if u == LISTENER_USER or u.startswith(f"{LISTENER_USER}-"))
+    _write_private(files.acl, acl_text(settings.topic_prefix, _read_json(files.devices), listener_accounts))
     return accounts
+
+
+def private_dir(path: Path) -> None:
+    """Create a folder (and its missing parents, e.g. the data folder) readable by its owner only."""
+    for folder in reversed([path, *path.parents]):
+        if not folder.exists():
+            folder.mkdir(mode=0o700)
 
 
 def device_account_site(settings: Settings, equipment_id: str) -> str | None:
@@ -128,7 +171,7 @@ def set_device_password(settings: Settings, equipment_id: str, *, site: str | No
     if not ID_PATTERN.match(equipment_id):
         raise ValueError(f"equipment id {equipment_id!r} must match {ID_PATTERN.pattern}")
     files = BrokerFiles(settings.broker_dir)
-    files.root.mkdir(parents=True, exist_ok=True)
+    private_dir(files.root)
     devices = _read_json(files.devices)
     if devices.get(equipment_id, site) != site:
         raise ValueError(
@@ -156,8 +199,19 @@ def reload_broker(settings: Settings) -> bool:
     return True
 
 
-def render_config(files: BrokerFiles, *, port: int, host: str = "127.0.0.1", template: Path = REPO_CONFIG) -> str:
-    """The repo's mosquitto.conf with its listener moved to `host:port` and its paths made absolute."""
+def render_config(
+    files: BrokerFiles,
+    *,
+    port: int,
+    host: str = "127.0.0.1",
+    template: Path = REPO_CONFIG,
+    tls_listener: tuple[int, str] | None = None,
+) -> str:
+    """The repo's mosquitto.conf with its listener moved to `host:port` and its paths made absolute.
+
+    With `tls_listener` (port, address) and the certificate from `clinic init --tls`, a second listener
+    serves MQTT over TLS there (same accounts and ACL): devices on the Wi-Fi use it.
+    """
     root = files.root.resolve()
     replacements = {
         "listener": f"listener {port} {host}",
@@ -176,14 +230,25 @@ def render_config(files: BrokerFiles, *, port: int, host: str = "127.0.0.1", tem
         f"pid_file {root / 'mosquitto.pid'}",
         f"log_dest file {root / 'mosquitto.log'}",
     ]
+    tls = files.tls
+    if tls_listener is not None and tls.exists():
+        lines += [
+            "# MQTT over TLS (clinic init --tls): devices verify the broker with ca.pem.",
+            f"listener {tls_listener[0]} {tls_listener[1]}",
+            f"cafile {tls.ca.resolve()}",
+            f"certfile {tls.cert.resolve()}",
+            f"keyfile {tls.key.resolve()}",
+            "tls_version tlsv1.2",
+        ]
     return "\n".join(lines) + "\n"
 
 
 def write_config(settings: Settings, *, port: int, host: str = "127.0.0.1") -> Path:
     """Render the repo's config for this data folder and port; returns the file to pass to `mosquitto -c`."""
     files = BrokerFiles(settings.broker_dir)
-    files.root.mkdir(parents=True, exist_ok=True)
-    files.config.write_text(render_config(files, port=port, host=host))
+    private_dir(files.root)
+    tls_listener = (settings.mqtt_tls_port, settings.mqtt_tls_address)
+    files.config.write_text(render_config(files, port=port, host=host, tls_listener=tls_listener))
     return files.config
 
 

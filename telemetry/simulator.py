@@ -25,7 +25,15 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from shared.config import ID_PATTERN, Settings
 from shared.events import Channel
-from telemetry.broker import SIMULATOR_USER, BrokerFiles, ensure_broker_files
+from telemetry.broker import (
+    SIMULATOR_POOL,
+    SIMULATOR_USER,
+    BrokerFiles,
+    ensure_broker_files,
+    pool_password,
+    simulator_user,
+)
+from telemetry.broker_tls import use_tls
 from telemetry.sim_device import SimulatedDevice
 from telemetry.topics import equipment_topic
 
@@ -88,7 +96,13 @@ class Simulator:
         self._username, self._password = username, password
         self._stopping = False
         self._token = uuid.uuid4().hex[:6]  # keeps client ids apart when two simulators run
-        self._connections = [self._connection(d, d not in no_cleaning) for d in device_ids]
+        if len(device_ids) > 1 and username != SIMULATOR_USER:
+            # The broker makes each client's id its username, so stations sharing one account would keep
+            # disconnecting each other.
+            raise ValueError(f"{username or 'anonymous'} can simulate one station only; use {SIMULATOR_USER}")
+        if len(device_ids) > SIMULATOR_POOL:
+            raise ValueError(f"the simulator drives at most {SIMULATOR_POOL} stations, got {len(device_ids)}")
+        self._connections = [self._connection(n, d, d not in no_cleaning) for n, d in enumerate(device_ids)]
 
     def stop(self) -> None:
         """Ask `run()` to finish (safe from a signal handler: it only sets a flag)."""
@@ -113,7 +127,7 @@ class Simulator:
         return dict(self.counts)
 
     # -- clients ----------------------------------------------------------------------------------------
-    def _connection(self, equipment_id: str, clean_after_use: bool) -> _Connection:
+    def _connection(self, n: int, equipment_id: str, clean_after_use: bool) -> _Connection:
         s = self.settings
         device = SimulatedDevice(equipment_id, random.Random(self._rng.random()), clean_after_use)
         status = equipment_topic(s.topic_prefix, self.site, equipment_id, "status")
@@ -122,8 +136,14 @@ class Simulator:
             client_id=f"sim-{equipment_id}-{self._token}",
             protocol=mqtt.MQTTv5,
         )
-        if self._username:
+        if self._username == SIMULATOR_USER and self._password:
+            # Station n connects as svc.simulator-<n> (its own client id at the broker), same rights.
+            user = simulator_user(n)
+            client.username_pw_set(user, pool_password(self._password, user))
+        elif self._username:
             client.username_pw_set(self._username, self._password)
+        if s.mqtt_tls_ca:
+            use_tls(client, s.mqtt_tls_ca)
         client.will_set(status, "offline", qos=1, retain=True)
         client.reconnect_delay_set(1, 30)
         conn = _Connection(device, client, status)

@@ -67,7 +67,7 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
         pytest.fail("mosquitto is not installed; .ci/run installs it (apt-get install mosquitto)")
     port = free_port()
     settings = Settings(data_dir=tmp_path / "data", mqtt_port=port, _env_file=None)  # type: ignore[call-arg]
-    accounts = ensure_broker_files(settings)
+    accounts = ensure_broker_files(settings, listeners=3)  # members of a shared group have an account each
     broker = Broker(settings=settings, port=port, config=write_config(settings, port=port), accounts=accounts)
     broker.start()
     yield broker

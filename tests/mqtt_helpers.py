@@ -19,7 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from shared.config import Settings
-from telemetry.broker import LISTENER_USER
+from telemetry.broker import listener_user
 from telemetry.listener import Listener
 from tests.helpers import wait_until
 
@@ -61,6 +61,7 @@ def connect(
     *,
     client_id: str | None = None,
     wait: bool = True,
+    clean_start: bool = True,
 ) -> Client:
     """Connect a v5 client; returns once the CONNACK arrived (accepted or not)."""
     raw = mqtt.Client(
@@ -75,7 +76,7 @@ def connect(
     raw.on_publish = lambda _c, _u, mid, rc, _p: wrapper.pubacks.__setitem__(mid, rc)
     raw.on_subscribe = lambda _c, _u, _mid, rcs, _p: wrapper.subacks.append(list(rcs))
     raw.on_message = lambda _c, _u, msg: wrapper.received.append(msg)
-    raw.connect("127.0.0.1", port)
+    raw.connect("127.0.0.1", port, clean_start=clean_start)
     raw.loop_start()
     if wait:
         wait_until(lambda: wrapper.connack, timeout=10, what="CONNACK")
@@ -103,15 +104,15 @@ def publish_all(client: Client, messages: list[tuple[str, bytes]]) -> None:
         assert info.is_published()
 
 
-def listener_settings(broker: Broker, db_url: str, **overrides: Any) -> Settings:
-    """Settings for a listener on the test broker and store (the listener's own account)."""
+def listener_settings(broker: Broker, db_url: str, *, member: int = 1, **overrides: Any) -> Settings:
+    """Settings for a listener on the test broker and store (listener account `member`: its client id too)."""
+    user = listener_user(member)
     values: dict[str, Any] = {
         "data_dir": broker.settings.data_dir,
         "database_url": db_url,
         "mqtt_port": broker.port,
-        "mqtt_username": LISTENER_USER,
-        "mqtt_password": broker.listener_password,
-        "mqtt_client_id": f"test-listener-{uuid.uuid4().hex[:8]}",
+        "mqtt_username": user,
+        "mqtt_password": broker.accounts[user],
         "timezone": "UTC",
         **overrides,
     }

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -69,16 +71,77 @@ def test_up_simulate_runs_everything_and_stops_cleanly_on_ctrl_c(tmp_path: Path)
         assert (tmp_path / "data" / "logs" / f"{name}.log").exists()
 
 
+def read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
+def lobby_answers(port: int) -> bool:
+    """Whether the lobby's Streamlit server says it is healthy."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
+            return bool(response.read() == b"ok")
+    except OSError:
+        return False
+
+
+def up_with_apps(
+    tmp_path: Path, mqtt_port: int, *args: str, data: str = "data"
+) -> tuple[subprocess.Popen[str], Path, int]:
+    """`clinic up` with the lobby and staff app on free ports; its output goes to a file read while it runs."""
+    env = clinic_env(tmp_path / data, mqtt_port)
+    lobby = free_port()
+    env |= {"CLINIC_LOBBY_PORT": str(lobby), "CLINIC_STAFF_PORT": str(free_port())}
+    out = tmp_path / "up.out"
+    with out.open("w") as handle:
+        proc = subprocess.Popen(clinic("up", *args), env=env, cwd=tmp_path, stdout=handle, stderr=subprocess.STDOUT,
+                                text=True)  # fmt: skip
+    return proc, out, lobby
+
+
+def stop(proc: subprocess.Popen[str], sig: signal.Signals = signal.SIGTERM) -> None:
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+
+
 @pytest.mark.integration
-def test_up_reuses_a_running_broker_and_reports_a_child_that_dies(tmp_path: Path, broker: Broker) -> None:
+def test_up_restarts_a_listener_killed_with_sigkill_and_the_lobby_still_answers(tmp_path: Path) -> None:
+    port = free_port()
+    proc, out, lobby = up_with_apps(tmp_path, port, "--no-seed")
+    try:
+        wait_until(lambda: "clinic is up:" in read(out), timeout=90, interval=0.2, what="clinic up")
+        first = int(re.search(r"listener   pid (\d+)", read(out)).group(1))  # type: ignore[union-attr]
+        log = tmp_path / "data" / "logs" / "listener.log"
+        wait_until(lambda: up.LISTENER_READY_TEXT in read(log), timeout=30, what="the listener subscribed")
+        os.kill(first, signal.SIGKILL)
+        wait_until(lambda: "restarted listener (pid" in read(out), timeout=30, interval=0.2, what="a new listener")
+        second = int(re.search(r"restarted listener \(pid (\d+)\)", read(out)).group(1))  # type: ignore[union-attr]
+        assert second != first
+        wait_until(lambda: read(log).count(up.LISTENER_READY_TEXT) >= 2, timeout=30, what="the new one subscribed")
+        assert lobby_answers(lobby), "the lobby went down with the listener"
+        assert port_open("127.0.0.1", port), "the broker went down with the listener"
+        assert f"listener (pid {first}) exited unexpectedly with code -9" in read(out)
+        assert "Restarting it in 1s (restart 1)" in read(out)
+    finally:
+        stop(proc)
+    assert proc.returncode == 0, read(out)
+    assert "stopped listener (exit code 0)" in read(out), "the restarted listener was stopped cleanly too"
+    wait_for_port(port, up=False, timeout=10)
+
+
+@pytest.mark.integration
+def test_up_keeps_retrying_a_refused_listener_with_backoff_and_leaves_a_reused_broker(
+    tmp_path: Path, broker: Broker
+) -> None:
     # The test broker has its own accounts, so the listener started with another data folder's is refused.
-    env = clinic_env(tmp_path / "other-data", broker.port)
-    result = subprocess.run(
-        clinic("up", "--no-seed"), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 1
-    assert "(using the broker already running there)" in result.stdout
-    assert "error: listener (pid" in result.stderr and "exited unexpectedly with code 2" in result.stderr
+    proc, out, lobby = up_with_apps(tmp_path, broker.port, "--no-seed", data="other-data")
+    try:
+        wait_until(lambda: "Restarting it in 2s (restart 2)" in read(out), timeout=90, what="a second, longer wait")
+        assert "(using the broker already running there)" in read(out)
+        assert "exited unexpectedly with code 2" in read(out)
+        wait_until(lambda: lobby_answers(lobby), timeout=30, what="the lobby, unaffected")
+    finally:
+        stop(proc, signal.SIGINT)
+    assert proc.returncode == 0, read(out)
     assert port_open("127.0.0.1", broker.port), "a reused broker is left running"
 
 
@@ -120,3 +183,12 @@ def test_port_open_sees_a_listening_socket() -> None:
     assert not port_open("127.0.0.1", port)
     with socket.create_server(("127.0.0.1", port)):
         assert port_open("127.0.0.1", port)
+
+
+def test_restart_delays_double_to_30_s_and_start_over_after_a_minute_up() -> None:
+    restarts = up.Restarts()
+    assert [restarts.crashed(now=0.0) for _ in range(7)] == [1, 2, 4, 8, 16, 30, 30]
+    restarts.running_since = 100.0
+    assert restarts.crashed(now=159.0) == 30, "up for less than a minute: still backing off"
+    restarts.running_since = 200.0
+    assert restarts.crashed(now=260.0) == 1, "up for a minute: the next crash is the first again"

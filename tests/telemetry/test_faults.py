@@ -209,7 +209,7 @@ def test_postgresql_restarted_during_a_flood(broker: Broker, private_pg: Private
 
 def test_two_listeners_sharing_the_load_one_killed_midway(broker: Broker, engine: Engine, db_url: str) -> None:
     first = listener_settings(broker, db_url, mqtt_shared_group="ingest")
-    second = listener_settings(broker, db_url, mqtt_shared_group="ingest")
+    second = listener_settings(broker, db_url, member=2, mqtt_shared_group="ingest")
     prepare(engine, broker, first)
     prepare(engine, broker, second)  # both members' sessions exist before the flood, so both get a share
     messages = usage_messages(DEVICES, PER_DEVICE)

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, event, func, select
 import shared.db
 from shared.db import init_db, make_engine
 from shared.deadletters import list_dead_letters
+from shared.ingest import KEPT_PAYLOAD_BYTES
 from shared.models import EquipmentEvent
 from shared.stations import get_station, list_stations, register_equipment
 from tests.conftest import Broker
@@ -123,7 +124,7 @@ def test_bad_messages_are_kept_with_their_reason_and_the_listener_keeps_going(
     ghost = list_dead_letters(engine, equipment_id="ghost-9")
     assert [d.reason for d in ghost] == ["equipment 'ghost-9' is not registered at site 'main'"]
     oversized = next(d for d in list_dead_letters(engine) if d.payload_size > 65536)
-    assert oversized.truncated and len(oversized.raw) == 65536
+    assert oversized.truncated and len(oversized.raw) == KEPT_PAYLOAD_BYTES, "the start is kept, with the full size"
     device.close()
 
 
@@ -180,7 +181,7 @@ def test_two_listeners_in_a_shared_subscription_split_the_load_exactly_once(
     devices = [f"dev-{i:02d}" for i in range(10)]
     register(engine, *devices)
     first = listener_settings(broker, db_url, mqtt_shared_group="ingest")
-    second = listener_settings(broker, db_url, mqtt_shared_group="ingest")
+    second = listener_settings(broker, db_url, member=2, mqtt_shared_group="ingest")
     messages = usage_messages(devices, per_device=300)
     with running_listener(first, engine) as one, running_listener(second, engine) as two:
         publisher = connect(broker.port, "svc.simulator", broker.simulator_password)

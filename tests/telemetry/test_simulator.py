@@ -15,7 +15,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from shared.events import DeviceEvent
-from telemetry.broker import LISTENER_USER, SIMULATOR_USER
+from telemetry.broker import SIMULATOR_USER, listener_user
 from telemetry.payloads import decode
 from telemetry.sim_device import SimulatedDevice
 from telemetry.simulator import Simulator, SimulatorError
@@ -47,10 +47,13 @@ class Recorder:
         self.client.loop_stop()
 
 
-def record(broker: Broker, topic: str = f"{PREFIX}/+/equipment/+/+") -> Recorder:
-    """Connect a recorder as svc.listener and wait until its subscription is in place."""
+def record(broker: Broker, topic: str = f"{PREFIX}/+/equipment/+/+", *, member: int = 1) -> Recorder:
+    """Connect a recorder as a listener account and wait until its subscription is in place.
+
+    Two recorders at once need two accounts: the broker makes the username the client id.
+    """
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"rec-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5)
-    client.username_pw_set(LISTENER_USER, broker.accounts[LISTENER_USER])
+    client.username_pw_set(listener_user(member), broker.accounts[listener_user(member)])
     recorder = Recorder(client)
     client.on_connect = lambda c, _u, _f, _rc, _p: c.subscribe(topic, qos=1)
     client.on_subscribe = lambda _c, _u, _m, _rcs, _p: recorder.subscribed.set()
@@ -96,7 +99,7 @@ def test_simulated_traffic_follows_the_device_contract(broker: Broker) -> None:
     thread = threading.Thread(target=sim.run)
     thread.start()
     wait_until(lambda: len(live.statuses()) == len(DEVICES), timeout=15, what="every device online")
-    late = record(broker, f"{PREFIX}/main/equipment/+/status")  # joins mid-run: gets the retained status
+    late = record(broker, f"{PREFIX}/main/equipment/+/status", member=2)  # joins mid-run: gets retained
     wait_until(lambda: len(late.statuses(retained=True)) == len(DEVICES), timeout=10, what="retained status")
     assert set(late.statuses(retained=True).values()) == {"online"}
     thread.join(timeout=30)

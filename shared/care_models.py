@@ -155,7 +155,9 @@ class PlanShare(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
-    patient_id: int = Field(sa_column=Column(Integer, ForeignKey("patient.id", ondelete="CASCADE"), index=True))
+    patient_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("patient.id", ondelete="CASCADE"), index=True, nullable=False)
+    )
     site: str = Field(max_length=64)
     day: date
     language: str | None = Field(default=None, max_length=16)  # the language the patient used at the lobby

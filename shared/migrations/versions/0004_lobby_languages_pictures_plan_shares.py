@@ -3,7 +3,7 @@
 `patient.language` (the lobby's language after a scan), `exercise.name_es`, `instructions_es` and `image_file`
 (a picture under <data dir>/exercise-images), and the `plan_share` table (hashed, expiring, revocable links).
 
-Revision 0003 (after 0002), created 2026-12-01 23:53:23.364578.
+Revision 0004 (after 0003), created 2026-12-01 23:53:23.364578.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003'
-down_revision: str | None = '0002'
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

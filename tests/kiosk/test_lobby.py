@@ -30,6 +30,7 @@ from shared.patients import (
     issue_card,
     revoke_cards,
     set_appointment_status,
+    update_appointment,
 )
 from shared.plans import add_exercise, add_plan_item
 from shared.qr import parse_scan, qr_image
@@ -354,7 +355,9 @@ def test_scanning_again_after_the_session_goes_straight_to_the_questions(engine:
 
 def test_a_waiting_patient_who_scans_again_is_told_the_team_knows(engine: Engine, card_url: str) -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    checkin.check_in(engine, settings, card_url, now=datetime.now(UTC) - timedelta(minutes=20))
+    # Arrived 40 min ago for the appointment 20 min from now, which is moved to 20 min ago: waiting 20 min.
+    checkin.check_in(engine, settings, card_url, now=datetime.now(UTC) - timedelta(minutes=40))
+    update_appointment(engine, appointment_id(engine), starts_at=booked_at(engine) - timedelta(minutes=40))
     app = checked_in(card_url)
     assert shown(app.success[0].value).startswith("Welcome back, Maria G. You're already checked in for ")
     assert [shown(i.value) for i in app.info] == [WAITING_TOLD]

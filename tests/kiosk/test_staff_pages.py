@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 from kiosk import resources
 from kiosk.staff_widgets import bidi_safe
 from shared import checkin
-from shared.arrivals import day_appointments
+from shared.arrivals import day_appointments, wait_start
 from shared.config import Settings, get_settings
 from shared.patients import (
     active_cards,
@@ -187,15 +187,18 @@ def test_arrivals_list_today_in_words_and_warn_about_a_long_wait(engine: Engine,
     add_staff(engine, "tech", "technician")
     app = open_page("tech", "arrivals.py")
     lines = [str(t.value) for t in app.text]
-    arrived_at = (datetime.now(UTC) - timedelta(minutes=20)).strftime("%H:%M")
+    now = datetime.now(UTC)
+    arrived = now - timedelta(minutes=20)
+    waited = max(0, int((now - wait_start(arrived, today_at(8))).total_seconds() // 60))  # 08:00 may be ahead
     assert lines[:15] == [
-        "08:00\n45 min", "Maria Gonzalez\nwith Alex", f"arrived at {arrived_at}, waiting 20 min",
+        "08:00\n45 min", "Maria Gonzalez\nwith Alex", f"arrived at {arrived.strftime('%H:%M')}, waiting {waited} min",
         "09:00\n45 min", "James Okafor\nwith Alex", "scheduled",
         "10:00\n45 min", "Sam Lee\nwith Alex", "in session",
         "11:00\n45 min", "Ann Park\nwith Alex", "done",
         "12:00\n45 min", "Bob Stone\nwith Alex", "no-show",
     ]  # fmt: skip
-    assert [w.value for w in app.warning] == ["Waiting 20 min: longer than 15 min."]
+    long_wait = [f"Waiting {waited} min: longer than 15 min."] if waited > 15 else []
+    assert [w.value for w in app.warning] == long_wait
     maria = todays_visits["Maria"]
     assert [b.label for b in app.button if (b.key or "").endswith(f"-{maria}")] == [
         "Start session", "Mark done", "Mark no-show",

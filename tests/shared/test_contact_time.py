@@ -114,7 +114,7 @@ def test_the_board_orders_and_filters_by_the_status_shown(gym: Engine) -> None:
                        device("bars-1", "usage", {"event_id": "b", "event": "start"}, now - timedelta(minutes=2))],
                  tz=UTC)  # fmt: skip
     assert get_station(gym, site="main", equipment_id="tm-1", tz=UTC).effective_status == "cleaning"
-    assert [r.station.id for r in board.board(gym, tz=UTC)] == ["tm-1", "bars-1", "hot-1"]
+    assert [r.station.id for r in board.board(gym, tz=UTC)] == ["tm-1", "hot-1", "bars-1"], "zone, then name"
     assert [r.station.id for r in board.board(gym, tz=UTC, status="cleaning")] == ["tm-1"]
     assert [r.station.id for r in board.board(gym, tz=UTC, status="available")] == ["hot-1"]
 

@@ -118,6 +118,30 @@ def publish(
         publisher.watch(every)
 
 
+@chain_app.command("listen")
+@user_errors
+def listen(
+    sites: Annotated[str, typer.Option(help="Comma-separated site ids this listener records (it alone).")],
+) -> None:
+    """At the center: record the given sites' events exactly once on plain subscriptions (kept by the broker
+    across its restarts, where Mosquitto 2.0 drops a shared group's); give each listener its own sites."""
+    from clinic.cli import engine_for, fail, settings, setup_logging
+    from shared.store_lock import listener_lock
+    from telemetry.central import SiteListener
+    from telemetry.listener import BrokerRefused
+
+    cfg = settings()
+    setup_logging(cfg)
+    with listener_lock(cfg.data_dir, cfg.resolved_database_url), engine_for(cfg) as engine:
+        listener = SiteListener(cfg, engine, sites=[s.strip() for s in sites.split(",") if s.strip()])
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: listener.stop())
+        try:
+            listener.run()
+        except BrokerRefused as exc:
+            fail(str(exc))
+
+
 @chain_app.command("sync")
 @user_errors
 def sync() -> None:

@@ -16,7 +16,7 @@ from shared.config import Settings
 
 BRIDGE_PREFIX = "bridge."  # a `.` no equipment id may contain: a bridge account is never a device's
 PROTOCOL = "mqttv311"  # Mosquitto 2.0.11's default for bridges; its MQTT v5 bridge is newer and less travelled
-RESTART_TIMEOUT = "2 30"  # reconnect after 2 s, backing off (with jitter) to 30 s while the center is down
+RESTART_TIMEOUT = "1 10"  # reconnect after 1 s, backing off (with jitter) to 10 s while the center is down
 KEEPALIVE_S = 30  # a dead WAN link is noticed within ~45 s, not the default ~90 s
 
 

@@ -9,8 +9,9 @@ Phases, each on the same chain:
    minus the device's send time (`ts`), p50/p99 over every message.
 2. outage: the central broker is stopped, every site publishes `--backlog` messages, the central broker starts
    again: how long until the center has them all (the bridges' catch-up, then the listener's).
-3. drain: `--drain` messages queued at the center for a shared group, drained by 1, 2 and 4 `clinic listen`
-   processes (fresh sessions each time): rows per second from the first row to the last.
+3. drain: `--drain` messages queued at the center, drained by 1, 2 and 4 listener processes (fresh sessions
+   each time): a shared group of `clinic listen`, and `clinic chain listen` with the sites dealt among them;
+   rows per second from the first row to the last, `--repeat` interleaved runs, medians.
 Broker CPU (user + system seconds, from /proc) per phase: the central broker and all site brokers together.
 At the end, the central store must hold every message published exactly once, and no dead letter.
 """
@@ -38,6 +39,7 @@ from bench.common import (
     count_rows,
     drop_session,
     free_port,
+    load_average,
     machine,
     mosquitto_binary,
     port_open,
@@ -54,6 +56,7 @@ from shared.db import make_engine
 from shared.ingest import EVENTS
 from shared.stations import register_equipment
 from telemetry.broker import ensure_broker_files, listener_user, set_bridge_password, write_config
+from telemetry.central import partition
 
 MAX_LISTENERS = 4
 
@@ -70,14 +73,18 @@ def _broker(data: Path, stack: ExitStack, **values: Any) -> Broker:
     return Broker(settings=cfg, port=port, accounts=accounts, process=proc)
 
 
-def _listener(center: Broker, url: str, member: int, *args: str, **values: Any) -> subprocess.Popen[bytes]:
+def _listener(
+    stack: ExitStack, center: Broker, url: str, member: int, *args: str, **values: Any
+) -> subprocess.Popen[bytes]:
     user = listener_user(member)
     cfg = Settings(_env_file=None, data_dir=center.settings.data_dir, database_url=url, mqtt_port=center.port,
                    mqtt_username=user, mqtt_password=center.accounts[user], timezone="UTC", log_level="INFO",
                    **values)  # type: ignore[call-arg]  # fmt: skip
     log = open(center.settings.data_dir / f"listener-{member}.log", "ab")  # noqa: SIM115  (the child keeps it)
     code = "from clinic.cli import main; main()"
-    return subprocess.Popen([sys.executable, "-c", code, *args], env=child_env(cfg), stderr=log)
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], env=child_env(cfg), stderr=log)
+    stack.callback(stop_process, proc)  # stopped however the run ends
+    return proc
 
 
 def _subscribed(center: Broker, members: int, before: dict[int, int]) -> bool:
@@ -199,17 +206,30 @@ def outage(chain: Chain, stack: ExitStack, *, per_site: int) -> dict[str, Any]:
             "site_brokers_cpu_s": round(_cpu(chain.site_brokers()) - cpu_s, 2)}  # fmt: skip
 
 
-def drain(chain: Chain, stack: ExitStack, *, messages: int, listeners: int) -> dict[str, Any]:
-    """Phase 3: `messages` queued at the center for a shared group, then drained by `listeners` processes."""
-    group = f"drain-{listeners}"
+def _drain_listeners(
+    stack: ExitStack, chain: Chain, mode: str, listeners: int, group: str
+) -> list[subprocess.Popen[bytes]]:
+    """`clinic listen` in a shared group, or `clinic chain listen` with the sites dealt among the listeners."""
+    if mode == "shared":
+        return [_listener(stack, chain.center, chain.url, m, "listen", mqtt_shared_group=group)
+                for m in range(1, listeners + 1)]  # fmt: skip
+    parts = partition(list(chain.sites), listeners=listeners)
+    return [_listener(stack, chain.center, chain.url, m, "chain", "listen", "--sites", ",".join(part))
+            for m, part in enumerate(parts, start=1)]  # fmt: skip
+
+
+def drain(stack: ExitStack, chain: Chain, *, messages: int, listeners: int, mode: str, run: int) -> dict[str, Any]:
+    """Phase 3: `messages` queued at the center for the listeners' sessions, then drained by `listeners`
+    processes: a shared group (`mode` "shared") or each its own sites ("sites")."""
+    group = f"drain-{mode}-{listeners}-{run}"
     for member in range(1, MAX_LISTENERS + 1):  # no session of an earlier run may take a share
         user = listener_user(member)
         drop_session(chain.center, user, user, chain.center.accounts[user])
     counts = _log_counts(chain.center)
-    procs = [_listener(chain.center, chain.url, m, "listen", mqtt_shared_group=group) for m in range(1, listeners + 1)]
-    wait_until(lambda: _subscribed(chain.center, listeners, counts), timeout=60, what="the group subscribed")
+    procs = _drain_listeners(stack, chain, mode, listeners, group)
+    wait_until(lambda: _subscribed(chain.center, listeners, counts), timeout=60, what="the listeners subscribed")
     for proc in procs:
-        stop_process(proc)  # their sessions stay: the broker queues the backlog for the group
+        stop_process(proc)  # their sessions stay: the broker queues the backlog for them
     before_rows = chain.stored()
     publisher = Publisher(chain.center)
     sites = list(chain.sites)
@@ -220,33 +240,48 @@ def drain(chain: Chain, stack: ExitStack, *, messages: int, listeners: int) -> d
     publisher.close()
     chain.published += messages
     cpu_c = _cpu([chain.center])
-    procs = [_listener(chain.center, chain.url, m, "listen", mqtt_shared_group=group) for m in range(1, listeners + 1)]
+    procs = _drain_listeners(stack, chain, mode, listeners, group)
     wait_until(lambda: chain.stored() > before_rows, timeout=60, interval=0.02, what="the first drained row")
     first = time.monotonic()
     wait_until(lambda: chain.stored() - before_rows == messages, timeout=600, interval=0.05, what="the drain")
     took = time.monotonic() - first
+    cpu = _cpu([chain.center]) - cpu_c
     for proc in procs:
         stop_process(proc)
-    return {"listeners": listeners, "messages": messages, "seconds": round(took, 2),
-            "rows_per_s": round(messages / max(took, 1e-3)),
-            "central_broker_cpu_s": round(_cpu([chain.center]) - cpu_c, 2)}  # fmt: skip
+    return {"mode": mode, "listeners": listeners, "run": run, "seconds": round(took, 2),
+            "rows_per_s": round(messages / max(took, 1e-3)), "central_broker_cpu_s": round(cpu, 2)}  # fmt: skip
+
+
+def _medians(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for key in sorted({(r["mode"], r["listeners"]) for r in runs}):
+        rates = [r["rows_per_s"] for r in runs if (r["mode"], r["listeners"]) == key]
+        out.append({"mode": key[0], "listeners": key[1], "rows_per_s_median": round(statistics.median(rates)),
+                    "rows_per_s_all": rates})  # fmt: skip
+    return out
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Every phase on one chain; the figures as a dict (also printed as JSON)."""
     with ExitStack() as stack, TemporaryDirectory(prefix="bench-chain-") as tmp:
         chain = Chain(stack, Path(tmp), sites=args.sites, stations=args.stations)
-        center_listener = _listener(chain.center, chain.url, 1, "chain", "listen", "--sites", ",".join(chain.sites))
+        every_site = ",".join(chain.sites)
+        center_listener = _listener(stack, chain.center, chain.url, 1, "chain", "listen", "--sites", every_site)
         wait_until(lambda: _subscribed(chain.center, 1, {}), timeout=60, what="the central listener subscribed")
         wait_until(lambda: len(_bridges_up(chain)) == len(chain.sites), timeout=60, what="every bridge connected")
-        result: dict[str, Any] = {"sites": args.sites, "stations_per_site": args.stations, "machine": machine()}
+        result: dict[str, Any] = {"sites": args.sites, "stations_per_site": args.stations, "machine": machine(),
+                                  "load_average_start": round(load_average(), 2)}  # fmt: skip
         result["live"] = live(chain, stack, rate=args.rate, seconds=args.live_s)
         result["outage"] = outage(chain, stack, per_site=args.backlog)
         stop_process(center_listener)
-        result["drain"] = [drain(chain, stack, messages=args.drain, listeners=n) for n in args.listeners]
+        runs = [drain(stack, chain, messages=args.drain, listeners=n, mode=mode, run=r)
+                for r in range(args.repeat) for mode in ("shared", "sites") for n in args.listeners]  # fmt: skip
+        result["drain_runs"] = runs
+        result["drain"] = _medians(runs)
         with chain.engine.connect() as conn:
             stored = conn.execute(select(func.count()).select_from(EVENTS)).scalar_one()
             dead = conn.execute(text("SELECT count(*) FROM dead_letter")).scalar_one()
+        result["load_average_end"] = round(load_average(), 2)
         result["exactly_once"] = {"published": chain.published, "stored": stored, "dead_letters": dead,
                                   "ok": stored == chain.published and dead == 0}  # fmt: skip
         return result
@@ -267,9 +302,10 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=1000, help="messages per site during the outage")
     parser.add_argument("--drain", type=int, default=20000, help="messages queued at the center per drain run")
     parser.add_argument("--listeners", type=lambda v: [int(x) for x in v.split(",")], default=[1, 2, 4])
+    parser.add_argument("--repeat", type=int, default=3, help="drain runs per setting, interleaved (medians)")
     args = parser.parse_args()
-    if max(args.listeners) > MAX_LISTENERS:
-        parser.error(f"at most {MAX_LISTENERS} listeners")
+    if max(args.listeners) > min(MAX_LISTENERS, args.sites):
+        parser.error(f"at most {MAX_LISTENERS} listeners, and no more than sites (each takes whole sites)")
     print(json.dumps(run(args), indent=2))
 
 

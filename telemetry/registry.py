@@ -2,7 +2,8 @@
 
 The site's registry publisher (`clinic chain publish`) sends one message per station through the site's own
 broker as `svc.registry`; the bridge carries it (retain flag kept) to the center, where it stays retained, so
-the center's registry sync receives every station even when it starts after the site registered them.
+the center's registry sync receives every station even when it starts after the site registered them. The same
+round forwards the site's staff actions (telemetry/staff_forward.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from shared.chain.registrations import Registration, site_registrations
 from shared.config import ID_PATTERN, Settings
 from telemetry.broker import REGISTRY_USER, BrokerFiles, ensure_broker_files
 from telemetry.broker_tls import use_tls
+from telemetry.staff_forward import forward_staff_events, last_forwarded, pending_staff_events
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,7 @@ class RegistryPublisher:
         self.settings = settings
         self.engine = engine
         self._sent: dict[str, bytes] = {}  # equipment id -> payload the broker acknowledged
+        self._forwarded = last_forwarded(settings)  # staff events up to this row are at the broker already
         self._stop = threading.Event()
 
     def stop(self) -> None:
@@ -113,11 +116,12 @@ class RegistryPublisher:
         self._stop.set()
 
     def publish_changed(self) -> int:
-        """Publish every station whose details differ from what was last acknowledged; returns how many."""
+        """Publish every station whose details differ from what was last acknowledged, and the staff actions
+        not yet forwarded (telemetry/staff_forward.py); returns how many messages."""
         s = self.settings
         todo = {r.equipment_id: encode(r) for r in site_registrations(self.engine, site=s.site)}
         todo = {eid: body for eid, body in todo.items() if self._sent.get(eid) != body}
-        if not todo:
+        if not todo and not pending_staff_events(self.engine, site=s.site, after=self._forwarded):
             return 0
         client = registry_client(s)
         client.connect(s.mqtt_host, s.mqtt_port, keepalive=s.mqtt_keepalive_s)
@@ -130,11 +134,14 @@ class RegistryPublisher:
                 if not info.is_published():
                     raise TimeoutError(f"the broker at {s.mqtt_host}:{s.mqtt_port} did not acknowledge {eid!r}")
                 self._sent[eid] = todo[eid]
+            forwarded = forward_staff_events(s, self.engine, client)
         finally:
             client.disconnect()
             client.loop_stop()
-        log.info("published %d registration(s) of site %s", len(todo), s.site)
-        return len(todo)
+        self._forwarded = last_forwarded(s)
+        if todo:
+            log.info("published %d registration(s) of site %s", len(todo), s.site)
+        return len(todo) + forwarded
 
     def watch(self, every_s: float, *, on_error: Callable[[Exception], None] | None = None) -> None:
         """Publish what changed every `every_s` seconds until `stop()`; a failure is logged and retried."""

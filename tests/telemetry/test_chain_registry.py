@@ -7,15 +7,20 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, delete, func, select
 
+from shared import board
 from shared.chain.registrations import Registration
 from shared.chain.sites import add_site
+from shared.db import init_db, make_engine
+from shared.ingest import EVENTS, STATES
 from shared.models import ChainSite, DeadLetter, Equipment
+from shared.stations import register_equipment
 from telemetry.broker import REGISTRY_USER, SIMULATOR_USER
-from telemetry.registry import RegistrationError, decode, encode, registry_topic
+from telemetry.registry import RegistrationError, RegistryPublisher, decode, encode, registry_topic
 from telemetry.registry_sync import RegistrySync
 from tests.conftest import Broker
 from tests.helpers import wait_until
@@ -122,3 +127,27 @@ def test_a_bad_registration_is_refused_naming_the_bad_part(topic: str, payload: 
 
 def test_a_registration_survives_encoding() -> None:
     assert decode(registry_topic("clinic", "north", "bike-1"), encode(BIKE), prefix="clinic") == BIKE
+
+
+def test_a_staff_action_at_a_site_reaches_the_center_as_the_same_event(
+    broker: Broker, registry: Engine, db_url: str, tmp_path: Path
+) -> None:
+    site = registry  # the site's store; the center's is another file on the same test broker
+    register_equipment(site, site="north", equipment_id="bike-1", name="Bike 1")
+    board.mark_cleaned(site, site="north", equipment_id="bike-1", by="Ana", tz=UTC)
+    center_url = f"sqlite:///{tmp_path / 'center.db'}"
+    center = make_engine(center_url)
+    init_db(center)
+    register_equipment(center, site="north", equipment_id="bike-1", name="Bike 1")
+    site_settings = listener_settings(broker, db_url, site="north")
+    with running_listener(listener_settings(broker, center_url), center) as listener:
+        publisher = RegistryPublisher(site_settings, site)
+        assert publisher.publish_changed() == 2  # the registration and the cleaning
+        wait_until(lambda: listener.stats.inserted == 1, timeout=15, what="the cleaning at the center")
+        assert RegistryPublisher(site_settings, site).publish_changed() == 1  # a restart: registrations only
+    with site.connect() as conn:
+        site_ids = list(conn.execute(select(EVENTS.c.event_id)).scalars())
+    with center.connect() as conn:
+        assert list(conn.execute(select(EVENTS.c.event_id)).scalars()) == site_ids
+        assert conn.execute(select(STATES.c.last_cleaned_by)).scalar_one() == "Ana"
+    center.dispose()

@@ -20,20 +20,30 @@ from shared.stations import describe_status
 
 COMPLIANCE_DAYS = 7
 SITE_KEY = "chain_site"
+COMPLIANCE = f"Cleaned after use, {COMPLIANCE_DAYS} d (%)"
 
 user = require("chain")
 cfg = resources.settings()
 st.title("Chain")
 
 
-def _when(value: datetime | None) -> str:
-    return value.astimezone(cfg.tz).strftime("%Y-%m-%d %H:%M") if value else "never"
+def _when(value: datetime | None, now: datetime) -> str:
+    """A time as the clock shows it today, with its date on other days."""
+    if value is None:
+        return "never"
+    local = value.astimezone(cfg.tz)
+    today = local.date() == now.astimezone(cfg.tz).date()
+    return local.strftime("%H:%M" if today else "%Y-%m-%d %H:%M")
 
 
-def _table(summaries: list[SiteSummary]) -> pd.DataFrame:
+def _label(summary: SiteSummary) -> str:
+    return f"{summary.name} ({summary.site})" if summary.name != summary.site else summary.site
+
+
+def _table(summaries: list[SiteSummary], now: datetime) -> pd.DataFrame:
     rows = [
         {
-            "Site": f"{s.name} ({s.site})" if s.name != s.site else s.site,
+            "Site": _label(s),
             "Stations": s.stations,
             "Needs cleaning": s.by_status.get("needs_cleaning", 0),
             "Out of service": s.by_status.get("out_of_service", 0),
@@ -41,13 +51,12 @@ def _table(summaries: list[SiteSummary]) -> pd.DataFrame:
             "Available": s.by_status.get("available", 0) + s.by_status.get("cleaning", 0),
             "Offline": s.offline,
             "Uses today": s.uses_today,
-            f"Cleaning compliance, {COMPLIANCE_DAYS} days (%)": None if s.compliance is None
-            else round(100 * s.compliance),
-            "Last heard": _when(s.last_heard),
+            COMPLIANCE: None if s.compliance is None else round(100 * s.compliance),
+            "Last heard": _when(s.last_heard, now),
         }
         for s in summaries
-    ]  # fmt: skip
-    return pd.DataFrame(rows).astype({f"Cleaning compliance, {COMPLIANCE_DAYS} days (%)": "Int64"})
+    ]
+    return pd.DataFrame(rows).astype({COMPLIANCE: "Int64"})
 
 
 @st.fragment(run_every=cfg.board_refresh_s)
@@ -63,7 +72,11 @@ def overview() -> None:
         return
     stations = sum(s.stations for s in summaries)
     st.caption(f"{len(summaries)} sites · {stations} stations · updated {now.astimezone(cfg.tz):%H:%M:%S}")
-    st.dataframe(_table(summaries), hide_index=True, key="chain_table")
+    table = _table(summaries, now)
+    narrow = {name: st.column_config.Column(width="small") for name in table.columns if name != "Site"}
+    st.dataframe(table, hide_index=True, width="stretch", column_config=narrow, key="chain_table")
+    st.caption(f"Available includes stations in their disinfectant's contact time. {COMPLIANCE}: uses followed "
+               "by a cleaning before the next use.")  # fmt: skip
     unregistered = [s.site for s in summaries if not s.registered]
     if unregistered:
         st.warning(f"Not in the site registry (clinic chain add-site): {', '.join(unregistered)}")
@@ -95,8 +108,8 @@ def site_board(site: str) -> None:
 
 
 overview()
-sites = [s.site for s in chain_overview(resources.engine(), tz=cfg.tz, now=utcnow(), days=COMPLIANCE_DAYS)]
-if sites:
+labels = {s.site: _label(s) for s in chain_overview(resources.engine(), tz=cfg.tz, now=utcnow(), days=1)}
+if labels:
     st.subheader("One site")
-    chosen = st.selectbox("Site", sites, key=SITE_KEY)
+    chosen = st.selectbox("Site", list(labels), format_func=labels.__getitem__, key=SITE_KEY)
     site_board(chosen)

@@ -19,7 +19,7 @@ from telemetry.payloads import decode
 from tests.kiosk.staff_app import REFUSED, STAFF, add_staff, errors, sign_in, staff_env, texts
 
 __all__ = ["staff_env"]
-COMPLIANCE = "Cleaning compliance, 7 days (%)"
+COMPLIANCE = "Cleaned after use, 7 d (%)"
 
 
 @pytest.fixture

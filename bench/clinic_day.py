@@ -68,6 +68,7 @@ from telemetry.broker import LISTENER_USER
 SUBSCRIBED = "subscribed: the broker confirmed"
 STAFF_USERS = ("tech.ana", "desk.bo", "admin.cy")
 STAFF_STATIONS = [f"staff-eq-{n:02d}" for n in range(10)]
+MIN_PHASE_S = 3.0  # a phase that ends on a condition still lets every kind of person act a few times
 
 
 @dataclass
@@ -165,14 +166,18 @@ class _People:
         return booked_cards(self.engine, int(self.args.kiosks * (seconds / 0.45 + 5)))
 
     def work(self, name: str, seconds: float, *, tokens: list[str] | None = None,
-             until: Callable[[], bool] | None = None) -> Phase:  # fmt: skip
+             until: Callable[[], bool] | None = None, then: Callable[[], None] | None = None) -> Phase:  # fmt: skip
+        """People work for `seconds`, or (with `until`) until it holds but at least MIN_PHASE_S; `then` runs
+        once they have started (the backlog phase starts the listener there, so the drain meets them)."""
         tokens = tokens if tokens is not None else self.cards(seconds)
         stop = self.manager.Event()
         started = time.perf_counter()
         people = (self.url, tokens, list(STAFF_USERS), STAFF_STATIONS, self.args.kiosks, stop)
         futures = [self.pool.submit(run_app, app, *people, seed) for seed, app in enumerate(("lobby", "staff"))]
-        deadline = started + seconds
-        while time.perf_counter() < deadline and not (until and until()):
+        if then is not None:
+            then()
+        deadline, earliest = started + seconds, started + MIN_PHASE_S
+        while time.perf_counter() < deadline and not (until and until() and time.perf_counter() >= earliest):
             time.sleep(0.05)
         stop.set()
         results = Results()
@@ -213,16 +218,19 @@ def _backlog(people: _People, broker: Broker, devices: list[str], args: argparse
     day.published += args.backlog
     tokens = people.cards(args.backlog_timeout / 4)
     before = _stored(engine)
-    started = time.perf_counter()
-    listener.start()
+    started: list[float] = []
     drained: list[float] = []
+
+    def start_listener() -> None:
+        started.append(time.perf_counter())
+        listener.start()
 
     def done() -> bool:
         if not drained and _stored(engine) >= day.published:
-            drained.append(time.perf_counter() - started)
+            drained.append(time.perf_counter() - started[0])
         return bool(drained)
 
-    phase = people.work("backlog", args.backlog_timeout, tokens=tokens, until=done)
+    phase = people.work("backlog", args.backlog_timeout, tokens=tokens, until=done, then=start_listener)
     phase.published = args.backlog
     if drained:
         phase.drain_msgs_per_s = (day.published - before) / drained[0]

@@ -26,9 +26,13 @@ STREAMLIT_OPTIONS = {
 }
 
 
+# The staff app runs as an st.App: Streamlit plus the endpoints that set its HttpOnly sign-in cookie.
+SCRIPTS = {"lobby": "lobby.py", "staff": "staff_server.py"}
+
+
 def streamlit_argv(app: str, cfg: Settings, *, port: int, address: str) -> list[str]:
-    """The command that serves `kiosk/<app>.py` on address:port (HTTPS when a certificate is configured)."""
-    argv = [sys.executable, "-m", "streamlit", "run", str(KIOSK_DIR / f"{app}.py")]
+    """The command that serves the `app` ("lobby", "staff") on address:port (HTTPS when a certificate is set)."""
+    argv = [sys.executable, "-m", "streamlit", "run", str(KIOSK_DIR / SCRIPTS.get(app, f"{app}.py"))]
     options = {**STREAMLIT_OPTIONS, "server.port": str(port), "server.address": address}
     if cfg.tls_cert and cfg.tls_key:
         options["server.sslCertFile"] = str(cfg.tls_cert)

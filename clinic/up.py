@@ -22,6 +22,7 @@ import typer
 from sqlalchemy.engine import make_url
 
 from clinic.apps import app_url, streamlit_argv
+from clinic.log_rotation import rotate_logs
 from clinic.processes import Child, port_open, start_child, stop_children, wait_for_port
 from clinic.tls import TlsError, ensure_self_signed
 from shared.config import Settings
@@ -36,6 +37,7 @@ BROKER_START_TIMEOUT_S = 15.0
 POLL_S = 0.2
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 1.0, 30.0  # a crashed child is restarted after 1 s, 2 s, 4 s, ... at most 30 s
 BACKOFF_RESET_S = 60.0  # a child that ran this long before crashing starts again from the first delay
+ROTATE_EVERY_S = 30.0  # how often `watch` checks the size of the logs
 LISTENER_READY_TEXT = "subscribed"  # what the listener logs once its subscription is in place
 LISTENER_READY_TIMEOUT_S = 15.0
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"})
@@ -254,8 +256,13 @@ class Supervisor:
     def watch(self) -> int:
         """Until a stop request (returns 0), restart any child that dies, with backoff, and leave the rest be."""
         restarts = {child.name: Restarts() for child in self.children}
+        next_rotation = 0.0
         while not self.stopping:
             now = time.monotonic()
+            if now >= next_rotation:  # the children's logs, and the broker's own, never fill the disk
+                rotate_logs(self.logs_dir)
+                rotate_logs(self.cfg.broker_dir)
+                next_rotation = now + ROTATE_EVERY_S
             for index, child in enumerate(self.children):
                 state = restarts[child.name]
                 code = child.process.poll()

@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from kiosk.failsafe import staff_guard
-from kiosk.staff_auth import current_user, sign_in_form, sign_out
+from kiosk.staff_auth import current_user, keep_signed_in_on_this_device, sign_in_form, sign_out
 from kiosk.theme import apply_staff_theme
 from shared.staff import Area
 
@@ -49,6 +49,7 @@ def _route() -> None:
         with staff_guard("sign-in"):
             st.navigation(sign_in_pages, position="hidden").run()
         return
+    keep_signed_in_on_this_device()
     pages = [
         st.Page(
             PAGES_DIR / file,

@@ -69,7 +69,7 @@ def day_appointments(engine: Engine, *, site: str, tz: tzinfo, day: date, now: d
         assert appointment.id is not None and patient.id is not None
         waiting = None
         if appointment.status == "arrived" and appointment.arrived_at is not None:
-            waiting = _waited_min(appointment.arrived_at, now)
+            waiting = _waited_min(wait_start(appointment.arrived_at, appointment.starts_at), now)
         asked = asks.get(appointment.id)
         out.append(
             Arrival(
@@ -97,11 +97,17 @@ def note_waiting_patient(
         appointment = session.get(Appointment, appointment_id)
         if appointment is None or appointment.status != "arrived" or appointment.arrived_at is None:
             return False
-        if _waited_min(appointment.arrived_at, now) <= limit_min:
+        if _waited_min(wait_start(appointment.arrived_at, appointment.starts_at), now) <= limit_min:
             return False
         session.add(CheckIn(site=appointment.site, at=now, result=WAITING_ASKED, patient_id=appointment.patient_id,
                             appointment_id=appointment_id, kiosk=kiosk or None))  # fmt: skip
     return True
+
+
+def wait_start(arrived_at: datetime, starts_at: datetime) -> datetime:
+    """When a wait begins: the later of arrival and the appointment's start (an early patient is not waiting
+    on the clinic until their time comes)."""
+    return max(arrived_at, starts_at)
 
 
 def _waited_min(arrived_at: datetime, now: datetime) -> int:

@@ -17,10 +17,9 @@ from shared.events import Channel, DeviceEvent
 from shared.ingest import STATES, record_batch_in
 from shared.models import DeadLetter, utcnow
 from shared.staff_models import AuditEntry
-from shared.stations import ShownStatus, StationView, get_station, list_stations
+from shared.stations import StationView, get_station, list_stations
 
 MANUAL_FAULT = "manual"  # fault code of a station a person took out of service
-URGENCY: dict[ShownStatus, int] = {"needs_cleaning": 0, "out_of_service": 1, "cleaning": 2, "in_use": 3, "available": 4}
 UNKNOWN_REASON = "is not registered at site"
 
 
@@ -45,8 +44,8 @@ class UnknownDevice:
 def board(
     engine: Engine, *, tz: tzinfo, site: str | None = None, zone: str | None = None, status: str | None = None
 ) -> list[BoardRow]:
-    """Stations with alerts, most urgent first: needs cleaning (longest first), out of service, offline, in its
-    disinfectant's contact time ("cleaning"), in use, available. `status` filters by the status shown."""
+    """Stations with alerts in a stable order (zone, then name), so a card keeps its place while its status
+    changes; urgency is the cleaning queue's job. `status` filters by the status shown."""
     rows = [BoardRow(v, alerts(v, tz)) for v in list_stations(engine, tz=tz, site=site)]
     if zone:
         rows = [r for r in rows if r.station.zone == zone]
@@ -56,7 +55,7 @@ def board(
             for r in rows
             if r.station.effective_status == status or (status == "offline" and r.station.online is False)
         ]
-    return sorted(rows, key=_urgency)
+    return sorted(rows, key=place)
 
 
 def alerts(view: StationView, tz: tzinfo) -> tuple[str, ...]:
@@ -218,13 +217,10 @@ def _status_now(conn: Connection, site: str, equipment_id: str) -> tuple[str, st
     return status, (str(row.current_session_id) if row.current_session_id is not None else None)
 
 
-def _urgency(row: BoardRow) -> tuple[int, float, str]:
+def place(row: BoardRow) -> tuple[bool, str, str, str]:
+    """A card's place on the board: by zone (stations without one last), then name, then id."""
     view = row.station
-    rank = URGENCY[view.effective_status]
-    if view.online is False and rank > 1:
-        rank = 1
-    waited = -(utcnow() - view.needs_cleaning_since).total_seconds() if view.needs_cleaning_since else 0.0
-    return (rank, waited, view.name.lower())
+    return (not view.zone, view.zone.casefold(), view.name.casefold(), view.id)
 
 
 def _staff_event(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -177,3 +177,23 @@ def _queue_order(item: QueueItem) -> tuple[Any, ...]:
         need = item.needs[0]
         return (item.tier, done_soon, need.starts_at, need.position, waited_since, view.name.lower(), view.id)
     return (item.tier, done_soon, waited_since, view.ready_at or NEVER, view.name.lower(), view.id)
+
+
+def hold_places(
+    shown: Sequence[str], items: Sequence[QueueItem], *, resort: bool, limit: int
+) -> list[tuple[str, QueueItem | None]]:
+    """The rows "Clean next" shows: on a re-sort (a page load, the user's own tap) the queue's order; on an
+    automatic refresh the rows already shown keep their places (one that left the queue stays as an empty row
+    until the next re-sort) and new stations join at the end, so no button moves under a finger."""
+    by_key = {station_key(item): item for item in items}
+    if resort or not shown:
+        return [(station_key(item), item) for item in items[:limit]]
+    rows: list[tuple[str, QueueItem | None]] = [(key, by_key.get(key)) for key in shown]
+    held = set(shown)
+    rows.extend((key, item) for key, item in by_key.items() if key not in held)
+    return rows
+
+
+def station_key(item: QueueItem) -> str:
+    """site/id: how the queue names a station across refreshes."""
+    return f"{item.station.site}/{item.station.id}"

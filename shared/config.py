@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     staff_url: str | None = Field(default=None, description="base URL station labels link to; default the staff app")
     staff_address: str = "127.0.0.1"
     staff_session_timeout_min: int = Field(default=30, ge=1, description="staff are signed out after this idle")
+    staff_session_max_hours: int = Field(default=12, ge=1, le=24 * 7, description="a staff sign-in lasts at most this")
     board_refresh_s: float = Field(default=3.0, ge=1, description="how often the equipment board refreshes")
     tls_cert: Path | None = Field(default=None, description="certificate (PEM) to serve the lobby over HTTPS")
     tls_key: Path | None = None
@@ -76,6 +77,10 @@ class Settings(BaseSettings):
         default=DEFAULT_WAITING_ALERT_MIN, ge=1, description="a checked-in patient not started after this is flagged"
     )
 
+    dead_letters_per_device_hour: int = Field(
+        default=100, ge=1, description="new dead letters kept per device and hour; the excess is counted, not stored"
+    )
+    dead_letter_retention_days: int = Field(default=90, ge=1, description="dead letters older than this are deleted")
     ingest_batch_max: int = Field(default=500, ge=1, description="most messages committed in one transaction")
     ingest_max_delay_ms: int = Field(default=200, ge=1, description="longest a message waits for its batch")
     mqtt_receive_maximum: int = Field(default=1000, ge=1, le=65535, description="unacked messages in flight")

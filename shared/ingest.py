@@ -14,12 +14,13 @@ from sqlalchemy import Connection, Engine, Insert, Table, TextClause, select, te
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.db import write_transaction
+from shared.dead_letter_limits import PER_DEVICE_HOUR, within_quota
 from shared.equipment import StationState, apply_event_in_place, apply_status
 from shared.events import BatchResult, Decoded, DeviceEvent, Rejected, StatusReport
 from shared.models import DeadLetter, Equipment, EquipmentEvent, EquipmentState, utcnow
 from shared.rollups import Before, DayTotals
 
-KEPT_PAYLOAD_BYTES = 64 * 1024  # dead letters keep at most this much of a payload
+KEPT_PAYLOAD_BYTES = 8 * 1024  # dead letters keep at most this much of a payload (its size is kept too)
 _KEY_CHUNK = 400  # keys per IN (...) list, well under SQLite's bound-variable limit
 
 Key = tuple[str, str]
@@ -31,15 +32,20 @@ DEAD: Table = DeadLetter.__table__  # type: ignore[attr-defined]
 STATE_COLUMNS = [STATES.c[f.name] for f in fields(StationState)]  # in StationState's order: rows map by position
 
 
-def record_batch(engine: Engine, items: Sequence[Decoded], *, tz: tzinfo, keep_rejects: bool = False) -> BatchResult:
-    """Store `items` atomically; rejects go to the dead letters unless `keep_rejects` (they are returned)."""
+def record_batch(
+    engine: Engine, items: Sequence[Decoded], *, tz: tzinfo, keep_rejects: bool = False,
+    dead_letter_quota: int = PER_DEVICE_HOUR,
+) -> BatchResult:  # fmt: skip
+    """Store `items` atomically; rejects go to the dead letters (within each device's hourly quota) unless
+    `keep_rejects` (they are returned)."""
     with write_transaction(engine) as conn:
-        return record_batch_in(conn, items, tz=tz, keep_rejects=keep_rejects)
+        return record_batch_in(conn, items, tz=tz, keep_rejects=keep_rejects, dead_letter_quota=dead_letter_quota)
 
 
 def record_batch_in(
-    conn: Connection, items: Sequence[Decoded], *, tz: tzinfo, keep_rejects: bool = False
-) -> BatchResult:
+    conn: Connection, items: Sequence[Decoded], *, tz: tzinfo, keep_rejects: bool = False,
+    dead_letter_quota: int = PER_DEVICE_HOUR,
+) -> BatchResult:  # fmt: skip
     """`record_batch` inside a transaction the caller owns."""
     result = BatchResult()
     rejects = [item for item in items if isinstance(item, Rejected)]
@@ -84,21 +90,22 @@ def record_batch_in(
     days.write(conn)
     result.rejected = rejects
     if not keep_rejects:
-        result.dead_lettered = dead_letter(conn, rejects)
+        result.dead_lettered = dead_letter(conn, rejects, quota=dead_letter_quota)
     return result
 
 
-def dead_letter(conn: Connection, rejects: Iterable[Rejected]) -> int:
+def dead_letter(conn: Connection, rejects: Iterable[Rejected], *, quota: int = PER_DEVICE_HOUR) -> int:
     """Keep rejects with their reason; the same topic and payload again bumps its count (and shows it again)."""
     rows = [_dead_letter_row(r) for r in rejects]
     if not rows:
         return 0
+    rows = within_quota(conn, rows, utcnow(), limit=quota)
     stmt = _insert(conn, DEAD)
     excluded = stmt.excluded  # type: ignore[attr-defined]
     stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
         index_elements=[DEAD.c.fingerprint],
         set_={
-            "seen_count": DEAD.c.seen_count + 1,
+            "seen_count": DEAD.c.seen_count + excluded.seen_count,  # 1, or what an over-quota row counted
             "last_received_at": excluded.last_received_at,
             "reason": excluded.reason,
             "replayed_at": None,  # it failed again: show it again

@@ -28,7 +28,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shared.config import Settings
-from shared.db import is_transient
+from shared.db import is_transient, write_transaction
+from shared.dead_letter_limits import purge_old
 from shared.events import BatchResult, Decoded, Rejected
 from shared.ingest import record_batch
 from shared.models import utcnow
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 RECONNECT_MIN_S, RECONNECT_MAX_S = 0.5, 30.0  # exponential backoff between connection attempts
 DB_RETRY_MIN_S, DB_RETRY_MAX_S = 0.2, 10.0  # backoff while the database is locked or down
+PURGE_EVERY_S = 3600.0  # how often the listener deletes dead letters past their retention
 IDLE_POLL_S = 0.25  # longest the network loop blocks, so stop() and keep-alives are noticed
 FATAL_CONNACK = {134, 135, 138}  # bad credentials, not authorised, banned: retrying will not help
 
@@ -98,6 +100,8 @@ class Listener:
         self.stats = ListenerStats()
         self._on_batch = on_batch
         self._tz = settings.tz
+        self._quota = settings.dead_letters_per_device_hour
+        self._next_purge = 0.0  # monotonic time of the next retention sweep of the dead letters
         self._buffer: list[_Pending] = []
         self._first_buffered = 0.0
         self._retry_at = 0.0
@@ -132,6 +136,7 @@ class Listener:
                 self._lost_connection(rc)
                 next_attempt = time.monotonic() + self._net_backoff.next()
             self._maybe_flush()
+            self._maybe_purge()
         self._shutdown()
 
     def _loop_timeout(self) -> float:
@@ -240,6 +245,22 @@ class Listener:
         if force or full or waited or not self._more_to_read():
             self._flush()
 
+    def _maybe_purge(self) -> None:
+        """Once an hour (the first time soon after start), delete dead letters past their retention; between
+        batches only, and a failure just waits for the next hour: housekeeping never stops recording."""
+        if self._buffer or time.monotonic() < self._next_purge:
+            return
+        self._next_purge = time.monotonic() + PURGE_EVERY_S
+        days = self.settings.dead_letter_retention_days
+        try:
+            with write_transaction(self.engine) as conn:
+                purged = purge_old(conn, utcnow(), days=days)
+        except (OperationalError, DBAPIError):
+            log.warning("dead-letter retention sweep failed; trying again in an hour", exc_info=True)
+            return
+        if purged:
+            log.info("deleted %d dead letters older than %d days", purged, days)
+
     def _more_to_read(self) -> bool:
         """Whether the socket already holds more data (then keep reading: the batch grows for free)."""
         sock = self._client.socket()
@@ -254,7 +275,7 @@ class Listener:
     def _flush(self) -> None:
         batch = self._buffer
         try:
-            result = record_batch(self.engine, [p.decoded for p in batch], tz=self._tz)
+            result = record_batch(self.engine, [p.decoded for p in batch], tz=self._tz, dead_letter_quota=self._quota)
         except Exception as exc:
             if _unavailable(exc):
                 self._wait_for_database(exc)
@@ -305,7 +326,7 @@ class Listener:
     def _record_or_dead_letter(self, decoded: Decoded) -> BatchResult:
         """One message, or its dead letter when storing it fails for a reason retrying will not fix."""
         try:
-            return record_batch(self.engine, [decoded], tz=self._tz)
+            return record_batch(self.engine, [decoded], tz=self._tz, dead_letter_quota=self._quota)
         except Exception as exc:
             if _unavailable(exc):
                 raise
@@ -313,7 +334,8 @@ class Listener:
             failure = exc
         topic, payload = _topic(decoded), getattr(decoded, "payload", b"")
         reason = f"could not be stored: {type(failure).__name__}: {str(failure)[:300]}"
-        return record_batch(self.engine, [Rejected(topic, payload, reason, utcnow())], tz=self._tz)
+        return record_batch(self.engine, [Rejected(topic, payload, reason, utcnow())], tz=self._tz,
+                            dead_letter_quota=self._quota)
 
     def _ack(self, batch: list[_Pending]) -> None:
         for pending in batch:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -93,7 +94,9 @@ def decode(topic: str, payload: bytes, *, prefix: str, received_at: datetime) ->
             return reject(f"status payload must be 'online' or 'offline', got {_preview(payload)}")
         return StatusReport(parts.site, parts.equipment_id, text == "online", received_at, topic, payload)
     try:
-        document = json.loads(payload)
+        document = json.loads(payload, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except NonFiniteNumber as exc:
+        return reject(f"payload has a number that is not finite ({exc}): send a real number or leave it out")
     except (ValueError, RecursionError) as exc:
         return reject(f"payload is not JSON: {_short(str(exc))}")
     if not isinstance(document, dict):
@@ -121,6 +124,21 @@ def decode(topic: str, payload: bytes, *, prefix: str, received_at: datetime) ->
         payload=payload,
         **model.model_dump(exclude={"v", "ts"}),
     )
+
+
+class NonFiniteNumber(ValueError):
+    """NaN, Infinity or a number too large for a float: no chart or sum can use it."""
+
+
+def _refuse_constant(name: str) -> float:
+    raise NonFiniteNumber(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise NonFiniteNumber(_short(text))
+    return value
 
 
 def _text_problem(document: dict[str, Any]) -> str | None:

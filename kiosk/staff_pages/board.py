@@ -11,12 +11,12 @@ from typing import Any
 import streamlit as st
 
 from kiosk import resources
-from kiosk.failsafe import staff_guarded
+from kiosk.failsafe import safe_callback, staff_guarded
 from kiosk.staff_auth import current_user, require
 from kiosk.theme import literal, status_badge
 from shared import board
 from shared.board import BoardRow
-from shared.cleaning_queue import QueueItem, cleaning_queue, describe_item
+from shared.cleaning_queue import QueueItem, cleaning_queue, describe_item, hold_places
 from shared.errors import ClinicError
 from shared.models import utcnow
 from shared.stations import describe_status, register_equipment
@@ -25,6 +25,9 @@ from telemetry.replay import replay_dead_letters
 REFUSAL_KEY = "board_refusal"  # (station id, message, when): shown in that station's card for a while
 REFUSAL_SHOWN_S = 20
 QUEUE_SHOWN = 8  # the first stations of the cleaning queue shown under "Clean next"
+RESORT_KEY = "board_queue_resort"  # set by a page run or a tap: "Clean next" may re-sort on its next draw
+SHOWN_KEY = "board_queue_shown"  # the station keys "Clean next" shows, in their places
+NAMES_KEY = "board_queue_names"
 STATUS_FILTERS = {"All": None, "Needs cleaning": "needs_cleaning", "Cleaning (contact time)": "cleaning",
                   "In use": "in_use", "Available": "available", "Out of service": "out_of_service",
                   "Offline": "offline"}  # fmt: skip
@@ -86,7 +89,8 @@ def _card(row: BoardRow) -> None:
 
 def _actions(row: BoardRow) -> None:
     station = row.station
-    cols = st.columns(2)
+    line = st.container(horizontal=True)  # buttons side by side, wrapping rather than truncating a label
+    cols = (line, line)
     if cols[0].button("Mark cleaned", key=f"clean-{station.id}", disabled=station.status == "in_use"):
         _act("cleaned", row)
         st.rerun()
@@ -111,39 +115,66 @@ def _actions(row: BoardRow) -> None:
 @staff_guarded("clean next")
 def clean_next() -> None:
     """The cleaning queue: stations checked-in patients need first, then those of patients starting soon (with
-    who and when), then the longest waiting; stations in their contact time show when they are ready."""
+    who and when), then the longest waiting; stations in their contact time show when they are ready.
+
+    Only a page run or the user's own tap re-sorts it; automatic refreshes update the rows in place."""
     if current_user(touch=False) is None:
         st.rerun()
     now = utcnow()
     items = cleaning_queue(resources.engine(), site=cfg.site, tz=cfg.tz, now=now,
                            contact_time_min=cfg.contact_time_min)  # fmt: skip
+    resort = bool(st.session_state.pop(RESORT_KEY, False))
+    rows = hold_places(st.session_state.get(SHOWN_KEY, []), items, resort=resort, limit=QUEUE_SHOWN)
+    names: dict[str, str] = st.session_state.get(NAMES_KEY, {})
+    names.update({key: item.station.name for key, item in rows if item is not None})
+    st.session_state[SHOWN_KEY], st.session_state[NAMES_KEY] = [key for key, _ in rows], names
     st.subheader("Clean next")
-    if not items:
+    if not rows:
         st.caption("Nothing waits to be cleaned.")
         return
-    for number, item in enumerate(items[:QUEUE_SHOWN], start=1):
-        _queue_row(number, item, now)
-    if len(items) > QUEUE_SHOWN:
-        st.caption(f"{len(items) - QUEUE_SHOWN} more on the board below.")
+    for number, (key, item) in enumerate(rows, start=1):
+        _queue_row(number, key, item, names.get(key, key), now)
+    more = len(items) - sum(1 for _, item in rows if item is not None)
+    if more > 0:
+        st.caption(f"{more} more on the board.")
 
 
-def _queue_row(number: int, item: QueueItem, now: datetime) -> None:
-    station = item.station
-    with st.container(border=True, key=f"next-{station.id}"):
-        place, what, why, action = st.columns([0.4, 3.2, 4.4, 1.6], vertical_alignment="center")
+@safe_callback("clean next")
+def _clean_from_queue(site: str, equipment_id: str, name: str) -> None:
+    """A queue row's "Mark cleaned" (a callback: it runs before the redraw, which then re-sorts the queue)."""
+    st.session_state[RESORT_KEY] = True
+    current = current_user()
+    if current is None or not current.can("board"):
+        return  # the run that follows shows the sign-in page or the refusal
+    try:
+        board.mark_cleaned(resources.engine(), site=site, equipment_id=equipment_id, by=current.username, tz=cfg.tz)
+    except ClinicError as exc:
+        st.session_state[REFUSAL_KEY] = (equipment_id, str(exc), time.time())
+        return
+    st.toast(literal(f"{name}: done"))
+
+
+def _queue_row(number: int, key: str, item: QueueItem | None, name: str, now: datetime) -> None:
+    with st.container(border=True, key=f"next-{key.replace('/', '-')}"):
+        place, what = st.columns([0.4, 6], vertical_alignment="center")
+        action = what  # the button under the words: never truncated, and at the same place in every row
         place.markdown(f"**{number}**")
+        if item is None:  # left the queue since the last re-sort: the row keeps its place, without a button
+            what.markdown(f"<b>{escape(name)}</b><br>Done: no longer waiting", unsafe_allow_html=True)
+            action.button("Done", key=f"next-done-{key}", disabled=True)
+            return
+        station = item.station
         what.markdown(
             f"<b>{escape(station.name)}</b> · {escape(station.zone)}<br>"
             f"<span class='queue-status' id='next-status-{escape(station.id)}'>"
-            f"{status_badge(station.effective_status, describe_status(station, now))}</span>",
+            f"{status_badge(station.effective_status, describe_status(station, now))}</span><br>"
+            f"{escape(describe_item(item, cfg.tz, now))}",
             unsafe_allow_html=True,
         )
-        why.text(describe_item(item, cfg.tz, now))
-        if station.effective_status == "needs_cleaning" and action.button(
-            "Mark cleaned", key=f"next-clean-{station.id}", type="primary" if item.tier == 0 else "secondary"
-        ):
-            _act("cleaned", BoardRow(station, ()))
-            st.rerun()
+        action.button("Mark cleaned", key=f"next-clean-{station.id}",
+                      type="primary" if item.tier == 0 else "secondary", on_click=_clean_from_queue,
+                      args=(station.site, station.id, station.name),
+                      disabled=station.effective_status != "needs_cleaning")  # fmt: skip
 
 
 @st.fragment(run_every=cfg.board_refresh_s)
@@ -158,18 +189,23 @@ def live_board() -> None:
     if not rows:
         st.info("No stations match these filters.")
         return
-    columns = st.columns(3)
-    for index, row in enumerate(rows):
-        with columns[index % 3]:
+    columns = st.columns(2)
+    for index, row in enumerate(rows):  # a stable order (zone, then name): a card keeps its place
+        with columns[index % 2]:
             _card(row)
 
 
-clean_next()
-zones = sorted({r.station.zone for r in board.board(resources.engine(), tz=cfg.tz, site=cfg.site) if r.station.zone})
-left, right = st.columns(2)
-zone = left.selectbox("Zone", ["All zones", *zones], key="board_zone")
-status_label = right.selectbox("Status", list(STATUS_FILTERS), key="board_status")
-live_board()
+st.session_state[RESORT_KEY] = True  # a page run (not a fragment's refresh): "Clean next" may re-sort
+queue_column, board_column = st.columns([2, 3], gap="medium")  # both above the fold at 1400 x 900
+with queue_column:
+    clean_next()
+with board_column:
+    stations = board.board(resources.engine(), tz=cfg.tz, site=cfg.site)
+    zones = sorted({r.station.zone for r in stations if r.station.zone})
+    left, right = st.columns(2)
+    zone = left.selectbox("Zone", ["All zones", *zones], key="board_zone")
+    status_label = right.selectbox("Status", list(STATUS_FILTERS), key="board_status")
+    live_board()
 
 
 def _unknown_devices() -> None:

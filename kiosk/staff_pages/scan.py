@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 from html import escape
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -39,6 +39,7 @@ SCAN_CSS = """
 .st-key-scan-actions button { min-height: 4rem; }
 .st-key-scan-actions button p { font-size: 1.35rem; font-weight: 600; }
 .scan-station h2 { margin: 0 0 0.2rem 0; }
+@media (max-width: 700px) { .block-container { padding-top: 3.5rem; } }
 .scan-station .kiosk-badge { font-size: 1.3rem; padding: 0.2rem 0.7rem; }
 </style>
 """
@@ -91,6 +92,7 @@ def _act(action: str, site: str, equipment_id: str, name: str) -> None:
             text = st.session_state.get(f"scan-problem-{equipment_id}", "")
             board.report_problem(engine, severity=severity, message=text, **args)
             st.session_state[f"scan-problem-{equipment_id}"] = ""
+            st.session_state[f"scan-report-open-{equipment_id}"] = False  # reported: the form closes
             done = f"problem reported ({severity})"
         elif action == "back":
             board.back_in_service(engine, **args)
@@ -133,28 +135,49 @@ def _header(view: StationView) -> None:
         st.warning("Not cleaned since its last use: clean it before the next patient.")
 
 
+def main_action(status: str) -> str:
+    """The one action the station needs now, shown as the primary (blue) button."""
+    return {"needs_cleaning": "cleaned", "in_use": "end", "out_of_service": "back"}.get(status, "start")
+
+
+def _cleaning(view: StationView, kind: Literal["primary", "secondary"]) -> None:
+    """The cleaning method and the "Cleaned" button."""
+    st.segmented_control("Cleaning method", list(METHOD_WORDS), format_func=METHOD_WORDS.__getitem__,
+                         default="wipe", required=True, key=f"scan-method-{view.id}")  # fmt: skip
+    st.button("Cleaned", key="scan-clean", type=kind, width="stretch", on_click=_act,
+              args=("cleaned", view.site, view.id, view.name), disabled=view.status == "in_use",
+              help="Finish the use first" if view.status == "in_use" else None)  # fmt: skip
+
+
 def _actions(view: StationView) -> None:
     args = (view.site, view.id, view.name)
     status = view.status
+    main = main_action(status)
+
+    def kind(action: str) -> Literal["primary", "secondary"]:
+        return "primary" if action == main else "secondary"
+
     with st.container(key="scan-actions"):
-        left, right = st.columns(2)
-        left.button("Start use", key="scan-start", type="primary", width="stretch", on_click=_act,
-                    args=("start", *args), disabled=status in ("in_use", "out_of_service"))  # fmt: skip
-        right.button("End use", key="scan-end", width="stretch", on_click=_act, args=("end", *args),
-                     disabled=status != "in_use")  # fmt: skip
-        st.segmented_control("Cleaning method", list(METHOD_WORDS), format_func=METHOD_WORDS.__getitem__,
-                             default="wipe", required=True, key=f"scan-method-{view.id}")  # fmt: skip
-        st.button("Cleaned", key="scan-clean", width="stretch", on_click=_act, args=("cleaned", *args),
-                  disabled=status == "in_use", help="Finish the use first" if status == "in_use" else None)  # fmt: skip
         if status == "out_of_service":
-            st.button("Back in service", key="scan-back", width="stretch", on_click=_act, args=("back", *args))
-        with st.expander("Report a problem", expanded=False):
-            st.text_input("What is wrong?", key=f"scan-problem-{view.id}", max_chars=500,
-                          placeholder="e.g. the left rail is loose")  # fmt: skip
-            st.radio("How bad is it?", list(SEVERITY_WORDS), format_func=SEVERITY_WORDS.__getitem__,
-                     key=f"scan-severity-{view.id}")  # fmt: skip
-            st.button("Report the problem", key="scan-report", width="stretch", on_click=_act,
-                      args=("report", *args))  # fmt: skip
+            st.button("Back in service", key="scan-back", type="primary", width="stretch", on_click=_act,
+                      args=("back", *args))  # fmt: skip
+        if main == "cleaned":  # what the station needs comes first, within reach of a thumb without scrolling
+            _cleaning(view, kind("cleaned"))
+        left, right = st.columns(2)
+        left.button("Start use", key="scan-start", type=kind("start"), width="stretch", on_click=_act,
+                    args=("start", *args), disabled=status in ("in_use", "out_of_service"))  # fmt: skip
+        right.button("End use", key="scan-end", type=kind("end"), width="stretch", on_click=_act,
+                     args=("end", *args), disabled=status != "in_use")  # fmt: skip
+        if main != "cleaned":
+            _cleaning(view, kind("cleaned"))
+    # Keyed and state-tracked, so a refresh that redraws the panel (a status change) leaves an open report open.
+    with st.expander("Report a problem", key=f"scan-report-open-{view.id}", on_change="rerun"):
+        st.text_input("What is wrong?", key=f"scan-problem-{view.id}", max_chars=500,
+                      placeholder="e.g. the left rail is loose")  # fmt: skip
+        st.radio("How bad is it?", list(SEVERITY_WORDS), format_func=SEVERITY_WORDS.__getitem__,
+                 key=f"scan-severity-{view.id}")  # fmt: skip
+        st.button("Report the problem", key="scan-report", width="stretch", on_click=_act,
+                  args=("report", *args))  # fmt: skip
 
 
 @st.fragment(run_every=cfg.board_refresh_s)

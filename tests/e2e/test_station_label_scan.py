@@ -8,19 +8,13 @@ conftest's session Playwright (`new_page`, `shoot`).
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Locator, Page, ViewportSize, expect
 from sqlalchemy import Engine, select
 
@@ -28,79 +22,11 @@ from kiosk.camera import read_qr
 from shared.ingest import EVENTS
 from shared.staff import create_account, recent_audit
 from shared.stations import get_station, register_equipment
-from tests.helpers import free_port, wait_for_port
+from tests.e2e.staff_fixtures import PASSWORD, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 
-PASSWORD = "correct horse battery"
-SERVER_START_S = 40.0
 LIVE_S = 10.0  # the board refreshes every second: a tap must show well within this
 PHONE = ViewportSize(width=412, height=915)
 HOSTILE = '<img src=x onerror="window.__xss=1"> **Bars**'
-
-
-@dataclass
-class StaffApp:
-    url: str
-    env: dict[str, str]
-    log: Path
-
-
-def _healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as response:
-            return bool(response.status == 200 and response.read().strip() == b"ok")
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def staff_app(store: tuple[str, Engine], tmp_path: Path) -> Iterator[StaffApp]:
-    """`python -m clinic staff --port N` on the test store; labels link to it (CLINIC_STAFF_URL)."""
-    port = free_port()
-    url = f"http://localhost:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLINIC_")}
-    env.update(
-        CLINIC_DATABASE_URL=store[0],
-        CLINIC_DATA_DIR=str(tmp_path / "data"),
-        CLINIC_TIMEZONE="UTC",
-        CLINIC_STAFF_URL=url,
-        CLINIC_BOARD_REFRESH_S="1",
-        CLINIC_LOG_LEVEL="WARNING",
-        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
-    )
-    log = tmp_path / "staff.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "clinic", "staff", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + SERVER_START_S
-        while not _healthy(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the staff app did not start:\n{log.read_text(errors='replace')[-4000:]}")
-            time.sleep(0.05)
-        yield StaffApp(url, env, log)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
-        wait_for_port(port, up=False)
-
-
-def sign_in(page: Page, username: str) -> None:
-    expect(page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_text(f"Signed in as {username}")).to_be_attached()
 
 
 def board_status(board: Page, equipment_id: str, words: str) -> Locator:
@@ -110,7 +36,7 @@ def board_status(board: Page, equipment_id: str, words: str) -> Locator:
 
 def test_a_technician_scans_a_station_label_and_the_open_board_shows_it_in_use(
     store: tuple[str, Engine],
-    staff_app: StaffApp,
+    staff_app: StaffApp,  # noqa: F811  (the fixture)
     new_page: Callable[..., Page],
     shoot: Callable[[Page, str], Path],
     tmp_path: Path,

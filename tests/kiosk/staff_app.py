@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,10 @@ from streamlit.testing.v1 import AppTest
 
 from kiosk import resources
 from shared.config import get_settings
-from shared.staff import create_account
+from shared.db import unit_of_work
+from shared.staff import StaffUser, create_account, list_accounts
+from shared.staff_models import StaffWebSession
+from shared.staff_sessions import open_session
 
 KIOSK = Path(__file__).resolve().parents[2] / "kiosk"
 STAFF = str(KIOSK / "staff.py")
@@ -59,6 +63,25 @@ def add_staff(engine: Engine, username: str, role: str, display_name: str = "") 
     """Create an account with the suite's password; returns the username."""
     create_account(engine, username=username, password=PASSWORD, role=role, display_name=display_name or username)
     return username
+
+
+def session_of(engine: Engine, app: AppTest, username: str) -> None:
+    """Put `username` in the app's session as a sign-in would (a server-side session, before any run: the way
+    a bookmark or a typed URL opens a page of a browser signed in)."""
+    account = next(a for a in list_accounts(engine) if a.username == username)
+    assert account.id is not None
+    user = StaffUser(account.id, account.username, account.display_name, account.role)
+    app.session_state["staff_user"] = user
+    app.session_state["staff_session"] = open_session(engine, user=user, user_agent="", max_hours=12).session_id
+
+
+def go_idle(engine: Engine, app: AppTest, seconds: float) -> None:
+    """Pretend the signed-in person last clicked `seconds` ago (the idle clock is the server-side session's)."""
+    with unit_of_work(engine) as session:
+        row = session.get(StaffWebSession, app.session_state["staff_session"])
+        assert row is not None
+        row.last_seen_at = datetime.now(UTC) - timedelta(seconds=seconds)
+        session.add(row)
 
 
 def new_app() -> AppTest:

@@ -7,14 +7,12 @@ each page also checks the role itself (its first line), which the tests check by
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from shared.staff import REFUSED as SIGN_IN_REFUSED
-from shared.staff import StaffUser, list_accounts, update_account
+from shared.staff import update_account
 from tests.kiosk.staff_app import (
     ALLOWED,
     KIOSK,
@@ -23,7 +21,9 @@ from tests.kiosk.staff_app import (
     STAFF,
     add_staff,
     errors,
+    go_idle,
     new_app,
+    session_of,
     sign_in,
     signed_in,
     staff_env,  # noqa: F401  (fixture)
@@ -50,11 +50,8 @@ def sidebar_text(app: AppTest) -> str:
 def as_user(engine: Engine, username: str, *, page: str, entry: str = STAFF) -> AppTest:
     """A session already signed in as `username` that opens `page` by its address (before any run, the way a
     bookmark or a typed URL does)."""
-    account = next(a for a in list_accounts(engine) if a.username == username)
-    assert account.id is not None
     app = AppTest.from_file(entry, default_timeout=30)
-    app.session_state["staff_user"] = StaffUser(account.id, account.username, account.display_name, account.role)
-    app.session_state["staff_last_active"] = time.time()
+    session_of(engine, app, username)
     if entry == STAFF:
         app.switch_page(f"staff_pages/{page}")
     return app.run()
@@ -118,10 +115,10 @@ def test_signing_out_returns_to_the_sign_in_page_and_forgets_the_session(engine:
 def test_an_idle_session_is_signed_out(engine: Engine) -> None:
     add_staff(engine, "ana", "technician")
     app = signed_in("ana")
-    app.session_state["staff_last_active"] = time.time() - 29 * 60  # within the default 30 minutes
+    go_idle(engine, app, 29 * 60)  # within the default 30 minutes
     app.run()
     assert title(app) == "Equipment board"
-    app.session_state["staff_last_active"] = time.time() - 31 * 60
+    go_idle(engine, app, 31 * 60)
     app.run()
     assert title(app) == "Staff sign-in"
     assert [i.value for i in app.info] == ["You were signed out after a period of inactivity."]
@@ -132,7 +129,7 @@ def test_the_timeout_comes_from_the_settings(engine: Engine, monkeypatch: pytest
     monkeypatch.setenv("CLINIC_STAFF_SESSION_TIMEOUT_MIN", "1")
     add_staff(engine, "ana", "technician")
     app = signed_in("ana")
-    app.session_state["staff_last_active"] = time.time() - 61
+    go_idle(engine, app, 61)
     app.run()
     assert title(app) == "Staff sign-in"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,6 +19,7 @@ from telemetry.payloads import decode
 from tests.kiosk.staff_app import (
     add_staff,
     errors,
+    go_idle,
     signed_in,
     staff_env,  # noqa: F401  (fixture)
     successes,
@@ -167,7 +167,7 @@ def test_registering_an_unknown_device_replays_its_messages(gym: Engine) -> None
 
 def test_an_action_after_the_idle_timeout_is_not_recorded(gym: Engine) -> None:
     app = signed_in("ana")
-    app.session_state["staff_last_active"] = time.time() - 31 * 60
+    go_idle(gym, app, 31 * 60)
     app.button(key="clean-tm-1").click()
     app.run()
     assert [t.value for t in app.title] == ["Staff sign-in"]

@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from time import time as time_now
 
 import pytest
 import streamlit as st
@@ -34,9 +33,11 @@ from shared.patients import (
     set_appointment_status,
 )
 from shared.plans import add_exercise, add_plan_item, list_exercises, list_plan_items
-from shared.staff import StaffUser, create_account, list_accounts, recent_audit
+from shared.staff import create_account, recent_audit
+from tests.kiosk.staff_app import go_idle, session_of
 
 pytestmark = pytest.mark.usefixtures("care_env")
+
 KIOSK = Path(__file__).resolve().parents[2] / "kiosk"
 STAFF = str(KIOSK / "staff.py")
 PASSWORD = "correct horse battery"
@@ -238,7 +239,7 @@ def test_a_button_pressed_after_the_session_timed_out_changes_nothing(
 ) -> None:
     add_staff(engine, "tech", "technician")
     app = open_page("tech", "arrivals.py")
-    app.session_state["staff_last_active"] = 0.0
+    go_idle(engine, app, 31 * 60)
     click(app, f"arrivals-arrived-{todays_visits['James']}")
     assert [t.value for t in app.title] == ["Staff sign-in"]
     assert audit_log(engine) == []
@@ -371,7 +372,7 @@ def test_booking_an_appointment_and_a_bad_time(engine: Engine) -> None:
     add_staff(engine, "desk", "front_desk")
     maria = patient(engine, "Maria", "Gonzalez")
     app = book(open_page("desk", "appointments.py"), "maria", "25:99")
-    assert errors(app) == ["time '25:99' is not like 2026-11-23 10:30 or 10:30"]
+    assert errors(app) == ["time '25:99' is not like 10:30, 3pm, 3:30 pm or 2026-11-23 10:30"]
     app = book(app, "maria", "14:15")
     assert not errors(app)
     assert successes(app)[0].startswith("Booked appointment #")
@@ -401,9 +402,9 @@ def test_changing_an_appointment(engine: Engine) -> None:
     assert row.arrived_at is not None
     assert audit_log(engine)[-1][:3] == ("desk", "appointment.update", f"appointment {aid}")
     app.number_input(key=f"change_minutes_{aid}").set_value(5)
-    app.text_input(key=f"change_time_{aid}").set_value("9.45")
+    app.text_input(key=f"change_time_{aid}").set_value("9h45")
     click(app, f"change_submit_{aid}")
-    assert errors(app) == ["time '9.45' is not like 2026-11-23 10:30 or 10:30"]
+    assert errors(app) == ["time '9h45' is not like 10:30, 3pm, 3:30 pm or 2026-11-23 10:30"]
 
 
 def upload(app: AppTest, content: bytes) -> AppTest:
@@ -568,12 +569,9 @@ def test_a_care_page_itself_refuses_a_role_that_may_not_use_it(engine: Engine, r
     """Opened directly (as a stale link or a changed role would), the page checks the role itself."""
     add_staff(engine, "someone", role)
     patient(engine, "Maria", "Gonzalez")
-    account = next(a for a in list_accounts(engine) if a.username == "someone")
-    assert account.id is not None
     for page in sorted(set(TITLES) - ALLOWED[role]):
         direct = AppTest.from_file(str(KIOSK / "staff_pages" / page), default_timeout=30)
-        direct.session_state["staff_user"] = StaffUser(account.id, account.username, account.display_name, role)
-        direct.session_state["staff_last_active"] = time_now()
+        session_of(engine, direct, "someone")
         direct.run()
         assert not direct.exception
         assert errors(direct) == [REFUSED], page

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,6 +22,7 @@ from tests.kiosk.staff_app import (
     STAFF,
     add_staff,
     errors,
+    go_idle,
     sign_in,
     signed_in,
     staff_env,  # noqa: F401  (fixture)
@@ -236,7 +236,7 @@ def test_an_unknown_or_malformed_station_is_an_error_not_a_crash(gym: Engine, sc
 
 def test_a_tap_after_the_idle_timeout_is_not_recorded(gym: Engine) -> None:
     app = scan_page("ana", "main/bars-1")
-    app.session_state["staff_last_active"] = time.time() - 31 * 60
+    go_idle(gym, app, 31 * 60)
     app.button(key="scan-start").click()
     app.run()
     assert [t.value for t in app.title] == ["Staff sign-in"]

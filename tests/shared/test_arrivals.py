@@ -19,7 +19,7 @@ def test_arrivals_show_status_and_how_long_each_arrived_patient_has_waited(engin
     maria = add_patient(engine, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
     james = add_patient(engine, first="James", last="Okafor", dob=date(1962, 9, 3))
     assert maria.id is not None and james.id is not None
-    add_appointment(engine, patient_id=maria.id, starts_at=NOW, site="main", clinician="Alex")
+    add_appointment(engine, patient_id=maria.id, starts_at=NOW - timedelta(minutes=15), site="main", clinician="Alex")
     later = add_appointment(engine, patient_id=james.id, starts_at=NOW + timedelta(hours=1), site="main")
     add_appointment(engine, patient_id=james.id, starts_at=NOW + timedelta(days=1), site="main")
     url = issue_card(engine, maria.id, base_url="https://x").url

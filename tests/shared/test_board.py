@@ -82,11 +82,14 @@ def test_alerts_for_reuse_without_cleaning_offline_and_maintenance(gym: Engine) 
     assert not any(a.startswith("Maintenance") for a in board.board(gym, tz=UTC)[0].alerts)
 
 
-def test_board_puts_the_longest_waiting_cleaning_first_and_filters(gym: Engine) -> None:
+def test_board_keeps_zone_then_name_order_whatever_the_statuses_and_filters(gym: Engine) -> None:
+    before = [r.station.id for r in board.board(gym, tz=UTC)]
+    assert before == ["bike-1", "tm-1", "bars-1"]  # Gym A: Bike 1, Treadmill 1; then Gym B
     record_batch(gym, [*use("bike-1", 1, 50, 10), *use("bars-1", 2, 30, 10), *use("tm-1", 3, 5, 1)], tz=UTC)
     record_batch(gym, [device("tm-1", "usage", {"event_id": "s4", "event": "start"}, 1)], tz=UTC)
-    order = [r.station.id for r in board.board(gym, tz=UTC)]
-    assert order == ["bike-1", "bars-1", "tm-1"]
+    rows = board.board(gym, tz=UTC)
+    assert [r.station.id for r in rows] == before
+    assert [r.station.effective_status for r in rows] == ["needs_cleaning", "in_use", "needs_cleaning"]
     assert [r.station.id for r in board.board(gym, tz=UTC, zone="Gym B")] == ["bars-1"]
     assert [r.station.id for r in board.board(gym, tz=UTC, status="in_use")] == ["tm-1"]
 

@@ -17,9 +17,9 @@ NOW = datetime(2026, 11, 23, 10, 41, tzinfo=UTC)
 
 @pytest.fixture
 def waiting(engine: Engine) -> int:
-    """Maria, booked at 10:30, arrived at 10:21; her appointment id."""
+    """Maria, booked at 10:15, arrived late at 10:21 (so her wait starts then); her appointment id."""
     maria = add_patient(engine, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
-    booked = add_appointment(engine, patient_id=maria.id or 0, starts_at=NOW.replace(minute=30), site="main")
+    booked = add_appointment(engine, patient_id=maria.id or 0, starts_at=NOW.replace(minute=15), site="main")
     assert booked.id is not None
     set_appointment_status(engine, booked.id, "arrived", now=NOW - timedelta(minutes=20))
     return booked.id

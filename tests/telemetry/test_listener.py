@@ -16,6 +16,7 @@ from sqlalchemy import Engine, event, func, select
 import shared.db
 from shared.db import init_db, make_engine
 from shared.deadletters import list_dead_letters
+from shared.ingest import KEPT_PAYLOAD_BYTES
 from shared.models import EquipmentEvent
 from shared.stations import get_station, list_stations, register_equipment
 from tests.conftest import Broker
@@ -123,7 +124,7 @@ def test_bad_messages_are_kept_with_their_reason_and_the_listener_keeps_going(
     ghost = list_dead_letters(engine, equipment_id="ghost-9")
     assert [d.reason for d in ghost] == ["equipment 'ghost-9' is not registered at site 'main'"]
     oversized = next(d for d in list_dead_letters(engine) if d.payload_size > 65536)
-    assert oversized.truncated and len(oversized.raw) == 65536
+    assert oversized.truncated and len(oversized.raw) == KEPT_PAYLOAD_BYTES, "the start is kept, with the full size"
     device.close()
 
 

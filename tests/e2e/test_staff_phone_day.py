@@ -1,0 +1,140 @@
+"""A technician's round on a phone (390 x 844) in a real Chromium: sign in once, scan three station labels in a
+row (each a new page load), mark each cleaned with its main button, reach another page through the menu, and
+sign out; the sign-in cookie is HttpOnly and SameSite=Strict, and useless once signed out or in another browser.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC
+from pathlib import Path
+
+from playwright.sync_api import BrowserContext, Page, expect
+from sqlalchemy import Engine
+
+from shared import board
+from shared.staff import create_account
+from shared.staff_sessions import COOKIE_NAME
+from shared.stations import get_station, register_equipment
+from tests.e2e.staff_fixtures import PASSWORD, PHONE, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
+
+STATIONS = {"bike-1": "Recumbent bike 1", "bike-2": "Recumbent bike 2", "tm-1": "Treadmill 1"}
+COOKIE_S = 10.0
+
+
+def used(engine: Engine, equipment_id: str) -> None:
+    """A patient used the station: it needs cleaning now."""
+    board.start_use(engine, site="main", equipment_id=equipment_id, by="device", tz=UTC)
+    board.end_use(engine, site="main", equipment_id=equipment_id, by="device", tz=UTC)
+
+
+def session_cookie(context: BrowserContext) -> dict[str, object]:
+    """The sign-in cookie once the page has claimed it (it does so right after the sign-in)."""
+    deadline = time.monotonic() + COOKIE_S
+    while time.monotonic() < deadline:
+        found = [c for c in context.cookies() if c["name"] == COOKIE_NAME]
+        if found:
+            return dict(found[0])
+        time.sleep(0.05)
+    raise AssertionError("the browser never got its sign-in cookie")
+
+
+def small_targets(page: Page) -> list[str]:
+    """Visible buttons and links smaller than 44 px in either direction."""
+    found: list[str] = page.evaluate(
+        """() => [...document.querySelectorAll('button, a[href], [role=radio], input, summary')]
+        .filter(e => e.checkVisibility({visibilityProperty: true}) && !e.closest('[data-testid=stSidebar]'))
+        .filter(e => e.type !== 'radio' && e.type !== 'hidden' && !/^Skip to/.test(e.innerText || ''))
+        .map(e => [e, e.getBoundingClientRect()])
+        .filter(([e, r]) => r.width > 0 && (r.height < 44 || r.width < 44))
+        .map(([e, r]) => `${e.outerHTML.slice(0, 160)} ${r.width}x${r.height}`)"""
+    )
+    return found
+
+
+def test_a_technician_cleans_three_stations_with_one_sign_in_and_finds_the_menu(
+    store: tuple[str, Engine],
+    staff_app: StaffApp,  # noqa: F811  (the fixture)
+    new_page: Callable[..., Page],
+    shoot: Callable[[Page, str], Path],
+) -> None:
+    engine = store[1]
+    for equipment_id, name in STATIONS.items():
+        register_equipment(engine, site="main", equipment_id=equipment_id, name=name, zone="Gym A")
+        used(engine, equipment_id)
+    create_account(engine, username="tess", password=PASSWORD, role="technician", display_name="tess")
+
+    phone = new_page(viewport=PHONE)
+    for n, (equipment_id, name) in enumerate(STATIONS.items(), start=1):
+        phone.goto(f"{staff_app.url}/scan?s=main/{equipment_id}")  # the label's link: a new page load each time
+        if n == 1:
+            sign_in(phone, "tess")
+            cookie = session_cookie(phone.context)
+            assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (True, "Strict", "/")
+            assert phone.evaluate("document.cookie").find(COOKIE_NAME) == -1, "page scripts cannot read it"
+        expect(phone.get_by_role("heading", name=name)).to_be_visible()
+        expect(phone.get_by_role("heading", name="Staff sign-in")).to_have_count(0)
+        cleaned = phone.locator(".st-key-scan-clean button")
+        expect(cleaned).to_have_attribute("data-testid", "stBaseButton-primary")  # the main action: it needs it
+        expect(phone.locator(".st-key-scan-start button")).to_have_attribute("data-testid", "stBaseButton-secondary")
+        expect(cleaned).to_be_in_viewport()
+        if n == 1:
+            small = small_targets(phone)
+            assert not small, "\n".join(small)
+            shoot(phone, f"{n}-scanned")
+        cleaned.click()
+        expect(phone.get_by_text(f"{name}: cleaned (Wipe)")).to_be_visible()
+        expect(phone.locator(".st-key-scan-start button")).to_have_attribute("data-testid", "stBaseButton-primary")
+        shoot(phone, f"{n}-cleaned")
+        assert get_station(engine, site="main", equipment_id=equipment_id, tz=UTC).last_cleaned_by == "tess"
+
+    menu = phone.get_by_role("button", name="Expand sidebar")
+    expect(menu).to_be_visible()
+    menu.click()
+    phone.get_by_role("link", name="Equipment board").click()
+    expect(phone.get_by_role("heading", name="Equipment board", level=1)).to_be_visible()
+    shoot(phone, "4-board-through-the-menu")
+
+    stolen = dict(session_cookie(phone.context))
+    elsewhere = new_page(viewport=PHONE)  # the same cookie in another browser (another User-Agent)
+    elsewhere.context.set_extra_http_headers({"User-Agent": "Mozilla/5.0 (another device)"})
+    elsewhere.context.add_cookies([{k: v for k, v in stolen.items() if k in ("name", "value", "domain", "path")}])  # type: ignore[misc]
+    elsewhere.goto(f"{staff_app.url}/scan?s=main/tm-1")
+    expect(elsewhere.get_by_role("heading", name="Staff sign-in")).to_be_visible()
+
+    if not phone.get_by_role("button", name="Sign out").is_visible():
+        phone.get_by_role("button", name="Expand sidebar").click()
+    phone.get_by_role("button", name="Sign out").click()
+    expect(phone.get_by_text("You have signed out.")).to_be_visible()
+    phone.goto(f"{staff_app.url}/scan?s=main/tm-1")  # the cookie is ended server-side (and cleared)
+    expect(phone.get_by_role("heading", name="Staff sign-in")).to_be_visible()
+    expect(phone.get_by_text(re.compile("Treadmill 1"))).to_have_count(0)
+    shoot(phone, "5-signed-out")
+
+
+def test_a_problem_report_in_progress_survives_a_status_change(
+    store: tuple[str, Engine],
+    staff_app: StaffApp,  # noqa: F811  (the fixture)
+    new_page: Callable[..., Page],
+    shoot: Callable[[Page, str], Path],
+) -> None:
+    engine = store[1]
+    register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
+    create_account(engine, username="tess", password=PASSWORD, role="technician", display_name="tess")
+    phone = new_page(viewport=PHONE)
+    phone.goto(f"{staff_app.url}/scan?s=main/tm-1")
+    sign_in(phone, "tess")
+    expect(phone.locator("#scan-status")).to_have_text("available")
+    phone.get_by_text("Report a problem").click()
+    field = phone.get_by_label("What is wrong?")
+    field.fill("the left rail is loose")
+    field.press("Tab")
+    board.start_use(engine, site="main", equipment_id="tm-1", by="device", tz=UTC)  # a patient starts meanwhile
+    expect(phone.locator("#scan-status")).to_have_text(re.compile("^in use"))  # the panel refreshed
+    expect(phone.get_by_label("What is wrong?")).to_have_value("the left rail is loose")
+    expect(phone.get_by_role("button", name="Report the problem")).to_be_visible()
+    shoot(phone, "report-kept")
+    phone.get_by_role("button", name="Report the problem").click()
+    expect(phone.get_by_text("Treadmill 1: problem reported (warning)")).to_be_visible()

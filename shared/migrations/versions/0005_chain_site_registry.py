@@ -1,6 +1,6 @@
 """Chain site registry: the sites a chain's center accepts (`clinic chain add-site`); empty at a site.
 
-Revision 0003 (after 0002), created 2026-12-01 23:45:52.472440.
+Revision 0005 (after 0004), created 2026-12-01 23:45:52.472440.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003'
-down_revision: str | None = '0002'
+revision: str = '0005'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -47,6 +47,9 @@ app.add_typer(fhir_app, name="fhir")
 from clinic.db_cli import db_app  # noqa: E402  (schema upgrades, backups, restore)
 
 app.add_typer(db_app, name="db")
+from clinic.chain_cli import chain_app  # noqa: E402  (sites bridged to a center)
+
+app.add_typer(chain_app, name="chain")
 
 F = TypeVar("F", bound=Callable[..., Any])
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]

@@ -23,6 +23,7 @@ PAGES: tuple[tuple[str, str, Area], ...] = (
     ("equipment.py", "Equipment", "equipment"),
     ("accounts.py", "Staff accounts", "staff"),
     ("audit.py", "Audit log", "audit"),
+    ("chain.py", "Chain", "chain"),
 )
 
 

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     topic_prefix: str = "clinic"
     site: str = "main"
 
+    bridge_to: str | None = Field(default=None, description="host:port of the chain's central broker (a site)")
+    bridge_username: str | None = Field(default=None, description="the bridge's account there; default bridge.<site>")
+    bridge_password: str | None = None
+    bridge_cafile: Path | None = Field(default=None, description="CA the bridge verifies the central broker with")
+
     clinic_name: str = Field(default="Riverside Physical Therapy", description="shown on the lobby and cards")
     kiosk_url: str | None = Field(default=None, description="base URL that QR cards link to; default the lobby")
     confirm_dob: bool = Field(default=True, description="patients confirm their birth date before anything shows")
@@ -97,6 +102,21 @@ class Settings(BaseSettings):
                 f"{self.mqtt_username!r} (the broker uses the account as the client id), or be left unset"
             )
         return self
+
+    @field_validator("bridge_to")
+    @classmethod
+    def _bridge_is_host_port(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        host, _, port = value.strip().rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536 or any(c.isspace() for c in host):
+            raise ValueError(f"bridge address {value!r} must be host:port (e.g. center.example.org:8883)")
+        return value.strip()
+
+    @property
+    def resolved_bridge_username(self) -> str:
+        """The bridge's account (and client id) on the central broker: CLINIC_BRIDGE_USERNAME or bridge.<site>."""
+        return self.bridge_username or f"bridge.{self.site}"
 
     @property
     def resolved_mqtt_client_id(self) -> str:

@@ -186,3 +186,14 @@ class DeadLetter(SQLModel, table=True):
     site: str | None = Field(default=None, max_length=64, index=True)
     equipment_id: str | None = Field(default=None, max_length=64, index=True)
     replayed_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class ChainSite(SQLModel, table=True):
+    """At a chain's center: a site whose bridge may connect and whose equipment the center accepts
+    (`clinic chain add-site`). A site's own store has no rows here."""
+
+    __tablename__ = "chain_site"
+
+    site: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    added_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))

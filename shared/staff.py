@@ -32,11 +32,12 @@ REFUSED = "Wrong username or password. After several wrong tries, sign-in pauses
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
 
-Area = Literal["board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit"]
+Area = Literal["board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit", "chain"]
 PERMISSIONS: dict[str, frozenset[str]] = {
     "technician": frozenset({"board", "arrivals"}),
     "front_desk": frozenset({"board", "arrivals", "patients", "appointments"}),
-    "admin": frozenset({"board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit"}),
+    "admin": frozenset({"board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit",
+                       "chain"}),
 }
 
 

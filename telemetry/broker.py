@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.config import ID_PATTERN, Settings
+from telemetry.bridge import bridge_lines, bridge_user
 from telemetry.broker_tls import BrokerTls
 
 LISTENER_USER = "svc.listener"
 SIMULATOR_USER = "svc.simulator"
+REGISTRY_USER = "svc.registry"  # publishes a site's registrations (retained); at the center, reads them all
 SIMULATOR_POOL = 64  # `svc.simulator-<n>`: one account per simulated station (client id = username)
 PBKDF2_ITERATIONS = 101  # what Mosquitto 2.0's own mosquitto_passwd writes (its "$7$" format)
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "mosquitto.conf"
@@ -52,6 +54,11 @@ class BrokerFiles:
     def devices(self) -> Path:
         """Which site each device account belongs to (for the ACL)."""
         return self.root / "devices.json"
+
+    @property
+    def bridges(self) -> Path:
+        """At a chain's center: the sites whose bridges may connect (site -> its bridge account)."""
+        return self.root / "bridges.json"
 
     @property
     def config(self) -> Path:
@@ -93,11 +100,17 @@ def hash_password(password: str, *, salt: bytes | None = None) -> str:
     return f"$7${PBKDF2_ITERATIONS}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
-def acl_text(prefix: str, devices: dict[str, str] | None = None, listeners: list[str] | None = None) -> str:
+def acl_text(
+    prefix: str,
+    devices: dict[str, str] | None = None,
+    listeners: list[str] | None = None,
+    bridges: dict[str, str] | None = None,
+) -> str:
     """The ACL: the listener reads everything under the prefix; each device writes only its own topics.
 
     `devices` maps each device account (its equipment id) to its site, so a device can publish neither as
-    another station nor as a station of the same id at another site.
+    another station nor as a station of the same id at another site. `bridges` (at a chain's center) maps each
+    site to its bridge account, which may write that site's topics only.
     """
     device_rules: list[str] = []
     for equipment_id, site in sorted((devices or {}).items()):
@@ -108,11 +121,22 @@ def acl_text(prefix: str, devices: dict[str, str] | None = None, listeners: list
     simulator_rules: list[str] = []
     for user in [SIMULATOR_USER, *(simulator_user(n) for n in range(SIMULATOR_POOL))]:
         simulator_rules += [f"user {user}", f"topic write {prefix}/+/equipment/+/+", ""]
+    bridge_rules: list[str] = []
+    for site, user in sorted((bridges or {}).items()):
+        bridge_rules += [f"user {user}", f"topic write {prefix}/{site}/#", ""]
     return "\n".join(
         [
             "# Written by `clinic init`; edit the generator (telemetry/broker.py), not this file.",
             "# The listeners (one account each: the broker makes the username the client id).",
             *listener_rules,
+            "# A chain: equipment registrations (retained) and staff actions, published at each site for the",
+            "# center (`clinic chain publish`); at the center the same account reads the registrations.",
+            f"user {REGISTRY_USER}",
+            f"topic readwrite {prefix}/+/registry/+",
+            f"topic write {prefix}/+/equipment/+/+",
+            "",
+            "# Bridges of the chain's sites (`clinic chain add-site`): each forwards its own site's topics only.",
+            *bridge_rules,
             "# Demo and test traffic generator (`clinic simulate`): svc.simulator and one account per simulated",
             "# station; remove their lines from passwd in production.",
             *simulator_rules,
@@ -132,7 +156,7 @@ def ensure_broker_files(settings: Settings, *, listeners: int = 1) -> dict[str, 
     private_dir(files.root)
     accounts = _read_json(files.accounts)
     changed = False
-    for user in (*(listener_user(n) for n in range(1, listeners + 1)), SIMULATOR_USER):
+    for user in (*(listener_user(n) for n in range(1, listeners + 1)), SIMULATOR_USER, REGISTRY_USER):
         if user not in accounts:
             accounts[user] = secrets.token_urlsafe(24)
             changed = True
@@ -146,8 +170,36 @@ def ensure_broker_files(settings: Settings, *, listeners: int = 1) -> dict[str, 
             entries[user] = hash_password(password)
     _write_passwd(files.passwd, entries)
     listener_accounts = sorted(u for u in accounts if u == LISTENER_USER or u.startswith(f"{LISTENER_USER}-"))
-    _write_private(files.acl, acl_text(settings.topic_prefix, _read_json(files.devices), listener_accounts))
+    acl = acl_text(settings.topic_prefix, _read_json(files.devices), listener_accounts, _read_json(files.bridges))
+    _write_private(files.acl, acl)
     return accounts
+
+
+def set_bridge_password(settings: Settings, site: str) -> str:
+    """At the center: create or replace the bridge account of `site`; returns its password (stored hashed only).
+
+    The ACL lets that account write `<prefix>/<site>/#` and nothing else, so one site's bridge (or its stolen
+    password) can never publish as another site.
+    """
+    if not ID_PATTERN.match(site):
+        raise ValueError(f"site {site!r} must match {ID_PATTERN.pattern}")
+    files = BrokerFiles(settings.broker_dir)
+    private_dir(files.root)
+    bridges = _read_json(files.bridges)
+    bridges[site] = bridge_user(site)
+    _write_private(files.bridges, json.dumps(bridges, indent=2, sort_keys=True) + "\n")
+    ensure_broker_files(settings)
+    password = secrets.token_urlsafe(24)
+    entries = _read_passwd(files.passwd)
+    entries[bridge_user(site)] = hash_password(password)
+    _write_passwd(files.passwd, entries)
+    reload_broker(settings)
+    return password
+
+
+def bridge_sites(settings: Settings) -> dict[str, str]:
+    """At the center: the sites that have a bridge account (site -> account)."""
+    return _read_json(BrokerFiles(settings.broker_dir).bridges)
 
 
 def private_dir(path: Path) -> None:
@@ -244,11 +296,17 @@ def render_config(
 
 
 def write_config(settings: Settings, *, port: int, host: str = "127.0.0.1") -> Path:
-    """Render the repo's config for this data folder and port; returns the file to pass to `mosquitto -c`."""
+    """Render the repo's config for this data folder and port; returns the file to pass to `mosquitto -c`.
+
+    With CLINIC_BRIDGE_TO (a site of a chain) it ends with the bridge to the center, whose password makes the
+    file readable by its owner only.
+    """
     files = BrokerFiles(settings.broker_dir)
     private_dir(files.root)
     tls_listener = (settings.mqtt_tls_port, settings.mqtt_tls_address)
-    files.config.write_text(render_config(files, port=port, host=host, tls_listener=tls_listener))
+    text = render_config(files, port=port, host=host, tls_listener=tls_listener)
+    bridge = bridge_lines(settings)
+    _write_private(files.config, text + ("\n".join(bridge) + "\n" if bridge else ""))
     return files.config
 
 

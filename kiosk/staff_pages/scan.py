@@ -157,19 +157,18 @@ def _actions(view: StationView) -> None:
     def kind(action: str) -> Literal["primary", "secondary"]:
         return "primary" if action == main else "secondary"
 
+    # The same elements in the same places whatever the status (only which one is blue changes): a layout that
+    # moves elements between runs left stale copies of the buttons on screen after a fragment rerun.
     with st.container(key="scan-actions"):
-        if status == "out_of_service":
-            st.button("Back in service", key="scan-back", type="primary", width="stretch", on_click=_act,
-                      args=("back", *args))  # fmt: skip
-        if main == "cleaned":  # what the station needs comes first, within reach of a thumb without scrolling
-            _cleaning(view, kind("cleaned"))
+        _cleaning(view, kind("cleaned"))  # first: after a use, what the station needs, within a thumb's reach
         left, right = st.columns(2)
         left.button("Start use", key="scan-start", type=kind("start"), width="stretch", on_click=_act,
                     args=("start", *args), disabled=status in ("in_use", "out_of_service"))  # fmt: skip
         right.button("End use", key="scan-end", type=kind("end"), width="stretch", on_click=_act,
                      args=("end", *args), disabled=status != "in_use")  # fmt: skip
-        if main != "cleaned":
-            _cleaning(view, kind("cleaned"))
+        if status == "out_of_service":  # last, so that nothing above it moves when it comes or goes
+            st.button("Back in service", key="scan-back", type="primary", width="stretch", on_click=_act,
+                      args=("back", *args))  # fmt: skip
     # Keyed and state-tracked, so a refresh that redraws the panel (a status change) leaves an open report open.
     with st.expander("Report a problem", key=f"scan-report-open-{view.id}", on_change="rerun"):
         st.text_input("What is wrong?", key=f"scan-problem-{view.id}", max_chars=500,

@@ -311,3 +311,41 @@ def test_the_questions_after_the_session_pass_axe_in_both_languages(
             page.get_by_role("button", name=about_right).click()
         elif screen == "exercises":
             page.get_by_role("button", name=skip).click()
+
+
+REFUSALS = {
+    "en": ("We don't know this card. Please see the front desk.", "Please see the front desk"),
+    "es": ("No reconocemos esta tarjeta. Acuda a la recepción.", "Acuda a la recepción"),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_refusal_screens_pass_axe_in_both_languages(
+    new_page: Callable[..., Page], demo: Demo, shoot: Shoot, lang: str
+):
+    """An unknown card on the welcome screen, a wrong birth date, and the paused card's "see the front desk"."""
+    unknown, paused = REFUSALS[lang]
+    page = new_page(viewport=PORTRAIT)
+    open_welcome(page, demo.lobby.url)
+    if lang == "es":
+        page.get_by_role("button", name="Español").click()
+        expect(page.locator("html")).to_have_attribute("lang", "es")
+    scan_with_scanner(page, "t=" + "A" * 32)
+    expect(page.get_by_text(unknown)).to_be_visible()
+    assert_axe_clean(page, f"unknown card ({lang})")
+    shoot(page, "1-unknown-card")
+    card, dob = (demo.ruth_card, demo.ruth_dob) if lang == "es" else (demo.maria_card, demo.maria_dob)
+    scan_with_scanner(page, card)
+    wrong = dob.replace(year=dob.year + 1)
+    enter_birth_date(page, wrong, lang)
+    expect(page.locator("[data-testid=stAlertContentError]")).to_be_visible()
+    assert_axe_clean(page, f"wrong birth date ({lang})")
+    assert not small_targets(page), small_targets(page)
+    shoot(page, "2-wrong-date")
+    for _ in range(4):
+        enter_birth_date(page, wrong, lang)
+    expect(title(page)).to_have_text(paused)
+    assert page.evaluate("document.documentElement.lang") == lang
+    assert_axe_clean(page, f"card paused ({lang})")
+    assert not small_targets(page), small_targets(page)
+    shoot(page, "3-paused")

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from shared.care_models import Appointment, CheckIn, Patient, QrToken
 from shared.clock import local_today
 from shared.config import Settings
-from shared.db import unit_of_work
+from shared.db import read_session, unit_of_work
 from shared.models import utcnow
 from shared.plans import PlanLine, todays_plan
 from shared.qr import hash_token, parse_scan
@@ -63,11 +63,16 @@ def begin(engine: Engine, settings: Settings, scan: str, *, now: datetime | None
     now = now or utcnow()
     token = parse_scan(scan)
     if settings.confirm_dob:
+        with read_session(engine) as session:  # a usable card writes nothing: no wait behind the listener
+            card = _card(session, token)
+            if card is not None and card.revoked_at is None and not (card.locked_until and card.locked_until > now):
+                patient = session.get(Patient, card.patient_id)
+                return Outcome("needs_dob", token=token, language=patient.language if patient else None)
         with unit_of_work(engine) as session:  # a refused scan is recorded
-            card = _usable_card(session, token, now, settings, kiosk)
-            if isinstance(card, Outcome):
-                return card
-            patient = session.get(Patient, card.patient_id)
+            refused = _usable_card(session, token, now, settings, kiosk)
+            if isinstance(refused, Outcome):
+                return refused
+            patient = session.get(Patient, refused.patient_id)  # unlocked meanwhile
             return Outcome("needs_dob", token=token, language=patient.language if patient else None)
     return check_in(engine, settings, scan, now=now, kiosk=kiosk)
 

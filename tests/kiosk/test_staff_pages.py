@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+import zxingcpp
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -35,6 +36,7 @@ from shared.patients import (
 from shared.plans import add_exercise, add_plan_item, list_exercises, list_plan_items
 from shared.staff import create_account, recent_audit
 from tests.kiosk.staff_app import go_idle, session_of
+from tests.pdf_support import pdf_pages
 
 pytestmark = pytest.mark.usefixtures("care_env")
 
@@ -275,14 +277,19 @@ def test_add_find_edit_a_patient_and_issue_and_revoke_a_card(engine: Engine) -> 
     click(app, f"issue_card_{maria}")
     assert successes(app) == [f"New card for patient #{maria}; older cards no longer work."]
     assert active_cards(engine, maria) == 1
-    assert len(app.image) == 1, "the card is shown"
-    assert [b.label for b in app.download_button] == ["Download the card (PNG)"]
+    previews = [m.value for m in app.markdown if m.value.startswith("<img")]
+    assert len(previews) == 1 and f'alt="The new check-in card of patient #{maria}: a QR code' in previews[0]
+    assert [b.label for b in app.download_button] == ["Download the card (PNG)", "Print card (PDF)"]
+    [printed] = pdf_pages(app.session_state["patients_new_card"][2])
+    assert (round(printed.width_mm, 1), round(printed.height_mm, 1)) == (85.7, 54.0)
+    assert [r.text for r in zxingcpp.read_barcodes(printed.image)][0].startswith("http://localhost:8501/?t=")
     assert "?t=" not in texts(app) and "?t=" not in " ".join(plain_texts(app)), "no token outside the card"
 
     click(app, f"revoke_cards_{maria}")
     assert successes(app) == [f"Revoked 1 card(s) of patient #{maria}."]
     assert active_cards(engine, maria) == 0
-    assert not app.image and not app.download_button, "the revoked card is no longer offered"
+    assert not [m for m in app.markdown if m.value.startswith("<img")], "the revoked card is no longer shown"
+    assert not app.download_button, "nor offered"
     assert [(a, action) for a, action, _, _ in audit_log(engine)] == [
         ("desk", "patient.add"), ("desk", "patient.update"), ("desk", "patient.card_issued"),
         ("desk", "patient.cards_revoked"),

@@ -15,7 +15,7 @@ NEW_FIELDS = ("walk_in_first", "walk_in_last", "walk_in_dob")
 
 def walk_in_panel() -> None:
     """Two ways in, side by side: a patient found by name, or a new one (first, last name and birth date)."""
-    st.subheader("Walk-in")
+    st.header("Walk-in")
     found, new = st.columns(2, gap="large")
     with found, st.container(border=True, key="walk_in_found"):
         st.markdown("**A known patient**")

@@ -98,7 +98,7 @@ def live_arrivals() -> None:
 def _scans_without_appointment(now: datetime) -> None:
     """Who scanned a card with no appointment today and is not sorted out yet; the front desk checks them in
     as a walk-in from their row."""
-    st.subheader("Scanned without an appointment today")
+    st.header("Scanned without an appointment today")
     walk_ins = todays_walk_ins(resources.engine(), site=cfg.site, tz=cfg.tz, now=now)
     if not walk_ins:
         st.caption("Nobody waiting to be sorted out.")

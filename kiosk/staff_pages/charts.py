@@ -18,7 +18,7 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7",
            "#dbdb8d", "#9edae5"]  # fmt: skip
 OTHERS = "Other stations"
-LEGEND_COLUMNS = 4
+LEGEND_COLUMNS = 2  # narrow enough for a phone, with names never shortened
 DAY_LABEL = "slice(datum.value, 12, 15) + ' ' + slice(datum.value, 8, 10)"  # "2026-12-01 (Tue)" -> "Tue 01"
 
 user = require("board")
@@ -84,17 +84,17 @@ def _bars(per_day: pd.DataFrame, *, value: str, axis_title: str) -> alt.Chart:
                        legend=alt.Legend(orient="bottom", direction="horizontal", columns=LEGEND_COLUMNS,
                                          labelLimit=0, titleFontSize=14, labelFontSize=14, symbolSize=160))  # fmt: skip
     tooltip = ["Day", "Station", alt.Tooltip(f"{value}:Q", title=axis_title)]
-    bars = alt.Chart(per_day).mark_bar().encode(x=day, y=alt.Y(f"{value}:Q", title=axis_title), color=colour,
-                                                tooltip=tooltip)  # fmt: skip
+    amount = alt.Y(f"{value}:Q", title=axis_title, axis=alt.Axis(format="~g", tickMinStep=1))
+    bars = alt.Chart(per_day).mark_bar().encode(x=day, y=amount, color=colour, tooltip=tooltip)
     return bars.configure_axis(labelFontSize=13, titleFontSize=14).properties(height=320)
 
 
 def _charts(per_day: pd.DataFrame) -> None:
-    st.subheader("Uses per day")
+    st.header("Uses per day")
     st.caption("How many times each station was started each day.")
     st.altair_chart(_bars(per_day, value="Uses", axis_title="Uses"), key="chart_uses")
 
-    st.subheader("Minutes in use per day")
+    st.header("Minutes in use per day")
     st.caption("How long each station was in use each day, in minutes, counted when a use ended.")
     st.altair_chart(_bars(per_day, value="Minutes in use", axis_title="Minutes"), key="chart_minutes")
 
@@ -126,7 +126,7 @@ else:
     _charts(per_day)
 
 
-st.subheader("Cleaning")
+st.header("Cleaning")
 st.caption(
     "Compliance is the share of uses that were followed by a cleaning before the station was used again. "
     "The median time to clean is the typical wait from the end of a use to its cleaning: half of the "

@@ -44,7 +44,7 @@ def _add() -> None:
 
 def _edit(patient_id: int) -> None:
     patient = get_patient(resources.engine(), patient_id)
-    st.subheader(f"Patient #{patient_id}")
+    st.header(f"Patient #{patient_id}")
     with st.form(f"edit_patient_{patient_id}"):
         left, right = st.columns(2)
         first = left.text_input("First name", value=patient.first_name, key=f"edit_first_{patient_id}", max_chars=100)
@@ -79,7 +79,7 @@ def _printable(card: IssuedCard) -> tuple[bytes, bytes]:
 
 
 def _cards(patient_id: int) -> None:
-    st.subheader("Check-in card")
+    st.header("Check-in card")
     working = active_cards(resources.engine(), patient_id)
     st.caption("A working card." if working else "No working card: the patient cannot check in with a card.")
     issue, revoke = st.columns(2)

@@ -50,7 +50,7 @@ HOSTILE = "<img src=x onerror=alert(1)> **bold** [x](javascript:alert(1))"
 SQL = "Robert'); DROP TABLE patient;--"
 RTL = "\u202eمريم"  # a right-to-left override, then Arabic
 RAW_MARKUP = re.compile(r"(?<!\\)<img|(?<!\\)\*(?<!\\)\*bold|(?<!\\)\]\(javascript")
-MARKDOWN_ELEMENTS = ("title", "subheader", "success", "info", "warning", "error", "markdown", "caption")
+MARKDOWN_ELEMENTS = ("title", "header", "subheader", "success", "info", "warning", "error", "markdown", "caption")
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def shown(markdown: str) -> str:
 
 def texts(app: AppTest) -> str:
     """Every message, heading and text on the page, as read."""
-    kinds = ("title", "subheader", "success", "info", "warning", "error", "markdown", "text", "caption")
+    kinds = ("title", "header", "subheader", "success", "info", "warning", "error", "markdown", "text", "caption")
     return "\n".join(shown(str(e.value)) for kind in kinds for e in getattr(app, kind))
 
 
@@ -206,7 +206,7 @@ def test_arrivals_list_today_in_words_and_warn_about_a_long_wait(engine: Engine,
         "Mark arrived", "Start session", "Mark no-show",
     ]  # fmt: skip
     assert not [b for b in app.button if (b.key or "").endswith(f"-{todays_visits['Ann']}")]
-    assert app.subheader[0].value == "Scanned without an appointment today"
+    assert app.header[0].value == "Scanned without an appointment today"
     assert lines[15] == "Zed Walker" and re.fullmatch(r"\d\d:\d\d", lines[16]), lines[15:]
     assert not [b for b in app.button if (b.key or "").startswith("scan-walk-in-")], "a technician adds no walk-in"
 

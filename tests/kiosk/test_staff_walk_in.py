@@ -96,5 +96,5 @@ def test_a_new_patient_is_added_and_checked_in_and_a_refusal_keeps_the_fields(
 def test_a_technician_sees_no_walk_in_panel(engine: Engine, staff_env: object) -> None:  # noqa: F811
     add_staff(engine, "tech", "technician")
     app = arrivals("tech")
-    assert "Walk-in" not in [s.value for s in app.subheader]
+    assert "Walk-in" not in [s.value for s in app.header]
     assert not [b for b in app.button if (b.key or "").startswith("walk_in")]

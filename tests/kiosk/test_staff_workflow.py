@@ -104,7 +104,7 @@ def test_clean_next_lists_what_checked_in_patients_need_first_then_soon_then_the
     busy_gym: dict[str, datetime],
 ) -> None:
     app = signed_in("ana")
-    assert app.subheader[0].value == "Clean next"
+    assert app.header[0].value == "Clean next"
     assert [station for station, _ in queue(app)] == ["tm-1", "bars-1", "bike-1", "stairs-1"]
     lines = [t.value for t in app.text]
     assert f"Needed by Maria G., {hh_mm(busy_gym['Maria'])} (checked in)" in lines

@@ -108,7 +108,8 @@ def _fewest_colours(per_day: pd.DataFrame) -> pd.DataFrame:
     busiest = per_day.groupby("Station", sort=False)["Uses"].sum().sort_values(ascending=False, kind="stable")
     kept = set(busiest.index[: len(PALETTE) - 1])
     merged = per_day.assign(Station=per_day["Station"].where(per_day["Station"].isin(kept), OTHERS))
-    return merged.groupby(["Day", "Station"], sort=False, as_index=False)[["Uses", "Minutes in use"]].sum()
+    summed = merged.groupby(["Day", "Station"], sort=False, as_index=False)[["Uses", "Minutes in use"]].sum()
+    return summed.sort_values("Station", key=lambda names: names == OTHERS, kind="stable")  # the rest goes last
 
 
 if not stats:

@@ -27,9 +27,11 @@ from shared.db import read_session, unit_of_work
 from shared.demo import seed_demo
 from shared.demo_patients import DemoPatient, existing_demo_patients, seed_demo_patients
 from shared.errors import ValidationFailed
+from shared.exercise_images import save_image_file
 from shared.fhir.identifiers import check_identifier_free, parse_identifier, set_identifier
 from shared.messages import headline
 from shared.models import utcnow
+from shared.patient_language import checked_language, language_choices, set_language
 from shared.patients import (
     CSV_COLUMNS,
     IssuedCard,
@@ -41,7 +43,17 @@ from shared.patients import (
     issue_card,
     revoke_cards,
 )
-from shared.plans import PATIENT_STATUS_WORDS, PLAN_CSV_COLUMNS, PlanLine, add_exercise, add_plan_item, import_plan_csv
+from shared.plan_shares import revoke_shares
+from shared.plans import (
+    PATIENT_STATUS_WORDS,
+    PLAN_CSV_COLUMNS,
+    PlanLine,
+    add_exercise,
+    add_plan_item,
+    import_plan_csv,
+    list_exercises,
+    update_exercise,
+)
 from shared.plans import todays_plan as plan_for_day
 from shared.qr import card_image
 
@@ -77,6 +89,12 @@ def store() -> Iterator[tuple[Settings, Engine]]:
         yield cfg, engine
 
 
+ImageOption = Annotated[
+    Path | None, typer.Option("--image", help="A PNG or JPEG picture of the exercise (at most 2 MB).")
+]
+NameEsOption = Annotated[str | None, typer.Option("--name-es", help="The name in Spanish (for the lobby).")]
+InstructionsEsOption = Annotated[str | None, typer.Option("--instructions-es", help="The instructions in Spanish.")]
+
 # --- patients -------------------------------------------------------------------------------------------------
 
 
@@ -90,10 +108,14 @@ def patient_add(
     identifier: Annotated[
         str | None, typer.Option("--identifier", help="The patient's id in the EHR, as SYSTEM|VALUE.")
     ] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help="The lobby's language after their scan: en, es, ...")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Register a patient and print the new id."""
     ehr_id = parse_identifier(identifier)
+    lobby_language = checked_language(language)  # refused before anything is added
     with store() as (_, engine):
         with read_session(engine) as session:
             check_identifier_free(session=session, identifier=ehr_id)  # before the patient is added
@@ -102,6 +124,9 @@ def patient_add(
             assert patient.id is not None
             with unit_of_work(engine) as session:
                 set_identifier(session=session, patient_id=patient.id, identifier=ehr_id)
+        if lobby_language is not None:
+            assert patient.id is not None
+            set_language(engine, patient.id, lobby_language)
     if as_json:
         typer.echo(json.dumps({"id": patient.id, "display_name": patient.display_name}))
     else:
@@ -143,7 +168,21 @@ def patient_revoke(patient_id: PatientId) -> None:
     with store() as (_, engine):
         get_patient(engine, patient_id)
         count = revoke_cards(engine, patient_id)
+        links = revoke_shares(engine, patient_id)
     typer.echo(f"revoked {count} card(s)")
+    if links:
+        typer.echo(f"revoked {links} take-home plan link(s)")
+
+
+@patient_app.command("language")
+@user_errors
+def patient_language(
+    patient_id: PatientId, code: Annotated[str, typer.Argument(help="Language code: en, es, ...")]
+) -> None:
+    """Set the language the lobby speaks to the patient after their scan."""
+    with store() as (_, engine):
+        set_language(engine, patient_id, code)
+    typer.echo(f"patient {patient_id}: lobby language {language_choices()[checked_language(code) or 'en']}")
 
 
 # --- appointments ---------------------------------------------------------------------------------------------
@@ -204,15 +243,45 @@ def exercise_add(
     name: Annotated[str, typer.Argument(help="Exercise name, as plans refer to it.")],
     instructions: Annotated[str, typer.Option("--instructions", help="Plain-words instructions.")] = "",
     kind: Annotated[str | None, typer.Option("--kind", help="Equipment kind: treadmill, bike, ...")] = None,
+    image: ImageOption = None,
+    name_es: NameEsOption = None,
+    instructions_es: InstructionsEsOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Add an exercise to the library (or update the one with that name)."""
-    with store() as (_, engine):
-        exercise = add_exercise(engine, name=name, instructions=instructions, equipment_kind=kind)
+    with store() as (cfg, engine):
+        picture = save_image_file(cfg.data_dir, image) if image else None  # a bad file is refused first
+        exercise = add_exercise(engine, name=name, instructions=instructions, equipment_kind=kind,
+                                image_file=picture, name_es=name_es, instructions_es=instructions_es)  # fmt: skip
     if as_json:
-        typer.echo(json.dumps({"id": exercise.id, "name": exercise.name}))
+        typer.echo(json.dumps({"id": exercise.id, "name": exercise.name, "image": exercise.image_file}))
     else:
         typer.echo(f"saved exercise {exercise.name!r} (id {exercise.id})")
+
+
+@exercise_app.command("update")
+@user_errors
+def exercise_update(
+    name: Annotated[str, typer.Argument(help="The exercise's name in the library.")],
+    new_name: Annotated[str | None, typer.Option("--name", help="A new name.")] = None,
+    instructions: Annotated[str | None, typer.Option("--instructions", help="New instructions.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Equipment kind ('' clears it).")] = None,
+    image: ImageOption = None,
+    no_image: Annotated[bool, typer.Option("--no-image", help="Remove the exercise's picture.")] = False,
+    name_es: NameEsOption = None,
+    instructions_es: InstructionsEsOption = None,
+) -> None:
+    """Change an exercise of the library: texts, Spanish texts, equipment kind or picture."""
+    if image and no_image:
+        raise ValidationFailed("give --image or --no-image, not both")
+    with store() as (cfg, engine):
+        found = next((e for e in list_exercises(engine) if e.name == " ".join(name.split())), None)
+        if found is None or found.id is None:
+            raise ValidationFailed(f"no exercise named {name!r} in the library (see `clinic exercise add`)")
+        picture = save_image_file(cfg.data_dir, image) if image else ("" if no_image else None)
+        exercise = update_exercise(engine, found.id, name=new_name, instructions=instructions, equipment_kind=kind,
+                                   image_file=picture, name_es=name_es, instructions_es=instructions_es)  # fmt: skip
+    typer.echo(f"saved exercise {exercise.name!r} (id {exercise.id})")
 
 
 @plan_app.command("add")

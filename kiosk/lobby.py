@@ -21,42 +21,50 @@ import streamlit as st
 from kiosk import resources
 from kiosk.camera import read_qr
 from kiosk.failsafe import patient_guard, patient_guarded
+from kiosk.lobby_dob import KEYS as DOB_KEYS
+from kiosk.lobby_dob import birth_date_form, parse_birth_date
+from kiosk.lobby_lang import _, apply_patient_language, forget, lang, large_text, top_bar
+from kiosk.lobby_plan import SHARE_KEY, plan_cards, take_home
+from kiosk.lobby_share import shared_plan
 from kiosk.lobby_text import (
     DIFFICULTY_BUTTONS,
     DIFFICULTY_QUESTION,
     EXERCISES_QUESTION,
-    MONTHS,
     PAIN_HINT,
     PAIN_QUESTION,
     SCAN_LABEL,
     WAITING_TOLD,
     clock,
     headline,
-    plan_card_html,
     thanks,
     tries_left,
 )
-from kiosk.theme import apply_kiosk_theme, idle_reset, keep_scan_field_focused, literal, status_badge
+from kiosk.theme import apply_kiosk_theme, idle_reset, keep_scan_field_focused, literal
 from shared import checkin, feedback
 from shared.arrivals import note_waiting_patient
 from shared.clock import local_today
 from shared.errors import ClinicError
 from shared.models import utcnow
+from shared.plan_shares import QUERY_KEY as SHARE_QUERY
 from shared.plans import todays_plan
 
 SERVER_IDLE_FACTOR = 5  # if the browser's idle timer is not running, the server resets after 5x the idle time
 THANKS_S = 12  # the thank-you screen returns to the welcome screen by itself after this
+NOTICE_S = 15  # a message on the welcome screen ("couldn't read that card") clears itself after this
 AFTER_SESSION = ("in_session", "done")  # a scan at these appointment statuses goes straight to the questions
-SESSION_KEYS = ("token", "outcome", "notice", "camera", "feedback_step", "feedback_id", "feedback_pain",
-                "waiting_told", "thanks_at")  # fmt: skip
+SESSION_KEYS = ("token", "outcome", "notice", "notice_at", "camera", "feedback_step", "feedback_id", "feedback_pain",
+                "waiting_told", "thanks_at", SHARE_KEY, *DOB_KEYS)  # fmt: skip
 
 
 def main() -> None:
     """Render the screen the session is on."""
     st.set_page_config(page_title="Check in", page_icon=None, layout="centered", initial_sidebar_state="collapsed")
-    apply_kiosk_theme()
     _init_state()
+    apply_kiosk_theme(large=large_text())
     with patient_guard("lobby", start_again=_reset):
+        if SHARE_QUERY in st.query_params:  # a phone opened the plan's take-home link: read-only, no session
+            shared_plan(st.query_params[SHARE_QUERY])
+            return
         _route()
 
 
@@ -70,8 +78,10 @@ def _route() -> None:
     if st.session_state.pop("clear_scan", False):
         st.session_state["scan"] = ""
     screen = st.session_state["screen"]
+    top_bar(with_languages=screen == "welcome")
     if screen != "welcome":
-        idle_reset(resources.settings().lobby_idle_s)
+        idle_reset(resources.settings().lobby_idle_s, warning=_("Are you still there? This screen closes in {n} s."),
+                   still_here=_("I'm still here"), lang=lang())  # fmt: skip
         _server_idle_guard()
     screens = {"welcome": _welcome, "dob": _birth_date, "result": _result, "feedback": _feedback, "thanks": _thanks}
     screens[screen]()
@@ -93,7 +103,8 @@ def _forget_card_link() -> None:
 
 
 def _init_state() -> None:
-    defaults = {"screen": "welcome", "token": None, "outcome": None, "notice": None, "last_seen": time.time()}
+    defaults = {"screen": "welcome", "token": None, "outcome": None, "notice": None, "last_seen": time.time(),
+                "lang": "en"}  # fmt: skip
     for key, value in defaults.items():
         st.session_state.setdefault(key, value)
     st.session_state["last_seen"] = time.time()
@@ -105,8 +116,15 @@ def _reset() -> None:
         st.session_state.pop(key, None)
     for key in [k for k in st.session_state if str(k).startswith("fb_ex_")]:
         del st.session_state[key]
+    forget()
     st.session_state["screen"] = "welcome"
     st.session_state["clear_scan"] = True
+
+
+def _notify(message: str) -> None:
+    """A message on the welcome screen, which clears itself after NOTICE_S (the next patient must not see it)."""
+    st.session_state["notice"] = message
+    st.session_state["notice_at"] = time.time()
 
 
 def _kiosk_id() -> str:
@@ -120,15 +138,16 @@ def _handle_scan(text: str) -> None:
     throttle = resources.scan_throttle()
     wait = throttle.wait_s(_kiosk_id(), time.monotonic())
     if wait > 0:
-        st.session_state["notice"] = f"Please wait {int(wait) + 1} seconds, then scan again."
+        _notify(_("Please wait {n} seconds, then scan again.").format(n=int(wait) + 1))
         return
     outcome = checkin.begin(resources.engine(), resources.settings(), text, kiosk=_kiosk_id())
-    if outcome.result == "invalid":
+    if outcome.result in checkin.REFUSED:
         throttle.failed(_kiosk_id(), time.monotonic())
-        st.session_state["notice"] = headline(outcome, resources.settings().tz)
+        _notify(headline(outcome, resources.settings().tz, lang()))
         st.session_state["screen"] = "welcome"
         return
     throttle.succeeded(_kiosk_id())
+    apply_patient_language(outcome.language)
     st.session_state["notice"] = None
     st.session_state["token"] = outcome.token
     _show(outcome)
@@ -162,14 +181,15 @@ def _ask_feedback() -> None:
 def _welcome() -> None:
     cfg = resources.settings()
     st.title(cfg.clinic_name)
-    st.markdown('<p class="kiosk-message">Welcome! Please scan the code on your card to check in.</p>',
-                unsafe_allow_html=True)  # fmt: skip
+    welcome = escape(_("Welcome! Please scan the code on your card to check in."))
+    st.markdown(f'<p class="kiosk-message">{welcome}</p>', unsafe_allow_html=True)
     if st.session_state.get("notice"):
-        st.error(st.session_state["notice"])
-    scan = st.text_input(SCAN_LABEL, key="scan", placeholder="Hold your card under the scanner")
-    keep_scan_field_focused(SCAN_LABEL)
-    with st.expander("No scanner? Use the camera"):
-        picture = st.camera_input("Show your card to the camera", key="camera")
+        st.error(literal(st.session_state["notice"]))
+        _notice_timer()
+    scan = st.text_input(_(SCAN_LABEL), key="scan", placeholder=_("Hold your card under the scanner"))
+    keep_scan_field_focused(_(SCAN_LABEL))
+    with st.expander(_("No scanner? Use the camera")):
+        picture = st.camera_input(_("Show your card to the camera"), key="camera")
     if scan:
         st.session_state["clear_scan"] = True
         _handle_scan(scan)
@@ -178,7 +198,7 @@ def _welcome() -> None:
         st.session_state["camera_done"] = picture.file_id  # each picture is read once, even across reruns
         text = read_qr(picture.getvalue())
         if text is None:
-            st.session_state["notice"] = "We couldn't see a code in that picture. Please hold the card closer."
+            _notify(_("We couldn't see a code in that picture. Please hold the card closer."))
         else:
             _handle_scan(text)
         st.rerun()
@@ -186,33 +206,25 @@ def _welcome() -> None:
 
 def _birth_date() -> None:
     outcome: checkin.Outcome = st.session_state["outcome"]
-    st.title("Please confirm it's you")
-    message = headline(outcome, resources.settings().tz)
+    st.title(_("Please confirm it's you"))
+    message = headline(outcome, resources.settings().tz, lang())
     if outcome.result == "wrong_dob":
-        st.error(literal(f"{message} {tries_left(outcome)}"))
+        st.error(literal(f"{message} {tries_left(outcome, lang())}"))
     else:
         st.markdown(f'<p class="kiosk-message">{escape(message)}</p>', unsafe_allow_html=True)
-    this_year = date.today().year
-    with st.form("dob", clear_on_submit=True, border=False):
-        month = st.selectbox("Month", MONTHS, index=None, placeholder="Month", key="dob_month")
-        day = st.selectbox("Day", list(range(1, 32)), index=None, placeholder="Day", key="dob_day")
-        year = st.selectbox("Year", list(range(this_year, 1899, -1)), index=None, placeholder="Year", key="dob_year")
-        submitted = st.form_submit_button("Continue", type="primary", use_container_width=True)
-    if st.button("Start over", key="cancel_dob", use_container_width=True):
+    typed = birth_date_form()
+    if st.button(_("Start over"), key="cancel_dob", width="stretch"):
         _reset()
         st.rerun()
-    if submitted:
-        _confirm_birth_date(month, day, year)
+    if typed is not None:
+        _confirm_birth_date(*typed)
 
 
-def _confirm_birth_date(month: str | None, day: int | None, year: int | None) -> None:
-    if month is None or day is None or year is None:
-        st.warning("Please choose the month, the day and the year.")
-        return
-    try:
-        dob = date(year, MONTHS.index(month) + 1, day)
-    except ValueError:
-        st.warning(f"{month} {day} is not a date. Please check the day.")
+def _confirm_birth_date(month: str, day: str, year: str) -> None:
+    """Check the typed date; the fields keep what was typed, so a wrong try is corrected, not retyped."""
+    dob = parse_birth_date(month, day, year, today=date.today())
+    if not isinstance(dob, date):
+        st.warning(dob)
         return
     token = st.session_state["token"]
     _show(checkin.confirm(resources.engine(), resources.settings(), token, dob, kiosk=_kiosk_id()))
@@ -222,23 +234,28 @@ def _confirm_birth_date(month: str | None, day: int | None, year: int | None) ->
 def _result() -> None:
     outcome: checkin.Outcome = st.session_state["outcome"]
     cfg = resources.settings()
-    message = headline(outcome, cfg.tz)
+    message = headline(outcome, cfg.tz, lang())
     if outcome.ok:
-        st.title("You're checked in")
+        st.title(_("You're checked in"))
         st.success(literal(message))
         if st.session_state.get("waiting_told"):
-            st.info(literal(WAITING_TOLD))
+            st.info(literal(_(WAITING_TOLD)))
         _plan(outcome.patient_id, outcome.site or cfg.site)
+        if outcome.patient_id is not None:
+            take_home(outcome.patient_id, outcome.site or cfg.site)
     else:
-        st.title("Please see the front desk")
+        st.title(_("Please see the front desk"))
         st.warning(literal(message))
         if outcome.result == "locked" and outcome.locked_until:
-            st.markdown(f"You can try again after {clock(outcome.locked_until, cfg.tz)}.")
-    if st.button("Done", key="done", type="primary", use_container_width=True):
+            after = clock(outcome.locked_until, cfg.tz, lang())
+            st.markdown(literal(_("You can try again after {time}.").format(time=after)))
+    if st.button(_("Done"), key="done", type="primary", width="stretch"):
         _reset()
         st.rerun()
     finished = outcome.ok and outcome.appointment_id is not None
-    if finished and st.button("I'm done with my session", key="im_done", width="stretch"):
+    if finished:
+        st.divider()  # apart from "Done": this one starts the questions after the session
+    if finished and st.button(_("I'm done with my session"), key="im_done", width="stretch"):
         _ask_feedback()
         st.rerun()
 
@@ -252,16 +269,16 @@ def _feedback() -> None:
         _difficulty_question()
     else:
         _exercises_question()
-    if step != "exercises" and st.button("No thanks", key="fb_skip", width="stretch"):
+    if step != "exercises" and st.button(_("No thanks"), key="fb_skip", width="stretch"):
         _reset()
         st.rerun()
 
 
 def _pain_question() -> None:
-    st.title(PAIN_QUESTION)
-    st.markdown(f'<p class="kiosk-message">{escape(PAIN_HINT)}</p>', unsafe_allow_html=True)
-    for row in (range(0, 6), range(6, 11)):
-        for column, pain in zip(st.columns(6), row, strict=False):
+    st.title(_(PAIN_QUESTION))
+    st.markdown(f'<p class="kiosk-message">{escape(_(PAIN_HINT))}</p>', unsafe_allow_html=True)
+    with st.container(key="pain_scale"):  # one row that wraps (a few per line at 200% zoom), never 11 stacked
+        for column, pain in zip(st.columns(11), range(11), strict=True):
             if column.button(str(pain), key=f"fb_pain_{pain}", width="stretch"):
                 st.session_state["feedback_pain"] = pain
                 st.session_state["feedback_step"] = "difficulty"
@@ -269,11 +286,11 @@ def _pain_question() -> None:
 
 
 def _difficulty_question() -> None:
-    st.title(DIFFICULTY_QUESTION)
+    st.title(_(DIFFICULTY_QUESTION))
     for column, (value, label) in zip(st.columns(3), DIFFICULTY_BUTTONS.items(), strict=True):
-        if column.button(label, key=f"fb_diff_{value}", width="stretch"):
+        if column.button(_(label), key=f"fb_diff_{value}", width="stretch"):
             _save_feedback(value)
-    if st.button("Back", key="fb_back", width="stretch"):
+    if st.button(_("Back"), key="fb_back", width="stretch"):
         st.session_state["feedback_step"] = "pain"
         st.rerun()
 
@@ -290,7 +307,7 @@ def _save_feedback(difficulty: str) -> None:
                                          patient_id=outcome.patient_id, pain=st.session_state["feedback_pain"],
                                          difficulty=difficulty)  # fmt: skip
     except ClinicError:
-        st.error("Sorry, we couldn't save your answers. Please tell the front desk.")
+        st.error(_("Sorry, we couldn't save your answers. Please tell the front desk."))
         return
     st.session_state["feedback_id"] = saved.id
     if any(line.exercise for line in outcome.plan):
@@ -302,13 +319,15 @@ def _save_feedback(difficulty: str) -> None:
 
 def _exercises_question() -> None:
     outcome: checkin.Outcome = st.session_state["outcome"]
-    st.title(EXERCISES_QUESTION)
-    names = list(dict.fromkeys(line.exercise for line in outcome.plan))
+    st.title(_(EXERCISES_QUESTION))
+    shown = {line.exercise: line.texts(lang())[0] for line in outcome.plan}  # stored by the library's name
+    names = list(shown)
     for number, name in enumerate(names):
-        st.segmented_control(literal(name), list(DIFFICULTY_BUTTONS), format_func=DIFFICULTY_BUTTONS.__getitem__,
-                             key=f"fb_ex_{number}", width="stretch")  # fmt: skip
+        st.segmented_control(literal(shown[name]), list(DIFFICULTY_BUTTONS),
+                             format_func=lambda value: _(DIFFICULTY_BUTTONS[value]), key=f"fb_ex_{number}",
+                             width="stretch")  # fmt: skip
     send, skip = st.columns(2)
-    if send.button("Send", key="fb_exercises_send", type="primary", width="stretch"):
+    if send.button(_("Send"), key="fb_exercises_send", type="primary", width="stretch"):
         answers = {name: st.session_state.get(f"fb_ex_{n}") for n, name in enumerate(names)}
         chosen = {name: value for name, value in answers.items() if value}
         if chosen and outcome.patient_id is not None:
@@ -317,7 +336,7 @@ def _exercises_question() -> None:
                                                patient_id=outcome.patient_id, exercises=chosen)  # fmt: skip
         _thank()
         st.rerun()
-    if skip.button("Skip", key="fb_exercises_skip", width="stretch"):
+    if skip.button(_("Skip"), key="fb_exercises_skip", width="stretch"):
         _thank()
         st.rerun()
 
@@ -329,9 +348,9 @@ def _thank() -> None:
 
 def _thanks() -> None:
     outcome: checkin.Outcome = st.session_state["outcome"]
-    st.title("Thank you!")
-    st.success(literal(thanks(outcome.display_name or "", st.session_state.get("feedback_pain"))))
-    if st.button("Close", key="thanks_done", type="primary", width="stretch"):
+    st.title(_("Thank you!"))
+    st.success(literal(thanks(outcome.display_name or "", st.session_state.get("feedback_pain"), lang())))
+    if st.button(_("Close"), key="thanks_done", type="primary", width="stretch"):
         _reset()
         st.rerun()
     _thanks_timer()
@@ -346,6 +365,15 @@ def _thanks_timer() -> None:
         st.rerun(scope="app")
 
 
+@st.fragment(run_every=2)
+@patient_guarded("notice_timer")
+def _notice_timer() -> None:
+    """The welcome screen's message goes away by itself, so the next patient never reads it."""
+    if time.time() - st.session_state.get("notice_at", time.time()) > NOTICE_S:
+        st.session_state["notice"] = None
+        st.rerun(scope="app")
+
+
 @st.fragment(run_every=5)
 @patient_guarded("plan")
 def _plan(patient_id: int | None, site: str) -> None:
@@ -357,11 +385,10 @@ def _plan(patient_id: int | None, site: str) -> None:
     lines = todays_plan(resources.engine(), patient_id=patient_id, day=local_today(now, cfg.tz), site=site,
                         tz=cfg.tz, now=now, contact_time_min=cfg.contact_time_min)  # fmt: skip
     if not lines:
-        st.markdown("Your therapist will go through today's exercises with you.")
+        st.markdown(_("Your therapist will go through today's exercises with you."))
         return
-    st.header("Today's exercises")
-    cards = [plan_card_html(n, line, status_badge(line.station_status)) for n, line in enumerate(lines, 1)]
-    st.markdown("".join(cards), unsafe_allow_html=True)
+    st.header(_("Today's exercises"))
+    st.markdown(plan_cards(lines, now), unsafe_allow_html=True)
 
 
 @st.fragment(run_every=10)

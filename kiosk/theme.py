@@ -7,11 +7,12 @@ from html import escape
 
 import streamlit as st
 
+CLEANING_COLOUR = "#1f4e8c"  # one colour per status everywhere: waiting for a wipe and the contact time alike
 STATUS_STYLE = {  # colour is never the only signal: every badge also says the status in words
     "available": ("#0b6b2f", "Available"),
     "in_use": ("#8a4b00", "In use"),
-    "needs_cleaning": ("#1f4e8c", "Being cleaned"),
-    "cleaning": ("#0d5c63", "Being cleaned"),  # cleaned, the disinfectant's contact time still running
+    "needs_cleaning": (CLEANING_COLOUR, "Being cleaned"),
+    "cleaning": (CLEANING_COLOUR, "Being cleaned"),  # cleaned, the disinfectant's contact time still running
     "out_of_service": ("#a4161a", "Out of service"),
 }
 
@@ -64,8 +65,38 @@ h1 { font-size: 2.6rem !important; } h2 { font-size: 2.1rem !important; } h3 { f
 }
 iframe[title="st.iframe"] { position: absolute; width: 1px; height: 1px; border: 0; }
 .stTextInput input { min-height: 3.6rem; font-size: 1.6rem !important; }
-div[data-baseweb="select"] > div { min-height: 3.6rem; font-size: 1.5rem !important; }
-[data-testid="stSelectboxVirtualDropdown"] [role="option"] * { font-size: 1.45rem !important; }
+[data-testid="InputInstructions"], [data-testid="stHeaderActionElements"] { display: none !important; }
+[class*="st-key-lang_"] button, .st-key-large_text_toggle button { min-height: 3.2rem; font-size: 1.3rem !important;
+  padding: 0.3rem 0.8rem; border-width: 2px; }
+[class*="st-key-lang_"] button p, .st-key-large_text_toggle button p { font-size: 1.3rem !important; }
+[class*="st-key-dob_"] input { font-size: 2rem !important; letter-spacing: 0.1em; text-align: center; }
+[data-testid="stExpander"] summary { min-height: 3.5rem; align-items: center; }
+[data-testid="stExpander"] summary p { font-size: 1.45rem !important; }
+[data-testid="stCameraInput"] button { min-height: 3.5rem; font-size: 1.45rem !important; }
+[data-testid="stCameraInput"] button * { font-size: 1.45rem !important; }
+.kiosk-card-start { border: 6px solid #0b6b2f; }
+.kiosk-start { display: inline-block; background: #0b6b2f; color: #ffffff !important; font-weight: 700;
+  border-radius: 0.5rem; padding: 0.1rem 0.8rem; margin: 0 0 0.4rem 0; }
+.kiosk-instead { background: #fff4d6; border-left: 6px solid #8a4b00; padding: 0.3rem 0.7rem; }
+.kiosk-has-picture { display: flex; gap: 1.2rem; align-items: flex-start; flex-wrap: wrap; }
+.kiosk-picture { width: 12rem; max-width: 100%; height: auto; border-radius: 0.6rem; border: 2px solid #666666;
+  background: #ffffff; }
+.kiosk-card-text { flex: 1 1 16rem; min-width: 0; }
+.kiosk-qr { display: flex; gap: 1.2rem; align-items: center; flex-wrap: wrap; border: 3px solid #222222;
+  border-radius: 1rem; padding: 1rem; margin: 1rem 0; }
+.kiosk-qr img { width: 11rem; height: 11rem; image-rendering: pixelated; }
+[class*="st-key-pain_scale"] [data-testid="stHorizontalBlock"] { flex-wrap: wrap !important;
+  flex-direction: row !important;
+  gap: 0.5rem; }
+[class*="st-key-pain_scale"] [data-testid="stColumn"] { flex: 1 1 4.2rem !important; min-width: 4.2rem !important;
+  width: auto !important; }
+#kiosk-idle-warning { position: fixed; inset: 0; background: rgba(0, 0, 0, 0.6); z-index: 100000; display: flex;
+  align-items: center; justify-content: center; }
+#kiosk-idle-warning > div { background: #ffffff; color: #111111; border-radius: 1rem; padding: 2rem; max-width: 36rem;
+  margin: 1rem; text-align: center; border: 4px solid #111111; }
+#kiosk-idle-warning p { font-size: 1.8rem; font-weight: 700; margin: 0 0 1.2rem 0; }
+#kiosk-idle-warning button { font-size: 2rem; font-weight: 700; min-height: 5rem; width: 100%; border-radius: 0.8rem;
+  background: #0b3d91; color: #ffffff; border: 3px solid #111111; cursor: pointer; }
 .kiosk-message { font-size: 2rem; font-weight: 700; margin: 0.5rem 0 1rem 0; }
 .kiosk-card { border: 3px solid #222222; border-radius: 1rem; padding: 1rem 1.3rem; margin: 0 0 1rem 0; }
 .kiosk-card h3 { margin: 0 0 0.4rem 0; }
@@ -77,6 +108,8 @@ div[data-baseweb="select"] > div { min-height: 3.6rem; font-size: 1.5rem !import
 [class*="st-key-fb_diff_"] button { min-height: 6rem; }
 [data-testid="stButtonGroup"] button { min-height: 3.4rem; }
 [data-testid="stButtonGroup"] button p { font-size: 1.4rem !important; }
+@media (max-width: 700px) {
+  [class*="st-key-dob_"] input { font-size: 1.6rem !important; } }
 @media (max-width: 700px) { p, li, label { font-size: 1.3rem !important; } h1 { font-size: 2.1rem !important; } }
 </style>
 """
@@ -107,9 +140,20 @@ def literal(text: str) -> str:
     return "".join(f"\\{ch}" if ch in _MARKDOWN_SPECIAL else ch for ch in text)
 
 
-def apply_kiosk_theme() -> None:
-    """Inject the kiosk stylesheet (once per run; Streamlit de-duplicates identical markup)."""
+LARGE_TEXT_CSS = """
+<style>
+html { font-size: 150% !important; }
+.block-container { max-width: 1400px; }
+</style>
+"""
+
+
+def apply_kiosk_theme(*, large: bool = False) -> None:
+    """Inject the kiosk stylesheet (once per run; Streamlit de-duplicates identical markup); `large` scales
+    every size (they are in rem) by 1.5."""
     st.markdown(KIOSK_CSS, unsafe_allow_html=True)
+    if large:
+        st.markdown(LARGE_TEXT_CSS, unsafe_allow_html=True)
 
 
 def status_badge(status: str | None, words: str | None = None) -> str:
@@ -125,28 +169,119 @@ def apply_staff_theme() -> None:
     st.markdown(STAFF_CSS, unsafe_allow_html=True)
 
 
-def idle_reset(seconds: int) -> None:
-    """Reload the lobby at its welcome screen after `seconds` without a tap, key, scroll or touch.
+def idle_warning_s(seconds: int) -> int:
+    """How long the warning before the idle reset counts down: a third of the idle time, 5 to 20 seconds."""
+    return max(5, min(20, seconds // 3))
+
+
+def idle_reset(seconds: int, *, warning: str, still_here: str, lang: str) -> None:
+    """Reload the lobby at its welcome screen after `seconds` without a tap, key, scroll or touch, with a warning
+    and a big "I'm still here" button for the last `idle_warning_s` seconds (WCAG 2.2.1).
 
     Runs in the browser because taps and scrolls that change no widget never reach the server. The reload
     replaces the history entry and starts a fresh session, so neither Back nor Reload shows the last patient.
+    `warning` holds `{n}`, replaced by the seconds left.
     """
     script = f"""
     <script>
     const doc = window.parent.document;
+    const limit = {json.dumps(seconds * 1000)}, warnFor = {json.dumps(idle_warning_s(seconds) * 1000)};
+    const warning = {json.dumps(warning)}, stillHere = {json.dumps(still_here)}, lang = {json.dumps(lang)};
     let last = Date.now();
-    const touch = () => {{ last = Date.now(); }};
+    const hide = () => {{ const old = doc.getElementById("kiosk-idle-warning"); if (old) old.remove(); }};
+    const touch = () => {{ last = Date.now(); hide(); }};
+    const show = (left) => {{
+      let box = doc.getElementById("kiosk-idle-warning");
+      if (!box) {{
+        box = doc.createElement("div");
+        box.id = "kiosk-idle-warning";
+        box.lang = lang;
+        box.innerHTML = '<div role="alertdialog" aria-modal="true" aria-labelledby="kiosk-idle-text">' +
+          '<p id="kiosk-idle-text" aria-live="assertive"></p><button type="button"></button></div>';
+        box.querySelector("button").textContent = stillHere;
+        doc.body.appendChild(box);
+        box.querySelector("button").focus();
+      }}
+      box.querySelector("p").textContent = warning.replace("{{n}}", String(left));
+    }};
     ["pointerdown", "keydown", "scroll", "touchstart", "wheel", "input"].forEach(
       (name) => doc.addEventListener(name, touch, {{capture: true, passive: true}}));
+    window.addEventListener("pagehide", () => {{
+      ["pointerdown", "keydown", "scroll", "touchstart", "wheel", "input"].forEach(
+        (name) => doc.removeEventListener(name, touch, {{capture: true}}));
+      hide();
+    }});
     const timer = setInterval(() => {{
-      if (Date.now() - last > {json.dumps(seconds * 1000)}) {{
+      const idle = Date.now() - last;
+      if (idle > limit) {{
         clearInterval(timer);
         // Streamlit's iframe sandbox forbids navigating the top page from here, so the page navigates itself.
         const reload = doc.createElement("script");
         reload.textContent = "window.location.replace(window.location.pathname);";
         doc.head.appendChild(reload);
+      }} else if (idle > limit - warnFor) {{
+        show(Math.ceil((limit - idle) / 1000));
       }}
-    }}, 1000);
+    }}, 250);
+    </script>
+    """
+    _run_script(script)
+
+
+def page_language(lang: str, button_langs: dict[str, str]) -> None:
+    """The page's `lang` follows the patient's choice; each language button is marked with its own language."""
+    script = f"""
+    <script>
+    const doc = window.parent.document;
+    const buttons = {json.dumps(button_langs)};
+    const apply = () => {{
+      doc.documentElement.lang = {json.dumps(lang)};
+      for (const [key, code] of Object.entries(buttons)) {{
+        const button = doc.querySelector(".st-key-" + key + " button");
+        if (button) button.lang = code;
+      }}
+    }};
+    apply();
+    setInterval(apply, 500);
+    </script>
+    """
+    _run_script(script)
+
+
+def numeric_fields(keys: list[str], lengths: dict[str, int], next_key: str) -> None:
+    """Birth-date fields that bring up the number pad and move on by themselves once a part is complete.
+
+    A month's or a day's first digit that cannot start two digits (a month of 2-9, a day of 4-9) moves on at once.
+    """
+    script = f"""
+    <script>
+    const doc = window.parent.document;
+    const keys = {json.dumps(keys)}, lengths = {json.dumps(lengths)}, nextKey = {json.dumps(next_key)};
+    const firstMax = {{dob_month: 1, dob_day: 3}};
+    const field = (key) => doc.querySelector(".st-key-" + key + " input");
+    const mark = () => keys.forEach((key) => {{
+      const input = field(key);
+      if (input && input.getAttribute("inputmode") !== "numeric") {{
+        input.setAttribute("inputmode", "numeric");
+        input.setAttribute("pattern", "[0-9]*");
+        input.setAttribute("autocomplete", "off");
+      }}
+    }});
+    const onInput = (event) => {{
+      const index = keys.findIndex((key) => field(key) === event.target);
+      if (index < 0) return;
+      const key = keys[index], digits = event.target.value.replace(/[^0-9]/g, "");
+      const early = digits.length === 1 && key in firstMax && Number(digits) > firstMax[key];
+      if (digits.length >= lengths[key] || early) {{
+        const next = index + 1 < keys.length ? field(keys[index + 1])
+          : doc.querySelector(".st-key-" + nextKey + " button");
+        if (next) next.focus();
+      }}
+    }};
+    doc.addEventListener("input", onInput, true);
+    window.addEventListener("pagehide", () => doc.removeEventListener("input", onInput, true));
+    mark();
+    setInterval(mark, 300);
     </script>
     """
     _run_script(script)

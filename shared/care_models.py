@@ -27,6 +27,7 @@ class Patient(SQLModel, table=True):
     # The patient's id in the clinic's EHR (a FHIR Identifier: system URI + value); both None without an EHR.
     identifier_system: str | None = Field(default=None, max_length=255)
     identifier_value: str | None = Field(default=None, max_length=100)
+    language: str | None = Field(default=None, max_length=16)  # the lobby's language after a scan ("es"); None: default
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
 
     @property
@@ -68,6 +69,10 @@ class Exercise(SQLModel, table=True):
     instructions: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     image_url: str | None = Field(default=None, max_length=500)
     equipment_kind: str | None = Field(default=None, max_length=64)
+    # Spanish texts for the lobby (None or empty: the default text shows); the picture is a file in the data dir.
+    name_es: str | None = Field(default=None, max_length=120)
+    instructions_es: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    image_file: str | None = Field(default=None, max_length=80)  # "<sha256>.png" under <data dir>/exercise-images
 
 
 class PlanItem(SQLModel, table=True):
@@ -140,3 +145,22 @@ class SessionFeedback(SQLModel, table=True):
     pain: int
     difficulty: str = Field(max_length=16)
     exercises: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON: exercise -> difficulty
+
+
+class PlanShare(SQLModel, table=True):
+    """A link that opens one day's plan read-only on the patient's phone: only the token's hash is stored; it
+    ends with the day and can be revoked."""
+
+    __tablename__ = "plan_share"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    patient_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("patient.id", ondelete="CASCADE"), index=True, nullable=False)
+    )
+    site: str = Field(max_length=64)
+    day: date
+    language: str | None = Field(default=None, max_length=16)  # the language the patient used at the lobby
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+    expires_at: datetime = Field(sa_column=utc_column(nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=utc_column())

@@ -25,7 +25,11 @@ from shared.plans import PlanLine, todays_plan
 from shared.qr import hash_token, parse_scan
 
 log = logging.getLogger(__name__)
-Result = Literal["checked_in", "already_checked_in", "no_appointment", "invalid", "locked", "needs_dob", "wrong_dob"]
+Result = Literal[
+    "checked_in", "already_checked_in", "no_appointment", "invalid", "unreadable", "revoked", "locked", "needs_dob",
+    "wrong_dob",
+]  # fmt: skip
+REFUSED = ("invalid", "unreadable", "revoked")  # unknown card, misread scan, card no longer active
 ARRIVED_STATUSES = ("arrived", "in_session", "done")
 
 
@@ -46,6 +50,7 @@ class Outcome:
     site: str | None = None
     appointment_id: int | None = field(default=None, repr=False)  # for feedback and waiting asks; never displayed
     appointment_status: str | None = None  # "arrived", "in_session" or "done" once checked in
+    language: str | None = None  # the patient's preferred language for the lobby, once the card is known
 
     @property
     def ok(self) -> bool:
@@ -60,7 +65,10 @@ def begin(engine: Engine, settings: Settings, scan: str, *, now: datetime | None
     if settings.confirm_dob:
         with unit_of_work(engine) as session:  # a refused scan is recorded
             card = _usable_card(session, token, now, settings, kiosk)
-        return card if isinstance(card, Outcome) else Outcome("needs_dob", token=token)
+            if isinstance(card, Outcome):
+                return card
+            patient = session.get(Patient, card.patient_id)
+            return Outcome("needs_dob", token=token, language=patient.language if patient else None)
     return check_in(engine, settings, scan, now=now, kiosk=kiosk)
 
 
@@ -106,7 +114,7 @@ def _arrive(session: Session, card: QrToken, token: str, now: datetime, settings
     appointment = _todays_appointment(session, patient.id, settings, now)
     if appointment is None:
         _record(session, settings, now, "no_appointment", kiosk, patient_id=patient.id)
-        return Outcome("no_appointment", token=token, display_name=patient.display_name)
+        return Outcome("no_appointment", token=token, display_name=patient.display_name, language=patient.language)
     result = _mark_arrived(session, appointment, now)
     _record(session, settings, now, result, kiosk, patient_id=patient.id, appointment_id=appointment.id)
     session.flush()
@@ -122,6 +130,7 @@ def _arrive(session: Session, card: QrToken, token: str, now: datetime, settings
         site=appointment.site,
         appointment_id=appointment.id,
         appointment_status=appointment.status,
+        language=patient.language,
     )
 
 
@@ -143,7 +152,7 @@ def _usable_card(
 ) -> QrToken | Outcome:
     """The scanned card, or the refusal to show instead (invalid, revoked or locked)."""
     card = _card(session, token)
-    refusal = _refusal(session, card, now, settings, kiosk)
+    refusal = _refusal(session, token, card, now, settings, kiosk)
     if refusal is not None:
         return refusal
     assert card is not None  # _refusal refuses a missing card
@@ -156,11 +165,17 @@ def _card(session: Session, token: str | None) -> QrToken | None:
     return session.exec(select(QrToken).where(QrToken.token_hash == hash_token(token))).first()
 
 
-def _refusal(session: Session, card: QrToken | None, now: datetime, settings: Settings, kiosk: str) -> Outcome | None:
-    """Invalid (unknown, revoked) or locked cards stop here, revealing nothing about anyone."""
-    if card is None or card.revoked_at is not None:
-        _record(session, settings, now, "invalid", kiosk)
-        return Outcome("invalid")
+def _refusal(
+    session: Session, token: str | None, card: QrToken | None, now: datetime, settings: Settings, kiosk: str
+) -> Outcome | None:
+    """Unknown, misread, revoked or locked cards stop here, revealing nothing about anyone."""
+    if card is None:
+        result: Result = "unreadable" if token is None else "invalid"
+        _record(session, settings, now, result, kiosk)
+        return Outcome(result)
+    if card.revoked_at is not None:
+        _record(session, settings, now, "revoked", kiosk)
+        return Outcome("revoked")
     if card.locked_until is not None and card.locked_until > now:
         return Outcome("locked", locked_until=card.locked_until)
     return None

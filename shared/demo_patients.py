@@ -12,6 +12,8 @@ from shared.care_models import Patient
 from shared.clock import local_today
 from shared.config import Settings
 from shared.db import read_session
+from shared.demo_pictures import demo_picture
+from shared.exercise_images import save_image
 from shared.patients import IssuedCard, add_appointment, add_patient, appointments_between, issue_card
 from shared.plans import add_exercise, add_plan_item
 
@@ -26,6 +28,21 @@ EXERCISES: tuple[tuple[str, str, str | None], ...] = (
     ("Hot pack", "Lie comfortably. Tell us at once if the pack feels too hot.", "hot_pack"),
     ("Bridges", "Lie on your back, knees bent. Lift your hips, hold, then lower slowly.", "plinth"),
 )  # fmt: skip
+
+
+SPANISH = {
+    "Treadmill walk": ("Caminar en la cinta", "Camine a un ritmo suave y constante. Sujétese de las barras si lo "
+                       "necesita. Pare si se marea."),
+    "Recumbent bike": ("Bicicleta reclinada", "Siéntese recostado, con los pies en los pedales, y pedalee "
+                       "con suavidad. Debería poder hablar."),
+    "Parallel bars walk": ("Caminar en barras paralelas", "Sujétese de las dos barras. Camine despacio hasta el final "
+                           "y vuelva, con la espalda recta."),
+    "Step-ups": ("Subir escalón", "Suba con la pierna más fuerte y luego suba la otra. Baje de la misma manera."),
+    "Heel raises": ("Elevación de talones", "Sujétese de la barra. Suba despacio de puntillas, pare y baje despacio."),
+    "Hot pack": ("Compresa caliente", "Recuéstese cómodamente. Avísenos enseguida si la compresa quema demasiado."),
+    "Bridges": ("Puente", "Túmbese boca arriba con las rodillas dobladas. Levante la cadera, mantenga y baje "
+                "despacio."),
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +85,9 @@ def seed_demo_patients(engine: Engine, settings: Settings, *, now: datetime) -> 
     appointment today gets one; cards are re-issued because only their hashes are kept.
     """
     for name, instructions, kind in EXERCISES:
-        add_exercise(engine, name=name, instructions=instructions, equipment_kind=kind)
+        picture = save_image(settings.data_dir, demo_picture(name))
+        add_exercise(engine, name=name, instructions=instructions, equipment_kind=kind, image_file=picture,
+                     name_es=SPANISH[name][0], instructions_es=SPANISH[name][1])  # fmt: skip
     today = local_today(now, settings.tz)
     cards = []
     for demo in DEMO_PATIENTS:

@@ -18,7 +18,7 @@ from shared.config import ID_PATTERN
 from shared.db import read_session, unit_of_work
 from shared.errors import NotFound, ValidationFailed
 from shared.staff import audit
-from shared.stations import ShownStatus, list_stations
+from shared.stations import ShownStatus, StationView, list_stations
 
 PATIENT_STATUS_WORDS = {
     "available": "available",
@@ -52,6 +52,23 @@ class PlanLine:
     image_url: str | None
     notes: str | None
     equipment_ready_at: datetime | None = None  # while the station's disinfectant contact time runs, its end
+    exercise_es: str | None = None  # the library's Spanish texts, when it has them
+    instructions_es: str | None = None
+    image_file: str | None = None  # the exercise's picture under <data dir>/exercise-images
+    alternative_id: str | None = None  # a free station of the same kind, when this one is not free
+    alternative_name: str | None = None
+    alternative_zone: str | None = None
+
+    def texts(self, lang: str | None) -> tuple[str, str]:
+        """The exercise's name and instructions in a language, falling back to the default texts."""
+        if lang == "es":
+            return self.exercise_es or self.exercise, self.instructions_es or self.instructions
+        return self.exercise, self.instructions
+
+    @property
+    def free(self) -> bool:
+        """The patient can start this one now: no station, an unknown one, or an available one."""
+        return self.station_status in (None, "available")
 
     def as_json(self) -> dict[str, object]:
         """The documented JSON shape (`clinic checkin --json`); times as RFC 3339 in UTC."""
@@ -122,6 +139,9 @@ def add_exercise(
     instructions: str = "",
     equipment_kind: str | None = None,
     image_url: str | None = None,
+    name_es: str | None = None,
+    instructions_es: str | None = None,
+    image_file: str | None = None,
     replace: bool = True,
     actor: str | None = None,
 ) -> Exercise:
@@ -138,6 +158,12 @@ def add_exercise(
         exercise.instructions = _instructions(instructions)
         exercise.equipment_kind = _equipment_kind(equipment_kind)
         exercise.image_url = _image_url(image_url)
+        if name_es is not None:
+            exercise.name_es = _translated_name(name_es)
+        if instructions_es is not None:
+            exercise.instructions_es = _instructions(instructions_es) or None
+        if image_file is not None:
+            exercise.image_file = image_file or None
         session.add(exercise)
         if actor is not None:
             audit(session, actor=actor, action="exercise.add", target=cleaned)
@@ -152,9 +178,12 @@ def update_exercise(
     instructions: str | None = None,
     equipment_kind: str | None = None,
     image_url: str | None = None,
+    name_es: str | None = None,
+    instructions_es: str | None = None,
+    image_file: str | None = None,
     actor: str | None = None,
 ) -> Exercise:
-    """Rename or edit an exercise of the library (None keeps a field; an empty kind or image clears it).
+    """Rename or edit an exercise of the library (None keeps a field; an empty kind, text or image clears it).
 
     Plans refer to the exercise, so a new name or instructions show in every plan that uses it.
     """
@@ -171,6 +200,12 @@ def update_exercise(
             values["equipment_kind"] = _equipment_kind(equipment_kind)
         if image_url is not None:
             values["image_url"] = _image_url(image_url)
+        if name_es is not None:
+            values["name_es"] = _translated_name(name_es)
+        if instructions_es is not None:
+            values["instructions_es"] = _instructions(instructions_es) or None
+        if image_file is not None:
+            values["image_file"] = image_file or None
         if "name" in values and values["name"] != exercise.name:
             clash = session.exec(select(Exercise).where(Exercise.name == values["name"])).first()
             if clash is not None:
@@ -401,7 +436,8 @@ def todays_plan(
     contact_time_min: Mapping[str, float] | None = None,
 ) -> list[PlanLine]:
     """The patient's active plan for `day`, in order, each station with its live status (and, during a
-    disinfectant's contact time, when it is ready; see `list_stations`)."""
+    disinfectant's contact time, when it is ready; see `list_stations`); a station that is not free comes with
+    a free one of the same kind, when there is one (same zone first)."""
     query = (
         select(PlanItem, Exercise)
         .join(Exercise, col(Exercise.id) == col(PlanItem.exercise_id))
@@ -419,6 +455,7 @@ def todays_plan(
     lines = []
     for item, exercise in rows:
         station = stations.get((item.equipment_site or site, item.equipment_id or ""))
+        other = _free_alternative(station, views)
         lines.append(
             PlanLine(
                 exercise=exercise.name,
@@ -435,9 +472,33 @@ def todays_plan(
                 image_url=exercise.image_url,
                 notes=item.notes,
                 equipment_ready_at=station.ready_at if station else None,
+                exercise_es=exercise.name_es,
+                instructions_es=exercise.instructions_es,
+                image_file=exercise.image_file,
+                alternative_id=other.id if other else None,
+                alternative_name=other.name if other else None,
+                alternative_zone=other.zone if other else None,
             )
         )
     return lines
+
+
+def start_here(lines: list[PlanLine]) -> int | None:
+    """Which line to start with: the first whose station is free, else the first with a free alternative."""
+    first = next((n for n, line in enumerate(lines) if line.free), None)
+    if first is None:
+        first = next((n for n, line in enumerate(lines) if line.alternative_id), None)
+    return first
+
+
+def _free_alternative(station: StationView | None, views: list[StationView]) -> StationView | None:
+    """A free station of the same kind as a busy, cleaning or out-of-service one (same zone first)."""
+    if station is None or station.effective_status == "available" or station.kind in ("", "other"):
+        return None
+    free = [v for v in views if v.kind == station.kind and v.site == station.site and v.id != station.id
+            and v.effective_status == "available" and v.online is not False]  # fmt: skip
+    free.sort(key=lambda v: (v.zone != station.zone, v.name))
+    return free[0] if free else None
 
 
 def _plan_row(
@@ -503,6 +564,13 @@ def _exercise_name(name: str) -> str:
     if not cleaned or len(cleaned) > 120:
         raise ValidationFailed("exercise name must be 1 to 120 characters")
     return cleaned
+
+
+def _translated_name(name: str) -> str | None:
+    cleaned = " ".join((name or "").split())
+    if len(cleaned) > 120:
+        raise ValidationFailed("the translated exercise name is longer than 120 characters")
+    return cleaned or None
 
 
 def _instructions(text: str) -> str:

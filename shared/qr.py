@@ -43,6 +43,12 @@ def parse_scan(text: str) -> str | None:
     return cleaned if TOKEN_RE.match(cleaned) else None
 
 
+def parse_token(text: str) -> str | None:
+    """A bare token as typed or taken from a link's query, if it has the shape of one."""
+    cleaned = text.strip()
+    return cleaned if TOKEN_RE.match(cleaned) else None
+
+
 def qr_image(data: str, *, box_size: int = 10) -> Image.Image:
     """A QR code with medium error correction (survives a worn card)."""
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=4)
@@ -52,20 +58,51 @@ def qr_image(data: str, *, box_size: int = 10) -> Image.Image:
 
 
 def card_image(url: str, *, first_name: str, clinic_name: str) -> Image.Image:
-    """A printable check-in card (about 85 x 55 mm at 300 dpi): QR, first name and the clinic's name."""
+    """A printable check-in card (about 85 x 55 mm at 300 dpi): QR, the clinic's name (wrapped, never cut),
+    the first name and where to scan it."""
     width, height = CARD_SIZE
     card = Image.new("RGB", (width, height), "white")
     code = qr_image(url, box_size=12).resize((520, 520), Image.Resampling.NEAREST)
     card.paste(code, (20, (height - 520) // 2))
     draw = ImageDraw.Draw(card)
-    title, body = _font(44), _font(34)
-    x = 560
-    draw.text((x, 90), clinic_name[:40], fill="black", font=title)
-    draw.text((x, 200), first_name[:30], fill="black", font=title)
-    draw.text((x, 300), "Scan at the front desk", fill="black", font=body)
-    draw.text((x, 350), "to check in.", fill="black", font=body)
+    x, room = 560, width - 560 - 30
+    y = 60
+    for size in (44, 38, 32, 28):  # the largest size at which the name fits in three lines
+        lines = _wrap(draw, clinic_name, _font(size), room)
+        if len(lines) <= 3:
+            break
+    title = _font(size)
+    for line in lines[:3]:
+        draw.text((x, y), line, fill="black", font=title)
+        y += int(size * 1.2)
+    y += 30
+    for line in _wrap(draw, first_name, _font(44), room)[:2]:
+        draw.text((x, y), line, fill="black", font=_font(44))
+        y += 54
+    body = _font(34)
+    draw.text((x, max(y + 30, 420)), "Scan at the lobby", fill="black", font=body)
+    draw.text((x, max(y + 30, 420) + 46), "tablet to check in.", fill="black", font=body)
     draw.rectangle((2, 2, width - 3, height - 3), outline="black", width=3)
     return card
+
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, room: int) -> list[str]:
+    """Words in lines no wider than `room` pixels (a word too long for a line is cut into pieces that fit)."""
+    lines: list[str] = []
+    for word in " ".join(text.split()).split(" "):
+        candidate = f"{lines[-1]} {word}" if lines else word
+        if lines and draw.textlength(candidate, font=font) <= room:
+            lines[-1] = candidate
+            continue
+        while draw.textlength(word, font=font) > room and len(word) > 1:
+            cut = max(1, next(n for n in range(len(word), 0, -1) if draw.textlength(word[:n], font=font) <= room))
+            lines.append(word[:cut])
+            word = word[cut:]
+        lines.append(word)
+    return [line for line in lines if line]
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:

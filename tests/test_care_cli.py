@@ -105,7 +105,7 @@ def test_a_new_card_or_revoke_stops_older_cards(cli: CliRunner, maria: int, tmp_
     code, out, _ = run(cli, "patient", "revoke", str(maria))
     assert (code, out) == (0, "revoked 1 card(s)\n")
     code, out, _ = run(cli, "checkin", second["token"], "--json")
-    assert (code, json.loads(out)["result"]) == (1, "invalid")
+    assert (code, json.loads(out)["result"]) == (1, "revoked")
 
 
 def test_appointment_add_reads_local_time_in_the_clinic_zone(

@@ -12,6 +12,7 @@ from kiosk.staff_widgets import bidi_safe, card_preview, notify, pick_patient, s
 from shared.card_print import card_pdf, issued_card_image
 from shared.errors import ClinicError
 from shared.fhir.identifiers import checked_identifier, identifier_text, save_identifier
+from shared.patient_language import language_choices, set_language
 from shared.patients import IssuedCard, active_cards, add_patient, get_patient, issue_card, revoke_cards, update_patient
 
 CARD_KEY = "patients_new_card"  # (patient id, PNG, PDF) of the card just issued: the only place a token shows
@@ -56,6 +57,11 @@ def _edit(patient_id: int) -> None:
                                key=f"edit_identifier_{patient_id}", max_chars=360,
                                placeholder="http://ehr.example/mrn|12345",
                                help="The patient's id in the clinic's EHR, so FHIR imports find them.")  # fmt: skip
+        languages = language_choices()
+        current = list(languages).index(patient.language) if patient.language in languages else 0
+        language = st.selectbox("Lobby language", list(languages), format_func=languages.__getitem__, index=current,
+                                key=f"edit_language_{patient_id}",
+                                help="The lobby speaks this language after the patient's scan.")  # fmt: skip
         if not st.form_submit_button("Save changes", key=f"edit_save_{patient_id}"):
             return
     try:
@@ -63,6 +69,7 @@ def _edit(patient_id: int) -> None:
         update_patient(resources.engine(), patient_id, first=first, last=last, dob=dob, phone=phone,
                        actor=user.username)  # fmt: skip
         save_identifier(resources.engine(), patient_id=patient_id, identifier=identifier, actor=user.username)
+        set_language(resources.engine(), patient_id, language, actor=user.username)
     except ClinicError as exc:
         show_error(str(exc))
         return

@@ -7,6 +7,7 @@ from typing import Literal, TypedDict
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from kiosk import resources
 from kiosk.failsafe import safe_callback
@@ -14,6 +15,7 @@ from kiosk.staff_auth import require
 from kiosk.staff_widgets import acting_user, bidi_safe, clinic_today, notify, pick_patient, show_error, show_notice
 from shared.care_models import Exercise
 from shared.errors import ClinicError
+from shared.exercise_images import image_data_uri, save_image
 from shared.plans import (
     PlanRow,
     add_exercise,
@@ -44,6 +46,8 @@ class LineValues(TypedDict):
     active_to: date | None
 
 
+PICTURE_LABEL = "Picture for patients (PNG or JPEG, at most 2 MB)"
+
 user = require("plans")
 cfg = resources.settings()
 st.title("Exercises and plans")
@@ -68,10 +72,16 @@ def _library() -> None:
         name = st.text_input("Name", key="exercise_add_name", max_chars=120)
         instructions = st.text_area("Instructions for the patient", key="exercise_add_instructions", max_chars=5000)
         kind = st.text_input("Equipment kind (optional, e.g. treadmill)", key="exercise_add_kind", max_chars=64)
+        name_es = st.text_input("Name in Spanish (optional)", key="exercise_add_name_es", max_chars=120)
+        instructions_es = st.text_area("Instructions in Spanish (optional)", key="exercise_add_instructions_es",
+                                       max_chars=5000)  # fmt: skip
+        upload = st.file_uploader(PICTURE_LABEL, type=["png", "jpg", "jpeg"], key="exercise_add_image")
         if st.form_submit_button("Add exercise", type="primary", key="exercise_add_submit"):
             try:
+                picture = _saved_picture(upload)
                 add_exercise(resources.engine(), name=name, instructions=instructions, equipment_kind=kind,
-                             replace=False, actor=user.username)  # fmt: skip
+                             name_es=name_es, instructions_es=instructions_es, image_file=picture, replace=False,
+                             actor=user.username)  # fmt: skip
             except ClinicError as exc:
                 show_error(str(exc))
             else:
@@ -92,17 +102,36 @@ def _edit_exercise(library: list[Exercise]) -> None:
                                     key=f"exercise_instructions_{eid}", max_chars=5000)  # fmt: skip
         kind = st.text_input("Equipment kind", value=exercise.equipment_kind or "", key=f"exercise_kind_{eid}",
                              max_chars=64)  # fmt: skip
+        name_es = st.text_input("Name in Spanish", value=exercise.name_es or "", key=f"exercise_name_es_{eid}",
+                                max_chars=120)  # fmt: skip
+        instructions_es = st.text_area("Instructions in Spanish", value=exercise.instructions_es or "",
+                                       key=f"exercise_instructions_es_{eid}", max_chars=5000)  # fmt: skip
+        picture = image_data_uri(resources.settings().data_dir, exercise.image_file)
+        if picture:
+            st.image(picture, caption="The picture patients see", width=200)
+        upload = st.file_uploader(f"New {PICTURE_LABEL[0].lower()}{PICTURE_LABEL[1:]}", type=["png", "jpg", "jpeg"],
+                                  key=f"exercise_image_{eid}")  # fmt: skip
+        remove = st.checkbox("Remove the picture", key=f"exercise_no_image_{eid}", disabled=not exercise.image_file)
         if not st.form_submit_button("Save exercise", key=f"exercise_save_{eid}"):
             return
     assert eid is not None
     try:
+        image_file = _saved_picture(upload) or ("" if remove else None)
         update_exercise(resources.engine(), eid, name=name, instructions=instructions, equipment_kind=kind,
+                        name_es=name_es, instructions_es=instructions_es, image_file=image_file,
                         actor=user.username)  # fmt: skip
     except ClinicError as exc:
         show_error(str(exc))
         return
     notify("Saved the exercise; plans that use it show the change.")
     st.rerun()
+
+
+def _saved_picture(upload: UploadedFile | None) -> str | None:
+    """Store an uploaded picture (checked: PNG or JPEG, at most 2 MB); None without one."""
+    if upload is None:
+        return None
+    return save_image(resources.settings().data_dir, upload.getvalue())
 
 
 # --- a patient's plan ------------------------------------------------------------------------------------------

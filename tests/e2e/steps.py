@@ -7,11 +7,15 @@ from datetime import date
 
 from playwright.sync_api import Locator, Page, expect
 
-from kiosk.lobby_text import MONTHS, SCAN_LABEL
+from kiosk.lobby_text import SCAN_LABEL
 
 CLINIC_NAME = "Riverside Physical Therapy"  # the default CLINIC_CLINIC_NAME
 CHECKED_IN = "You're checked in"
 CONFIRM = "Please confirm it's you"
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # fmt: skip
+DOB_ORDER = {"en": ("Month", "Day", "Year"), "es": ("Día", "Mes", "Año")}
+CONTINUE = {"en": "Continue", "es": "Continuar"}
 
 
 def title(page: Page) -> Locator:
@@ -36,24 +40,26 @@ def scan_with_scanner(page: Page, text: str) -> None:
     page.keyboard.press("Enter")
 
 
-def choose(page: Page, label: str, value: str) -> None:
-    """Pick a value in one of the birth-date comboboxes: tap it, type to filter, tap the option."""
-    box = page.get_by_role("combobox", name=label, exact=True)
-    box.click()
-    page.keyboard.type(value)
-    option = page.get_by_role("option", name=value, exact=True)
-    size = option.evaluate("e => parseFloat(getComputedStyle(e.firstElementChild || e).fontSize)")
-    assert size >= 20, f"the {label} list's options are {size}px: too small to read at a kiosk"
-    option.click()
-    expect(box).to_have_value(value)
+def dob_field(page: Page, label: str) -> Locator:
+    return page.get_by_role("textbox", name=label, exact=True)
 
 
-def enter_birth_date(page: Page, dob: date) -> None:
-    expect(title(page)).to_have_text(CONFIRM)
-    choose(page, "Month", MONTHS[dob.month - 1])
-    choose(page, "Day", str(dob.day))
-    choose(page, "Year", str(dob.year))
-    page.get_by_role("button", name="Continue").click()
+def dob_digits(dob: date, lang: str = "en") -> str:
+    """The eight digits a patient types, in the language's order (en: MMDDYYYY, es: DDMMYYYY)."""
+    parts = {"Month": f"{dob.month:02d}", "Mes": f"{dob.month:02d}", "Day": f"{dob.day:02d}",
+             "Día": f"{dob.day:02d}", "Year": str(dob.year), "Año": str(dob.year)}  # fmt: skip
+    return "".join(parts[label] for label in DOB_ORDER[lang])
+
+
+def enter_birth_date(page: Page, dob: date, lang: str = "en") -> None:
+    """One tap on the first field, eight digits on the number pad (the fields move on by themselves), one tap
+    on Continue."""
+    first = dob_field(page, DOB_ORDER[lang][0])
+    expect(first).to_be_visible()
+    first.click()
+    page.keyboard.type(dob_digits(dob, lang), delay=30)
+    expect(dob_field(page, DOB_ORDER[lang][2])).to_have_value(str(dob.year))
+    page.get_by_role("button", name=CONTINUE[lang], exact=True).click()
 
 
 def check_in(page: Page, url: str, card_url: str, dob: date) -> None:

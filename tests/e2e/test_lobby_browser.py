@@ -140,7 +140,7 @@ def test_the_welcome_birth_date_and_plan_screens_pass_axe(page: Page, lobby: Lob
     open_welcome(page, lobby.url)
     screens = {"welcome": axe_violations(page)}
     scan_with_scanner(page, card.card_url)
-    expect(page.get_by_role("combobox", name="Year")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Year", exact=True)).to_be_visible()
     screens["birth date"] = axe_violations(page)
     enter_birth_date(page, card.dob)
     expect(first_plan_card(page)).to_be_visible()

@@ -22,6 +22,7 @@ from shared.arrivals import todays_arrivals
 from shared.config import Settings, get_settings
 from shared.feedback import latest_feedback
 from shared.ingest import record_batch
+from shared.patient_language import set_language
 from shared.patients import (
     add_appointment,
     add_patient,
@@ -37,6 +38,14 @@ from telemetry.payloads import decode
 
 LOBBY = str(Path(__file__).resolve().parents[2] / "kiosk" / "lobby.py")
 DOB = date(1950, 4, 17)
+
+
+def soon(minutes: int) -> datetime:
+    """An appointment start `minutes` from now, kept on today's date (UTC) so a run just before midnight books
+    today too (it then starts a few minutes ago, still inside the check-in window)."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    later = now + timedelta(minutes=minutes)
+    return later if later.date() == now.date() else now - timedelta(minutes=5)
 
 
 @pytest.fixture
@@ -59,7 +68,7 @@ def patient_id(engine: Engine, lobby_env: None) -> int:
     """Maria, booked 20 minutes from now with Alex, with a plan on a treadmill that is in use."""
     patient = add_patient(engine, first="Maria", last="Gonzalez", dob=DOB)
     assert patient.id is not None
-    starts = (datetime.now(UTC) + timedelta(minutes=20)).replace(second=0, microsecond=0)
+    starts = soon(20)
     add_appointment(engine, patient_id=patient.id, starts_at=starts, site="main", clinician="Alex")
     register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
     add_exercise(engine, name="Treadmill walk", instructions="Walk at an easy pace.")
@@ -87,14 +96,17 @@ def scan(app: AppTest, text: str) -> None:
     app.run()
 
 
-def enter_dob(app: AppTest, dob: date) -> None:
-    months = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-              "October", "November", "December"]  # fmt: skip
-    app.selectbox(key="dob_month").set_value(months[dob.month - 1])
-    app.selectbox(key="dob_day").set_value(dob.day)
-    app.selectbox(key="dob_year").set_value(dob.year)
-    app.button[0].click()  # the form's Continue button
+def type_dob(app: AppTest, month: str, day: str, year: str) -> None:
+    """Type into the three birth-date fields as a patient would (digits), then Continue."""
+    app.text_input(key="dob_month").input(month)
+    app.text_input(key="dob_day").input(day)
+    app.text_input(key="dob_year").input(year)
+    app.button(key="dob_continue").click()
     app.run()
+
+
+def enter_dob(app: AppTest, dob: date) -> None:
+    type_dob(app, f"{dob.month:02d}", str(dob.day), str(dob.year))
 
 
 def shown(markdown: str) -> str:
@@ -196,7 +208,7 @@ def test_a_revoked_card_is_refused_on_the_welcome_screen(engine: Engine, card_ur
     app = new_app()
     scan(app, card_url)
     assert app.title[0].value == "Riverside Physical Therapy"
-    assert shown(app.error[0].value) == "Sorry, we couldn't read that card. Please try again, or see the front desk."
+    assert shown(app.error[0].value) == "This card is no longer active. Please see the front desk."
 
 
 def test_already_checked_in_shows_the_first_time(card_url: str) -> None:
@@ -234,7 +246,7 @@ def test_a_hostile_first_name_is_shown_exactly_as_typed(engine: Engine, lobby_en
     hostile = "<b>*Ma*</b>[x](javascript:alert(1))"
     patient = add_patient(engine, first=hostile, last="Zed", dob=DOB)
     assert patient.id is not None
-    starts = (datetime.now(UTC) + timedelta(minutes=10)).replace(second=0, microsecond=0)
+    starts = soon(10)
     add_appointment(engine, patient_id=patient.id, starts_at=starts, site="main")
     app = new_app()
     scan(app, issue_card(engine, patient.id, base_url="https://lobby.example").url)
@@ -374,10 +386,87 @@ def test_the_plan_says_being_cleaned_during_the_contact_time(engine: Engine, car
 def test_without_a_plan_the_two_answers_go_straight_to_the_thanks(engine: Engine, lobby_env: None) -> None:
     patient = add_patient(engine, first="Sam", last="Whitfield", dob=DOB)
     assert patient.id is not None
-    starts = (datetime.now(UTC) + timedelta(minutes=10)).replace(second=0, microsecond=0)
+    starts = soon(10)
     booked = add_appointment(engine, patient_id=patient.id, starts_at=starts, site="main")
     app = checked_in(issue_card(engine, patient.id, base_url="https://lobby.example").url)
     for key in ("im_done", "fb_pain_10", "fb_diff_easy"):
         click(app, key)
     assert app.title[0].value == "Thank you!"
     assert [(f.pain, f.difficulty) for f in latest_feedback(engine, [booked.id or 0]).values()] == [(10, "easy")]
+
+
+# --- typed birth dates, languages, messages that clear themselves, the take-home link ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [(("", "17", "1950"), "Please type the month, the day and the year."),
+     (("O4", "17", "1950"), "Please use numbers only."),
+     (("13", "17", "1950"), "The month is a number from 1 to 12."),
+     (("02", "30", "1950"), "That day is not in that month. Please check the day."),
+     (("04", "17", "50"), "Please type the year with four digits, like 1950.")],
+)  # fmt: skip
+def test_a_date_that_is_not_one_is_explained_and_what_was_typed_stays(
+    card_url: str, typed: tuple[str, str, str], said: str
+) -> None:
+    app = new_app()
+    scan(app, card_url)
+    type_dob(app, *typed)
+    assert [shown(w.value) for w in app.warning] == [said]
+    assert [app.text_input(key=k).value for k in ("dob_month", "dob_day", "dob_year")] == list(typed)
+
+
+def test_a_wrong_birth_date_keeps_the_fields_for_correcting(card_url: str) -> None:
+    app = new_app()
+    scan(app, card_url)
+    type_dob(app, "04", "18", "1950")
+    assert shown(app.error[0].value).startswith("That date of birth doesn't match")
+    assert [app.text_input(key=k).value for k in ("dob_month", "dob_day", "dob_year")] == ["04", "18", "1950"]
+    app.text_input(key="dob_day").input("17")
+    app.button(key="dob_continue").click()
+    app.run()
+    assert app.title[0].value == "You're checked in"
+
+
+def test_the_patients_stored_language_applies_after_the_scan(engine: Engine, card_url: str, patient_id: int) -> None:
+    set_language(engine, patient_id, "es")
+    app = new_app()
+    assert app.title[0].value == "Riverside Physical Therapy"
+    assert [b.label for b in app.button if b.key == "lang_es"] == ["Español"]
+    scan(app, card_url)
+    assert app.title[0].value == "Confirme que es usted"
+    assert [app.text_input(key=k).label for k in ("dob_day", "dob_month", "dob_year")] == ["Día", "Mes", "Año"]
+    enter_dob(app, DOB)
+    assert app.title[0].value == "Ya está registrado"
+    assert shown(app.success[0].value).startswith("Bienvenido, Maria G. Su llegada está registrada para las ")
+    assert "En uso" in texts(app) and [h.value for h in app.header] == ["Ejercicios de hoy"]
+    click(app, "done")
+    assert app.button(key="lang_es").label == "Español", "the next patient starts in English"
+
+
+def test_the_welcome_message_clears_itself(card_url: str, engine: Engine, patient_id: int) -> None:
+    revoke_cards(engine, patient_id)
+    app = new_app()
+    scan(app, card_url)
+    assert [shown(e.value) for e in app.error] == ["This card is no longer active. Please see the front desk."]
+    app.session_state["notice_at"] = time.time() - 60
+    app.run()
+    assert not app.error
+
+
+def test_the_plan_has_a_take_home_code_that_opens_it_read_only(card_url: str) -> None:
+    app = checked_in(card_url)
+    share = app.session_state["share_url"]
+    assert share.startswith("https://lobby.example/?p=")
+    assert any('class="kiosk-qr"' in str(m.value) for m in app.markdown)
+    phone = AppTest.from_file(LOBBY, default_timeout=30)
+    phone.query_params["p"] = share.split("p=", 1)[1]
+    phone.run()
+    page = texts(phone)
+    assert "Treadmill walk" in page and "Walk at an easy pace." in page
+    assert "Maria" not in page and "Gonzalez" not in page and "1950" not in page
+    assert "p" in phone.query_params, "the phone keeps its link (a reload shows the plan again)"
+    gone = AppTest.from_file(LOBBY, default_timeout=30)
+    gone.query_params["p"] = "B" * 32
+    gone.run()
+    assert "This link has ended." in texts(gone)

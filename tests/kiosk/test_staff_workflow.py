@@ -128,7 +128,7 @@ def test_cleaning_from_the_queue_starts_the_contact_time_countdown(
     assert (entry.actor, entry.action, entry.target) == ("ana", "equipment.cleaned", "main/tm-1")
     assert queue(app)[0] == ("tm-1", "cleaning, ready in 2 min"), "still listed: Maria waits for the contact time"
     assert [b.disabled for b in app.button if b.key == "next-clean-tm-1"] == [True], "nothing to do but wait"
-    assert 'id=\'status-tm-1\'><span class="kiosk-badge" style="background:#0d5c63">cleaning, ready in 2 min' in (
+    assert 'id=\'status-tm-1\'><span class="kiosk-badge" style="background:#1f4e8c">cleaning, ready in 2 min' in (
         "\n".join(m.value for m in app.markdown)
     )
 

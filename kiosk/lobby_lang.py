@@ -1,0 +1,65 @@
+"""The lobby's language and text size for this patient: session state, translation, and the buttons for them."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kiosk.theme import page_language
+from shared.i18n import DEFAULT, gettext_for, language, language_name, languages
+
+LANG_KEY = "lang"  # the language shown now
+CHOSEN_KEY = "lang_chosen"  # the patient pressed a language button: the card's stored language does not override
+LARGE_KEY = "large_text"
+
+
+def lang() -> str:
+    """The language the lobby speaks to this patient."""
+    return language(st.session_state.get(LANG_KEY))
+
+
+def _(text: str) -> str:
+    """Translate a message into the patient's language."""
+    return gettext_for(lang()).gettext(text)
+
+
+def apply_patient_language(preferred: str | None) -> None:
+    """After a scan: the card's patient's language, unless they chose one on this visit."""
+    if preferred and not st.session_state.get(CHOSEN_KEY):
+        st.session_state[LANG_KEY] = language(preferred)
+
+
+def _choose(code: str) -> None:
+    st.session_state[LANG_KEY] = code
+    st.session_state[CHOSEN_KEY] = True
+
+
+def _toggle_large() -> None:
+    st.session_state[LARGE_KEY] = not st.session_state.get(LARGE_KEY, False)
+
+
+def large_text() -> bool:
+    """Whether this patient asked for larger text."""
+    return bool(st.session_state.get(LARGE_KEY, False))
+
+
+def top_bar(*, with_languages: bool) -> None:
+    """The larger-text toggle (every screen) and, on the welcome screen, a button per other language, each
+    labelled in its own language."""
+    others = [code for code in languages() if code != lang()] if with_languages else []
+    columns = st.columns([4 - len(others), *([2] * len(others)), 2])[1:]  # at the top right, out of the way
+    page_language(lang(), {f"lang_{code}": code for code in others})
+    for column, code in zip(columns, others, strict=False):
+        if column.button(language_name(code), key=f"lang_{code}", width="stretch"):
+            _choose(code)
+            st.rerun()
+    label = _("Normal text size") if large_text() else _("Larger text")
+    if columns[-1].button(label, key="large_text_toggle", width="stretch"):  # in the script, under its guard
+        _toggle_large()
+        st.rerun()
+
+
+def forget() -> None:
+    """A new patient starts in the default language, at the normal size."""
+    for key in (LANG_KEY, CHOSEN_KEY, LARGE_KEY):
+        st.session_state.pop(key, None)
+    st.session_state[LANG_KEY] = DEFAULT

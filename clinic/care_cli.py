@@ -405,7 +405,8 @@ def seed(
         return
     folder = cfg.data_dir / "cards"
     _print_table(["FIRST", "BORN", "APPOINTMENT", "CARD"], _demo_cards(cfg, cards, booked, folder))
-    typer.echo(f"printable cards in {folder}/; at the lobby, scan a card (or open its link) and enter the birth date")
+    typer.echo(f"printable cards in {folder}/ (all on A4: cards.pdf); at the lobby, scan a card (or open its link)"
+               " and enter the birth date")  # fmt: skip
 
 
 # --- helpers --------------------------------------------------------------------------------------------------
@@ -414,14 +415,18 @@ def seed(
 def _demo_cards(
     cfg: Settings, cards: list[tuple[DemoPatient, IssuedCard]], booked: list[Appointment], folder: Path
 ) -> list[list[str]]:
-    """Write each demo card as <folder>/<first>.png; rows of first name, birth date, appointment and link."""
+    """Write each demo card as <folder>/<first>.png, and all of them on A4 as <folder>/cards.pdf; rows of first
+    name, birth date, appointment and link."""
     starts = {a.patient_id: a.starts_at for a in reversed(booked)}  # the earliest wins
-    rows = []
+    rows, images = [], []
     for patient, card in cards:
         image = card_image(card.url, first_name=card.first_name, clinic_name=cfg.clinic_name)
         _save_png(image, folder / f"{patient.first}.png")
+        images.append(image)
         at = starts.get(card.patient_id)
         rows.append([patient.first, patient.dob.isoformat(), _local(at, cfg.tz) if at else "none today", card.url])
+    if images:
+        _save_bytes(cards_sheet_pdf(images), folder / "cards.pdf")
     return rows
 
 

@@ -18,6 +18,7 @@ import typer
 from PIL import Image
 from sqlalchemy import Engine
 
+from shared.card_print import card_pdf, cards_sheet_pdf, issued_card_image
 from shared.care_models import Appointment, PlanItem
 from shared.checkin import Outcome, check_in
 from shared.clock import local_today, parse_date, parse_local_datetime
@@ -136,15 +137,23 @@ def patient_add(
 @user_errors
 def patient_card(
     patient_id: PatientId,
-    out: Annotated[Path, typer.Option("--out", dir_okay=False, help="Where to write the printable card (PNG).")],
+    out: Annotated[Path, typer.Option("--out", dir_okay=False, help="Where to write the printable card.")],
+    pdf: Annotated[bool, typer.Option("--pdf", help="A print-ready PDF at card size (85.7 x 54 mm).")] = False,
+    a4: Annotated[bool, typer.Option("--a4", help="With --pdf: the card on an A4 page, to cut out.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Issue a new card (older cards stop working), write it as a PNG and print its link."""
+    """Issue a new card (older cards stop working), write it as a PNG (or a PDF) and print its link."""
+    if a4 and not pdf:
+        raise ValidationFailed("--a4 lays the card out in a PDF: add --pdf")
     with store() as (cfg, engine):
         get_patient(engine, patient_id)
         _writable(out)
         card = issue_card(engine, patient_id, base_url=cfg.resolved_kiosk_url)
-    _save_png(card_image(card.url, first_name=card.first_name, clinic_name=cfg.clinic_name), out)
+    image = issued_card_image(card, clinic_name=cfg.clinic_name)
+    if pdf:
+        _save_bytes(cards_sheet_pdf([image]) if a4 else card_pdf(image), out)
+    else:
+        _save_png(image, out)
     if as_json:
         typer.echo(json.dumps({"patient_id": card.patient_id, "url": card.url, "token": card.token}))
         return
@@ -396,7 +405,8 @@ def seed(
         return
     folder = cfg.data_dir / "cards"
     _print_table(["FIRST", "BORN", "APPOINTMENT", "CARD"], _demo_cards(cfg, cards, booked, folder))
-    typer.echo(f"printable cards in {folder}/; at the lobby, scan a card (or open its link) and enter the birth date")
+    typer.echo(f"printable cards in {folder}/ (all on A4: cards.pdf); at the lobby, scan a card (or open its link)"
+               " and enter the birth date")  # fmt: skip
 
 
 # --- helpers --------------------------------------------------------------------------------------------------
@@ -405,14 +415,18 @@ def seed(
 def _demo_cards(
     cfg: Settings, cards: list[tuple[DemoPatient, IssuedCard]], booked: list[Appointment], folder: Path
 ) -> list[list[str]]:
-    """Write each demo card as <folder>/<first>.png; rows of first name, birth date, appointment and link."""
+    """Write each demo card as <folder>/<first>.png, and all of them on A4 as <folder>/cards.pdf; rows of first
+    name, birth date, appointment and link."""
     starts = {a.patient_id: a.starts_at for a in reversed(booked)}  # the earliest wins
-    rows = []
+    rows, images = [], []
     for patient, card in cards:
         image = card_image(card.url, first_name=card.first_name, clinic_name=cfg.clinic_name)
         _save_png(image, folder / f"{patient.first}.png")
+        images.append(image)
         at = starts.get(card.patient_id)
         rows.append([patient.first, patient.dob.isoformat(), _local(at, cfg.tz) if at else "none today", card.url])
+    if images:
+        _save_bytes(cards_sheet_pdf(images), folder / "cards.pdf")
     return rows
 
 
@@ -500,6 +514,15 @@ def _writable(path: Path) -> None:
     """Refuse an output path whose folder cannot be made, before a card is issued (and the old one revoked)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValidationFailed(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _save_bytes(data: bytes, path: Path) -> None:
+    """Write a file (a PDF), making its folder."""
+    _writable(path)
+    try:
+        path.write_bytes(data)
     except OSError as exc:
         raise ValidationFailed(f"cannot write {path}: {exc.strerror or exc}") from None
 

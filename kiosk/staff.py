@@ -55,11 +55,16 @@ def _route() -> None:
             PAGES_DIR / file,
             title=title,
             url_path=file.removesuffix(".py"),
-            default=index == 0,
             visibility="visible" if user.can(area) else "hidden",
         )
-        for index, (file, title, area) in enumerate(PAGES)
+        for file, title, area in PAGES
     ]
+    first = next(page for page, (_, _, area) in zip(pages, PAGES, strict=True) if user.can(area))
+    # The default page is always served at "/" whatever its url_path, so no real page may be the default (its
+    # own address, /board, would say "Page not found"): "/" is a hidden page that moves on to the first one.
+    home = st.Page(lambda: st.switch_page(first), title=first.title, url_path="home", default=True,
+                   visibility="hidden")  # fmt: skip
+    pages.insert(0, home)
     with st.sidebar:
         st.text(f"Signed in as {user.display_name} ({user.role.replace('_', ' ')})")
         if st.button("Sign out", key="sign_out"):

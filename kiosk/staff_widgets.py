@@ -7,6 +7,8 @@ into a line of our own words go through `bidi_safe`, so a right-to-left name can
 
 from __future__ import annotations
 
+import base64
+import html
 import unicodedata
 from datetime import date
 from typing import Literal
@@ -71,6 +73,13 @@ def clinic_today() -> date:
     return local_today(utcnow(), resources.settings().tz)
 
 
+def card_preview(png: bytes, *, alt: str, width: int = 420) -> None:
+    """A PNG shown with a text alternative (st.image has none): an <img> with the picture as a data URI."""
+    data = base64.b64encode(png).decode("ascii")
+    st.markdown(f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" width="{width}" '
+                'style="max-width: 100%; height: auto;">', unsafe_allow_html=True)  # fmt: skip
+
+
 def pick_patient(key: str, label: str = "Patient", *, table: bool = False) -> int | None:
     """A name search and a choice among the matches (also listed in a table if `table`); returns the chosen
     patient's id, or None."""
@@ -90,8 +99,8 @@ def pick_patient(key: str, label: str = "Patient", *, table: bool = False) -> in
     if len(found) == PICK_LIMIT:
         st.caption(f"Showing the first {PICK_LIMIT} matches; type more of the name to narrow them.")
     if table:
-        rows = [{"Number": p.id, "First name": p.first_name, "Last name": p.last_name, "Born": p.dob.isoformat(),
-                 "Phone": p.phone or ""} for p in found]  # fmt: skip
+        rows = [{"Patient number": p.id, "First name": p.first_name, "Last name": p.last_name,
+                 "Born": p.dob.isoformat(), "Phone": p.phone or ""} for p in found]  # fmt: skip
         st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"{key}_matches")
     labels = {p.id: f"{bidi_safe(f'{p.first_name} {p.last_name}')} (born {p.dob.isoformat()}, #{p.id})" for p in found}
     chosen: int | None = st.selectbox(label, list(labels), format_func=lambda pid: labels[pid], key=f"{key}_pick")

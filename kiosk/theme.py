@@ -37,8 +37,17 @@ STAFF_CSS = """
 div[data-baseweb="select"] > div { min-height: 44px; }
 [data-testid="stRadio"] label, [data-testid="stCheckbox"] label { min-height: 44px; align-items: center; }
 iframe[title="st.iframe"] { position: absolute; width: 1px; height: 1px; border: 0; }
+/* ...and so does its element's box: a script that comes and goes (the sign-in cookie's claim) moves nothing. */
+[data-testid="stElementContainer"]:has(iframe[title="st.iframe"]) { position: absolute; width: 1px; height: 1px;
+  overflow: hidden; }
 [data-testid="stHeaderActionElements"] { display: none; }
 .block-container { padding-top: 3rem; }
+/* Sections are h2 under the page's one h1 (axe: heading order), at the size subheaders had. */
+[data-testid="stMain"] h2 { font-size: 1.6rem; padding-top: 0.75rem; }
+/* A disabled control stays readable (4.5:1 on white); it looks disabled by its faded border and cursor. */
+button:disabled, button:disabled p, [aria-disabled="true"], [aria-disabled="true"] p, input:disabled,
+[data-baseweb="select"] [aria-disabled="true"] * { color: #595959 !important; -webkit-text-fill-color: #595959; }
+[data-testid="stWidgetLabel"] p { color: #262730 !important; }
 </style>
 """
 

@@ -127,7 +127,11 @@ def _last_asks(session: Session, appointment_ids: list[int]) -> dict[int, dateti
 
 
 def todays_walk_ins(engine: Engine, *, site: str, tz: tzinfo, now: datetime) -> list[WalkIn]:
-    """'No appointment' scans from the lobby today, newest first, one per patient."""
+    """'No appointment' scans from the lobby today that nobody has resolved yet, newest first, one per patient.
+
+    A scan is resolved once the patient has an appointment today that arrived, or was booked, after it (they
+    checked in since, or the front desk gave them a walk-in or a booking).
+    """
     start, end = _day_bounds(now, tz)
     query = (
         select(CheckIn, Patient)
@@ -140,12 +144,36 @@ def todays_walk_ins(engine: Engine, *, site: str, tz: tzinfo, now: datetime) -> 
     seen: set[int] = set()
     out = []
     with read_session(engine) as session:
-        for check_in, patient in session.exec(query).all():
-            if patient.id in seen:
+        scans = session.exec(query).all()
+        resolved = _resolved_after(session, {p.id for _, p in scans if p.id is not None}, site, start, end)
+        for check_in, patient in scans:
+            if patient.id is None or patient.id in seen:
                 continue
-            seen.add(patient.id or 0)
+            seen.add(patient.id)
+            if resolved.get(patient.id, check_in.at) > check_in.at:
+                continue
             out.append(WalkIn(patient.id, f"{patient.first_name} {patient.last_name}", check_in.at))
     return out
+
+
+def _resolved_after(
+    session: Session, patient_ids: set[int], site: str, start: datetime, end: datetime
+) -> dict[int, datetime]:
+    """For each patient, the latest time today one of their appointments was booked or arrived."""
+    if not patient_ids:
+        return {}
+    query = select(Appointment.patient_id, Appointment.created_at, Appointment.arrived_at).where(
+        col(Appointment.patient_id).in_(patient_ids),
+        Appointment.site == site,
+        col(Appointment.starts_at) >= start,
+        col(Appointment.starts_at) < end,
+    )
+    latest: dict[int, datetime] = {}
+    for patient_id, created_at, arrived_at in session.execute(query).all():
+        for at in (created_at, arrived_at):
+            if at is not None and (patient_id not in latest or at > latest[patient_id]):
+                latest[patient_id] = at
+    return latest
 
 
 def _day_bounds(now: datetime, tz: tzinfo) -> tuple[datetime, datetime]:

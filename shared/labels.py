@@ -137,10 +137,13 @@ def zone_sheet(engine: Engine, *, site: str, zone: str, staff_url: str, tz: tzin
     return LabelSheet(pdf=sheet_pdf(pages), labels=len(labels), pages=len(pages))
 
 
-def sheet_pages(labels: Sequence[Image.Image], *, title: str = "") -> list[Image.Image]:
-    """Labels in a grid on A4 pages at 300 dpi (3 x 8 per page), with a cutting gap and a small page heading."""
+def sheet_pages(
+    labels: Sequence[Image.Image], *, title: str = "", cell: tuple[int, int] = LABEL_SIZE
+) -> list[Image.Image]:
+    """Images of one size (`cell`, pixels at 300 dpi) in a grid on A4 pages, with a cutting gap and a small page
+    heading: 3 x 8 station labels, or 2 x 4 check-in cards, per page."""
     page_w, page_h = PAGE_SIZE
-    label_w, label_h = LABEL_SIZE
+    label_w, label_h = cell
     columns = (page_w - 2 * PAGE_MARGIN + LABEL_GAP) // (label_w + LABEL_GAP)
     rows = (page_h - 2 * PAGE_MARGIN + LABEL_GAP) // (label_h + LABEL_GAP)
     per_page = columns * rows

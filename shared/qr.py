@@ -12,6 +12,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 TOKEN_BYTES = 24  # 192 random bits: unguessable, and short enough for a small QR code
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
+CARD_DPI = 300
+CARD_SIZE = (1012, 638)  # 85.7 x 54 mm at 300 dpi: the size of a bank card (ID-1), so card holders fit it
 
 
 def new_token() -> str:
@@ -58,7 +60,7 @@ def qr_image(data: str, *, box_size: int = 10) -> Image.Image:
 def card_image(url: str, *, first_name: str, clinic_name: str) -> Image.Image:
     """A printable check-in card (about 85 x 55 mm at 300 dpi): QR, the clinic's name (wrapped, never cut),
     the first name and where to scan it."""
-    width, height = 1012, 638
+    width, height = CARD_SIZE
     card = Image.new("RGB", (width, height), "white")
     code = qr_image(url, box_size=12).resize((520, 520), Image.Resampling.NEAREST)
     card.paste(code, (20, (height - 520) // 2))

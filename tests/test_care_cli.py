@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import zxingcpp
 from PIL import Image
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -20,6 +21,7 @@ from shared.care_models import Appointment, PlanItem
 from shared.config import get_settings
 from shared.db import make_engine
 from shared.stations import register_equipment
+from tests.pdf_support import pdf_pages
 
 KIOSK = "https://lobby.example"
 PLAN_LINE_KEYS = {
@@ -225,8 +227,11 @@ def test_seed_demo_prints_cards_once_and_writes_pngs(cli: CliRunner, tmp_path: P
     maria_row = next(line for line in out.splitlines() if line.startswith("Maria"))
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", maria_row) and "Gonzalez" not in out
     cards = tmp_path / "data" / "cards"
-    assert sorted(p.name for p in cards.iterdir()) == ["James.png", "Maria.png", "Ruth.png", "Sam.png"]
+    assert sorted(p.name for p in cards.iterdir()) == ["James.png", "Maria.png", "Ruth.png", "Sam.png", "cards.pdf"]
     assert read_qr((cards / "Maria.png").read_bytes()) in urls
+    [sheet] = pdf_pages((cards / "cards.pdf").read_bytes())  # the four on one A4 page, to print and cut
+    assert (round(sheet.width_mm), round(sheet.height_mm)) == (210, 297)
+    assert sorted(r.text for r in zxingcpp.read_barcodes(sheet.image)) == sorted(urls)
     code, again, _ = run(cli, "seed", "--demo")
     assert code == 0 and "demo data already exists: Maria (patient 1)" in again
     assert "?t=" not in again and "clinic patient card <id>" in again

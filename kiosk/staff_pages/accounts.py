@@ -53,7 +53,7 @@ def _table(accounts: list[StaffAccount]) -> None:
 
 
 def _add() -> None:
-    st.subheader("Add an account")
+    st.header("Add an account")
     with st.form("add_account"):
         left, right = st.columns(2)
         username = left.text_input("Username", key="add_username", help="a-z, 0-9, '.', '_' or '-'; 2-64 characters.")
@@ -86,7 +86,7 @@ def _add() -> None:
 
 
 def _manage(accounts: list[StaffAccount]) -> None:
-    st.subheader("Change an account")
+    st.header("Change an account")
     by_name = {a.username: a for a in accounts}
     chosen = st.selectbox(
         "Account",

@@ -41,7 +41,7 @@ def _list(day: date, rows: list[Arrival]) -> None:
 
 
 def _book(day: date) -> None:
-    st.subheader("Book an appointment")
+    st.header("Book an appointment")
     patient_id = pick_patient("book")
     if patient_id is None:
         return
@@ -65,7 +65,7 @@ def _book(day: date) -> None:
 
 
 def _change(rows: list[Arrival]) -> None:
-    st.subheader("Change an appointment")
+    st.header("Change an appointment")
     if not rows:
         st.caption("No appointments on this day to change.")
         return
@@ -100,7 +100,7 @@ def _change(rows: list[Arrival]) -> None:
 
 
 def _import(day: date) -> None:
-    st.subheader("Import from the scheduling system")
+    st.header("Import from the scheduling system")
     st.caption(f"A CSV file with the columns {','.join(CSV_COLUMNS)} (minutes and clinician may be empty). "
                f"Times without a date are on {day:%Y-%m-%d}. One bad row imports nothing.")  # fmt: skip
     upload = st.file_uploader("CSV file", type=["csv"], key="appointments_csv")

@@ -4,12 +4,15 @@ appointment today."""
 
 from __future__ import annotations
 
-import pandas as pd
+from datetime import datetime
+
 import streamlit as st
 
 from kiosk import resources
 from kiosk.failsafe import safe_callback, staff_guarded
 from kiosk.staff_auth import require
+from kiosk.staff_walk_in import check_in as check_in_walk_in
+from kiosk.staff_walk_in import walk_in_panel
 from kiosk.staff_widgets import acting_user, bidi_safe, notify, show_notice
 from kiosk.theme import literal
 from shared.arrivals import Arrival, describe_arrival, todays_arrivals, todays_walk_ins, waits_too_long
@@ -89,16 +92,32 @@ def live_arrivals() -> None:
     answers = latest_feedback(resources.engine(), [r.appointment_id for r in rows])
     for row in rows:
         _row(row, answers.get(row.appointment_id))
-    st.subheader("Scanned without an appointment today")
+    _scans_without_appointment(now)
+
+
+def _scans_without_appointment(now: datetime) -> None:
+    """Who scanned a card with no appointment today and is not sorted out yet; the front desk checks them in
+    as a walk-in from their row."""
+    st.header("Scanned without an appointment today")
     walk_ins = todays_walk_ins(resources.engine(), site=cfg.site, tz=cfg.tz, now=now)
     if not walk_ins:
-        st.caption("Nobody so far.")
+        st.caption("Nobody waiting to be sorted out.")
         return
-    table = [
-        {"Patient": w.patient_name, "Number": w.patient_id, "Scanned at": f"{w.at.astimezone(cfg.tz):%H:%M}"}
-        for w in walk_ins
-    ]
-    st.dataframe(pd.DataFrame(table), hide_index=True, key="walk_ins")
+    can_check_in = user.can("patients")
+    widths = [3, 2, 3] if can_check_in else [3, 2]
+    header = st.columns(widths)
+    for column, words in zip(header, ("Patient", "Scanned at", "Action"), strict=False):
+        column.markdown(f"**{words}**")
+    for w in walk_ins:
+        with st.container(key=f"scan-{w.patient_id}"):
+            cells = st.columns(widths, vertical_alignment="center")
+            cells[0].text(bidi_safe(w.patient_name))
+            cells[1].text(f"{w.at.astimezone(cfg.tz):%H:%M}")
+            if can_check_in:
+                cells[2].button("Check in as a walk-in", key=f"scan-walk-in-{w.patient_id}", on_click=check_in_walk_in,
+                                kwargs={"patient_id": w.patient_id})  # fmt: skip
 
 
+if user.can("patients"):
+    walk_in_panel()
 live_arrivals()

@@ -69,7 +69,7 @@ def _card(row: BoardRow) -> None:
     with st.container(border=True, key=f"card-{station.id}"):
         online = "" if station.online is not False else " · offline"
         st.markdown(
-            f"<h4 style='margin:0'>{escape(station.name)}</h4>"
+            f"<h3 style='margin:0; font-size:1.25rem'>{escape(station.name)}</h3>"
             f"<div>{escape(station.zone)}{online}</div>"
             f"<div style='margin:0.3rem 0' class='board-status' id='status-{escape(station.id)}'>"
             f"{status_badge(station.effective_status, describe_status(station, utcnow()))}</div>",
@@ -128,7 +128,7 @@ def clean_next() -> None:
     names: dict[str, str] = st.session_state.get(NAMES_KEY, {})
     names.update({key: item.station.name for key, item in rows if item is not None})
     st.session_state[SHOWN_KEY], st.session_state[NAMES_KEY] = [key for key, _ in rows], names
-    st.subheader("Clean next")
+    st.header("Clean next")
     if not rows:
         st.caption("Nothing waits to be cleaned.")
         return
@@ -212,7 +212,7 @@ def _unknown_devices() -> None:
     devices = board.unknown_devices(resources.engine())
     if not devices:
         return
-    st.subheader("Devices sending messages but not registered")
+    st.header("Devices sending messages but not registered")
     for device in devices:
         st.text(
             f"{device.site}/{device.equipment_id}: {device.messages} message(s) kept, last {_when(device.last_seen)}"

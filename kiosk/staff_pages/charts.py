@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -11,6 +12,14 @@ from kiosk import resources
 from kiosk.staff_auth import require
 from shared.models import utcnow
 from shared.usage_stats import StationStats, usage_stats
+
+# Twenty colours a reader tells apart (Tableau 20, dark and light of ten hues), one per station.
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+           "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7",
+           "#dbdb8d", "#9edae5"]  # fmt: skip
+OTHERS = "Other stations"
+LEGEND_COLUMNS = 2  # narrow enough for a phone, with names never shortened
+DAY_LABEL = "slice(datum.value, 12, 15) + ' ' + slice(datum.value, 8, 10)"  # "2026-12-01 (Tue)" -> "Tue 01"
 
 user = require("board")
 cfg = resources.settings()
@@ -64,14 +73,43 @@ def _cleaning(found: list[StationStats], labels: dict[str, str]) -> pd.DataFrame
     return pd.DataFrame(rows).astype({"Compliance (%)": "Int64", "Median minutes to clean": "Float64"})
 
 
-def _charts(per_day: pd.DataFrame) -> None:
-    st.subheader("Uses per day")
-    st.caption("How many times each station was started each day.")
-    st.bar_chart(per_day, x="Day", y="Uses", color="Station", x_label="Day", y_label="Uses")
+def _bars(per_day: pd.DataFrame, *, value: str, axis_title: str) -> alt.Chart:
+    """Stacked bars per day, one distinct colour per station, the legend below (never cut off) and the days
+    written level ("Tue 01"; labels that would overlap on a narrow screen are left out)."""
+    stations = list(dict.fromkeys(per_day["Station"]))
+    day = alt.X("Day:O", sort=list(dict.fromkeys(per_day["Day"])), title="Day",
+                axis=alt.Axis(labelAngle=0, labelOverlap="greedy", labelExpr=DAY_LABEL))  # fmt: skip
+    colour = alt.Color("Station:N", sort=stations, title="Station",
+                       scale=alt.Scale(domain=stations, range=PALETTE[: len(stations)]),
+                       legend=alt.Legend(orient="bottom", direction="horizontal", columns=LEGEND_COLUMNS,
+                                         labelLimit=0, titleFontSize=14, labelFontSize=14, symbolSize=160))  # fmt: skip
+    tooltip = ["Day", "Station", alt.Tooltip(f"{value}:Q", title=axis_title)]
+    amount = alt.Y(f"{value}:Q", title=axis_title, axis=alt.Axis(format="~g", tickMinStep=1))
+    bars = alt.Chart(per_day).mark_bar().encode(x=day, y=amount, color=colour, tooltip=tooltip)
+    return bars.configure_axis(labelFontSize=13, titleFontSize=14).properties(height=320)
 
-    st.subheader("Minutes in use per day")
+
+def _charts(per_day: pd.DataFrame) -> None:
+    st.header("Uses per day")
+    st.caption("How many times each station was started each day.")
+    st.altair_chart(_bars(per_day, value="Uses", axis_title="Uses"), key="chart_uses")
+
+    st.header("Minutes in use per day")
     st.caption("How long each station was in use each day, in minutes, counted when a use ended.")
-    st.bar_chart(per_day, x="Day", y="Minutes in use", color="Station", x_label="Day", y_label="Minutes")
+    st.altair_chart(_bars(per_day, value="Minutes in use", axis_title="Minutes"), key="chart_minutes")
+
+
+def _fewest_colours(per_day: pd.DataFrame) -> pd.DataFrame:
+    """At most as many series as there are distinct colours: beyond that, the least used stations are summed
+    as "Other stations" (two stations never share a colour)."""
+    names = list(dict.fromkeys(per_day["Station"]))
+    if len(names) <= len(PALETTE):
+        return per_day
+    busiest = per_day.groupby("Station", sort=False)["Uses"].sum().sort_values(ascending=False, kind="stable")
+    kept = set(busiest.index[: len(PALETTE) - 1])
+    merged = per_day.assign(Station=per_day["Station"].where(per_day["Station"].isin(kept), OTHERS))
+    summed = merged.groupby(["Day", "Station"], sort=False, as_index=False)[["Uses", "Minutes in use"]].sum()
+    return summed.sort_values("Station", key=lambda names: names == OTHERS, kind="stable")  # the rest goes last
 
 
 if not stats:
@@ -81,7 +119,7 @@ if not stats:
 first_day: date = now.astimezone(cfg.tz).date() - timedelta(days=days - 1)
 st.caption(f"From {first_day:%a %d %b} to today, in the clinic's time zone.")
 labels = _labels(stats)
-per_day = _per_day(stats, labels)
+per_day = _fewest_colours(_per_day(stats, labels))
 
 if per_day["Uses"].sum() == 0 and per_day["Minutes in use"].sum() == 0:
     st.info("No station was used in this period.")
@@ -89,7 +127,7 @@ else:
     _charts(per_day)
 
 
-st.subheader("Cleaning")
+st.header("Cleaning")
 st.caption(
     "Compliance is the share of uses that were followed by a cleaning before the station was used again. "
     "The median time to clean is the typical wait from the end of a use to its cleaning: half of the "

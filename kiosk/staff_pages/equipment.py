@@ -76,7 +76,7 @@ def _table(stations: list[StationView]) -> None:
 
 
 def _register(existing: dict[str, StationView]) -> None:
-    st.subheader("Register a station")
+    st.header("Register a station")
     with st.form("register_station"):
         left, right = st.columns(2)
         equipment_id = left.text_input(
@@ -127,7 +127,7 @@ def _register(existing: dict[str, StationView]) -> None:
 
 
 def _edit(stations: list[StationView]) -> None:
-    st.subheader("Edit a station")
+    st.header("Edit a station")
     chosen = _pick(stations, "edit_station")
     if chosen is None:
         return
@@ -171,7 +171,7 @@ def _edit(stations: list[StationView]) -> None:
 
 
 def _credentials(stations: list[StationView]) -> None:
-    st.subheader("Device broker password")
+    st.header("Device broker password")
     st.caption(
         "A device signs in to the message broker with its station ID as the username and a password made here. "
         "Making a new password replaces the old one: the device must be given the new one."
@@ -208,7 +208,7 @@ def _credentials(stations: list[StationView]) -> None:
 
 def _unknown() -> None:
     devices = board.unknown_devices(resources.engine())
-    st.subheader("Devices sending messages but not registered")
+    st.header("Devices sending messages but not registered")
     if not devices:
         st.text("None: every device that sent a message is registered.")
         return

@@ -8,14 +8,14 @@ import streamlit as st
 
 from kiosk import resources
 from kiosk.staff_auth import require
-from kiosk.staff_widgets import bidi_safe, notify, pick_patient, show_error, show_notice
+from kiosk.staff_widgets import bidi_safe, card_preview, notify, pick_patient, show_error, show_notice
+from shared.card_print import card_pdf, issued_card_image
 from shared.errors import ClinicError
 from shared.fhir.identifiers import checked_identifier, identifier_text, save_identifier
 from shared.patient_language import language_choices, set_language
 from shared.patients import IssuedCard, active_cards, add_patient, get_patient, issue_card, revoke_cards, update_patient
-from shared.qr import card_image
 
-CARD_KEY = "patients_new_card"  # (patient id, PNG) of the card just issued: the only place a token shows
+CARD_KEY = "patients_new_card"  # (patient id, PNG, PDF) of the card just issued: the only place a token shows
 
 user = require("patients")
 cfg = resources.settings()
@@ -45,7 +45,7 @@ def _add() -> None:
 
 def _edit(patient_id: int) -> None:
     patient = get_patient(resources.engine(), patient_id)
-    st.subheader(f"Patient #{patient_id}")
+    st.header(f"Patient #{patient_id}")
     with st.form(f"edit_patient_{patient_id}"):
         left, right = st.columns(2)
         first = left.text_input("First name", value=patient.first_name, key=f"edit_first_{patient_id}", max_chars=100)
@@ -77,14 +77,16 @@ def _edit(patient_id: int) -> None:
     st.rerun()
 
 
-def _png(card: IssuedCard) -> bytes:
+def _printable(card: IssuedCard) -> tuple[bytes, bytes]:
+    """The card as a PNG (for the preview and the download) and as a print-ready card-size PDF."""
+    image = issued_card_image(card, clinic_name=cfg.clinic_name)
     out = io.BytesIO()
-    card_image(card.url, first_name=card.first_name, clinic_name=cfg.clinic_name).save(out, format="PNG")
-    return out.getvalue()
+    image.save(out, format="PNG")
+    return out.getvalue(), card_pdf(image)
 
 
 def _cards(patient_id: int) -> None:
-    st.subheader("Check-in card")
+    st.header("Check-in card")
     working = active_cards(resources.engine(), patient_id)
     st.caption("A working card." if working else "No working card: the patient cannot check in with a card.")
     issue, revoke = st.columns(2)
@@ -94,7 +96,7 @@ def _cards(patient_id: int) -> None:
         except ClinicError as exc:
             show_error(str(exc))
             return
-        st.session_state[CARD_KEY] = (patient_id, _png(card))
+        st.session_state[CARD_KEY] = (patient_id, *_printable(card))
         notify(f"New card for patient #{patient_id}; older cards no longer work.")
         st.rerun()
     with revoke.popover("Revoke cards", disabled=not working):
@@ -112,10 +114,14 @@ def _cards(patient_id: int) -> None:
     if new_card is None or new_card[0] != patient_id:
         st.session_state.pop(CARD_KEY, None)  # shown only while this patient stays open
         return
-    st.image(new_card[1], caption="The new card. Print it, or download it for printing.", width=420)
-    st.download_button("Download the card (PNG)", data=new_card[1], file_name=f"card-patient-{patient_id}.png",
-                       mime="image/png", on_click="ignore", key=f"download_card_{patient_id}")  # fmt: skip
-
+    card_preview(new_card[1], alt=f"The new check-in card of patient #{patient_id}: a QR code and the first name")
+    st.caption("The new card. Print it, or download it for printing.")
+    png, pdf = st.columns(2)
+    pdf.download_button("Print card (PDF)", data=new_card[2], file_name=f"card-patient-{patient_id}.pdf",
+                        mime="application/pdf", on_click="ignore", key=f"print_card_{patient_id}", type="primary",
+                        help="Card size (85.7 x 54 mm): print at 100 % (actual size).")  # fmt: skip
+    png.download_button("Download the card (PNG)", data=new_card[1], file_name=f"card-patient-{patient_id}.png",
+                        mime="image/png", on_click="ignore", key=f"download_card_{patient_id}")  # fmt: skip
 
 _add()
 chosen = pick_patient("patients", table=True)

@@ -250,7 +250,7 @@ def _plan() -> None:
     except ClinicError as exc:
         show_error(str(exc))
         return
-    st.subheader("Plan from today on")
+    st.header("Plan from today on")
     _plan_lines(rows)
     if not exercises:
         st.info("Add exercises to the library first.")

@@ -215,7 +215,7 @@ def _scan_inputs(station_chosen: bool) -> None:
 
 def _print_labels() -> None:
     """A zone's label sheet (PDF), for users who manage equipment."""
-    st.subheader("Print labels")
+    st.header("Print labels")
     engine, site, staff_url, tz = resources.engine(), cfg.site, cfg.resolved_staff_url, cfg.tz
     zones = label_zones(engine, site=site, tz=tz)
     if not zones:

@@ -248,6 +248,6 @@ def test_the_admin_pages_render_in_a_browser_with_names_as_text(
             expect(page.get_by_text("It will not be shown again.")).to_be_visible()
     page.get_by_role("link", name="Equipment board", exact=True).click()
     expect(page.locator("#status-rower-1")).to_have_text(re.compile(r"^needs cleaning for 1\d min$"))
-    expect(page.locator(".st-key-card-rower-1 h4")).to_have_text(HOSTILE)
+    expect(page.locator(".st-key-card-rower-1 h3")).to_have_text(HOSTILE)
     assert page.evaluate("window.__xss === undefined"), "a name ran as HTML"
     print(f"screenshots: {tmp_path}")

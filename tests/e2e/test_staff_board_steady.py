@@ -23,13 +23,28 @@ LIVE_MS = 10_000
 
 
 def boxes(page: Page, selector: str) -> dict[str, tuple[float, float]]:
-    """Where each matching element is (x, y), by the id in its st-key class."""
+    """Where each matching element is (x, y) on the screen, by the id in its st-key class, once the page holds
+    still: the same for 20 frames in a row (a first load settles within a few frames; a refresh that moved a
+    card would keep it moved)."""
     found: dict[str, list[float]] = page.evaluate(
-        """(sel) => Object.fromEntries([...document.querySelectorAll(sel)].map(e => {
-            const key = [...e.classList].find(c => c.startsWith('st-key-'));
-            const r = e.getBoundingClientRect();
-            return [key, [Math.round(r.x), Math.round(r.y)]];
-        }))""",
+        """(sel) => new Promise((done, fail) => {
+            const measure = () => JSON.stringify(Object.fromEntries([...document.querySelectorAll(sel)].map(e => {
+                const key = [...e.classList].find(c => c.startsWith('st-key-'));
+                const r = e.getBoundingClientRect();
+                return [key, [Math.round(r.x), Math.round(r.y)]];
+            })));
+            const deadline = performance.now() + 5000;
+            let last = measure(), same = 0;
+            const tick = () => {
+                const now = measure();
+                same = now === last ? same + 1 : 0;
+                last = now;
+                if (same >= 20) return done(JSON.parse(now));
+                if (performance.now() > deadline) return fail(new Error('the page never held still'));
+                requestAnimationFrame(tick);
+            };
+            requestAnimationFrame(tick);
+        })""",
         selector,
     )
     return {key: (xy[0], xy[1]) for key, xy in found.items()}

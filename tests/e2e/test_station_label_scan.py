@@ -88,7 +88,7 @@ def test_a_technician_scans_a_station_label_and_the_open_board_shows_it_in_use(
     shoot(board, "3-board")
     assert board.evaluate("window.__sameDocument === true"), "the board was reloaded"
     assert loads == [], f"the board loaded again: {loads}"
-    expect(board.locator(".st-key-card-bars-1 h4")).to_have_text(HOSTILE)
+    expect(board.locator(".st-key-card-bars-1 h3")).to_have_text(HOSTILE)
     assert board.evaluate("window.__xss === undefined") and phone.evaluate("window.__xss === undefined")
 
     view = get_station(engine, site="main", equipment_id="tm-1", tz=UTC)

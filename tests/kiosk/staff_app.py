@@ -120,6 +120,7 @@ def texts(app: AppTest) -> str:
         e.value
         for e in (
             *app.title,
+            *app.header,
             *app.subheader,
             *app.success,
             *app.info,

@@ -12,16 +12,18 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import streamlit as st
+import zxingcpp
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from kiosk import resources
 from kiosk.staff_widgets import bidi_safe
 from shared import checkin
-from shared.arrivals import day_appointments, wait_start
+from shared.arrivals import day_appointments
 from shared.config import Settings, get_settings
 from shared.patients import (
     active_cards,
@@ -35,6 +37,7 @@ from shared.patients import (
 from shared.plans import add_exercise, add_plan_item, list_exercises, list_plan_items
 from shared.staff import create_account, recent_audit
 from tests.kiosk.staff_app import go_idle, session_of
+from tests.pdf_support import pdf_pages
 
 pytestmark = pytest.mark.usefixtures("care_env")
 
@@ -48,18 +51,30 @@ HOSTILE = "<img src=x onerror=alert(1)> **bold** [x](javascript:alert(1))"
 SQL = "Robert'); DROP TABLE patient;--"
 RTL = "\u202eمريم"  # a right-to-left override, then Arabic
 RAW_MARKUP = re.compile(r"(?<!\\)<img|(?<!\\)\*(?<!\\)\*bold|(?<!\\)\]\(javascript")
-MARKDOWN_ELEMENTS = ("title", "subheader", "success", "info", "warning", "error", "markdown", "caption")
+
+
+def midday_zone() -> str:
+    """A fixed-offset zone where it is now 12:00-12:59, so the day's bookings at 08:00-12:00 have begun and
+    "today" does not end during the run, whenever the suite runs (Etc/GMT signs are POSIX: GMT-2 is UTC+2)."""
+    offset = 12 - datetime.now(UTC).hour
+    return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
+
+
+CLINIC_TZ_NAME = midday_zone()
+CLINIC_TZ = ZoneInfo(CLINIC_TZ_NAME)
+MARKDOWN_ELEMENTS = ("title", "header", "subheader", "success", "info", "warning", "error", "markdown", "caption")
 
 
 @pytest.fixture
 def care_env(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path) -> Iterator[None]:
-    """Point the app at the test store (clinic time zone UTC); no cached settings or engine leak between tests."""
+    """Point the app at the test store (the clinic in a zone where it is midday now); no cached settings or
+    engine leak between tests."""
     for name in list(os.environ):
         if name.startswith("CLINIC_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("CLINIC_DATABASE_URL", db_url)
     monkeypatch.setenv("CLINIC_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("CLINIC_TIMEZONE", "UTC")
+    monkeypatch.setenv("CLINIC_TIMEZONE", CLINIC_TZ_NAME)
     get_settings.cache_clear()
     st.cache_resource.clear()
     yield
@@ -91,7 +106,7 @@ def shown(markdown: str) -> str:
 
 def texts(app: AppTest) -> str:
     """Every message, heading and text on the page, as read."""
-    kinds = ("title", "subheader", "success", "info", "warning", "error", "markdown", "text", "caption")
+    kinds = ("title", "header", "subheader", "success", "info", "warning", "error", "markdown", "text", "caption")
     return "\n".join(shown(str(e.value)) for kind in kinds for e in getattr(app, kind))
 
 
@@ -139,7 +154,7 @@ def assert_no_raw_markup(app: AppTest) -> None:
 
 
 def today_at(hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(datetime.now(UTC).date(), time(hour, minute), tzinfo=UTC)
+    return datetime.combine(datetime.now(CLINIC_TZ).date(), time(hour, minute), tzinfo=CLINIC_TZ)
 
 
 def patient(engine: Engine, first: str, last: str, dob: date = date(1950, 4, 17)) -> int:
@@ -177,7 +192,7 @@ def todays_visits(engine: Engine) -> dict[str, int]:
             set_appointment_status(engine, booked.id, status, now=datetime.now(UTC) - timedelta(minutes=20))
         out[first] = booked.id
     walk_in = patient(engine, "Zed", "Walker")
-    settings = Settings(_env_file=None, timezone="UTC")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, timezone=CLINIC_TZ_NAME)  # type: ignore[call-arg]
     outcome = checkin.check_in(engine, settings, issue_card(engine, walk_in, base_url="https://x").url)
     assert outcome.result == "no_appointment"
     return out
@@ -187,18 +202,15 @@ def test_arrivals_list_today_in_words_and_warn_about_a_long_wait(engine: Engine,
     add_staff(engine, "tech", "technician")
     app = open_page("tech", "arrivals.py")
     lines = [str(t.value) for t in app.text]
-    now = datetime.now(UTC)
-    arrived = now - timedelta(minutes=20)
-    waited = max(0, int((now - wait_start(arrived, today_at(8))).total_seconds() // 60))  # 08:00 may be ahead
+    arrived_at = (datetime.now(CLINIC_TZ) - timedelta(minutes=20)).strftime("%H:%M")
     assert lines[:15] == [
-        "08:00\n45 min", "Maria Gonzalez\nwith Alex", f"arrived at {arrived.strftime('%H:%M')}, waiting {waited} min",
+        "08:00\n45 min", "Maria Gonzalez\nwith Alex", f"arrived at {arrived_at}, waiting 20 min",
         "09:00\n45 min", "James Okafor\nwith Alex", "scheduled",
         "10:00\n45 min", "Sam Lee\nwith Alex", "in session",
         "11:00\n45 min", "Ann Park\nwith Alex", "done",
         "12:00\n45 min", "Bob Stone\nwith Alex", "no-show",
     ]  # fmt: skip
-    long_wait = [f"Waiting {waited} min: longer than 15 min."] if waited > 15 else []
-    assert [w.value for w in app.warning] == long_wait
+    assert [w.value for w in app.warning] == ["Waiting 20 min: longer than 15 min."]
     maria = todays_visits["Maria"]
     assert [b.label for b in app.button if (b.key or "").endswith(f"-{maria}")] == [
         "Start session", "Mark done", "Mark no-show",
@@ -207,9 +219,9 @@ def test_arrivals_list_today_in_words_and_warn_about_a_long_wait(engine: Engine,
         "Mark arrived", "Start session", "Mark no-show",
     ]  # fmt: skip
     assert not [b for b in app.button if (b.key or "").endswith(f"-{todays_visits['Ann']}")]
-    assert app.subheader[0].value == "Scanned without an appointment today"
-    walk_ins = app.dataframe[0].value
-    assert list(walk_ins["Patient"]) == ["Zed Walker"]
+    assert app.header[0].value == "Scanned without an appointment today"
+    assert lines[15] == "Zed Walker" and re.fullmatch(r"\d\d:\d\d", lines[16]), lines[15:]
+    assert not [b for b in app.button if (b.key or "").startswith("scan-walk-in-")], "a technician adds no walk-in"
 
 
 def test_each_arrivals_action_changes_the_store_and_names_who_did_it(
@@ -225,7 +237,7 @@ def test_each_arrivals_action_changes_the_store_and_names_who_did_it(
     click(app, f"arrivals-no_show-{james}")
     assert not app.exception and not errors(app)
     statuses = {r.appointment_id: r.status for r in day_appointments(
-        engine, site="main", tz=UTC, day=datetime.now(UTC).date(), now=datetime.now(UTC))}  # fmt: skip
+        engine, site="main", tz=CLINIC_TZ, day=datetime.now(CLINIC_TZ).date(), now=datetime.now(UTC))}  # fmt: skip
     assert (statuses[james], statuses[maria], statuses[sam]) == ("no_show", "in_session", "done")
     assert [(actor, action, target, detail["to"]) for actor, action, target, detail in audit_log(engine)] == [
         ("tech", "appointment.status", f"appointment {james}", "arrived"),
@@ -278,14 +290,20 @@ def test_add_find_edit_a_patient_and_issue_and_revoke_a_card(engine: Engine) -> 
     click(app, f"issue_card_{maria}")
     assert successes(app) == [f"New card for patient #{maria}; older cards no longer work."]
     assert active_cards(engine, maria) == 1
-    assert len(app.image) == 1, "the card is shown"
-    assert [b.label for b in app.download_button] == ["Download the card (PNG)"]
+    previews = [m.value for m in app.markdown if m.value.startswith("<img")]
+    assert len(previews) == 1 and f'alt="The new check-in card of patient #{maria}: a QR code' in previews[0]
+    assert [b.label for b in app.download_button] == ["Download the card (PNG)", "Print card (PDF)"]
+    [printed] = pdf_pages(app.session_state["patients_new_card"][2])
+    assert (round(printed.width_mm, 1), round(printed.height_mm, 1)) == (85.7, 54.0)
+    [code] = zxingcpp.read_barcodes(printed.image)
+    assert code.text.startswith("http://localhost:8501/?t=")
     assert "?t=" not in texts(app) and "?t=" not in " ".join(plain_texts(app)), "no token outside the card"
 
     click(app, f"revoke_cards_{maria}")
     assert successes(app) == [f"Revoked 1 card(s) of patient #{maria}."]
     assert active_cards(engine, maria) == 0
-    assert not app.image and not app.download_button, "the revoked card is no longer offered"
+    assert not [m for m in app.markdown if m.value.startswith("<img")], "the revoked card is no longer shown"
+    assert not app.download_button, "nor offered"
     assert [(a, action) for a, action, _, _ in audit_log(engine)] == [
         ("desk", "patient.add"), ("desk", "patient.update"), ("desk", "patient.card_issued"),
         ("desk", "patient.cards_revoked"),
@@ -356,7 +374,7 @@ def test_a_days_appointments_are_listed_and_the_date_picker_changes_the_day(engi
     assert table[["Time", "Minutes", "Patient", "Clinician", "Status"]].values.tolist() == [
         ["09:30", 45, "Maria Gonzalez", "Alex", "scheduled"]
     ]
-    app.date_input(key="appointments_day").set_value(datetime.now(UTC).date() + timedelta(days=1))
+    app.date_input(key="appointments_day").set_value(datetime.now(CLINIC_TZ).date() + timedelta(days=1))
     app.run()
     assert app.dataframe[0].value[["Time", "Patient"]].values.tolist() == [["11:00", f"James {HOSTILE}"]]
     assert_no_raw_markup(app)
@@ -379,8 +397,8 @@ def test_booking_an_appointment_and_a_bad_time(engine: Engine) -> None:
     app = book(app, "maria", "14:15")
     assert not errors(app)
     assert successes(app)[0].startswith("Booked appointment #")
-    today = datetime.now(UTC).date()
-    rows = day_appointments(engine, site="main", tz=UTC, day=today, now=datetime.now(UTC))
+    today = datetime.now(CLINIC_TZ).date()
+    rows = day_appointments(engine, site="main", tz=CLINIC_TZ, day=today, now=datetime.now(UTC))
     assert [(r.patient_id, r.starts_at, r.minutes, r.clinician) for r in rows] == [
         (maria, today_at(14, 15), 30, "Alex")
     ]
@@ -400,7 +418,7 @@ def test_changing_an_appointment(engine: Engine) -> None:
     app.selectbox(key=f"change_status_{aid}").set_value("arrived")
     click(app, f"change_submit_{aid}")
     assert successes(app) == [f"Saved the changes to appointment #{aid}."]
-    row = day_appointments(engine, site="main", tz=UTC, day=today_at(0).date(), now=datetime.now(UTC))[0]
+    row = day_appointments(engine, site="main", tz=CLINIC_TZ, day=today_at(0).date(), now=datetime.now(UTC))[0]
     assert (row.starts_at, row.minutes, row.clinician, row.status) == (today_at(9, 45), 60, "Sam", "arrived")
     assert row.arrived_at is not None
     assert audit_log(engine)[-1][:3] == ("desk", "appointment.update", f"appointment {aid}")
@@ -429,12 +447,12 @@ def test_importing_a_csv_all_or_nothing(engine: Engine) -> None:
     good = f"\ufeffpatient_id,start,minutes,clinician\n{maria},10:00,30,Alex\n{james},10:30,,\n".encode()
     upload(app, good)
     assert successes(app) == ["Imported 2 appointment(s)."]
-    rows = day_appointments(engine, site="main", tz=UTC, day=today_at(0).date(), now=datetime.now(UTC))
+    rows = day_appointments(engine, site="main", tz=CLINIC_TZ, day=today_at(0).date(), now=datetime.now(UTC))
     assert [(r.patient_name, r.minutes) for r in rows] == [("Maria Gonzalez", 30), ("James Okafor", 45)]
     assert audit_log(engine) == [("desk", "appointment.import", "site main", {"imported": 2})]
     click(app, "appointments_import")
     assert errors(app) == ["this file was imported already; upload it again to import it a second time"]
-    assert len(day_appointments(engine, site="main", tz=UTC, day=today_at(0).date(), now=datetime.now(UTC))) == 2
+    assert len(day_appointments(engine, site="main", tz=CLINIC_TZ, day=today_at(0).date(), now=datetime.now(UTC))) == 2
 
 
 # --- exercises and plans ---------------------------------------------------------------------------------------
@@ -471,7 +489,7 @@ def maria_plan(engine: Engine) -> int:
     maria = patient(engine, "Maria", "Gonzalez")
     for name in ("Bridges", "Heel raises", "Treadmill walk"):
         add_exercise(engine, name=name)
-    week_ago = datetime.now(UTC).date() - timedelta(days=7)
+    week_ago = datetime.now(CLINIC_TZ).date() - timedelta(days=7)
     add_plan_item(engine, patient_id=maria, exercise="Bridges", sets=3, reps=12, active_from=week_ago)
     add_plan_item(engine, patient_id=maria, exercise="Heel raises", sets=2, reps=10, active_from=week_ago)
     return maria
@@ -484,7 +502,7 @@ def open_plan(username: str, search: str) -> AppTest:
 
 
 def plan_names(engine: Engine, patient_id: int) -> list[str]:
-    return [r.exercise for r in list_plan_items(engine, patient_id, today=datetime.now(UTC).date())]
+    return [r.exercise for r in list_plan_items(engine, patient_id, today=datetime.now(CLINIC_TZ).date())]
 
 
 def test_a_plan_line_is_added_edited_moved_and_ended(engine: Engine, maria_plan: int) -> None:
@@ -520,7 +538,7 @@ def test_a_plan_line_is_added_edited_moved_and_ended(engine: Engine, maria_plan:
     click(app, f"plan_end_{bridges.id}")
     assert successes(app) == ["Ended Bridges: it no longer shows."]
     assert plan_names(engine, maria_plan) == ["Treadmill walk", "Heel raises"]
-    assert list_plan_items(engine, maria_plan)[1].active_to == datetime.now(UTC).date() - timedelta(days=1)
+    assert list_plan_items(engine, maria_plan)[1].active_to == datetime.now(CLINIC_TZ).date() - timedelta(days=1)
     assert not any(str(t.value).startswith("Bridges") for t in app.text)
     assert [action for _, action, _, _ in audit_log(engine)] == [
         "plan.add", "plan.move", "plan.move", "plan.update", "plan.end",
@@ -535,7 +553,7 @@ def test_bad_plan_lines_are_refused(engine: Engine, maria_plan: int) -> None:
     click(app, f"{form}_submit")
     assert errors(app) == ["choose an exercise for the line"]
     app.selectbox(key=f"{form}_exercise").set_value("Bridges")
-    app.date_input(key=f"{form}_to").set_value(datetime.now(UTC).date() - timedelta(days=1))
+    app.date_input(key=f"{form}_to").set_value(datetime.now(CLINIC_TZ).date() - timedelta(days=1))
     click(app, f"{form}_submit")
     assert errors(app) == ["the plan cannot end before it starts"]
     assert plan_names(engine, maria_plan) == ["Bridges", "Heel raises"]

@@ -246,7 +246,7 @@ def test_a_tap_after_the_idle_timeout_is_not_recorded(gym: Engine) -> None:
 
 def test_equipment_managers_download_a_zones_label_sheet(gym: Engine) -> None:
     app = scan_page("boss", "main/tm-1")
-    assert "Print labels" in [s.value for s in app.subheader]
+    assert "Print labels" in [s.value for s in app.header]
     assert app.selectbox(key="labels_zone").options == ["<b>Gym B</b>", "Gym A", "Gym B"]
     app.selectbox(key="labels_zone").set_value("Gym B").run()
     downloads = app.get("download_button")

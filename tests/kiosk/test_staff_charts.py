@@ -1,0 +1,47 @@
+"""The usage charts as drawn: the legend below the bars and never shortened, one colour per station (the least
+used beyond twenty summed as one series), and the days written level."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+from shared import board
+from shared.stations import register_equipment
+from tests.kiosk.staff_app import add_staff, signed_in, staff_env  # noqa: F401  (fixture)
+
+
+def specs(app: AppTest) -> list[dict[str, Any]]:
+    charts = [e for e in app.main.children.values() if getattr(e, "type", "") == "vega_lite_chart"]
+    return [json.loads(c.proto.spec) for c in charts]  # type: ignore[attr-defined]
+
+
+def gym(engine: Engine, stations: int) -> None:
+    for n in range(stations):
+        register_equipment(engine, site="main", equipment_id=f"st-{n:02d}", name=f"Station with a long name {n:02d}")
+        for _ in range(1 + n % 3):
+            board.start_use(engine, site="main", equipment_id=f"st-{n:02d}", by="device", tz=UTC)
+            board.end_use(engine, site="main", equipment_id=f"st-{n:02d}", by="device", tz=UTC)
+
+
+def test_each_station_has_its_own_colour_and_the_legend_is_whole(engine: Engine, staff_env: object) -> None:  # noqa: F811
+    gym(engine, 5)
+    add_staff(engine, "ana", "technician")
+    for spec in specs(signed_in("ana", "charts.py")):
+        colour, day = spec["encoding"]["color"], spec["encoding"]["x"]
+        assert colour["legend"]["orient"] == "bottom" and colour["legend"]["labelLimit"] == 0
+        assert len(colour["scale"]["domain"]) == 5 and len(set(colour["scale"]["range"])) == 5
+        assert day["axis"]["labelAngle"] == 0
+
+
+def test_beyond_twenty_stations_the_least_used_share_one_series(engine: Engine, staff_env: object) -> None:  # noqa: F811
+    gym(engine, 23)
+    add_staff(engine, "ana", "technician")
+    spec = specs(signed_in("ana", "charts.py"))[0]
+    domain, palette = spec["encoding"]["color"]["scale"]["domain"], spec["encoding"]["color"]["scale"]["range"]
+    assert len(domain) == 20 and len(set(palette)) == 20
+    assert domain[-1] == "Other stations"

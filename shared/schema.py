@@ -76,6 +76,9 @@ class UpgradeResult:
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """Alembic's configuration, built here so that no alembic.ini is needed in the working directory."""
+    # Alembic logs a dozen INFO lines (plugins, "Context impl") at every start of every process: only its
+    # warnings belong in the clinic's logs; what was upgraded is said by the callers.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")

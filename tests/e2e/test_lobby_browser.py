@@ -201,6 +201,8 @@ def test_the_tablet_camera_reads_the_card(
     page.get_by_text("No scanner? Use the camera").click()
     take = page.get_by_role("button", name="Take Photo")
     expect(take).to_be_enabled()  # the camera is streaming
+    violations = axe_violations(page)
+    assert not violations, "the camera panel: " + describe(violations)  # none of any impact, as every lobby screen
     shoot(page, "1-camera")
     unreadable = page.get_by_text("We couldn't see a code in that picture")
     for _attempt in range(3):  # under load the first frame can still be blank: the patient simply tries again

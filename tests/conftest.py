@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,24 +75,35 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
     broker.stop()
 
 
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """A PostgreSQL database of our own for this test session, dropped at the end."""
+@contextmanager
+def new_pg_database(prefix: str) -> Iterator[str]:
+    """A PostgreSQL database of our own (named `<prefix>_<random>`), dropped when the block ends; its URL."""
     admin = make_engine(PG_ADMIN_URL)
-    name = f"clinic_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        if os.environ.get("CLINIC_TEST_SKIP_PG") == "1":
-            pytest.skip(f"PostgreSQL unavailable and CLINIC_TEST_SKIP_PG=1: {exc}")
-        pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is needed (set CLINIC_TEST_PG_URL): {exc}")
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    _create_schema(url)
-    yield url
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+        try:
+            yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database of our own for this test session, dropped at the end."""
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(new_pg_database("clinic_test"))
+        except Exception as exc:
+            if os.environ.get("CLINIC_TEST_SKIP_PG") == "1":
+                pytest.skip(f"PostgreSQL unavailable and CLINIC_TEST_SKIP_PG=1: {exc}")
+            pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is needed (set CLINIC_TEST_PG_URL): {exc}")
+        _create_schema(url)
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
 from shared.db import make_engine
 from shared.stations import list_stations, register_equipment
-from tests.conftest import PG_ADMIN_URL, Broker
+from tests.conftest import Broker, new_pg_database
 from tests.helpers import wait_until
 from tests.mqtt_helpers import connect, listener_process, listener_settings
 
@@ -84,16 +83,8 @@ def new_store(db_url: str, tmp_path: Path) -> Iterator[str]:
     if db_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'restored' / 'clinic.db'}"
         return
-    admin = make_engine(PG_ADMIN_URL)
-    name = f"clinic_restore_{uuid.uuid4().hex[:10]}"
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with new_pg_database("clinic_restore") as url:
+        yield url
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,7 +22,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Boolean, Column, Date, DateTime, Engine, Integer, MetaData, Table, Text, insert, text
-from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from shared import care_models, models, staff_models  # noqa: F401  (the tables on SQLModel.metadata)
@@ -47,7 +45,7 @@ from shared.schema import (
 )
 from shared.staff import sign_in
 from shared.stations import list_stations
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import new_pg_database
 
 FIXTURE = Path(__file__).parent / "fixtures" / "store_364688b.sql"
 MARIA_CARD = "zB9Es7ZLxHFBLpSdgjYD_Hrvm8v2m5VO"  # checked in by the old release
@@ -62,16 +60,8 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
-    admin = make_engine(PG_ADMIN_URL)
-    name = f"clinic_mig_{uuid.uuid4().hex[:10]}"
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with new_pg_database("clinic_mig") as url:
+        yield url
 
 
 def old_rows() -> dict[str, list[dict[str, object]]]:

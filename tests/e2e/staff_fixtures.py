@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,21 +43,13 @@ def _healthy(port: int) -> bool:
         return False
 
 
-@pytest.fixture
-def staff_app(store: tuple[str, Engine], tmp_path: Path) -> Iterator[StaffApp]:
-    """`python -m clinic staff --port N` on the test store; labels link to it (CLINIC_STAFF_URL)."""
-    port = free_port()
+@contextmanager
+def serving_staff_app(
+    env: dict[str, str], tmp_path: Path, *, port: int
+) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    """`python -m clinic staff --port PORT` with `env` (see `staff_env`) until the block ends; yields its URL,
+    process and log. The one way every browser test starts the staff app."""
     url = f"http://localhost:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLINIC_")}
-    env.update(
-        CLINIC_DATABASE_URL=store[0],
-        CLINIC_DATA_DIR=str(tmp_path / "data"),
-        CLINIC_TIMEZONE="UTC",
-        CLINIC_STAFF_URL=url,
-        CLINIC_BOARD_REFRESH_S="1",
-        CLINIC_LOG_LEVEL="WARNING",
-        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
-    )
     log = tmp_path / "staff.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -73,7 +66,7 @@ def staff_app(store: tuple[str, Engine], tmp_path: Path) -> Iterator[StaffApp]:
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"the staff app did not start:\n{log.read_text(errors='replace')[-4000:]}")
             time.sleep(0.05)
-        yield StaffApp(url, env, log)
+        yield url, process, log
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -83,6 +76,23 @@ def staff_app(store: tuple[str, Engine], tmp_path: Path) -> Iterator[StaffApp]:
                 process.kill()
                 process.wait(timeout=15)
         wait_for_port(port, up=False)
+
+
+def staff_env(**settings: str) -> dict[str, str]:
+    """This process's environment without its CLINIC_* variables, plus `settings` (CLINIC_* names)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLINIC_")}
+    env.update(settings, CLINIC_LOG_LEVEL="WARNING", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    return env
+
+
+@pytest.fixture
+def staff_app(store: tuple[str, Engine], tmp_path: Path) -> Iterator[StaffApp]:
+    """The staff app on the test store; labels link to it (CLINIC_STAFF_URL)."""
+    port = free_port()
+    env = staff_env(CLINIC_DATABASE_URL=store[0], CLINIC_DATA_DIR=str(tmp_path / "data"), CLINIC_TIMEZONE="UTC",
+                    CLINIC_STAFF_URL=f"http://localhost:{port}", CLINIC_BOARD_REFRESH_S="1")  # fmt: skip
+    with serving_staff_app(env, tmp_path, port=port) as (url, _process, log):
+        yield StaffApp(url, env, log)
 
 
 def sign_in(page: Page, username: str) -> None:

@@ -10,11 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +27,8 @@ from shared.stations import get_station, register_equipment
 from telemetry.broker import SIMULATOR_USER
 from telemetry.payloads import decode
 from tests.conftest import Broker
-from tests.helpers import free_port, wait_for_port
+from tests.e2e.staff_fixtures import serving_staff_app, staff_env
+from tests.helpers import free_port
 from tests.mqtt_helpers import connect, listener_settings, running_listener
 
 CHROMIUM = Path(os.environ.get("CLINIC_E2E_CHROMIUM", "/usr/bin/chromium"))
@@ -43,7 +40,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SERVER_START_S = 40.0
 LIVE_S = 10.0  # the board refreshes every second; a device's message must show well within this
 PASSWORD = "correct horse battery"
 HOSTILE = '<img src=x onerror="window.__xss=1"> **Rower**'
@@ -82,54 +78,13 @@ def staff_page(staff_browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def _healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as response:
-            return bool(response.status == 200 and response.read().strip() == b"ok")
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def staff_server(db_url: str, broker: Broker, tmp_path: Path) -> Iterator[StaffServer]:
-    """`python -m clinic staff --port N` on the test store, refreshing its board every second."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLINIC_")}
-    env.update(
-        CLINIC_DATABASE_URL=db_url,
-        CLINIC_DATA_DIR=str(broker.settings.data_dir),
-        CLINIC_TIMEZONE="UTC",
-        CLINIC_MQTT_PORT=str(broker.port),
-        CLINIC_BOARD_REFRESH_S="1",
-        CLINIC_LOG_LEVEL="WARNING",
-        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
-    )
-    log = tmp_path / "staff.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "clinic", "staff", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + SERVER_START_S
-        while not _healthy(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the staff app did not start:\n{log.read_text(errors='replace')[-4000:]}")
-            time.sleep(0.05)
-        yield StaffServer(f"http://localhost:{port}/", process, log)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
-        wait_for_port(port, up=False)
+    """The staff app on the test store, refreshing its board every second."""
+    env = staff_env(CLINIC_DATABASE_URL=db_url, CLINIC_DATA_DIR=str(broker.settings.data_dir), CLINIC_TIMEZONE="UTC",
+                    CLINIC_MQTT_PORT=str(broker.port), CLINIC_BOARD_REFRESH_S="1")  # fmt: skip
+    with serving_staff_app(env, tmp_path, port=free_port()) as (url, process, log):
+        yield StaffServer(f"{url}/", process, log)
 
 
 def sign_in(page: Page, url: str, username: str) -> None:

@@ -148,7 +148,3 @@ def is_transient(exc: DBAPIError) -> bool:
         return True
     return getattr(exc.orig, "sqlstate", None) in ("40001", "40P01", "55P03")
 
-
-def session_for(engine: Engine) -> Session:
-    """Deprecated name of `read_session`, kept while callers move over."""
-    return read_session(engine)

@@ -27,7 +27,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from bench.common import free_port, mosquitto_binary, port_open, process_cpu_s, stop_process, wait_until
-from shared.config import Settings
+from shared.store.settings import Settings
 from telemetry.broker import LISTENER_USER, REPO_CONFIG, SIMULATOR_USER, BrokerFiles, ensure_broker_files, render_config
 
 SETTINGS: dict[str, dict[str, str]] = {

@@ -51,10 +51,10 @@ from bench.common import (
     wait_until,
 )
 from shared.chain.sites import add_site
-from shared.config import Settings
-from shared.db import make_engine
-from shared.ingest import EVENTS
-from shared.stations import register_equipment
+from shared.equipment.ingest import EVENTS
+from shared.equipment.stations import register_equipment
+from shared.store.db import make_engine
+from shared.store.settings import Settings
 from telemetry.broker import ensure_broker_files, listener_user, set_bridge_password, write_config
 from telemetry.central import partition
 

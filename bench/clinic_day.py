@@ -58,11 +58,11 @@ from bench.common import (
     wait_until,
 )
 from bench.common import start_broker as start_mosquitto
-from shared.db import make_engine
-from shared.models import DeadLetter, EquipmentEvent
-from shared.plans import add_exercise
-from shared.staff import create_account
-from shared.stations import register_equipment
+from shared.care.plans import add_exercise
+from shared.equipment.models import DeadLetter, EquipmentEvent
+from shared.equipment.stations import register_equipment
+from shared.staff.accounts import create_account
+from shared.store.db import make_engine
 from telemetry.broker import LISTENER_USER
 
 SUBSCRIBED = "subscribed: the broker confirmed"

@@ -20,13 +20,14 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from shared import board, checkin
-from shared.config import Settings
-from shared.db import make_engine
-from shared.errors import ClinicError
-from shared.patients import add_appointment, add_patient, issue_card
-from shared.plans import add_plan_item
-from shared.staff import sign_in
+from shared.care import checkin
+from shared.care.patients import add_appointment, add_patient, issue_card
+from shared.care.plans import add_plan_item
+from shared.equipment import board
+from shared.staff.accounts import sign_in
+from shared.store.db import make_engine
+from shared.store.errors import ClinicError
+from shared.store.settings import Settings
 
 DOB = date(1950, 4, 17)
 WRONG_DOB = date(1961, 2, 3)

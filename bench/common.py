@@ -30,11 +30,11 @@ from paho.mqtt.properties import Properties
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from shared.config import Settings
-from shared.db import init_db, make_engine
-from shared.stations import register_equipment
+from shared.equipment.stations import register_equipment
+from shared.equipment.topics import equipment_topic, subscription
+from shared.store.db import init_db, make_engine
+from shared.store.settings import Settings
 from telemetry.broker import LISTENER_USER, SIMULATOR_USER, ensure_broker_files, listener_user, write_config
-from telemetry.topics import equipment_topic, subscription
 
 PG_ADMIN_URL = os.environ.get("CLINIC_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SITE = "main"
@@ -243,7 +243,8 @@ def backend_versions(pg_url: str | None) -> dict[str, str]:
 def code_version() -> str:
     """The commit benchmarked, and whether the ingest path differs from it in the working tree."""
     root = Path(__file__).resolve().parent.parent
-    paths = ["telemetry/listener.py", "telemetry/payloads.py", "shared/ingest.py", "shared/db.py", "shared/models.py"]
+    paths = ["telemetry/listener.py", "shared/equipment/payloads.py", "shared/equipment/ingest.py",
+             "shared/store/db.py", "shared/store/types.py", "shared/equipment/models.py"]
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
         dirty = subprocess.run(
@@ -276,7 +277,7 @@ def _rfc3339(at: datetime) -> str:
 def usage_backlog(devices: Sequence[str], count: int, tag: str) -> list[Message]:
     """`count` usage messages, round robin over `devices`: each device alternates start and stop.
 
-    Payloads follow telemetry/payloads.py (v1, RFC 3339 `ts`, a session id, a stop's duration and metrics);
+    Payloads follow shared/equipment/payloads.py (v1, RFC 3339 `ts`, a session id, a stop's duration and metrics);
     event ids are unique per run (`tag`). Device times are a minute apart, ending before now.
     """
     per_device = -(-count // len(devices))

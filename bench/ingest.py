@@ -80,8 +80,8 @@ from bench.common import (
     wait_until,
 )
 from bench.naive import NaiveListener
-from shared.db import init_db, make_engine
-from shared.ingest import EVENTS
+from shared.equipment.ingest import EVENTS
+from shared.store.db import init_db, make_engine
 from telemetry.broker import LISTENER_USER
 from telemetry.listener import Listener
 

@@ -19,8 +19,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlmodel import Session, create_engine
 
-from shared.db import make_engine
-from shared.models import EquipmentEvent
+from shared.equipment.models import EquipmentEvent
+from shared.store.db import make_engine
 
 
 class NaiveListener:

@@ -44,17 +44,17 @@ from bench.common import (
     wait_until,
 )
 from bench.ingest import RESULTS_DIR, clinic_listen_command
-from shared.db import make_engine
+from shared.store.db import make_engine
 from telemetry.broker import LISTENER_USER
 
 GROUPS = {  # where time goes, by the file a frame comes from
     "paho": "paho-mqtt (network loop, packet parsing, acks)",
     "pydantic": "pydantic (payload validation)",
-    "telemetry/payloads.py": "decode() outside pydantic (json, text check)",
+    "shared/equipment/payloads.py": "decode() outside pydantic (json, text check)",
     "sqlalchemy": "SQLAlchemy (statement compile/execute, result rows, types)",
     "psycopg": "psycopg driver",
     "sqlite3": "sqlite3 driver",
-    "shared/equipment.py": "state machine (apply_event)",
+    "shared/equipment/state_machine.py": "state machine (apply_event)",
 }
 
 

@@ -78,8 +78,8 @@ from bench.common import (
     stop_process,
     usage_backlog,
 )
-from shared.config import Settings
-from shared.db import make_engine
+from shared.store.db import make_engine
+from shared.store.settings import Settings
 
 SCENARIOS = ("listener-kill", "broker-restart", "db-outage", "shared-sub")
 BACKENDS = ("sqlite", "postgresql")

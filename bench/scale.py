@@ -4,7 +4,7 @@
     python -m bench.scale --scale 0.1 --calls 50           # quick: 2 sites against 1 (~2 min)
     python -m bench.scale --backends sqlite --explain      # one backend, with the query plans of each call
 
-Each backend gets two stores, generated with bulk inserts into a schema made by `shared.db.init_db` (so every
+Each backend gets two stores, generated with bulk inserts into a schema made by `shared.store.db.init_db` (so every
 index exists while loading): the full one and one 10x smaller (`--ratio`). Both keep 50 stations per site,
 about 5,000 usage events per station over the last 30 days and 5,000 patients per site, so a query that
 reads one site should take the same time in both, and one that reads everything should grow 10x:
@@ -21,14 +21,14 @@ Then each query runs through the project's own services, interleaved between the
 full, small, ...) so that load from other work on the machine hits both alike: median and p95 of `--calls`
 calls after warm-up, and the growth ratio full / small.
 
-  board, one site     shared.stations.list_stations(engine, tz=..., site=...)           target < 50 ms
-  board, all sites    shared.stations.list_stations(engine, tz=...)                      target < 50 ms
-  board()             shared.board.board(engine, tz=..., site=...) (alerts + urgency sort, for reference)
-  check-in, first     shared.checkin.check_in: token -> card -> patient -> today's appointment (marked arrived,
+  board, one site     shared.equipment.stations.list_stations(engine, tz=..., site=...)           target < 50 ms
+  board, all sites    shared.equipment.stations.list_stations(engine, tz=...)                      target < 50 ms
+  board()             shared.equipment.board.board(engine, tz=..., site=...) (alerts + urgency sort, for reference)
+  check-in, first     shared.care.checkin.check_in: token -> card -> patient -> today's appointment (marked arrived,
                       check-in recorded) -> plan with live station status; a new patient each call, at a time
                       shortly before their appointment                                   target < 30 ms
   check-in, repeat    the same cards again (already checked in: the same reads, fewer writes)
-  usage chart         shared.usage_stats.usage_stats(..., days=7) for one site
+  usage chart         shared.equipment.usage.usage_stats(..., days=7) for one site
 
 SQLite stores are files in a temporary folder, loaded with sqlite3 `executemany` (one transaction per chunk,
 journal off while loading, then back to WAL) and not ANALYZEd (the app never runs ANALYZE). PostgreSQL stores
@@ -64,13 +64,13 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 
 from bench.common import PG_ADMIN_URL, install_sigterm_as_interrupt, machine
-from shared.board import board
-from shared.checkin import check_in
-from shared.config import Settings
-from shared.db import init_db, make_engine
-from shared.qr import hash_token
-from shared.stations import list_stations
-from shared.usage_stats import usage_stats
+from shared.care.checkin import check_in
+from shared.care.qr import hash_token
+from shared.equipment.board import board
+from shared.equipment.stations import list_stations
+from shared.equipment.usage import usage_stats
+from shared.store.db import init_db, make_engine
+from shared.store.settings import Settings
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 FULL_SITES = 20
@@ -81,8 +81,10 @@ HISTORY_DAYS = 30
 OPEN, CLOSE = dtime(6, 30), dtime(20, 30)  # opening hours, local
 TODAY_SHARE = 0.06  # share of a site's patients booked today (the check-in pool)
 TARGETS_MS = {"board_site": 50.0, "board_all": 50.0, "checkin_first": 30.0}
-CODE_PATHS = ["shared/stations.py", "shared/board.py", "shared/checkin.py", "shared/plans.py", "shared/usage_stats.py",
-              "shared/models.py", "shared/care_models.py", "shared/db.py", "shared/equipment.py"]  # fmt: skip
+CODE_PATHS = ["shared/equipment/stations.py", "shared/equipment/board.py", "shared/care/checkin.py",
+              "shared/care/plans.py", "shared/equipment/usage.py", "shared/store/types.py",
+              "shared/equipment/models.py", "shared/care/models.py", "shared/store/db.py",
+              "shared/equipment/state_machine.py"]  # fmt: skip
 
 # kind, label, zone, stations per 50, relative use, cleaned after each use, maintenance interval (h)
 STATION_MIX: tuple[tuple[str, str, str, int, float, bool, float | None], ...] = (
@@ -838,7 +840,7 @@ def _count_statements(store: Store, q: Query) -> int:
     seen: list[str] = []
 
     def listener(_conn: Any, _cursor: Any, statement: str, *_a: Any) -> None:
-        if not statement.lstrip().upper().startswith("BEGIN"):  # SQLite's explicit BEGIN (shared.db)
+        if not statement.lstrip().upper().startswith("BEGIN"):  # SQLite's explicit BEGIN (shared.store.db)
             seen.append(statement)
 
     index = len(store.chain.cases) - 1 if q.key == "checkin_first" else 0

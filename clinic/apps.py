@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import kiosk
-from shared.config import Settings
+from shared.store.settings import Settings
 
 KIOSK_DIR = Path(kiosk.__file__).resolve().parent
 # Streamlit options shared by every app: no telemetry, no file watching, no error details or toolbar for
@@ -27,12 +27,12 @@ STREAMLIT_OPTIONS = {
 
 
 # The staff app runs as an st.App: Streamlit plus the endpoints that set its HttpOnly sign-in cookie.
-SCRIPTS = {"lobby": "lobby.py", "staff": "staff_server.py"}
+SCRIPTS = {"lobby": "lobby/app.py", "staff": "staff/server.py"}
 
 
 def streamlit_argv(app: str, cfg: Settings, *, port: int, address: str) -> list[str]:
     """The command that serves the `app` ("lobby", "staff") on address:port (HTTPS when a certificate is set)."""
-    argv = [sys.executable, "-m", "streamlit", "run", str(KIOSK_DIR / SCRIPTS.get(app, f"{app}.py"))]
+    argv = [sys.executable, "-m", "streamlit", "run", str(KIOSK_DIR / SCRIPTS[app])]
     options = {**STREAMLIT_OPTIONS, "server.port": str(port), "server.address": address}
     if cfg.tls_cert and cfg.tls_key:
         options["server.sslCertFile"] = str(cfg.tls_cert)

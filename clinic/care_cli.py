@@ -18,21 +18,13 @@ import typer
 from PIL import Image
 from sqlalchemy import Engine
 
-from shared.card_print import card_pdf, cards_sheet_pdf, issued_card_image
-from shared.care_models import Appointment, PlanItem
-from shared.checkin import Outcome, check_in
-from shared.clock import local_today, parse_date, parse_local_datetime
-from shared.config import Settings
-from shared.db import read_session, unit_of_work
-from shared.demo import seed_demo
-from shared.demo_patients import DemoPatient, existing_demo_patients, seed_demo_patients
-from shared.errors import ValidationFailed
-from shared.exercise_images import save_image_file
-from shared.fhir.identifiers import check_identifier_free, parse_identifier, set_identifier
-from shared.messages import headline
-from shared.models import utcnow
-from shared.patient_language import checked_language, language_choices, set_language
-from shared.patients import (
+from shared.care.card_print import card_pdf, cards_sheet_pdf, issued_card_image
+from shared.care.checkin import Outcome, check_in
+from shared.care.checkin_messages import headline
+from shared.care.exercise_images import save_image_file
+from shared.care.models import Appointment, PlanItem
+from shared.care.patient_language import checked_language, language_choices, set_language
+from shared.care.patients import (
     CSV_COLUMNS,
     IssuedCard,
     add_appointment,
@@ -43,8 +35,8 @@ from shared.patients import (
     issue_card,
     revoke_cards,
 )
-from shared.plan_shares import revoke_shares
-from shared.plans import (
+from shared.care.plan_shares import revoke_shares
+from shared.care.plans import (
     PATIENT_STATUS_WORDS,
     PLAN_CSV_COLUMNS,
     PlanLine,
@@ -54,8 +46,16 @@ from shared.plans import (
     list_exercises,
     update_exercise,
 )
-from shared.plans import todays_plan as plan_for_day
-from shared.qr import card_image
+from shared.care.plans import todays_plan as plan_for_day
+from shared.care.qr import card_image
+from shared.demo.patients import DemoPatient, existing_demo_patients, seed_demo_patients
+from shared.demo.stations import seed_demo
+from shared.fhir.identifiers import check_identifier_free, parse_identifier, set_identifier
+from shared.store.clock import local_today, parse_date, parse_local_datetime
+from shared.store.db import read_session, unit_of_work
+from shared.store.errors import ValidationFailed
+from shared.store.settings import Settings
+from shared.store.types import utcnow
 
 patient_app = typer.Typer(help="Register patients and print their check-in cards.", no_args_is_help=True)
 appointment_app = typer.Typer(help="Book appointments, one at a time or from a CSV file.", no_args_is_help=True)

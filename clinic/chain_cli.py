@@ -126,7 +126,7 @@ def listen(
     """At the center: record the given sites' events exactly once on plain subscriptions (kept by the broker
     across its restarts, where Mosquitto 2.0 drops a shared group's); give each listener its own sites."""
     from clinic.cli import engine_for, fail, settings, setup_logging
-    from shared.store_lock import listener_lock
+    from shared.store.lock import listener_lock
     from telemetry.central import SiteListener
     from telemetry.listener import BrokerRefused
 

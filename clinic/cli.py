@@ -17,11 +17,11 @@ import typer
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from shared.config import Settings, get_settings
-from shared.db import init_db, make_engine
-from shared.deadletters import list_dead_letters
-from shared.errors import ClinicError
-from shared.stations import describe_status, list_stations, register_equipment
+from shared.equipment.dead_letters import list_dead_letters
+from shared.equipment.stations import describe_status, list_stations, register_equipment
+from shared.store.db import init_db, make_engine
+from shared.store.errors import ClinicError
+from shared.store.settings import Settings, get_settings
 
 app = typer.Typer(help="Clinic check-in and equipment telemetry.", no_args_is_help=True, add_completion=False)
 device_app = typer.Typer(help="Register equipment devices and their broker accounts.", no_args_is_help=True)
@@ -137,7 +137,7 @@ def init(
 @user_errors
 def listen() -> None:
     """Record every device message into the store, exactly once, until stopped (SIGTERM or Ctrl-C)."""
-    from shared.store_lock import listener_lock
+    from shared.store.lock import listener_lock
     from telemetry.listener import BrokerRefused, Listener
 
     cfg = settings()
@@ -186,8 +186,8 @@ def device_add(
     as_json: JsonFlag = False,
 ) -> None:
     """Register equipment (or update the details given) and create a new broker password, printed once."""
+    from shared.equipment.topics import equipment_topic
     from telemetry.broker import device_account_site, set_device_password
-    from telemetry.topics import equipment_topic
 
     cfg = settings()
     site = site or cfg.site
@@ -235,7 +235,7 @@ def device_label(
     """Write a station's QR label: scanning it opens the staff app's scan page for the station (sign-in needed)."""
     import io
 
-    from shared.labels import station_label
+    from shared.equipment.labels import station_label
 
     cfg = settings()
     with engine_for(cfg) as engine:
@@ -262,7 +262,7 @@ def device_labels(
     as_json: JsonFlag = False,
 ) -> None:
     """Write a printable sheet of QR labels for every station of a zone (print at 100 %)."""
-    from shared.labels import zone_sheet
+    from shared.equipment.labels import zone_sheet
 
     cfg = settings()
     site = site or cfg.site
@@ -353,7 +353,7 @@ def deadletters_replay(
     as_json: JsonFlag = False,
 ) -> None:
     """Re-process kept messages, e.g. after registering the equipment that sent them."""
-    from telemetry.replay import replay_dead_letters
+    from shared.equipment.replay import replay_dead_letters
 
     cfg = settings()
     with engine_for(cfg) as engine:
@@ -396,7 +396,7 @@ def simulate(
     register: Annotated[bool, typer.Option(help="Register sim-NNN stations when too few exist.")] = True,
 ) -> None:
     """Publish realistic device traffic (usage, cleaning, faults, online/offline) to the broker."""
-    from shared.demo import devices_to_simulate
+    from shared.demo.stations import devices_to_simulate
     from telemetry.simulator import Simulator, SimulatorError, simulator_credentials
 
     cfg = settings()

@@ -1,7 +1,7 @@
 """`clinic db`: the store's schema version (upgrade, current), backups and restore, and new revisions.
 
-Thin adapters over `shared.schema` and `shared.backup`. `clinic.cli` registers `db_app` while it loads, so its
-helpers (`user_errors`, `settings`, `fail`) are imported when a command runs, never at import time.
+Thin adapters over `shared.store.schema` and `shared.store.backup`. `clinic.cli` registers `db_app` while it
+loads, so its helpers (`user_errors`, `settings`, `fail`) are imported when a command runs, never at import time.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ def _safe(url: str) -> str:
 def upgrade() -> None:
     """Bring the store's schema to this release (creating it when empty); safe to run any number of times."""
     from clinic.cli import settings
-    from shared.db import make_engine
-    from shared.schema import upgrade_store
+    from shared.store.db import make_engine
+    from shared.store.schema import upgrade_store
 
     cfg = settings()
     engine = make_engine(cfg.resolved_database_url)
@@ -63,8 +63,8 @@ def upgrade() -> None:
 def current(as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False) -> None:
     """Say which schema revision the store has and whether `clinic db upgrade` has anything to do (no change)."""
     from clinic.cli import fail, settings
-    from shared.db import make_engine
-    from shared.schema import is_known, store_status
+    from shared.store.db import make_engine
+    from shared.store.schema import is_known, store_status
 
     cfg = settings()
     engine = make_engine(cfg.resolved_database_url)
@@ -97,7 +97,7 @@ def backup(
 ) -> None:
     """Write a consistent copy of the store while the listener and apps keep running (SQLite or pg_dump)."""
     from clinic.cli import settings
-    from shared.backup import backup as make_backup
+    from shared.store.backup import backup as make_backup
 
     cfg = settings()
     info = make_backup(url=cfg.resolved_database_url, out=out)
@@ -111,9 +111,9 @@ def backup(
 def restore(source: Annotated[Path, typer.Argument(help="A file written by `clinic db backup`.")]) -> None:
     """Replace the store with a backup (refused while the listener runs), then upgrade it to this release."""
     from clinic.cli import settings
-    from shared.backup import restore as restore_backup
-    from shared.db import make_engine
-    from shared.schema import upgrade_store
+    from shared.store.backup import restore as restore_backup
+    from shared.store.db import make_engine
+    from shared.store.schema import upgrade_store
 
     cfg = settings()
     info = restore_backup(url=cfg.resolved_database_url, source=source, data_dir=cfg.data_dir)
@@ -132,8 +132,8 @@ def restore(source: Annotated[Path, typer.Argument(help="A file written by `clin
 def revision(
     message: Annotated[str, typer.Option("--message", "-m", help="What the change is, in a few words.")],
 ) -> None:
-    """For developers: write a revision for the model changes that have none yet, into shared/migrations/versions."""
-    from shared.schema import new_revision
+    """For developers: write a revision for the model changes that have none yet (shared/store/migrations/versions)."""
+    from shared.store.schema import new_revision
 
     path = new_revision(message)
     typer.echo(f"wrote {path}: read it, fix what autogenerate cannot know (renames, data), and commit it")

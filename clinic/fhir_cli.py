@@ -14,13 +14,13 @@ from typing import Annotated, Any
 import typer
 
 from clinic.care_cli import JsonFlag, store, user_errors
-from shared.clock import local_today, parse_date
-from shared.db import read_session, unit_of_work, with_retry
-from shared.errors import ValidationFailed
 from shared.fhir.client import fetch_day, post_transaction
 from shared.fhir.exporter import as_transaction, dumps, export_day
 from shared.fhir.importer import ImportReport, import_bundle
-from shared.models import utcnow
+from shared.store.clock import local_today, parse_date
+from shared.store.db import read_session, unit_of_work, with_retry
+from shared.store.errors import ValidationFailed
+from shared.store.types import utcnow
 
 fhir_app = typer.Typer(help="Exchange schedules, arrivals, plans and feedback with an EHR as FHIR R4.",
                        no_args_is_help=True)  # fmt: skip

@@ -43,7 +43,7 @@ def add(
 ) -> None:
     """Create a staff account; the password is asked for twice (or read from standard input)."""
     from clinic.cli import engine_for, settings, user_errors
-    from shared.staff import create_account
+    from shared.staff.accounts import create_account
 
     @user_errors
     def run() -> None:
@@ -62,7 +62,7 @@ def add(
 def passwd(username: Annotated[str, typer.Argument(help="The account.")]) -> None:
     """Set a new password (also lifts a lock-out)."""
     from clinic.cli import engine_for, settings, user_errors
-    from shared.staff import update_account
+    from shared.staff.accounts import update_account
 
     @user_errors
     def run() -> None:
@@ -78,7 +78,7 @@ def passwd(username: Annotated[str, typer.Argument(help="The account.")]) -> Non
 def list_accounts() -> None:
     """Every staff account with its role (never a password)."""
     from clinic.cli import _table, engine_for, settings, user_errors
-    from shared import staff
+    from shared.staff import accounts as staff
 
     @user_errors
     def run() -> None:
@@ -95,7 +95,7 @@ def _read_password() -> str:
     if sys.stdin.isatty():
         first = typer.prompt("Password", hide_input=True)
         if typer.prompt("Repeat the password", hide_input=True) != first:
-            from shared.errors import ValidationFailed
+            from shared.store.errors import ValidationFailed
 
             raise ValidationFailed("the two passwords differ")
         return str(first)

@@ -25,12 +25,12 @@ from clinic.apps import app_url, streamlit_argv
 from clinic.log_rotation import rotate_logs
 from clinic.processes import Child, port_open, start_child, stop_children, wait_for_port
 from clinic.tls import TlsError, ensure_self_signed
-from shared.config import Settings
-from shared.db import init_db, make_engine
-from shared.demo import registered_ids, seed_demo
-from shared.demo_patients import seed_demo_patients
-from shared.demo_staff import ensure_demo_staff
-from shared.models import utcnow
+from shared.demo.patients import seed_demo_patients
+from shared.demo.staff import ensure_demo_staff
+from shared.demo.stations import registered_ids, seed_demo
+from shared.store.db import init_db, make_engine
+from shared.store.settings import Settings
+from shared.store.types import utcnow
 from telemetry.broker import LISTENER_USER, SIMULATOR_USER, BrokerFiles, ensure_broker_files, write_config
 
 BROKER_START_TIMEOUT_S = 15.0

@@ -4,7 +4,7 @@ Streamlit shows a traceback box for any exception that leaves a script, a fragme
 never see one (they get "please see the front desk" and a way back), nor a technician (a one-line error and a
 "Try again"). A refusal the domain explains (`ClinicError`) shows its own message; anything else, above all a
 storage failure ("database is locked", a lost PostgreSQL connection), is logged with its traceback. The engine
-hides SQL parameters (`shared.db.make_engine`), so the log holds no patient data.
+hides SQL parameters (`shared.store.db.make_engine`), so the log holds no patient data.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import ParamSpec
 import streamlit as st
 
 from kiosk.theme import literal
-from shared.errors import ClinicError
+from shared.store.errors import ClinicError
 
 log = logging.getLogger("clinic.ui")
 P = ParamSpec("P")

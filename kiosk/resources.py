@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy import Engine
 
-from shared.config import Settings, get_settings
-from shared.db import init_db, make_engine
-from shared.sign_in_guard import SourceGuard
-from shared.throttle import ScanThrottle
+from shared.care.scan_throttle import ScanThrottle
+from shared.staff.sign_in_guard import SourceGuard
+from shared.store.db import init_db, make_engine
+from shared.store.settings import Settings, get_settings
 
 
 @st.cache_resource

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.config import Settings
+from shared.store.settings import Settings
 
 BRIDGE_PREFIX = "bridge."  # a `.` no equipment id may contain: a bridge account is never a device's
 PROTOCOL = "mqttv311"  # Mosquitto 2.0.11's default for bridges; its MQTT v5 bridge is newer and less travelled

@@ -19,7 +19,7 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.config import ID_PATTERN, Settings
+from shared.store.settings import ID_PATTERN, Settings
 from telemetry.bridge import bridge_lines, bridge_user
 from telemetry.broker_tls import BrokerTls
 

@@ -19,7 +19,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy import Engine
 
-from shared.config import ID_PATTERN, Settings
+from shared.store.settings import ID_PATTERN, Settings
 from telemetry.listener import Listener
 
 log = logging.getLogger(__name__)

@@ -27,15 +27,15 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from shared.config import Settings
-from shared.db import is_transient, write_transaction
-from shared.dead_letter_limits import purge_old
-from shared.events import BatchResult, Decoded, Rejected
-from shared.ingest import record_batch
-from shared.models import utcnow
+from shared.equipment.dead_letter_limits import purge_old
+from shared.equipment.events import BatchResult, Decoded, Rejected
+from shared.equipment.ingest import record_batch
+from shared.equipment.payloads import decode
+from shared.equipment.topics import subscription
+from shared.store.db import is_transient, write_transaction
+from shared.store.settings import Settings
+from shared.store.types import utcnow
 from telemetry.broker_tls import use_tls
-from telemetry.payloads import decode
-from telemetry.topics import subscription
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Engine
 
 from shared.chain.registrations import Registration, site_registrations
-from shared.config import ID_PATTERN, Settings
+from shared.store.settings import ID_PATTERN, Settings
 from telemetry.broker import REGISTRY_USER, BrokerFiles, ensure_broker_files
 from telemetry.broker_tls import use_tls
 from telemetry.staff_forward import forward_staff_events, last_forwarded, pending_staff_events

@@ -20,16 +20,16 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy import Engine, select
 
-from shared.board import unknown_devices
 from shared.chain.registrations import apply_registration
-from shared.config import Settings
-from shared.db import read_session
-from shared.errors import ClinicError
-from shared.events import Rejected
-from shared.ingest import EQUIPMENT, record_batch
-from shared.models import utcnow
+from shared.equipment.board import unknown_devices
+from shared.equipment.events import Rejected
+from shared.equipment.ingest import EQUIPMENT, record_batch
+from shared.equipment.replay import replay_dead_letters
+from shared.store.db import read_session
+from shared.store.errors import ClinicError
+from shared.store.settings import Settings
+from shared.store.types import utcnow
 from telemetry.registry import RegistrationError, decode, registry_client, registry_subscription
-from telemetry.replay import replay_dead_letters
 
 log = logging.getLogger(__name__)
 

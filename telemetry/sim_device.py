@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.events import Channel
+from shared.equipment.events import Channel
 
 FAULT_CHANCE = 1 / 50  # a fault on about one step in fifty
 CRITICAL_SHARE = 0.25  # of faults raised while idle; a critical one stops use until it is cleared

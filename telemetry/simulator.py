@@ -23,8 +23,9 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from shared.config import ID_PATTERN, Settings
-from shared.events import Channel
+from shared.equipment.events import Channel
+from shared.equipment.topics import equipment_topic
+from shared.store.settings import ID_PATTERN, Settings
 from telemetry.broker import (
     SIMULATOR_POOL,
     SIMULATOR_USER,
@@ -35,7 +36,6 @@ from telemetry.broker import (
 )
 from telemetry.broker_tls import use_tls
 from telemetry.sim_device import SimulatedDevice
-from telemetry.topics import equipment_topic
 
 log = logging.getLogger(__name__)
 

@@ -18,16 +18,16 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from sqlalchemy import Engine, select
 
-from shared.config import Settings
-from shared.db import read_session
-from shared.ingest import EVENTS
-from telemetry.topics import equipment_topic
+from shared.equipment.ingest import EVENTS
+from shared.equipment.topics import equipment_topic
+from shared.store.db import read_session
+from shared.store.settings import Settings
 
 log = logging.getLogger(__name__)
 
 CHUNK = 500  # events read and published per round
 PUBACK_TIMEOUT_S = 30.0
-_FIELDS = {  # per channel, the payload fields a staff event carries (telemetry/payloads.py)
+_FIELDS = {  # per channel, the payload fields a staff event carries (shared/equipment/payloads.py)
     "usage": ("session_id", "duration_s"),
     "cleaning": ("by", "method"),
     "fault": ("code", "severity", "message"),

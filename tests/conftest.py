@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from shared.config import Settings
-from shared.db import init_db, make_engine
+from shared.store.db import init_db, make_engine
+from shared.store.settings import Settings
 from telemetry.broker import LISTENER_USER, SIMULATOR_USER, ensure_broker_files, write_config
 from tests.helpers import free_port, wait_for_port
 

@@ -18,7 +18,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from shared.config import Settings
+from shared.store.settings import Settings
 from telemetry.broker import listener_user
 from telemetry.listener import Listener
 from tests.helpers import wait_until

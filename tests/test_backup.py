@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from shared.db import make_engine
-from shared.stations import list_stations, register_equipment
+from shared.equipment.stations import list_stations, register_equipment
+from shared.store.db import make_engine
 from tests.conftest import Broker, new_pg_database
 from tests.helpers import wait_until
 from tests.mqtt_helpers import connect, listener_process, listener_settings

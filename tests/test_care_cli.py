@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from clinic.cli import app
-from kiosk.camera import read_qr
-from shared.care_models import Appointment, PlanItem
-from shared.config import get_settings
-from shared.db import make_engine
-from shared.stations import register_equipment
+from kiosk.lobby.camera import read_qr
+from shared.care.models import Appointment, PlanItem
+from shared.equipment.stations import register_equipment
+from shared.store.db import make_engine
+from shared.store.settings import get_settings
 from tests.pdf_support import pdf_pages
 
 KIOSK = "https://lobby.example"

@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from clinic.cli import app
-from shared.config import get_settings
-from shared.db import make_engine
-from shared.ingest import record_batch
-from telemetry.payloads import decode
+from shared.equipment.ingest import record_batch
+from shared.equipment.payloads import decode
+from shared.store.db import make_engine
+from shared.store.settings import get_settings
 
 REQUIRED_EQUIPMENT_KEYS = {
     "site", "id", "name", "kind", "zone", "status", "online", "last_seen", "in_use_since", "last_cleaned_at",

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from clinic.cli import app
-from shared.config import get_settings
+from shared.store.settings import get_settings
 from tests.fhir_support import MRN, appointment, bundle, fhir_server, patient, validate_bundle
 from tests.helpers import free_port
 

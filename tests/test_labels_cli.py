@@ -14,8 +14,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from clinic.cli import app
-from kiosk.camera import read_qr
-from shared.config import get_settings
+from kiosk.lobby.camera import read_qr
+from shared.store.settings import get_settings
 
 STAFF = "https://staff.clinic.example"
 

@@ -8,7 +8,7 @@ from PIL import Image
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from shared.care_models import Exercise, Patient
+from shared.care.models import Exercise, Patient
 from tests.test_care_cli import cli, run, run_json  # noqa: F401 (the runner fixture)
 
 

@@ -22,17 +22,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Boolean, Column, Date, DateTime, Engine, Integer, MetaData, Table, Text, insert, text
-from sqlmodel import SQLModel
 
-from shared import care_models, models, staff_models  # noqa: F401  (the tables on SQLModel.metadata)
-from shared.checkin import check_in
-from shared.config import Settings
-from shared.db import init_db, make_engine
-from shared.deadletters import list_dead_letters
-from shared.errors import ClinicError
-from shared.patients import get_patient
-from shared.plans import list_plan_items
-from shared.schema import (
+from shared.care.checkin import check_in
+from shared.care.patients import get_patient
+from shared.care.plans import list_plan_items
+from shared.equipment.dead_letters import list_dead_letters
+from shared.equipment.stations import list_stations
+from shared.staff.accounts import sign_in
+from shared.store.db import init_db, make_engine
+from shared.store.errors import ClinicError
+from shared.store.schema import (
     BASELINE,
     SchemaTooNew,
     _migration_connection,
@@ -43,8 +42,8 @@ from shared.schema import (
     store_status,
     upgrade_store,
 )
-from shared.staff import sign_in
-from shared.stations import list_stations
+from shared.store.settings import Settings
+from shared.tables import metadata
 from tests.conftest import new_pg_database
 
 FIXTURE = Path(__file__).parent / "fixtures" / "store_364688b.sql"
@@ -138,7 +137,7 @@ def test_the_migrations_have_one_line_of_history_from_the_baseline() -> None:
 def test_models_and_head_revision_agree(engine: Engine) -> None:
     """A model change without its revision fails here (CI runs it on SQLite and PostgreSQL)."""
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
         assert model_changes(conn) == diff
     assert diff == [], "the models differ from the head revision: add one with `clinic db revision -m ...`"
 

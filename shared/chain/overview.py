@@ -13,9 +13,9 @@ from datetime import datetime, timedelta, tzinfo
 from sqlalchemy import Engine, func, select
 
 from shared.chain.sites import list_sites
-from shared.db import read_session
-from shared.rollups import DAYS
-from shared.stations import list_stations
+from shared.equipment.rollups import DAYS
+from shared.equipment.stations import list_stations
+from shared.store.db import read_session
 
 STATUSES = ("needs_cleaning", "out_of_service", "cleaning", "in_use", "available")
 

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
-from shared.db import read_session
-from shared.errors import ClinicError
-from shared.models import ChainSite, Equipment
-from shared.stations import register_equipment
+from shared.chain.models import ChainSite
+from shared.equipment.models import Equipment
+from shared.equipment.stations import register_equipment
+from shared.store.db import read_session
+from shared.store.errors import ClinicError
 
 
 class UnknownSite(ClinicError):

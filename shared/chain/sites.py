@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select
 
-from shared.config import ID_PATTERN
-from shared.db import read_session, unit_of_work
-from shared.errors import ValidationFailed
-from shared.models import ChainSite
+from shared.chain.models import ChainSite
+from shared.store.db import read_session, unit_of_work
+from shared.store.errors import ValidationFailed
+from shared.store.settings import ID_PATTERN
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from shared.care_models import Appointment, Exercise, Patient, PlanItem
-from shared.feedback import DIFFICULTY_WORDS, Feedback
+from shared.care.feedback import DIFFICULTY_WORDS, Feedback
+from shared.care.models import Appointment, Exercise, Patient, PlanItem
+from shared.care.plans import dose_words
 from shared.fhir import codes
-from shared.plans import dose_words
 
 Resource = dict[str, Any]
 

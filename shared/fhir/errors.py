@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import ClinicError, ValidationFailed
+from shared.store.errors import ClinicError, ValidationFailed
 
 
 class BundleRefused(ValidationFailed):

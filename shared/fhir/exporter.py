@@ -12,11 +12,11 @@ from urllib.parse import quote
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from shared.care_models import Appointment, Exercise, Patient, PlanItem, SessionFeedback
-from shared.feedback import Feedback
+from shared.care.feedback import Feedback
+from shared.care.models import Appointment, Exercise, Patient, PlanItem, SessionFeedback
 from shared.fhir import build
 from shared.fhir.build import Entry, Resource
-from shared.models import utcnow
+from shared.store.types import utcnow
 
 
 def export_day(*, session: Session, day: date, site: str, tz: tzinfo, now: datetime | None = None) -> Resource:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from shared.care_models import Patient
-from shared.db import read_session, unit_of_work
-from shared.errors import NotFound, ValidationFailed
+from shared.care.models import Patient
 from shared.fhir.parse import MAX_SYSTEM, MAX_VALUE, IdentifierIn
-from shared.staff import audit
+from shared.staff.accounts import audit
+from shared.store.db import read_session, unit_of_work
+from shared.store.errors import NotFound, ValidationFailed
 
 
 def parse_identifier(text: str | None) -> IdentifierIn | None:

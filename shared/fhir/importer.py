@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from shared.care_models import Appointment, Patient
-from shared.config import ID_PATTERN
+from shared.care.models import Appointment, Patient
 from shared.fhir.errors import BundleRefused
 from shared.fhir.parse import AppointmentIn, IdentifierIn, PatientIn, parse_bundle
-from shared.staff import audit
+from shared.staff.accounts import audit
+from shared.store.settings import ID_PATTERN
 
 CANCELLABLE = ("scheduled", "no_show")  # after a check-in an EHR cancellation is reported, not applied
 

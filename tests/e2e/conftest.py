@@ -23,12 +23,12 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, expect, sync_playwright
 from sqlalchemy import Engine
 
-from shared.db import init_db, make_engine
-from shared.ingest import record_batch
-from shared.patients import add_appointment, add_patient, issue_card
-from shared.plans import add_exercise, add_plan_item
-from shared.stations import register_equipment
-from telemetry.payloads import decode
+from shared.care.patients import add_appointment, add_patient, issue_card
+from shared.care.plans import add_exercise, add_plan_item
+from shared.equipment.ingest import record_batch
+from shared.equipment.payloads import decode
+from shared.equipment.stations import register_equipment
+from shared.store.db import init_db, make_engine
 from tests.helpers import free_port, wait_for_port
 
 CHROMIUM = Path(os.environ.get("CLINIC_E2E_CHROMIUM", "/usr/bin/chromium"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from shared.qr import qr_image
+from shared.care.qr import qr_image
 
 WIDTH, HEIGHT = 640, 480
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from playwright.sync_api import Locator, Page, expect
 
-from kiosk.lobby_text import SCAN_LABEL
+from kiosk.lobby.text import SCAN_LABEL
 
 CLINIC_NAME = "Riverside Physical Therapy"  # the default CLINIC_CLINIC_NAME
 CHECKED_IN = "You're checked in"

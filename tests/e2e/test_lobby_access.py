@@ -13,14 +13,14 @@ import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 from sqlalchemy import Engine
 
-from kiosk.camera import read_qr
-from shared.config import Settings
-from shared.demo import seed_demo
-from shared.demo_patients import seed_demo_patients
-from shared.ingest import record_batch
-from shared.patient_language import set_language
-from shared.patients import issue_card
-from telemetry.payloads import decode
+from kiosk.lobby.camera import read_qr
+from shared.care.patient_language import set_language
+from shared.care.patients import issue_card
+from shared.demo.patients import seed_demo_patients
+from shared.demo.stations import seed_demo
+from shared.equipment.ingest import record_batch
+from shared.equipment.payloads import decode
+from shared.store.settings import Settings
 from tests.e2e.axe import axe_violations, describe
 from tests.e2e.conftest import Lobby
 from tests.e2e.steps import (

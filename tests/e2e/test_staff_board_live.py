@@ -21,11 +21,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import Engine
 
-from shared.ingest import record_batch
-from shared.staff import create_account, recent_audit
-from shared.stations import get_station, register_equipment
+from shared.equipment.ingest import record_batch
+from shared.equipment.payloads import decode
+from shared.equipment.stations import get_station, register_equipment
+from shared.staff.accounts import create_account, recent_audit
 from telemetry.broker import SIMULATOR_USER
-from telemetry.payloads import decode
 from tests.conftest import Broker
 from tests.e2e.staff_fixtures import serving_staff_app, staff_env
 from tests.helpers import free_port

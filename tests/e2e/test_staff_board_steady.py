@@ -12,9 +12,9 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
-from shared import board
-from shared.staff import create_account
-from shared.stations import register_equipment
+from shared.equipment import board
+from shared.equipment.stations import register_equipment
+from shared.staff.accounts import create_account
 from tests.e2e.staff_fixtures import DESKTOP, PASSWORD, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 
 STATIONS = [("bike-1", "Bike 1", "Gym A"), ("tm-1", "Treadmill 1", "Gym A"), ("bars-1", "Parallel bars", "Gym B"),

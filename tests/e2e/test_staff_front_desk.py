@@ -12,11 +12,11 @@ import zxingcpp
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
-from shared import checkin
-from shared.arrivals import todays_arrivals
-from shared.config import Settings
-from shared.patients import add_patient, issue_card, search_patients
-from shared.staff import create_account
+from shared.care import checkin
+from shared.care.arrivals import todays_arrivals
+from shared.care.patients import add_patient, issue_card, search_patients
+from shared.staff.accounts import create_account
+from shared.store.settings import Settings
 from tests.e2e.staff_fixtures import DESKTOP, PASSWORD, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 from tests.pdf_support import pdf_pages
 

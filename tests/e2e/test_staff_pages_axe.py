@@ -12,11 +12,12 @@ import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 from sqlalchemy import Engine
 
-from shared import board, checkin
-from shared.config import Settings
-from shared.patients import add_appointment, add_patient, issue_card
-from shared.staff import create_account
-from shared.stations import register_equipment
+from shared.care import checkin
+from shared.care.patients import add_appointment, add_patient, issue_card
+from shared.equipment import board
+from shared.equipment.stations import register_equipment
+from shared.staff.accounts import create_account
+from shared.store.settings import Settings
 from tests.e2e.axe import BLOCKING, axe_violations, describe
 from tests.e2e.staff_fixtures import DESKTOP, PHONE, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 

@@ -14,10 +14,10 @@ from pathlib import Path
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import Engine
 
-from shared import board
-from shared.staff import create_account
-from shared.staff_sessions import COOKIE_NAME
-from shared.stations import get_station, register_equipment
+from shared.equipment import board
+from shared.equipment.stations import get_station, register_equipment
+from shared.staff.accounts import create_account
+from shared.staff.web_sessions import COOKIE_NAME
 from tests.e2e.staff_fixtures import PASSWORD, PHONE, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 
 STATIONS = {"bike-1": "Recumbent bike 1", "bike-2": "Recumbent bike 2", "tm-1": "Treadmill 1"}

@@ -18,10 +18,10 @@ from pathlib import Path
 from playwright.sync_api import Locator, Page, ViewportSize, expect
 from sqlalchemy import Engine, select
 
-from kiosk.camera import read_qr
-from shared.ingest import EVENTS
-from shared.staff import create_account, recent_audit
-from shared.stations import get_station, register_equipment
+from kiosk.lobby.camera import read_qr
+from shared.equipment.ingest import EVENTS
+from shared.equipment.stations import get_station, register_equipment
+from shared.staff.accounts import create_account, recent_audit
 from tests.e2e.staff_fixtures import PASSWORD, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 
 LIVE_S = 10.0  # the board refreshes every second: a tap must show well within this

@@ -17,13 +17,13 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from kiosk import resources
-from shared.config import get_settings
-from shared.db import unit_of_work
-from shared.staff import StaffUser, create_account, list_accounts
-from shared.staff_models import StaffWebSession
-from shared.staff_sessions import open_session
+from shared.staff.accounts import StaffUser, create_account, list_accounts
+from shared.staff.models import StaffWebSession
+from shared.staff.web_sessions import open_session
+from shared.store.db import unit_of_work
+from shared.store.settings import get_settings
 
-KIOSK = Path(__file__).resolve().parents[2] / "kiosk"
+KIOSK = Path(__file__).resolve().parents[2] / "kiosk" / "staff"
 STAFF = str(KIOSK / "staff.py")
 PASSWORD = "correct horse battery"
 REFUSED = "Your role does not give access to this page."
@@ -103,7 +103,7 @@ def signed_in(username: str, page: str | None = None) -> AppTest:
     app = sign_in(new_app(), username)
     assert not app.exception, app.exception
     if page is not None:
-        app.switch_page(f"staff_pages/{page}").run()
+        app.switch_page(f"pages/{page}").run()
         assert not app.exception, app.exception
         assert [t.value for t in app.title] == [PAGES[page]], texts(app)
     return app

@@ -16,14 +16,12 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from kiosk import resources
-from kiosk.lobby_text import DIFFICULTY_QUESTION, EXERCISES_QUESTION, PAIN_QUESTION, WAITING_TOLD
-from shared import checkin
-from shared.arrivals import todays_arrivals
-from shared.config import Settings, get_settings
-from shared.feedback import latest_feedback
-from shared.ingest import record_batch
-from shared.patient_language import set_language
-from shared.patients import (
+from kiosk.lobby.text import DIFFICULTY_QUESTION, EXERCISES_QUESTION, PAIN_QUESTION, WAITING_TOLD
+from shared.care import checkin
+from shared.care.arrivals import todays_arrivals
+from shared.care.feedback import latest_feedback
+from shared.care.patient_language import set_language
+from shared.care.patients import (
     add_appointment,
     add_patient,
     appointments_between,
@@ -32,12 +30,14 @@ from shared.patients import (
     set_appointment_status,
     update_appointment,
 )
-from shared.plans import add_exercise, add_plan_item
-from shared.qr import parse_scan, qr_image
-from shared.stations import register_equipment
-from telemetry.payloads import decode
+from shared.care.plans import add_exercise, add_plan_item
+from shared.care.qr import parse_scan, qr_image
+from shared.equipment.ingest import record_batch
+from shared.equipment.payloads import decode
+from shared.equipment.stations import register_equipment
+from shared.store.settings import Settings, get_settings
 
-LOBBY = str(Path(__file__).resolve().parents[2] / "kiosk" / "lobby.py")
+LOBBY = str(Path(__file__).resolve().parents[2] / "kiosk" / "lobby" / "app.py")
 DOB = date(1950, 4, 17)
 
 

@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from shared.config import Settings
-from shared.ingest import record_batch
-from shared.staff import list_accounts, recent_audit, sign_in, update_account
-from shared.staff_models import StaffAccount
-from shared.stations import StationView, get_station, register_equipment
+from shared.equipment.ingest import record_batch
+from shared.equipment.stations import StationView, get_station, register_equipment
+from shared.staff.accounts import list_accounts, recent_audit, sign_in, update_account
+from shared.staff.models import StaffAccount
+from shared.store.settings import Settings
 from telemetry.broker import hash_password, set_device_password
 from tests.conftest import Broker
 from tests.kiosk.staff_app import (

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from shared.events import Decoded
-from shared.ingest import record_batch
-from shared.staff import recent_audit
-from shared.stations import StationView, get_station, register_equipment
-from telemetry.payloads import decode
+from shared.equipment.events import Decoded
+from shared.equipment.ingest import record_batch
+from shared.equipment.payloads import decode
+from shared.equipment.stations import StationView, get_station, register_equipment
+from shared.staff.accounts import recent_audit
 from tests.kiosk.staff_app import (
     add_staff,
     errors,

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import Engine, delete
 from streamlit.testing.v1 import AppTest
 
+from shared.chain.models import ChainSite
 from shared.chain.sites import add_site
-from shared.ingest import record_batch
-from shared.models import ChainSite
-from shared.stations import register_equipment
-from telemetry.payloads import decode
+from shared.equipment.ingest import record_batch
+from shared.equipment.payloads import decode
+from shared.equipment.stations import register_equipment
 from tests.kiosk.staff_app import REFUSED, STAFF, add_staff, errors, sign_in, staff_env, texts
 
 __all__ = ["staff_env"]
@@ -57,7 +57,7 @@ def chain(staff_env: Path, engine: Engine) -> Iterator[Engine]:
 
 def _chain_page(engine: Engine, role: str) -> AppTest:
     app = sign_in(AppTest.from_file(STAFF, default_timeout=30).run(), add_staff(engine, role, role))
-    app.switch_page("staff_pages/chain.py").run()
+    app.switch_page("pages/chain.py").run()
     assert not app.exception, app.exception
     return app
 

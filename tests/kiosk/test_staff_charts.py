@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from shared import board
-from shared.stations import register_equipment
+from shared.equipment import board
+from shared.equipment.stations import register_equipment
 from tests.kiosk.staff_app import add_staff, signed_in, staff_env  # noqa: F401  (fixture)
 
 

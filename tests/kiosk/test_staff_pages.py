@@ -21,11 +21,10 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from kiosk import resources
-from kiosk.staff_widgets import bidi_safe
-from shared import checkin
-from shared.arrivals import day_appointments
-from shared.config import Settings, get_settings
-from shared.patients import (
+from kiosk.staff.kit import bidi_safe
+from shared.care import checkin
+from shared.care.arrivals import day_appointments
+from shared.care.patients import (
     active_cards,
     add_appointment,
     add_patient,
@@ -34,14 +33,15 @@ from shared.patients import (
     search_patients,
     set_appointment_status,
 )
-from shared.plans import add_exercise, add_plan_item, list_exercises, list_plan_items
-from shared.staff import create_account, recent_audit
+from shared.care.plans import add_exercise, add_plan_item, list_exercises, list_plan_items
+from shared.staff.accounts import create_account, recent_audit
+from shared.store.settings import Settings, get_settings
 from tests.kiosk.staff_app import go_idle, session_of
 from tests.pdf_support import pdf_pages
 
 pytestmark = pytest.mark.usefixtures("care_env")
 
-KIOSK = Path(__file__).resolve().parents[2] / "kiosk"
+KIOSK = Path(__file__).resolve().parents[2] / "kiosk" / "staff"
 STAFF = str(KIOSK / "staff.py")
 PASSWORD = "correct horse battery"
 REFUSED = "Your role does not give access to this page."
@@ -122,7 +122,7 @@ def open_page(username: str, page: str) -> AppTest:
     """A new session signed in through the form as `username`, on `page` (a file in staff_pages/)."""
     app = sign_in(new_app(), username)
     assert not app.exception, app.exception
-    app.switch_page(f"staff_pages/{page}").run()
+    app.switch_page(f"pages/{page}").run()
     assert not app.exception, app.exception
     assert [t.value for t in app.title] == [TITLES[page]], texts(app)
     return app
@@ -575,12 +575,12 @@ def test_each_role_reaches_its_care_pages_and_no_other(engine: Engine, role: str
     app = sign_in(new_app(), "someone")
     for page in TITLES:
         if page in ALLOWED[role]:
-            app.switch_page(f"staff_pages/{page}").run()
+            app.switch_page(f"pages/{page}").run()
             assert not app.exception, (page, app.exception)
             assert [t.value for t in app.title] == [TITLES[page]]
             assert REFUSED not in errors(app)
         else:  # hidden from the navigation; opened anyway, the page refuses
-            app.switch_page(f"staff_pages/{page}").run()
+            app.switch_page(f"pages/{page}").run()
             assert not app.exception, (page, app.exception)
             assert errors(app) == [REFUSED] and not app.title
 
@@ -591,7 +591,7 @@ def test_a_care_page_itself_refuses_a_role_that_may_not_use_it(engine: Engine, r
     add_staff(engine, "someone", role)
     patient(engine, "Maria", "Gonzalez")
     for page in sorted(set(TITLES) - ALLOWED[role]):
-        direct = AppTest.from_file(str(KIOSK / "staff_pages" / page), default_timeout=30)
+        direct = AppTest.from_file(str(KIOSK / "pages" / page), default_timeout=30)
         session_of(engine, direct, "someone")
         direct.run()
         assert not direct.exception

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
-from shared.events import Decoded
-from shared.ingest import EVENTS, record_batch
-from shared.staff import recent_audit
-from shared.stations import StationView, get_station, register_equipment
-from telemetry.payloads import decode
+from shared.equipment.events import Decoded
+from shared.equipment.ingest import EVENTS, record_batch
+from shared.equipment.payloads import decode
+from shared.equipment.stations import StationView, get_station, register_equipment
+from shared.staff.accounts import recent_audit
 from tests.kiosk.staff_app import (
     KIOSK,
     STAFF,
@@ -30,14 +30,15 @@ from tests.kiosk.staff_app import (
     texts,
 )
 
-# Page behaviour does not depend on the backend; the services behind it run on both in tests/shared/test_labels.py.
+# Page behaviour does not depend on the backend; the services behind it run on both in
+# tests/shared/equipment/test_labels.py.
 pytestmark = [
     pytest.mark.usefixtures("staff_env"),
     pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
 ]
 HOSTILE = "<img src=x onerror=alert(1)> **Mat** [x](https://evil)"
 STATUS_RE = re.compile(r"id='scan-status'><span [^>]*>([^<]*)</span>")
-SCAN = "staff_pages/scan.py"
+SCAN = "pages/scan.py"
 
 
 def device(equipment_id: str, channel: str, body: dict[str, object], minutes_ago: float) -> Decoded:
@@ -183,7 +184,7 @@ def test_a_signed_out_scan_goes_through_sign_in_to_the_same_station(gym: Engine)
 
 
 def test_the_page_itself_asks_to_sign_in(gym: Engine) -> None:
-    direct = AppTest.from_file(str(KIOSK / "staff_pages" / "scan.py"), default_timeout=30)
+    direct = AppTest.from_file(str(KIOSK / "pages" / "scan.py"), default_timeout=30)
     direct.query_params["s"] = "main/tm-1"
     direct.run()
     assert errors(direct) == ["Please sign in."]

@@ -8,17 +8,17 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from shared import checkin
-from shared.arrivals import todays_arrivals, todays_walk_ins
-from shared.config import Settings
-from shared.patients import add_patient, issue_card, search_patients
-from shared.staff import recent_audit
+from shared.care import checkin
+from shared.care.arrivals import todays_arrivals, todays_walk_ins
+from shared.care.patients import add_patient, issue_card, search_patients
+from shared.staff.accounts import recent_audit
+from shared.store.settings import Settings
 from tests.kiosk.staff_app import STAFF, add_staff, errors, sign_in, staff_env, successes  # noqa: F401  (fixture)
 
 
 def arrivals(username: str) -> AppTest:
     app = sign_in(AppTest.from_file(STAFF, default_timeout=30).run(), username)
-    app.switch_page("staff_pages/arrivals.py").run()
+    app.switch_page("pages/arrivals.py").run()
     assert not app.exception, app.exception
     assert [t.value for t in app.title] == ["Arrivals"]
     return app

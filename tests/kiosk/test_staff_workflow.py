@@ -14,16 +14,16 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from kiosk import resources
-from shared.arrivals import note_waiting_patient
-from shared.config import get_settings
-from shared.events import Decoded
-from shared.feedback import record_feedback
-from shared.ingest import record_batch
-from shared.patients import add_appointment, add_patient, set_appointment_status
-from shared.plans import add_exercise, add_plan_item
-from shared.staff import recent_audit
-from shared.stations import get_station, register_equipment
-from telemetry.payloads import decode
+from shared.care.arrivals import note_waiting_patient
+from shared.care.feedback import record_feedback
+from shared.care.patients import add_appointment, add_patient, set_appointment_status
+from shared.care.plans import add_exercise, add_plan_item
+from shared.equipment.events import Decoded
+from shared.equipment.ingest import record_batch
+from shared.equipment.payloads import decode
+from shared.equipment.stations import get_station, register_equipment
+from shared.staff.accounts import recent_audit
+from shared.store.settings import get_settings
 from tests.kiosk.staff_app import (
     STAFF,
     add_staff,
@@ -166,7 +166,7 @@ def day(engine: Engine) -> dict[str, int]:
 
 def arrivals(username: str) -> AppTest:
     app = sign_in(AppTest.from_file(STAFF, default_timeout=30).run(), username)
-    app.switch_page("staff_pages/arrivals.py").run()
+    app.switch_page("pages/arrivals.py").run()
     assert not app.exception, app.exception
     assert [t.value for t in app.title] == ["Arrivals"]
     return app

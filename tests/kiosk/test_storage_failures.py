@@ -16,8 +16,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 
 from kiosk.failsafe import PATIENT_SORRY, STAFF_SORRY
-from shared import db
-from shared.care_models import Appointment
+from shared.care.models import Appointment
+from shared.store import db
 from tests.kiosk.staff_app import add_staff, errors, new_app, sign_in, staff_env  # noqa: F401
 from tests.kiosk.test_lobby import DOB, card_url, enter_dob, lobby_env, patient_id, scan, texts  # noqa: F401
 from tests.kiosk.test_lobby import new_app as new_lobby

@@ -8,7 +8,7 @@ from datetime import UTC
 import pytest
 from sqlalchemy import Engine
 
-from shared.stations import get_station, list_stations, register_equipment
+from shared.equipment.stations import get_station, list_stations, register_equipment
 from telemetry.broker import LISTENER_USER, hash_password, set_device_password
 from tests.conftest import Broker
 from tests.helpers import wait_until

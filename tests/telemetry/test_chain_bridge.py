@@ -25,12 +25,12 @@ from sqlalchemy import Engine, func, select, text
 
 from shared.chain.overview import chain_overview
 from shared.chain.sites import add_site
-from shared.config import Settings
-from shared.db import init_db, make_engine
-from shared.ingest import EVENTS, STATES
-from shared.models import DeadLetter
-from shared.rollups import DAYS
-from shared.stations import register_equipment
+from shared.equipment.ingest import EVENTS, STATES
+from shared.equipment.models import DeadLetter
+from shared.equipment.rollups import DAYS
+from shared.equipment.stations import register_equipment
+from shared.store.db import init_db, make_engine
+from shared.store.settings import Settings
 from telemetry.broker import SIMULATOR_USER, ensure_broker_files, listener_user, set_bridge_password, write_config
 from telemetry.registry import RegistryPublisher, wait_published
 from telemetry.registry_sync import RegistrySync

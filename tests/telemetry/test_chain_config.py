@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.config import Settings
+from shared.store.settings import Settings
 from telemetry.broker import BrokerFiles, bridge_sites, ensure_broker_files, set_bridge_password, write_config
 from telemetry.broker_tls import BrokerTls, ensure_broker_tls
 

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, delete, func, select
 
-from shared import board
+from shared.chain.models import ChainSite
 from shared.chain.registrations import Registration
 from shared.chain.sites import add_site
-from shared.db import init_db, make_engine
-from shared.ingest import EVENTS, STATES
-from shared.models import ChainSite, DeadLetter, Equipment
-from shared.stations import register_equipment
+from shared.equipment import board
+from shared.equipment.ingest import EVENTS, STATES
+from shared.equipment.models import DeadLetter, Equipment
+from shared.equipment.stations import register_equipment
+from shared.store.db import init_db, make_engine
 from telemetry.broker import REGISTRY_USER, SIMULATOR_USER
 from telemetry.registry import RegistrationError, RegistryPublisher, decode, encode, registry_topic
 from telemetry.registry_sync import RegistrySync

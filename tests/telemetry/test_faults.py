@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from shared.config import Settings
-from shared.db import init_db, make_engine
-from shared.models import EquipmentEvent
-from shared.stations import list_stations, register_equipment
+from shared.equipment.models import EquipmentEvent
+from shared.equipment.stations import list_stations, register_equipment
+from shared.store.db import init_db, make_engine
+from shared.store.settings import Settings
 from tests.conftest import Broker
 from tests.helpers import wait_until
 from tests.mqtt_helpers import connect, listener_process, listener_settings, publish_all, usage_messages

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from shared.deadletters import list_dead_letters
-from shared.ingest import KEPT_PAYLOAD_BYTES, fingerprint
-from shared.models import EquipmentEvent
-from shared.stations import register_equipment
+from shared.equipment.dead_letters import list_dead_letters
+from shared.equipment.ingest import KEPT_PAYLOAD_BYTES, fingerprint
+from shared.equipment.models import EquipmentEvent
+from shared.equipment.stations import register_equipment
 from tests.conftest import Broker
 from tests.helpers import wait_until
 from tests.mqtt_helpers import Client, connect, listener_settings, running_listener

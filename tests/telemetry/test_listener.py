@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, func, select
 
-import shared.db
-from shared.db import init_db, make_engine
-from shared.deadletters import list_dead_letters
-from shared.ingest import KEPT_PAYLOAD_BYTES
-from shared.models import EquipmentEvent
-from shared.stations import get_station, list_stations, register_equipment
+import shared.store.db
+from shared.equipment.dead_letters import list_dead_letters
+from shared.equipment.ingest import KEPT_PAYLOAD_BYTES
+from shared.equipment.models import EquipmentEvent
+from shared.equipment.stations import get_station, list_stations, register_equipment
+from shared.store.db import init_db, make_engine
 from tests.conftest import Broker
 from tests.helpers import wait_until
 from tests.mqtt_helpers import (
@@ -222,7 +222,7 @@ def test_a_lock_during_the_one_at_a_time_fallback_holds_messages_and_run_goes_on
 ) -> None:
     """A batch that fails (here: a statement refused once) is retried one message at a time; when the database
     is locked midway, the listener holds the rest unacked and carries on, and stores everything afterwards."""
-    monkeypatch.setattr(shared.db, "SQLITE_BUSY_TIMEOUT_MS", 300)  # the lock shows within 0.3 s, not 10 s
+    monkeypatch.setattr(shared.store.db, "SQLITE_BUSY_TIMEOUT_MS", 300)  # the lock shows within 0.3 s, not 10 s
     path = tmp_path / "fallback.db"
     engine = make_engine(f"sqlite:///{path}")
     init_db(engine)

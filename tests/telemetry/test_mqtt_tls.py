@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from shared.config import Settings
-from shared.stations import get_station, register_equipment
+from shared.equipment.stations import get_station, register_equipment
+from shared.store.settings import Settings
 from telemetry.broker import BrokerFiles, ensure_broker_files, set_device_password, write_config
 from telemetry.broker_tls import BrokerTls, ensure_broker_tls
 from tests.conftest import Broker

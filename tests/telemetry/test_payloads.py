@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.events import DeviceEvent, Rejected, StatusReport
-from telemetry.payloads import decode
+from shared.equipment.events import DeviceEvent, Rejected, StatusReport
+from shared.equipment.payloads import decode
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 USAGE = "clinic/main/equipment/tm-1/usage"

@@ -14,9 +14,9 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from shared.events import DeviceEvent
+from shared.equipment.events import DeviceEvent
+from shared.equipment.payloads import decode
 from telemetry.broker import SIMULATOR_USER, listener_user
-from telemetry.payloads import decode
 from telemetry.sim_device import SimulatedDevice
 from telemetry.simulator import Simulator, SimulatorError
 from tests.conftest import Broker

@@ -1,0 +1,66 @@
+"""Today's plan on the lobby (and on the patient's phone): which exercise to start with, where to go instead of
+a busy station, pictures, and the QR code that takes the plan home."""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import replace
+from datetime import datetime
+from html import escape
+
+import streamlit as st
+
+from kiosk import resources
+from kiosk.lobby.language import _, lang
+from kiosk.lobby.text import plan_card_html, station_words
+from kiosk.theme import status_badge
+from shared.care.exercise_images import image_data_uri
+from shared.care.plan_shares import create_share, share_url
+from shared.care.plans import PlanLine, start_here
+from shared.care.qr import qr_image
+
+SHARE_KEY = "share_url"  # this visit's link to the plan (made once, cleared with the session)
+
+
+def picture_html(line: PlanLine) -> str:
+    """The exercise's picture as a safe `<img>` with alt text, or nothing."""
+    name = line.texts(lang())[0]
+    alt = escape(_("Picture: how to do {exercise}").format(exercise=name), quote=True)
+    inline = image_data_uri(resources.settings().data_dir, line.image_file)
+    if inline:
+        return f'<img class="kiosk-picture" src="{inline}" alt="{alt}">'
+    if line.image_url and line.image_url.startswith(("https://", "http://", "/")):
+        return f'<img class="kiosk-picture" src="{escape(line.image_url, quote=True)}" alt="{alt}">'
+    return ""
+
+
+def plan_cards(lines: list[PlanLine], now: datetime, *, guide: bool = True) -> str:
+    """Every exercise as a card; with `guide`, "Start here" on the one to begin with and free alternatives."""
+    first = start_here(lines) if guide else None
+    cards = []
+    for number, line in enumerate(lines, 1):
+        badge = status_badge(line.station_status, station_words(line, now, lang())) if guide else ""
+        cards.append(plan_card_html(number, line if guide else _without_status(line), badge, lang=lang(),
+                                    start=number - 1 == first, picture=picture_html(line)))  # fmt: skip
+    return "".join(cards)
+
+
+def _without_status(line: PlanLine) -> PlanLine:
+    """The phone's copy shows no live status (it would go stale) and offers no alternatives."""
+    return replace(line, equipment_status=None, equipment_ready_at=None, alternative_id=None)
+
+
+def take_home(patient_id: int, site: str) -> None:
+    """A QR code that opens today's plan on the patient's phone (one link per visit, ending with the day)."""
+    cfg = resources.settings()
+    url = st.session_state.get(SHARE_KEY)
+    if url is None:
+        token = create_share(resources.engine(), patient_id=patient_id, site=site, tz=cfg.tz, language=lang())
+        url = st.session_state[SHARE_KEY] = share_url(cfg.resolved_kiosk_url, token)
+    png = io.BytesIO()
+    qr_image(url, box_size=6).save(png, format="PNG")
+    source = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii")
+    alt = escape(_("QR code that opens today's plan on your phone"), quote=True)
+    text = escape(_("Take your plan home: scan this code with your phone's camera. It works until tonight."))
+    st.markdown(f'<div class="kiosk-qr"><img src="{source}" alt="{alt}"><p>{text}</p></div>', unsafe_allow_html=True)

@@ -1,0 +1,56 @@
+"""Audit log (admin): who changed what and when, newest first, times in the clinic's time zone."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from kiosk import resources
+from kiosk.staff.admin_kit import local
+from kiosk.staff.auth import require
+from shared.staff.accounts import recent_audit
+from shared.staff.models import AuditEntry
+
+user = require("audit")
+cfg = resources.settings()
+LIMITS = (50, 200, 1000)
+
+st.title("Audit log")
+
+
+def _detail(raw: str) -> str:
+    """Staff changes keep their details as JSON, board actions as plain words; both shown as one line."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return raw
+    if isinstance(data, dict):
+        return ", ".join(f"{key}: {value}" for key, value in data.items())
+    return raw
+
+
+def _matches(entry: AuditEntry, needle: str) -> bool:
+    return not needle or any(needle in text.lower() for text in (entry.actor, entry.action, entry.target))
+
+
+left, right = st.columns([1, 2])
+limit = left.selectbox("Show", LIMITS, index=1, format_func=lambda n: f"the newest {n} entries", key="audit_limit")
+needle = right.text_input("Filter by person, action or target", key="audit_filter").strip().lower()
+entries = [e for e in recent_audit(resources.engine(), limit=limit) if _matches(e, needle)]
+st.caption(f"Times are in the clinic's time zone ({cfg.tz}). Newest first.")
+if not entries:
+    st.info("No audit entries match." if needle else "Nothing has been recorded yet.")
+else:
+    rows = [
+        {
+            "Time": local(e.at, cfg.tz, "%Y-%m-%d %H:%M:%S"),
+            "By": e.actor,
+            "Action": e.action,
+            "Target": e.target,
+            "Detail": _detail(e.detail),
+        }
+        for e in entries
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True)

@@ -1,0 +1,247 @@
+"""Scan a station: the page a station's QR label opens (`/scan?s=<site>/<id>`).
+
+The station's live status and one-tap actions (start use, end use, cleaned with a method, report a problem),
+recorded as the signed-in user through the board's services, so they become the same events as a device's.
+A scanner (it types the label's link), pasted text and the camera also choose a station. Staff who manage
+equipment print a zone's labels here too.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from html import escape
+from typing import Any, Literal
+
+import streamlit as st
+
+from kiosk import resources
+from kiosk.failsafe import safe_callback, staff_guarded
+from kiosk.lobby.camera import read_qr
+from kiosk.staff.auth import current_user, require
+from kiosk.theme import literal, status_badge
+from shared.equipment import board
+from shared.equipment.labels import SCAN_PARAM, StationRef, label_zones, parse_station, zone_sheet
+from shared.equipment.stations import StationView, describe_status, get_station
+from shared.store.errors import ClinicError, NotFound
+from shared.store.types import utcnow
+
+NOTICE_KEY = "scan_notice"  # (station, kind, text, when): the outcome of the last tap, shown for a while
+NOTICE_SHOWN_S = 20
+SCAN_FIELD = "scan_code"
+CAMERA_DONE = "scan_camera_done"
+METHOD_WORDS = {"wipe": "Wipe", "spray": "Spray", "uv": "UV", "other": "Other"}
+SEVERITY_WORDS = {"warning": "Warning: still usable", "critical": "Critical: take it out of service"}
+NO_CODE = "No code in that picture: hold the label closer."
+NOT_A_LABEL = "That is not a station label. Scan the QR label on the station, or type its id (e.g. tm-1)."
+SCAN_CSS = """
+<style>
+.st-key-scan-actions button { min-height: 4rem; }
+.st-key-scan-actions button p { font-size: 1.35rem; font-weight: 600; }
+.scan-station h2 { margin: 0 0 0.2rem 0; }
+@media (max-width: 700px) { .block-container { padding-top: 3.5rem; } }
+.scan-station .kiosk-badge { font-size: 1.3rem; padding: 0.2rem 0.7rem; }
+</style>
+"""
+
+user = require("board")
+cfg = resources.settings()
+st.markdown(SCAN_CSS, unsafe_allow_html=True)
+st.title("Scan a station")
+
+
+def _choose(text: str) -> None:
+    """Make the station a scan names the page's station (kept in the address, so a reload keeps it)."""
+    ref = parse_station(text, default_site=cfg.site)
+    if ref is None:
+        st.session_state[NOTICE_KEY] = (None, "error", NOT_A_LABEL, time.time())
+        return
+    st.session_state.pop(NOTICE_KEY, None)
+    st.query_params[SCAN_PARAM] = str(ref)
+
+
+@safe_callback("station scan")
+def _on_scan_field() -> None:
+    text = st.session_state.get(SCAN_FIELD, "")
+    st.session_state[SCAN_FIELD] = ""  # ready for the next scan
+    if text.strip():
+        _choose(text)
+
+
+@safe_callback("station action")
+def _act(action: str, site: str, equipment_id: str, name: str) -> None:
+    """One tap, as the signed-in user (checked again: a button's callback runs before the page's `require`)."""
+    current = current_user()
+    if current is None or not current.can("board"):
+        return  # the run that follows shows the sign-in page or the refusal
+    engine = resources.engine()
+    args: dict[str, Any] = {"site": site, "equipment_id": equipment_id, "by": current.username, "tz": cfg.tz}
+    try:
+        if action == "start":
+            board.start_use(engine, **args)
+            done = "use started"
+        elif action == "end":
+            board.end_use(engine, **args)
+            done = "use ended"
+        elif action == "cleaned":
+            method = st.session_state.get(f"scan-method-{equipment_id}") or "wipe"
+            board.mark_cleaned(engine, method=method, **args)
+            done = f"cleaned ({METHOD_WORDS.get(method, method)})"
+        elif action == "report":
+            severity = st.session_state.get(f"scan-severity-{equipment_id}") or "warning"
+            text = st.session_state.get(f"scan-problem-{equipment_id}", "")
+            board.report_problem(engine, severity=severity, message=text, **args)
+            st.session_state[f"scan-problem-{equipment_id}"] = ""
+            st.session_state[f"scan-report-open-{equipment_id}"] = False  # reported: the form closes
+            done = f"problem reported ({severity})"
+        elif action == "back":
+            board.back_in_service(engine, **args)
+            done = "back in service"
+        else:
+            return
+    except ClinicError as exc:
+        st.session_state[NOTICE_KEY] = (equipment_id, "error", str(exc), time.time())
+        return
+    st.session_state[NOTICE_KEY] = (equipment_id, "success", f"{name}: {done}", time.time())
+
+
+def _notice(equipment_id: str | None) -> None:
+    kept = st.session_state.get(NOTICE_KEY)
+    if kept and kept[0] == equipment_id and time.time() - kept[3] < NOTICE_SHOWN_S:
+        (st.success if kept[1] == "success" else st.error)(literal(kept[2][:1].upper() + kept[2][1:]))
+
+
+def _when(view: StationView) -> str:
+    if view.last_cleaned_at is None:
+        return "Never cleaned here"
+    by = f" by {view.last_cleaned_by}" if view.last_cleaned_by else ""
+    return f"Last cleaned {view.last_cleaned_at.astimezone(cfg.tz).strftime('%H:%M')}{by}"
+
+
+def _header(view: StationView) -> None:
+    shown = getattr(view, "effective_status", view.status)  # "cleaning" during a contact time, where views have it
+    st.markdown(
+        f"<div class='scan-station'><h2>{escape(view.name)}</h2>"
+        f"<div>{escape(view.zone or 'No zone')} · {escape(view.site)}/{escape(view.id)}</div>"
+        f"<div style='margin:0.5rem 0' class='scan-status' id='scan-status'>"
+        f"{status_badge(shown, describe_status(view, utcnow()))}</div></div>",
+        unsafe_allow_html=True,
+    )
+    if view.fault_message or view.fault_code:
+        severity = view.fault_severity or "warning"
+        st.text(f"Problem ({severity}): {view.fault_message or view.fault_code}")
+    st.text(f"{_when(view)} · uses today {view.uses_today}")
+    if view.status == "needs_cleaning":
+        st.warning("Not cleaned since its last use: clean it before the next patient.")
+
+
+def main_action(status: str) -> str:
+    """The one action the station needs now, shown as the primary (blue) button."""
+    return {"needs_cleaning": "cleaned", "in_use": "end", "out_of_service": "back"}.get(status, "start")
+
+
+def _cleaning(view: StationView, kind: Literal["primary", "secondary"]) -> None:
+    """The cleaning method and the "Cleaned" button."""
+    st.segmented_control("Cleaning method", list(METHOD_WORDS), format_func=METHOD_WORDS.__getitem__,
+                         default="wipe", required=True, key=f"scan-method-{view.id}")  # fmt: skip
+    st.button("Cleaned", key="scan-clean", type=kind, width="stretch", on_click=_act,
+              args=("cleaned", view.site, view.id, view.name), disabled=view.status == "in_use",
+              help="Finish the use first" if view.status == "in_use" else None)  # fmt: skip
+
+
+def _actions(view: StationView) -> None:
+    args = (view.site, view.id, view.name)
+    status = view.status
+    main = main_action(status)
+
+    def kind(action: str) -> Literal["primary", "secondary"]:
+        return "primary" if action == main else "secondary"
+
+    # The same elements in the same places whatever the status (only which one is blue changes): a layout that
+    # moves elements between runs left stale copies of the buttons on screen after a fragment rerun.
+    with st.container(key="scan-actions"):
+        _cleaning(view, kind("cleaned"))  # first: after a use, what the station needs, within a thumb's reach
+        left, right = st.columns(2)
+        left.button("Start use", key="scan-start", type=kind("start"), width="stretch", on_click=_act,
+                    args=("start", *args), disabled=status in ("in_use", "out_of_service"))  # fmt: skip
+        right.button("End use", key="scan-end", type=kind("end"), width="stretch", on_click=_act,
+                     args=("end", *args), disabled=status != "in_use")  # fmt: skip
+        if status == "out_of_service":  # last, so that nothing above it moves when it comes or goes
+            st.button("Back in service", key="scan-back", type="primary", width="stretch", on_click=_act,
+                      args=("back", *args))  # fmt: skip
+    # Keyed and state-tracked, so a refresh that redraws the panel (a status change) leaves an open report open.
+    with st.expander("Report a problem", key=f"scan-report-open-{view.id}", on_change="rerun"):
+        st.text_input("What is wrong?", key=f"scan-problem-{view.id}", max_chars=500,
+                      placeholder="e.g. the left rail is loose")  # fmt: skip
+        st.radio("How bad is it?", list(SEVERITY_WORDS), format_func=SEVERITY_WORDS.__getitem__,
+                 key=f"scan-severity-{view.id}")  # fmt: skip
+        st.button("Report the problem", key="scan-report", width="stretch", on_click=_act,
+                  args=("report", *args))  # fmt: skip
+
+
+@st.fragment(run_every=cfg.board_refresh_s)
+@staff_guarded("station panel")
+def station_panel(ref: StationRef) -> None:
+    """The station and its actions; refreshes by itself, so a device's events show here too."""
+    current = current_user(touch=False)
+    if current is None or not current.can("board"):
+        st.rerun(scope="app")  # timed out, disabled or another role: the app shows why
+    try:
+        view = get_station(resources.engine(), site=ref.site, equipment_id=ref.equipment_id, tz=cfg.tz)
+    except NotFound:
+        st.error(literal(f"No station {ref} is registered. Scan another label, or ask an administrator."))
+        return
+    _notice(view.id)
+    _header(view)
+    _actions(view)
+
+
+def _scan_inputs(station_chosen: bool) -> None:
+    label = "Scan another station" if station_chosen else "Station code"
+    st.text_input(label, key=SCAN_FIELD, on_change=_on_scan_field, max_chars=2048,
+                  placeholder="Scan a station's label, or type its id")  # fmt: skip
+    _notice(None)
+    with st.expander("No scanner? Use the camera"):
+        picture = st.camera_input("Show the station's label to the camera", key="scan_camera")
+    if picture is not None and picture.file_id != st.session_state.get(CAMERA_DONE):
+        st.session_state[CAMERA_DONE] = picture.file_id  # each picture is read once, even across reruns
+        text = read_qr(picture.getvalue())
+        if text is None:
+            st.session_state[NOTICE_KEY] = (None, "error", NO_CODE, time.time())
+        else:
+            _choose(text)
+        st.rerun()
+
+
+def _print_labels() -> None:
+    """A zone's label sheet (PDF), for users who manage equipment."""
+    st.header("Print labels")
+    engine, site, staff_url, tz = resources.engine(), cfg.site, cfg.resolved_staff_url, cfg.tz
+    zones = label_zones(engine, site=site, tz=tz)
+    if not zones:
+        st.info("No stations are registered yet.")
+        return
+    zone: str = st.selectbox("Zone", zones, format_func=lambda z: z or "No zone", key="labels_zone") or ""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", zone).strip("-").lower() or "no-zone"
+    st.download_button(
+        "Download the zone's label sheet (PDF)",
+        data=lambda: zone_sheet(engine, site=site, zone=zone, staff_url=staff_url, tz=tz).pdf,
+        file_name=f"station-labels-{slug}.pdf",
+        mime="application/pdf",
+        key="labels_download",
+        on_click="ignore",
+    )
+    st.caption("A4, 24 labels of 50 x 30 mm a page: print at 100 % (not 'fit to page'), then cut along the lines.")
+
+
+scanned = st.query_params.get(SCAN_PARAM)
+chosen = parse_station(scanned, default_site=cfg.site) if scanned else None
+if scanned and chosen is None:
+    st.error(NOT_A_LABEL)
+if chosen is not None:
+    station_panel(chosen)
+    st.divider()
+_scan_inputs(chosen is not None)
+if user.can("equipment"):
+    st.divider()
+    _print_labels()

@@ -1,0 +1,82 @@
+"""Take the plan home: an opaque link that opens one day's plan read-only on the patient's phone.
+
+Only the token's hash is stored; the link ends with the clinic's day and can be revoked. What it opens shows
+the exercises, never the patient's name or birth date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from urllib.parse import urlencode
+
+from sqlalchemy import Engine, update
+from sqlmodel import col, select
+
+from shared.care.models import PlanShare
+from shared.care.qr import hash_token, new_token, parse_token
+from shared.store.clock import local_today
+from shared.store.db import read_session, unit_of_work
+from shared.store.types import utcnow
+
+QUERY_KEY = "p"
+
+
+@dataclass(frozen=True, slots=True)
+class SharedPlan:
+    """What a share link opens: whose plan (an id, never shown), at which site, for which day."""
+
+    patient_id: int
+    site: str
+    day: date
+    language: str | None = None
+
+
+def share_url(base_url: str, token: str) -> str:
+    """The link a phone opens: the lobby's address with the share token, nothing about the patient."""
+    return f"{base_url.rstrip('/')}/?{urlencode({QUERY_KEY: token})}"
+
+
+def end_of_day(now: datetime, tz: tzinfo) -> datetime:
+    """Midnight after `now` on the clinic's clock, when a share link stops working."""
+    tomorrow = local_today(now, tz) + timedelta(days=1)
+    return datetime.combine(tomorrow, time.min, tzinfo=tz)
+
+
+def create_share(
+    engine: Engine, *, patient_id: int, site: str, tz: tzinfo, language: str | None = None, now: datetime | None = None
+) -> str:
+    """A new link for today's plan; returns the token (only its hash is stored)."""
+    now = now or utcnow()
+    token = new_token()
+    with unit_of_work(engine) as session:
+        session.add(PlanShare(token_hash=hash_token(token), patient_id=patient_id, site=site,
+                              day=local_today(now, tz), language=language, created_at=now,
+                               expires_at=end_of_day(now, tz)))  # fmt: skip
+    return token
+
+
+def open_share(engine: Engine, token: str | None, *, now: datetime | None = None) -> SharedPlan | None:
+    """The plan a link opens, or None for an unknown, expired or revoked link (all look the same)."""
+    now = now or utcnow()
+    cleaned = parse_token(token or "")
+    if cleaned is None:
+        return None
+    with read_session(engine) as session:
+        share = session.exec(select(PlanShare).where(PlanShare.token_hash == hash_token(cleaned))).first()
+    if share is None or share.revoked_at is not None or share.expires_at <= now:
+        return None
+    return SharedPlan(patient_id=share.patient_id, site=share.site, day=share.day, language=share.language)
+
+
+def revoke_shares(engine: Engine, patient_id: int, *, now: datetime | None = None) -> int:
+    """Stop every working link of a patient's plan at once; returns how many were revoked."""
+    now = now or utcnow()
+    with unit_of_work(engine) as session:
+        done = session.execute(
+            update(PlanShare)
+            .where(col(PlanShare.patient_id) == patient_id, col(PlanShare.revoked_at).is_(None),
+                   col(PlanShare.expires_at) > now)
+            .values(revoked_at=now)
+        )  # fmt: skip
+        return int(done.rowcount)  # type: ignore[attr-defined]

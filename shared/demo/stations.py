@@ -1,0 +1,106 @@
+"""Demo data: a small therapy gym's stations, registered once so `clinic up` shows a realistic board."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+from sqlmodel import col
+
+from shared.equipment.models import Equipment
+from shared.equipment.stations import register_equipment
+from shared.store.db import read_session
+
+
+@dataclass(frozen=True, slots=True)
+class DemoStation:
+    """One station of the demo gym, as `register_equipment` takes it."""
+
+    id: str
+    name: str
+    kind: str
+    zone: str
+    clean_after_use: bool = True
+    maintenance_interval_hours: float | None = None
+
+
+DEMO_STATIONS: tuple[DemoStation, ...] = (
+    DemoStation("treadmill-1", "Treadmill 1", "treadmill", "Gym A", maintenance_interval_hours=500),
+    DemoStation("treadmill-2", "Treadmill 2", "treadmill", "Gym A", maintenance_interval_hours=500),
+    DemoStation("bike-1", "Recumbent bike 1", "recumbent_bike", "Gym A"),
+    DemoStation("bike-2", "Recumbent bike 2", "recumbent_bike", "Gym A"),
+    DemoStation("nustep-1", "NuStep T5", "nustep", "Gym A"),
+    DemoStation("bars-1", "Parallel bars", "parallel_bars", "Gym B"),
+    DemoStation("stairs-1", "Training stairs", "stairs", "Gym B"),
+    DemoStation("plinth-1", "Hi-lo plinth", "plinth", "Gym B"),
+    DemoStation("hotpack-1", "Hot-pack unit", "hot_pack", "Modalities", clean_after_use=False),
+    DemoStation("ultrasound-1", "Ultrasound", "ultrasound", "Modalities", maintenance_interval_hours=1000),
+    DemoStation("traction-1", "Traction table", "traction_table", "Modalities"),
+)
+SIM_PREFIX = "sim-"
+DEFAULT_SIM_DEVICES = 10  # what `clinic simulate` runs at a site with no stations yet
+
+
+def registered_ids(engine: Engine, *, site: str) -> list[str]:
+    """Ids of the stations registered at `site`, in id order."""
+    query = select(col(Equipment.id)).where(col(Equipment.site) == site).order_by(col(Equipment.id))
+    with read_session(engine) as session:
+        return list(session.execute(query).scalars())
+
+
+def is_seeded(engine: Engine, *, site: str) -> bool:
+    """Whether every demo station is registered at `site`."""
+    return {s.id for s in DEMO_STATIONS} <= set(registered_ids(engine, site=site))
+
+
+def seed_demo(engine: Engine, *, site: str) -> list[str]:
+    """Register the demo stations missing at `site` (existing ones stay as they are); returns the demo ids."""
+    present = set(registered_ids(engine, site=site))
+    for station in DEMO_STATIONS:
+        if station.id not in present:
+            register_equipment(
+                engine,
+                site=site,
+                equipment_id=station.id,
+                name=station.name,
+                kind=station.kind,
+                zone=station.zone,
+                clean_after_use=station.clean_after_use,
+                maintenance_interval_hours=station.maintenance_interval_hours,
+            )
+    return [station.id for station in DEMO_STATIONS]
+
+
+def ensure_sim_stations(engine: Engine, *, site: str, count: int) -> list[str]:
+    """Ids of `count` stations at `site`, registering `sim-001`, `sim-002`, ... when too few exist."""
+    ids = registered_ids(engine, site=site)
+    number = 0
+    while len(ids) < count:
+        number += 1
+        candidate = f"{SIM_PREFIX}{number:03d}"
+        if candidate not in ids:
+            register_equipment(
+                engine,
+                site=site,
+                equipment_id=candidate,
+                name=f"Simulated station {number}",
+                kind="simulated",
+                zone="Simulated",
+            )
+            ids.append(candidate)
+    return ids[:count]
+
+
+def devices_to_simulate(engine: Engine, *, site: str, count: int | None, register: bool) -> tuple[list[str], set[str]]:
+    """The ids `clinic simulate` runs (every registered one by default) and those not cleaned after use."""
+    registered = registered_ids(engine, site=site)
+    wanted = count or len(registered) or DEFAULT_SIM_DEVICES
+    if register:
+        ids = ensure_sim_stations(engine, site=site, count=wanted)
+    else:  # unregistered ids too: their messages become dead letters, which is worth seeing in a demo
+        extra = (f"{SIM_PREFIX}{n:03d}" for n in range(1, wanted + 1))
+        ids = (registered + [i for i in extra if i not in registered])[:wanted]
+    query = select(col(Equipment.id)).where(col(Equipment.site) == site, col(Equipment.clean_after_use).is_(False))
+    with read_session(engine) as session:
+        no_cleaning = set(session.execute(query).scalars())
+    return ids, no_cleaning

@@ -1,0 +1,122 @@
+"""Dead-letter services: list what was kept, and resolve kept messages once they can be recorded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from sqlalchemy import Engine, select, update
+from sqlmodel import col
+
+from shared.equipment.events import Decoded, Rejected
+from shared.equipment.ingest import DEAD, fingerprint, record_batch_in
+from shared.equipment.models import DeadLetter
+from shared.store.db import read_session, write_transaction
+from shared.store.types import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterView:
+    """A kept message as people and scripts see it (payload decoded as text, bad bytes replaced)."""
+
+    id: int
+    received_at: datetime
+    last_received_at: datetime
+    seen_count: int
+    topic: str
+    reason: str
+    payload: str
+    payload_size: int
+    truncated: bool
+    site: str | None
+    equipment_id: str | None
+    replayed_at: datetime | None
+    raw: bytes
+
+    def as_json(self) -> dict[str, object]:
+        """The documented JSON shape of `clinic deadletters --json`."""
+
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat().replace("+00:00", "Z") if value else None
+
+        return {
+            "id": self.id,
+            "received_at": iso(self.received_at),
+            "last_received_at": iso(self.last_received_at),
+            "seen_count": self.seen_count,
+            "topic": self.topic,
+            "reason": self.reason,
+            "payload": self.payload,
+            "payload_size": self.payload_size,
+            "truncated": self.truncated,
+            "site": self.site,
+            "equipment_id": self.equipment_id,
+            "replayed_at": iso(self.replayed_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayOutcome:
+    """What a replay did: how many kept messages are now recorded, and how many are still kept."""
+
+    recorded: int
+    still_kept: int
+
+
+def list_dead_letters(
+    engine: Engine,
+    *,
+    include_replayed: bool = False,
+    site: str | None = None,
+    equipment_id: str | None = None,
+    limit: int | None = None,
+) -> list[DeadLetterView]:
+    """Kept messages, oldest first; replayed ones only when asked."""
+    query = select(DeadLetter).order_by(col(DeadLetter.received_at), col(DeadLetter.id))
+    if not include_replayed:
+        query = query.where(col(DeadLetter.replayed_at).is_(None))
+    if site is not None:
+        query = query.where(col(DeadLetter.site) == site)
+    if equipment_id is not None:
+        query = query.where(col(DeadLetter.equipment_id) == equipment_id)
+    if limit is not None:
+        query = query.limit(limit)
+    with read_session(engine) as session:
+        return [_view(letter) for letter in session.scalars(query)]
+
+
+def resolve_dead_letters(engine: Engine, decoded: dict[int, Decoded], *, tz: tzinfo) -> ReplayOutcome:
+    """Record re-decoded kept messages; those recorded are marked replayed, the rest keep their new reason."""
+    by_fingerprint = {fingerprint(item.topic, item.payload): letter_id for letter_id, item in decoded.items()}
+    with write_transaction(engine) as conn:
+        result = record_batch_in(conn, list(decoded.values()), tz=tz, keep_rejects=True)
+        still = {fingerprint(r.topic, r.payload): r.reason for r in result.rejected}
+        now = utcnow()
+        for fp, letter_id in by_fingerprint.items():
+            if fp in still:
+                conn.execute(update(DEAD).where(DEAD.c.id == letter_id).values(reason=still[fp]))
+            else:
+                conn.execute(update(DEAD).where(DEAD.c.id == letter_id).values(replayed_at=now))
+    return ReplayOutcome(recorded=len(by_fingerprint) - len(still), still_kept=len(still))
+
+
+def _view(letter: DeadLetter) -> DeadLetterView:
+    assert letter.id is not None
+    return DeadLetterView(
+        id=letter.id,
+        received_at=letter.received_at,
+        last_received_at=letter.last_received_at,
+        seen_count=letter.seen_count,
+        topic=letter.topic,
+        reason=letter.reason,
+        payload=letter.payload.decode("utf-8", "replace"),
+        payload_size=letter.payload_size,
+        truncated=letter.truncated,
+        site=letter.site,
+        equipment_id=letter.equipment_id,
+        replayed_at=letter.replayed_at,
+        raw=letter.payload,
+    )
+
+
+__all__ = ["DeadLetterView", "Rejected", "ReplayOutcome", "list_dead_letters", "resolve_dead_letters"]

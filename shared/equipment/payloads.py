@@ -1,0 +1,172 @@
+"""Parse at the edge: MQTT topic + payload bytes become a `DeviceEvent`, a `StatusReport` or a `Rejected`."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from shared.equipment.events import Decoded, DeviceEvent, Rejected, StatusReport
+from shared.equipment.topics import TopicError, parse_topic
+
+MAX_PAYLOAD_BYTES = 64 * 1024
+SUPPORTED_VERSION = 1
+
+
+def _rfc3339_text(value: Any) -> Any:
+    """Only RFC 3339 strings with an offset are times here (pydantic would also take numbers)."""
+    if not isinstance(value, str):
+        raise ValueError("must be an RFC 3339 string such as 2026-11-23T10:30:00Z")
+    return value
+
+
+def _to_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("is out of range") from exc
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_to_utc)]
+EventId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
+ShortText = Annotated[str, Field(max_length=200)]
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    v: Literal[1] = 1
+    event_id: EventId
+    ts: Timestamp | None = None
+
+
+class UsagePayload(_Payload):
+    """`usage` channel: a use of the station starts or stops."""
+
+    event: Literal["start", "stop"]
+    session_id: Annotated[str, Field(max_length=64)] | None = None
+    duration_s: Annotated[float, Field(ge=0, le=7 * 24 * 3600)] | None = None
+    metrics: dict[str, Any] | None = None
+
+
+class CleaningPayload(_Payload):
+    """`cleaning` channel: the station was cleaned."""
+
+    event: Literal["cleaned"]
+    by: ShortText | None = None
+    method: Annotated[str, Field(max_length=100)] | None = None
+
+
+class FaultPayload(_Payload):
+    """`fault` channel: a fault is raised or cleared; a critical one takes the station out of service."""
+
+    event: Literal["fault", "cleared"]
+    code: Annotated[str, Field(max_length=64)] | None = None
+    severity: Literal["info", "warning", "critical"] | None = None  # a fault without one counts as a warning
+    message: Annotated[str, Field(max_length=500)] | None = None
+
+
+PAYLOAD_MODELS: dict[str, type[_Payload]] = {
+    "usage": UsagePayload,
+    "cleaning": CleaningPayload,
+    "fault": FaultPayload,
+}
+
+
+def decode(topic: str, payload: bytes, *, prefix: str, received_at: datetime) -> Decoded:
+    """Turn one MQTT message into a domain message; never raises, a bad message becomes `Rejected`."""
+    try:
+        parts = parse_topic(topic, prefix)
+    except TopicError as exc:
+        return Rejected(topic=topic, payload=payload, reason=str(exc), received_at=received_at)
+
+    def reject(reason: str) -> Rejected:
+        return Rejected(topic, payload, reason, received_at, site=parts.site, equipment_id=parts.equipment_id)
+
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return reject(f"payload of {len(payload)} bytes is over the {MAX_PAYLOAD_BYTES}-byte limit")
+    if parts.channel == "status":
+        text = payload.decode("utf-8", "replace").strip().lower()
+        if text not in ("online", "offline"):
+            return reject(f"status payload must be 'online' or 'offline', got {_preview(payload)}")
+        return StatusReport(parts.site, parts.equipment_id, text == "online", received_at, topic, payload)
+    try:
+        document = json.loads(payload, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except NonFiniteNumber as exc:
+        return reject(f"payload has a number that is not finite ({exc}): send a real number or leave it out")
+    except (ValueError, RecursionError) as exc:
+        return reject(f"payload is not JSON: {_short(str(exc))}")
+    if not isinstance(document, dict):
+        return reject(f"payload must be a JSON object, got {type(document).__name__}")
+    # NUL and lone surrogates can only arrive as \u escapes (raw ones fail JSON or UTF-8 decoding above).
+    text_problem = _text_problem(document) if b"\\u" in payload else None
+    if text_problem:
+        return reject(text_problem)
+    version = document.get("v", SUPPORTED_VERSION)
+    if version != SUPPORTED_VERSION or isinstance(version, bool):
+        return reject(f"unsupported payload version v={_short(repr(version))} (this listener reads v=1)")
+    try:
+        model = PAYLOAD_MODELS[parts.channel].model_validate(document)
+    except ValidationError as exc:
+        return reject(f"{parts.channel} payload: {_describe(exc)}")
+    except RecursionError:
+        return reject(f"{parts.channel} payload is nested too deeply")
+    return DeviceEvent(
+        site=parts.site,
+        equipment_id=parts.equipment_id,
+        channel=parts.channel,
+        received_at=received_at,
+        device_ts=model.ts,
+        topic=topic,
+        payload=payload,
+        **model.model_dump(exclude={"v", "ts"}),
+    )
+
+
+class NonFiniteNumber(ValueError):
+    """NaN, Infinity or a number too large for a float: no chart or sum can use it."""
+
+
+def _refuse_constant(name: str) -> float:
+    raise NonFiniteNumber(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise NonFiniteNumber(_short(text))
+    return value
+
+
+def _text_problem(document: dict[str, Any]) -> str | None:
+    """Text the store cannot hold: NUL characters (PostgreSQL refuses them) or lone UTF-16 surrogates."""
+    dumped = json.dumps(document, ensure_ascii=False)
+    if "\\u0000" in dumped:
+        return "payload text contains a NUL character (\\u0000)"
+    try:
+        dumped.encode("utf-8")
+    except UnicodeEncodeError:
+        return "payload text contains an unpaired UTF-16 surrogate"
+    return None
+
+
+def _describe(exc: ValidationError) -> str:
+    """Name each bad field, what was wrong and the value given."""
+    problems = []
+    for error in exc.errors(include_url=False)[:3]:
+        where = ".".join(str(p) for p in error["loc"]) or "payload"
+        given = "missing" if error["type"] == "missing" else f"got {_short(repr(error.get('input')))}"
+        problems.append(f"{where}: {error['msg']} ({given})")
+    more = exc.error_count() - len(problems)
+    return "; ".join(problems) + (f"; and {more} more" if more > 0 else "")
+
+
+def _preview(payload: bytes) -> str:
+    return _short(repr(payload.decode("utf-8", "replace")))
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,239 @@
+"""Equipment services: register stations and read the board (state comes from the current-state table)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any, Literal
+
+from sqlalchemy import Engine, Row, Table, select
+
+from shared.equipment.models import Equipment, EquipmentState
+from shared.equipment.state_machine import StationState, Status, uses_today
+from shared.staff.accounts import audit
+from shared.store.db import read_session, unit_of_work
+from shared.store.errors import NotFound, ValidationFailed
+from shared.store.settings import ID_PATTERN, contact_time_for, get_settings
+from shared.store.types import utcnow
+
+# What staff and patients see: the stored status, or "cleaning" while a disinfectant's contact time runs.
+ShownStatus = Literal["available", "in_use", "needs_cleaning", "out_of_service", "cleaning"]
+
+
+@dataclass(frozen=True, slots=True)
+class StationView:
+    """One row of the equipment board, ready to print or serialise."""
+
+    site: str
+    id: str
+    name: str
+    kind: str
+    zone: str
+    clean_after_use: bool
+    status: Status
+    online: bool | None
+    online_changed_at: datetime | None
+    last_seen: datetime | None
+    in_use_since: datetime | None
+    needs_cleaning_since: datetime | None
+    last_cleaned_at: datetime | None
+    last_cleaned_by: str | None
+    used_without_cleaning: int
+    uses_today: int
+    uses_total: int
+    in_use_seconds_total: float
+    fault_code: str | None
+    fault_severity: str | None
+    fault_message: str | None
+    maintenance_interval_hours: float | None
+    in_use_hours_since_service: float
+    ready_at: datetime | None = None  # while the contact time after the last cleaning runs (as read), its end
+
+    @property
+    def effective_status(self) -> ShownStatus:
+        """The status to show: "cleaning" while the disinfectant's contact time runs, else the stored one."""
+        return "cleaning" if self.ready_at is not None else self.status
+
+    @property
+    def maintenance_due(self) -> bool:
+        """In-use hours since the last service have reached the station's maintenance interval."""
+        interval = self.maintenance_interval_hours
+        return interval is not None and self.in_use_hours_since_service >= interval
+
+    def as_json(self) -> dict[str, object]:
+        """The documented JSON shape of `clinic equipment list --json` (times as RFC 3339)."""
+        out: dict[str, object] = {}
+        for name in self.__slots__:
+            value = getattr(self, name)
+            out[name] = value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
+        return out
+
+
+def describe_status(view: StationView, now: datetime) -> str:
+    """The status in plain words, as the board and the CLI show it ("in use for 12 min")."""
+    if view.ready_at is not None and now < view.ready_at:
+        return f"cleaning, ready in {_minutes_left(view.ready_at - now)}"
+    if view.status == "out_of_service":
+        return f"out of service ({view.fault_code})" if view.fault_code else "out of service"
+    if view.status == "in_use" and view.in_use_since:
+        return f"in use for {_minutes(now - view.in_use_since)}"
+    if view.status == "needs_cleaning" and view.needs_cleaning_since:
+        return f"needs cleaning for {_minutes(now - view.needs_cleaning_since)}"
+    return view.status.replace("_", " ")
+
+
+def _minutes_left(delta: timedelta) -> str:
+    """A countdown in whole minutes, rounded up: 2 min 1 s left is "3 min", a few seconds is "1 min"."""
+    return _minutes(timedelta(minutes=max(1, math.ceil(delta.total_seconds() / 60))))
+
+
+def _minutes(delta: timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def register_equipment(
+    engine: Engine,
+    *,
+    site: str,
+    equipment_id: str,
+    name: str | None = None,
+    kind: str | None = None,
+    zone: str | None = None,
+    clean_after_use: bool | None = None,
+    maintenance_interval_hours: float | None = None,
+    actor: str | None = None,
+) -> Equipment:
+    """Register a station, or update the details given for one that exists (None keeps what it has).
+
+    With `actor` (a signed-in user), the change is recorded in the audit log in the same transaction.
+    """
+    for label, value in (("site", site), ("equipment id", equipment_id)):
+        if not ID_PATTERN.match(value):
+            raise ValidationFailed(f"{label} {value!r} must match {ID_PATTERN.pattern} (lower case, digits, - and _)")
+    if name is not None and not 0 < len(name.strip()) <= 200:
+        raise ValidationFailed("name must be 1 to 200 characters")
+    if maintenance_interval_hours is not None and maintenance_interval_hours <= 0:
+        raise ValidationFailed("maintenance interval must be a positive number of hours")
+    with unit_of_work(engine) as session:
+        equipment = session.get(Equipment, (site, equipment_id)) or Equipment(
+            site=site, id=equipment_id, name=equipment_id
+        )
+        if name is not None:
+            equipment.name = name.strip()
+        if kind is not None:
+            equipment.kind = kind.strip() or "other"
+        if zone is not None:
+            equipment.zone = zone.strip()
+        if clean_after_use is not None:
+            equipment.clean_after_use = clean_after_use
+        if maintenance_interval_hours is not None:
+            equipment.maintenance_interval_hours = maintenance_interval_hours
+        session.add(equipment)
+        if session.get(EquipmentState, (site, equipment_id)) is None:
+            session.add(EquipmentState(site=site, equipment_id=equipment_id))
+        if actor is not None:
+            details = {"name": name, "kind": kind, "zone": zone, "clean_after_use": clean_after_use,
+                       "maintenance_interval_hours": maintenance_interval_hours}  # fmt: skip
+            changed: dict[str, object] = {k: v for k, v in details.items() if v is not None}
+            audit(session, actor=actor, action="equipment.register", target=f"{site}/{equipment_id}", detail=changed)
+        return equipment
+
+
+def list_stations(
+    engine: Engine,
+    *,
+    tz: tzinfo,
+    site: str | None = None,
+    today: date | None = None,
+    now: datetime | None = None,
+    contact_time_min: Mapping[str, float] | None = None,
+) -> list[StationView]:
+    """Every registered station with its current state, ordered by site, zone and name.
+
+    A station cleaned less than its kind's contact time before `now` gets `ready_at` (shown as "cleaning");
+    the times per kind come from `contact_time_min`, by default the `CLINIC_CONTACT_TIME_MIN` setting.
+    Read through Core rows, not ORM objects: loading 1,000 ORM pairs was most of the all-sites board's time.
+    """
+    now = now or utcnow()
+    day = today or now.astimezone(tz).date()
+    table = dict(contact_time_min if contact_time_min is not None else get_settings().contact_time_min)
+    query = _BOARD_QUERY if site is None else _BOARD_QUERY.where(EQUIPMENT.c.site == site)
+    query = query.order_by(EQUIPMENT.c.site, EQUIPMENT.c.zone, EQUIPMENT.c.name, EQUIPMENT.c.id)
+    with read_session(engine) as session:
+        rows = session.execute(query).all()
+    return [_view(row, day, _ready_at(row, table, now)) for row in rows]
+
+
+EQUIPMENT: Table = Equipment.__table__  # type: ignore[attr-defined]
+STATES: Table = EquipmentState.__table__  # type: ignore[attr-defined]
+_STATE_FIELDS = [f.name for f in fields(StationState)][2:]
+_BOARD_QUERY = select(
+    *(EQUIPMENT.c[n] for n in ("site", "id", "name", "kind", "zone", "clean_after_use", "maintenance_interval_hours")),
+    STATES.c.equipment_id.label("state_id"),
+    STATES.c.serviced_in_use_seconds,
+    *(STATES.c[n] for n in _STATE_FIELDS),
+).join(
+    STATES, (STATES.c.site == EQUIPMENT.c.site) & (STATES.c.equipment_id == EQUIPMENT.c.id), isouter=True
+)
+
+
+def get_station(engine: Engine, *, site: str, equipment_id: str, tz: tzinfo) -> StationView:
+    """One station's board row, or `NotFound`."""
+    for view in list_stations(engine, tz=tz, site=site):
+        if view.id == equipment_id:
+            return view
+    raise NotFound(f"no equipment {equipment_id!r} at site {site!r}")
+
+
+def _ready_at(row: Row[Any], table: dict[str, float], now: datetime) -> datetime | None:
+    """When the contact time of the last cleaning ends, if it is still running at `now` (computed at read time,
+    so nothing about it is stored).
+
+    Only an available station counts: the cleaning made it so, and nothing has used it since. Where cleaning
+    after use is off, a use leaves the station available, so the cleaning must also be its newest event.
+    """
+    if row.state_id is None or row.last_cleaned_at is None or row.out_of_service or row.usage_status != "available":
+        return None
+    if not row.clean_after_use and row.last_event_at != row.last_cleaned_at:
+        return None
+    ready: datetime = row.last_cleaned_at + contact_time_for(table, row.kind)
+    return ready if now < ready else None
+
+
+def _view(row: Row[Any], day: date, ready_at: datetime | None) -> StationView:
+    if row.state_id is not None:
+        state = StationState(row.site, row.id, *(getattr(row, n) for n in _STATE_FIELDS))
+        serviced = row.serviced_in_use_seconds
+    else:
+        state, serviced = StationState(row.site, row.id), 0.0
+    return StationView(
+        site=row.site,
+        id=row.id,
+        name=row.name,
+        kind=row.kind,
+        zone=row.zone,
+        clean_after_use=bool(row.clean_after_use),
+        status=state.status,
+        online=state.online,
+        online_changed_at=state.online_changed_at,
+        last_seen=state.last_seen,
+        in_use_since=state.in_use_since,
+        needs_cleaning_since=state.needs_cleaning_since,
+        last_cleaned_at=state.last_cleaned_at,
+        last_cleaned_by=state.last_cleaned_by,
+        used_without_cleaning=state.used_without_cleaning,
+        uses_today=uses_today(state, day),
+        uses_total=state.uses_total,
+        in_use_seconds_total=round(state.in_use_seconds_total, 1),
+        fault_code=state.fault_code,
+        fault_severity=state.fault_severity,
+        fault_message=state.fault_message,
+        maintenance_interval_hours=row.maintenance_interval_hours,
+        in_use_hours_since_service=round((state.in_use_seconds_total - serviced) / 3600, 2),
+        ready_at=ready_at,
+    )

@@ -1,1 +1,0 @@
-"""Alembic's environment (env.py) and the store's schema revisions (versions/); run by `shared.schema`."""

@@ -1,0 +1,68 @@
+"""Who is using the store from this machine: listeners hold a shared lock, a restore needs it exclusively.
+
+A lock on `<data dir>/store-<hash of the database URL>.lock`, one per store (flock: the kernel drops it when the
+process dies, even by SIGKILL, so a crashed listener never blocks a restore). Several listeners (a shared
+subscription) each hold it shared. Restoring into another store is not held up by this one's listener.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from shared.store.errors import ClinicError
+
+
+class StoreInUse(ClinicError):
+    """The store cannot be replaced now: a listener runs, or a restore is under way."""
+
+
+@contextmanager
+def listener_lock(data_dir: Path, url: str) -> Iterator[None]:
+    """Held by `clinic listen` while it runs, so that `clinic db restore` of its store refuses meanwhile."""
+    with _locked(lock_path(data_dir, url), fcntl.LOCK_SH) as held:
+        if not held:
+            raise StoreInUse("a restore of the store is under way; start the listener when it has finished")
+        yield
+
+
+@contextmanager
+def exclusive_store(data_dir: Path, url: str) -> Iterator[None]:
+    """Held by a restore: no listener of this store runs here, and none can start until it ends."""
+    with _locked(lock_path(data_dir, url), fcntl.LOCK_EX) as held:
+        if not held:
+            raise StoreInUse(
+                "the listener is running on this store: stop it first (Ctrl-C in `clinic up`, or stop the "
+                "`clinic listen` service), then restore"
+            )
+        yield
+
+
+def lock_path(data_dir: Path, url: str) -> Path:
+    """The lock file of the store at `url` (the URL without its password names it)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        parsed = parsed.set(database=str(Path(parsed.database).resolve()))
+    key = parsed.render_as_string(hide_password=True)
+    return data_dir / f"store-{hashlib.sha256(key.encode()).hexdigest()[:16]}.lock"
+
+
+@contextmanager
+def _locked(path: Path, mode: int) -> Iterator[bool]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock

@@ -1,0 +1,13 @@
+"""Every table of the store on `SQLModel.metadata`: what Alembic's env and the models-versus-head check compare."""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+from shared.care import models as care_models
+from shared.chain import models as chain_models
+from shared.equipment import models as equipment_models
+from shared.staff import models as staff_models
+
+MODULES = (care_models, chain_models, equipment_models, staff_models)  # imported for their tables
+metadata = SQLModel.metadata

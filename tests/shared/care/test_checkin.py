@@ -1,0 +1,154 @@
+"""Check-in rules on real SQLite and PostgreSQL: matching window, idempotency, birth date, lock-out, privacy."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from shared.care import checkin
+from shared.care.models import CheckIn, QrToken
+from shared.care.patients import add_appointment, add_patient, issue_card, revoke_cards
+from shared.care.plans import add_exercise, add_plan_item
+from shared.care.qr import parse_scan
+from shared.equipment.ingest import record_batch
+from shared.equipment.payloads import decode
+from shared.equipment.stations import register_equipment
+from shared.store.settings import Settings
+
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+DOB = date(1950, 4, 17)
+
+
+def settings(**overrides: object) -> Settings:
+    return Settings(_env_file=None, timezone="UTC", kiosk_url="https://lobby.example", **overrides)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def card(engine: Engine) -> str:
+    """Maria Gonzalez with a card, a 15:30 appointment with Alex, and a two-line plan on a treadmill."""
+    patient = add_patient(engine, first="Maria", last="Gonzalez", dob=DOB)
+    assert patient.id is not None
+    add_appointment(engine, patient_id=patient.id, starts_at=NOW + timedelta(minutes=30), site="main", clinician="Alex")
+    register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
+    add_exercise(engine, name="Treadmill walk", instructions="Walk at an easy pace.", equipment_kind="treadmill")
+    add_exercise(engine, name="Heel raises", instructions="Rise onto your toes, slowly down.")
+    today = NOW.date()
+    add_plan_item(engine, patient_id=patient.id, exercise="Heel raises", sets=3, reps=10, hold_s=2, active_from=today)
+    add_plan_item(engine, patient_id=patient.id, exercise="Treadmill walk", minutes=10, equipment_id="tm-1",
+                  active_from=today, position=0)  # fmt: skip
+    return issue_card(engine, patient.id, base_url="https://lobby.example").url
+
+
+def test_the_card_carries_only_an_opaque_token(card: str) -> None:
+    assert card.startswith("https://lobby.example/?t=")
+    assert "Maria" not in card and "1950" not in card
+    token = parse_scan(card)
+    assert token is not None and len(token) >= 32  # 192 bits of randomness, URL-safe
+
+
+def test_scan_asks_for_birth_date_first_and_shows_nothing_personal(engine: Engine, card: str) -> None:
+    outcome = checkin.begin(engine, settings(), card, now=NOW)
+    assert outcome.result == "needs_dob"
+    assert (outcome.display_name, outcome.plan, outcome.appointment_at) == (None, [], None)
+
+
+def test_right_birth_date_checks_in_and_shows_the_plan_with_station_status(engine: Engine, card: str) -> None:
+    start = decode("clinic/main/equipment/tm-1/usage", b'{"event_id":"u","event":"start"}', prefix="clinic",
+                   received_at=NOW)  # fmt: skip
+    record_batch(engine, [start], tz=UTC)
+    token = checkin.begin(engine, settings(), card, now=NOW).token
+    assert token is not None
+    outcome = checkin.confirm(engine, settings(), token, DOB, now=NOW)
+    assert (outcome.result, outcome.display_name, outcome.clinician) == ("checked_in", "Maria G.", "Alex")
+    assert outcome.appointment_at == NOW + timedelta(minutes=30)
+    assert [(line.exercise, line.dose, line.equipment_status) for line in outcome.plan] == [
+        ("Treadmill walk", "10 min", "in_use"),
+        ("Heel raises", "3 x 10, hold 2 s", None),
+    ]
+
+
+def test_checking_in_twice_is_idempotent_and_shows_the_first_time(engine: Engine, card: str) -> None:
+    first = checkin.check_in(engine, settings(), card, now=NOW)
+    again = checkin.check_in(engine, settings(), card, now=NOW + timedelta(minutes=3))
+    assert (first.result, again.result) == ("checked_in", "already_checked_in")
+    assert again.checked_in_at == first.checked_in_at == NOW
+
+
+@pytest.mark.parametrize(
+    ("offset_min", "expected"),
+    [(-119, "checked_in"), (-121, "no_appointment"), (59, "checked_in"), (61, "no_appointment")],
+    ids=["2h-before-opens", "too-early", "just-late", "too-late"],
+)
+def test_matching_window_is_two_hours_before_to_one_hour_after(
+    engine: Engine, card: str, offset_min: int, expected: str
+) -> None:
+    start = NOW + timedelta(minutes=30)
+    outcome = checkin.check_in(engine, settings(), card, now=start + timedelta(minutes=offset_min))
+    assert outcome.result == expected
+
+
+def test_no_appointment_today_is_recorded_for_staff(engine: Engine, card: str) -> None:
+    outcome = checkin.check_in(engine, settings(), card, now=NOW + timedelta(days=1))
+    assert (outcome.result, outcome.display_name, outcome.plan) == ("no_appointment", "Maria G.", [])
+    with engine.connect() as conn:
+        results = conn.execute(select(CheckIn.result)).scalars().all()  # type: ignore[call-overload]
+    assert results == ["no_appointment"]
+
+
+def test_five_wrong_birth_dates_lock_the_card_for_fifteen_minutes(engine: Engine, card: str) -> None:
+    token = parse_scan(card)
+    assert token is not None
+    wrong = [checkin.confirm(engine, settings(), token, date(1960, 1, 1), now=NOW) for _ in range(5)]
+    assert [o.result for o in wrong] == ["wrong_dob"] * 4 + ["locked"]
+    assert [o.attempts_left for o in wrong[:4]] == [4, 3, 2, 1]
+    assert checkin.confirm(engine, settings(), token, DOB, now=NOW + timedelta(minutes=14)).result == "locked"
+    assert checkin.begin(engine, settings(), card, now=NOW + timedelta(minutes=14)).result == "locked"
+    assert checkin.confirm(engine, settings(), token, DOB, now=NOW + timedelta(minutes=16)).result == "checked_in"
+
+
+@pytest.mark.parametrize(
+    ("scan", "result"),
+    [("", "unreadable"), ("hello", "unreadable"), ("t=<script>", "unreadable"),
+     ("https://lobby.example/?t=" + "A" * 32, "invalid"), ("A" * 40, "invalid")],
+)  # fmt: skip
+def test_misread_and_unknown_codes_are_told_apart_and_reveal_nothing(
+    engine: Engine, card: str, scan: str, result: str
+) -> None:
+    outcome = checkin.begin(engine, settings(), scan, now=NOW)
+    assert outcome == checkin.Outcome(result)  # type: ignore[arg-type]
+
+
+def test_a_revoked_card_stops_working_and_a_new_one_replaces_it(engine: Engine, card: str) -> None:
+    with engine.connect() as conn:
+        patient_id = conn.execute(select(QrToken.patient_id)).scalar_one()  # type: ignore[call-overload]
+    assert revoke_cards(engine, patient_id) == 1
+    assert checkin.check_in(engine, settings(), card, now=NOW) == checkin.Outcome("revoked")
+    fresh = issue_card(engine, patient_id, base_url="https://lobby.example")
+    assert checkin.check_in(engine, settings(), fresh.url, now=NOW).result == "checked_in"
+
+
+def test_tokens_are_stored_only_as_hashes(engine: Engine, card: str) -> None:
+    token = parse_scan(card)
+    with engine.connect() as conn:
+        stored = conn.execute(select(QrToken.token_hash)).scalars().all()  # type: ignore[call-overload]
+        count = conn.execute(select(func.count()).select_from(QrToken)).scalar_one()
+    assert count == 1 and token not in stored[0] and len(stored[0]) == 64
+
+
+def test_with_birth_date_check_off_a_scan_checks_in_directly(engine: Engine, card: str) -> None:
+    outcome = checkin.begin(engine, settings(confirm_dob=False), card, now=NOW)
+    assert outcome.result == "checked_in"
+
+
+def test_no_patient_data_reaches_the_logs(engine: Engine, card: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    token = checkin.begin(engine, settings(), card, now=NOW).token
+    assert token is not None
+    checkin.confirm(engine, settings(), token, date(1961, 1, 1), now=NOW)
+    checkin.confirm(engine, settings(), token, DOB, now=NOW)
+    checkin.check_in(engine, settings(), card, now=NOW + timedelta(days=1))
+    logged = caplog.text
+    for secret in ("Maria", "Gonzalez", "1950", "04-17", token):
+        assert secret not in logged

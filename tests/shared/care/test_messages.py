@@ -1,0 +1,60 @@
+"""The check-in sentences shared by the lobby and the CLI, and the demo-patient lookup that changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, func, select
+
+from kiosk.lobby import text as lobby_text
+from shared.care import checkin_messages as messages
+from shared.care.checkin import Outcome
+from shared.care.models import QrToken
+from shared.demo.patients import DEMO_PATIENTS, existing_demo_patients, seed_demo_patients
+from shared.store.settings import Settings
+
+AT = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)
+
+
+def test_headline_speaks_local_time_and_the_lobby_uses_the_same_function() -> None:
+    outcome = Outcome("checked_in", display_name="Maria G.", appointment_at=AT, clinician="Alex")
+    assert (
+        messages.headline(outcome, ZoneInfo("Europe/Berlin"))
+        == "Welcome, Maria G. You're checked in for 16:30 with Alex."
+    )
+    assert messages.headline(Outcome("unreadable"), UTC).startswith("Sorry, we couldn't read that card.")
+    assert (lobby_text.headline, lobby_text.clock) == (messages.headline, messages.clock)
+
+
+def test_a_misread_an_unknown_and_a_revoked_card_each_say_what_to_do() -> None:
+    said = {result: messages.headline(Outcome(result), UTC) for result in ("unreadable", "invalid", "revoked")}
+    assert said == {
+        "unreadable": "Sorry, we couldn't read that card. Please try again, or see the front desk.",
+        "invalid": "We don't know this card. Please see the front desk.",
+        "revoked": "This card is no longer active. Please see the front desk.",
+    }
+
+
+def test_the_lobby_says_it_in_the_patients_language_and_time_format() -> None:
+    outcome = Outcome("checked_in", display_name="Maria G.", appointment_at=AT, clinician="Alex")
+    berlin = ZoneInfo("Europe/Berlin")
+    assert messages.headline(outcome, berlin, "en") == "Welcome, Maria G. You're checked in for 4:30\u202fPM with Alex."
+    assert messages.headline(outcome, berlin, "es") == (
+        "Bienvenido, Maria G. Su llegada está registrada para las 16:30 con Alex."
+    )
+    assert messages.headline(Outcome("revoked"), UTC, "es") == "Esta tarjeta ya no está activa. Acuda a la recepción."
+    assert messages.headline(Outcome("revoked"), UTC, "xx") == messages.headline(Outcome("revoked"), UTC)
+
+
+def test_existing_demo_patients_finds_them_without_issuing_cards(engine: Engine) -> None:
+    assert existing_demo_patients(engine) == []
+    cfg = Settings(_env_file=None, timezone="UTC", kiosk_url="https://lobby.example")  # type: ignore[call-arg]
+    cards = seed_demo_patients(engine, cfg, now=AT)
+    with engine.connect() as conn:
+        tokens = conn.execute(select(func.count()).select_from(QrToken)).scalar_one()
+    found = existing_demo_patients(engine)
+    assert [(demo.first, pid) for demo, pid in found] == [(d.first, c.patient_id) for d, c in cards]
+    assert len(found) == len(DEMO_PATIENTS)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(QrToken)).scalar_one() == tokens

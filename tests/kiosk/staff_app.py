@@ -24,7 +24,7 @@ from shared.store.db import unit_of_work
 from shared.store.settings import get_settings
 
 KIOSK = Path(__file__).resolve().parents[2] / "kiosk" / "staff"
-STAFF = str(KIOSK / "staff.py")
+STAFF = str(KIOSK / "app.py")
 PASSWORD = "correct horse battery"
 REFUSED = "Your role does not give access to this page."
 PAGES = {  # page file -> its title, for every staff page this suite covers

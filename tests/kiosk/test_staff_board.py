@@ -16,6 +16,7 @@ from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import StationView, get_station, register_equipment
 from shared.staff.accounts import recent_audit
+from shared.store.db import unit_of_work
 from tests.kiosk.staff_app import (
     add_staff,
     errors,
@@ -48,12 +49,18 @@ def use(equipment_id: str, n: int, start_ago: float, minutes: float) -> list[Dec
 def gym(engine: Engine) -> Engine:
     """A treadmill due for maintenance and waiting to be cleaned, a bike in use, free bars, a hostile name, and
     an unregistered rower whose two messages wait in the dead letters."""
-    register_equipment(
-        engine, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A", maintenance_interval_hours=0.5
-    )
-    register_equipment(engine, site="main", equipment_id="bike-1", name="Bike 1", zone="Gym A")
-    register_equipment(engine, site="main", equipment_id="bars-1", name="Parallel bars", zone="Gym B")
-    register_equipment(engine, site="main", equipment_id="odd-1", name=HOSTILE, zone="<b>Gym C</b>")
+    with unit_of_work(engine) as session:
+        register_equipment(
+            session=session,
+            site="main",
+            equipment_id="tm-1",
+            name="Treadmill 1",
+            zone="Gym A",
+            maintenance_interval_hours=0.5,
+        )
+        register_equipment(session=session, site="main", equipment_id="bike-1", name="Bike 1", zone="Gym A")
+        register_equipment(session=session, site="main", equipment_id="bars-1", name="Parallel bars", zone="Gym B")
+        register_equipment(session=session, site="main", equipment_id="odd-1", name=HOSTILE, zone="<b>Gym C</b>")
     record_batch(engine, [*use("tm-1", 1, 90, 30), *use("tm-1", 2, 40, 15)], tz=UTC)
     record_batch(engine, [device("bike-1", "usage", {"event_id": "b1", "event": "start"}, 4)], tz=UTC)
     record_batch(engine, [*use("rower-1", 9, 10, 5)], tz=UTC)

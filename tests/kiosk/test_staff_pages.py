@@ -42,7 +42,7 @@ from tests.pdf_support import pdf_pages
 pytestmark = pytest.mark.usefixtures("care_env")
 
 KIOSK = Path(__file__).resolve().parents[2] / "kiosk" / "staff"
-STAFF = str(KIOSK / "staff.py")
+STAFF = str(KIOSK / "app.py")
 PASSWORD = "correct horse battery"
 REFUSED = "Your role does not give access to this page."
 TITLES = {"arrivals.py": "Arrivals", "patients.py": "Patients", "appointments.py": "Appointments",

@@ -53,7 +53,7 @@ from bench.common import (
 from shared.chain.sites import add_site
 from shared.equipment.ingest import EVENTS
 from shared.equipment.stations import register_equipment
-from shared.store.db import make_engine
+from shared.store.db import make_engine, unit_of_work
 from shared.store.settings import Settings
 from telemetry.broker import ensure_broker_files, listener_user, set_bridge_password, write_config
 from telemetry.central import partition
@@ -133,7 +133,8 @@ class Chain:
             name = f"site-{n:02d}"
             add_site(self.engine, site=name)
             for station in range(stations):
-                register_equipment(self.engine, site=name, equipment_id=f"st-{station:03d}", kind="bike")
+                with unit_of_work(self.engine) as session:
+                    register_equipment(session=session, site=name, equipment_id=f"st-{station:03d}", kind="bike")
             password = set_bridge_password(self.center.settings, name)
             self.sites[name] = _broker(root / name, stack, site=name, bridge_to=f"127.0.0.1:{self.center.port}",
                                        bridge_password=password)  # fmt: skip

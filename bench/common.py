@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 
 from shared.equipment.stations import register_equipment
 from shared.equipment.topics import equipment_topic, subscription
-from shared.store.db import init_db, make_engine
+from shared.store.db import init_db, make_engine, unit_of_work
 from shared.store.settings import Settings
 from telemetry.broker import LISTENER_USER, SIMULATOR_USER, ensure_broker_files, listener_user, write_config
 
@@ -208,7 +208,8 @@ def _prepare(url: str, devices: Sequence[str]) -> None:
     try:
         init_db(engine)
         for device in devices:
-            register_equipment(engine, site=SITE, equipment_id=device, kind="treadmill", zone="gym")
+            with unit_of_work(engine) as session:
+                register_equipment(session=session, site=SITE, equipment_id=device, kind="treadmill", zone="gym")
     finally:
         engine.dispose()
 

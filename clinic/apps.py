@@ -9,6 +9,7 @@ import kiosk
 from shared.store.settings import Settings
 
 KIOSK_DIR = Path(kiosk.__file__).resolve().parent
+STAFF_SCRIPT = KIOSK_DIR / "staff" / "app.py"
 # Streamlit options shared by every app: no telemetry, no file watching, no error details or toolbar for
 # patients, and the high-contrast theme.
 STREAMLIT_OPTIONS = {
@@ -26,13 +27,23 @@ STREAMLIT_OPTIONS = {
 }
 
 
-# The staff app runs as an st.App: Streamlit plus the endpoints that set its HttpOnly sign-in cookie.
-SCRIPTS = {"lobby": "lobby/app.py", "staff": "staff/server.py"}
+# The staff app runs as an st.App (clinic/staff_app.py): Streamlit plus the endpoints that set its HttpOnly
+# sign-in cookie, with the adapters its pages use registered first.
+SCRIPTS = {"lobby": KIOSK_DIR / "lobby" / "app.py", "staff": Path(__file__).resolve().parent / "staff_app.py"}
+
+
+def compose_staff() -> None:
+    """Register the adapters the staff app's pages reach through the domain: the broker's device accounts
+    (the app's own settings, read at each call). The server does it before serving; AppTest runs do it too."""
+    from shared.equipment.provisioning import use_broker_accounts
+    from telemetry.broker import FileBrokerAccounts
+
+    use_broker_accounts(FileBrokerAccounts())
 
 
 def streamlit_argv(app: str, cfg: Settings, *, port: int, address: str) -> list[str]:
     """The command that serves the `app` ("lobby", "staff") on address:port (HTTPS when a certificate is set)."""
-    argv = [sys.executable, "-m", "streamlit", "run", str(KIOSK_DIR / SCRIPTS[app])]
+    argv = [sys.executable, "-m", "streamlit", "run", str(SCRIPTS[app])]
     options = {**STREAMLIT_OPTIONS, "server.port": str(port), "server.address": address}
     if cfg.tls_cert and cfg.tls_key:
         options["server.sslCertFile"] = str(cfg.tls_cert)

@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from shared.equipment.dead_letters import list_dead_letters
-from shared.equipment.stations import describe_status, list_stations, register_equipment
-from shared.store.db import init_db, make_engine
+from shared.equipment.stations import describe_status, list_stations
+from shared.store.db import init_db, make_engine, unit_of_work
 from shared.store.errors import ClinicError
 from shared.store.settings import Settings, get_settings
 
@@ -186,42 +186,32 @@ def device_add(
     as_json: JsonFlag = False,
 ) -> None:
     """Register equipment (or update the details given) and create a new broker password, printed once."""
-    from shared.equipment.topics import equipment_topic
-    from telemetry.broker import device_account_site, set_device_password
+    from shared.equipment.provisioning import provision_device
+    from telemetry.broker import FileBrokerAccounts
 
     cfg = settings()
-    site = site or cfg.site
-    owner = device_account_site(cfg, equipment_id)
-    if owner not in (None, site):
-        fail(f"equipment id {equipment_id!r} already has a broker account at site {owner!r}; ids are unique per broker")
-    with engine_for(cfg) as engine:
-        equipment = register_equipment(
-            engine,
-            site=site,
+    with engine_for(cfg) as engine, unit_of_work(engine) as session:
+        equipment, device = provision_device(
+            session=session,
+            accounts=FileBrokerAccounts(cfg),
+            site=site or cfg.site,
             equipment_id=equipment_id,
+            topic_prefix=cfg.topic_prefix,
             name=name,
             kind=kind,
             zone=zone,
             clean_after_use=clean_after_use,
             maintenance_interval_hours=maintenance_hours,
         )
-    password = set_device_password(cfg, equipment.id, site=equipment.site)
-    topic = equipment_topic(cfg.topic_prefix, equipment.site, equipment.id, "usage").rsplit("/", 1)[0] + "/<channel>"
-    info = {
-        "site": equipment.site,
-        "id": equipment.id,
-        "name": equipment.name,
-        "username": equipment.id,
-        "password": password,
-        "topic": topic,
-    }
+        info = {"site": equipment.site, "id": equipment.id, "name": equipment.name, "username": device.username,
+                "password": device.password, "topic": device.topic}  # fmt: skip
     if as_json:
         typer.echo(json.dumps(info))
         return
-    typer.echo(f"registered {equipment.name!r} as {equipment.site}/{equipment.id}")
-    typer.echo(f"broker username: {equipment.id}")
-    typer.echo(f"broker password: {password}   (shown once; run `clinic device add` again to replace it)")
-    typer.echo(f"publishes on:    {topic}")
+    typer.echo(f"registered {info['name']!r} as {info['site']}/{info['id']}")
+    typer.echo(f"broker username: {device.username}")
+    typer.echo(f"broker password: {device.password}   (shown once; run `clinic device add` again to replace it)")
+    typer.echo(f"publishes on:    {device.topic}")
 
 
 @device_app.command("label")

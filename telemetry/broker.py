@@ -19,7 +19,8 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.store.settings import ID_PATTERN, Settings
+from shared.equipment.provisioning import account_taken
+from shared.store.settings import ID_PATTERN, Settings, get_settings
 from telemetry.bridge import bridge_lines, bridge_user
 from telemetry.broker_tls import BrokerTls
 
@@ -226,10 +227,7 @@ def set_device_password(settings: Settings, equipment_id: str, *, site: str | No
     private_dir(files.root)
     devices = _read_json(files.devices)
     if devices.get(equipment_id, site) != site:
-        raise ValueError(
-            f"equipment id {equipment_id!r} already has a broker account at site {devices[equipment_id]!r}; "
-            "ids must be unique on one broker"
-        )
+        raise ValueError(account_taken(equipment_id, devices[equipment_id]))
     devices[equipment_id] = site
     _write_private(files.devices, json.dumps(devices, indent=2, sort_keys=True) + "\n")
     ensure_broker_files(settings)
@@ -239,6 +237,28 @@ def set_device_password(settings: Settings, equipment_id: str, *, site: str | No
     _write_passwd(files.passwd, entries)
     reload_broker(settings)
     return password
+
+
+@dataclass(frozen=True, slots=True)
+class FileBrokerAccounts:
+    """The domain's `BrokerAccounts` on this broker's password file and ACL.
+
+    Without `settings`, each call reads the current settings (`get_settings`), so a long-running app follows
+    the environment it was started with.
+    """
+
+    settings: Settings | None = None
+
+    def _settings(self) -> Settings:
+        return self.settings or get_settings()
+
+    def account_site(self, equipment_id: str) -> str | None:
+        """The site whose station owns the broker account `equipment_id`, if there is one."""
+        return device_account_site(self._settings(), equipment_id)
+
+    def set_password(self, equipment_id: str, *, site: str) -> str:
+        """Create or replace the device account; returns the new password."""
+        return set_device_password(self._settings(), equipment_id, site=site)
 
 
 def reload_broker(settings: Settings) -> bool:

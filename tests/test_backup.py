@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from shared.equipment.stations import list_stations, register_equipment
-from shared.store.db import make_engine
+from shared.store.db import make_engine, unit_of_work
 from tests.conftest import Broker, new_pg_database
 from tests.helpers import wait_until
 from tests.mqtt_helpers import connect, listener_process, listener_settings
@@ -91,7 +91,8 @@ def new_store(db_url: str, tmp_path: Path) -> Iterator[str]:
 def running_listener(broker: Broker, engine: Engine, db_url: str) -> Iterator[dict[str, str]]:
     """`clinic listen` on the test broker and store, subscribed; yields its environment for other commands."""
     for device in DEVICES:
-        register_equipment(engine, site="main", equipment_id=device)
+        with unit_of_work(engine) as session:
+            register_equipment(session=session, site="main", equipment_id=device)
     settings = listener_settings(broker, db_url)
     log = settings.data_dir / "listener.log"
     process = listener_process(settings)

@@ -19,7 +19,7 @@ from clinic.cli import app
 from kiosk.lobby.camera import read_qr
 from shared.care.models import Appointment, PlanItem
 from shared.equipment.stations import register_equipment
-from shared.store.db import make_engine
+from shared.store.db import make_engine, unit_of_work
 from shared.store.settings import get_settings
 from tests.pdf_support import pdf_pages
 
@@ -151,7 +151,8 @@ def test_import_help_documents_the_columns(cli: CliRunner) -> None:
 
 def test_exercise_and_plan_add_then_show_with_station_status(cli: CliRunner, maria: int, db_url: str) -> None:
     engine = make_engine(db_url)
-    register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
     engine.dispose()
     assert run(cli, "exercise", "add", "Treadmill walk", "--instructions", "Easy pace.", "--kind", "treadmill")[0] == 0
     assert run(cli, "exercise", "add", "Bridges")[1] == "saved exercise 'Bridges' (id 2)\n"

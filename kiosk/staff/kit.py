@@ -1,5 +1,6 @@
-"""Pieces the care pages of the staff app share (arrivals, patients, appointments, plans): a notice that
-survives a rerun, the clinic's today, and a patient picker.
+"""The staff app's one UI kit: the notice that survives a rerun (every page's messages), the error box, stored
+times in the clinic's zone, the clinic's today, a patient picker, the board's station actions, and registering
+unknown devices (with the replay of their kept messages).
 
 Messages go through `kiosk.theme.literal`, so a name like `![x](https://evil/pixel)` shows as typed; names put
 into a line of our own words go through `bidi_safe`, so a right-to-left name cannot reorder the rest of it.
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 import base64
 import html
+import time
 import unicodedata
-from datetime import date
-from typing import Literal
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
@@ -20,8 +23,13 @@ from kiosk import resources
 from kiosk.staff.auth import current_user
 from kiosk.theme import literal
 from shared.care.patients import search_patients
+from shared.equipment import board
+from shared.equipment.provisioning import broker_accounts, register_station
+from shared.equipment.replay import replay_dead_letters
 from shared.staff.accounts import Area, StaffUser
 from shared.store.clock import local_today
+from shared.store.db import unit_of_work
+from shared.store.errors import ClinicError
 from shared.store.types import utcnow
 
 NOTICE_KEY = "staff_notice"
@@ -42,23 +50,62 @@ def bidi_safe(text: str) -> str:
     return f"\u2068{kept}\u2069"
 
 
+def sentence(message: str) -> str:
+    """A domain message ("name must be ...") as a sentence, its first letter capitalised."""
+    return message[:1].upper() + message[1:]
+
+
 def show_error(message: str) -> None:
     """An error box for a refusal; the message often quotes what was typed, so it shows exactly as typed."""
     st.error(literal(message))
 
 
-def notify(text: str, kind: NoticeKind = "success") -> None:
-    """Keep a message to show at the top of the page on its next run (after a callback or `st.rerun`)."""
-    st.session_state[NOTICE_KEY] = (kind, text)
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A message kept for the page's next runs: about one thing (e.g. a station) or the page, for one run or
+    for `linger_s` seconds."""
+
+    kind: NoticeKind
+    text: str
+    about: str | None
+    at: float
+    linger_s: float | None
 
 
-def show_notice() -> None:
-    """Show, once, the message kept by `notify`."""
-    notice: tuple[NoticeKind, str] | None = st.session_state.pop(NOTICE_KEY, None)
-    if notice is None:
+def notify(text: str, kind: NoticeKind = "success", *, about: str | None = None, linger_s: float | None = None) -> None:
+    """Keep a message to show on the page's next run (after a callback or `st.rerun`): once where `show_notice`
+    is called with the same `about`, or on every run for `linger_s` seconds (a fragment's refreshes too)."""
+    st.session_state[NOTICE_KEY] = Notice(kind, text, about, time.time(), linger_s)
+
+
+def clear_notice(about: str | None = None) -> None:
+    """Forget the kept message about `about` (an action that now succeeded)."""
+    notice: Notice | None = st.session_state.get(NOTICE_KEY)
+    if notice is not None and notice.about == about:
+        st.session_state.pop(NOTICE_KEY, None)
+
+
+def show_notice(about: str | None = None) -> None:
+    """Show the message kept by `notify` about `about` (as typed: it often quotes input)."""
+    notice: Notice | None = st.session_state.get(NOTICE_KEY)
+    if notice is None or notice.about != about:
         return
-    kind, text = notice
-    {"success": st.success, "error": st.error, "info": st.info}[kind](literal(text))
+    if notice.linger_s is None or time.time() - notice.at >= notice.linger_s:
+        st.session_state.pop(NOTICE_KEY, None)
+        if notice.linger_s is not None:
+            return
+    {"success": st.success, "error": st.error, "info": st.info}[notice.kind](literal(notice.text))
+
+
+def rerun_with_notice(message: str) -> None:
+    """Show `message` as a success after the rerun that redraws the page with the change."""
+    notify(message)
+    st.rerun()
+
+
+def local(value: datetime | None, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (UTC) time in the clinic's zone; 'never' for none."""
+    return value.astimezone(tz).strftime(fmt) if value is not None else "never"
 
 
 def acting_user(area: Area) -> StaffUser | None:
@@ -105,3 +152,81 @@ def pick_patient(key: str, label: str = "Patient", *, table: bool = False) -> in
     labels = {p.id: f"{bidi_safe(f'{p.first_name} {p.last_name}')} (born {p.dob.isoformat()}, #{p.id})" for p in found}
     chosen: int | None = st.selectbox(label, list(labels), format_func=lambda pid: labels[pid], key=f"{key}_pick")
     return chosen
+
+
+StationAction = Literal["start", "end", "cleaned", "out", "back", "serviced", "report"]
+
+
+def station_action(action: StationAction, *, site: str, equipment_id: str, by: str, reason: str = "",
+                   method: str = "wipe", severity: str = "warning") -> str:  # fmt: skip
+    """Run one board action on a station as `by`; returns what was done in words ("use started"). A refusal
+    raises the service's `ClinicError`, for the page to show where the action was."""
+    engine, tz = resources.engine(), resources.settings().tz
+    where: dict[str, Any] = {"site": site, "equipment_id": equipment_id, "by": by, "tz": tz}
+    if action == "start":
+        board.start_use(engine, **where)
+        return "use started"
+    if action == "end":
+        board.end_use(engine, **where)
+        return "use ended"
+    if action == "cleaned":
+        board.mark_cleaned(engine, method=method, **where)
+        return "cleaned"
+    if action == "out":
+        board.take_out_of_service(engine, reason=reason, **where)
+        return "out of service"
+    if action == "back":
+        board.back_in_service(engine, reason=reason, **where)
+        return "back in service"
+    if action == "serviced":
+        board.mark_serviced(engine, **where)
+        return "serviced"
+    board.report_problem(engine, severity=severity, message=reason, **where)
+    return f"problem reported ({severity})"
+
+
+def unknown_devices(user: StaffUser, *, kind_help: str = "", say_none: bool = False) -> None:
+    """Devices that send messages but are not registered, each with a form (for users who may register devices)
+    that registers its station and replays its kept messages; when there are none, nothing (or, with
+    `say_none`, a line saying so)."""
+    cfg = resources.settings()
+    devices = board.unknown_devices(resources.engine())
+    if not devices and not say_none:
+        return
+    st.header("Devices sending messages but not registered")
+    if not devices:
+        st.text("None: every device that sent a message is registered.")
+        return
+    allowed = user.can("register_devices")
+    st.caption("Their messages are kept. Registering a device records its kept messages as if they had just come in."
+               if allowed else "Their messages are kept until an administrator registers them.")  # fmt: skip
+    for device in devices:
+        ident = f"{device.site}-{device.equipment_id}"
+        st.text(f"{device.site}/{device.equipment_id}: {device.messages} message(s) kept, "
+                f"last {local(device.last_seen, cfg.tz)}")  # fmt: skip
+        if not allowed:
+            continue
+        with st.form(f"unknown-{ident}"):
+            left, mid, right = st.columns(3)
+            name = left.text_input("Name", value=device.equipment_id, key=f"unknown-name-{ident}")
+            zone = mid.text_input("Zone", key=f"unknown-zone-{ident}")
+            kind = right.text_input("Kind", value="other", key=f"unknown-kind-{ident}", help=kind_help or None)
+            submitted = st.form_submit_button(f"Register {device.equipment_id} and replay its messages")
+        if submitted and _register_unknown(user, device.site, device.equipment_id, name=name, zone=zone, kind=kind):
+            return
+
+
+def _register_unknown(user: StaffUser, site: str, equipment_id: str, *, name: str, zone: str, kind: str) -> bool:
+    """Register one unknown device's station and replay its kept messages; False (and the error shown) if refused."""
+    engine, cfg = resources.engine(), resources.settings()
+    try:
+        with unit_of_work(engine) as session:
+            register_station(session=session, accounts=broker_accounts(), site=site, equipment_id=equipment_id,
+                             name=name, zone=zone, kind=kind, actor=user.username)  # fmt: skip
+    except ClinicError as exc:
+        show_error(sentence(str(exc)))
+        return False
+    outcome = replay_dead_letters(engine, cfg, site=site, equipment_id=equipment_id)
+    rerun_with_notice(f"Registered {name.strip()} ({equipment_id}): {outcome.recorded} kept message(s) recorded, "
+         f"{outcome.still_kept} still kept.")  # fmt: skip
+    return True

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from shared.chain.models import ChainSite
 from shared.equipment.models import Equipment
 from shared.equipment.stations import register_equipment
-from shared.store.db import read_session
+from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ClinicError
 
 
@@ -51,13 +51,14 @@ def apply_registration(engine: Engine, registration: Registration) -> None:
     with read_session(engine) as session:
         if session.get(ChainSite, registration.site) is None:
             raise UnknownSite(f"site {registration.site!r} is not registered at the center (clinic chain add-site)")
-    register_equipment(
-        engine,
-        site=registration.site,
-        equipment_id=registration.equipment_id,
-        name=registration.name,
-        kind=registration.kind,
-        zone=registration.zone,
-        clean_after_use=registration.clean_after_use,
-        maintenance_interval_hours=registration.maintenance_interval_hours,
-    )
+    with unit_of_work(engine) as session:
+        register_equipment(
+            session=session,
+            site=registration.site,
+            equipment_id=registration.equipment_id,
+            name=registration.name,
+            kind=registration.kind,
+            zone=registration.zone,
+            clean_after_use=registration.clean_after_use,
+            maintenance_interval_hours=registration.maintenance_interval_hours,
+        )

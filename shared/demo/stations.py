@@ -9,7 +9,7 @@ from sqlmodel import col
 
 from shared.equipment.models import Equipment
 from shared.equipment.stations import register_equipment
-from shared.store.db import read_session
+from shared.store.db import read_session, unit_of_work
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,16 +58,17 @@ def seed_demo(engine: Engine, *, site: str) -> list[str]:
     present = set(registered_ids(engine, site=site))
     for station in DEMO_STATIONS:
         if station.id not in present:
-            register_equipment(
-                engine,
-                site=site,
-                equipment_id=station.id,
-                name=station.name,
-                kind=station.kind,
-                zone=station.zone,
-                clean_after_use=station.clean_after_use,
-                maintenance_interval_hours=station.maintenance_interval_hours,
-            )
+            with unit_of_work(engine) as session:
+                register_equipment(
+                    session=session,
+                    site=site,
+                    equipment_id=station.id,
+                    name=station.name,
+                    kind=station.kind,
+                    zone=station.zone,
+                    clean_after_use=station.clean_after_use,
+                    maintenance_interval_hours=station.maintenance_interval_hours,
+                )
     return [station.id for station in DEMO_STATIONS]
 
 
@@ -79,14 +80,15 @@ def ensure_sim_stations(engine: Engine, *, site: str, count: int) -> list[str]:
         number += 1
         candidate = f"{SIM_PREFIX}{number:03d}"
         if candidate not in ids:
-            register_equipment(
-                engine,
-                site=site,
-                equipment_id=candidate,
-                name=f"Simulated station {number}",
-                kind="simulated",
-                zone="Simulated",
-            )
+            with unit_of_work(engine) as session:
+                register_equipment(
+                    session=session,
+                    site=site,
+                    equipment_id=candidate,
+                    name=f"Simulated station {number}",
+                    kind="simulated",
+                    zone="Simulated",
+                )
             ids.append(candidate)
     return ids[:count]
 

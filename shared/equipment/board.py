@@ -1,4 +1,9 @@
-"""The equipment board for staff: alerts, urgency order, and actions recorded as events like a device's."""
+"""The equipment board for staff: alerts, urgency order, and actions recorded as events like a device's.
+
+The station actions (mark cleaned, out of / back in service, start and end use, report, serviced) take the
+engine, not a session: each is one Core `write_transaction` through the same ingest as a device's messages
+(the board's and the listener's fast path), which must own its transaction to order its writes with ingest.
+"""
 
 from __future__ import annotations
 

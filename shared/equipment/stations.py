@@ -9,11 +9,12 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from sqlalchemy import Engine, Row, Table, select
+from sqlmodel import Session
 
 from shared.equipment.models import Equipment, EquipmentState
 from shared.equipment.state_machine import StationState, Status, uses_today
 from shared.staff.accounts import audit
-from shared.store.db import read_session, unit_of_work
+from shared.store.db import read_session
 from shared.store.errors import NotFound, ValidationFailed
 from shared.store.settings import ID_PATTERN, contact_time_for, get_settings
 from shared.store.types import utcnow
@@ -97,8 +98,8 @@ def _minutes(delta: timedelta) -> str:
 
 
 def register_equipment(
-    engine: Engine,
     *,
+    session: Session,
     site: str,
     equipment_id: str,
     name: str | None = None,
@@ -110,8 +111,37 @@ def register_equipment(
 ) -> Equipment:
     """Register a station, or update the details given for one that exists (None keeps what it has).
 
-    With `actor` (a signed-in user), the change is recorded in the audit log in the same transaction.
+    With `actor` (a signed-in user), the change is recorded in the audit log in the caller's transaction.
     """
+    validate_station(site=site, equipment_id=equipment_id, name=name,
+                     maintenance_interval_hours=maintenance_interval_hours)  # fmt: skip
+    equipment = session.get(Equipment, (site, equipment_id)) or Equipment(site=site, id=equipment_id, name=equipment_id)
+    if name is not None:
+        equipment.name = name.strip()
+    if kind is not None:
+        equipment.kind = kind.strip() or "other"
+    if zone is not None:
+        equipment.zone = zone.strip()
+    if clean_after_use is not None:
+        equipment.clean_after_use = clean_after_use
+    if maintenance_interval_hours is not None:
+        equipment.maintenance_interval_hours = maintenance_interval_hours
+    session.add(equipment)
+    if session.get(EquipmentState, (site, equipment_id)) is None:
+        session.add(EquipmentState(site=site, equipment_id=equipment_id))
+    if actor is not None:
+        details = {"name": name, "kind": kind, "zone": zone, "clean_after_use": clean_after_use,
+                   "maintenance_interval_hours": maintenance_interval_hours}  # fmt: skip
+        changed: dict[str, object] = {k: v for k, v in details.items() if v is not None}
+        audit(session, actor=actor, action="equipment.register", target=f"{site}/{equipment_id}", detail=changed)
+    session.flush()
+    return equipment
+
+
+def validate_station(
+    *, site: str, equipment_id: str, name: str | None = None, maintenance_interval_hours: float | None = None
+) -> None:
+    """The rules for a station's ids and details (`ValidationFailed` names the first one broken)."""
     for label, value in (("site", site), ("equipment id", equipment_id)):
         if not ID_PATTERN.match(value):
             raise ValidationFailed(f"{label} {value!r} must match {ID_PATTERN.pattern} (lower case, digits, - and _)")
@@ -119,29 +149,11 @@ def register_equipment(
         raise ValidationFailed("name must be 1 to 200 characters")
     if maintenance_interval_hours is not None and maintenance_interval_hours <= 0:
         raise ValidationFailed("maintenance interval must be a positive number of hours")
-    with unit_of_work(engine) as session:
-        equipment = session.get(Equipment, (site, equipment_id)) or Equipment(
-            site=site, id=equipment_id, name=equipment_id
-        )
-        if name is not None:
-            equipment.name = name.strip()
-        if kind is not None:
-            equipment.kind = kind.strip() or "other"
-        if zone is not None:
-            equipment.zone = zone.strip()
-        if clean_after_use is not None:
-            equipment.clean_after_use = clean_after_use
-        if maintenance_interval_hours is not None:
-            equipment.maintenance_interval_hours = maintenance_interval_hours
-        session.add(equipment)
-        if session.get(EquipmentState, (site, equipment_id)) is None:
-            session.add(EquipmentState(site=site, equipment_id=equipment_id))
-        if actor is not None:
-            details = {"name": name, "kind": kind, "zone": zone, "clean_after_use": clean_after_use,
-                       "maintenance_interval_hours": maintenance_interval_hours}  # fmt: skip
-            changed: dict[str, object] = {k: v for k, v in details.items() if v is not None}
-            audit(session, actor=actor, action="equipment.register", target=f"{site}/{equipment_id}", detail=changed)
-        return equipment
+
+
+def is_registered(*, session: Session, site: str, equipment_id: str) -> bool:
+    """Whether the station `site/equipment_id` is registered."""
+    return session.get(Equipment, (site, equipment_id)) is not None
 
 
 def list_stations(

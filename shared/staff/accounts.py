@@ -32,12 +32,17 @@ REFUSED = "Wrong username or password. After several wrong tries, sign-in pauses
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
 
-Area = Literal["board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit", "chain"]
+# Pages, plus actions that several pages offer: "register_devices" (register a station, an unknown device that
+# sends messages included, and set device broker passwords) is one rule wherever the button is.
+Area = Literal[
+    "board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit", "chain",
+    "register_devices",
+]  # fmt: skip
 PERMISSIONS: dict[str, frozenset[str]] = {
     "technician": frozenset({"board", "arrivals"}),
     "front_desk": frozenset({"board", "arrivals", "patients", "appointments"}),
     "admin": frozenset({"board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit",
-                       "chain"}),
+                       "chain", "register_devices"}),
 }
 
 

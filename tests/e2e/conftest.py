@@ -28,7 +28,7 @@ from shared.care.plans import add_exercise, add_plan_item
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import register_equipment
-from shared.store.db import init_db, make_engine
+from shared.store.db import init_db, make_engine, unit_of_work
 from tests.helpers import free_port, wait_for_port
 
 CHROMIUM = Path(os.environ.get("CLINIC_E2E_CHROMIUM", "/usr/bin/chromium"))
@@ -264,7 +264,8 @@ def patient(store: tuple[str, Engine]) -> Patient:
     assert added.id is not None
     starts = (datetime.now(UTC) + timedelta(minutes=20)).replace(second=0, microsecond=0)
     add_appointment(engine, patient_id=added.id, starts_at=starts, site="main", clinician="Alex")
-    register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
     add_exercise(engine, name="Treadmill walk", instructions="Walk at an easy pace, holding the rails if you need.")
     add_exercise(engine, name="Sit to stand", instructions="Stand up from the chair without using your hands.")
     yesterday = date.today() - timedelta(days=1)

@@ -25,6 +25,7 @@ from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import get_station, register_equipment
 from shared.staff.accounts import create_account, recent_audit
+from shared.store.db import unit_of_work
 from telemetry.broker import SIMULATOR_USER
 from tests.conftest import Broker
 from tests.e2e.staff_fixtures import serving_staff_app, staff_env
@@ -122,7 +123,10 @@ def test_device_messages_change_the_open_board_without_a_reload(
         loads: list[str] = []
         page.on("load", lambda _: loads.append(page.url))
 
-        register_equipment(engine, site="main", equipment_id="rower-1", name="Rower 1", zone="Gym A", actor="admin")
+        with unit_of_work(engine) as session:
+            register_equipment(
+                session=session, site="main", equipment_id="rower-1", name="Rower 1", zone="Gym A", actor="admin"
+            )
         status = page.locator("#status-rower-1")
         expect(status).to_have_text("available", timeout=LIVE_S * 1000)  # a new station appears by itself
 
@@ -162,15 +166,16 @@ def test_the_admin_pages_render_in_a_browser_with_names_as_text(
 
     page = staff_page
     create_account(engine, username="boss", password=PASSWORD, role="admin", display_name="boss (admin)")
-    register_equipment(
-        engine,
-        site="main",
-        equipment_id="rower-1",
-        name=HOSTILE,
-        zone="<b>Gym A</b>",
-        maintenance_interval_hours=100,
-        actor="boss",
-    )
+    with unit_of_work(engine) as session:
+        register_equipment(
+            session=session,
+            site="main",
+            equipment_id="rower-1",
+            name=HOSTILE,
+            zone="<b>Gym A</b>",
+            maintenance_interval_hours=100,
+            actor="boss",
+        )
     started = datetime.now(UTC) - timedelta(minutes=30)
     uses = [
         decode("clinic/main/equipment/rower-1/usage", usage(event, n, at), prefix="clinic", received_at=at)

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from shared.equipment import board
 from shared.equipment.stations import register_equipment
 from shared.staff.accounts import create_account
+from shared.store.db import unit_of_work
 from tests.e2e.staff_fixtures import DESKTOP, PASSWORD, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 
 STATIONS = [("bike-1", "Bike 1", "Gym A"), ("tm-1", "Treadmill 1", "Gym A"), ("bars-1", "Parallel bars", "Gym B"),
@@ -63,7 +64,8 @@ def test_cards_and_the_queue_keep_their_places_while_statuses_change(
 ) -> None:
     engine = store[1]
     for equipment_id, name, zone in STATIONS:
-        register_equipment(engine, site="main", equipment_id=equipment_id, name=name, zone=zone)
+        with unit_of_work(engine) as session:
+            register_equipment(session=session, site="main", equipment_id=equipment_id, name=name, zone=zone)
     used(engine, "tm-1")
     used(engine, "bars-1")
     create_account(engine, username="desk", password=PASSWORD, role="front_desk", display_name="desk")

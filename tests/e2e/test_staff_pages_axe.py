@@ -17,6 +17,7 @@ from shared.care.patients import add_appointment, add_patient, issue_card
 from shared.equipment import board
 from shared.equipment.stations import register_equipment
 from shared.staff.accounts import create_account
+from shared.store.db import unit_of_work
 from shared.store.settings import Settings
 from tests.e2e.axe import BLOCKING, axe_violations, describe
 from tests.e2e.staff_fixtures import DESKTOP, PHONE, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
@@ -32,7 +33,8 @@ def seed_day(engine: Engine) -> None:
     """A morning's worth of data, so pages show their tables, charts and lists rather than empty states."""
     for equipment_id, name, zone in (("tm-1", "Treadmill 1", "Gym A"), ("bike-1", "Bike 1", "Gym A"),
                                      ("bars-1", "Parallel bars", "Gym B")):  # fmt: skip
-        register_equipment(engine, site="main", equipment_id=equipment_id, name=name, zone=zone)
+        with unit_of_work(engine) as session:
+            register_equipment(session=session, site="main", equipment_id=equipment_id, name=name, zone=zone)
     board.start_use(engine, site="main", equipment_id="tm-1", by="device", tz=UTC)
     board.end_use(engine, site="main", equipment_id="tm-1", by="device", tz=UTC)
     board.start_use(engine, site="main", equipment_id="bike-1", by="device", tz=UTC)

@@ -18,6 +18,7 @@ from shared.equipment import board
 from shared.equipment.stations import get_station, register_equipment
 from shared.staff.accounts import create_account
 from shared.staff.web_sessions import COOKIE_NAME
+from shared.store.db import unit_of_work
 from tests.e2e.staff_fixtures import PASSWORD, PHONE, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 
 STATIONS = {"bike-1": "Recumbent bike 1", "bike-2": "Recumbent bike 2", "tm-1": "Treadmill 1"}
@@ -62,7 +63,8 @@ def test_a_technician_cleans_three_stations_with_one_sign_in_and_finds_the_menu(
 ) -> None:
     engine = store[1]
     for equipment_id, name in STATIONS.items():
-        register_equipment(engine, site="main", equipment_id=equipment_id, name=name, zone="Gym A")
+        with unit_of_work(engine) as session:
+            register_equipment(session=session, site="main", equipment_id=equipment_id, name=name, zone="Gym A")
         used(engine, equipment_id)
     create_account(engine, username="tess", password=PASSWORD, role="technician", display_name="tess")
 
@@ -121,7 +123,8 @@ def test_a_problem_report_in_progress_survives_a_status_change(
     shoot: Callable[[Page, str], Path],
 ) -> None:
     engine = store[1]
-    register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
     create_account(engine, username="tess", password=PASSWORD, role="technician", display_name="tess")
     phone = new_page(viewport=PHONE)
     phone.goto(f"{staff_app.url}/scan?s=main/tm-1")

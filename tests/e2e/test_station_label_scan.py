@@ -22,6 +22,7 @@ from kiosk.lobby.camera import read_qr
 from shared.equipment.ingest import EVENTS
 from shared.equipment.stations import get_station, register_equipment
 from shared.staff.accounts import create_account, recent_audit
+from shared.store.db import unit_of_work
 from tests.e2e.staff_fixtures import PASSWORD, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 
 LIVE_S = 10.0  # the board refreshes every second: a tap must show well within this
@@ -42,8 +43,9 @@ def test_a_technician_scans_a_station_label_and_the_open_board_shows_it_in_use(
     tmp_path: Path,
 ) -> None:
     engine = store[1]
-    register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
-    register_equipment(engine, site="main", equipment_id="bars-1", name=HOSTILE, zone="Gym A")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
+        register_equipment(session=session, site="main", equipment_id="bars-1", name=HOSTILE, zone="Gym A")
     create_account(engine, username="tess", password=PASSWORD, role="technician", display_name="tess")
     create_account(engine, username="desk", password=PASSWORD, role="front_desk", display_name="desk")
 

@@ -16,6 +16,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from clinic.apps import compose_staff
 from kiosk import resources
 from shared.staff.accounts import StaffUser, create_account, list_accounts
 from shared.staff.models import StaffWebSession
@@ -43,7 +44,8 @@ ALLOWED = {
 
 @pytest.fixture
 def staff_env(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path) -> Iterator[Path]:
-    """Point the app at the test store and a data folder of its own; returns that data folder."""
+    """Point the app at the test store and a data folder of its own, with the adapters registered as the
+    server does (AppTest runs the app's script, not the server); returns that data folder."""
     data = tmp_path / "data"
     for name in list(os.environ):
         if name.startswith("CLINIC_"):
@@ -53,6 +55,7 @@ def staff_env(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path) -> I
     monkeypatch.setenv("CLINIC_TIMEZONE", "UTC")
     get_settings.cache_clear()
     st.cache_resource.clear()
+    compose_staff()
     yield data
     resources.engine().dispose()  # the app's pooled connections, before the cache forgets the engine
     st.cache_resource.clear()

@@ -35,6 +35,7 @@ from shared.care.qr import parse_scan, qr_image
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import register_equipment
+from shared.store.db import unit_of_work
 from shared.store.settings import Settings, get_settings
 
 LOBBY = str(Path(__file__).resolve().parents[2] / "kiosk" / "lobby" / "app.py")
@@ -71,7 +72,8 @@ def patient_id(engine: Engine, lobby_env: None) -> int:
     assert patient.id is not None
     starts = soon(20)
     add_appointment(engine, patient_id=patient.id, starts_at=starts, site="main", clinician="Alex")
-    register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
     add_exercise(engine, name="Treadmill walk", instructions="Walk at an easy pace.")
     add_plan_item(engine, patient_id=patient.id, exercise="Treadmill walk", minutes=10, equipment_id="tm-1",
                   active_from=date.today() - timedelta(days=1))  # fmt: skip

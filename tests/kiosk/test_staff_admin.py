@@ -19,6 +19,7 @@ from shared.equipment.ingest import record_batch
 from shared.equipment.stations import StationView, get_station, register_equipment
 from shared.staff.accounts import list_accounts, recent_audit, sign_in, update_account
 from shared.staff.models import StaffAccount
+from shared.store.db import unit_of_work
 from shared.store.settings import Settings
 from telemetry.broker import hash_password, set_device_password
 from tests.conftest import Broker
@@ -45,8 +46,13 @@ HOSTILE = "<script>alert(1)</script> [x](javascript:alert(1))"
 
 @pytest.fixture
 def gym(engine: Engine) -> Engine:
-    register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A", kind="treadmill")
-    register_equipment(engine, site="main", equipment_id="bike-1", name="Bike 1", zone="Gym A", kind="bike")
+    with unit_of_work(engine) as session:
+        register_equipment(
+            session=session, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A", kind="treadmill"
+        )
+        register_equipment(
+            session=session, site="main", equipment_id="bike-1", name="Bike 1", zone="Gym A", kind="bike"
+        )
     add_staff(engine, "boss", "admin", "The Boss")
     add_staff(engine, "ana", "technician", "Ana K.")
     return engine
@@ -342,7 +348,8 @@ def test_a_new_password_lifts_a_lock_out(gym: Engine) -> None:
 def test_the_audit_page_shows_entries_in_the_clinic_zone(gym: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLINIC_TIMEZONE", "America/New_York")
     update_account(gym, username="ana", actor="boss", role="front_desk")
-    register_equipment(gym, site="main", equipment_id="tm-1", zone=HOSTILE, actor="boss")
+    with unit_of_work(gym) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1", zone=HOSTILE, actor="boss")
     app = signed_in("boss", "audit.py")
     rows = table(app)
     assert list(rows.columns) == ["Time", "By", "Action", "Target", "Detail"]

@@ -16,6 +16,7 @@ from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import StationView, get_station, register_equipment
 from shared.staff.accounts import recent_audit
+from shared.store.db import unit_of_work
 from tests.kiosk.staff_app import (
     add_staff,
     errors,
@@ -48,12 +49,18 @@ def use(equipment_id: str, n: int, start_ago: float, minutes: float) -> list[Dec
 def gym(engine: Engine) -> Engine:
     """A treadmill due for maintenance and waiting to be cleaned, a bike in use, free bars, a hostile name, and
     an unregistered rower whose two messages wait in the dead letters."""
-    register_equipment(
-        engine, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A", maintenance_interval_hours=0.5
-    )
-    register_equipment(engine, site="main", equipment_id="bike-1", name="Bike 1", zone="Gym A")
-    register_equipment(engine, site="main", equipment_id="bars-1", name="Parallel bars", zone="Gym B")
-    register_equipment(engine, site="main", equipment_id="odd-1", name=HOSTILE, zone="<b>Gym C</b>")
+    with unit_of_work(engine) as session:
+        register_equipment(
+            session=session,
+            site="main",
+            equipment_id="tm-1",
+            name="Treadmill 1",
+            zone="Gym A",
+            maintenance_interval_hours=0.5,
+        )
+        register_equipment(session=session, site="main", equipment_id="bike-1", name="Bike 1", zone="Gym A")
+        register_equipment(session=session, site="main", equipment_id="bars-1", name="Parallel bars", zone="Gym B")
+        register_equipment(session=session, site="main", equipment_id="odd-1", name=HOSTILE, zone="<b>Gym C</b>")
     record_batch(engine, [*use("tm-1", 1, 90, 30), *use("tm-1", 2, 40, 15)], tz=UTC)
     record_batch(engine, [device("bike-1", "usage", {"event_id": "b1", "event": "start"}, 4)], tz=UTC)
     record_batch(engine, [*use("rower-1", 9, 10, 5)], tz=UTC)
@@ -147,22 +154,30 @@ def test_mark_serviced_when_maintenance_is_due(gym: Engine) -> None:
 
 
 def test_registering_an_unknown_device_replays_its_messages(gym: Engine) -> None:
-    app = signed_in("ana")
+    add_staff(gym, "boss", "admin")  # registering devices is an admin's, here as on the Equipment page
+    app = signed_in("boss")
     assert "main/rower-1: 2 message(s) kept, last " in "\n".join(t.value for t in app.text)
-    app.text_input(key="reg-name-rower-1").set_value("Rower 1")
-    app.text_input(key="reg-zone-rower-1").set_value("Gym B")
+    app.text_input(key="unknown-name-main-rower-1").set_value("Rower 1")
+    app.text_input(key="unknown-zone-main-rower-1").set_value("Gym B")
     next(b for b in app.button if b.label == "Register rower-1 and replay its messages").click()
     app.run()
     assert not app.exception
-    assert successes(app) == ["Registered Rower 1: 2 kept message(s) recorded, 0 still kept."]
+    assert successes(app) == ["Registered Rower 1 (rower-1): 2 kept message(s) recorded, 0 still kept."]
     view = station(gym, "rower-1")
     assert (view.name, view.zone, view.uses_total, view.status) == ("Rower 1", "Gym B", 1, "needs_cleaning")
     actor, action, target, detail = last_audit(gym)
-    assert (actor, action, target) == ("ana", "equipment.register", "main/rower-1")
+    assert (actor, action, target) == ("boss", "equipment.register", "main/rower-1")
     assert json.loads(detail)["name"] == "Rower 1"
     app.run()
     assert statuses(app)["rower-1"].startswith("needs cleaning for ")
     assert "main/rower-1" not in "\n".join(t.value for t in app.text), "no longer unknown"
+
+
+def test_a_technician_sees_unknown_devices_but_may_not_register_them(gym: Engine) -> None:
+    app = signed_in("ana")
+    assert "main/rower-1: 2 message(s) kept, last " in "\n".join(t.value for t in app.text)
+    assert not [b for b in app.button if b.label == "Register rower-1 and replay its messages"]
+    assert not [t for t in app.text_input if t.key == "unknown-name-main-rower-1"]
 
 
 def test_an_action_after_the_idle_timeout_is_not_recorded(gym: Engine) -> None:

@@ -16,6 +16,7 @@ from shared.chain.sites import add_site
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import register_equipment
+from shared.store.db import unit_of_work
 from tests.kiosk.staff_app import REFUSED, STAFF, add_staff, errors, sign_in, staff_env, texts
 
 __all__ = ["staff_env"]
@@ -31,7 +32,10 @@ def chain(staff_env: Path, engine: Engine) -> Iterator[Engine]:
     add_site(engine, site="south", name="South Clinic")
     for site, ids in {"north": ("n1", "n2", "n3"), "south": ("s1",)}.items():
         for equipment_id in ids:
-            register_equipment(engine, site=site, equipment_id=equipment_id, name=f"Bike {equipment_id}", zone="Gym")
+            with unit_of_work(engine) as session:
+                register_equipment(
+                    session=session, site=site, equipment_id=equipment_id, name=f"Bike {equipment_id}", zone="Gym"
+                )
     start = datetime.now(UTC) - timedelta(minutes=30)
     messages = [
         ("north", "n1", "usage", {"event": "start"}),

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from shared.equipment import board
 from shared.equipment.stations import register_equipment
+from shared.store.db import unit_of_work
 from tests.kiosk.staff_app import add_staff, signed_in, staff_env  # noqa: F401  (fixture)
 
 
@@ -22,7 +23,10 @@ def specs(app: AppTest) -> list[dict[str, Any]]:
 
 def gym(engine: Engine, stations: int) -> None:
     for n in range(stations):
-        register_equipment(engine, site="main", equipment_id=f"st-{n:02d}", name=f"Station with a long name {n:02d}")
+        with unit_of_work(engine) as session:
+            register_equipment(
+                session=session, site="main", equipment_id=f"st-{n:02d}", name=f"Station with a long name {n:02d}"
+            )
         for _ in range(1 + n % 3):
             board.start_use(engine, site="main", equipment_id=f"st-{n:02d}", by="device", tz=UTC)
             board.end_use(engine, site="main", equipment_id=f"st-{n:02d}", by="device", tz=UTC)

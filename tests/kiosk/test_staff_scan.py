@@ -17,6 +17,7 @@ from shared.equipment.ingest import EVENTS, record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import StationView, get_station, register_equipment
 from shared.staff.accounts import recent_audit
+from shared.store.db import unit_of_work
 from tests.kiosk.staff_app import (
     KIOSK,
     STAFF,
@@ -50,9 +51,10 @@ def device(equipment_id: str, channel: str, body: dict[str, object], minutes_ago
 @pytest.fixture
 def gym(engine: Engine) -> Engine:
     """A treadmill its device says is in use, free bars, a mat with a hostile name; a technician and an admin."""
-    register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
-    register_equipment(engine, site="main", equipment_id="bars-1", name="Parallel bars", zone="Gym B")
-    register_equipment(engine, site="main", equipment_id="mat-1", name=HOSTILE, zone="<b>Gym B</b>")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
+        register_equipment(session=session, site="main", equipment_id="bars-1", name="Parallel bars", zone="Gym B")
+        register_equipment(session=session, site="main", equipment_id="mat-1", name=HOSTILE, zone="<b>Gym B</b>")
     record_batch(engine, [device("tm-1", "usage", {"event_id": "d1", "event": "start"}, 4)], tz=UTC)
     add_staff(engine, "ana", "technician", "Ana K.")
     add_staff(engine, "boss", "admin", "The Boss")

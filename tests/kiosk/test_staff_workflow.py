@@ -23,6 +23,7 @@ from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import get_station, register_equipment
 from shared.staff.accounts import recent_audit
+from shared.store.db import unit_of_work
 from shared.store.settings import get_settings
 from tests.kiosk.staff_app import (
     STAFF,
@@ -85,7 +86,8 @@ def busy_gym(engine: Engine) -> dict[str, datetime]:
     add_exercise(engine, name=HOSTILE)
     for station, name in (("tm-1", "Treadmill 1"), ("bike-1", "Bike 1"), ("bars-1", "Parallel bars"),
                           ("stairs-1", "Stairs")):  # fmt: skip
-        register_equipment(engine, site="main", equipment_id=station, name=name, zone="Gym A")
+        with unit_of_work(engine) as session:
+            register_equipment(session=session, site="main", equipment_id=station, name=name, zone="Gym A")
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     times = {
         "Maria": now + timedelta(minutes=5),
@@ -134,7 +136,8 @@ def test_cleaning_from_the_queue_starts_the_contact_time_countdown(
 
 
 def test_an_empty_queue_says_so(engine: Engine) -> None:
-    register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1")
     add_staff(engine, "ana", "technician")
     app = signed_in("ana")
     assert "Nothing waits to be cleaned." in [c.value for c in app.caption]
@@ -149,7 +152,8 @@ def day(engine: Engine) -> dict[str, int]:
     """Maria waiting 20 min who asked at the lobby, Sam done in pain (8, too hard), Ann in session (3, easy);
     name -> appointment id."""
     add_exercise(engine, name=HOSTILE)
-    register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1")
     # Booked for 20 min ago and arrived then: the wait counts from the later of the two. (Between 00:00 and
     # 00:22 UTC the booking falls on the day before and the test cannot hold; the suite is not run then twice.)
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=20)

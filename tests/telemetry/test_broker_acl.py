@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from shared.equipment.stations import get_station, list_stations, register_equipment
+from shared.store.db import unit_of_work
 from telemetry.broker import LISTENER_USER, hash_password, set_device_password
 from tests.conftest import Broker
 from tests.helpers import wait_until
@@ -70,8 +71,9 @@ def test_the_listener_account_cannot_impersonate_a_device(broker: Broker) -> Non
 
 
 def test_a_forged_message_never_reaches_the_store(broker: Broker, engine: Engine, db_url: str) -> None:
-    register_equipment(engine, site="main", equipment_id="tm-1")
-    register_equipment(engine, site="main", equipment_id="tm-2")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1")
+        register_equipment(session=session, site="main", equipment_id="tm-2")
     passwords = {d: set_device_password(broker.settings, d) for d in ("tm-1", "tm-2")}
     broker.restart()
     intruder = connect(broker.port, "tm-1", passwords["tm-1"])
@@ -109,7 +111,8 @@ def test_a_device_using_the_listeners_client_id_cannot_disturb_its_session(
     """Unprotected, one takeover lost 10 of 495 messages and a reconnecting device kicked the listener 7 times."""
     devices = [f"dev-{i}" for i in range(5)]
     for device in devices:
-        register_equipment(engine, site="main", equipment_id=device)
+        with unit_of_work(engine) as session:
+            register_equipment(session=session, site="main", equipment_id=device)
     attacker_password = set_device_password(broker.settings, "tm-9")
     broker.restart()
     settings = listener_settings(broker, db_url)

@@ -29,7 +29,7 @@ from shared.equipment.ingest import EVENTS, STATES
 from shared.equipment.models import DeadLetter
 from shared.equipment.rollups import DAYS
 from shared.equipment.stations import register_equipment
-from shared.store.db import init_db, make_engine
+from shared.store.db import init_db, make_engine, unit_of_work
 from shared.store.settings import Settings
 from telemetry.broker import SIMULATOR_USER, ensure_broker_files, listener_user, set_bridge_password, write_config
 from telemetry.registry import RegistryPublisher, wait_published
@@ -96,7 +96,10 @@ def sites(tmp_path: Path, center: Center) -> Iterator[dict[str, Site]]:
         engine = make_engine(url)
         init_db(engine)
         for equipment_id in stations:
-            register_equipment(engine, site=name, equipment_id=equipment_id, name=f"Bike {equipment_id}", kind="bike")
+            with unit_of_work(engine) as session:
+                register_equipment(
+                    session=session, site=name, equipment_id=equipment_id, name=f"Bike {equipment_id}", kind="bike"
+                )
         broker.start()
         out[name] = Site(name, broker, engine, url)
     yield out

@@ -19,7 +19,7 @@ from shared.equipment import board
 from shared.equipment.ingest import EVENTS, STATES
 from shared.equipment.models import DeadLetter, Equipment
 from shared.equipment.stations import register_equipment
-from shared.store.db import init_db, make_engine
+from shared.store.db import init_db, make_engine, unit_of_work
 from telemetry.broker import REGISTRY_USER, SIMULATOR_USER
 from telemetry.registry import RegistrationError, RegistryPublisher, decode, encode, registry_topic
 from telemetry.registry_sync import RegistrySync
@@ -134,12 +134,14 @@ def test_a_staff_action_at_a_site_reaches_the_center_as_the_same_event(
     broker: Broker, registry: Engine, db_url: str, tmp_path: Path
 ) -> None:
     site = registry  # the site's store; the center's is another file on the same test broker
-    register_equipment(site, site="north", equipment_id="bike-1", name="Bike 1")
+    with unit_of_work(site) as session:
+        register_equipment(session=session, site="north", equipment_id="bike-1", name="Bike 1")
     board.mark_cleaned(site, site="north", equipment_id="bike-1", by="Ana", tz=UTC)
     center_url = f"sqlite:///{tmp_path / 'center.db'}"
     center = make_engine(center_url)
     init_db(center)
-    register_equipment(center, site="north", equipment_id="bike-1", name="Bike 1")
+    with unit_of_work(center) as session:
+        register_equipment(session=session, site="north", equipment_id="bike-1", name="Bike 1")
     site_settings = listener_settings(broker, db_url, site="north")
     with running_listener(listener_settings(broker, center_url), center) as listener:
         publisher = RegistryPublisher(site_settings, site)

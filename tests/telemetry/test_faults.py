@@ -26,7 +26,7 @@ from sqlalchemy import Engine, func, select
 
 from shared.equipment.models import EquipmentEvent
 from shared.equipment.stations import list_stations, register_equipment
-from shared.store.db import init_db, make_engine
+from shared.store.db import init_db, make_engine, unit_of_work
 from shared.store.settings import Settings
 from tests.conftest import Broker
 from tests.helpers import wait_until
@@ -110,7 +110,8 @@ def assert_exactly_once(engine: Engine, messages: list[tuple[str, bytes]]) -> No
 def prepare(engine: Engine, broker: Broker, settings: Settings) -> None:
     """Register the devices and create the listener's session, so nothing published is lost meanwhile."""
     for device in DEVICES:
-        register_equipment(engine, site="main", equipment_id=device)
+        with unit_of_work(engine) as session:
+            register_equipment(session=session, site="main", equipment_id=device)
     with listener(settings), subscribed(settings):
         pass
 

@@ -21,6 +21,7 @@ from shared.equipment.dead_letters import list_dead_letters
 from shared.equipment.ingest import KEPT_PAYLOAD_BYTES, fingerprint
 from shared.equipment.models import EquipmentEvent
 from shared.equipment.stations import register_equipment
+from shared.store.db import unit_of_work
 from tests.conftest import Broker
 from tests.helpers import wait_until
 from tests.mqtt_helpers import Client, connect, listener_settings, running_listener
@@ -121,7 +122,8 @@ def publish(client: Client, messages: list[Message]) -> None:
 
 def test_every_message_is_stored_or_kept_with_a_reason(broker: Broker, engine: Engine, db_url: str) -> None:
     for device in DEVICES:
-        register_equipment(engine, site="main", equipment_id=device)
+        with unit_of_work(engine) as session:
+            register_equipment(session=session, site="main", equipment_id=device)
     TRIED.update(valid=0, invalid=0)
     device = connect(broker.port, "svc.simulator", broker.simulator_password)
     # Every bad message must be kept here, so the per-device quota (tested on its own) is lifted.

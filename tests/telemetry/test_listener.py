@@ -18,7 +18,7 @@ from shared.equipment.dead_letters import list_dead_letters
 from shared.equipment.ingest import KEPT_PAYLOAD_BYTES
 from shared.equipment.models import EquipmentEvent
 from shared.equipment.stations import get_station, list_stations, register_equipment
-from shared.store.db import init_db, make_engine
+from shared.store.db import init_db, make_engine, unit_of_work
 from tests.conftest import Broker
 from tests.helpers import wait_until
 from tests.mqtt_helpers import (
@@ -53,7 +53,8 @@ def status_of(engine: Engine, equipment_id: str) -> str:
 
 def register(engine: Engine, *ids: str) -> None:
     for equipment_id in ids:
-        register_equipment(engine, site="main", equipment_id=equipment_id, name=equipment_id.upper())
+        with unit_of_work(engine) as session:
+            register_equipment(session=session, site="main", equipment_id=equipment_id, name=equipment_id.upper())
 
 
 def test_device_messages_move_the_station_through_its_states(broker: Broker, engine: Engine, db_url: str) -> None:

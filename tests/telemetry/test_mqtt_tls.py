@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from shared.equipment.stations import get_station, register_equipment
+from shared.store.db import unit_of_work
 from shared.store.settings import Settings
 from telemetry.broker import BrokerFiles, ensure_broker_files, set_device_password, write_config
 from telemetry.broker_tls import BrokerTls, ensure_broker_tls
@@ -52,7 +53,8 @@ def test_a_device_publishing_over_tls_is_recorded_by_a_listener_on_tls(
     tls_broker: tuple[Broker, BrokerTls, str], engine: Engine, db_url: str
 ) -> None:
     broker, tls, device_password = tls_broker
-    register_equipment(engine, site="main", equipment_id="tm-1")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1")
     settings = listener_settings(broker, db_url, mqtt_port=broker.settings.mqtt_tls_port, mqtt_tls_ca=tls.ca)
     with running_listener(settings, engine) as listener:
         body = {"v": 1, "event_id": "tls-1", "event": "start"}

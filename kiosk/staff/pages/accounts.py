@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from kiosk import resources
-from kiosk.staff.admin_kit import local, show_error, show_success
 from kiosk.staff.auth import require
+from kiosk.staff.kit import local, rerun_with_notice, sentence, show_error, show_notice
 from shared.staff.accounts import MIN_PASSWORD, create_account, list_accounts, update_account
 from shared.staff.models import ROLES, StaffAccount
 from shared.store.errors import ClinicError
@@ -15,18 +15,12 @@ from shared.store.types import utcnow
 
 user = require("staff")
 cfg = resources.settings()
-FLASH = "accounts_flash"
 
 st.title("Staff accounts")
 
 
 def _role(role: str) -> str:
     return role.replace("_", " ")
-
-
-def _flash(message: str) -> None:
-    st.session_state[FLASH] = message
-    st.rerun()
 
 
 def _state(account: StaffAccount) -> str:
@@ -68,7 +62,7 @@ def _add() -> None:
     if not submitted:
         return
     if password != repeat:
-        show_error("the two passwords differ.")
+        show_error("The two passwords differ.")
         return
     try:
         made = create_account(
@@ -80,9 +74,9 @@ def _add() -> None:
             actor=user.username,
         )
     except ClinicError as exc:
-        show_error(str(exc))
+        show_error(sentence(str(exc)))
         return
-    _flash(f"Added {made.username} as {_role(made.role)}.")
+    rerun_with_notice(f"Added {made.username} as {_role(made.role)}.")
 
 
 def _manage(accounts: list[StaffAccount]) -> None:
@@ -125,7 +119,7 @@ def _manage(accounts: list[StaffAccount]) -> None:
         repeat = st.text_input("Repeat the new password", type="password", key=f"manage-password2-{chosen}")
         if st.form_submit_button("Set password"):
             if password != repeat:
-                show_error("the two passwords differ.")
+                show_error("The two passwords differ.")
             else:
                 _update(chosen, f"New password set for {chosen}.", password=password)
 
@@ -138,14 +132,12 @@ def _update(
             resources.engine(), username=username, actor=user.username, role=role, disabled=disabled, password=password
         )
     except ClinicError as exc:
-        show_error(str(exc))
+        show_error(sentence(str(exc)))
         return
-    _flash(done)
+    rerun_with_notice(done)
 
 
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    show_success(flash)
+show_notice()
 accounts = list_accounts(resources.engine())
 _table(accounts)
 _add()

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from kiosk import resources
-from kiosk.staff.admin_kit import local
 from kiosk.staff.auth import require
+from kiosk.staff.kit import local
 from shared.staff.accounts import recent_audit
 from shared.staff.models import AuditEntry
 

@@ -3,27 +3,24 @@ live (both refreshing by themselves), with the actions a technician takes."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from html import escape
-from typing import Any
 
 import streamlit as st
 
 from kiosk import resources
 from kiosk.failsafe import safe_callback, staff_guarded
 from kiosk.staff.auth import current_user, require
+from kiosk.staff.kit import StationAction, clear_notice, notify, show_notice, station_action, unknown_devices
 from kiosk.theme import literal, status_badge
 from shared.equipment import board
 from shared.equipment.board import BoardRow
 from shared.equipment.cleaning_queue import QueueItem, cleaning_queue, describe_item, hold_places
-from shared.equipment.replay import replay_dead_letters
-from shared.equipment.stations import describe_status, register_equipment
+from shared.equipment.stations import describe_status
 from shared.store.errors import ClinicError
 from shared.store.types import utcnow
 
-REFUSAL_KEY = "board_refusal"  # (station id, message, when): shown in that station's card for a while
-REFUSAL_SHOWN_S = 20
+REFUSAL_SHOWN_S = 20  # a refused action's message stays in its station's card for this long
 QUEUE_SHOWN = 8  # the first stations of the cleaning queue shown under "Clean next"
 RESORT_KEY = "board_queue_resort"  # set by a page run or a tap: "Clean next" may re-sort on its next draw
 SHOWN_KEY = "board_queue_shown"  # the station keys "Clean next" shows, in their places
@@ -35,33 +32,35 @@ STATUS_FILTERS = {"All": None, "Needs cleaning": "needs_cleaning", "Cleaning (co
 user = require("board")
 cfg = resources.settings()
 st.title("Equipment board")
+show_notice()
 
 
 def _when(value: datetime | None) -> str:
     return value.astimezone(cfg.tz).strftime("%H:%M") if value else "never"
 
 
-def _act(action: str, row: BoardRow, reason: str = "") -> None:
-    """Run one board action for the signed-in user; a refusal shows as an error, never a traceback."""
-    current = current_user()  # the fragment reruns alone: check the timeout and the account before acting
+def _about(equipment_id: str) -> str:
+    return f"board:{equipment_id}"
+
+
+def _act(action: StationAction, site: str, equipment_id: str, name: str, by: str, reason: str = "") -> None:
+    """Run one board action; a refusal stays in the station's card for a while, never a traceback."""
+    try:
+        station_action(action, site=site, equipment_id=equipment_id, by=by, reason=reason)
+    except ClinicError as exc:  # survives the redraw that follows
+        notify(str(exc), "error", about=_about(equipment_id), linger_s=REFUSAL_SHOWN_S)
+        return
+    clear_notice(_about(equipment_id))
+    st.toast(literal(f"{name}: done"))
+
+
+def _act_here(action: StationAction, row: BoardRow, reason: str = "") -> None:
+    """A card's button, for the signed-in user (checked again: the fragment reruns alone)."""
+    current = current_user()
     if current is None or not current.can("board"):
         st.rerun(scope="app")
     station = row.station
-    args: dict[str, Any] = {"site": station.site, "equipment_id": station.id, "by": user.username, "tz": cfg.tz}
-    try:
-        if action == "cleaned":
-            board.mark_cleaned(resources.engine(), **args)
-        elif action == "out":
-            board.take_out_of_service(resources.engine(), reason=reason, **args)
-        elif action == "back":
-            board.back_in_service(resources.engine(), reason=reason, **args)
-        elif action == "serviced":
-            board.mark_serviced(resources.engine(), **args)
-    except ClinicError as exc:
-        st.session_state[REFUSAL_KEY] = (station.id, str(exc), time.time())  # survives the redraw that follows
-        return
-    st.session_state.pop(REFUSAL_KEY, None)
-    st.toast(literal(f"{station.name}: done"))
+    _act(action, station.site, station.id, station.name, user.username, reason)
 
 
 def _card(row: BoardRow) -> None:
@@ -81,9 +80,7 @@ def _card(row: BoardRow) -> None:
         st.text(f"Last cleaned {_when(station.last_cleaned_at)}{cleaned_by} · uses today {station.uses_today}")
         for alert in row.alerts:
             st.warning(alert)
-        refusal = st.session_state.get(REFUSAL_KEY)
-        if refusal and refusal[0] == station.id and time.time() - refusal[2] < REFUSAL_SHOWN_S:
-            st.error(refusal[1])
+        show_notice(_about(station.id))
         _actions(row)
 
 
@@ -92,22 +89,22 @@ def _actions(row: BoardRow) -> None:
     line = st.container(horizontal=True)  # buttons side by side, wrapping rather than truncating a label
     cols = (line, line)
     if cols[0].button("Mark cleaned", key=f"clean-{station.id}", disabled=station.status == "in_use"):
-        _act("cleaned", row)
+        _act_here("cleaned", row)
         st.rerun()
     if station.status == "out_of_service":
         with cols[1].popover("Back in service"):
             note = st.text_input("Note (optional)", key=f"back-note-{station.id}")
             if st.button("Confirm", key=f"back-{station.id}"):
-                _act("back", row, note)
+                _act_here("back", row, note)
                 st.rerun()
     else:
         with cols[1].popover("Out of service"):
             reason = st.text_input("Reason", key=f"out-reason-{station.id}")
             if st.button("Take out of service", key=f"out-{station.id}"):
-                _act("out", row, reason)
+                _act_here("out", row, reason)
                 st.rerun()
     if station.maintenance_due and st.button("Mark serviced", key=f"serviced-{station.id}"):
-        _act("serviced", row)
+        _act_here("serviced", row)
         st.rerun()
 
 
@@ -146,12 +143,7 @@ def _clean_from_queue(site: str, equipment_id: str, name: str) -> None:
     current = current_user()
     if current is None or not current.can("board"):
         return  # the run that follows shows the sign-in page or the refusal
-    try:
-        board.mark_cleaned(resources.engine(), site=site, equipment_id=equipment_id, by=current.username, tz=cfg.tz)
-    except ClinicError as exc:
-        st.session_state[REFUSAL_KEY] = (equipment_id, str(exc), time.time())
-        return
-    st.toast(literal(f"{name}: done"))
+    _act("cleaned", site, equipment_id, name, current.username)
 
 
 def _queue_row(number: int, key: str, item: QueueItem | None, name: str, now: datetime) -> None:
@@ -208,33 +200,4 @@ with board_column:
     live_board()
 
 
-def _unknown_devices() -> None:
-    devices = board.unknown_devices(resources.engine())
-    if not devices:
-        return
-    st.header("Devices sending messages but not registered")
-    for device in devices:
-        st.text(
-            f"{device.site}/{device.equipment_id}: {device.messages} message(s) kept, last {_when(device.last_seen)}"
-        )
-        with st.form(f"register-{device.site}-{device.equipment_id}"):
-            name = st.text_input("Name", value=device.equipment_id, key=f"reg-name-{device.equipment_id}")
-            zone = st.text_input("Zone", key=f"reg-zone-{device.equipment_id}")
-            kind = st.text_input("Kind", value="other", key=f"reg-kind-{device.equipment_id}")
-            if st.form_submit_button(f"Register {device.equipment_id} and replay its messages"):
-                _register(device.site, device.equipment_id, name, zone, kind)
-
-
-def _register(site: str, equipment_id: str, name: str, zone: str, kind: str) -> None:
-    try:
-        register_equipment(resources.engine(), site=site, equipment_id=equipment_id, name=name, zone=zone,
-                           kind=kind, actor=user.username)  # fmt: skip
-    except ClinicError as exc:
-        st.error(str(exc))
-        return
-    outcome = replay_dead_letters(resources.engine(), cfg, site=site, equipment_id=equipment_id)
-    kept = f"{outcome.recorded} kept message(s) recorded, {outcome.still_kept} still kept"
-    st.success(literal(f"Registered {name}: {kept}."))
-
-
-_unknown_devices()
+unknown_devices(user)

@@ -6,49 +6,29 @@ import pandas as pd
 import streamlit as st
 
 from kiosk import resources
-from kiosk.staff.admin_kit import local, show_error, show_success
 from kiosk.staff.auth import require
-from shared.equipment import board
-from shared.equipment.replay import replay_dead_letters
-from shared.equipment.stations import StationView, list_stations, register_equipment
-from shared.equipment.topics import equipment_topic
-from shared.staff.accounts import audit
+from kiosk.staff.kit import rerun_with_notice, sentence, show_error, show_notice, unknown_devices
+from shared.equipment.provisioning import (
+    AlreadyRegistered,
+    account_status,
+    broker_accounts,
+    edit_station,
+    has_account,
+    register_station,
+    set_device_password,
+)
+from shared.equipment.stations import StationView, list_stations
 from shared.store.db import unit_of_work
-from shared.store.errors import ClinicError, ValidationFailed
-from telemetry.broker import device_account_site, set_device_password
+from shared.store.errors import ClinicError
 
 user = require("equipment")
 cfg = resources.settings()
-FLASH = "equipment_flash"
+accounts = broker_accounts()
 PASSWORD_SHOWN = "equipment_new_password"
 KIND_HELP = "What the station is: treadmill, bike, parallel_bars, hot_pack, ... (free text)."
 INTERVAL_HELP = "Service the station after this many hours of use; 0 means no scheduled maintenance."
 
 st.title("Equipment")
-
-
-def _flash(message: str) -> None:
-    """Show `message` after the rerun that redraws the page with the change."""
-    st.session_state[FLASH] = message
-    st.rerun()
-
-
-def _broker_account(station: StationView) -> str:
-    owner = device_account_site(cfg, station.id)
-    if owner is None:
-        return "none"
-    return "yes" if owner == station.site else f"taken at site {owner}"
-
-
-def _other_site_owner(site: str, equipment_id: str) -> str | None:
-    """The refusal when `equipment_id` already has a broker account at another site (ids are per broker)."""
-    owner = device_account_site(cfg, equipment_id)
-    if owner is None or owner == site:
-        return None
-    return (
-        f"equipment id {equipment_id!r} already has a broker account at site {owner!r}; "
-        "ids must be unique on one broker"
-    )
 
 
 def _pick(stations: list[StationView], key: str) -> StationView | None:
@@ -68,14 +48,14 @@ def _table(stations: list[StationView]) -> None:
             "Clean after use": "yes" if s.clean_after_use else "no",
             "Maintenance every (h)": s.maintenance_interval_hours,
             "Status": s.status.replace("_", " "),
-            "Broker account": _broker_account(s),
+            "Broker account": account_status(accounts, site=s.site, equipment_id=s.id),
         }
         for s in stations
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True)
 
 
-def _register(existing: dict[str, StationView]) -> None:
+def _register() -> None:
     st.header("Register a station")
     with st.form("register_station"):
         left, right = st.columns(2)
@@ -100,30 +80,19 @@ def _register(existing: dict[str, StationView]) -> None:
         submitted = st.form_submit_button("Register station", type="primary")
     if not submitted:
         return
-    equipment_id = equipment_id.strip()
-    if equipment_id in existing:
-        show_error(f"station {equipment_id} is already registered: change it under 'Edit a station'.")
-        return
-    refusal = _other_site_owner(cfg.site, equipment_id)
-    if refusal:
-        show_error(refusal)
-        return
     try:
-        station = register_equipment(
-            resources.engine(),
-            site=cfg.site,
-            equipment_id=equipment_id,
-            name=name,
-            kind=kind,
-            zone=zone,
-            clean_after_use=clean,
-            maintenance_interval_hours=interval or None,
-            actor=user.username,
-        )
-    except ClinicError as exc:
-        show_error(str(exc))
+        with unit_of_work(resources.engine()) as session:
+            station = register_station(session=session, accounts=accounts, site=cfg.site, equipment_id=equipment_id,
+                                       name=name, kind=kind, zone=zone, clean_after_use=clean,
+                                       maintenance_interval_hours=interval or None, actor=user.username)  # fmt: skip
+            registered = f"{station.name} ({station.id})"
+    except AlreadyRegistered as exc:
+        show_error(sentence(f"{exc}: change it under 'Edit a station'."))
         return
-    _flash(f"Registered {station.name} ({station.id}). Create its broker password below if it sends messages.")
+    except ClinicError as exc:
+        show_error(sentence(str(exc)))
+        return
+    rerun_with_notice(f"Registered {registered}. Create its broker password below if it sends messages.")
 
 
 def _edit(stations: list[StationView]) -> None:
@@ -151,23 +120,13 @@ def _edit(stations: list[StationView]) -> None:
     if not submitted:
         return
     try:
-        if not interval and chosen.maintenance_interval_hours is not None:
-            raise ValidationFailed("a maintenance interval cannot be removed, only changed to a positive number")
-        register_equipment(
-            resources.engine(),
-            site=chosen.site,
-            equipment_id=chosen.id,
-            name=name,
-            kind=kind,
-            zone=zone,
-            clean_after_use=clean,
-            maintenance_interval_hours=interval or None,
-            actor=user.username,
-        )
+        with unit_of_work(resources.engine()) as session:
+            edit_station(session=session, site=chosen.site, equipment_id=chosen.id, name=name, kind=kind, zone=zone,
+                         clean_after_use=clean, maintenance_interval_hours=interval, actor=user.username)  # fmt: skip
     except ClinicError as exc:
-        show_error(str(exc))
+        show_error(sentence(str(exc)))
         return
-    _flash(f"Saved the changes to {name.strip()} ({chosen.id}).")
+    rerun_with_notice(f"Saved the changes to {name.strip()} ({chosen.id}).")
 
 
 def _credentials(stations: list[StationView]) -> None:
@@ -184,79 +143,32 @@ def _credentials(stations: list[StationView]) -> None:
     chosen = _pick(stations, "cred_station")
     if chosen is None:
         return
-    has_account = device_account_site(cfg, chosen.id) == chosen.site
-    label = "Replace the broker password" if has_account else "Create a broker password"
+    exists = has_account(accounts, site=chosen.site, equipment_id=chosen.id)
+    label = "Replace the broker password" if exists else "Create a broker password"
     if not st.button(label, key="cred_make"):
         return
     try:
-        password = set_device_password(cfg, chosen.id, site=chosen.site)
-    except ValueError as exc:
-        show_error(str(exc))
+        with unit_of_work(resources.engine()) as session:
+            made = set_device_password(session=session, accounts=accounts, site=chosen.site, equipment_id=chosen.id,
+                                       topic_prefix=cfg.topic_prefix, actor=user.username)  # fmt: skip
+    except ClinicError as exc:
+        show_error(sentence(str(exc)))
         return
-    with unit_of_work(resources.engine()) as session:
-        audit(
-            session,
-            actor=user.username,
-            action="equipment.broker_password",
-            target=f"{chosen.site}/{chosen.id}",
-            detail={"replaced": has_account},
-        )
-    topic = equipment_topic(cfg.topic_prefix, chosen.site, chosen.id, "usage").rsplit("/", 1)[0] + "/<channel>"
-    st.session_state[PASSWORD_SHOWN] = {"username": chosen.id, "password": password, "topic": topic}
+    st.session_state[PASSWORD_SHOWN] = {"username": made.username, "password": made.password, "topic": made.topic}
     st.rerun()
 
 
-def _unknown() -> None:
-    devices = board.unknown_devices(resources.engine())
-    st.header("Devices sending messages but not registered")
-    if not devices:
-        st.text("None: every device that sent a message is registered.")
-        return
-    st.caption("Their messages are kept. Registering a device records its kept messages as if they had just come in.")
-    for device in devices:
-        ident = f"{device.site}-{device.equipment_id}"
-        st.text(
-            f"{device.site}/{device.equipment_id}: {device.messages} message(s) kept, "
-            f"last {local(device.last_seen, cfg.tz)}"
-        )
-        with st.form(f"unknown-{ident}"):
-            left, mid, right = st.columns(3)
-            name = left.text_input("Name", value=device.equipment_id, key=f"unknown-name-{ident}")
-            zone = mid.text_input("Zone", key=f"unknown-zone-{ident}")
-            kind = right.text_input("Kind", value="other", key=f"unknown-kind-{ident}", help=KIND_HELP)
-            submitted = st.form_submit_button(f"Register {device.equipment_id} and replay its messages")
-        if submitted:
-            try:
-                register_equipment(
-                    resources.engine(),
-                    site=device.site,
-                    equipment_id=device.equipment_id,
-                    name=name,
-                    zone=zone,
-                    kind=kind,
-                    actor=user.username,
-                )
-            except ClinicError as exc:
-                show_error(str(exc))
-                continue
-            outcome = replay_dead_letters(resources.engine(), cfg, site=device.site, equipment_id=device.equipment_id)
-            _flash(
-                f"Registered {name.strip()} ({device.equipment_id}): {outcome.recorded} kept message(s) "
-                f"recorded, {outcome.still_kept} still kept."
-            )
-
-
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    show_success(flash)
+show_notice()
 stations = list_stations(resources.engine(), tz=cfg.tz, site=cfg.site)
 st.caption(f"Stations at site {cfg.site}.")
 if stations:
     _table(stations)
 else:
     st.info("No stations are registered yet.")
-_register({s.id: s for s in stations})
+if user.can("register_devices"):
+    _register()
 if stations:
     _edit(stations)
-    _credentials(stations)
-_unknown()
+    if user.can("register_devices"):
+        _credentials(stations)
+unknown_devices(user, kind_help=KIND_HELP, say_none=True)

@@ -9,9 +9,8 @@ equipment print a zone's labels here too.
 from __future__ import annotations
 
 import re
-import time
 from html import escape
-from typing import Any, Literal
+from typing import Literal
 
 import streamlit as st
 
@@ -19,15 +18,14 @@ from kiosk import resources
 from kiosk.failsafe import safe_callback, staff_guarded
 from kiosk.lobby.camera import read_qr
 from kiosk.staff.auth import current_user, require
+from kiosk.staff.kit import NoticeKind, StationAction, clear_notice, notify, sentence, show_notice, station_action
 from kiosk.theme import literal, status_badge
-from shared.equipment import board
 from shared.equipment.labels import SCAN_PARAM, StationRef, label_zones, parse_station, zone_sheet
 from shared.equipment.stations import StationView, describe_status, get_station
 from shared.store.errors import ClinicError, NotFound
 from shared.store.types import utcnow
 
-NOTICE_KEY = "scan_notice"  # (station, kind, text, when): the outcome of the last tap, shown for a while
-NOTICE_SHOWN_S = 20
+NOTICE_SHOWN_S = 20  # the outcome of the last tap (or scan) stays shown for this long
 SCAN_FIELD = "scan_code"
 CAMERA_DONE = "scan_camera_done"
 METHOD_WORDS = {"wipe": "Wipe", "spray": "Spray", "uv": "UV", "other": "Other"}
@@ -54,9 +52,9 @@ def _choose(text: str) -> None:
     """Make the station a scan names the page's station (kept in the address, so a reload keeps it)."""
     ref = parse_station(text, default_site=cfg.site)
     if ref is None:
-        st.session_state[NOTICE_KEY] = (None, "error", NOT_A_LABEL, time.time())
+        _tell(None, "error", NOT_A_LABEL)
         return
-    st.session_state.pop(NOTICE_KEY, None)
+    clear_notice(_about(None))
     st.query_params[SCAN_PARAM] = str(ref)
 
 
@@ -68,47 +66,35 @@ def _on_scan_field() -> None:
         _choose(text)
 
 
+def _about(equipment_id: str | None) -> str:
+    return f"scan:{equipment_id or ''}"
+
+
+def _tell(equipment_id: str | None, kind: NoticeKind, text: str) -> None:
+    notify(sentence(text), kind, about=_about(equipment_id), linger_s=NOTICE_SHOWN_S)
+
+
 @safe_callback("station action")
-def _act(action: str, site: str, equipment_id: str, name: str) -> None:
+def _act(action: StationAction, site: str, equipment_id: str, name: str) -> None:
     """One tap, as the signed-in user (checked again: a button's callback runs before the page's `require`)."""
     current = current_user()
     if current is None or not current.can("board"):
         return  # the run that follows shows the sign-in page or the refusal
-    engine = resources.engine()
-    args: dict[str, Any] = {"site": site, "equipment_id": equipment_id, "by": current.username, "tz": cfg.tz}
+    method = st.session_state.get(f"scan-method-{equipment_id}") or "wipe"
+    severity = st.session_state.get(f"scan-severity-{equipment_id}") or "warning"
+    problem = st.session_state.get(f"scan-problem-{equipment_id}", "") if action == "report" else ""
     try:
-        if action == "start":
-            board.start_use(engine, **args)
-            done = "use started"
-        elif action == "end":
-            board.end_use(engine, **args)
-            done = "use ended"
-        elif action == "cleaned":
-            method = st.session_state.get(f"scan-method-{equipment_id}") or "wipe"
-            board.mark_cleaned(engine, method=method, **args)
-            done = f"cleaned ({METHOD_WORDS.get(method, method)})"
-        elif action == "report":
-            severity = st.session_state.get(f"scan-severity-{equipment_id}") or "warning"
-            text = st.session_state.get(f"scan-problem-{equipment_id}", "")
-            board.report_problem(engine, severity=severity, message=text, **args)
-            st.session_state[f"scan-problem-{equipment_id}"] = ""
-            st.session_state[f"scan-report-open-{equipment_id}"] = False  # reported: the form closes
-            done = f"problem reported ({severity})"
-        elif action == "back":
-            board.back_in_service(engine, **args)
-            done = "back in service"
-        else:
-            return
+        done = station_action(action, site=site, equipment_id=equipment_id, by=current.username, method=method,
+                              severity=severity, reason=problem)  # fmt: skip
     except ClinicError as exc:
-        st.session_state[NOTICE_KEY] = (equipment_id, "error", str(exc), time.time())
+        _tell(equipment_id, "error", str(exc))
         return
-    st.session_state[NOTICE_KEY] = (equipment_id, "success", f"{name}: {done}", time.time())
-
-
-def _notice(equipment_id: str | None) -> None:
-    kept = st.session_state.get(NOTICE_KEY)
-    if kept and kept[0] == equipment_id and time.time() - kept[3] < NOTICE_SHOWN_S:
-        (st.success if kept[1] == "success" else st.error)(literal(kept[2][:1].upper() + kept[2][1:]))
+    if action == "cleaned":
+        done = f"cleaned ({METHOD_WORDS.get(method, method)})"
+    elif action == "report":
+        st.session_state[f"scan-problem-{equipment_id}"] = ""
+        st.session_state[f"scan-report-open-{equipment_id}"] = False  # reported: the form closes
+    _tell(equipment_id, "success", f"{name}: {done}")
 
 
 def _when(view: StationView) -> str:
@@ -191,7 +177,7 @@ def station_panel(ref: StationRef) -> None:
     except NotFound:
         st.error(literal(f"No station {ref} is registered. Scan another label, or ask an administrator."))
         return
-    _notice(view.id)
+    show_notice(_about(view.id))
     _header(view)
     _actions(view)
 
@@ -200,14 +186,14 @@ def _scan_inputs(station_chosen: bool) -> None:
     label = "Scan another station" if station_chosen else "Station code"
     st.text_input(label, key=SCAN_FIELD, on_change=_on_scan_field, max_chars=2048,
                   placeholder="Scan a station's label, or type its id")  # fmt: skip
-    _notice(None)
+    show_notice(_about(None))
     with st.expander("No scanner? Use the camera"):
         picture = st.camera_input("Show the station's label to the camera", key="scan_camera")
     if picture is not None and picture.file_id != st.session_state.get(CAMERA_DONE):
         st.session_state[CAMERA_DONE] = picture.file_id  # each picture is read once, even across reruns
         text = read_qr(picture.getvalue())
         if text is None:
-            st.session_state[NOTICE_KEY] = (None, "error", NO_CODE, time.time())
+            _tell(None, "error", NO_CODE)
         else:
             _choose(text)
         st.rerun()

@@ -15,6 +15,7 @@ from shared.care.qr import parse_scan
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import register_equipment
+from shared.store.db import unit_of_work
 from shared.store.settings import Settings
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -31,7 +32,8 @@ def card(engine: Engine) -> str:
     patient = add_patient(engine, first="Maria", last="Gonzalez", dob=DOB)
     assert patient.id is not None
     add_appointment(engine, patient_id=patient.id, starts_at=NOW + timedelta(minutes=30), site="main", clinician="Alex")
-    register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
     add_exercise(engine, name="Treadmill walk", instructions="Walk at an easy pace.", equipment_kind="treadmill")
     add_exercise(engine, name="Heel raises", instructions="Rise onto your toes, slowly down.")
     today = NOW.date()

@@ -19,6 +19,7 @@ from shared.care.plans import add_exercise, add_plan_item, start_here, todays_pl
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import register_equipment
+from shared.store.db import unit_of_work
 from shared.store.errors import ValidationFailed
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -86,7 +87,8 @@ def test_a_busy_station_offers_a_free_one_of_its_kind_and_the_first_free_exercis
                                       ("tm-2", "Treadmill 2", "treadmill", "Gym B"),
                                       ("bike-1", "Bike 1", "bike", "Gym A"), ("bike-2", "Bike 2", "bike", "Gym A"),
                                       ("bars-1", "Bars", "bars", "Gym B")):  # fmt: skip
-        register_equipment(engine, site="main", equipment_id=station, name=name, kind=kind, zone=zone)
+        with unit_of_work(engine) as session:
+            register_equipment(session=session, site="main", equipment_id=station, name=name, kind=kind, zone=zone)
     for exercise, station in (("Walk", "tm-1"), ("Pedal", "bike-1"), ("Bars walk", "bars-1")):
         add_exercise(engine, name=exercise)
         add_plan_item(engine, patient_id=patient.id, exercise=exercise, equipment_id=station, active_from=NOW.date())

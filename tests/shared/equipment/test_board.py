@@ -15,6 +15,7 @@ from shared.equipment.payloads import decode
 from shared.equipment.stations import get_station, register_equipment
 from shared.equipment.usage import usage_stats
 from shared.staff.accounts import recent_audit
+from shared.store.db import unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -40,10 +41,11 @@ def use(equipment_id: str, n: int, start_ago: float, minutes: float) -> list[Dec
 
 @pytest.fixture
 def gym(engine: Engine) -> Engine:
-    register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A",
-                       maintenance_interval_hours=0.5)  # fmt: skip
-    register_equipment(engine, site="main", equipment_id="bike-1", name="Bike 1", zone="Gym A")
-    register_equipment(engine, site="main", equipment_id="bars-1", name="Parallel bars", zone="Gym B")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A",
+                           maintenance_interval_hours=0.5)  # fmt: skip
+        register_equipment(session=session, site="main", equipment_id="bike-1", name="Bike 1", zone="Gym A")
+        register_equipment(session=session, site="main", equipment_id="bars-1", name="Parallel bars", zone="Gym B")
     return engine
 
 

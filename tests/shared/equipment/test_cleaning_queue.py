@@ -18,6 +18,7 @@ from shared.equipment.events import Decoded
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import StationView, register_equipment
+from shared.store.db import unit_of_work
 from shared.store.settings import Settings
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -127,7 +128,8 @@ def device(equipment_id: str, n: int, stop_min_ago: float) -> list[Decoded]:
 def test_the_queue_from_patients_appointments_and_plans_at_given_times(engine: Engine) -> None:
     settings = Settings(_env_file=None, timezone="UTC")  # type: ignore[call-arg]
     for station in ("tm-1", "bike-1", "bars-1", "mat-1", "stairs-1"):
-        register_equipment(engine, site="main", equipment_id=station, name=station.title(), zone="Gym A")
+        with unit_of_work(engine) as session:
+            register_equipment(session=session, site="main", equipment_id=station, name=station.title(), zone="Gym A")
     add_exercise(engine, name="Walk")
     people = {}
     for first, last, hh, mm, stations in (

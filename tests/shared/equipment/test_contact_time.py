@@ -16,6 +16,7 @@ from shared.equipment.events import Decoded
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import StationView, describe_status, get_station, list_stations, register_equipment
+from shared.store.db import unit_of_work
 from shared.store.settings import Settings
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # the cleaning
@@ -47,10 +48,15 @@ def get_station_at(engine: Engine, equipment_id: str, now: datetime) -> StationV
 
 @pytest.fixture
 def gym(engine: Engine) -> Engine:
-    register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1", kind="treadmill", zone="Gym A")
-    register_equipment(engine, site="main", equipment_id="bars-1", name="Parallel bars", kind="parallel_bars")
-    register_equipment(engine, site="main", equipment_id="hot-1", name="Hot pack", kind="hot_pack",
-                       clean_after_use=False)  # fmt: skip
+    with unit_of_work(engine) as session:
+        register_equipment(
+            session=session, site="main", equipment_id="tm-1", name="Treadmill 1", kind="treadmill", zone="Gym A"
+        )
+        register_equipment(
+            session=session, site="main", equipment_id="bars-1", name="Parallel bars", kind="parallel_bars"
+        )
+        register_equipment(session=session, site="main", equipment_id="hot-1", name="Hot pack", kind="hot_pack",
+                           clean_after_use=False)  # fmt: skip
     return engine
 
 

@@ -13,7 +13,7 @@ from shared.equipment.ingest import KEPT_PAYLOAD_BYTES, record_batch
 from shared.equipment.models import DeadLetter
 from shared.equipment.payloads import decode
 from shared.equipment.stations import register_equipment
-from shared.store.db import write_transaction
+from shared.store.db import unit_of_work, write_transaction
 
 NOW = datetime.now(UTC)
 TOPIC = "clinic/main/equipment/tm-1/usage"
@@ -30,7 +30,8 @@ def total_seen(engine: Engine) -> int:
 
 
 def test_past_its_hourly_quota_a_device_s_junk_is_counted_not_stored(engine: Engine) -> None:
-    register_equipment(engine, site="main", equipment_id="tm-1")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1")
     record_batch(engine, junk(150), tz=UTC, dead_letter_quota=100)
     more = [decode(TOPIC, b"more junk " + bytes([65 + i]), prefix="clinic", received_at=NOW) for i in range(20)]
     record_batch(engine, more, tz=UTC, dead_letter_quota=100)
@@ -42,8 +43,9 @@ def test_past_its_hourly_quota_a_device_s_junk_is_counted_not_stored(engine: Eng
 
 
 def test_another_device_has_its_own_quota(engine: Engine) -> None:
-    register_equipment(engine, site="main", equipment_id="tm-1")
-    register_equipment(engine, site="main", equipment_id="bike-1")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1")
+        register_equipment(session=session, site="main", equipment_id="bike-1")
     record_batch(engine, junk(120), tz=UTC, dead_letter_quota=100)
     other = decode("clinic/main/equipment/bike-1/usage", b"not json", prefix="clinic", received_at=NOW)
     record_batch(engine, [other], tz=UTC, dead_letter_quota=100)
@@ -52,7 +54,8 @@ def test_another_device_has_its_own_quota(engine: Engine) -> None:
 
 
 def test_a_redelivered_dead_letter_only_bumps_its_count(engine: Engine) -> None:
-    register_equipment(engine, site="main", equipment_id="tm-1")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1")
     same = junk(1)
     for _ in range(5):
         record_batch(engine, same, tz=UTC, dead_letter_quota=2)
@@ -60,14 +63,16 @@ def test_a_redelivered_dead_letter_only_bumps_its_count(engine: Engine) -> None:
 
 
 def test_a_dead_letter_keeps_the_start_of_a_big_payload_and_its_size(engine: Engine) -> None:
-    register_equipment(engine, site="main", equipment_id="tm-1")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1")
     record_batch(engine, junk(1, size=60_000), tz=UTC)
     letter = list_dead_letters(engine)[0]
     assert letter.truncated and len(letter.raw) == KEPT_PAYLOAD_BYTES and letter.payload_size > 60_000
 
 
 def test_dead_letters_past_their_retention_are_deleted(engine: Engine) -> None:
-    register_equipment(engine, site="main", equipment_id="tm-1")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1")
     record_batch(engine, junk(3), tz=UTC)
     with write_transaction(engine) as conn:
         assert purge_old(conn, NOW + timedelta(days=89), days=90) == 0

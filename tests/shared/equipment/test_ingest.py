@@ -14,7 +14,7 @@ from shared.equipment.models import EquipmentEvent
 from shared.equipment.payloads import decode
 from shared.equipment.replay import replay_dead_letters
 from shared.equipment.stations import get_station, register_equipment
-from shared.store.db import init_db
+from shared.store.db import init_db, unit_of_work
 from shared.store.settings import Settings
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
@@ -41,14 +41,16 @@ def station(engine: Engine, equipment_id: str = "tm-1") -> dict[str, object]:
 
 
 def test_init_is_safe_to_run_twice(engine: Engine) -> None:
-    register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1")
     init_db(engine)
     init_db(engine)
     assert station(engine)["name"] == "Treadmill 1"
 
 
 def test_same_event_twice_is_one_row_and_counted_once(engine: Engine) -> None:
-    register_equipment(engine, site="main", equipment_id="tm-1")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1")
     start = usage("e1", "start", 0)
     first = record_batch(engine, [start, start], tz=UTC)
     again = record_batch(engine, [start], tz=UTC)
@@ -58,7 +60,8 @@ def test_same_event_twice_is_one_row_and_counted_once(engine: Engine) -> None:
 
 
 def test_state_and_counters_follow_the_events(engine: Engine) -> None:
-    register_equipment(engine, site="main", equipment_id="tm-1")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1")
     record_batch(engine, [usage("e1", "start", 0), usage("e2", "stop", 20, duration_s=1190)], tz=UTC)
     view = station(engine)
     assert (view["status"], view["uses_total"], view["in_use_seconds_total"]) == ("needs_cleaning", 1, 1190.0)
@@ -69,7 +72,8 @@ def test_state_and_counters_follow_the_events(engine: Engine) -> None:
 
 
 def test_late_event_is_stored_but_does_not_roll_back(engine: Engine) -> None:
-    register_equipment(engine, site="main", equipment_id="tm-1")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1")
     record_batch(engine, [usage("e1", "start", 0), usage("e2", "stop", 10)], tz=UTC)
     record_batch(engine, [msg("tm-1", "cleaning", {"event_id": "c", "event": "cleaned"}, 12)], tz=UTC)
     late = usage("e0", "start", 5)
@@ -79,7 +83,8 @@ def test_late_event_is_stored_but_does_not_roll_back(engine: Engine) -> None:
 
 
 def test_status_is_logged_only_when_it_changes(engine: Engine) -> None:
-    register_equipment(engine, site="main", equipment_id="tm-1")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1")
     online = [msg("tm-1", "status", "online", m) for m in (0, 1, 2)]
     result = record_batch(engine, [*online, msg("tm-1", "status", "offline", 3)], tz=UTC)
     assert result.status_changes == 2
@@ -93,7 +98,8 @@ def test_unknown_equipment_is_kept_and_replayed_after_registration(engine: Engin
     assert [(d.equipment_id, d.reason) for d in letters] == [
         ("bike-7", "equipment 'bike-7' is not registered at site 'main'")
     ]
-    register_equipment(engine, site="main", equipment_id="bike-7", name="Bike 7")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="bike-7", name="Bike 7")
     outcome = replay_dead_letters(engine, Settings(topic_prefix="clinic", _env_file=None))  # type: ignore[call-arg]
     assert (outcome.recorded, outcome.still_kept) == (1, 0)
     assert station(engine, "bike-7")["status"] == "in_use"
@@ -102,7 +108,8 @@ def test_unknown_equipment_is_kept_and_replayed_after_registration(engine: Engin
 
 
 def test_a_bad_message_in_a_batch_does_not_stop_the_good_ones(engine: Engine) -> None:
-    register_equipment(engine, site="main", equipment_id="tm-1")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1")
     bad = msg("tm-1", "usage", "{oops")
     result = record_batch(engine, [usage("e1", "start", 0), bad, usage("e2", "stop", 1)], tz=UTC)
     assert (result.inserted, result.dead_lettered) == (2, 1)
@@ -118,7 +125,8 @@ def test_the_same_bad_message_redelivered_is_one_dead_letter_seen_twice(engine: 
 
 def test_hostile_strings_round_trip_unchanged(engine: Engine) -> None:
     name = "<script>alert(1)</script>'; DROP TABLE equipment;-- \u202eevil"
-    register_equipment(engine, site="main", equipment_id="tm-1", name=name, zone='Zone "A" & <b>')
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1", name=name, zone='Zone "A" & <b>')
     by = "Robert'); DROP TABLE equipment_event;--"
     record_batch(engine, [msg("tm-1", "cleaning", {"event_id": "c", "event": "cleaned", "by": by})], tz=UTC)
     view = station(engine)
@@ -126,7 +134,8 @@ def test_hostile_strings_round_trip_unchanged(engine: Engine) -> None:
 
 
 def test_a_truncated_dead_letter_is_not_replayed_and_keeps_its_reason(engine: Engine) -> None:
-    register_equipment(engine, site="main", equipment_id="tm-1")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1")
     huge = msg("tm-1", "usage", '{"event_id": "big", "event": "start", "pad": "' + "x" * 70_000 + '"}')
     record_batch(engine, [huge], tz=UTC)
     outcome = replay_dead_letters(engine, Settings(_env_file=None))  # type: ignore[call-arg]

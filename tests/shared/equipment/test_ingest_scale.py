@@ -15,7 +15,7 @@ from shared.equipment.payloads import decode
 from shared.equipment.rollups import DAYS
 from shared.equipment.stations import register_equipment
 from shared.equipment.usage import usage_stats
-from shared.store.db import init_db, make_engine
+from shared.store.db import init_db, make_engine, unit_of_work
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -48,8 +48,9 @@ def rollups(engine: Engine) -> list[tuple[Any, ...]]:
 
 
 def test_redelivered_and_repeated_events_leave_the_daily_rollups_exact(engine: Engine) -> None:
-    register_equipment(engine, site="main", equipment_id="tm-1")
-    register_equipment(engine, site="main", equipment_id="mat-1", clean_after_use=False)
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1")
+        register_equipment(session=session, site="main", equipment_id="mat-1", clean_after_use=False)
     events = [*a_day_of_use("tm-1", 0), *a_day_of_use("tm-1", 1), *a_day_of_use("mat-1", 1)]
     record_batch(engine, events[:9] + events[:3], tz=UTC)  # a batch that repeats keys inside itself
     record_batch(engine, events, tz=UTC)  # the broker redelivers everything after a crash
@@ -71,7 +72,8 @@ def test_days_follow_the_clinic_time_zone(engine: Engine) -> None:
     from zoneinfo import ZoneInfo
 
     chicago = ZoneInfo("America/Chicago")
-    register_equipment(engine, site="main", equipment_id="tm-1")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1")
     late_evening = T0.replace(hour=3)  # 03:00 UTC is 21:00 the day before in Chicago
     start = decode("clinic/main/equipment/tm-1/usage", json.dumps({"event_id": "u1", "event": "start",
                    "ts": late_evening.isoformat()}).encode(), prefix="clinic", received_at=late_evening)  # fmt: skip
@@ -85,7 +87,8 @@ def test_no_statement_of_a_batch_scans_a_table(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'plan.db'}")
     init_db(engine)
     for n in range(3):
-        register_equipment(engine, site="main", equipment_id=f"tm-{n}")
+        with unit_of_work(engine) as session:
+            register_equipment(session=session, site="main", equipment_id=f"tm-{n}")
     record_batch(engine, [e for n in range(3) for e in a_day_of_use(f"tm-{n}", 0)], tz=UTC)
     statements: list[tuple[str, Any]] = []
 
@@ -114,7 +117,8 @@ def test_a_batch_over_a_bigger_store_does_as_much_work(tmp_path: Path) -> None:
     """The work SQLite does for a batch (its VM steps) is the same with 30,000 events stored as with none."""
     engine = make_engine(f"sqlite:///{tmp_path / 'steps.db'}")
     init_db(engine)
-    register_equipment(engine, site="main", equipment_id="tm-1")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1")
     counter = [0]
 
     def tick() -> int:

@@ -36,6 +36,7 @@ from shared.equipment.payloads import decode
 from shared.equipment.stations import StationView, get_station, register_equipment
 from shared.equipment.usage import usage_stats
 from shared.staff.accounts import recent_audit
+from shared.store.db import unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
 
 STAFF = "https://staff.clinic.example"
@@ -66,10 +67,14 @@ def png(image: Image.Image) -> bytes:
 def gym(engine: Engine) -> Engine:
     """Two identical treadmills (one worked by staff taps, one by its device), bars, and a station elsewhere."""
     for equipment_id in ("tm-staff", "tm-device"):
-        register_equipment(engine, site="main", equipment_id=equipment_id, name="Treadmill", zone="Gym A")
-    register_equipment(engine, site="main", equipment_id="bars-1", name="Parallel bars", zone="Gym B")
-    register_equipment(engine, site="main", equipment_id="mat-1", name=HOSTILE, zone="Gym B", clean_after_use=False)
-    register_equipment(engine, site="north", equipment_id="bars-1", name="North bars", zone="Gym A")
+        with unit_of_work(engine) as session:
+            register_equipment(session=session, site="main", equipment_id=equipment_id, name="Treadmill", zone="Gym A")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="bars-1", name="Parallel bars", zone="Gym B")
+        register_equipment(
+            session=session, site="main", equipment_id="mat-1", name=HOSTILE, zone="Gym B", clean_after_use=False
+        )
+        register_equipment(session=session, site="north", equipment_id="bars-1", name="North bars", zone="Gym A")
     return engine
 
 

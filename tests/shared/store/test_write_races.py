@@ -17,6 +17,7 @@ from shared.equipment import board
 from shared.equipment.stations import register_equipment
 from shared.staff.accounts import REFUSED, create_account, sign_in
 from shared.staff.models import StaffAccount
+from shared.store.db import unit_of_work
 from shared.store.errors import ValidationFailed
 from shared.store.settings import Settings
 
@@ -73,7 +74,8 @@ def test_parallel_wrong_birth_dates_all_count(engine: Engine) -> None:
 
 @pytest.mark.parametrize("action", ["start", "end"])
 def test_two_taps_at_once_start_or_end_a_use_once(engine: Engine, action: str) -> None:
-    register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1")
     if action == "end":
         board.start_use(engine, site="main", equipment_id="tm-1", by="alex", tz=UTC)
     act = board.start_use if action == "start" else board.end_use

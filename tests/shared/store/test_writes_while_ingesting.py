@@ -45,7 +45,7 @@ from shared.equipment.ingest import record_batch
 from shared.equipment.models import EquipmentEvent
 from shared.equipment.stations import register_equipment
 from shared.staff.accounts import create_account, sign_in, update_account
-from shared.store.db import make_engine
+from shared.store.db import make_engine, unit_of_work
 from shared.store.settings import Settings
 
 DOB = date(1950, 4, 17)
@@ -83,7 +83,8 @@ def _usage(equipment_id: str, now: datetime) -> DeviceEvent:
 def ingesting(db_url: str, engine: Engine) -> Iterator[Ingesting]:
     """Stations bike-0..2 registered, and a writer committing batches for them until the test ends."""
     for n in range(3):
-        register_equipment(engine, site="main", equipment_id=f"bike-{n}", name=f"Bike {n}")
+        with unit_of_work(engine) as session:
+            register_equipment(session=session, site="main", equipment_id=f"bike-{n}", name=f"Bike {n}")
     writer = Ingesting(make_engine(db_url), threading.Event())
     thread = threading.Thread(target=writer.run, daemon=True)
     thread.start()
@@ -185,7 +186,8 @@ def test_staff_sign_ins_and_account_changes_succeed_while_devices_report(
 
 
 def test_board_actions_succeed_while_devices_report(engine: Engine, ingesting: Ingesting) -> None:
-    register_equipment(engine, site="main", equipment_id="tm-1", name="Treadmill 1", actor="admin")
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1", actor="admin")
     for _ in range(ROUNDS):
         board.start_use(engine, site="main", equipment_id="tm-1", by="tech", tz=UTC)
         board.end_use(engine, site="main", equipment_id="tm-1", by="tech", tz=UTC)

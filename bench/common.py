@@ -10,16 +10,16 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,9 @@ from shared.equipment.topics import equipment_topic, subscription
 from shared.store.db import init_db, make_engine, unit_of_work
 from shared.store.settings import Settings
 from telemetry.broker import LISTENER_USER, SIMULATOR_USER, ensure_broker_files, listener_user, write_config
+from tests.helpers import free_port, port_open
+from tests.helpers import wait_until as _wait_until
+from tests.pg_cluster import PrivateCluster
 
 PG_ADMIN_URL = os.environ.get("CLINIC_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SITE = "main"
@@ -43,34 +46,9 @@ SESSION_EXPIRY_S = 3600
 PUBLISH_WINDOW = 500  # QoS 1 publishes in flight at once (below the broker's receive maximum of 1000)
 
 Message = tuple[str, bytes]
-
-
-# -- waiting --------------------------------------------------------------------------------------------------
-def wait_until(
-    predicate: Callable[[], object], *, timeout: float, interval: float = 0.01, what: str = "condition"
-) -> None:
-    """Poll `predicate()` until it is truthy; raise TimeoutError at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
+# The tests' helpers (tests/helpers.py, tests/pg_cluster.py) are the one home of free_port, port_open, wait_until
+# and PrivateCluster; the benchmarks poll more often by default (0.01 s), as the times they report need.
+wait_until = partial(_wait_until, interval=0.01)
 
 
 def install_sigterm_as_interrupt() -> None:
@@ -481,64 +459,6 @@ def child_env(settings: Settings) -> dict[str, str]:
     return {**env, **settings.as_env()}
 
 
-PG_USER = "postgres"  # PostgreSQL refuses to run as root; the Debian package's user owns a private cluster
-
-
-def pg_bin() -> Path | None:
-    """The newest installed PostgreSQL server binaries, if any."""
-    import glob
-
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-    return Path(found[-1]).parent if found else None
-
-
-class PrivateCluster:
-    """A private PostgreSQL server that a benchmark may stop and restart (never the machine's shared one).
-
-    A minimal copy of tests/pg_cluster.py (bench/ does not import from tests/), but with PostgreSQL's durable
-    defaults (fsync and synchronous_commit on) rather than the test's fast settings. initdb runs in `root`,
-    which must be traversable by the postgres user (e.g. a folder in /tmp with mode 755).
-    """
-
-    def __init__(self, root: Path) -> None:
-        binaries = pg_bin()
-        if binaries is None:
-            raise RuntimeError("PostgreSQL server binaries are not installed (apt-get install postgresql)")
-        self.bin = binaries
-        self.root = root
-        self.data = root / "pgdata"
-        self.port = free_port()
-        root.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
-            shutil.chown(root, PG_USER)
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
-        with open(self.data / "postgresql.conf", "a") as conf:
-            conf.write(f"port = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{root}'\n")
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-
-    def start(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.data / "server.log"), "-w", "start")
-        wait_until(lambda: port_open(self.port), timeout=30, what="the private PostgreSQL server")
-
-    def stop(self, mode: str = "fast") -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
-
-    def running(self) -> bool:
-        command = [str(self.bin / "pg_ctl"), "-D", str(self.data), "status"]
-        if os.geteuid() == 0:
-            command = ["runuser", "-u", PG_USER, "--", *command]
-        return subprocess.run(command, capture_output=True, cwd="/").returncode == 0
-
-    def _run(self, tool: str, *args: str) -> None:
-        command = [str(self.bin / tool), *args]
-        if os.geteuid() == 0:
-            command = ["runuser", "-u", PG_USER, "--", *command]
-        subprocess.run(command, check=True, capture_output=True, cwd="/")
-
-
 def private_postgres(stack: ExitStack, devices: Sequence[str]) -> PrivateCluster:
     """A started private PostgreSQL server in a fresh /tmp folder with the schema and `devices` registered.
 
@@ -549,7 +469,7 @@ def private_postgres(stack: ExitStack, devices: Sequence[str]) -> PrivateCluster
     root = Path(tempfile.mkdtemp(prefix="clinic-bench-pg-"))
     stack.callback(shutil.rmtree, root, True)
     root.chmod(0o755)
-    cluster = PrivateCluster(root / "pg")
+    cluster = PrivateCluster(root / "pg", durable=True)
 
     def _stop() -> None:
         from contextlib import suppress

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
+import typer
+
 import kiosk
+from clinic.common import store
 from shared.store.settings import Settings
 
 KIOSK_DIR = Path(kiosk.__file__).resolve().parent
@@ -58,3 +62,14 @@ def app_url(cfg: Settings, *, port: int, address: str) -> str:
     scheme = "https" if cfg.tls_cert and cfg.tls_key else "http"
     host = "localhost" if address in ("127.0.0.1", "0.0.0.0", "::") else address
     return f"{scheme}://{host}:{port}/"
+
+
+def serve_app(app: str, what: str, *, port: int | None, address: str | None) -> None:
+    """`clinic lobby` and `clinic staff`: create the schema (before the first scan), then become the `app`."""
+    with store() as (cfg, _):
+        pass
+    port = port or (cfg.lobby_port if app == "lobby" else cfg.staff_port)
+    address = address or (cfg.lobby_address if app == "lobby" else cfg.staff_address)
+    typer.echo(f"{what} on {app_url(cfg, port=port, address=address)}", err=True)
+    argv = streamlit_argv(app, cfg, port=port, address=address)
+    os.execv(argv[0], argv)

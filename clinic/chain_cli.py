@@ -2,35 +2,29 @@
 
 At the center: `add-site` (a bridge account and a registry row), `sync` (equipment registrations from the
 sites), `sites` (every site at a glance). At a site: `publish` (its registrations, retained, for the center).
-`clinic.cli` registers `chain_app` while it loads, so its helpers are imported when a command runs.
 """
 
 from __future__ import annotations
 
 import json
-import signal
-from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import wraps
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
+from clinic.common import (
+    JsonFlag,
+    engine_for,
+    run_until_stopped,
+    settings,
+    setup_logging,
+    stop_on_signals,
+    store,
+    user_errors,
+)
+from clinic.output import local_time
+
 chain_app = typer.Typer(help="A chain of sites bridged to a center.", no_args_is_help=True)
-F = TypeVar("F", bound=Callable[..., Any])
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of text.")]
-
-
-def user_errors(func: F) -> F:
-    """`clinic.cli.user_errors` (one `error:` line, exit 2), looked up when the command runs."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from clinic.cli import user_errors as handled
-
-        return handled(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @chain_app.command("add-site")
@@ -41,13 +35,11 @@ def add_site(
     as_json: JsonFlag = False,
 ) -> None:
     """At the center: register a site and (re)make its bridge account; the password is printed once."""
-    from clinic.cli import engine_for, settings
     from shared.chain.sites import add_site as register_site
     from telemetry.bridge import bridge_user
     from telemetry.broker import set_bridge_password
 
-    cfg = settings()
-    with engine_for(cfg) as engine:
+    with store() as (cfg, engine):
         record = register_site(engine, site=site, name=name)
     password = set_bridge_password(cfg, record.site)
     info = {"site": record.site, "name": record.name, "username": bridge_user(record.site), "password": password}
@@ -71,11 +63,9 @@ def sites(
     as_json: JsonFlag = False,
 ) -> None:
     """At the center: every site at a glance (stations by status, offline, last heard, cleaning compliance)."""
-    from clinic.cli import engine_for, settings
     from shared.chain.overview import chain_overview
 
-    cfg = settings()
-    with engine_for(cfg) as engine:
+    with store() as (cfg, engine):
         summaries = chain_overview(engine, tz=cfg.tz, now=datetime.now(UTC), days=days)
     if as_json:
         typer.echo(json.dumps([s.as_json() for s in summaries], indent=2))
@@ -84,7 +74,7 @@ def sites(
         typer.echo("no sites yet (see `clinic chain add-site`)")
         return
     for s in summaries:
-        heard = s.last_heard.astimezone(cfg.tz).strftime("%Y-%m-%d %H:%M") if s.last_heard else "never"
+        heard = local_time(s.last_heard, cfg.tz, missing="never")
         compliance = "-" if s.compliance is None else f"{s.compliance:.0%}"
         counts = ", ".join(f"{status.replace('_', ' ')} {n}" for status, n in sorted(s.by_status.items()))
         typer.echo(f"{s.site} ({s.name}): {s.stations} stations ({counts or 'none'}), {s.offline} offline, "
@@ -99,7 +89,6 @@ def publish(
     ] = 0,
 ) -> None:
     """At a site: publish its stations' registrations (retained) through its broker, for the center."""
-    from clinic.cli import engine_for, settings, setup_logging
     from telemetry.registry import RegistryPublisher
 
     cfg = settings()
@@ -113,8 +102,7 @@ def publish(
                 raise ValueError(f"cannot publish to the broker at {cfg.mqtt_host}:{cfg.mqtt_port}: {exc}") from None
             typer.echo(f"published {count} registration(s) of site {cfg.site}")
             return
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: publisher.stop())
+        stop_on_signals(publisher.stop)
         publisher.watch(every)
 
 
@@ -125,34 +113,16 @@ def listen(
 ) -> None:
     """At the center: record the given sites' events exactly once on plain subscriptions (kept by the broker
     across its restarts, where Mosquitto 2.0 drops a shared group's); give each listener its own sites."""
-    from clinic.cli import engine_for, fail, settings, setup_logging
-    from shared.store.lock import listener_lock
     from telemetry.central import SiteListener
-    from telemetry.listener import BrokerRefused
 
-    cfg = settings()
-    setup_logging(cfg)
-    with listener_lock(cfg.data_dir, cfg.resolved_database_url), engine_for(cfg) as engine:
-        listener = SiteListener(cfg, engine, sites=[s.strip() for s in sites.split(",") if s.strip()])
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: listener.stop())
-        try:
-            listener.run()
-        except BrokerRefused as exc:
-            fail(str(exc))
+    chosen = [s.strip() for s in sites.split(",") if s.strip()]
+    run_until_stopped(lambda cfg, engine: SiteListener(cfg, engine, sites=chosen), records_events=True)
 
 
 @chain_app.command("sync")
 @user_errors
 def sync() -> None:
     """At the center: apply every site's equipment registrations until stopped (SIGTERM or Ctrl-C)."""
-    from clinic.cli import engine_for, settings, setup_logging
     from telemetry.registry_sync import RegistrySync
 
-    cfg = settings()
-    setup_logging(cfg)
-    with engine_for(cfg) as engine:
-        runner = RegistrySync(cfg, engine)
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: runner.stop())
-        runner.run()
+    run_until_stopped(RegistrySync)

@@ -1,8 +1,7 @@
 """`clinic fhir`: the schedule in from the EHR (a FHIR R4 Bundle file or the server's search API), and a day's
 arrivals, plans and feedback out (a Bundle file, or a transaction pushed to the server).
 
-Thin adapters over `shared.fhir`; `clinic.cli` registers these while it loads, so its helpers are looked up
-when a command runs (as in `clinic.care_cli`).
+Thin adapters over `shared.fhir`.
 """
 
 from __future__ import annotations
@@ -13,7 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
-from clinic.care_cli import JsonFlag, store, user_errors
+from clinic.common import JsonFlag, store, user_errors
+from clinic.output import write_bytes
 from shared.fhir.client import fetch_day, post_transaction
 from shared.fhir.exporter import as_transaction, dumps, export_day
 from shared.fhir.importer import ImportReport, import_bundle
@@ -82,7 +82,7 @@ def fhir_export(
             bundle = export_day(session=session, day=when, site=cfg.site, tz=cfg.tz)
     count = len(bundle["entry"])
     if out is not None:
-        _write(out, dumps(bundle))
+        write_bytes(out, dumps(bundle).encode("utf-8"))
         typer.echo(f"wrote {count} resources for {when.isoformat()} to {out}")
     elif push is None:
         typer.echo(dumps(bundle), nl=False)
@@ -102,11 +102,3 @@ def _read_json(path: Path) -> object:
         raise ValidationFailed(f"cannot read {path}: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValidationFailed(f"{path} is not JSON: {exc}") from None
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ValidationFailed(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -9,4 +9,5 @@ bash scripts/postgres.sh
 PY=.venv/bin/python
 echo "== ruff"; "$PY" -m ruff check .
 echo "== mypy"; "$PY" -m mypy
+echo "== import contracts"; PYTHONPATH=. .venv/bin/lint-imports  # [tool.importlinter] in pyproject.toml; this checkout
 echo "== pytest"; "$PY" -m pytest "$@"

@@ -1,32 +1,26 @@
 """Driving the staff app through Streamlit's AppTest: its environment, accounts, sign-in and what is shown.
 
-Test modules import the `staff_env` fixture from here (`from tests.kiosk.staff_app import staff_env`).
+The apps' environment fixtures (`staff_env`, `care_env`, `lobby_env`) are in tests/kiosk/conftest.py.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from clinic.apps import compose_staff
-from kiosk import resources
-from shared.staff.accounts import StaffUser, create_account, list_accounts
+from shared.staff.accounts import StaffUser, list_accounts
 from shared.staff.models import StaffWebSession
 from shared.staff.web_sessions import open_session
 from shared.store.db import unit_of_work
-from shared.store.settings import get_settings
+from tests.factories import PASSWORD
+from tests.factories import staff_account as add_staff
 
 KIOSK = Path(__file__).resolve().parents[2] / "kiosk" / "staff"
 STAFF = str(KIOSK / "app.py")
-PASSWORD = "correct horse battery"
 REFUSED = "Your role does not give access to this page."
 PAGES = {  # page file -> its title, for every staff page this suite covers
     "board.py": "Equipment board",
@@ -35,37 +29,22 @@ PAGES = {  # page file -> its title, for every staff page this suite covers
     "accounts.py": "Staff accounts",
     "audit.py": "Audit log",
 }
+
+
+def midday_zone() -> str:
+    """A fixed-offset zone where it is now 12:00-12:59, so the day's bookings at 08:00-12:00 have begun and
+    "today" does not end during the run, whenever the suite runs (Etc/GMT signs are POSIX: GMT-2 is UTC+2)."""
+    offset = 12 - datetime.now(UTC).hour
+    return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
+
+
+__all__ = ["PASSWORD", "add_staff"]  # from tests.factories, for the staff tests
+CLINIC_TZ_NAME = midday_zone()  # the care pages' clinic (care_env)
 ALLOWED = {
     "technician": {"board.py", "charts.py"},
     "front_desk": {"board.py", "charts.py"},
     "admin": set(PAGES),
 }
-
-
-@pytest.fixture
-def staff_env(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path) -> Iterator[Path]:
-    """Point the app at the test store and a data folder of its own, with the adapters registered as the
-    server does (AppTest runs the app's script, not the server); returns that data folder."""
-    data = tmp_path / "data"
-    for name in list(os.environ):
-        if name.startswith("CLINIC_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CLINIC_DATABASE_URL", db_url)
-    monkeypatch.setenv("CLINIC_DATA_DIR", str(data))
-    monkeypatch.setenv("CLINIC_TIMEZONE", "UTC")
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    compose_staff()
-    yield data
-    resources.engine().dispose()  # the app's pooled connections, before the cache forgets the engine
-    st.cache_resource.clear()
-    get_settings.cache_clear()
-
-
-def add_staff(engine: Engine, username: str, role: str, display_name: str = "") -> str:
-    """Create an account with the suite's password; returns the username."""
-    create_account(engine, username=username, password=PASSWORD, role=role, display_name=display_name or username)
-    return username
 
 
 def session_of(engine: Engine, app: AppTest, username: str) -> None:

@@ -6,16 +6,13 @@ import io
 import json
 import re
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from kiosk import resources
 from kiosk.lobby.text import DIFFICULTY_QUESTION, EXERCISES_QUESTION, PAIN_QUESTION, WAITING_TOLD
 from shared.care import checkin
 from shared.care.arrivals import todays_arrivals
@@ -36,7 +33,7 @@ from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import register_equipment
 from shared.store.db import unit_of_work
-from shared.store.settings import Settings, get_settings
+from shared.store.settings import Settings
 
 LOBBY = str(Path(__file__).resolve().parents[2] / "kiosk" / "lobby" / "app.py")
 DOB = date(1950, 4, 17)
@@ -48,21 +45,6 @@ def soon(minutes: int) -> datetime:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     later = now + timedelta(minutes=minutes)
     return later if later.date() == now.date() else now - timedelta(minutes=5)
-
-
-@pytest.fixture
-def lobby_env(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path) -> Iterator[None]:
-    """Point the app at the test store; cached settings and engines from other tests must not leak in."""
-    monkeypatch.setenv("CLINIC_DATABASE_URL", db_url)
-    monkeypatch.setenv("CLINIC_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("CLINIC_TIMEZONE", "UTC")
-    monkeypatch.setenv("CLINIC_KIOSK_URL", "https://lobby.example")
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    yield
-    resources.engine().dispose()  # the app's pooled connections, before the cache forgets the engine
-    st.cache_resource.clear()
-    get_settings.cache_clear()
 
 
 @pytest.fixture

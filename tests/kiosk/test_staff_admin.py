@@ -22,13 +22,13 @@ from shared.staff.models import StaffAccount
 from shared.store.db import unit_of_work
 from shared.store.settings import Settings
 from telemetry.broker import hash_password, set_device_password
+from tests import factories as make
 from tests.conftest import Broker
 from tests.kiosk.staff_app import (
     PASSWORD,
     add_staff,
     errors,
     signed_in,
-    staff_env,  # noqa: F401  (fixture)
     successes,
     texts,
 )
@@ -46,13 +46,8 @@ HOSTILE = "<script>alert(1)</script> [x](javascript:alert(1))"
 
 @pytest.fixture
 def gym(engine: Engine) -> Engine:
-    with unit_of_work(engine) as session:
-        register_equipment(
-            session=session, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A", kind="treadmill"
-        )
-        register_equipment(
-            session=session, site="main", equipment_id="bike-1", name="Bike 1", zone="Gym A", kind="bike"
-        )
+    make.station(engine, "tm-1", "Treadmill 1", zone="Gym A", kind="treadmill")
+    make.station(engine, "bike-1", "Bike 1", zone="Gym A", kind="bike")
     add_staff(engine, "boss", "admin", "The Boss")
     add_staff(engine, "ana", "technician", "Ana K.")
     return engine

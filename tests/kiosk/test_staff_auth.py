@@ -26,7 +26,6 @@ from tests.kiosk.staff_app import (
     session_of,
     sign_in,
     signed_in,
-    staff_env,  # noqa: F401  (fixture)
     texts,
 )
 

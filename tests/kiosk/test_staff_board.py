@@ -14,15 +14,14 @@ from streamlit.testing.v1 import AppTest
 from shared.equipment.events import Decoded
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
-from shared.equipment.stations import StationView, get_station, register_equipment
+from shared.equipment.stations import StationView, get_station
 from shared.staff.accounts import recent_audit
-from shared.store.db import unit_of_work
+from tests import factories as make
 from tests.kiosk.staff_app import (
     add_staff,
     errors,
     go_idle,
     signed_in,
-    staff_env,  # noqa: F401  (fixture)
     successes,
 )
 
@@ -49,18 +48,10 @@ def use(equipment_id: str, n: int, start_ago: float, minutes: float) -> list[Dec
 def gym(engine: Engine) -> Engine:
     """A treadmill due for maintenance and waiting to be cleaned, a bike in use, free bars, a hostile name, and
     an unregistered rower whose two messages wait in the dead letters."""
-    with unit_of_work(engine) as session:
-        register_equipment(
-            session=session,
-            site="main",
-            equipment_id="tm-1",
-            name="Treadmill 1",
-            zone="Gym A",
-            maintenance_interval_hours=0.5,
-        )
-        register_equipment(session=session, site="main", equipment_id="bike-1", name="Bike 1", zone="Gym A")
-        register_equipment(session=session, site="main", equipment_id="bars-1", name="Parallel bars", zone="Gym B")
-        register_equipment(session=session, site="main", equipment_id="odd-1", name=HOSTILE, zone="<b>Gym C</b>")
+    make.station(engine, "tm-1", "Treadmill 1", zone="Gym A", maintenance_interval_hours=0.5)
+    make.station(engine, "bike-1", "Bike 1", zone="Gym A")
+    make.station(engine, "bars-1", "Parallel bars", zone="Gym B")
+    make.station(engine, "odd-1", HOSTILE, zone="<b>Gym C</b>")
     record_batch(engine, [*use("tm-1", 1, 90, 30), *use("tm-1", 2, 40, 15)], tz=UTC)
     record_batch(engine, [device("bike-1", "usage", {"event_id": "b1", "event": "start"}, 4)], tz=UTC)
     record_batch(engine, [*use("rower-1", 9, 10, 5)], tz=UTC)

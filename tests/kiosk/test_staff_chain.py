@@ -17,9 +17,8 @@ from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import register_equipment
 from shared.store.db import unit_of_work
-from tests.kiosk.staff_app import REFUSED, STAFF, add_staff, errors, sign_in, staff_env, texts
+from tests.kiosk.staff_app import REFUSED, STAFF, add_staff, errors, sign_in, texts
 
-__all__ = ["staff_env"]
 COMPLIANCE = "Cleaned after use, 7 d (%)"
 
 

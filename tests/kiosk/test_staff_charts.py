@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from shared.equipment import board
 from shared.equipment.stations import register_equipment
 from shared.store.db import unit_of_work
-from tests.kiosk.staff_app import add_staff, signed_in, staff_env  # noqa: F401  (fixture)
+from tests.kiosk.staff_app import add_staff, signed_in
 
 
 def specs(app: AppTest) -> list[dict[str, Any]]:
@@ -32,7 +32,7 @@ def gym(engine: Engine, stations: int) -> None:
             board.end_use(engine, site="main", equipment_id=f"st-{n:02d}", by="device", tz=UTC)
 
 
-def test_each_station_has_its_own_colour_and_the_legend_is_whole(engine: Engine, staff_env: object) -> None:  # noqa: F811
+def test_each_station_has_its_own_colour_and_the_legend_is_whole(engine: Engine, staff_env: object) -> None:
     gym(engine, 5)
     add_staff(engine, "ana", "technician")
     for spec in specs(signed_in("ana", "charts.py")):
@@ -42,7 +42,7 @@ def test_each_station_has_its_own_colour_and_the_legend_is_whole(engine: Engine,
         assert day["axis"]["labelAngle"] == 0
 
 
-def test_beyond_twenty_stations_the_least_used_share_one_series(engine: Engine, staff_env: object) -> None:  # noqa: F811
+def test_beyond_twenty_stations_the_least_used_share_one_series(engine: Engine, staff_env: object) -> None:
     gym(engine, 23)
     add_staff(engine, "ana", "technician")
     spec = specs(signed_in("ana", "charts.py"))[0]

@@ -7,20 +7,16 @@ signed-in username, hostile text shown as typed, and who may open which page.
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import streamlit as st
 import zxingcpp
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from kiosk import resources
 from kiosk.staff.kit import bidi_safe
 from shared.care import checkin
 from shared.care.arrivals import day_appointments
@@ -35,8 +31,8 @@ from shared.care.patients import (
 )
 from shared.care.plans import add_exercise, add_plan_item, list_exercises, list_plan_items
 from shared.staff.accounts import create_account, recent_audit
-from shared.store.settings import Settings, get_settings
-from tests.kiosk.staff_app import go_idle, session_of
+from shared.store.settings import Settings
+from tests.kiosk.staff_app import CLINIC_TZ_NAME, go_idle, session_of
 from tests.pdf_support import pdf_pages
 
 pytestmark = pytest.mark.usefixtures("care_env")
@@ -53,34 +49,9 @@ RTL = "\u202eمريم"  # a right-to-left override, then Arabic
 RAW_MARKUP = re.compile(r"(?<!\\)<img|(?<!\\)\*(?<!\\)\*bold|(?<!\\)\]\(javascript")
 
 
-def midday_zone() -> str:
-    """A fixed-offset zone where it is now 12:00-12:59, so the day's bookings at 08:00-12:00 have begun and
-    "today" does not end during the run, whenever the suite runs (Etc/GMT signs are POSIX: GMT-2 is UTC+2)."""
-    offset = 12 - datetime.now(UTC).hour
-    return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
 
-
-CLINIC_TZ_NAME = midday_zone()
 CLINIC_TZ = ZoneInfo(CLINIC_TZ_NAME)
 MARKDOWN_ELEMENTS = ("title", "header", "subheader", "success", "info", "warning", "error", "markdown", "caption")
-
-
-@pytest.fixture
-def care_env(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path) -> Iterator[None]:
-    """Point the app at the test store (the clinic in a zone where it is midday now); no cached settings or
-    engine leak between tests."""
-    for name in list(os.environ):
-        if name.startswith("CLINIC_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CLINIC_DATABASE_URL", db_url)
-    monkeypatch.setenv("CLINIC_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("CLINIC_TIMEZONE", CLINIC_TZ_NAME)
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    yield
-    resources.engine().dispose()  # the app's pooled connections, before the cache forgets the engine
-    st.cache_resource.clear()
-    get_settings.cache_clear()
 
 
 def add_staff(engine: Engine, username: str, role: str) -> None:

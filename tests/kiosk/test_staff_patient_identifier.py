@@ -5,9 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from shared.care.patients import get_patient
-from tests.kiosk.test_staff_pages import add_staff, audit_log, care_env, click, errors, open_page, patient, successes
+from tests.kiosk.test_staff_pages import add_staff, audit_log, click, errors, open_page, patient, successes
 
-__all__ = ["care_env"]  # the page's environment fixture, shared with test_staff_pages
 MRN = "http://ehr.example/mrn"
 
 

@@ -15,9 +15,9 @@ from streamlit.testing.v1 import AppTest
 from shared.equipment.events import Decoded
 from shared.equipment.ingest import EVENTS, record_batch
 from shared.equipment.payloads import decode
-from shared.equipment.stations import StationView, get_station, register_equipment
+from shared.equipment.stations import StationView, get_station
 from shared.staff.accounts import recent_audit
-from shared.store.db import unit_of_work
+from tests import factories as make
 from tests.kiosk.staff_app import (
     KIOSK,
     STAFF,
@@ -26,7 +26,6 @@ from tests.kiosk.staff_app import (
     go_idle,
     sign_in,
     signed_in,
-    staff_env,  # noqa: F401  (fixture)
     successes,
     texts,
 )
@@ -51,10 +50,9 @@ def device(equipment_id: str, channel: str, body: dict[str, object], minutes_ago
 @pytest.fixture
 def gym(engine: Engine) -> Engine:
     """A treadmill its device says is in use, free bars, a mat with a hostile name; a technician and an admin."""
-    with unit_of_work(engine) as session:
-        register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
-        register_equipment(session=session, site="main", equipment_id="bars-1", name="Parallel bars", zone="Gym B")
-        register_equipment(session=session, site="main", equipment_id="mat-1", name=HOSTILE, zone="<b>Gym B</b>")
+    make.station(engine, "tm-1", "Treadmill 1", zone="Gym A")
+    make.station(engine, "bars-1", "Parallel bars", zone="Gym B")
+    make.station(engine, "mat-1", HOSTILE, zone="<b>Gym B</b>")
     record_batch(engine, [device("tm-1", "usage", {"event_id": "d1", "event": "start"}, 4)], tz=UTC)
     add_staff(engine, "ana", "technician", "Ana K.")
     add_staff(engine, "boss", "admin", "The Boss")

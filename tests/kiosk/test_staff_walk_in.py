@@ -13,7 +13,7 @@ from shared.care.arrivals import todays_arrivals, todays_walk_ins
 from shared.care.patients import add_patient, issue_card, search_patients
 from shared.staff.accounts import recent_audit
 from shared.store.settings import Settings
-from tests.kiosk.staff_app import STAFF, add_staff, errors, sign_in, staff_env, successes  # noqa: F401  (fixture)
+from tests.kiosk.staff_app import STAFF, add_staff, errors, sign_in, successes
 
 
 def arrivals(username: str) -> AppTest:
@@ -30,7 +30,7 @@ def arrived(engine: Engine) -> list[tuple[str, str]]:
 
 def test_a_patient_who_scanned_without_an_appointment_is_checked_in_from_their_row(
     engine: Engine,
-    staff_env: object,  # noqa: F811
+    staff_env: object,
 ) -> None:
     zed = add_patient(engine, first="Zed", last="Walker", dob=date(1980, 5, 5))
     assert zed.id is not None
@@ -52,7 +52,7 @@ def test_a_patient_who_scanned_without_an_appointment_is_checked_in_from_their_r
 
 def test_a_known_patient_found_by_name_is_checked_in_with_one_button(
     engine: Engine,
-    staff_env: object,  # noqa: F811
+    staff_env: object,
 ) -> None:
     add_patient(engine, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
     add_staff(engine, "desk", "front_desk")
@@ -72,7 +72,7 @@ def test_a_known_patient_found_by_name_is_checked_in_with_one_button(
 
 def test_a_new_patient_is_added_and_checked_in_and_a_refusal_keeps_the_fields(
     engine: Engine,
-    staff_env: object,  # noqa: F811
+    staff_env: object,
 ) -> None:
     add_staff(engine, "desk", "front_desk")
     app = arrivals("desk")
@@ -93,7 +93,7 @@ def test_a_new_patient_is_added_and_checked_in_and_a_refusal_keeps_the_fields(
     assert app.text_input(key="walk_in_first").value == ""
 
 
-def test_a_technician_sees_no_walk_in_panel(engine: Engine, staff_env: object) -> None:  # noqa: F811
+def test_a_technician_sees_no_walk_in_panel(engine: Engine, staff_env: object) -> None:
     add_staff(engine, "tech", "technician")
     app = arrivals("tech")
     assert "Walk-in" not in [s.value for s in app.header]

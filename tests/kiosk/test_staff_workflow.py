@@ -31,7 +31,6 @@ from tests.kiosk.staff_app import (
     errors,
     sign_in,
     signed_in,
-    staff_env,  # noqa: F401  (fixture)
     texts,
 )
 

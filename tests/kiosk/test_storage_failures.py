@@ -18,8 +18,8 @@ from sqlalchemy.engine import make_url
 from kiosk.failsafe import PATIENT_SORRY, STAFF_SORRY
 from shared.care.models import Appointment
 from shared.store import db
-from tests.kiosk.staff_app import add_staff, errors, new_app, sign_in, staff_env  # noqa: F401
-from tests.kiosk.test_lobby import DOB, card_url, enter_dob, lobby_env, patient_id, scan, texts  # noqa: F401
+from tests.kiosk.staff_app import add_staff, errors, new_app, sign_in
+from tests.kiosk.test_lobby import DOB, card_url, enter_dob, patient_id, scan, texts  # noqa: F401
 from tests.kiosk.test_lobby import new_app as new_lobby
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -99,7 +99,7 @@ def test_a_wrong_birth_date_during_a_failure_is_not_counted(db_url: str, engine:
 
 
 def test_staff_sign_in_during_a_failure_shows_one_line_and_can_be_retried(
-    db_url: str, engine: Engine, staff_env: object  # noqa: F811
+    db_url: str, engine: Engine, staff_env: object
 ) -> None:
     add_staff(engine, "alex", "technician")
     app = new_app()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -47,6 +47,7 @@ from shared.equipment.stations import register_equipment
 from shared.staff.accounts import create_account, sign_in, update_account
 from shared.store.db import make_engine, unit_of_work
 from shared.store.settings import Settings
+from tests.helpers import wait_until
 
 DOB = date(1950, 4, 17)
 PASSWORD = "correct horse battery"
@@ -88,7 +89,7 @@ def ingesting(db_url: str, engine: Engine) -> Iterator[Ingesting]:
     writer = Ingesting(make_engine(db_url), threading.Event())
     thread = threading.Thread(target=writer.run, daemon=True)
     thread.start()
-    _wait_for(lambda: writer.committed > 0 or writer.error is not None)
+    wait_until(lambda: writer.committed > 0 or writer.error is not None, timeout=10, interval=0.01, what="a write")
     yield writer
     writer.stop.set()
     thread.join(timeout=30)
@@ -98,13 +99,6 @@ def ingesting(db_url: str, engine: Engine) -> Iterator[Ingesting]:
         device = select(func.count()).select_from(EquipmentEvent).where(EquipmentEvent.source == "device")
         stored = conn.execute(device).scalar_one()
     assert stored == writer.committed, "every device message the writer committed is stored once"
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = datetime.now(UTC) + timedelta(seconds=timeout)
-    while not condition():
-        assert datetime.now(UTC) < deadline, "timed out"
-        threading.Event().wait(0.01)
 
 
 def _settings() -> Settings:

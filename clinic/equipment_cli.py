@@ -1,0 +1,189 @@
+"""`clinic device`, `clinic equipment` and `clinic deadletters`: stations, their labels, live state and kept messages.
+
+Thin adapters over `shared.equipment` (and `telemetry.broker` for the devices' broker accounts).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from clinic.common import JsonTableFlag, engine_for, settings, store, user_errors
+from clinic.output import clip, local_time, table, write_bytes
+from shared.equipment.dead_letters import list_dead_letters
+from shared.equipment.stations import describe_status, list_stations
+from shared.store.db import unit_of_work
+
+device_app = typer.Typer(help="Register equipment devices and their broker accounts.", no_args_is_help=True)
+equipment_app = typer.Typer(help="See equipment and its live state.", no_args_is_help=True)
+dead_app = typer.Typer(help="Messages kept because they could not be recorded.", invoke_without_command=True)
+SiteOption = Annotated[str | None, typer.Option(help="Site id; default CLINIC_SITE.")]
+
+
+@device_app.command("add")
+@user_errors
+def device_add(
+    equipment_id: Annotated[str, typer.Argument(help="Lower case id, also the device's MQTT username.")],
+    name: Annotated[str | None, typer.Option(help="Name shown on the board.")] = None,
+    kind: Annotated[str | None, typer.Option(help="treadmill, bike, parallel_bars, hot_pack, ...")] = None,
+    zone: Annotated[str | None, typer.Option(help="Where in the gym.")] = None,
+    site: SiteOption = None,
+    clean_after_use: Annotated[
+        bool | None, typer.Option("--clean-after-use/--no-clean-after-use", help="Needs cleaning after each use.")
+    ] = None,
+    maintenance_hours: Annotated[float | None, typer.Option(help="Service every N in-use hours.")] = None,
+    as_json: JsonTableFlag = False,
+) -> None:
+    """Register equipment (or update the details given) and create a new broker password, printed once."""
+    from shared.equipment.provisioning import provision_device
+    from telemetry.broker import FileBrokerAccounts
+
+    cfg = settings()
+    with engine_for(cfg) as engine, unit_of_work(engine) as session:
+        equipment, device = provision_device(
+            session=session,
+            accounts=FileBrokerAccounts(cfg),
+            site=site or cfg.site,
+            equipment_id=equipment_id,
+            topic_prefix=cfg.topic_prefix,
+            name=name,
+            kind=kind,
+            zone=zone,
+            clean_after_use=clean_after_use,
+            maintenance_interval_hours=maintenance_hours,
+        )
+        info = {"site": equipment.site, "id": equipment.id, "name": equipment.name, "username": device.username,
+                "password": device.password, "topic": device.topic}  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(info))
+        return
+    typer.echo(f"registered {info['name']!r} as {info['site']}/{info['id']}")
+    typer.echo(f"broker username: {device.username}")
+    typer.echo(f"broker password: {device.password}   (shown once; run `clinic device add` again to replace it)")
+    typer.echo(f"publishes on:    {device.topic}")
+
+
+@device_app.command("label")
+@user_errors
+def device_label(
+    equipment_id: Annotated[str, typer.Argument(help="The station's id.")],
+    out: Annotated[str, typer.Option("--out", help="Where to write the printable label (PNG, 50 x 30 mm at 300 dpi).")],
+    site: SiteOption = None,
+    as_json: JsonTableFlag = False,
+) -> None:
+    """Write a station's QR label: scanning it opens the staff app's scan page for the station (sign-in needed)."""
+    from shared.equipment.labels import station_label
+
+    with store() as (cfg, engine):
+        label = station_label(
+            engine, site=site or cfg.site, equipment_id=equipment_id, staff_url=cfg.resolved_staff_url, tz=cfg.tz
+        )
+    png = io.BytesIO()
+    label.image.save(png, format="PNG", dpi=(300, 300))
+    write_bytes(Path(out), png.getvalue())
+    station = label.station
+    if as_json:
+        typer.echo(json.dumps({"site": station.site, "id": station.id, "name": station.name, "url": label.url}))
+        return
+    typer.echo(f"label for {station.name!r} ({station.site}/{station.id}) written to {out}")
+    typer.echo(label.url)
+
+
+@device_app.command("labels")
+@user_errors
+def device_labels(
+    zone: Annotated[str, typer.Option("--zone", help="Every station of this zone (as on the board).")],
+    out: Annotated[str, typer.Option("--out", help="Where to write the sheet (PDF, A4, 24 labels a page).")],
+    site: SiteOption = None,
+    as_json: JsonTableFlag = False,
+) -> None:
+    """Write a printable sheet of QR labels for every station of a zone (print at 100 %)."""
+    from shared.equipment.labels import zone_sheet
+
+    with store() as (cfg, engine):
+        site = site or cfg.site
+        sheet = zone_sheet(engine, site=site, zone=zone, staff_url=cfg.resolved_staff_url, tz=cfg.tz)
+    write_bytes(Path(out), sheet.pdf)
+    if as_json:
+        typer.echo(json.dumps({"site": site, "zone": zone.strip(), "labels": sheet.labels, "pages": sheet.pages}))
+        return
+    labels = f"{sheet.labels} label" + ("" if sheet.labels == 1 else "s")
+    pages = f"{sheet.pages} page" + ("" if sheet.pages == 1 else "s")
+    typer.echo(f"{labels} for zone {zone.strip()!r} on {pages} written to {out}")
+
+
+@equipment_app.command("list")
+@user_errors
+def equipment_list(
+    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
+    as_json: JsonTableFlag = False,
+) -> None:
+    """Every station with its live state (from the current-state table, never the whole log)."""
+    with store() as (cfg, engine):
+        views = list_stations(engine, tz=cfg.tz, site=site)
+    if as_json:
+        typer.echo(json.dumps([v.as_json() for v in views], indent=2))
+        return
+    if not views:
+        typer.echo("no equipment registered yet (see `clinic device add`)")
+        return
+    now = datetime.now(UTC)
+    rows = [
+        [
+            v.site,
+            v.id,
+            v.name,
+            v.zone,
+            describe_status(v, now),
+            "?" if v.online is None else ("yes" if v.online else "no"),
+            str(v.uses_today),
+            local_time(v.last_cleaned_at, cfg.tz) + (f" by {v.last_cleaned_by}" if v.last_cleaned_by else ""),
+        ]
+        for v in views
+    ]
+    table(["SITE", "ID", "NAME", "ZONE", "STATUS", "ONLINE", "USES TODAY", "LAST CLEANED"], rows)
+
+
+@dead_app.callback()
+@user_errors
+def deadletters(
+    ctx: typer.Context,
+    include_replayed: Annotated[bool, typer.Option("--all", help="Include messages already replayed.")] = False,
+    as_json: JsonTableFlag = False,
+) -> None:
+    """List kept messages with the reason each could not be recorded."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with store() as (cfg, engine):
+        letters = list_dead_letters(engine, include_replayed=include_replayed)
+    if as_json:
+        typer.echo(json.dumps([letter.as_json() for letter in letters], indent=2))
+        return
+    if not letters:
+        typer.echo("no dead letters")
+        return
+    rows = [[local_time(d.received_at, cfg.tz), d.topic, d.reason, clip(d.payload, 40)] for d in letters]
+    table(["RECEIVED", "TOPIC", "REASON", "PAYLOAD"], rows)
+
+
+@dead_app.command("replay")
+@user_errors
+def deadletters_replay(
+    equipment_id: Annotated[str | None, typer.Option("--equipment", help="Only this device's messages.")] = None,
+    site: Annotated[str | None, typer.Option(help="Only this site's messages.")] = None,
+    as_json: JsonTableFlag = False,
+) -> None:
+    """Re-process kept messages, e.g. after registering the equipment that sent them."""
+    from shared.equipment.replay import replay_dead_letters
+
+    with store() as (cfg, engine):
+        outcome = replay_dead_letters(engine, cfg, site=site, equipment_id=equipment_id)
+    if as_json:
+        typer.echo(json.dumps({"recorded": outcome.recorded, "still_kept": outcome.still_kept}))
+    else:
+        typer.echo(f"recorded {outcome.recorded}, still kept {outcome.still_kept}")

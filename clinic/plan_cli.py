@@ -1,0 +1,185 @@
+"""`clinic exercise` and `clinic plan`: the exercise library and patients' plans (thin adapters over `shared.care`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from clinic.common import JsonFlag, PatientId, store, user_errors
+from clinic.output import optional_day, read_text, table
+from shared.care.exercise_images import save_image_file
+from shared.care.models import PlanItem
+from shared.care.patients import get_patient
+from shared.care.plans import (
+    PATIENT_STATUS_WORDS,
+    PLAN_CSV_COLUMNS,
+    PlanLine,
+    add_exercise,
+    add_plan_item,
+    import_plan_csv,
+    list_exercises,
+    update_exercise,
+)
+from shared.care.plans import todays_plan as plan_for_day
+from shared.store.clock import local_today
+from shared.store.errors import ValidationFailed
+from shared.store.types import utcnow
+
+exercise_app = typer.Typer(help="The exercise library.", no_args_is_help=True)
+plan_app = typer.Typer(help="Patients' exercise plans.", no_args_is_help=True)
+
+ImageOption = Annotated[
+    Path | None, typer.Option("--image", help="A PNG or JPEG picture of the exercise (at most 2 MB).")
+]
+NameEsOption = Annotated[str | None, typer.Option("--name-es", help="The name in Spanish (for the lobby).")]
+InstructionsEsOption = Annotated[str | None, typer.Option("--instructions-es", help="The instructions in Spanish.")]
+
+
+@exercise_app.command("add")
+@user_errors
+def exercise_add(
+    name: Annotated[str, typer.Argument(help="Exercise name, as plans refer to it.")],
+    instructions: Annotated[str, typer.Option("--instructions", help="Plain-words instructions.")] = "",
+    kind: Annotated[str | None, typer.Option("--kind", help="Equipment kind: treadmill, bike, ...")] = None,
+    image: ImageOption = None,
+    name_es: NameEsOption = None,
+    instructions_es: InstructionsEsOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add an exercise to the library (or update the one with that name)."""
+    with store() as (cfg, engine):
+        picture = save_image_file(cfg.data_dir, image) if image else None  # a bad file is refused first
+        exercise = add_exercise(engine, name=name, instructions=instructions, equipment_kind=kind,
+                                image_file=picture, name_es=name_es, instructions_es=instructions_es)  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps({"id": exercise.id, "name": exercise.name, "image": exercise.image_file}))
+    else:
+        typer.echo(f"saved exercise {exercise.name!r} (id {exercise.id})")
+
+
+@exercise_app.command("update")
+@user_errors
+def exercise_update(
+    name: Annotated[str, typer.Argument(help="The exercise's name in the library.")],
+    new_name: Annotated[str | None, typer.Option("--name", help="A new name.")] = None,
+    instructions: Annotated[str | None, typer.Option("--instructions", help="New instructions.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Equipment kind ('' clears it).")] = None,
+    image: ImageOption = None,
+    no_image: Annotated[bool, typer.Option("--no-image", help="Remove the exercise's picture.")] = False,
+    name_es: NameEsOption = None,
+    instructions_es: InstructionsEsOption = None,
+) -> None:
+    """Change an exercise of the library: texts, Spanish texts, equipment kind or picture."""
+    if image and no_image:
+        raise ValidationFailed("give --image or --no-image, not both")
+    with store() as (cfg, engine):
+        found = next((e for e in list_exercises(engine) if e.name == " ".join(name.split())), None)
+        if found is None or found.id is None:
+            raise ValidationFailed(f"no exercise named {name!r} in the library (see `clinic exercise add`)")
+        picture = save_image_file(cfg.data_dir, image) if image else ("" if no_image else None)
+        exercise = update_exercise(engine, found.id, name=new_name, instructions=instructions, equipment_kind=kind,
+                                   image_file=picture, name_es=name_es, instructions_es=instructions_es)  # fmt: skip
+    typer.echo(f"saved exercise {exercise.name!r} (id {exercise.id})")
+
+
+@plan_app.command("add")
+@user_errors
+def plan_add(
+    patient_id: PatientId,
+    exercise: Annotated[str, typer.Option("--exercise", help="Exercise name from the library.")],
+    sets: Annotated[int | None, typer.Option("--sets")] = None,
+    reps: Annotated[int | None, typer.Option("--reps")] = None,
+    hold: Annotated[int | None, typer.Option("--hold", help="Hold, in seconds.")] = None,
+    minutes: Annotated[float | None, typer.Option("--minutes")] = None,
+    load: Annotated[str | None, typer.Option("--load", help="Like '2 kg' or 'level 3'.")] = None,
+    station: Annotated[str | None, typer.Option("--station", help="Equipment id at this site.")] = None,
+    notes: Annotated[str | None, typer.Option("--notes")] = None,
+    active_from: Annotated[
+        str | None, typer.Option("--from", help="First day, like 2026-11-23; default today.")
+    ] = None,
+    active_to: Annotated[str | None, typer.Option("--to", help="Last day; default open-ended.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add an exercise to a patient's plan (after their other exercises)."""
+    with store() as (cfg, engine):
+        item = add_plan_item(
+            engine,
+            patient_id=patient_id,
+            exercise=exercise,
+            sets=sets,
+            reps=reps,
+            hold_s=hold,
+            minutes=minutes,
+            load=load,
+            equipment_site=cfg.site if station else None,
+            equipment_id=station,
+            notes=notes,
+            active_from=optional_day(active_from, "--from") or local_today(utcnow(), cfg.tz),
+            active_to=optional_day(active_to, "--to"),
+        )
+    if as_json:
+        typer.echo(json.dumps(_plan_item_json(item)))
+    else:
+        typer.echo(f"added plan line {item.id} (position {item.position}) for patient {patient_id}")
+
+
+@plan_app.command("show")
+@user_errors
+def plan_show(patient_id: PatientId, as_json: JsonFlag = False) -> None:
+    """Today's plan for a patient, with each station's live status."""
+    with store() as (cfg, engine):
+        get_patient(engine, patient_id)
+        lines = plan_for_day(engine, patient_id=patient_id, day=local_today(utcnow(), cfg.tz), site=cfg.site, tz=cfg.tz)
+    if as_json:
+        typer.echo(json.dumps([line.as_json() for line in lines], indent=2))
+    elif not lines:
+        typer.echo(f"patient {patient_id} has no exercises planned for today (see `clinic plan add`)")
+    else:
+        print_plan(lines)
+
+
+@plan_app.command("import", help=f"""Add plan lines from a CSV file, all or nothing.
+
+Columns (a header row first): {",".join(PLAN_CSV_COLUMNS)}. patient_id and exercise (a library name) are
+required; hold_s is in seconds; station is an equipment id at this site; from/to are dates like 2026-11-23
+(from defaults to today). A bad row imports nothing and names its line.""")  # fmt: skip
+@user_errors
+def plan_import(file: Annotated[Path, typer.Argument(help="The CSV file.")], as_json: JsonFlag = False) -> None:
+    """Add plan lines from a CSV file, all or nothing."""
+    text = read_text(file)
+    with store() as (cfg, engine):
+        items = import_plan_csv(engine, text, site=cfg.site, today=local_today(utcnow(), cfg.tz))
+    if as_json:
+        typer.echo(json.dumps({"imported": len(items), "plan_lines": [_plan_item_json(i) for i in items]}))
+    else:
+        typer.echo(f"imported {len(items)} plan line(s)")
+
+
+def print_plan(lines: list[PlanLine]) -> None:
+    """Today's plan as a table: exercise, dose, station and its status in the lobby's words."""
+    rows = [
+        [
+            str(number),
+            line.exercise,
+            line.dose or "-",
+            line.equipment_name or line.equipment_id or "-",
+            PATIENT_STATUS_WORDS.get(line.station_status or "", line.station_status or "-"),
+        ]
+        for number, line in enumerate(lines, start=1)
+    ]
+    table(["#", "EXERCISE", "DOSE", "STATION", "STATUS"], rows)
+
+
+def _plan_item_json(item: PlanItem) -> dict[str, object]:
+    """A stored plan line for scripts."""
+    return {
+        "id": item.id,
+        "patient_id": item.patient_id,
+        "position": item.position,
+        "active_from": item.active_from.isoformat(),
+        "active_to": item.active_to.isoformat() if item.active_to else None,
+        "equipment_id": item.equipment_id,
+    }

@@ -24,7 +24,7 @@ from shared.care import checkin
 from shared.care.patients import add_appointment, add_patient, issue_card
 from shared.care.plans import add_plan_item
 from shared.equipment import board
-from shared.staff.accounts import sign_in
+from shared.staff.sign_in import sign_in
 from shared.store.db import make_engine
 from shared.store.errors import ClinicError
 from shared.store.settings import Settings

@@ -28,7 +28,7 @@ from shared.care.patients import get_patient
 from shared.care.plans import list_plan_items
 from shared.equipment.dead_letters import list_dead_letters
 from shared.equipment.stations import list_stations
-from shared.staff.accounts import sign_in
+from shared.staff.sign_in import sign_in
 from shared.store.db import init_db, make_engine
 from shared.store.errors import ClinicError
 from shared.store.schema import (

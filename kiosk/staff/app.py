@@ -9,7 +9,7 @@ import streamlit as st
 from kiosk.failsafe import staff_guard
 from kiosk.staff.auth import current_user, keep_signed_in_on_this_device, sign_in_form, sign_out
 from kiosk.theme import apply_staff_theme
-from shared.staff.accounts import Area
+from shared.staff.permissions import Area
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 PAGES: tuple[tuple[str, str, Area], ...] = (

@@ -8,7 +8,9 @@ import streamlit as st
 from kiosk import resources
 from kiosk.staff.session_routes import CLAIM_PATH, END_PATH
 from kiosk.theme import run_in_page
-from shared.staff.accounts import Area, StaffUser, sign_in
+from shared.staff.accounts import StaffUser
+from shared.staff.permissions import Area
+from shared.staff.sign_in import sign_in
 from shared.staff.web_sessions import (
     COOKIE_NAME,
     Checked,

@@ -26,7 +26,8 @@ from shared.care.patients import search_patients
 from shared.equipment import board
 from shared.equipment.provisioning import broker_accounts, register_station
 from shared.equipment.replay import replay_dead_letters
-from shared.staff.accounts import Area, StaffUser
+from shared.staff.accounts import StaffUser
+from shared.staff.permissions import Area
 from shared.store.clock import local_today
 from shared.store.db import unit_of_work
 from shared.store.errors import ClinicError

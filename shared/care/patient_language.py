@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 
 from shared.care.models import Patient
 from shared.i18n import DEFAULT, language_name, languages
-from shared.staff.accounts import audit
+from shared.staff.audit import audit
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from shared.care.models import APPOINTMENT_STATUSES, Appointment, Patient, QrToken
 from shared.care.qr import card_url, hash_token, new_token
-from shared.staff.accounts import audit
+from shared.staff.audit import audit
 from shared.store.clock import parse_date, parse_local_datetime
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from shared.care.models import Exercise, Patient, PlanItem
 from shared.equipment.stations import ShownStatus, StationView, list_stations
-from shared.staff.accounts import audit
+from shared.staff.audit import audit
 from shared.store.clock import parse_date
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed

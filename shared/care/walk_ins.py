@@ -12,7 +12,7 @@ from shared.care.models import Appointment, Patient
 
 # The field checks of patient registration, so a walk-in's new patient is held to the same rules.
 from shared.care.patients import _dob, _name
-from shared.staff.accounts import audit
+from shared.staff.audit import audit
 from shared.store.clock import local_today
 from shared.store.db import unit_of_work
 from shared.store.errors import NotFound, ValidationFailed

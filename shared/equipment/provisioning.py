@@ -11,7 +11,7 @@ from sqlmodel import Session
 from shared.equipment.models import Equipment
 from shared.equipment.stations import is_registered, register_equipment, validate_station
 from shared.equipment.topics import equipment_topic
-from shared.staff.accounts import audit
+from shared.staff.audit import audit
 from shared.store.errors import ValidationFailed
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from shared.equipment.models import Equipment, EquipmentState
 from shared.equipment.state_machine import StationState, Status, uses_today
-from shared.staff.accounts import audit
+from shared.staff.audit import audit
 from shared.store.db import read_session
 from shared.store.errors import NotFound, ValidationFailed
 from shared.store.settings import ID_PATTERN, contact_time_for, get_settings

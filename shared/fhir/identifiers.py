@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from shared.care.models import Patient
 from shared.fhir.parse import MAX_SYSTEM, MAX_VALUE, IdentifierIn
-from shared.staff.accounts import audit
+from shared.staff.audit import audit
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
 

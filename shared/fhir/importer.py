@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from shared.care.models import Appointment, Patient
 from shared.fhir.errors import BundleRefused
 from shared.fhir.parse import AppointmentIn, IdentifierIn, PatientIn, parse_bundle
-from shared.staff.accounts import audit
+from shared.staff.audit import audit
 from shared.store.settings import ID_PATTERN
 
 CANCELLABLE = ("scheduled", "no_show")  # after a check-in an EHR cancellation is reported, not applied

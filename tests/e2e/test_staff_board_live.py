@@ -24,7 +24,8 @@ from sqlalchemy import Engine
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import get_station, register_equipment
-from shared.staff.accounts import create_account, recent_audit
+from shared.staff.accounts import create_account
+from shared.staff.audit import recent_audit
 from shared.store.db import unit_of_work
 from telemetry.broker import SIMULATOR_USER
 from tests.conftest import Broker

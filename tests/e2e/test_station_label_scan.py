@@ -21,7 +21,8 @@ from sqlalchemy import Engine, select
 from kiosk.lobby.camera import read_qr
 from shared.equipment.ingest import EVENTS
 from shared.equipment.stations import get_station, register_equipment
-from shared.staff.accounts import create_account, recent_audit
+from shared.staff.accounts import create_account
+from shared.staff.audit import recent_audit
 from shared.store.db import unit_of_work
 from tests.e2e.staff_fixtures import PASSWORD, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 

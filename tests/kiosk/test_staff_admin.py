@@ -17,8 +17,10 @@ from streamlit.testing.v1 import AppTest
 
 from shared.equipment.ingest import record_batch
 from shared.equipment.stations import StationView, get_station, register_equipment
-from shared.staff.accounts import list_accounts, recent_audit, sign_in, update_account
+from shared.staff.accounts import list_accounts, update_account
+from shared.staff.audit import recent_audit
 from shared.staff.models import StaffAccount
+from shared.staff.sign_in import sign_in
 from shared.store.db import unit_of_work
 from shared.store.settings import Settings
 from telemetry.broker import hash_password, set_device_password

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from shared.staff.accounts import REFUSED as SIGN_IN_REFUSED
 from shared.staff.accounts import update_account
+from shared.staff.sign_in import REFUSED as SIGN_IN_REFUSED
 from tests.kiosk.staff_app import (
     ALLOWED,
     KIOSK,

@@ -15,7 +15,7 @@ from shared.equipment.events import Decoded
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import StationView, get_station
-from shared.staff.accounts import recent_audit
+from shared.staff.audit import recent_audit
 from tests import factories as make
 from tests.kiosk.staff_app import (
     add_staff,

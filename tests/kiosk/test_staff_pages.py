@@ -30,7 +30,8 @@ from shared.care.patients import (
     set_appointment_status,
 )
 from shared.care.plans import add_exercise, add_plan_item, list_exercises, list_plan_items
-from shared.staff.accounts import create_account, recent_audit
+from shared.staff.accounts import create_account
+from shared.staff.audit import recent_audit
 from shared.store.settings import Settings
 from tests.kiosk.staff_app import CLINIC_TZ_NAME, go_idle, session_of
 from tests.pdf_support import pdf_pages

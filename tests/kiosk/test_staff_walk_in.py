@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from shared.care import checkin
 from shared.care.arrivals import todays_arrivals, todays_walk_ins
 from shared.care.patients import add_patient, issue_card, search_patients
-from shared.staff.accounts import recent_audit
+from shared.staff.audit import recent_audit
 from shared.store.settings import Settings
 from tests.kiosk.staff_app import STAFF, add_staff, errors, sign_in, successes
 

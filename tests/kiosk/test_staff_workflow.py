@@ -22,7 +22,7 @@ from shared.equipment.events import Decoded
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import get_station, register_equipment
-from shared.staff.accounts import recent_audit
+from shared.staff.audit import recent_audit
 from shared.store.db import unit_of_work
 from shared.store.settings import get_settings
 from tests.kiosk.staff_app import (

@@ -8,8 +8,9 @@ import streamlit as st
 from kiosk import resources
 from kiosk.staff.auth import require
 from kiosk.staff.kit import local, rerun_with_notice, sentence, show_error, show_notice
-from shared.staff.accounts import MIN_PASSWORD, create_account, list_accounts, update_account
+from shared.staff.accounts import create_account, list_accounts, update_account
 from shared.staff.models import ROLES, StaffAccount
+from shared.staff.passwords import MIN_PASSWORD
 from shared.store.errors import ClinicError
 from shared.store.types import utcnow
 

@@ -10,7 +10,7 @@ import streamlit as st
 from kiosk import resources
 from kiosk.staff.auth import require
 from kiosk.staff.kit import local
-from shared.staff.accounts import recent_audit
+from shared.staff.audit import recent_audit
 from shared.staff.models import AuditEntry
 
 user = require("audit")

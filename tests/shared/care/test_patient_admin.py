@@ -22,7 +22,7 @@ from shared.care.patients import (
     update_appointment,
     update_patient,
 )
-from shared.staff.accounts import recent_audit
+from shared.staff.audit import recent_audit
 from shared.store.errors import NotFound, ValidationFailed
 
 NOW = datetime(2026, 11, 23, 10, 30, tzinfo=UTC)

@@ -20,7 +20,7 @@ from shared.care.plans import (
     update_exercise,
     update_plan_item,
 )
-from shared.staff.accounts import recent_audit
+from shared.staff.audit import recent_audit
 from shared.store.errors import NotFound, ValidationFailed
 
 TODAY = date(2026, 11, 23)

@@ -12,7 +12,7 @@ from shared.care.arrivals import todays_arrivals, todays_walk_ins
 from shared.care.models import Appointment
 from shared.care.patients import add_appointment, add_patient, issue_card, search_patients
 from shared.care.walk_ins import NewPatient, check_in_walk_in
-from shared.staff.accounts import recent_audit
+from shared.staff.audit import recent_audit
 from shared.store.db import unit_of_work
 from shared.store.errors import ValidationFailed
 from shared.store.settings import Settings

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, event
 
-from shared.staff import accounts as staff
-from shared.staff.accounts import REFUSED, create_account, sign_in
+from shared.staff import passwords
+from shared.staff.accounts import create_account
+from shared.staff.sign_in import REFUSED, sign_in
 from shared.staff.sign_in_guard import MAX_WAIT_S, SourceGuard
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -21,7 +22,7 @@ STRANGER, FRONT_DESK = "203.0.113.9", "192.168.1.20"
 def work(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
     """Counts of what a sign-in costs: password hashes computed and SQL statements run."""
     counts = {"scrypt": 0, "sql": 0}
-    real = staff._scrypt
+    real = passwords._scrypt
 
     def counted(*args: object) -> bytes:
         counts["scrypt"] += 1
@@ -30,7 +31,7 @@ def work(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, 
     def statement(*_args: object) -> None:
         counts["sql"] += 1
 
-    monkeypatch.setattr(staff, "_scrypt", counted)
+    monkeypatch.setattr(passwords, "_scrypt", counted)
     event.listen(engine, "before_cursor_execute", statement)
     yield counts
     event.remove(engine, "before_cursor_execute", statement)
@@ -47,7 +48,7 @@ def test_unknown_user_wrong_password_and_paused_account_answer_alike_for_the_sam
 ) -> None:
     create_account(engine, username="admin", password=PASSWORD, role="admin")
     create_account(engine, username="paused", password=PASSWORD, role="technician")
-    staff._dummy_hash()  # made once per process, before the first unknown name
+    passwords.dummy_hash()  # made once per process, before the first unknown name
     for _ in range(5):
         sign_in(engine, "paused", "bad password!", now=NOW)
     answers = {

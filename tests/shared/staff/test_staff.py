@@ -7,18 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from shared.staff.accounts import (
-    REFUSED,
-    StaffUser,
-    can,
-    create_account,
-    hash_password,
-    recent_audit,
-    refresh_user,
-    sign_in,
-    update_account,
-    verify_password,
-)
+from shared.staff.accounts import StaffUser, create_account, refresh_user, update_account
+from shared.staff.audit import recent_audit
+from shared.staff.passwords import hash_password, verify_password
+from shared.staff.permissions import can
+from shared.staff.sign_in import REFUSED, sign_in
 from shared.store.errors import ValidationFailed
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -15,8 +15,9 @@ from shared.care.models import QrToken
 from shared.care.patients import add_appointment, add_patient, issue_card
 from shared.equipment import board
 from shared.equipment.stations import register_equipment
-from shared.staff.accounts import REFUSED, create_account, sign_in
+from shared.staff.accounts import create_account
 from shared.staff.models import StaffAccount
+from shared.staff.sign_in import REFUSED, sign_in
 from shared.store.db import unit_of_work
 from shared.store.errors import ValidationFailed
 from shared.store.settings import Settings

@@ -44,7 +44,8 @@ from shared.equipment.events import DeviceEvent
 from shared.equipment.ingest import record_batch
 from shared.equipment.models import EquipmentEvent
 from shared.equipment.stations import register_equipment
-from shared.staff.accounts import create_account, sign_in, update_account
+from shared.staff.accounts import create_account, update_account
+from shared.staff.sign_in import sign_in
 from shared.store.db import make_engine, unit_of_work
 from shared.store.settings import Settings
 from tests.helpers import wait_until

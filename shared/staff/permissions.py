@@ -1,0 +1,21 @@
+"""Roles and what each may do: the one table the pages and services ask (`can`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Area = Literal[
+    "board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit", "chain",
+    "register_devices",
+]  # fmt: skip
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "technician": frozenset({"board", "arrivals"}),
+    "front_desk": frozenset({"board", "arrivals", "patients", "appointments"}),
+    "admin": frozenset({"board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit",
+                       "chain", "register_devices"}),
+}
+
+
+def can(role: str, area: Area) -> bool:
+    """The role table: technicians see the board and arrivals; front desk adds patients and appointments."""
+    return area in PERMISSIONS.get(role, frozenset())

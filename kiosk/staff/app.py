@@ -11,7 +11,7 @@ from kiosk.staff.auth import current_user, keep_signed_in_on_this_device, sign_i
 from kiosk.theme import apply_staff_theme
 from shared.staff.permissions import Area
 
-PAGES_DIR = Path(__file__).resolve().parent / "pages"
+PAGES_DIR = Path(__file__).resolve().parent / "screens"
 PAGES: tuple[tuple[str, str, Area], ...] = (
     ("board.py", "Equipment board", "board"),
     ("scan.py", "Scan a station", "board"),

@@ -85,7 +85,7 @@ def signed_in(username: str, page: str | None = None) -> AppTest:
     app = sign_in(new_app(), username)
     assert not app.exception, app.exception
     if page is not None:
-        app.switch_page(f"pages/{page}").run()
+        app.switch_page(f"screens/{page}").run()
         assert not app.exception, app.exception
         assert [t.value for t in app.title] == [PAGES[page]], texts(app)
     return app

@@ -52,7 +52,7 @@ def as_user(engine: Engine, username: str, *, page: str, entry: str = STAFF) -> 
     app = AppTest.from_file(entry, default_timeout=30)
     session_of(engine, app, username)
     if entry == STAFF:
-        app.switch_page(f"pages/{page}")
+        app.switch_page(f"screens/{page}")
     return app.run()
 
 
@@ -139,12 +139,12 @@ def test_each_role_reaches_its_pages_and_no_other(engine: Engine, role: str) -> 
     for page, page_title in PAGES.items():
         app = signed_in("someone")
         if page in ALLOWED[role]:
-            app.switch_page(f"pages/{page}").run()
+            app.switch_page(f"screens/{page}").run()
             assert not app.exception, (page, app.exception)
             assert title(app) == page_title
             assert REFUSED not in errors(app)
         else:  # hidden from the navigation, and the page itself refuses
-            app.switch_page(f"pages/{page}").run()
+            app.switch_page(f"screens/{page}").run()
             assert not app.exception, (page, app.exception)
             refused(app)
 
@@ -167,17 +167,17 @@ def test_the_address_of_an_admin_page_opens_it_for_an_admin(engine: Engine) -> N
 @pytest.mark.parametrize("page", ["equipment.py", "accounts.py", "audit.py"])
 def test_a_page_itself_refuses_a_role_that_may_not_use_it(engine: Engine, page: str) -> None:
     add_staff(engine, "tech", "technician")
-    only_an_error(as_user(engine, "tech", page=page, entry=str(KIOSK / "pages" / page)), REFUSED)
+    only_an_error(as_user(engine, "tech", page=page, entry=str(KIOSK / "screens" / page)), REFUSED)
 
 
 @pytest.mark.parametrize("page", sorted(PAGES))
 def test_without_signing_in_every_page_asks_to_sign_in(page: str) -> None:
     app = AppTest.from_file(STAFF, default_timeout=30)
-    app.switch_page(f"pages/{page}")  # the page's address in a fresh browser
+    app.switch_page(f"screens/{page}")  # the page's address in a fresh browser
     app.run()
     assert title(app) == "Staff sign-in"
     assert not app.sidebar.children
-    direct = AppTest.from_file(str(KIOSK / "pages" / page), default_timeout=30).run()
+    direct = AppTest.from_file(str(KIOSK / "screens" / page), default_timeout=30).run()
     only_an_error(direct, "Please sign in.")
 
 

@@ -60,7 +60,7 @@ def chain(staff_env: Path, engine: Engine) -> Iterator[Engine]:
 
 def _chain_page(engine: Engine, role: str) -> AppTest:
     app = sign_in(AppTest.from_file(STAFF, default_timeout=30).run(), add_staff(engine, role, role))
-    app.switch_page("pages/chain.py").run()
+    app.switch_page("screens/chain.py").run()
     assert not app.exception, app.exception
     return app
 

@@ -94,7 +94,7 @@ def open_page(username: str, page: str) -> AppTest:
     """A new session signed in through the form as `username`, on `page` (a file in staff_pages/)."""
     app = sign_in(new_app(), username)
     assert not app.exception, app.exception
-    app.switch_page(f"pages/{page}").run()
+    app.switch_page(f"screens/{page}").run()
     assert not app.exception, app.exception
     assert [t.value for t in app.title] == [TITLES[page]], texts(app)
     return app
@@ -547,12 +547,12 @@ def test_each_role_reaches_its_care_pages_and_no_other(engine: Engine, role: str
     app = sign_in(new_app(), "someone")
     for page in TITLES:
         if page in ALLOWED[role]:
-            app.switch_page(f"pages/{page}").run()
+            app.switch_page(f"screens/{page}").run()
             assert not app.exception, (page, app.exception)
             assert [t.value for t in app.title] == [TITLES[page]]
             assert REFUSED not in errors(app)
         else:  # hidden from the navigation; opened anyway, the page refuses
-            app.switch_page(f"pages/{page}").run()
+            app.switch_page(f"screens/{page}").run()
             assert not app.exception, (page, app.exception)
             assert errors(app) == [REFUSED] and not app.title
 
@@ -563,7 +563,7 @@ def test_a_care_page_itself_refuses_a_role_that_may_not_use_it(engine: Engine, r
     add_staff(engine, "someone", role)
     patient(engine, "Maria", "Gonzalez")
     for page in sorted(set(TITLES) - ALLOWED[role]):
-        direct = AppTest.from_file(str(KIOSK / "pages" / page), default_timeout=30)
+        direct = AppTest.from_file(str(KIOSK / "screens" / page), default_timeout=30)
         session_of(engine, direct, "someone")
         direct.run()
         assert not direct.exception

@@ -38,7 +38,7 @@ pytestmark = [
 ]
 HOSTILE = "<img src=x onerror=alert(1)> **Mat** [x](https://evil)"
 STATUS_RE = re.compile(r"id='scan-status'><span [^>]*>([^<]*)</span>")
-SCAN = "pages/scan.py"
+SCAN = "screens/scan.py"
 
 
 def device(equipment_id: str, channel: str, body: dict[str, object], minutes_ago: float) -> Decoded:
@@ -184,7 +184,7 @@ def test_a_signed_out_scan_goes_through_sign_in_to_the_same_station(gym: Engine)
 
 
 def test_the_page_itself_asks_to_sign_in(gym: Engine) -> None:
-    direct = AppTest.from_file(str(KIOSK / "pages" / "scan.py"), default_timeout=30)
+    direct = AppTest.from_file(str(KIOSK / "screens" / "scan.py"), default_timeout=30)
     direct.query_params["s"] = "main/tm-1"
     direct.run()
     assert errors(direct) == ["Please sign in."]

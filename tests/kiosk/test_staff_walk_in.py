@@ -18,7 +18,7 @@ from tests.kiosk.staff_app import STAFF, add_staff, errors, sign_in, successes
 
 def arrivals(username: str) -> AppTest:
     app = sign_in(AppTest.from_file(STAFF, default_timeout=30).run(), username)
-    app.switch_page("pages/arrivals.py").run()
+    app.switch_page("screens/arrivals.py").run()
     assert not app.exception, app.exception
     assert [t.value for t in app.title] == ["Arrivals"]
     return app

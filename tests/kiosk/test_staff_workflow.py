@@ -169,7 +169,7 @@ def day(engine: Engine) -> dict[str, int]:
 
 def arrivals(username: str) -> AppTest:
     app = sign_in(AppTest.from_file(STAFF, default_timeout=30).run(), username)
-    app.switch_page("pages/arrivals.py").run()
+    app.switch_page("screens/arrivals.py").run()
     assert not app.exception, app.exception
     assert [t.value for t in app.title] == ["Arrivals"]
     return app

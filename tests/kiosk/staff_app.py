@@ -81,7 +81,7 @@ def sign_in(app: AppTest, username: str, password: str = PASSWORD) -> AppTest:
 
 
 def signed_in(username: str, page: str | None = None) -> AppTest:
-    """A new session signed in as `username` (through the form), on `page` (a file in staff_pages/) if given."""
+    """A new session signed in as `username` (through the form), on `page` (a file in kiosk/staff/screens/) if given."""
     app = sign_in(new_app(), username)
     assert not app.exception, app.exception
     if page is not None:

@@ -91,7 +91,7 @@ def successes(app: AppTest) -> list[str]:
 
 
 def open_page(username: str, page: str) -> AppTest:
-    """A new session signed in through the form as `username`, on `page` (a file in staff_pages/)."""
+    """A new session signed in through the form as `username`, on `page` (a file in kiosk/staff/screens/)."""
     app = sign_in(new_app(), username)
     assert not app.exception, app.exception
     app.switch_page(f"screens/{page}").run()

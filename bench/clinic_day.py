@@ -58,7 +58,7 @@ from bench.common import (
     wait_until,
 )
 from bench.common import start_broker as start_mosquitto
-from shared.care.plans import add_exercise
+from shared.care.exercises import add_exercise
 from shared.equipment.models import DeadLetter, EquipmentEvent
 from shared.equipment.stations import register_equipment
 from shared.staff.accounts import create_account

@@ -21,7 +21,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from shared.care import checkin
-from shared.care.patients import add_appointment, add_patient, issue_card
+from shared.care.appointments import add_appointment
+from shared.care.cards import issue_card
+from shared.care.patients import add_patient
 from shared.care.plans import add_plan_item
 from shared.equipment import board
 from shared.staff.accounts import sign_in

@@ -18,36 +18,22 @@ import typer
 from PIL import Image
 from sqlalchemy import Engine
 
+from shared.care.appointments import CSV_COLUMNS, add_appointment, appointments_between, import_appointments_csv
 from shared.care.card_print import card_pdf, cards_sheet_pdf, issued_card_image
+from shared.care.cards import IssuedCard, issue_card, revoke_cards
 from shared.care.checkin import Outcome, check_in
 from shared.care.checkin_messages import headline
 from shared.care.exercise_images import save_image_file
+from shared.care.exercises import add_exercise, list_exercises, update_exercise
 from shared.care.models import Appointment, PlanItem
 from shared.care.patient_language import checked_language, language_choices, set_language
-from shared.care.patients import (
-    CSV_COLUMNS,
-    IssuedCard,
-    add_appointment,
-    add_patient,
-    appointments_between,
-    get_patient,
-    import_appointments_csv,
-    issue_card,
-    revoke_cards,
-)
+from shared.care.patients import add_patient, get_patient
+from shared.care.plan_import import PLAN_CSV_COLUMNS, import_plan_csv
 from shared.care.plan_shares import revoke_shares
-from shared.care.plans import (
-    PATIENT_STATUS_WORDS,
-    PLAN_CSV_COLUMNS,
-    PlanLine,
-    add_exercise,
-    add_plan_item,
-    import_plan_csv,
-    list_exercises,
-    update_exercise,
-)
-from shared.care.plans import todays_plan as plan_for_day
+from shared.care.plans import add_plan_item
 from shared.care.qr import card_image
+from shared.care.todays_plan import PATIENT_STATUS_WORDS, PlanLine
+from shared.care.todays_plan import todays_plan as plan_for_day
 from shared.demo.patients import DemoPatient, existing_demo_patients, seed_demo_patients
 from shared.demo.stations import seed_demo
 from shared.fhir.identifiers import check_identifier_free, parse_identifier, set_identifier

@@ -43,7 +43,7 @@ from kiosk.theme import apply_kiosk_theme, idle_reset, keep_scan_field_focused, 
 from shared.care import checkin, feedback
 from shared.care.arrivals import note_waiting_patient
 from shared.care.plan_shares import QUERY_KEY as SHARE_QUERY
-from shared.care.plans import todays_plan
+from shared.care.todays_plan import todays_plan
 from shared.store.clock import local_today
 from shared.store.errors import ClinicError
 from shared.store.types import utcnow

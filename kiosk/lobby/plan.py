@@ -17,8 +17,8 @@ from kiosk.lobby.text import plan_card_html, station_words
 from kiosk.theme import status_badge
 from shared.care.exercise_images import image_data_uri
 from shared.care.plan_shares import create_share, share_url
-from shared.care.plans import PlanLine, start_here
 from shared.care.qr import qr_image
+from shared.care.todays_plan import PlanLine, start_here
 
 SHARE_KEY = "share_url"  # this visit's link to the plan (made once, cleared with the session)
 

@@ -11,7 +11,7 @@ from kiosk.lobby.language import LANG_KEY, _, lang
 from kiosk.lobby.plan import plan_cards
 from kiosk.theme import page_language
 from shared.care.plan_shares import open_share
-from shared.care.plans import todays_plan
+from shared.care.todays_plan import todays_plan
 from shared.i18n import date_words
 from shared.store.types import utcnow
 

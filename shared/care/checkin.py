@@ -17,8 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from shared.care.models import Appointment, CheckIn, Patient, QrToken
-from shared.care.plans import PlanLine, todays_plan
 from shared.care.qr import hash_token, parse_scan
+from shared.care.todays_plan import PlanLine, todays_plan
 from shared.store.clock import local_today
 from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings

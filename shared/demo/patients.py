@@ -8,10 +8,13 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from shared.care.appointments import add_appointment, appointments_between
+from shared.care.cards import IssuedCard, issue_card
 from shared.care.exercise_images import save_image
+from shared.care.exercises import add_exercise
 from shared.care.models import Patient
-from shared.care.patients import IssuedCard, add_appointment, add_patient, appointments_between, issue_card
-from shared.care.plans import add_exercise, add_plan_item
+from shared.care.patients import add_patient
+from shared.care.plans import add_plan_item
 from shared.demo.pictures import demo_picture
 from shared.store.clock import local_today
 from shared.store.db import read_session

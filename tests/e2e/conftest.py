@@ -23,8 +23,11 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, expect, sync_playwright
 from sqlalchemy import Engine
 
-from shared.care.patients import add_appointment, add_patient, issue_card
-from shared.care.plans import add_exercise, add_plan_item
+from shared.care.appointments import add_appointment
+from shared.care.cards import issue_card
+from shared.care.exercises import add_exercise
+from shared.care.patients import add_patient
+from shared.care.plans import add_plan_item
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import register_equipment

@@ -14,8 +14,8 @@ from playwright.sync_api import Page, ViewportSize, expect
 from sqlalchemy import Engine
 
 from kiosk.lobby.camera import read_qr
+from shared.care.cards import issue_card
 from shared.care.patient_language import set_language
-from shared.care.patients import issue_card
 from shared.demo.patients import seed_demo_patients
 from shared.demo.stations import seed_demo
 from shared.equipment.ingest import record_batch

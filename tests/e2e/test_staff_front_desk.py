@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 
 from shared.care import checkin
 from shared.care.arrivals import todays_arrivals
-from shared.care.patients import add_patient, issue_card, search_patients
+from shared.care.cards import issue_card
+from shared.care.patients import add_patient, search_patients
 from shared.staff.accounts import create_account
 from shared.store.settings import Settings
 from tests.e2e.staff_fixtures import DESKTOP, PASSWORD, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)

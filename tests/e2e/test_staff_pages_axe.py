@@ -13,7 +13,9 @@ from playwright.sync_api import Page, ViewportSize, expect
 from sqlalchemy import Engine
 
 from shared.care import checkin
-from shared.care.patients import add_appointment, add_patient, issue_card
+from shared.care.appointments import add_appointment
+from shared.care.cards import issue_card
+from shared.care.patients import add_patient
 from shared.equipment import board
 from shared.equipment.stations import register_equipment
 from shared.staff.accounts import create_account

@@ -18,19 +18,14 @@ from streamlit.testing.v1 import AppTest
 from kiosk import resources
 from kiosk.lobby.text import DIFFICULTY_QUESTION, EXERCISES_QUESTION, PAIN_QUESTION, WAITING_TOLD
 from shared.care import checkin
+from shared.care.appointments import add_appointment, appointments_between, set_appointment_status, update_appointment
 from shared.care.arrivals import todays_arrivals
+from shared.care.cards import issue_card, revoke_cards
+from shared.care.exercises import add_exercise
 from shared.care.feedback import latest_feedback
 from shared.care.patient_language import set_language
-from shared.care.patients import (
-    add_appointment,
-    add_patient,
-    appointments_between,
-    issue_card,
-    revoke_cards,
-    set_appointment_status,
-    update_appointment,
-)
-from shared.care.plans import add_exercise, add_plan_item
+from shared.care.patients import add_patient
+from shared.care.plans import add_plan_item
 from shared.care.qr import parse_scan, qr_image
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode

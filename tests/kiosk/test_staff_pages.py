@@ -23,17 +23,12 @@ from streamlit.testing.v1 import AppTest
 from kiosk import resources
 from kiosk.staff.kit import bidi_safe
 from shared.care import checkin
+from shared.care.appointments import add_appointment, set_appointment_status
 from shared.care.arrivals import day_appointments
-from shared.care.patients import (
-    active_cards,
-    add_appointment,
-    add_patient,
-    get_patient,
-    issue_card,
-    search_patients,
-    set_appointment_status,
-)
-from shared.care.plans import add_exercise, add_plan_item, list_exercises, list_plan_items
+from shared.care.cards import active_cards, issue_card
+from shared.care.exercises import add_exercise, list_exercises
+from shared.care.patients import add_patient, get_patient, search_patients
+from shared.care.plans import add_plan_item, list_plan_items
 from shared.staff.accounts import create_account, recent_audit
 from shared.store.settings import Settings, get_settings
 from tests.kiosk.staff_app import go_idle, session_of

@@ -10,7 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from shared.care import checkin
 from shared.care.arrivals import todays_arrivals, todays_walk_ins
-from shared.care.patients import add_patient, issue_card, search_patients
+from shared.care.cards import issue_card
+from shared.care.patients import add_patient, search_patients
 from shared.staff.accounts import recent_audit
 from shared.store.settings import Settings
 from tests.kiosk.staff_app import STAFF, add_staff, errors, sign_in, staff_env, successes  # noqa: F401  (fixture)

@@ -14,10 +14,12 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from kiosk import resources
+from shared.care.appointments import add_appointment, set_appointment_status
 from shared.care.arrivals import note_waiting_patient
+from shared.care.exercises import add_exercise
 from shared.care.feedback import record_feedback
-from shared.care.patients import add_appointment, add_patient, set_appointment_status
-from shared.care.plans import add_exercise, add_plan_item
+from shared.care.patients import add_patient
+from shared.care.plans import add_plan_item
 from shared.equipment.events import Decoded
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode

@@ -10,9 +10,9 @@ import streamlit as st
 from kiosk import resources
 from kiosk.staff.auth import require
 from kiosk.staff.kit import bidi_safe, clinic_today, notify, pick_patient, show_error, show_notice
+from shared.care.appointments import CSV_COLUMNS, add_appointment, import_appointments_csv, update_appointment
 from shared.care.arrivals import STATUS_WORDS, Arrival, day_appointments
 from shared.care.models import APPOINTMENT_STATUSES
-from shared.care.patients import CSV_COLUMNS, add_appointment, import_appointments_csv, update_appointment
 from shared.store.clock import parse_local_datetime
 from shared.store.errors import ClinicError, ValidationFailed
 from shared.store.types import utcnow

@@ -15,9 +15,9 @@ from kiosk.staff.kit import acting_user, bidi_safe, notify, show_notice
 from kiosk.staff.walk_in import check_in as check_in_walk_in
 from kiosk.staff.walk_in import walk_in_panel
 from kiosk.theme import literal
+from shared.care.appointments import set_appointment_status
 from shared.care.arrivals import Arrival, describe_arrival, todays_arrivals, todays_walk_ins, waits_too_long
 from shared.care.feedback import Feedback, describe_exercises, describe_feedback, latest_feedback
-from shared.care.patients import set_appointment_status
 from shared.store.errors import ClinicError
 from shared.store.types import utcnow
 

@@ -10,16 +10,9 @@ from kiosk import resources
 from kiosk.staff.auth import require
 from kiosk.staff.kit import bidi_safe, card_preview, notify, pick_patient, show_error, show_notice
 from shared.care.card_print import card_pdf, issued_card_image
+from shared.care.cards import IssuedCard, active_cards, issue_card, revoke_cards
 from shared.care.patient_language import language_choices, set_language
-from shared.care.patients import (
-    IssuedCard,
-    active_cards,
-    add_patient,
-    get_patient,
-    issue_card,
-    revoke_cards,
-    update_patient,
-)
+from shared.care.patients import add_patient, get_patient, update_patient
 from shared.fhir.identifiers import checked_identifier, identifier_text, save_identifier
 from shared.store.errors import ClinicError
 

@@ -14,18 +14,9 @@ from kiosk.failsafe import safe_callback
 from kiosk.staff.auth import require
 from kiosk.staff.kit import acting_user, bidi_safe, clinic_today, notify, pick_patient, show_error, show_notice
 from shared.care.exercise_images import image_data_uri, save_image
+from shared.care.exercises import add_exercise, list_exercises, update_exercise
 from shared.care.models import Exercise
-from shared.care.plans import (
-    PlanRow,
-    add_exercise,
-    add_plan_item,
-    end_plan_item,
-    list_exercises,
-    list_plan_items,
-    move_plan_item,
-    update_exercise,
-    update_plan_item,
-)
+from shared.care.plans import PlanRow, add_plan_item, end_plan_item, list_plan_items, move_plan_item, update_plan_item
 from shared.equipment.stations import list_stations
 from shared.store.errors import ClinicError
 

@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine
 
 from shared.care import checkin
+from shared.care.appointments import add_appointment, set_appointment_status
 from shared.care.arrivals import todays_arrivals, todays_walk_ins
-from shared.care.patients import add_appointment, add_patient, issue_card, set_appointment_status
+from shared.care.cards import issue_card
+from shared.care.patients import add_patient
 from shared.store.settings import Settings
 
 NOW = datetime(2026, 11, 23, 10, 30, tzinfo=UTC)

@@ -8,9 +8,12 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from shared.care import checkin
+from shared.care.appointments import add_appointment
+from shared.care.cards import issue_card, revoke_cards
+from shared.care.exercises import add_exercise
 from shared.care.models import CheckIn, QrToken
-from shared.care.patients import add_appointment, add_patient, issue_card, revoke_cards
-from shared.care.plans import add_exercise, add_plan_item
+from shared.care.patients import add_patient
+from shared.care.plans import add_plan_item
 from shared.care.qr import parse_scan
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode

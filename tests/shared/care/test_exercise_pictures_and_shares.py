@@ -12,10 +12,12 @@ from PIL import Image
 from sqlalchemy import Engine, select
 
 from shared.care.exercise_images import MAX_BYTES, image_data_uri, save_image
+from shared.care.exercises import add_exercise
 from shared.care.models import PlanShare
 from shared.care.patients import add_patient
 from shared.care.plan_shares import create_share, open_share, revoke_shares
-from shared.care.plans import add_exercise, add_plan_item, start_here, todays_plan
+from shared.care.plans import add_plan_item
+from shared.care.todays_plan import start_here, todays_plan
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import register_equipment

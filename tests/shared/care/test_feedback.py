@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import Engine
 
 from shared.care import checkin
+from shared.care.appointments import add_appointment, set_appointment_status
+from shared.care.cards import issue_card
 from shared.care.feedback import (
     PAIN_ALERT,
     add_exercise_feedback,
@@ -18,7 +20,7 @@ from shared.care.feedback import (
     pain_alert,
     record_feedback,
 )
-from shared.care.patients import add_appointment, add_patient, issue_card, set_appointment_status
+from shared.care.patients import add_patient
 from shared.store.errors import NotFound, ValidationFailed
 from shared.store.settings import Settings
 

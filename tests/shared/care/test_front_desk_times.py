@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import Engine
 
 from shared.care import checkin
+from shared.care.appointments import add_appointment
 from shared.care.arrivals import todays_arrivals, wait_start
-from shared.care.patients import add_appointment, add_patient, issue_card
+from shared.care.cards import issue_card
+from shared.care.patients import add_patient
 from shared.store.clock import parse_clock_time, parse_local_datetime
 from shared.store.errors import ValidationFailed
 from shared.store.settings import Settings

@@ -8,20 +8,15 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from shared.care.arrivals import Arrival, day_appointments, describe_arrival, waits_too_long
-from shared.care.patients import (
-    active_cards,
+from shared.care.appointments import (
     add_appointment,
-    add_patient,
-    get_patient,
     import_appointments_csv,
-    issue_card,
-    revoke_cards,
-    search_patients,
     set_appointment_status,
     update_appointment,
-    update_patient,
 )
+from shared.care.arrivals import Arrival, day_appointments, describe_arrival, waits_too_long
+from shared.care.cards import active_cards, issue_card, revoke_cards
+from shared.care.patients import add_patient, get_patient, search_patients, update_patient
 from shared.staff.accounts import recent_audit
 from shared.store.errors import NotFound, ValidationFailed
 

@@ -8,18 +8,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from shared.care.exercises import add_exercise, list_exercises, update_exercise
 from shared.care.patients import add_patient
-from shared.care.plans import (
-    add_exercise,
-    add_plan_item,
-    end_plan_item,
-    list_exercises,
-    list_plan_items,
-    move_plan_item,
-    todays_plan,
-    update_exercise,
-    update_plan_item,
-)
+from shared.care.plans import add_plan_item, end_plan_item, list_plan_items, move_plan_item, update_plan_item
+from shared.care.todays_plan import todays_plan
 from shared.staff.accounts import recent_audit
 from shared.store.errors import NotFound, ValidationFailed
 

@@ -7,9 +7,11 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine, func, select
 
+from shared.care.exercises import add_exercise
 from shared.care.models import PlanItem
 from shared.care.patients import add_patient
-from shared.care.plans import add_exercise, add_plan_item, import_plan_csv
+from shared.care.plan_import import import_plan_csv
+from shared.care.plans import add_plan_item
 from shared.store.errors import ValidationFailed
 
 TODAY = date(2026, 11, 23)

@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from shared.care.appointments import add_appointment, set_appointment_status
 from shared.care.arrivals import describe_arrival, note_waiting_patient, todays_arrivals, waits_too_long
-from shared.care.patients import add_appointment, add_patient, set_appointment_status
+from shared.care.patients import add_patient
 from shared.store.settings import Settings
 
 NOW = datetime(2026, 11, 23, 10, 41, tzinfo=UTC)

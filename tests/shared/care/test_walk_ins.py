@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import Engine
 
 from shared.care import checkin
+from shared.care.appointments import add_appointment
 from shared.care.arrivals import todays_arrivals, todays_walk_ins
+from shared.care.cards import issue_card
 from shared.care.models import Appointment
-from shared.care.patients import add_appointment, add_patient, issue_card, search_patients
+from shared.care.patients import add_patient, search_patients
 from shared.care.walk_ins import NewPatient, check_in_walk_in
 from shared.staff.accounts import recent_audit
 from shared.store.db import unit_of_work

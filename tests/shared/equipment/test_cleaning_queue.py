@@ -10,9 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine
 
+from shared.care.appointments import add_appointment, set_appointment_status
+from shared.care.cards import issue_card
 from shared.care.checkin import check_in
-from shared.care.patients import add_appointment, add_patient, issue_card, set_appointment_status
-from shared.care.plans import add_exercise, add_plan_item
+from shared.care.exercises import add_exercise
+from shared.care.patients import add_patient
+from shared.care.plans import add_plan_item
 from shared.equipment.cleaning_queue import Need, cleaning_queue, describe_item, order_queue, station_needs
 from shared.equipment.events import Decoded
 from shared.equipment.ingest import record_batch

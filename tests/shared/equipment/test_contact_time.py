@@ -9,8 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from shared.care.exercises import add_exercise
 from shared.care.patients import add_patient
-from shared.care.plans import PATIENT_STATUS_WORDS, PlanLine, add_exercise, add_plan_item, todays_plan
+from shared.care.plans import add_plan_item
+from shared.care.todays_plan import PATIENT_STATUS_WORDS, PlanLine, todays_plan
 from shared.equipment import board
 from shared.equipment.events import Decoded
 from shared.equipment.ingest import record_batch

@@ -10,9 +10,12 @@ import pytest
 from sqlalchemy import Engine
 
 from shared.care import checkin
+from shared.care.appointments import add_appointment, set_appointment_status
+from shared.care.cards import issue_card
+from shared.care.exercises import add_exercise
 from shared.care.feedback import record_feedback
-from shared.care.patients import add_appointment, add_patient, issue_card, set_appointment_status
-from shared.care.plans import add_exercise, add_plan_item
+from shared.care.patients import add_patient
+from shared.care.plans import add_plan_item
 from shared.fhir.exporter import as_transaction, export_day
 from shared.fhir.importer import import_bundle
 from shared.store.db import read_session, unit_of_work

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from shared.care.appointments import set_appointment_status
 from shared.care.models import Appointment, Patient
-from shared.care.patients import add_patient, set_appointment_status
+from shared.care.patients import add_patient
 from shared.fhir.errors import BundleRefused
 from shared.fhir.identifiers import parse_identifier, set_identifier
 from shared.fhir.importer import ImportReport, import_bundle

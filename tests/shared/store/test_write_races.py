@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import Engine, select
 
 from shared.care import checkin
+from shared.care.appointments import add_appointment
+from shared.care.cards import issue_card
 from shared.care.models import QrToken
-from shared.care.patients import add_appointment, add_patient, issue_card
+from shared.care.patients import add_patient
 from shared.equipment import board
 from shared.equipment.stations import register_equipment
 from shared.staff.accounts import REFUSED, create_account, sign_in

@@ -18,27 +18,20 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from shared.care import checkin
-from shared.care.arrivals import note_waiting_patient
-from shared.care.feedback import add_exercise_feedback, record_feedback
-from shared.care.models import Appointment, Patient
-from shared.care.patients import (
+from shared.care.appointments import (
     add_appointment,
-    add_patient,
     import_appointments_csv,
-    issue_card,
-    revoke_cards,
     set_appointment_status,
     update_appointment,
-    update_patient,
 )
-from shared.care.plans import (
-    add_exercise,
-    add_plan_item,
-    end_plan_item,
-    import_plan_csv,
-    move_plan_item,
-    update_exercise,
-)
+from shared.care.arrivals import note_waiting_patient
+from shared.care.cards import issue_card, revoke_cards
+from shared.care.exercises import add_exercise, update_exercise
+from shared.care.feedback import add_exercise_feedback, record_feedback
+from shared.care.models import Appointment, Patient
+from shared.care.patients import add_patient, update_patient
+from shared.care.plan_import import import_plan_csv
+from shared.care.plans import add_plan_item, end_plan_item, move_plan_item
 from shared.equipment import board
 from shared.equipment.events import DeviceEvent
 from shared.equipment.ingest import record_batch

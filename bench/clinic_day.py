@@ -62,7 +62,7 @@ from shared.care.exercises import add_exercise
 from shared.equipment.models import DeadLetter, EquipmentEvent
 from shared.equipment.stations import register_equipment
 from shared.staff.accounts import create_account
-from shared.store.db import make_engine
+from shared.store.db import make_engine, unit_of_work
 from telemetry.broker import LISTENER_USER
 
 SUBSCRIBED = "subscribed: the broker confirmed"
@@ -242,7 +242,8 @@ def _prepare_people(engine: Any) -> None:
         create_account(engine, username=username, password=PASSWORD, role="admin")
     for station in STAFF_STATIONS:
         register_equipment(engine, site="main", equipment_id=station, name=station, kind="bike", zone="gym")
-    add_exercise(engine, name=EXERCISE, instructions="Walk at an easy pace.")
+    with unit_of_work(engine) as session:
+        add_exercise(session=session, name=EXERCISE, instructions="Walk at an easy pace.")
 
 
 def _stored(engine: Any) -> int:

@@ -771,7 +771,8 @@ def _board_fn(store: Store, _i: int) -> Any:
 
 def _checkin(store: Store, i: int) -> Any:
     case = store.chain.cases[i]
-    return check_in(store.engine, store.settings[case.site], case.token, now=case.at, kiosk="bench")
+    return check_in(engine=store.engine, settings=store.settings[case.site], scan=case.token, now=case.at,
+                    kiosk="bench")
 
 
 def _chart(store: Store, _i: int) -> Any:

@@ -105,14 +105,13 @@ def patient_add(
     with store() as (_, engine):
         with read_session(engine) as session:
             check_identifier_free(session=session, identifier=ehr_id)  # before the patient is added
-        patient = add_patient(engine, first=first, last=last, dob=dob, phone=phone)
-        if ehr_id is not None:
+        with unit_of_work(engine) as session:  # the patient, their EHR id and language: all or nothing
+            patient = add_patient(session=session, first=first, last=last, dob=dob, phone=phone)
             assert patient.id is not None
-            with unit_of_work(engine) as session:
+            if ehr_id is not None:
                 set_identifier(session=session, patient_id=patient.id, identifier=ehr_id)
-        if lobby_language is not None:
-            assert patient.id is not None
-            set_language(engine, patient.id, lobby_language)
+            if lobby_language is not None:
+                set_language(session=session, patient_id=patient.id, code=lobby_language)
     if as_json:
         typer.echo(json.dumps({"id": patient.id, "display_name": patient.display_name}))
     else:
@@ -132,9 +131,11 @@ def patient_card(
     if a4 and not pdf:
         raise ValidationFailed("--a4 lays the card out in a PDF: add --pdf")
     with store() as (cfg, engine):
-        get_patient(engine, patient_id)
+        with read_session(engine) as session:
+            get_patient(session=session, patient_id=patient_id)
         _writable(out)
-        card = issue_card(engine, patient_id, base_url=cfg.resolved_kiosk_url)
+        with unit_of_work(engine) as session:
+            card = issue_card(session=session, patient_id=patient_id, base_url=cfg.resolved_kiosk_url)
     image = issued_card_image(card, clinic_name=cfg.clinic_name)
     if pdf:
         _save_bytes(cards_sheet_pdf([image]) if a4 else card_pdf(image), out)
@@ -152,9 +153,11 @@ def patient_card(
 def patient_revoke(patient_id: PatientId) -> None:
     """Stop the patient's cards working at once (a lost card); print a new one with `clinic patient card`."""
     with store() as (_, engine):
-        get_patient(engine, patient_id)
-        count = revoke_cards(engine, patient_id)
-        links = revoke_shares(engine, patient_id)
+        with read_session(engine) as session:
+            get_patient(session=session, patient_id=patient_id)
+        with unit_of_work(engine) as session:
+            count = revoke_cards(session=session, patient_id=patient_id)
+            links = revoke_shares(session=session, patient_id=patient_id)
     typer.echo(f"revoked {count} card(s)")
     if links:
         typer.echo(f"revoked {links} take-home plan link(s)")
@@ -166,8 +169,8 @@ def patient_language(
     patient_id: PatientId, code: Annotated[str, typer.Argument(help="Language code: en, es, ...")]
 ) -> None:
     """Set the language the lobby speaks to the patient after their scan."""
-    with store() as (_, engine):
-        set_language(engine, patient_id, code)
+    with store() as (_, engine), unit_of_work(engine) as session:
+        set_language(session=session, patient_id=patient_id, code=code)
     typer.echo(f"patient {patient_id}: lobby language {language_choices()[checked_language(code) or 'en']}")
 
 
@@ -186,9 +189,15 @@ def appointment_add(
     """Book an appointment at this site (CLINIC_SITE), at a local time in the clinic's zone."""
     with store() as (cfg, engine):
         starts_at = parse_local_datetime(at, cfg.tz, today=local_today(utcnow(), cfg.tz))
-        appointment = add_appointment(
-            engine, patient_id=patient_id, starts_at=starts_at, site=cfg.site, minutes=minutes, clinician=clinician
-        )
+        with unit_of_work(engine) as session:
+            appointment = add_appointment(
+                session=session,
+                patient_id=patient_id,
+                starts_at=starts_at,
+                site=cfg.site,
+                minutes=minutes,
+                clinician=clinician,
+            )
     if as_json:
         typer.echo(json.dumps(_appointment_json(appointment)))
         return
@@ -213,7 +222,8 @@ def appointment_import(
     text = _read_text(file)
     with store() as (cfg, engine):
         today = local_today(utcnow(), cfg.tz)
-        rows = import_appointments_csv(engine, text, site=cfg.site, tz=cfg.tz, today=today)
+        with unit_of_work(engine) as session:
+            rows = import_appointments_csv(session=session, text=text, site=cfg.site, tz=cfg.tz, today=today)
     if as_json:
         typer.echo(json.dumps({"imported": len(rows), "appointments": [_appointment_json(a) for a in rows]}))
     else:
@@ -237,8 +247,9 @@ def exercise_add(
     """Add an exercise to the library (or update the one with that name)."""
     with store() as (cfg, engine):
         picture = save_image_file(cfg.data_dir, image) if image else None  # a bad file is refused first
-        exercise = add_exercise(engine, name=name, instructions=instructions, equipment_kind=kind,
-                                image_file=picture, name_es=name_es, instructions_es=instructions_es)  # fmt: skip
+        with unit_of_work(engine) as session:
+            exercise = add_exercise(session=session, name=name, instructions=instructions, equipment_kind=kind,
+                                    image_file=picture, name_es=name_es, instructions_es=instructions_es)  # fmt: skip
     if as_json:
         typer.echo(json.dumps({"id": exercise.id, "name": exercise.name, "image": exercise.image_file}))
     else:
@@ -261,12 +272,16 @@ def exercise_update(
     if image and no_image:
         raise ValidationFailed("give --image or --no-image, not both")
     with store() as (cfg, engine):
-        found = next((e for e in list_exercises(engine) if e.name == " ".join(name.split())), None)
+        with read_session(engine) as session:
+            found = next((e for e in list_exercises(session=session) if e.name == " ".join(name.split())), None)
         if found is None or found.id is None:
             raise ValidationFailed(f"no exercise named {name!r} in the library (see `clinic exercise add`)")
         picture = save_image_file(cfg.data_dir, image) if image else ("" if no_image else None)
-        exercise = update_exercise(engine, found.id, name=new_name, instructions=instructions, equipment_kind=kind,
-                                   image_file=picture, name_es=name_es, instructions_es=instructions_es)  # fmt: skip
+        with unit_of_work(engine) as session:
+            exercise = update_exercise(session=session, exercise_id=found.id, name=new_name,
+                                       instructions=instructions, equipment_kind=kind,
+                                       image_file=picture, name_es=name_es,
+                                       instructions_es=instructions_es)  # fmt: skip
     typer.echo(f"saved exercise {exercise.name!r} (id {exercise.id})")
 
 
@@ -289,9 +304,9 @@ def plan_add(
     as_json: JsonFlag = False,
 ) -> None:
     """Add an exercise to a patient's plan (after their other exercises)."""
-    with store() as (cfg, engine):
+    with store() as (cfg, engine), unit_of_work(engine) as session:
         item = add_plan_item(
-            engine,
+            session=session,
             patient_id=patient_id,
             exercise=exercise,
             sets=sets,
@@ -316,8 +331,11 @@ def plan_add(
 def plan_show(patient_id: PatientId, as_json: JsonFlag = False) -> None:
     """Today's plan for a patient, with each station's live status."""
     with store() as (cfg, engine):
-        get_patient(engine, patient_id)
-        lines = plan_for_day(engine, patient_id=patient_id, day=local_today(utcnow(), cfg.tz), site=cfg.site, tz=cfg.tz)
+        with read_session(engine) as session:
+            get_patient(session=session, patient_id=patient_id)
+        lines = plan_for_day(
+            engine=engine, patient_id=patient_id, day=local_today(utcnow(), cfg.tz), site=cfg.site, tz=cfg.tz
+        )
     if as_json:
         typer.echo(json.dumps([line.as_json() for line in lines], indent=2))
     elif not lines:
@@ -335,8 +353,8 @@ required; hold_s is in seconds; station is an equipment id at this site; from/to
 def plan_import(file: Annotated[Path, typer.Argument(help="The CSV file.")], as_json: JsonFlag = False) -> None:
     """Add plan lines from a CSV file, all or nothing."""
     text = _read_text(file)
-    with store() as (cfg, engine):
-        items = import_plan_csv(engine, text, site=cfg.site, today=local_today(utcnow(), cfg.tz))
+    with store() as (cfg, engine), unit_of_work(engine) as session:
+        items = import_plan_csv(session=session, text=text, site=cfg.site, today=local_today(utcnow(), cfg.tz))
     if as_json:
         typer.echo(json.dumps({"imported": len(items), "plan_lines": [_plan_item_json(i) for i in items]}))
     else:
@@ -356,7 +374,7 @@ def checkin(
     Exit 0 when checked in (now or earlier), 1 otherwise (invalid card, no appointment, locked).
     """
     with store() as (cfg, engine):
-        outcome = check_in(engine, cfg, scan, kiosk="cli")
+        outcome = check_in(engine=engine, settings=cfg, scan=scan, kiosk="cli")
     if as_json:
         typer.echo(json.dumps(_outcome_json(outcome)))
     else:
@@ -379,9 +397,10 @@ def seed(
         stations = seed_demo(engine, site=cfg.site)
         existing = existing_demo_patients(engine)
         cards = [] if existing else seed_demo_patients(engine, cfg, now=now)
-        booked = appointments_between(
-            engine, site=cfg.site, start=now - timedelta(hours=1), end=now + timedelta(days=1)
-        )
+        with read_session(engine) as session:
+            booked = appointments_between(
+                session=session, site=cfg.site, start=now - timedelta(hours=1), end=now + timedelta(days=1)
+            )
     typer.echo(f"demo stations ready at site {cfg.site!r} ({len(stations)})")
     if existing:
         names = ", ".join(f"{demo.first} (patient {patient_id})" for demo, patient_id in existing)

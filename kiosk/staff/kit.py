@@ -22,6 +22,7 @@ from kiosk.theme import literal
 from shared.care.patients import search_patients
 from shared.staff.accounts import Area, StaffUser
 from shared.store.clock import local_today
+from shared.store.db import read_session
 from shared.store.types import utcnow
 
 NOTICE_KEY = "staff_notice"
@@ -92,7 +93,8 @@ def pick_patient(key: str, label: str = "Patient", *, table: bool = False) -> in
     if not text.strip():
         st.caption("Type part of a name, or a patient number, to find a patient.")
         return None
-    found = search_patients(resources.engine(), text, PICK_LIMIT)
+    with read_session(resources.engine()) as session:
+        found = search_patients(session=session, text=text, limit=PICK_LIMIT)
     if not found:
         st.info("No patient matches that search.")
         return None

@@ -1,4 +1,12 @@
-"""Appointments: booking, the scheduling system's CSV, changes, and the status workflow."""
+"""Appointments: booking, the scheduling system's CSV, changes, and the status workflow.
+
+The workflow is one rule for every writer: `STEPS` are the front desk's moves (the Arrivals page's buttons),
+`CORRECTIONS` undo a mistaken step or catch up (the Appointments page offers both); `set_appointment_status`
+and `update_appointment` refuse any other change. The other writers stay inside it: check-in and walk-ins
+move scheduled -> arrived (or book a walk-in already arrived), and the FHIR importer, which follows the EHR
+directly rather than through these services, only marks a still-scheduled appointment no-show (a step) and
+never overrides a check-in (a cancellation removes an appointment nobody checked in for).
+"""
 
 from __future__ import annotations
 
@@ -6,23 +14,53 @@ import csv
 import io
 from datetime import date, datetime, tzinfo
 
-from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
+from shared.care.arrivals import STATUS_WORDS
 from shared.care.models import APPOINTMENT_STATUSES, Appointment, Patient
 from shared.staff.accounts import audit
 from shared.store.clock import parse_local_datetime
-from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
 from shared.store.settings import ID_PATTERN
 from shared.store.types import utcnow
 
 CSV_COLUMNS = ("patient_id", "start", "minutes", "clinician")
+STEPS: dict[str, tuple[str, ...]] = {  # status -> the next statuses of the workflow, in the order offered
+    "scheduled": ("arrived", "in_session", "no_show"),
+    "arrived": ("in_session", "done", "no_show"),
+    "in_session": ("done",),
+    "done": (),
+    "no_show": ("arrived",),  # they came after all
+}
+CORRECTIONS: dict[str, tuple[str, ...]] = {  # status -> undoing a mistaken step, or catching up
+    "scheduled": ("done",),  # the session happened but nobody marked the arrival
+    "arrived": ("scheduled",),  # a mistaken arrival undone: the arrival time is forgotten
+    "in_session": ("arrived", "scheduled"),  # started by mistake
+    "done": ("in_session",),  # marked done too early
+    "no_show": ("scheduled",),  # marked no-show by mistake
+}
+
+
+def next_statuses(status: str, *, corrections: bool = True) -> tuple[str, ...]:
+    """The statuses an appointment at `status` may move to: the workflow's steps, then (unless `corrections`
+    is false) the corrections."""
+    _check_status(status)
+    return STEPS[status] + (CORRECTIONS[status] if corrections else ())
+
+
+def check_transition(before: str, after: str) -> None:
+    """Refuse a status change the workflow does not allow, naming both statuses (staying put is allowed)."""
+    _check_status(after)
+    allowed = next_statuses(before)
+    if after != before and after not in allowed:
+        choices = ", ".join(STATUS_WORDS[s] for s in allowed) or "nothing else"
+        raise ValidationFailed(f"an appointment cannot go from {STATUS_WORDS[before]} to {STATUS_WORDS[after]}; "
+                               f"from {STATUS_WORDS[before]} it can go to {choices}")  # fmt: skip
 
 
 def add_appointment(
-    engine: Engine,
     *,
+    session: Session,
     patient_id: int,
     starts_at: datetime,
     site: str,
@@ -35,19 +73,24 @@ def add_appointment(
     With `actor`, the booking is recorded in the audit log in the same transaction.
     """
     appointment = _checked_appointment(patient_id, starts_at, site, minutes, clinician)
-    with unit_of_work(engine) as session:
-        if session.get(Patient, patient_id) is None:
-            raise NotFound(f"no patient with id {patient_id}")
-        session.add(appointment)
-        session.flush()
-        if actor is not None:
-            audit(session, actor=actor, action="appointment.add", target=f"appointment {appointment.id}",
-                  detail={"patient_id": patient_id, "starts_at": starts_at.isoformat()})  # fmt: skip
-        return appointment
+    if session.get(Patient, patient_id) is None:
+        raise NotFound(f"no patient with id {patient_id}")
+    session.add(appointment)
+    session.flush()
+    if actor is not None:
+        audit(session, actor=actor, action="appointment.add", target=f"appointment {appointment.id}",
+              detail={"patient_id": patient_id, "starts_at": starts_at.isoformat()})  # fmt: skip
+    return appointment
 
 
 def import_appointments_csv(
-    engine: Engine, text: str, *, site: str, tz: tzinfo, today: date, actor: str | None = None
+    *,
+    session: Session,
+    text: str,
+    site: str,
+    tz: tzinfo,
+    today: date,
+    actor: str | None = None,
 ) -> list[Appointment]:
     """Import a CSV (patient_id,start,minutes,clinician); one bad row imports nothing and names its line.
 
@@ -57,40 +100,45 @@ def import_appointments_csv(
     missing = [c for c in ("patient_id", "start") if c not in (reader.fieldnames or [])]
     if missing:
         raise ValidationFailed(f"line 1: missing column(s) {', '.join(missing)}; expected {','.join(CSV_COLUMNS)}")
-    with unit_of_work(engine) as session:
-        known = set(session.exec(select(Patient.id)).all())
-        rows = [_csv_row(row, reader.line_num, known, site, tz, today) for row in _numbered(reader)]
-        session.add_all(rows)
-        if actor is not None:
-            audit(session, actor=actor, action="appointment.import", target=f"site {site}",
-                  detail={"imported": len(rows)})  # fmt: skip
-        return rows
+    known = set(session.exec(select(Patient.id)).all())
+    rows = [_csv_row(row, reader.line_num, known, site, tz, today) for row in _numbered(reader)]
+    session.add_all(rows)
+    if actor is not None:
+        audit(session, actor=actor, action="appointment.import", target=f"site {site}",
+              detail={"imported": len(rows)})  # fmt: skip
+    return rows
 
 
 def set_appointment_status(
-    engine: Engine, appointment_id: int, status: str, *, now: datetime | None = None, actor: str | None = None
+    *,
+    session: Session,
+    appointment_id: int,
+    status: str,
+    now: datetime | None = None,
+    actor: str | None = None,
 ) -> None:
-    """Move an appointment along (arrived, in session, done, no-show).
+    """Move an appointment along the workflow (`next_statuses`); another change raises `ValidationFailed`.
 
-    With `actor` (who pressed the button), the change is recorded in the audit log in the same transaction.
+    Setting the status it has already changes nothing (two people pressed the same button). With `actor` (who
+    pressed the button), the change is recorded in the audit log in the same transaction.
     """
     _check_status(status)
-    with unit_of_work(engine) as session:
-        appointment = session.get(Appointment, appointment_id)
-        if appointment is None:
-            raise NotFound(f"no appointment with id {appointment_id}")
-        before = appointment.status
-        _set_status(appointment, status, now or utcnow())
-        session.add(appointment)
-        if actor is not None:
-            audit(session, actor=actor, action="appointment.status", target=f"appointment {appointment_id}",
-                  detail={"from": before, "to": status})  # fmt: skip
+    appointment = _locked(session, appointment_id)
+    before = appointment.status
+    if status == before:
+        return
+    check_transition(before, status)
+    _set_status(appointment, status, now or utcnow())
+    session.add(appointment)
+    if actor is not None:
+        audit(session, actor=actor, action="appointment.status", target=f"appointment {appointment_id}",
+              detail={"from": before, "to": status})  # fmt: skip
 
 
 def update_appointment(
-    engine: Engine,
-    appointment_id: int,
     *,
+    session: Session,
+    appointment_id: int,
     starts_at: datetime | None = None,
     minutes: int | None = None,
     clinician: str | None = None,
@@ -100,46 +148,54 @@ def update_appointment(
 ) -> Appointment:
     """Change an appointment's time, length, clinician or status (None keeps a field); returns it.
 
-    Back to 'scheduled' forgets the arrival time. With `actor`, the changed fields go to the audit log.
+    A new status must be one `next_statuses` allows; back to 'scheduled' forgets the arrival time. With
+    `actor`, the changed fields go to the audit log.
     """
     if status is not None:
         _check_status(status)
-    with unit_of_work(engine) as session:
-        appointment = session.get(Appointment, appointment_id)
-        if appointment is None:
-            raise NotFound(f"no appointment with id {appointment_id}")
-        checked = _checked_appointment(
-            appointment.patient_id,
-            appointment.starts_at if starts_at is None else starts_at,
-            appointment.site,
-            appointment.minutes if minutes is None else minutes,
-            appointment.clinician if clinician is None else clinician,
-        )
-        changes: dict[str, object] = {}
-        for name in ("starts_at", "minutes", "clinician"):
-            value = getattr(checked, name)
-            if getattr(appointment, name) != value:
-                setattr(appointment, name, value)
-                changes[name] = value.isoformat() if isinstance(value, datetime) else value
-        if status is not None and status != appointment.status:
-            changes["status"] = status
-            _set_status(appointment, status, now or utcnow())
-        session.add(appointment)
-        if actor is not None and changes:
-            audit(session, actor=actor, action="appointment.update", target=f"appointment {appointment_id}",
-                  detail=changes)  # fmt: skip
-        return appointment
+    appointment = _locked(session, appointment_id)
+    if status is not None:
+        check_transition(appointment.status, status)
+    checked = _checked_appointment(
+        appointment.patient_id,
+        appointment.starts_at if starts_at is None else starts_at,
+        appointment.site,
+        appointment.minutes if minutes is None else minutes,
+        appointment.clinician if clinician is None else clinician,
+    )
+    changes: dict[str, object] = {}
+    for name in ("starts_at", "minutes", "clinician"):
+        value = getattr(checked, name)
+        if getattr(appointment, name) != value:
+            setattr(appointment, name, value)
+            changes[name] = value.isoformat() if isinstance(value, datetime) else value
+    if status is not None and status != appointment.status:
+        changes["status"] = status
+        _set_status(appointment, status, now or utcnow())
+    session.add(appointment)
+    if actor is not None and changes:
+        audit(session, actor=actor, action="appointment.update", target=f"appointment {appointment_id}",
+              detail=changes)  # fmt: skip
+    return appointment
 
 
-def appointments_between(engine: Engine, *, site: str, start: datetime, end: datetime) -> list[Appointment]:
+def appointments_between(*, session: Session, site: str, start: datetime, end: datetime) -> list[Appointment]:
     """Appointments at the site starting in [start, end), in time order."""
     query = (
         select(Appointment)
         .where(Appointment.site == site, col(Appointment.starts_at) >= start, col(Appointment.starts_at) < end)
         .order_by(col(Appointment.starts_at))
     )
-    with read_session(engine) as session:
-        return list(session.exec(query).all())
+    return list(session.exec(query).all())
+
+
+def _locked(session: Session, appointment_id: int) -> Appointment:
+    """The appointment, its row locked until the caller commits (PostgreSQL), so the status checked is the one
+    changed; SQLite's write transaction already excludes other writers."""
+    appointment = session.get(Appointment, appointment_id, with_for_update=True, populate_existing=True)
+    if appointment is None:
+        raise NotFound(f"no appointment with id {appointment_id}")
+    return appointment
 
 
 def _check_status(status: str) -> None:

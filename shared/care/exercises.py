@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, func
-from sqlmodel import col, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from shared.care.models import Exercise
 from shared.staff.accounts import audit
-from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
 
 MAX_INSTRUCTIONS = 5000
 
 
 def add_exercise(
-    engine: Engine,
     *,
+    session: Session,
     name: str,
     instructions: str = "",
     equipment_kind: str | None = None,
@@ -31,30 +30,29 @@ def add_exercise(
     With `actor`, the change is recorded in the audit log in the same transaction.
     """
     cleaned = _exercise_name(name)
-    with unit_of_work(engine) as session:
-        exercise = session.exec(select(Exercise).where(Exercise.name == cleaned)).first()
-        if exercise is not None and not replace:
-            raise ValidationFailed(f"an exercise named {cleaned!r} is already in the library; edit that one")
-        exercise = exercise or Exercise(name=cleaned)
-        exercise.instructions = _instructions(instructions)
-        exercise.equipment_kind = _equipment_kind(equipment_kind)
-        exercise.image_url = _image_url(image_url)
-        if name_es is not None:
-            exercise.name_es = _translated_name(name_es)
-        if instructions_es is not None:
-            exercise.instructions_es = _instructions(instructions_es) or None
-        if image_file is not None:
-            exercise.image_file = image_file or None
-        session.add(exercise)
-        if actor is not None:
-            audit(session, actor=actor, action="exercise.add", target=cleaned)
-        return exercise
+    exercise = session.exec(select(Exercise).where(Exercise.name == cleaned)).first()
+    if exercise is not None and not replace:
+        raise ValidationFailed(f"an exercise named {cleaned!r} is already in the library; edit that one")
+    exercise = exercise or Exercise(name=cleaned)
+    exercise.instructions = _instructions(instructions)
+    exercise.equipment_kind = _equipment_kind(equipment_kind)
+    exercise.image_url = _image_url(image_url)
+    if name_es is not None:
+        exercise.name_es = _translated_name(name_es)
+    if instructions_es is not None:
+        exercise.instructions_es = _instructions(instructions_es) or None
+    if image_file is not None:
+        exercise.image_file = image_file or None
+    session.add(exercise)
+    if actor is not None:
+        audit(session, actor=actor, action="exercise.add", target=cleaned)
+    return exercise
 
 
 def update_exercise(
-    engine: Engine,
-    exercise_id: int,
     *,
+    session: Session,
+    exercise_id: int,
     name: str | None = None,
     instructions: str | None = None,
     equipment_kind: str | None = None,
@@ -68,42 +66,40 @@ def update_exercise(
 
     Plans refer to the exercise, so a new name or instructions show in every plan that uses it.
     """
-    with unit_of_work(engine) as session:
-        exercise = session.get(Exercise, exercise_id)
-        if exercise is None:
-            raise NotFound(f"no exercise with id {exercise_id}")
-        values: dict[str, object] = {}
-        if name is not None:
-            values["name"] = _exercise_name(name)
-        if instructions is not None:
-            values["instructions"] = _instructions(instructions)
-        if equipment_kind is not None:
-            values["equipment_kind"] = _equipment_kind(equipment_kind)
-        if image_url is not None:
-            values["image_url"] = _image_url(image_url)
-        if name_es is not None:
-            values["name_es"] = _translated_name(name_es)
-        if instructions_es is not None:
-            values["instructions_es"] = _instructions(instructions_es) or None
-        if image_file is not None:
-            values["image_file"] = image_file or None
-        if "name" in values and values["name"] != exercise.name:
-            clash = session.exec(select(Exercise).where(Exercise.name == values["name"])).first()
-            if clash is not None:
-                raise ValidationFailed(f"an exercise named {values['name']!r} is already in the library")
-        changed = [field for field, value in values.items() if getattr(exercise, field) != value]
-        for field in changed:
-            setattr(exercise, field, values[field])
-        session.add(exercise)
-        if actor is not None and changed:
-            audit(session, actor=actor, action="exercise.update", target=exercise.name, detail={"changed": changed})
-        return exercise
+    exercise = session.get(Exercise, exercise_id)
+    if exercise is None:
+        raise NotFound(f"no exercise with id {exercise_id}")
+    values: dict[str, object] = {}
+    if name is not None:
+        values["name"] = _exercise_name(name)
+    if instructions is not None:
+        values["instructions"] = _instructions(instructions)
+    if equipment_kind is not None:
+        values["equipment_kind"] = _equipment_kind(equipment_kind)
+    if image_url is not None:
+        values["image_url"] = _image_url(image_url)
+    if name_es is not None:
+        values["name_es"] = _translated_name(name_es)
+    if instructions_es is not None:
+        values["instructions_es"] = _instructions(instructions_es) or None
+    if image_file is not None:
+        values["image_file"] = image_file or None
+    if "name" in values and values["name"] != exercise.name:
+        clash = session.exec(select(Exercise).where(Exercise.name == values["name"])).first()
+        if clash is not None:
+            raise ValidationFailed(f"an exercise named {values['name']!r} is already in the library")
+    changed = [field for field, value in values.items() if getattr(exercise, field) != value]
+    for field in changed:
+        setattr(exercise, field, values[field])
+    session.add(exercise)
+    if actor is not None and changed:
+        audit(session, actor=actor, action="exercise.update", target=exercise.name, detail={"changed": changed})
+    return exercise
 
 
-def list_exercises(engine: Engine) -> list[Exercise]:
+def list_exercises(*, session: Session) -> list[Exercise]:
     """The exercise library, by name."""
-    with read_session(engine) as session:
-        return list(session.exec(select(Exercise).order_by(func.lower(col(Exercise.name)), col(Exercise.id))).all())
+    return list(session.exec(select(Exercise).order_by(func.lower(col(Exercise.name)), col(Exercise.id))).all())
 
 
 def _exercise_name(name: str) -> str:

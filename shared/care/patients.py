@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import Engine, func, or_
-from sqlmodel import col, select
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
 
 from shared.care.models import Patient
 from shared.staff.accounts import audit
 from shared.store.clock import parse_date
-from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
 
 SEARCH_LIMIT_MAX = 200
 
 
 def add_patient(
-    engine: Engine,
     *,
+    session: Session,
     first: str,
     last: str,
     dob: date | str,
@@ -32,18 +31,17 @@ def add_patient(
     patient = Patient(
         first_name=_name(first, "first name"), last_name=_name(last, "last name"), dob=_dob(dob), phone=_phone(phone)
     )
-    with unit_of_work(engine) as session:
-        session.add(patient)
-        session.flush()
-        if actor is not None:
-            audit(session, actor=actor, action="patient.add", target=f"patient {patient.id}")
-        return patient
+    session.add(patient)
+    session.flush()
+    if actor is not None:
+        audit(session, actor=actor, action="patient.add", target=f"patient {patient.id}")
+    return patient
 
 
 def update_patient(
-    engine: Engine,
-    patient_id: int,
     *,
+    session: Session,
+    patient_id: int,
     first: str | None = None,
     last: str | None = None,
     dob: date | str | None = None,
@@ -63,21 +61,20 @@ def update_patient(
         values["dob"] = _dob(dob)
     if phone is not None:
         values["phone"] = _phone(phone)
-    with unit_of_work(engine) as session:
-        patient = session.get(Patient, patient_id)
-        if patient is None:
-            raise NotFound(f"no patient with id {patient_id}")
-        changed = [name for name, value in values.items() if getattr(patient, name) != value]
-        for name in changed:
-            setattr(patient, name, values[name])
-        session.add(patient)
-        if actor is not None and changed:
-            audit(session, actor=actor, action="patient.update", target=f"patient {patient_id}",
-                  detail={"changed": changed})  # fmt: skip
-        return patient
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(f"no patient with id {patient_id}")
+    changed = [name for name, value in values.items() if getattr(patient, name) != value]
+    for name in changed:
+        setattr(patient, name, values[name])
+    session.add(patient)
+    if actor is not None and changed:
+        audit(session, actor=actor, action="patient.update", target=f"patient {patient_id}",
+              detail={"changed": changed})  # fmt: skip
+    return patient
 
 
-def search_patients(engine: Engine, text: str, limit: int = 20) -> list[Patient]:
+def search_patients(*, session: Session, text: str, limit: int = 20) -> list[Patient]:
     """Patients whose first or last name contains every word of `text` (any case), or whose id it is.
 
     By last name, then first name; at most `limit` (1 to 200). Empty text finds nobody. Characters with a
@@ -101,14 +98,12 @@ def search_patients(engine: Engine, text: str, limit: int = 20) -> list[Patient]
                 )
             )
     query = query.order_by(func.lower(col(Patient.last_name)), func.lower(col(Patient.first_name)), col(Patient.id))
-    with read_session(engine) as session:
-        return list(session.exec(query.limit(limit)).all())
+    return list(session.exec(query.limit(limit)).all())
 
 
-def get_patient(engine: Engine, patient_id: int) -> Patient:
+def get_patient(*, session: Session, patient_id: int) -> Patient:
     """One patient, or `NotFound`."""
-    with read_session(engine) as session:
-        patient = session.get(Patient, patient_id)
+    patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(f"no patient with id {patient_id}")
     return patient

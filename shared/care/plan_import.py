@@ -8,13 +8,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import TypeVar
 
-from sqlalchemy import Engine, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from shared.care.models import Exercise, Patient, PlanItem
 from shared.care.plans import _check_item
 from shared.store.clock import parse_date
-from shared.store.db import unit_of_work
 from shared.store.errors import ValidationFailed
 
 PLAN_CSV_COLUMNS = (
@@ -23,7 +22,7 @@ PLAN_CSV_COLUMNS = (
 N = TypeVar("N", int, float)
 
 
-def import_plan_csv(engine: Engine, text: str, *, site: str, today: date) -> list[PlanItem]:
+def import_plan_csv(*, session: Session, text: str, site: str, today: date) -> list[PlanItem]:
     """Import plan lines from CSV (PLAN_CSV_COLUMNS); one bad row imports nothing and names its line.
 
     Only patient_id and exercise are required; `from` defaults to today, and each patient's new lines go
@@ -33,17 +32,16 @@ def import_plan_csv(engine: Engine, text: str, *, site: str, today: date) -> lis
     missing = [c for c in ("patient_id", "exercise") if c not in (reader.fieldnames or [])]
     if missing:
         raise ValidationFailed(f"line 1: missing column(s) {', '.join(missing)}; expected {','.join(PLAN_CSV_COLUMNS)}")
-    with unit_of_work(engine) as session:
-        known = set(session.exec(select(Patient.id)).all())
-        exercises = {e.name: e.id for e in session.exec(select(Exercise)).all()}
-        last = _last_positions(session)
-        items = []
-        for row in reader:
-            item = _plan_row(row, reader.line_num, known, exercises, site, today)
-            item.position = last[item.patient_id] = last.get(item.patient_id, 0) + 1
-            items.append(item)
-        session.add_all(items)
-        return items
+    known = set(session.exec(select(Patient.id)).all())
+    exercises = {e.name: e.id for e in session.exec(select(Exercise)).all()}
+    last = _last_positions(session)
+    items = []
+    for row in reader:
+        item = _plan_row(row, reader.line_num, known, exercises, site, today)
+        item.position = last[item.patient_id] = last.get(item.patient_id, 0) + 1
+        items.append(item)
+    session.add_all(items)
+    return items
 
 
 def _plan_row(

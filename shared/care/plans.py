@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from sqlalchemy import Engine, or_
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from shared.care.models import Exercise, Patient, PlanItem
 from shared.staff.accounts import audit
-from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
 from shared.store.settings import ID_PATTERN
 
@@ -58,8 +57,8 @@ def dose_words(sets: int | None, reps: int | None, hold_s: int | None, minutes: 
 
 
 def add_plan_item(
-    engine: Engine,
     *,
+    session: Session,
     patient_id: int,
     exercise: str,
     active_from: date,
@@ -95,25 +94,24 @@ def add_plan_item(
         active_to=active_to,
     )
     _check_item(item)
-    with unit_of_work(engine) as session:
-        if session.get(Patient, patient_id) is None:
-            raise NotFound(f"no patient with id {patient_id}")
-        found = session.exec(select(Exercise).where(Exercise.name == " ".join(exercise.split()))).first()
-        if found is None or found.id is None:
-            raise NotFound(f"no exercise named {exercise!r} in the library (add it with `clinic exercise add`)")
-        if position is None:
-            existing = session.exec(select(PlanItem.position).where(PlanItem.patient_id == patient_id)).all()
-            item.position = max(existing, default=0) + 1
-        item.exercise_id = found.id
-        session.add(item)
-        session.flush()
-        if actor is not None:
-            audit(session, actor=actor, action="plan.add", target=f"patient {patient_id}",
-                  detail={"item": item.id, "exercise": found.name})  # fmt: skip
-        return item
+    if session.get(Patient, patient_id) is None:
+        raise NotFound(f"no patient with id {patient_id}")
+    found = session.exec(select(Exercise).where(Exercise.name == " ".join(exercise.split()))).first()
+    if found is None or found.id is None:
+        raise NotFound(f"no exercise named {exercise!r} in the library (add it with `clinic exercise add`)")
+    if position is None:
+        existing = session.exec(select(PlanItem.position).where(PlanItem.patient_id == patient_id)).all()
+        item.position = max(existing, default=0) + 1
+    item.exercise_id = found.id
+    session.add(item)
+    session.flush()
+    if actor is not None:
+        audit(session, actor=actor, action="plan.add", target=f"patient {patient_id}",
+              detail={"item": item.id, "exercise": found.name})  # fmt: skip
+    return item
 
 
-def list_plan_items(engine: Engine, patient_id: int, *, today: date | None = None) -> list[PlanRow]:
+def list_plan_items(*, session: Session, patient_id: int, today: date | None = None) -> list[PlanRow]:
     """The patient's plan lines in order; with `today`, only those not ended before it (future ones too)."""
     query = (
         select(PlanItem, Exercise)
@@ -123,17 +121,16 @@ def list_plan_items(engine: Engine, patient_id: int, *, today: date | None = Non
     )
     if today is not None:
         query = query.where(or_(col(PlanItem.active_to).is_(None), col(PlanItem.active_to) >= today))
-    with read_session(engine) as session:
-        if session.get(Patient, patient_id) is None:
-            raise NotFound(f"no patient with id {patient_id}")
-        rows = session.exec(query).all()
+    if session.get(Patient, patient_id) is None:
+        raise NotFound(f"no patient with id {patient_id}")
+    rows = session.exec(query).all()
     return [_plan_row_view(item, exercise) for item, exercise in rows]
 
 
 def update_plan_item(
-    engine: Engine,
-    item_id: int,
     *,
+    session: Session,
+    item_id: int,
     exercise: str,
     active_from: date,
     sets: int | None = None,
@@ -151,30 +148,34 @@ def update_plan_item(
 
     With `actor`, the names of the changed fields go to the audit log in the same transaction.
     """
-    with unit_of_work(engine) as session:
-        item = session.get(PlanItem, item_id)
-        if item is None:
-            raise NotFound(f"no plan line with id {item_id}")
-        found = _find_exercise(session, exercise)
-        values: dict[str, object] = {
-            "exercise_id": found, "sets": sets, "reps": reps, "hold_s": hold_s, "minutes": minutes,
-            "load": (load or "").strip() or None, "equipment_site": equipment_site if equipment_id else None,
-            "equipment_id": (equipment_id or "").strip() or None, "notes": (notes or "").strip() or None,
-            "active_from": active_from, "active_to": active_to,
-        }  # fmt: skip
-        _check_item(PlanItem(patient_id=item.patient_id, **values))  # type: ignore[arg-type]
-        changed = [name for name, value in values.items() if getattr(item, name) != value]
-        for name in changed:
-            setattr(item, name, values[name])
-        session.add(item)
-        if actor is not None and changed:
-            audit(session, actor=actor, action="plan.update", target=f"patient {item.patient_id}",
-                  detail={"item": item_id, "changed": changed})  # fmt: skip
-        return item
+    item = session.get(PlanItem, item_id)
+    if item is None:
+        raise NotFound(f"no plan line with id {item_id}")
+    found = _find_exercise(session, exercise)
+    values: dict[str, object] = {
+        "exercise_id": found, "sets": sets, "reps": reps, "hold_s": hold_s, "minutes": minutes,
+        "load": (load or "").strip() or None, "equipment_site": equipment_site if equipment_id else None,
+        "equipment_id": (equipment_id or "").strip() or None, "notes": (notes or "").strip() or None,
+        "active_from": active_from, "active_to": active_to,
+    }  # fmt: skip
+    _check_item(PlanItem(patient_id=item.patient_id, **values))  # type: ignore[arg-type]
+    changed = [name for name, value in values.items() if getattr(item, name) != value]
+    for name in changed:
+        setattr(item, name, values[name])
+    session.add(item)
+    if actor is not None and changed:
+        audit(session, actor=actor, action="plan.update", target=f"patient {item.patient_id}",
+              detail={"item": item_id, "changed": changed})  # fmt: skip
+    return item
 
 
 def move_plan_item(
-    engine: Engine, item_id: int, direction: Literal["up", "down"], *, today: date, actor: str | None = None
+    *,
+    session: Session,
+    item_id: int,
+    direction: Literal["up", "down"],
+    today: date,
+    actor: str | None = None,
 ) -> bool:
     """Swap a line with the one above or below it among the lines still showing on `today`.
 
@@ -183,55 +184,53 @@ def move_plan_item(
     """
     if direction not in ("up", "down"):
         raise ValidationFailed(f"direction {direction!r} is not 'up' or 'down'")
-    with unit_of_work(engine) as session:
-        item = session.get(PlanItem, item_id)
-        if item is None:
-            raise NotFound(f"no plan line with id {item_id}")
-        lines = list(
-            session.exec(
-                select(PlanItem).where(PlanItem.patient_id == item.patient_id)
-                .order_by(col(PlanItem.position), col(PlanItem.id))
-            ).all()
-        )  # fmt: skip
-        for number, line in enumerate(lines, start=1):
-            line.position = number
-        showing = [line for line in lines if line.active_to is None or line.active_to >= today]
-        index = next((i for i, line in enumerate(showing) if line.id == item_id), None)
-        other = None if index is None else index + (-1 if direction == "up" else 1)
-        moved = index is not None and other is not None and 0 <= other < len(showing)
-        if moved:
-            assert index is not None and other is not None
-            neighbour = showing[other]
-            item.position, neighbour.position = neighbour.position, item.position
-        session.add_all(lines)
-        if actor is not None and moved:
-            audit(session, actor=actor, action="plan.move", target=f"patient {item.patient_id}",
-                  detail={"item": item_id, "direction": direction})  # fmt: skip
-        return moved
+    item = session.get(PlanItem, item_id)
+    if item is None:
+        raise NotFound(f"no plan line with id {item_id}")
+    lines = list(
+        session.exec(
+            select(PlanItem).where(PlanItem.patient_id == item.patient_id)
+            .order_by(col(PlanItem.position), col(PlanItem.id))
+        ).all()
+    )  # fmt: skip
+    for number, line in enumerate(lines, start=1):
+        line.position = number
+    showing = [line for line in lines if line.active_to is None or line.active_to >= today]
+    index = next((i for i, line in enumerate(showing) if line.id == item_id), None)
+    other = None if index is None else index + (-1 if direction == "up" else 1)
+    moved = index is not None and other is not None and 0 <= other < len(showing)
+    if moved:
+        assert index is not None and other is not None
+        neighbour = showing[other]
+        item.position, neighbour.position = neighbour.position, item.position
+    session.add_all(lines)
+    if actor is not None and moved:
+        audit(session, actor=actor, action="plan.move", target=f"patient {item.patient_id}",
+              detail={"item": item_id, "direction": direction})  # fmt: skip
+    return moved
 
 
-def end_plan_item(engine: Engine, item_id: int, *, today: date, actor: str | None = None) -> bool:
+def end_plan_item(*, session: Session, item_id: int, today: date, actor: str | None = None) -> bool:
     """End a plan line so that it no longer shows from `today` on: it ends yesterday.
 
     A line that had not started before today was never part of a past day's plan, so it is removed instead.
     Returns True when the line was removed. An earlier end is kept.
     """
     yesterday = today - timedelta(days=1)
-    with unit_of_work(engine) as session:
-        item = session.get(PlanItem, item_id)
-        if item is None:
-            raise NotFound(f"no plan line with id {item_id}")
-        removed = item.active_from > yesterday
-        if removed:
-            session.delete(item)
-        elif item.active_to is None or item.active_to > yesterday:
-            item.active_to = yesterday
-            session.add(item)
-        if actor is not None:
-            ended = None if removed else str(item.active_to)
-            audit(session, actor=actor, action="plan.end", target=f"patient {item.patient_id}",
-                  detail={"item": item_id, "removed": removed, "active_to": ended})  # fmt: skip
-        return removed
+    item = session.get(PlanItem, item_id)
+    if item is None:
+        raise NotFound(f"no plan line with id {item_id}")
+    removed = item.active_from > yesterday
+    if removed:
+        session.delete(item)
+    elif item.active_to is None or item.active_to > yesterday:
+        item.active_to = yesterday
+        session.add(item)
+    if actor is not None:
+        ended = None if removed else str(item.active_to)
+        audit(session, actor=actor, action="plan.end", target=f"patient {item.patient_id}",
+              detail={"item": item_id, "removed": removed, "active_to": ended})  # fmt: skip
+    return removed
 
 
 def _plan_row_view(item: PlanItem, exercise: Exercise) -> PlanRow:

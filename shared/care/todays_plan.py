@@ -81,8 +81,8 @@ class PlanLine:
 
 
 def todays_plan(
-    engine: Engine,
     *,
+    engine: Engine,
     patient_id: int,
     day: date,
     site: str,
@@ -92,7 +92,11 @@ def todays_plan(
 ) -> list[PlanLine]:
     """The patient's active plan for `day`, in order, each station with its live status (and, during a
     disinfectant's contact time, when it is ready; see `list_stations`); a station that is not free comes with
-    a free one of the same kind, when there is one (same zone first)."""
+    a free one of the same kind, when there is one (same zone first).
+
+    Takes the engine, not a session: it joins two reads, the plan and the live board (`list_stations`, which
+    opens its own read session), and check-in calls it after its own transaction has committed.
+    """
     query = (
         select(PlanItem, Exercise)
         .join(Exercise, col(Exercise.id) == col(PlanItem.exercise_id))

@@ -18,6 +18,7 @@ from shared.equipment.events import Decoded
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import StationView, describe_status, get_station, list_stations, register_equipment
+from shared.store.db import unit_of_work
 from shared.store.settings import Settings
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # the cleaning
@@ -123,13 +124,17 @@ def test_the_board_orders_and_filters_by_the_status_shown(gym: Engine) -> None:
 
 def test_the_patients_plan_says_being_cleaned_until_ready(gym: Engine) -> None:
     record_batch(gym, used_then_cleaned("tm-1"), tz=UTC)
-    patient = add_patient(gym, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
+    with unit_of_work(gym) as session:
+        patient = add_patient(session=session, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
     assert patient.id is not None
-    add_exercise(gym, name="Treadmill walk")
-    add_plan_item(gym, patient_id=patient.id, exercise="Treadmill walk", equipment_id="tm-1", active_from=T0.date())
+    with unit_of_work(gym) as session:
+        add_exercise(session=session, name="Treadmill walk")
+    with unit_of_work(gym) as session:
+        add_plan_item(session=session, patient_id=patient.id, exercise="Treadmill walk", equipment_id="tm-1",
+                      active_from=T0.date())
 
     def line(now: datetime) -> PlanLine:
-        return todays_plan(gym, patient_id=patient.id or 0, day=now.date(), site="main", tz=UTC, now=now,
+        return todays_plan(engine=gym, patient_id=patient.id or 0, day=now.date(), site="main", tz=UTC, now=now,
                            contact_time_min=TIMES)[0]  # fmt: skip
 
     during = line(T0 + timedelta(minutes=1))

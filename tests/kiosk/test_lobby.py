@@ -258,7 +258,8 @@ def test_a_hostile_first_name_is_shown_exactly_as_typed(engine: Engine, lobby_en
         add_appointment(session=session, patient_id=patient.id, starts_at=starts, site="main")
     app = new_app()
     with unit_of_work(engine) as session:
-        scan(app, issue_card(session=session, patient_id=patient.id, base_url="https://lobby.example").url)
+        scanned = issue_card(session=session, patient_id=patient.id, base_url="https://lobby.example").url
+    scan(app, scanned)
     enter_dob(app, DOB)
     message = app.success[0].value
     assert shown(message).startswith(f"Welcome, {hostile} Z. You're checked in")
@@ -421,7 +422,8 @@ def test_without_a_plan_the_two_answers_go_straight_to_the_thanks(engine: Engine
     with unit_of_work(engine) as session:
         booked = add_appointment(session=session, patient_id=patient.id, starts_at=starts, site="main")
     with unit_of_work(engine) as session:
-        app = checked_in(issue_card(session=session, patient_id=patient.id, base_url="https://lobby.example").url)
+        scanned = issue_card(session=session, patient_id=patient.id, base_url="https://lobby.example").url
+    app = checked_in(scanned)
     for key in ("im_done", "fb_pain_10", "fb_diff_easy"):
         click(app, key)
     assert app.title[0].value == "Thank you!"

@@ -58,7 +58,7 @@ from bench.common import (
     wait_until,
 )
 from bench.common import start_broker as start_mosquitto
-from shared.care.plans import add_exercise
+from shared.care.exercises import add_exercise
 from shared.equipment.models import DeadLetter, EquipmentEvent
 from shared.equipment.stations import register_equipment
 from shared.staff.accounts import create_account
@@ -242,10 +242,10 @@ def _prepare_people(engine: Any) -> None:
         create_account(engine, username=username, password=PASSWORD, role="admin")
     for station in STAFF_STATIONS:
         with unit_of_work(engine) as session:
-            register_equipment(
-                session=session, site="main", equipment_id=station, name=station, kind="bike", zone="gym"
-            )
-    add_exercise(engine, name=EXERCISE, instructions="Walk at an easy pace.")
+            register_equipment(session=session, site="main", equipment_id=station, name=station, kind="bike",
+                               zone="gym")
+    with unit_of_work(engine) as session:
+        add_exercise(session=session, name=EXERCISE, instructions="Walk at an easy pace.")
 
 
 def _stored(engine: Any) -> int:

@@ -16,19 +16,22 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
 from shared.care import checkin
-from shared.care.patients import add_appointment, add_patient, issue_card
+from shared.care.appointments import add_appointment
+from shared.care.cards import issue_card
+from shared.care.patients import add_patient
 from shared.care.plans import add_plan_item
 from shared.equipment import board
 from shared.staff.sign_in import sign_in
-from shared.store.db import make_engine
+from shared.store.db import make_engine, unit_of_work
 from shared.store.errors import ClinicError
 from shared.store.settings import Settings
 
+T = TypeVar("T")
 DOB = date(1950, 4, 17)
 WRONG_DOB = date(1961, 2, 3)
 PASSWORD = "clinic-day-password"
@@ -114,12 +117,22 @@ def _kiosk(engine: Engine, settings: Settings, tokens: list[str], rec: Recorder,
     for token in tokens:
         if not _pause(rng, stop, ARRIVAL_S):
             return
-        rec.timed("lobby scan", lambda token=token: checkin.begin(engine, settings, token, kiosk="bench"))
+        rec.timed(
+            "lobby scan", lambda token=token: checkin.begin(engine=engine, settings=settings, scan=token, kiosk="bench")
+        )
         if rng.random() < 0.2:
-            rec.timed("lobby wrong birth date", lambda token=token: checkin.confirm(engine, settings, token, WRONG_DOB))
-        rec.timed("lobby check-in", lambda token=token: checkin.confirm(engine, settings, token, DOB, kiosk="bench"))
+            rec.timed(
+                "lobby wrong birth date",
+                lambda token=token: checkin.confirm(engine=engine, settings=settings, token=token, dob=WRONG_DOB),
+            )
+        rec.timed(
+            "lobby check-in",
+            lambda token=token: checkin.confirm(engine=engine, settings=settings, token=token, dob=DOB, kiosk="bench"),
+        )
         if rng.random() < 0.3:
-            rec.timed("lobby scan again", lambda token=token: checkin.check_in(engine, settings, token))
+            rec.timed(
+                "lobby scan again", lambda token=token: checkin.check_in(engine=engine, settings=settings, scan=token)
+            )
 
 
 def _staff_sign_ins(engine: Engine, staff: list[str], rec: Recorder, rng: random.Random, stop: Any) -> None:
@@ -143,26 +156,37 @@ def _technician(engine: Engine, stations: list[str], rec: Recorder, rng: random.
 def _front_desk(engine: Engine, rec: Recorder, rng: random.Random, stop: Any) -> None:
     """Front desk registering a walk-in: patient, appointment, card, a plan line."""
     while _pause(rng, stop):
-        patient = rec.timed("desk add patient", lambda: add_patient(engine, first="Walk", last="In", dob=DOB,
-                                                                    actor="desk"))  # fmt: skip
+        patient = rec.timed("desk add patient", lambda: _desk(engine, add_patient, first="Walk", last="In", dob=DOB,
+                                                              actor="desk"))  # fmt: skip
         if patient is None or patient.id is None:
             continue
         starts = datetime.now(UTC) + timedelta(minutes=rng.randint(5, 90))
-        rec.timed("desk add appointment", lambda p=patient.id, s=starts: add_appointment(
-            engine, patient_id=p, starts_at=s, site="main", actor="desk"))  # fmt: skip
-        rec.timed("desk issue card", lambda p=patient.id: issue_card(engine, p, base_url="https://lobby.example",
-                                                                     actor="desk"))  # fmt: skip
+        rec.timed("desk add appointment", lambda p=patient.id, s=starts: _desk(
+            engine, add_appointment, patient_id=p, starts_at=s, site="main", actor="desk"))  # fmt: skip
+        rec.timed("desk issue card", lambda p=patient.id: _desk(engine, issue_card, patient_id=p,
+                                                                base_url="https://lobby.example",
+                                                                actor="desk"))  # fmt: skip
         line: dict[str, Any] = {"exercise": EXERCISE, "sets": 3, "active_from": date.today(), "actor": "desk"}
-        rec.timed("desk add plan line", lambda p=patient.id, line=line: add_plan_item(engine, patient_id=p, **line))
+        rec.timed("desk add plan line", lambda p=patient.id, line=line: _desk(engine, add_plan_item, patient_id=p,
+        **line))
+
+
+def _desk(engine: Engine, service: Callable[..., T], **values: Any) -> T:
+    """One front-desk action: one unit of work around one service call, as the staff app does per click."""
+    with unit_of_work(engine) as session:
+        return service(session=session, **values)
 
 
 def booked_cards(engine: Engine, count: int) -> list[str]:
     """`count` patients booked within the check-in window, each with a card; their tokens."""
     tokens = []
     for n in range(count):
-        patient = add_patient(engine, first=f"Pat{n}", last=uuid.uuid4().hex[:6], dob=DOB)
+        with unit_of_work(engine) as session:
+            patient = add_patient(session=session, first=f"Pat{n}", last=uuid.uuid4().hex[:6], dob=DOB)
         assert patient.id is not None
-        add_appointment(engine, patient_id=patient.id, starts_at=datetime.now(UTC) + timedelta(minutes=30),
-                        site="main")  # fmt: skip
-        tokens.append(issue_card(engine, patient.id, base_url="https://lobby.example").token)
+        with unit_of_work(engine) as session:
+            add_appointment(session=session, patient_id=patient.id, starts_at=datetime.now(UTC) + timedelta(minutes=30),
+                            site="main")  # fmt: skip
+        with unit_of_work(engine) as session:
+            tokens.append(issue_card(session=session, patient_id=patient.id, base_url="https://lobby.example").token)
     return tokens

@@ -82,7 +82,7 @@ OPEN, CLOSE = dtime(6, 30), dtime(20, 30)  # opening hours, local
 TODAY_SHARE = 0.06  # share of a site's patients booked today (the check-in pool)
 TARGETS_MS = {"board_site": 50.0, "board_all": 50.0, "checkin_first": 30.0}
 CODE_PATHS = ["shared/equipment/stations.py", "shared/equipment/board.py", "shared/care/checkin.py",
-              "shared/care/plans.py", "shared/equipment/usage.py", "shared/store/types.py",
+              "shared/care/todays_plan.py", "shared/equipment/usage.py", "shared/store/types.py",
               "shared/equipment/models.py", "shared/care/models.py", "shared/store/db.py",
               "shared/equipment/state_machine.py"]  # fmt: skip
 
@@ -771,7 +771,8 @@ def _board_fn(store: Store, _i: int) -> Any:
 
 def _checkin(store: Store, i: int) -> Any:
     case = store.chain.cases[i]
-    return check_in(store.engine, store.settings[case.site], case.token, now=case.at, kiosk="bench")
+    return check_in(engine=store.engine, settings=store.settings[case.site], scan=case.token, now=case.at,
+                    kiosk="bench")
 
 
 def _chart(store: Store, _i: int) -> Any:

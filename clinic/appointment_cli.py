@@ -10,9 +10,10 @@ import typer
 
 from clinic.common import JsonFlag, PatientId, store, user_errors
 from clinic.output import local_time, read_text, rfc3339
+from shared.care.appointments import CSV_COLUMNS, add_appointment, import_appointments_csv
 from shared.care.models import Appointment
-from shared.care.patients import CSV_COLUMNS, add_appointment, import_appointments_csv
 from shared.store.clock import local_today, parse_local_datetime
+from shared.store.db import unit_of_work
 from shared.store.types import utcnow
 
 appointment_app = typer.Typer(help="Book appointments, one at a time or from a CSV file.", no_args_is_help=True)
@@ -30,9 +31,15 @@ def appointment_add(
     """Book an appointment at this site (CLINIC_SITE), at a local time in the clinic's zone."""
     with store() as (cfg, engine):
         starts_at = parse_local_datetime(at, cfg.tz, today=local_today(utcnow(), cfg.tz))
-        appointment = add_appointment(
-            engine, patient_id=patient_id, starts_at=starts_at, site=cfg.site, minutes=minutes, clinician=clinician
-        )
+        with unit_of_work(engine) as session:
+            appointment = add_appointment(
+                session=session,
+                patient_id=patient_id,
+                starts_at=starts_at,
+                site=cfg.site,
+                minutes=minutes,
+                clinician=clinician,
+            )
     if as_json:
         typer.echo(json.dumps(_appointment_json(appointment)))
         return
@@ -57,7 +64,8 @@ def appointment_import(
     text = read_text(file)
     with store() as (cfg, engine):
         today = local_today(utcnow(), cfg.tz)
-        rows = import_appointments_csv(engine, text, site=cfg.site, tz=cfg.tz, today=today)
+        with unit_of_work(engine) as session:
+            rows = import_appointments_csv(session=session, text=text, site=cfg.site, tz=cfg.tz, today=today)
     if as_json:
         typer.echo(json.dumps({"imported": len(rows), "appointments": [_appointment_json(a) for a in rows]}))
     else:

@@ -16,19 +16,14 @@ import typer
 from clinic.common import JsonFlag, PatientId, store, user_errors
 from clinic.output import ensure_folder, local_time, rfc3339, save_png, table, write_bytes
 from clinic.plan_cli import print_plan
+from shared.care.appointments import appointments_between
 from shared.care.card_print import card_pdf, cards_sheet_pdf, issued_card_image
+from shared.care.cards import IssuedCard, issue_card, revoke_cards
 from shared.care.checkin import Outcome, check_in
 from shared.care.checkin_messages import headline
 from shared.care.models import Appointment
 from shared.care.patient_language import checked_language, language_choices, set_language
-from shared.care.patients import (
-    IssuedCard,
-    add_patient,
-    appointments_between,
-    get_patient,
-    issue_card,
-    revoke_cards,
-)
+from shared.care.patients import add_patient, get_patient
 from shared.care.plan_shares import revoke_shares
 from shared.care.qr import card_image
 from shared.demo.patients import DemoPatient, existing_demo_patients, seed_demo_patients
@@ -63,14 +58,13 @@ def patient_add(
     with store() as (_, engine):
         with read_session(engine) as session:
             check_identifier_free(session=session, identifier=ehr_id)  # before the patient is added
-        patient = add_patient(engine, first=first, last=last, dob=dob, phone=phone)
-        if ehr_id is not None:
+        with unit_of_work(engine) as session:  # the patient, their EHR id and language: all or nothing
+            patient = add_patient(session=session, first=first, last=last, dob=dob, phone=phone)
             assert patient.id is not None
-            with unit_of_work(engine) as session:
+            if ehr_id is not None:
                 set_identifier(session=session, patient_id=patient.id, identifier=ehr_id)
-        if lobby_language is not None:
-            assert patient.id is not None
-            set_language(engine, patient.id, lobby_language)
+            if lobby_language is not None:
+                set_language(session=session, patient_id=patient.id, code=lobby_language)
     if as_json:
         typer.echo(json.dumps({"id": patient.id, "display_name": patient.display_name}))
     else:
@@ -90,9 +84,11 @@ def patient_card(
     if a4 and not pdf:
         raise ValidationFailed("--a4 lays the card out in a PDF: add --pdf")
     with store() as (cfg, engine):
-        get_patient(engine, patient_id)
+        with read_session(engine) as session:
+            get_patient(session=session, patient_id=patient_id)
         ensure_folder(out)
-        card = issue_card(engine, patient_id, base_url=cfg.resolved_kiosk_url)
+        with unit_of_work(engine) as session:
+            card = issue_card(session=session, patient_id=patient_id, base_url=cfg.resolved_kiosk_url)
     image = issued_card_image(card, clinic_name=cfg.clinic_name)
     if pdf:
         write_bytes(out, cards_sheet_pdf([image]) if a4 else card_pdf(image))
@@ -110,9 +106,11 @@ def patient_card(
 def patient_revoke(patient_id: PatientId) -> None:
     """Stop the patient's cards working at once (a lost card); print a new one with `clinic patient card`."""
     with store() as (_, engine):
-        get_patient(engine, patient_id)
-        count = revoke_cards(engine, patient_id)
-        links = revoke_shares(engine, patient_id)
+        with read_session(engine) as session:
+            get_patient(session=session, patient_id=patient_id)
+        with unit_of_work(engine) as session:
+            count = revoke_cards(session=session, patient_id=patient_id)
+            links = revoke_shares(session=session, patient_id=patient_id)
     typer.echo(f"revoked {count} card(s)")
     if links:
         typer.echo(f"revoked {links} take-home plan link(s)")
@@ -124,8 +122,8 @@ def patient_language(
     patient_id: PatientId, code: Annotated[str, typer.Argument(help="Language code: en, es, ...")]
 ) -> None:
     """Set the language the lobby speaks to the patient after their scan."""
-    with store() as (_, engine):
-        set_language(engine, patient_id, code)
+    with store() as (_, engine), unit_of_work(engine) as session:
+        set_language(session=session, patient_id=patient_id, code=code)
     typer.echo(f"patient {patient_id}: lobby language {language_choices()[checked_language(code) or 'en']}")
 
 
@@ -142,7 +140,7 @@ def checkin(
     Exit 0 when checked in (now or earlier), 1 otherwise (invalid card, no appointment, locked).
     """
     with store() as (cfg, engine):
-        outcome = check_in(engine, cfg, scan, kiosk="cli")
+        outcome = check_in(engine=engine, settings=cfg, scan=scan, kiosk="cli")
     if as_json:
         typer.echo(json.dumps(_outcome_json(outcome)))
     else:
@@ -165,9 +163,10 @@ def seed(
         stations = seed_demo(engine, site=cfg.site)
         existing = existing_demo_patients(engine)
         cards = [] if existing else seed_demo_patients(engine, cfg, now=now)
-        booked = appointments_between(
-            engine, site=cfg.site, start=now - timedelta(hours=1), end=now + timedelta(days=1)
-        )
+        with read_session(engine) as session:
+            booked = appointments_between(
+                session=session, site=cfg.site, start=now - timedelta(hours=1), end=now + timedelta(days=1)
+            )
     typer.echo(f"demo stations ready at site {cfg.site!r} ({len(stations)})")
     if existing:
         names = ", ".join(f"{demo.first} (patient {patient_id})" for demo, patient_id in existing)

@@ -11,20 +11,15 @@ import typer
 from clinic.common import JsonFlag, PatientId, store, user_errors
 from clinic.output import optional_day, read_text, table
 from shared.care.exercise_images import save_image_file
+from shared.care.exercises import add_exercise, list_exercises, update_exercise
 from shared.care.models import PlanItem
 from shared.care.patients import get_patient
-from shared.care.plans import (
-    PATIENT_STATUS_WORDS,
-    PLAN_CSV_COLUMNS,
-    PlanLine,
-    add_exercise,
-    add_plan_item,
-    import_plan_csv,
-    list_exercises,
-    update_exercise,
-)
-from shared.care.plans import todays_plan as plan_for_day
+from shared.care.plan_import import PLAN_CSV_COLUMNS, import_plan_csv
+from shared.care.plans import add_plan_item
+from shared.care.todays_plan import PATIENT_STATUS_WORDS, PlanLine
+from shared.care.todays_plan import todays_plan as plan_for_day
 from shared.store.clock import local_today
+from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ValidationFailed
 from shared.store.types import utcnow
 
@@ -52,8 +47,9 @@ def exercise_add(
     """Add an exercise to the library (or update the one with that name)."""
     with store() as (cfg, engine):
         picture = save_image_file(cfg.data_dir, image) if image else None  # a bad file is refused first
-        exercise = add_exercise(engine, name=name, instructions=instructions, equipment_kind=kind,
-                                image_file=picture, name_es=name_es, instructions_es=instructions_es)  # fmt: skip
+        with unit_of_work(engine) as session:
+            exercise = add_exercise(session=session, name=name, instructions=instructions, equipment_kind=kind,
+                                    image_file=picture, name_es=name_es, instructions_es=instructions_es)  # fmt: skip
     if as_json:
         typer.echo(json.dumps({"id": exercise.id, "name": exercise.name, "image": exercise.image_file}))
     else:
@@ -76,12 +72,16 @@ def exercise_update(
     if image and no_image:
         raise ValidationFailed("give --image or --no-image, not both")
     with store() as (cfg, engine):
-        found = next((e for e in list_exercises(engine) if e.name == " ".join(name.split())), None)
+        with read_session(engine) as session:
+            found = next((e for e in list_exercises(session=session) if e.name == " ".join(name.split())), None)
         if found is None or found.id is None:
             raise ValidationFailed(f"no exercise named {name!r} in the library (see `clinic exercise add`)")
         picture = save_image_file(cfg.data_dir, image) if image else ("" if no_image else None)
-        exercise = update_exercise(engine, found.id, name=new_name, instructions=instructions, equipment_kind=kind,
-                                   image_file=picture, name_es=name_es, instructions_es=instructions_es)  # fmt: skip
+        with unit_of_work(engine) as session:
+            exercise = update_exercise(session=session, exercise_id=found.id, name=new_name,
+                                       instructions=instructions, equipment_kind=kind,
+                                       image_file=picture, name_es=name_es,
+                                       instructions_es=instructions_es)  # fmt: skip
     typer.echo(f"saved exercise {exercise.name!r} (id {exercise.id})")
 
 
@@ -104,9 +104,9 @@ def plan_add(
     as_json: JsonFlag = False,
 ) -> None:
     """Add an exercise to a patient's plan (after their other exercises)."""
-    with store() as (cfg, engine):
+    with store() as (cfg, engine), unit_of_work(engine) as session:
         item = add_plan_item(
-            engine,
+            session=session,
             patient_id=patient_id,
             exercise=exercise,
             sets=sets,
@@ -131,8 +131,11 @@ def plan_add(
 def plan_show(patient_id: PatientId, as_json: JsonFlag = False) -> None:
     """Today's plan for a patient, with each station's live status."""
     with store() as (cfg, engine):
-        get_patient(engine, patient_id)
-        lines = plan_for_day(engine, patient_id=patient_id, day=local_today(utcnow(), cfg.tz), site=cfg.site, tz=cfg.tz)
+        with read_session(engine) as session:
+            get_patient(session=session, patient_id=patient_id)
+        lines = plan_for_day(
+            engine=engine, patient_id=patient_id, day=local_today(utcnow(), cfg.tz), site=cfg.site, tz=cfg.tz
+        )
     if as_json:
         typer.echo(json.dumps([line.as_json() for line in lines], indent=2))
     elif not lines:
@@ -150,8 +153,8 @@ required; hold_s is in seconds; station is an equipment id at this site; from/to
 def plan_import(file: Annotated[Path, typer.Argument(help="The CSV file.")], as_json: JsonFlag = False) -> None:
     """Add plan lines from a CSV file, all or nothing."""
     text = read_text(file)
-    with store() as (cfg, engine):
-        items = import_plan_csv(engine, text, site=cfg.site, today=local_today(utcnow(), cfg.tz))
+    with store() as (cfg, engine), unit_of_work(engine) as session:
+        items = import_plan_csv(session=session, text=text, site=cfg.site, today=local_today(utcnow(), cfg.tz))
     if as_json:
         typer.echo(json.dumps({"imported": len(items), "plan_lines": [_plan_item_json(i) for i in items]}))
     else:

@@ -10,8 +10,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from shared.care.appointments import add_appointment
+from shared.care.cards import IssuedCard, issue_card
 from shared.care.models import Appointment, Patient
-from shared.care.patients import IssuedCard, add_appointment, add_patient, issue_card
+from shared.care.patients import add_patient
 from shared.equipment.models import Equipment
 from shared.equipment.stations import register_equipment
 from shared.staff.accounts import create_account

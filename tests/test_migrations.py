@@ -29,7 +29,7 @@ from shared.care.plans import list_plan_items
 from shared.equipment.dead_letters import list_dead_letters
 from shared.equipment.stations import list_stations
 from shared.staff.sign_in import sign_in
-from shared.store.db import init_db, make_engine
+from shared.store.db import init_db, make_engine, read_session
 from shared.store.errors import ClinicError
 from shared.store.schema import (
     BASELINE,
@@ -108,9 +108,11 @@ def settings() -> Settings:
 
 def assert_old_data_kept(engine: Engine) -> None:
     """Patients, appointments, plans, devices, events, dead letters, staff and cards as the old release left them."""
-    maria = get_patient(engine, 1)
+    with read_session(engine) as session:
+        maria = get_patient(session=session, patient_id=1)
     assert (maria.first_name, maria.dob) == ("Maria", date(1950, 4, 17))
-    plan = list_plan_items(engine, 1, today=date(2026, 12, 1))
+    with read_session(engine) as session:
+        plan = list_plan_items(session=session, patient_id=1, today=date(2026, 12, 1))
     assert [row.exercise for row in plan] == ["Treadmill walk", "Heel raises", "Hot pack"]
     stations = {s.id: s for s in list_stations(engine, tz=UTC)}
     assert len(stations) == 11
@@ -121,9 +123,9 @@ def assert_old_data_kept(engine: Engine) -> None:
     assert days["treadmill-1"] == (1, 1)
     assert next(d.reason for d in list_dead_letters(engine)).startswith("payload is not JSON")
     assert sign_in(engine, "frontdesk", STAFF_PASSWORD, now=JAMES_APPOINTMENT).user is not None
-    already = check_in(engine, settings(), MARIA_CARD, now=JAMES_APPOINTMENT)
+    already = check_in(engine=engine, settings=settings(), scan=MARIA_CARD, now=JAMES_APPOINTMENT)
     assert already.result == "already_checked_in"
-    james = check_in(engine, settings(), JAMES_CARD, now=JAMES_APPOINTMENT)
+    james = check_in(engine=engine, settings=settings(), scan=JAMES_CARD, now=JAMES_APPOINTMENT)
     assert (james.result, james.display_name, james.clinician) == ("checked_in", "James O.", "Priya")
     assert james.appointment_at == JAMES_APPOINTMENT
 

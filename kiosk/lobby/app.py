@@ -43,8 +43,9 @@ from kiosk.theme import apply_kiosk_theme, idle_reset, keep_scan_field_focused, 
 from shared.care import checkin, feedback
 from shared.care.arrivals import note_waiting_patient
 from shared.care.plan_shares import QUERY_KEY as SHARE_QUERY
-from shared.care.plans import todays_plan
+from shared.care.todays_plan import todays_plan
 from shared.store.clock import local_today
+from shared.store.db import unit_of_work
 from shared.store.errors import ClinicError
 from shared.store.types import utcnow
 
@@ -140,7 +141,7 @@ def _handle_scan(text: str) -> None:
     if wait > 0:
         _notify(_("Please wait {n} seconds, then scan again.").format(n=int(wait) + 1))
         return
-    outcome = checkin.begin(resources.engine(), resources.settings(), text, kiosk=_kiosk_id())
+    outcome = checkin.begin(engine=resources.engine(), settings=resources.settings(), scan=text, kiosk=_kiosk_id())
     if outcome.result in checkin.REFUSED:
         throttle.failed(_kiosk_id(), time.monotonic())
         _notify(headline(outcome, resources.settings().tz, lang()))
@@ -166,10 +167,11 @@ def _show(outcome: checkin.Outcome) -> None:
     if again and outcome.appointment_status == "arrived":
         cfg = resources.settings()
         assert outcome.appointment_id is not None
-        st.session_state["waiting_told"] = note_waiting_patient(
-            resources.engine(), appointment_id=outcome.appointment_id, limit_min=cfg.waiting_alert_min,
-            now=utcnow(), kiosk=_kiosk_id(),
-        )  # fmt: skip
+        with unit_of_work(resources.engine()) as session:
+            st.session_state["waiting_told"] = note_waiting_patient(
+                session=session, appointment_id=outcome.appointment_id, limit_min=cfg.waiting_alert_min,
+                now=utcnow(), kiosk=_kiosk_id(),
+            )  # fmt: skip
     st.session_state["screen"] = "result"
 
 
@@ -227,7 +229,8 @@ def _confirm_birth_date(month: str, day: str, year: str) -> None:
         st.warning(dob)
         return
     token = st.session_state["token"]
-    _show(checkin.confirm(resources.engine(), resources.settings(), token, dob, kiosk=_kiosk_id()))
+    _show(checkin.confirm(engine=resources.engine(), settings=resources.settings(), token=token, dob=dob,
+                          kiosk=_kiosk_id()))
     st.rerun()
 
 
@@ -303,9 +306,10 @@ def _save_feedback(difficulty: str) -> None:
         st.rerun()
     assert outcome.appointment_id is not None and outcome.patient_id is not None
     try:
-        saved = feedback.record_feedback(resources.engine(), appointment_id=outcome.appointment_id,
-                                         patient_id=outcome.patient_id, pain=st.session_state["feedback_pain"],
-                                         difficulty=difficulty)  # fmt: skip
+        with unit_of_work(resources.engine()) as session:
+            saved = feedback.record_feedback(session=session, appointment_id=outcome.appointment_id,
+                                             patient_id=outcome.patient_id, pain=st.session_state["feedback_pain"],
+                                             difficulty=difficulty)  # fmt: skip
     except ClinicError:
         st.error(_("Sorry, we couldn't save your answers. Please tell the front desk."))
         return
@@ -331,8 +335,9 @@ def _exercises_question() -> None:
         answers = {name: st.session_state.get(f"fb_ex_{n}") for n, name in enumerate(names)}
         chosen = {name: value for name, value in answers.items() if value}
         if chosen and outcome.patient_id is not None:
-            with suppress(ClinicError):  # the two main answers are saved; this step is optional
-                feedback.add_exercise_feedback(resources.engine(), st.session_state["feedback_id"],
+            # the two main answers are saved; this step is optional
+            with suppress(ClinicError), unit_of_work(resources.engine()) as session:
+                feedback.add_exercise_feedback(session=session, feedback_id=st.session_state["feedback_id"],
                                                patient_id=outcome.patient_id, exercises=chosen)  # fmt: skip
         _thank()
         st.rerun()
@@ -382,7 +387,7 @@ def _plan(patient_id: int | None, site: str) -> None:
         return
     cfg = resources.settings()
     now = utcnow()
-    lines = todays_plan(resources.engine(), patient_id=patient_id, day=local_today(now, cfg.tz), site=site,
+    lines = todays_plan(engine=resources.engine(), patient_id=patient_id, day=local_today(now, cfg.tz), site=site,
                         tz=cfg.tz, now=now, contact_time_min=cfg.contact_time_min)  # fmt: skip
     if not lines:
         st.markdown(_("Your therapist will go through today's exercises with you."))

@@ -17,8 +17,9 @@ from kiosk.lobby.text import plan_card_html, station_words
 from kiosk.theme import status_badge
 from shared.care.exercise_images import image_data_uri
 from shared.care.plan_shares import create_share, share_url
-from shared.care.plans import PlanLine, start_here
 from shared.care.qr import qr_image
+from shared.care.todays_plan import PlanLine, start_here
+from shared.store.db import unit_of_work
 
 SHARE_KEY = "share_url"  # this visit's link to the plan (made once, cleared with the session)
 
@@ -56,7 +57,8 @@ def take_home(patient_id: int, site: str) -> None:
     cfg = resources.settings()
     url = st.session_state.get(SHARE_KEY)
     if url is None:
-        token = create_share(resources.engine(), patient_id=patient_id, site=site, tz=cfg.tz, language=lang())
+        with unit_of_work(resources.engine()) as session:
+            token = create_share(session=session, patient_id=patient_id, site=site, tz=cfg.tz, language=lang())
         url = st.session_state[SHARE_KEY] = share_url(cfg.resolved_kiosk_url, token)
     png = io.BytesIO()
     qr_image(url, box_size=6).save(png, format="PNG")

@@ -11,8 +11,9 @@ from kiosk.lobby.language import LANG_KEY, _, lang
 from kiosk.lobby.plan import plan_cards
 from kiosk.theme import page_language
 from shared.care.plan_shares import open_share
-from shared.care.plans import todays_plan
+from shared.care.todays_plan import todays_plan
 from shared.i18n import date_words
+from shared.store.db import read_session
 from shared.store.types import utcnow
 
 
@@ -20,7 +21,8 @@ def shared_plan(token: str) -> None:
     """Today's plan for a working link; one plain sentence for an unknown, expired or revoked one."""
     cfg = resources.settings()
     now = utcnow()
-    shared = open_share(resources.engine(), token, now=now)
+    with read_session(resources.engine()) as session:
+        shared = open_share(session=session, token=token, now=now)
     if shared is not None and shared.language:
         st.session_state[LANG_KEY] = shared.language
     page_language(lang(), {})
@@ -29,7 +31,7 @@ def shared_plan(token: str) -> None:
         ended = escape(_("This link has ended. Ask for a new one at your next visit."))
         st.markdown(f'<p class="kiosk-message">{ended}</p>', unsafe_allow_html=True)
         return
-    lines = todays_plan(resources.engine(), patient_id=shared.patient_id, day=shared.day, site=shared.site,
+    lines = todays_plan(engine=resources.engine(), patient_id=shared.patient_id, day=shared.day, site=shared.site,
                         tz=cfg.tz, now=now, contact_time_min=cfg.contact_time_min)  # fmt: skip
     st.header(_("Your exercises for {day}").format(day=date_words(shared.day, lang())))
     if not lines:

@@ -13,7 +13,7 @@ from html import escape
 from shared.care.checkin import Outcome
 from shared.care.checkin_messages import clock, headline
 from shared.care.feedback import DIFFICULTIES, PAIN_ALERT
-from shared.care.plans import PlanLine
+from shared.care.todays_plan import PlanLine
 from shared.i18n import N_, gettext_for
 
 __all__ = [

@@ -29,7 +29,7 @@ from shared.equipment.replay import replay_dead_letters
 from shared.staff.accounts import StaffUser
 from shared.staff.permissions import Area
 from shared.store.clock import local_today
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ClinicError
 from shared.store.types import utcnow
 
@@ -140,7 +140,8 @@ def pick_patient(key: str, label: str = "Patient", *, table: bool = False) -> in
     if not text.strip():
         st.caption("Type part of a name, or a patient number, to find a patient.")
         return None
-    found = search_patients(resources.engine(), text, PICK_LIMIT)
+    with read_session(resources.engine()) as session:
+        found = search_patients(session=session, text=text, limit=PICK_LIMIT)
     if not found:
         st.info("No patient matches that search.")
         return None

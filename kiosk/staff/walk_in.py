@@ -8,6 +8,7 @@ from kiosk import resources
 from kiosk.failsafe import safe_callback
 from kiosk.staff.kit import acting_user, bidi_safe, notify, pick_patient
 from shared.care.walk_ins import NewPatient, WalkInResult, check_in_walk_in
+from shared.store.db import unit_of_work
 from shared.store.types import utcnow
 
 NEW_FIELDS = ("walk_in_first", "walk_in_last", "walk_in_dob")
@@ -56,8 +57,9 @@ def _walk_in(*, patient_id: int | None = None, new_patient: NewPatient | None = 
         notify("Your role does not give access to walk-ins.", "error")
         return None
     cfg = resources.settings()
-    result = check_in_walk_in(resources.engine(), site=cfg.site, tz=cfg.tz, now=utcnow(), actor=actor.username,
-                              patient_id=patient_id, new_patient=new_patient)  # fmt: skip
+    with unit_of_work(resources.engine()) as session:
+        result = check_in_walk_in(session=session, site=cfg.site, tz=cfg.tz, now=utcnow(), actor=actor.username,
+                                  patient_id=patient_id, new_patient=new_patient)  # fmt: skip
     name = bidi_safe(result.patient_name)
     if result.booked_at is not None:
         notify(f"{name} had an appointment at {result.booked_at.astimezone(cfg.tz):%H:%M}: marked arrived for it.")

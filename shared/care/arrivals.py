@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import Engine, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from shared.care.models import Appointment, CheckIn, Patient
 from shared.store.clock import local_today
-from shared.store.db import read_session, unit_of_work
 from shared.store.settings import DEFAULT_WAITING_ALERT_MIN
 
 STATUS_WORDS = {"scheduled": "scheduled", "arrived": "arrived", "in_session": "in session", "done": "done",
@@ -43,12 +42,12 @@ class WalkIn:
     at: datetime
 
 
-def todays_arrivals(engine: Engine, *, site: str, tz: tzinfo, now: datetime) -> list[Arrival]:
+def todays_arrivals(*, session: Session, site: str, tz: tzinfo, now: datetime) -> list[Arrival]:
     """Today's appointments at the site in start order; waiting time for those arrived but not started."""
-    return day_appointments(engine, site=site, tz=tz, day=local_today(now, tz), now=now)
+    return day_appointments(session=session, site=site, tz=tz, day=local_today(now, tz), now=now)
 
 
-def day_appointments(engine: Engine, *, site: str, tz: tzinfo, day: date, now: datetime) -> list[Arrival]:
+def day_appointments(*, session: Session, site: str, tz: tzinfo, day: date, now: datetime) -> list[Arrival]:
     """The appointments at the site on the clinic's calendar `day`, in start order, with full names.
 
     Waiting minutes (up to `now`) are given for those arrived but not yet started.
@@ -61,9 +60,8 @@ def day_appointments(engine: Engine, *, site: str, tz: tzinfo, day: date, now: d
         .where(Appointment.site == site, col(Appointment.starts_at) >= start, col(Appointment.starts_at) < end)
         .order_by(col(Appointment.starts_at), col(Appointment.id))
     )
-    with read_session(engine) as session:
-        rows = session.exec(query).all()
-        asks = _last_asks(session, [a.id for a, _ in rows if a.status == "arrived" and a.id is not None])
+    rows = session.exec(query).all()
+    asks = _last_asks(session, [a.id for a, _ in rows if a.status == "arrived" and a.id is not None])
     out = []
     for appointment, patient in rows:
         assert appointment.id is not None and patient.id is not None
@@ -89,18 +87,22 @@ def day_appointments(engine: Engine, *, site: str, tz: tzinfo, day: date, now: d
 
 
 def note_waiting_patient(
-    engine: Engine, *, appointment_id: int, limit_min: int, now: datetime, kiosk: str = ""
+    *,
+    session: Session,
+    appointment_id: int,
+    limit_min: int,
+    now: datetime,
+    kiosk: str = "",
 ) -> bool:
     """A checked-in patient scanned again at the lobby: when they have waited longer than `limit_min` and
     their session has not started, record that they asked (staff see "asked at 10:41") and return True."""
-    with unit_of_work(engine) as session:
-        appointment = session.get(Appointment, appointment_id)
-        if appointment is None or appointment.status != "arrived" or appointment.arrived_at is None:
-            return False
-        if _waited_min(wait_start(appointment.arrived_at, appointment.starts_at), now) <= limit_min:
-            return False
-        session.add(CheckIn(site=appointment.site, at=now, result=WAITING_ASKED, patient_id=appointment.patient_id,
-                            appointment_id=appointment_id, kiosk=kiosk or None))  # fmt: skip
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None or appointment.status != "arrived" or appointment.arrived_at is None:
+        return False
+    if _waited_min(wait_start(appointment.arrived_at, appointment.starts_at), now) <= limit_min:
+        return False
+    session.add(CheckIn(site=appointment.site, at=now, result=WAITING_ASKED, patient_id=appointment.patient_id,
+                        appointment_id=appointment_id, kiosk=kiosk or None))  # fmt: skip
     return True
 
 
@@ -126,7 +128,7 @@ def _last_asks(session: Session, appointment_ids: list[int]) -> dict[int, dateti
     return {appointment_id: at for appointment_id, at in session.execute(query).all() if appointment_id is not None}
 
 
-def todays_walk_ins(engine: Engine, *, site: str, tz: tzinfo, now: datetime) -> list[WalkIn]:
+def todays_walk_ins(*, session: Session, site: str, tz: tzinfo, now: datetime) -> list[WalkIn]:
     """'No appointment' scans from the lobby today that nobody has resolved yet, newest first, one per patient.
 
     A scan is resolved once the patient has an appointment today that arrived, or was booked, after it (they
@@ -143,16 +145,15 @@ def todays_walk_ins(engine: Engine, *, site: str, tz: tzinfo, now: datetime) -> 
     )
     seen: set[int] = set()
     out = []
-    with read_session(engine) as session:
-        scans = session.exec(query).all()
-        resolved = _resolved_after(session, {p.id for _, p in scans if p.id is not None}, site, start, end)
-        for check_in, patient in scans:
-            if patient.id is None or patient.id in seen:
-                continue
-            seen.add(patient.id)
-            if resolved.get(patient.id, check_in.at) > check_in.at:
-                continue
-            out.append(WalkIn(patient.id, f"{patient.first_name} {patient.last_name}", check_in.at))
+    scans = session.exec(query).all()
+    resolved = _resolved_after(session, {p.id for _, p in scans if p.id is not None}, site, start, end)
+    for check_in, patient in scans:
+        if patient.id is None or patient.id in seen:
+            continue
+        seen.add(patient.id)
+        if resolved.get(patient.id, check_in.at) > check_in.at:
+            continue
+        out.append(WalkIn(patient.id, f"{patient.first_name} {patient.last_name}", check_in.at))
     return out
 
 

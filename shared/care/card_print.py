@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from PIL import Image
 
-from shared.care.patients import IssuedCard
+from shared.care.cards import IssuedCard
 from shared.care.qr import CARD_SIZE, card_image
 from shared.equipment.labels import sheet_pages, sheet_pdf
 

@@ -17,8 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from shared.care.models import Appointment, CheckIn, Patient, QrToken
-from shared.care.plans import PlanLine, todays_plan
 from shared.care.qr import hash_token, parse_scan
+from shared.care.todays_plan import PlanLine, todays_plan
 from shared.store.clock import local_today
 from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
@@ -58,8 +58,14 @@ class Outcome:
         return self.result in ("checked_in", "already_checked_in")
 
 
-def begin(engine: Engine, settings: Settings, scan: str, *, now: datetime | None = None, kiosk: str = "") -> Outcome:
-    """First step at the kiosk: a valid, unlocked card asks for the birth date (or checks in if that is off)."""
+def begin(
+    *, engine: Engine, settings: Settings, scan: str, now: datetime | None = None, kiosk: str = ""
+) -> Outcome:
+    """First step at the kiosk: a valid, unlocked card asks for the birth date (or checks in if that is off).
+
+    Takes the engine, not a session: it owns its transactions on purpose. A usable card is only read (no wait
+    behind the listener's write lock); the write lock is taken only to record a refused scan.
+    """
     now = now or utcnow()
     token = parse_scan(scan)
     if settings.confirm_dob:
@@ -74,14 +80,17 @@ def begin(engine: Engine, settings: Settings, scan: str, *, now: datetime | None
                 return refused
             patient = session.get(Patient, refused.patient_id)  # unlocked meanwhile
             return Outcome("needs_dob", token=token, language=patient.language if patient else None)
-    return check_in(engine, settings, scan, now=now, kiosk=kiosk)
+    return check_in(engine=engine, settings=settings, scan=scan, now=now, kiosk=kiosk)
 
 
 def confirm(
-    engine: Engine, settings: Settings, token: str, dob: date, *, now: datetime | None = None, kiosk: str = ""
+    *, engine: Engine, settings: Settings, token: str, dob: date, now: datetime | None = None, kiosk: str = ""
 ) -> Outcome:
     """Second step: the right birth date checks in (in the same transaction); wrong ones count, and too many
-    lock the card."""
+    lock the card.
+
+    Takes the engine: the check-in commits first, then today's plan is read outside the write transaction.
+    """
     now = now or utcnow()
     with unit_of_work(engine) as session:
         card = _usable_card(session, token, now, settings, kiosk)
@@ -97,8 +106,13 @@ def confirm(
     return _with_plan(engine, settings, arrival, now)
 
 
-def check_in(engine: Engine, settings: Settings, scan: str, *, now: datetime | None = None, kiosk: str = "") -> Outcome:
-    """Check the card's patient in for today's appointment (idempotent); no birth-date step (staff, CLI)."""
+def check_in(
+    *, engine: Engine, settings: Settings, scan: str, now: datetime | None = None, kiosk: str = ""
+) -> Outcome:
+    """Check the card's patient in for today's appointment (idempotent); no birth-date step (staff, CLI).
+
+    Takes the engine: the check-in commits first, then today's plan is read outside the write transaction.
+    """
     now = now or utcnow()
     token = parse_scan(scan)
     with unit_of_work(engine) as session:
@@ -144,7 +158,7 @@ def _with_plan(engine: Engine, settings: Settings, arrival: Outcome, now: dateti
     if not arrival.ok or arrival.patient_id is None or arrival.site is None:
         return arrival
     try:
-        plan = todays_plan(engine, patient_id=arrival.patient_id, day=local_today(now, settings.tz),
+        plan = todays_plan(engine=engine, patient_id=arrival.patient_id, day=local_today(now, settings.tz),
                            site=arrival.site, tz=settings.tz, now=now, contact_time_min=settings.contact_time_min)
     except SQLAlchemyError:  # the check-in has committed: say so, and let the lobby's plan refresh retry the read
         log.warning("check-in: today's plan could not be read now; the lobby will retry", exc_info=True)

@@ -8,12 +8,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
-from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from shared.care.checkin import ARRIVED_STATUSES
 from shared.care.models import Appointment, SessionFeedback
-from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
 from shared.store.types import utcnow
 
@@ -49,8 +47,8 @@ def pain_alert(pain: int) -> bool:
 
 
 def record_feedback(
-    engine: Engine,
     *,
+    session: Session,
     appointment_id: int,
     patient_id: int,
     pain: int,
@@ -63,37 +61,39 @@ def record_feedback(
     _check_pain(pain)
     _check_difficulty(difficulty)
     per_exercise = _exercises(exercises or {})
-    with unit_of_work(engine) as session:
-        _appointment(session.get(Appointment, appointment_id), patient_id)
-        row = SessionFeedback(
-            appointment_id=appointment_id,
-            patient_id=patient_id,
-            at=now or utcnow(),
-            pain=pain,
-            difficulty=difficulty,
-            exercises=json.dumps(per_exercise) if per_exercise else None,
-        )
-        session.add(row)
-        session.flush()
-        return _view(row)
+    _appointment(session.get(Appointment, appointment_id), patient_id)
+    row = SessionFeedback(
+        appointment_id=appointment_id,
+        patient_id=patient_id,
+        at=now or utcnow(),
+        pain=pain,
+        difficulty=difficulty,
+        exercises=json.dumps(per_exercise) if per_exercise else None,
+    )
+    session.add(row)
+    session.flush()
+    return _view(row)
 
 
 def add_exercise_feedback(
-    engine: Engine, feedback_id: int, *, patient_id: int, exercises: Mapping[str, str]
+    *,
+    session: Session,
+    feedback_id: int,
+    patient_id: int,
+    exercises: Mapping[str, str],
 ) -> Feedback:
     """The optional second step: how hard each exercise was, added to the answers just given."""
     per_exercise = _exercises(exercises)
-    with unit_of_work(engine) as session:
-        row = session.get(SessionFeedback, feedback_id)
-        if row is None or row.patient_id != patient_id:
-            raise NotFound(f"no feedback {feedback_id} from this patient")
-        row.exercises = json.dumps(per_exercise) if per_exercise else None
-        session.add(row)
-        session.flush()
-        return _view(row)
+    row = session.get(SessionFeedback, feedback_id)
+    if row is None or row.patient_id != patient_id:
+        raise NotFound(f"no feedback {feedback_id} from this patient")
+    row.exercises = json.dumps(per_exercise) if per_exercise else None
+    session.add(row)
+    session.flush()
+    return _view(row)
 
 
-def latest_feedback(engine: Engine, appointment_ids: Iterable[int]) -> dict[int, Feedback]:
+def latest_feedback(*, session: Session, appointment_ids: Iterable[int]) -> dict[int, Feedback]:
     """The newest answers for each of these appointments (those without any are left out)."""
     ids = list(appointment_ids)
     if not ids:
@@ -103,8 +103,7 @@ def latest_feedback(engine: Engine, appointment_ids: Iterable[int]) -> dict[int,
         .where(col(SessionFeedback.appointment_id).in_(ids))
         .order_by(col(SessionFeedback.at), col(SessionFeedback.id))
     )
-    with read_session(engine) as session:
-        return {row.appointment_id: _view(row) for row in session.exec(query).all()}
+    return {row.appointment_id: _view(row) for row in session.exec(query).all()}
 
 
 def describe_feedback(feedback: Feedback, tz: tzinfo) -> str:

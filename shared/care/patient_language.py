@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from sqlmodel import Session
 
 from shared.care.models import Patient
 from shared.i18n import DEFAULT, language_name, languages
 from shared.staff.audit import audit
-from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
 
 
@@ -26,27 +25,25 @@ def checked_language(code: str | None) -> str | None:
     return cleaned
 
 
-def set_language(engine: Engine, patient_id: int, code: str | None, *, actor: str | None = None) -> bool:
+def set_language(*, session: Session, patient_id: int, code: str | None, actor: str | None = None) -> bool:
     """Store the patient's language (None: the default); returns whether it changed (audited when it did)."""
     value = checked_language(code)
-    with unit_of_work(engine) as session:
-        patient = session.get(Patient, patient_id)
-        if patient is None:
-            raise NotFound(f"no patient with id {patient_id}")
-        if patient.language == value:
-            return False
-        patient.language = value
-        session.add(patient)
-        if actor is not None:
-            audit(session, actor=actor, action="patient.language", target=f"patient {patient_id}",
-                  detail={"language": value or DEFAULT})  # fmt: skip
-        return True
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(f"no patient with id {patient_id}")
+    if patient.language == value:
+        return False
+    patient.language = value
+    session.add(patient)
+    if actor is not None:
+        audit(session, actor=actor, action="patient.language", target=f"patient {patient_id}",
+              detail={"language": value or DEFAULT})  # fmt: skip
+    return True
 
 
-def get_language(engine: Engine, patient_id: int) -> str:
+def get_language(*, session: Session, patient_id: int) -> str:
     """The patient's lobby language code (the default when none is set)."""
-    with read_session(engine) as session:
-        patient = session.get(Patient, patient_id)
-        if patient is None:
-            raise NotFound(f"no patient with id {patient_id}")
-        return patient.language or DEFAULT
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(f"no patient with id {patient_id}")
+    return patient.language or DEFAULT

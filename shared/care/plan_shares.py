@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from urllib.parse import urlencode
 
-from sqlalchemy import Engine, update
-from sqlmodel import col, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from shared.care.models import PlanShare
 from shared.care.qr import hash_token, new_token, parse_token
 from shared.store.clock import local_today
-from shared.store.db import read_session, unit_of_work
 from shared.store.types import utcnow
 
 QUERY_KEY = "p"
@@ -44,39 +43,42 @@ def end_of_day(now: datetime, tz: tzinfo) -> datetime:
 
 
 def create_share(
-    engine: Engine, *, patient_id: int, site: str, tz: tzinfo, language: str | None = None, now: datetime | None = None
+    *,
+    session: Session,
+    patient_id: int,
+    site: str,
+    tz: tzinfo,
+    language: str | None = None,
+    now: datetime | None = None,
 ) -> str:
     """A new link for today's plan; returns the token (only its hash is stored)."""
     now = now or utcnow()
     token = new_token()
-    with unit_of_work(engine) as session:
-        session.add(PlanShare(token_hash=hash_token(token), patient_id=patient_id, site=site,
-                              day=local_today(now, tz), language=language, created_at=now,
-                               expires_at=end_of_day(now, tz)))  # fmt: skip
+    session.add(PlanShare(token_hash=hash_token(token), patient_id=patient_id, site=site,
+                          day=local_today(now, tz), language=language, created_at=now,
+                           expires_at=end_of_day(now, tz)))  # fmt: skip
     return token
 
 
-def open_share(engine: Engine, token: str | None, *, now: datetime | None = None) -> SharedPlan | None:
+def open_share(*, session: Session, token: str | None, now: datetime | None = None) -> SharedPlan | None:
     """The plan a link opens, or None for an unknown, expired or revoked link (all look the same)."""
     now = now or utcnow()
     cleaned = parse_token(token or "")
     if cleaned is None:
         return None
-    with read_session(engine) as session:
-        share = session.exec(select(PlanShare).where(PlanShare.token_hash == hash_token(cleaned))).first()
+    share = session.exec(select(PlanShare).where(PlanShare.token_hash == hash_token(cleaned))).first()
     if share is None or share.revoked_at is not None or share.expires_at <= now:
         return None
     return SharedPlan(patient_id=share.patient_id, site=share.site, day=share.day, language=share.language)
 
 
-def revoke_shares(engine: Engine, patient_id: int, *, now: datetime | None = None) -> int:
+def revoke_shares(*, session: Session, patient_id: int, now: datetime | None = None) -> int:
     """Stop every working link of a patient's plan at once; returns how many were revoked."""
     now = now or utcnow()
-    with unit_of_work(engine) as session:
-        done = session.execute(
-            update(PlanShare)
-            .where(col(PlanShare.patient_id) == patient_id, col(PlanShare.revoked_at).is_(None),
-                   col(PlanShare.expires_at) > now)
-            .values(revoked_at=now)
-        )  # fmt: skip
-        return int(done.rowcount)  # type: ignore[attr-defined]
+    done = session.execute(
+        update(PlanShare)
+        .where(col(PlanShare.patient_id) == patient_id, col(PlanShare.revoked_at).is_(None),
+               col(PlanShare.expires_at) > now)
+        .values(revoked_at=now)
+    )  # fmt: skip
+    return int(done.rowcount)  # type: ignore[attr-defined]

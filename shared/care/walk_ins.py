@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import Engine, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from shared.care.models import Appointment, Patient
@@ -14,7 +14,6 @@ from shared.care.models import Appointment, Patient
 from shared.care.patients import _dob, _name
 from shared.staff.audit import audit
 from shared.store.clock import local_today
-from shared.store.db import unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
 
 WALK_IN_MINUTES = 45
@@ -42,8 +41,8 @@ class WalkInResult:
 
 
 def check_in_walk_in(
-    engine: Engine,
     *,
+    session: Session,
     site: str,
     tz: tzinfo,
     now: datetime,
@@ -60,26 +59,25 @@ def check_in_walk_in(
     """
     if (patient_id is None) == (new_patient is None):
         raise ValidationFailed("choose a patient, or give a new patient's first name, last name and birth date")
-    with unit_of_work(engine) as session:
-        patient, created = _patient(session, patient_id, new_patient, actor)
-        assert patient.id is not None
-        name = f"{patient.first_name} {patient.last_name}"
-        today = _todays(session, patient.id, site, tz, now)
-        current = next((a for a in today if a.status in ARRIVED), None)
-        if current is not None:
-            since = f" since {current.arrived_at.astimezone(tz):%H:%M}" if current.arrived_at is not None else ""
-            raise ValidationFailed(f"{name} is already checked in{since}")
-        booked = next((a for a in today if a.status == "scheduled" and a.starts_at >= now - timedelta(hours=1)), None)
-        appointment = booked or Appointment(
-            patient_id=patient.id, site=site, starts_at=now.replace(second=0, microsecond=0), minutes=minutes,
-            created_at=now,
-        )
-        appointment.status, appointment.arrived_at = "arrived", now
-        session.add(appointment)
-        session.flush()
-        audit(session, actor=actor, action="appointment.walk_in", target=f"appointment {appointment.id}",
-              detail={"patient_id": patient.id, "new_patient": created, "booked": booked is not None})  # fmt: skip
-        return WalkInResult(patient.id, name, appointment.id or 0, created, booked.starts_at if booked else None)
+    patient, created = _patient(session, patient_id, new_patient, actor)
+    assert patient.id is not None
+    name = f"{patient.first_name} {patient.last_name}"
+    today = _todays(session, patient.id, site, tz, now)
+    current = next((a for a in today if a.status in ARRIVED), None)
+    if current is not None:
+        since = f" since {current.arrived_at.astimezone(tz):%H:%M}" if current.arrived_at is not None else ""
+        raise ValidationFailed(f"{name} is already checked in{since}")
+    booked = next((a for a in today if a.status == "scheduled" and a.starts_at >= now - timedelta(hours=1)), None)
+    appointment = booked or Appointment(
+        patient_id=patient.id, site=site, starts_at=now.replace(second=0, microsecond=0), minutes=minutes,
+        created_at=now,
+    )
+    appointment.status, appointment.arrived_at = "arrived", now
+    session.add(appointment)
+    session.flush()
+    audit(session, actor=actor, action="appointment.walk_in", target=f"appointment {appointment.id}",
+          detail={"patient_id": patient.id, "new_patient": created, "booked": booked is not None})  # fmt: skip
+    return WalkInResult(patient.id, name, appointment.id or 0, created, booked.starts_at if booked else None)
 
 
 def _patient(session: Session, patient_id: int | None, new: NewPatient | None, actor: str) -> tuple[Patient, bool]:

@@ -8,13 +8,16 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from shared.care.appointments import add_appointment, appointments_between
+from shared.care.cards import IssuedCard, issue_card
 from shared.care.exercise_images import save_image
+from shared.care.exercises import add_exercise
 from shared.care.models import Patient
-from shared.care.patients import IssuedCard, add_appointment, add_patient, appointments_between, issue_card
-from shared.care.plans import add_exercise, add_plan_item
+from shared.care.patients import add_patient
+from shared.care.plans import add_plan_item
 from shared.demo.pictures import demo_picture
 from shared.store.clock import local_today
-from shared.store.db import read_session
+from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
 
 EXERCISES: tuple[tuple[str, str, str | None], ...] = (
@@ -86,18 +89,27 @@ def seed_demo_patients(engine: Engine, settings: Settings, *, now: datetime) -> 
     """
     for name, instructions, kind in EXERCISES:
         picture = save_image(settings.data_dir, demo_picture(name))
-        add_exercise(engine, name=name, instructions=instructions, equipment_kind=kind, image_file=picture,
-                     name_es=SPANISH[name][0], instructions_es=SPANISH[name][1])  # fmt: skip
+        with unit_of_work(engine) as session:
+            add_exercise(session=session, name=name, instructions=instructions, equipment_kind=kind, image_file=picture,
+                         name_es=SPANISH[name][0], instructions_es=SPANISH[name][1])  # fmt: skip
     today = local_today(now, settings.tz)
     cards = []
     for demo in DEMO_PATIENTS:
         patient_id = _demo_patient_id(engine, demo, today)
         if demo.starts_in_min is not None and not _has_appointment_today(engine, patient_id, settings, now):
             starts = (now + timedelta(minutes=demo.starts_in_min)).replace(second=0, microsecond=0)
-            add_appointment(
-                engine, patient_id=patient_id, starts_at=starts, site=settings.site, clinician=demo.clinician
+            with unit_of_work(engine) as session:
+                add_appointment(
+                    session=session,
+                    patient_id=patient_id,
+                    starts_at=starts,
+                    site=settings.site,
+                    clinician=demo.clinician,
+                )
+        with unit_of_work(engine) as session:
+            cards.append(
+                (demo, issue_card(session=session, patient_id=patient_id, base_url=settings.resolved_kiosk_url))
             )
-        cards.append((demo, issue_card(engine, patient_id, base_url=settings.resolved_kiosk_url)))
     return cards
 
 
@@ -121,21 +133,25 @@ def _demo_patient_id(engine: Engine, demo: DemoPatient, today: date) -> int:
     found = _find_demo_patient(engine, demo)
     if found is not None:
         return found
-    patient = add_patient(engine, first=demo.first, last=demo.last, dob=demo.dob)
-    assert patient.id is not None
-    for exercise, dose, station in demo.plan:
-        add_plan_item(
-            engine,
-            patient_id=patient.id,
-            exercise=exercise,
-            active_from=today - timedelta(days=7),
-            equipment_id=station,
-            **dose,  # type: ignore[arg-type]
-        )
+    with unit_of_work(engine) as session:  # the patient with their plan, all or nothing
+        patient = add_patient(session=session, first=demo.first, last=demo.last, dob=demo.dob)
+        assert patient.id is not None
+        for exercise, dose, station in demo.plan:
+            add_plan_item(
+                session=session,
+                patient_id=patient.id,
+                exercise=exercise,
+                active_from=today - timedelta(days=7),
+                equipment_id=station,
+                **dose,  # type: ignore[arg-type]
+            )
     return patient.id
 
 
 def _has_appointment_today(engine: Engine, patient_id: int, settings: Settings, now: datetime) -> bool:
     day_start = datetime.combine(local_today(now, settings.tz), time.min, tzinfo=settings.tz)
-    todays = appointments_between(engine, site=settings.site, start=day_start, end=day_start + timedelta(days=1))
+    with read_session(engine) as session:
+        todays = appointments_between(
+            session=session, site=settings.site, start=day_start, end=day_start + timedelta(days=1)
+        )
     return any(a.patient_id == patient_id and a.starts_at >= now - timedelta(minutes=30) for a in todays)

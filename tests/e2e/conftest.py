@@ -23,8 +23,11 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, expect, sync_playwright
 from sqlalchemy import Engine
 
-from shared.care.patients import add_appointment, add_patient, issue_card
-from shared.care.plans import add_exercise, add_plan_item
+from shared.care.appointments import add_appointment
+from shared.care.cards import issue_card
+from shared.care.exercises import add_exercise
+from shared.care.patients import add_patient
+from shared.care.plans import add_plan_item
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import register_equipment
@@ -260,18 +263,30 @@ def lobby(start_lobby: Callable[..., Lobby]) -> Lobby:
 def patient(store: tuple[str, Engine]) -> Patient:
     """Maria, booked 20 minutes from now, with a plan on a treadmill that is in use right now."""
     engine = store[1]
-    added = add_patient(engine, first=FIRST, last=LAST, dob=DOB)
+    with unit_of_work(engine) as session:
+        added = add_patient(session=session, first=FIRST, last=LAST, dob=DOB)
     assert added.id is not None
     starts = (datetime.now(UTC) + timedelta(minutes=20)).replace(second=0, microsecond=0)
-    add_appointment(engine, patient_id=added.id, starts_at=starts, site="main", clinician="Alex")
+    with unit_of_work(engine) as session:
+        add_appointment(session=session, patient_id=added.id, starts_at=starts, site="main", clinician="Alex")
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
-    add_exercise(engine, name="Treadmill walk", instructions="Walk at an easy pace, holding the rails if you need.")
-    add_exercise(engine, name="Sit to stand", instructions="Stand up from the chair without using your hands.")
+    with unit_of_work(engine) as session:
+        add_exercise(
+            session=session, name="Treadmill walk", instructions="Walk at an easy pace, holding the rails if you need."
+        )
+    with unit_of_work(engine) as session:
+        add_exercise(
+            session=session, name="Sit to stand", instructions="Stand up from the chair without using your hands."
+        )
     yesterday = date.today() - timedelta(days=1)
-    add_plan_item(engine, patient_id=added.id, exercise="Treadmill walk", minutes=10, equipment_id="tm-1",
-                  active_from=yesterday)  # fmt: skip
-    add_plan_item(engine, patient_id=added.id, exercise="Sit to stand", sets=3, reps=10, active_from=yesterday)
+    with unit_of_work(engine) as session:
+        add_plan_item(session=session, patient_id=added.id, exercise="Treadmill walk", minutes=10, equipment_id="tm-1",
+                      active_from=yesterday)  # fmt: skip
+    with unit_of_work(engine) as session:
+        add_plan_item(
+            session=session, patient_id=added.id, exercise="Sit to stand", sets=3, reps=10, active_from=yesterday
+        )
     start = b'{"event_id": "u1", "event": "start"}'
     usage = decode("clinic/main/equipment/tm-1/usage", start, prefix="clinic", received_at=datetime.now(UTC))
     record_batch(engine, [usage], tz=UTC)
@@ -283,7 +298,8 @@ def card_for(store: tuple[str, Engine], patient: Patient) -> Callable[[Lobby], P
     """Issue the patient a card whose QR code links to the given lobby."""
 
     def issue(lobby: Lobby) -> Patient:
-        patient.card_url = issue_card(store[1], patient.id, base_url=lobby.url).url
+        with unit_of_work(store[1]) as session:
+            patient.card_url = issue_card(session=session, patient_id=patient.id, base_url=lobby.url).url
         return patient
 
     return issue

@@ -14,12 +14,13 @@ from playwright.sync_api import Page, ViewportSize, expect
 from sqlalchemy import Engine
 
 from kiosk.lobby.camera import read_qr
+from shared.care.cards import issue_card
 from shared.care.patient_language import set_language
-from shared.care.patients import issue_card
 from shared.demo.patients import seed_demo_patients
 from shared.demo.stations import seed_demo
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
+from shared.store.db import unit_of_work
 from shared.store.settings import Settings
 from tests.e2e.axe import axe_violations, describe
 from tests.e2e.conftest import Lobby
@@ -58,12 +59,15 @@ def demo(start_lobby: Callable[..., Lobby], store: tuple[str, Engine], tmp_path:
     cfg = Settings(_env_file=None, data_dir=tmp_path / "data", timezone="UTC", kiosk_url=lobby.url)  # type: ignore[call-arg]
     seed_demo(engine, site="main")
     cards = {demo.first: card for demo, card in seed_demo_patients(engine, cfg, now=datetime.now(UTC))}
-    set_language(engine, cards["Ruth"].patient_id, "es")
+    with unit_of_work(engine) as session:
+        set_language(session=session, patient_id=cards["Ruth"].patient_id, code="es")
     start = b'{"event_id": "busy-1", "event": "start"}'
     record_batch(engine, [decode("clinic/main/equipment/treadmill-1/usage", start, prefix="clinic",
                                  received_at=datetime.now(UTC))], tz=UTC)  # fmt: skip
-    maria = issue_card(engine, cards["Maria"].patient_id, base_url=lobby.url).url
-    ruth = issue_card(engine, cards["Ruth"].patient_id, base_url=lobby.url).url
+    with unit_of_work(engine) as session:
+        maria = issue_card(session=session, patient_id=cards["Maria"].patient_id, base_url=lobby.url).url
+    with unit_of_work(engine) as session:
+        ruth = issue_card(session=session, patient_id=cards["Ruth"].patient_id, base_url=lobby.url).url
     return Demo(lobby=lobby, maria_card=maria, ruth_card=ruth)
 
 

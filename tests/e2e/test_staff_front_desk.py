@@ -14,15 +14,21 @@ from sqlalchemy import Engine
 
 from shared.care import checkin
 from shared.care.arrivals import todays_arrivals
-from shared.care.patients import add_patient, issue_card, search_patients
+from shared.care.cards import issue_card
+from shared.care.patients import add_patient, search_patients
 from shared.staff.accounts import create_account
+from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
 from tests.e2e.staff_fixtures import DESKTOP, PASSWORD, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 from tests.pdf_support import pdf_pages
 
 
 def arrived(engine: Engine) -> list[tuple[str, str]]:
-    return [(r.patient_name, r.status) for r in todays_arrivals(engine, site="main", tz=UTC, now=datetime.now(UTC))]
+    with read_session(engine) as session:
+        return [
+            (r.patient_name, r.status)
+            for r in todays_arrivals(session=session, site="main", tz=UTC, now=datetime.now(UTC))
+        ]
 
 
 def test_walk_ins_are_checked_in_from_arrivals_in_one_step(
@@ -32,10 +38,17 @@ def test_walk_ins_are_checked_in_from_arrivals_in_one_step(
     shoot: Callable[[Page, str], Path],
 ) -> None:
     engine = store[1]
-    zed = add_patient(engine, first="Zed", last="Walker", dob=date(1980, 5, 5))
+    with unit_of_work(engine) as session:
+        zed = add_patient(session=session, first="Zed", last="Walker", dob=date(1980, 5, 5))
     assert zed.id is not None
     settings = Settings(_env_file=None, timezone="UTC")  # type: ignore[call-arg]
-    checkin.check_in(engine, settings, issue_card(engine, zed.id, base_url="https://x").url)
+    with unit_of_work(engine) as session:
+        scanned = issue_card(session=session, patient_id=zed.id, base_url="https://x").url
+    checkin.check_in(
+        engine=engine,
+        settings=settings,
+        scan=scanned,
+    )
     create_account(engine, username="desk", password=PASSWORD, role="front_desk", display_name="desk")
     page = new_page(viewport=DESKTOP)
     page.goto(staff_app.url + "/arrivals")
@@ -57,7 +70,8 @@ def test_walk_ins_are_checked_in_from_arrivals_in_one_step(
     form.get_by_role("button", name="Add and check in").click()  # the one step for a new patient
     done = re.compile(r"^Added Ada Lovelace as patient #\d+ and checked them in as a walk-in\.$")
     expect(page.get_by_text(done)).to_be_visible()
-    [ada] = search_patients(engine, "lovelace")
+    with read_session(engine) as session:
+        [ada] = search_patients(session=session, text="lovelace")
     expect(page.get_by_text(f"as patient #{ada.id} ")).to_be_visible()
     expect(page.get_by_text("arrived at ")).to_have_count(2)
     assert sorted(arrived(engine)) == [("Ada Lovelace", "arrived"), ("Zed Walker", "arrived")]
@@ -72,7 +86,8 @@ def test_a_new_card_prints_as_a_card_size_pdf(
     tmp_path: Path,
 ) -> None:
     engine = store[1]
-    add_patient(engine, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
+    with unit_of_work(engine) as session:
+        add_patient(session=session, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
     create_account(engine, username="desk", password=PASSWORD, role="front_desk", display_name="desk")
     page = new_page(viewport=DESKTOP)
     page.goto(staff_app.url + "/patients")

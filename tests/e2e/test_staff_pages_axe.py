@@ -13,7 +13,9 @@ from playwright.sync_api import Page, ViewportSize, expect
 from sqlalchemy import Engine
 
 from shared.care import checkin
-from shared.care.patients import add_appointment, add_patient, issue_card
+from shared.care.appointments import add_appointment
+from shared.care.cards import issue_card
+from shared.care.patients import add_patient
 from shared.equipment import board
 from shared.equipment.stations import register_equipment
 from shared.staff.accounts import create_account
@@ -38,13 +40,18 @@ def seed_day(engine: Engine) -> None:
     board.start_use(engine, site="main", equipment_id="tm-1", by="device", tz=UTC)
     board.end_use(engine, site="main", equipment_id="tm-1", by="device", tz=UTC)
     board.start_use(engine, site="main", equipment_id="bike-1", by="device", tz=UTC)
-    maria = add_patient(engine, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
-    zed = add_patient(engine, first="Zed", last="Walker", dob=date(1980, 5, 5))
+    with unit_of_work(engine) as session:
+        maria = add_patient(session=session, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
+    with unit_of_work(engine) as session:
+        zed = add_patient(session=session, first="Zed", last="Walker", dob=date(1980, 5, 5))
     assert maria.id is not None and zed.id is not None
     soon = (datetime.now(UTC) + timedelta(minutes=20)).replace(second=0, microsecond=0)
-    add_appointment(engine, patient_id=maria.id, starts_at=soon, site="main", clinician="Alex")
+    with unit_of_work(engine) as session:
+        add_appointment(session=session, patient_id=maria.id, starts_at=soon, site="main", clinician="Alex")
     settings = Settings(_env_file=None, timezone="UTC")  # type: ignore[call-arg]
-    checkin.check_in(engine, settings, issue_card(engine, zed.id, base_url="https://x").url)
+    with unit_of_work(engine) as session:
+        scanned = issue_card(session=session, patient_id=zed.id, base_url="https://x").url
+    checkin.check_in(engine=engine, settings=settings, scan=scanned)
     create_account(engine, username="boss", password="correct horse battery", role="admin", display_name="boss")
 
 

@@ -15,24 +15,19 @@ from streamlit.testing.v1 import AppTest
 
 from kiosk.lobby.text import DIFFICULTY_QUESTION, EXERCISES_QUESTION, PAIN_QUESTION, WAITING_TOLD
 from shared.care import checkin
+from shared.care.appointments import add_appointment, appointments_between, set_appointment_status, update_appointment
 from shared.care.arrivals import todays_arrivals
+from shared.care.cards import issue_card, revoke_cards
+from shared.care.exercises import add_exercise
 from shared.care.feedback import latest_feedback
 from shared.care.patient_language import set_language
-from shared.care.patients import (
-    add_appointment,
-    add_patient,
-    appointments_between,
-    issue_card,
-    revoke_cards,
-    set_appointment_status,
-    update_appointment,
-)
-from shared.care.plans import add_exercise, add_plan_item
+from shared.care.patients import add_patient
+from shared.care.plans import add_plan_item
 from shared.care.qr import parse_scan, qr_image
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import register_equipment
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
 
 LOBBY = str(Path(__file__).resolve().parents[2] / "kiosk" / "lobby" / "app.py")
@@ -50,15 +45,20 @@ def soon(minutes: int) -> datetime:
 @pytest.fixture
 def patient_id(engine: Engine, lobby_env: None) -> int:
     """Maria, booked 20 minutes from now with Alex, with a plan on a treadmill that is in use."""
-    patient = add_patient(engine, first="Maria", last="Gonzalez", dob=DOB)
+    with unit_of_work(engine) as session:
+        patient = add_patient(session=session, first="Maria", last="Gonzalez", dob=DOB)
     assert patient.id is not None
     starts = soon(20)
-    add_appointment(engine, patient_id=patient.id, starts_at=starts, site="main", clinician="Alex")
+    with unit_of_work(engine) as session:
+        add_appointment(session=session, patient_id=patient.id, starts_at=starts, site="main", clinician="Alex")
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
-    add_exercise(engine, name="Treadmill walk", instructions="Walk at an easy pace.")
-    add_plan_item(engine, patient_id=patient.id, exercise="Treadmill walk", minutes=10, equipment_id="tm-1",
-                  active_from=date.today() - timedelta(days=1))  # fmt: skip
+    with unit_of_work(engine) as session:
+        add_exercise(session=session, name="Treadmill walk", instructions="Walk at an easy pace.")
+    with unit_of_work(engine) as session:
+        add_plan_item(session=session, patient_id=patient.id, exercise="Treadmill walk", minutes=10,
+                      equipment_id="tm-1",
+                      active_from=date.today() - timedelta(days=1))  # fmt: skip
     start = b'{"event_id": "u1", "event": "start"}'
     record_batch(engine, [decode("clinic/main/equipment/tm-1/usage", start, prefix="clinic",
                                  received_at=datetime.now(UTC))], tz=UTC)  # fmt: skip
@@ -67,7 +67,8 @@ def patient_id(engine: Engine, lobby_env: None) -> int:
 
 @pytest.fixture
 def card_url(engine: Engine, patient_id: int) -> str:
-    return issue_card(engine, patient_id, base_url="https://lobby.example").url
+    with unit_of_work(engine) as session:
+        return issue_card(session=session, patient_id=patient_id, base_url="https://lobby.example").url
 
 
 def new_app() -> AppTest:
@@ -178,9 +179,11 @@ def test_wrong_birth_dates_count_down_then_lock(card_url: str) -> None:
 
 
 def test_no_appointment_today_sends_the_patient_to_the_front_desk(engine: Engine, lobby_env: None) -> None:
-    patient = add_patient(engine, first="Sam", last="Whitfield", dob=date(1988, 6, 11))
+    with unit_of_work(engine) as session:
+        patient = add_patient(session=session, first="Sam", last="Whitfield", dob=date(1988, 6, 11))
     assert patient.id is not None
-    url = issue_card(engine, patient.id, base_url="https://lobby.example").url
+    with unit_of_work(engine) as session:
+        url = issue_card(session=session, patient_id=patient.id, base_url="https://lobby.example").url
     app = new_app()
     scan(app, url)
     enter_dob(app, date(1988, 6, 11))
@@ -189,7 +192,8 @@ def test_no_appointment_today_sends_the_patient_to_the_front_desk(engine: Engine
 
 
 def test_a_revoked_card_is_refused_on_the_welcome_screen(engine: Engine, card_url: str, patient_id: int) -> None:
-    revoke_cards(engine, patient_id)
+    with unit_of_work(engine) as session:
+        revoke_cards(session=session, patient_id=patient_id)
     app = new_app()
     scan(app, card_url)
     assert app.title[0].value == "Riverside Physical Therapy"
@@ -229,12 +233,16 @@ def test_repeated_invalid_scans_slow_down(lobby_env: None) -> None:
 
 def test_a_hostile_first_name_is_shown_exactly_as_typed(engine: Engine, lobby_env: None) -> None:
     hostile = "<b>*Ma*</b>[x](javascript:alert(1))"
-    patient = add_patient(engine, first=hostile, last="Zed", dob=DOB)
+    with unit_of_work(engine) as session:
+        patient = add_patient(session=session, first=hostile, last="Zed", dob=DOB)
     assert patient.id is not None
     starts = soon(10)
-    add_appointment(engine, patient_id=patient.id, starts_at=starts, site="main")
+    with unit_of_work(engine) as session:
+        add_appointment(session=session, patient_id=patient.id, starts_at=starts, site="main")
     app = new_app()
-    scan(app, issue_card(engine, patient.id, base_url="https://lobby.example").url)
+    with unit_of_work(engine) as session:
+        scanned = issue_card(session=session, patient_id=patient.id, base_url="https://lobby.example").url
+    scan(app, scanned)
     enter_dob(app, DOB)
     message = app.success[0].value
     assert shown(message).startswith(f"Welcome, {hostile} Z. You're checked in")
@@ -247,14 +255,20 @@ def test_a_hostile_first_name_is_shown_exactly_as_typed(engine: Engine, lobby_en
 def booked_at(engine: Engine) -> datetime:
     """When the one appointment starts: the arrivals of its day list it (which need not be today's date)."""
     now = datetime.now(UTC)
-    [booked] = appointments_between(engine, site="main", start=now - timedelta(days=1), end=now + timedelta(days=1))
+    with read_session(engine) as session:
+        [booked] = appointments_between(
+            session=session, site="main", start=now - timedelta(days=1), end=now + timedelta(days=1)
+        )
     return booked.starts_at
 
 
 def appointment_id(engine: Engine) -> int:
     """The one appointment booked (found by time, not by "today": it may start after midnight)."""
     now = datetime.now(UTC)
-    [booked] = appointments_between(engine, site="main", start=now - timedelta(days=1), end=now + timedelta(days=1))
+    with read_session(engine) as session:
+        [booked] = appointments_between(
+            session=session, site="main", start=now - timedelta(days=1), end=now + timedelta(days=1)
+        )
     assert booked.id is not None
     return booked.id
 
@@ -288,7 +302,8 @@ def test_im_done_asks_pain_and_difficulty_then_each_exercise_then_thanks_and_res
     assert app.title[0].value == DIFFICULTY_QUESTION
     assert [b.label for b in app.button if (b.key or "").startswith("fb_diff_")] == ["Easy", "About right", "Too hard"]
     click(app, "fb_diff_too_hard")
-    saved = latest_feedback(engine, [appointment_id(engine)])
+    with read_session(engine) as session:
+        saved = latest_feedback(session=session, appointment_ids=[appointment_id(engine)])
     assert [(f.pain, f.difficulty, f.exercises) for f in saved.values()] == [(8, "too_hard", {})], "saved at once"
     assert app.title[0].value == EXERCISES_QUESTION
     assert [g.label for g in app.button_group] == ["Treadmill walk"]
@@ -299,7 +314,8 @@ def test_im_done_asks_pain_and_difficulty_then_each_exercise_then_thanks_and_res
         "Thank you, Maria G. Your answers help your therapist plan your next visit. "
         "If the pain is bad, please tell the front desk before you leave."
     )
-    saved = latest_feedback(engine, [appointment_id(engine)])
+    with read_session(engine) as session:
+        saved = latest_feedback(session=session, appointment_ids=[appointment_id(engine)])
     assert [(f.pain, f.difficulty, f.exercises) for f in saved.values()] == [
         (8, "too_hard", {"Treadmill walk": "easy"})
     ]
@@ -316,9 +332,11 @@ def test_the_thank_you_returns_to_the_welcome_screen_by_itself(engine: Engine, c
         click(app, key)
     assert app.title[0].value == "Thank you!"
     assert shown(app.success[0].value).endswith("plan your next visit."), "no front-desk line for low pain"
-    assert [(f.pain, f.difficulty) for f in latest_feedback(engine, [appointment_id(engine)]).values()] == [
-        (2, "about_right")
-    ]
+    with read_session(engine) as session:
+        assert [
+            (f.pain, f.difficulty)
+            for f in latest_feedback(session=session, appointment_ids=[appointment_id(engine)]).values()
+        ] == [(2, "about_right")]
     app.session_state["thanks_at"] = time.time() - 60
     app.run()
     assert app.title[0].value == "Riverside Physical Therapy"
@@ -326,7 +344,8 @@ def test_the_thank_you_returns_to_the_welcome_screen_by_itself(engine: Engine, c
 
 def test_scanning_again_after_the_session_goes_straight_to_the_questions(engine: Engine, card_url: str) -> None:
     checked_in(card_url)
-    set_appointment_status(engine, appointment_id(engine), "in_session")
+    with unit_of_work(engine) as session:
+        set_appointment_status(session=session, appointment_id=appointment_id(engine), status="in_session")
     again = new_app()
     scan(again, card_url)
     assert again.title[0].value == "Please confirm it's you", "the birth date first, as for a check-in"
@@ -334,19 +353,26 @@ def test_scanning_again_after_the_session_goes_straight_to_the_questions(engine:
     assert again.title[0].value == PAIN_QUESTION
     click(again, "fb_skip")
     assert again.title[0].value == "Riverside Physical Therapy"
-    assert latest_feedback(engine, [appointment_id(engine)]) == {}, "no thanks stores nothing"
+    with read_session(engine) as session:
+        assert latest_feedback(session=session, appointment_ids=[appointment_id(engine)]) == {}, (
+            "no thanks stores nothing"
+        )
 
 
 def test_a_waiting_patient_who_scans_again_is_told_the_team_knows(engine: Engine, card_url: str) -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     # Arrived 40 min ago for the appointment 20 min from now, which is moved to 20 min ago: waiting 20 min.
-    checkin.check_in(engine, settings, card_url, now=datetime.now(UTC) - timedelta(minutes=40))
-    update_appointment(engine, appointment_id(engine), starts_at=booked_at(engine) - timedelta(minutes=40))
+    checkin.check_in(engine=engine, settings=settings, scan=card_url, now=datetime.now(UTC) - timedelta(minutes=40))
+    with unit_of_work(engine) as session:
+        update_appointment(
+            session=session, appointment_id=appointment_id(engine), starts_at=booked_at(engine) - timedelta(minutes=40)
+        )
     app = checked_in(card_url)
     assert shown(app.success[0].value).startswith("Welcome back, Maria G. You're already checked in for ")
     assert [shown(i.value) for i in app.info] == [WAITING_TOLD]
     assert WAITING_TOLD == "You've been waiting a while — we've let the team know."
-    row = todays_arrivals(engine, site="main", tz=UTC, now=booked_at(engine))[0]
+    with read_session(engine) as session:
+        row = todays_arrivals(session=session, site="main", tz=UTC, now=booked_at(engine))[0]
     assert row.asked_at is not None and datetime.now(UTC) - row.asked_at < timedelta(minutes=1)
     assert "im_done" in [b.key for b in app.button], "a patient whose session was never started can still answer"
 
@@ -356,7 +382,8 @@ def test_a_patient_who_just_checked_in_and_scans_again_is_not_told_so(engine: En
     again = checked_in(card_url)
     assert shown(again.success[0].value).startswith("Welcome back, Maria G.")
     assert not again.info
-    assert todays_arrivals(engine, site="main", tz=UTC, now=booked_at(engine))[0].asked_at is None
+    with read_session(engine) as session:
+        assert todays_arrivals(session=session, site="main", tz=UTC, now=booked_at(engine))[0].asked_at is None
 
 
 def test_the_plan_says_being_cleaned_during_the_contact_time(engine: Engine, card_url: str) -> None:
@@ -371,15 +398,22 @@ def test_the_plan_says_being_cleaned_during_the_contact_time(engine: Engine, car
 
 
 def test_without_a_plan_the_two_answers_go_straight_to_the_thanks(engine: Engine, lobby_env: None) -> None:
-    patient = add_patient(engine, first="Sam", last="Whitfield", dob=DOB)
+    with unit_of_work(engine) as session:
+        patient = add_patient(session=session, first="Sam", last="Whitfield", dob=DOB)
     assert patient.id is not None
     starts = soon(10)
-    booked = add_appointment(engine, patient_id=patient.id, starts_at=starts, site="main")
-    app = checked_in(issue_card(engine, patient.id, base_url="https://lobby.example").url)
+    with unit_of_work(engine) as session:
+        booked = add_appointment(session=session, patient_id=patient.id, starts_at=starts, site="main")
+    with unit_of_work(engine) as session:
+        scanned = issue_card(session=session, patient_id=patient.id, base_url="https://lobby.example").url
+    app = checked_in(scanned)
     for key in ("im_done", "fb_pain_10", "fb_diff_easy"):
         click(app, key)
     assert app.title[0].value == "Thank you!"
-    assert [(f.pain, f.difficulty) for f in latest_feedback(engine, [booked.id or 0]).values()] == [(10, "easy")]
+    with read_session(engine) as session:
+        assert [
+            (f.pain, f.difficulty) for f in latest_feedback(session=session, appointment_ids=[booked.id or 0]).values()
+        ] == [(10, "easy")]
 
 
 # --- typed birth dates, languages, messages that clear themselves, the take-home link ---------------------------
@@ -416,7 +450,8 @@ def test_a_wrong_birth_date_keeps_the_fields_for_correcting(card_url: str) -> No
 
 
 def test_the_patients_stored_language_applies_after_the_scan(engine: Engine, card_url: str, patient_id: int) -> None:
-    set_language(engine, patient_id, "es")
+    with unit_of_work(engine) as session:
+        set_language(session=session, patient_id=patient_id, code="es")
     app = new_app()
     assert app.title[0].value == "Riverside Physical Therapy"
     assert [b.label for b in app.button if b.key == "lang_es"] == ["Español"]
@@ -432,7 +467,8 @@ def test_the_patients_stored_language_applies_after_the_scan(engine: Engine, car
 
 
 def test_the_welcome_message_clears_itself(card_url: str, engine: Engine, patient_id: int) -> None:
-    revoke_cards(engine, patient_id)
+    with unit_of_work(engine) as session:
+        revoke_cards(session=session, patient_id=patient_id)
     app = new_app()
     scan(app, card_url)
     assert [shown(e.value) for e in app.error] == ["This card is no longer active. Please see the front desk."]

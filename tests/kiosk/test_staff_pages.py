@@ -19,19 +19,15 @@ from streamlit.testing.v1 import AppTest
 
 from kiosk.staff.kit import bidi_safe
 from shared.care import checkin
+from shared.care.appointments import add_appointment, set_appointment_status
 from shared.care.arrivals import day_appointments
-from shared.care.patients import (
-    active_cards,
-    add_appointment,
-    add_patient,
-    get_patient,
-    issue_card,
-    search_patients,
-    set_appointment_status,
-)
-from shared.care.plans import add_exercise, add_plan_item, list_exercises, list_plan_items
+from shared.care.cards import active_cards, issue_card
+from shared.care.exercises import add_exercise, list_exercises
+from shared.care.patients import add_patient, get_patient, search_patients
+from shared.care.plans import add_plan_item, list_plan_items
 from shared.staff.accounts import create_account
 from shared.staff.audit import recent_audit
+from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
 from tests.kiosk.staff_app import CLINIC_TZ_NAME, go_idle, session_of
 from tests.pdf_support import pdf_pages
@@ -130,7 +126,8 @@ def today_at(hour: int, minute: int = 0) -> datetime:
 
 
 def patient(engine: Engine, first: str, last: str, dob: date = date(1950, 4, 17)) -> int:
-    created = add_patient(engine, first=first, last=last, dob=dob)
+    with unit_of_work(engine) as session:
+        created = add_patient(session=session, first=first, last=last, dob=dob)
     assert created.id is not None
     return created.id
 
@@ -158,14 +155,28 @@ def todays_visits(engine: Engine) -> dict[str, int]:
         start=8,
     ):
         pid = patient(engine, first, last)
-        booked = add_appointment(engine, patient_id=pid, starts_at=today_at(hour), site="main", clinician="Alex")
+        with unit_of_work(engine) as session:
+            booked = add_appointment(session=session, patient_id=pid, starts_at=today_at(hour), site="main",
+                                     clinician="Alex")
         assert booked.id is not None
         if status != "scheduled":
-            set_appointment_status(engine, booked.id, status, now=datetime.now(UTC) - timedelta(minutes=20))
+            with unit_of_work(engine) as session:
+                set_appointment_status(
+                    session=session,
+                    appointment_id=booked.id,
+                    status=status,
+                    now=datetime.now(UTC) - timedelta(minutes=20),
+                )
         out[first] = booked.id
     walk_in = patient(engine, "Zed", "Walker")
     settings = Settings(_env_file=None, timezone=CLINIC_TZ_NAME)  # type: ignore[call-arg]
-    outcome = checkin.check_in(engine, settings, issue_card(engine, walk_in, base_url="https://x").url)
+    with unit_of_work(engine) as session:
+        scanned = issue_card(session=session, patient_id=walk_in, base_url="https://x").url
+    outcome = checkin.check_in(
+        engine=engine,
+        settings=settings,
+        scan=scanned,
+    )
     assert outcome.result == "no_appointment"
     return out
 
@@ -208,8 +219,10 @@ def test_each_arrivals_action_changes_the_store_and_names_who_did_it(
     click(app, f"arrivals-done-{sam}")
     click(app, f"arrivals-no_show-{james}")
     assert not app.exception and not errors(app)
-    statuses = {r.appointment_id: r.status for r in day_appointments(
-        engine, site="main", tz=CLINIC_TZ, day=datetime.now(CLINIC_TZ).date(), now=datetime.now(UTC))}  # fmt: skip
+    with read_session(engine) as session:
+        statuses = {r.appointment_id: r.status for r in day_appointments(
+            session=session, site="main", tz=CLINIC_TZ, day=datetime.now(CLINIC_TZ).date(),
+            now=datetime.now(UTC))}  # fmt: skip
     assert (statuses[james], statuses[maria], statuses[sam]) == ("no_show", "in_session", "done")
     assert [(actor, action, target, detail["to"]) for actor, action, target, detail in audit_log(engine)] == [
         ("tech", "appointment.status", f"appointment {james}", "arrived"),
@@ -256,12 +269,14 @@ def test_add_find_edit_a_patient_and_issue_and_revoke_a_card(engine: Engine) -> 
     app.text_input(key=f"edit_phone_{maria}").set_value("")
     click(app, f"edit_save_{maria}")
     assert successes(app) == [f"Saved the changes to patient #{maria}."]
-    saved = get_patient(engine, maria)
+    with read_session(engine) as session:
+        saved = get_patient(session=session, patient_id=maria)
     assert (saved.last_name, saved.phone, saved.dob) == ("Gonzalez Ruiz", None, date(1950, 4, 17))
 
     click(app, f"issue_card_{maria}")
     assert successes(app) == [f"New card for patient #{maria}; older cards no longer work."]
-    assert active_cards(engine, maria) == 1
+    with read_session(engine) as session:
+        assert active_cards(session=session, patient_id=maria) == 1
     previews = [m.value for m in app.markdown if m.value.startswith("<img")]
     assert len(previews) == 1 and f'alt="The new check-in card of patient #{maria}: a QR code' in previews[0]
     assert [b.label for b in app.download_button] == ["Download the card (PNG)", "Print card (PDF)"]
@@ -273,7 +288,8 @@ def test_add_find_edit_a_patient_and_issue_and_revoke_a_card(engine: Engine) -> 
 
     click(app, f"revoke_cards_{maria}")
     assert successes(app) == [f"Revoked 1 card(s) of patient #{maria}."]
-    assert active_cards(engine, maria) == 0
+    with read_session(engine) as session:
+        assert active_cards(session=session, patient_id=maria) == 0
     assert not [m for m in app.markdown if m.value.startswith("<img")], "the revoked card is no longer shown"
     assert not app.download_button, "nor offered"
     assert [(a, action) for a, action, _, _ in audit_log(engine)] == [
@@ -308,7 +324,8 @@ def test_a_bad_edit_is_refused_and_changes_nothing(engine: Engine) -> None:
     app.text_input(key=f"edit_dob_{maria}").set_value("1950-13-01")
     click(app, f"edit_save_{maria}")
     assert errors(app) == ["date of birth '1950-13-01' is not a date like 1950-04-17"]
-    assert get_patient(engine, maria).dob == date(1950, 4, 17)
+    with read_session(engine) as session:
+        assert get_patient(session=session, patient_id=maria).dob == date(1950, 4, 17)
 
 
 def test_hostile_names_are_stored_and_shown_exactly_as_typed(engine: Engine) -> None:
@@ -318,19 +335,22 @@ def test_hostile_names_are_stored_and_shown_exactly_as_typed(engine: Engine) -> 
         add_via_form(app, name, "Gonzalez", "1950-04-17")
         assert not errors(app)
         pid = int(successes(app)[0].rsplit("#", 1)[1].rstrip("."))
-        stored = get_patient(engine, pid)
+        with read_session(engine) as session:
+            stored = get_patient(session=session, patient_id=pid)
         assert (stored.first_name, stored.last_name) == (name, "Gonzalez")
         assert name in plain_texts(app), "in the table of matches, as typed"
         assert successes(app) == [f"Added {bidi_safe(name + ' Gonzalez')} as patient #{pid}."]
         assert_no_raw_markup(app)
-    assert len(search_patients(engine, "gonzalez")) == 4, "the SQL was data, not a statement"
+    with read_session(engine) as session:
+        assert len(search_patients(session=session, text="gonzalez")) == 4, "the SQL was data, not a statement"
 
 
 def test_a_very_long_name_is_cut_at_the_fields_limit(engine: Engine) -> None:
     add_staff(engine, "desk", "front_desk")
     app = add_via_form(open_page("desk", "patients.py"), "x" * 5000, "Gonzalez", "1950-04-17")
     assert not errors(app)  # the field takes 100 characters, as the browser's does; the service refuses more
-    assert [p.first_name for p in search_patients(engine, "gonzalez")] == ["x" * 100]
+    with read_session(engine) as session:
+        assert [p.first_name for p in search_patients(session=session, text="gonzalez")] == ["x" * 100]
 
 
 # --- appointments ----------------------------------------------------------------------------------------------
@@ -339,8 +359,12 @@ def test_a_very_long_name_is_cut_at_the_fields_limit(engine: Engine) -> None:
 def test_a_days_appointments_are_listed_and_the_date_picker_changes_the_day(engine: Engine) -> None:
     add_staff(engine, "desk", "front_desk")
     maria, james = patient(engine, "Maria", "Gonzalez"), patient(engine, "James", HOSTILE)
-    add_appointment(engine, patient_id=maria, starts_at=today_at(9, 30), site="main", clinician="Alex")
-    add_appointment(engine, patient_id=james, starts_at=today_at(11) + timedelta(days=1), site="main", minutes=30)
+    with unit_of_work(engine) as session:
+        add_appointment(session=session, patient_id=maria, starts_at=today_at(9, 30), site="main", clinician="Alex")
+    with unit_of_work(engine) as session:
+        add_appointment(
+            session=session, patient_id=james, starts_at=today_at(11) + timedelta(days=1), site="main", minutes=30
+        )
     app = open_page("desk", "appointments.py")
     table = app.dataframe[0].value
     assert table[["Time", "Minutes", "Patient", "Clinician", "Status"]].values.tolist() == [
@@ -370,7 +394,8 @@ def test_booking_an_appointment_and_a_bad_time(engine: Engine) -> None:
     assert not errors(app)
     assert successes(app)[0].startswith("Booked appointment #")
     today = datetime.now(CLINIC_TZ).date()
-    rows = day_appointments(engine, site="main", tz=CLINIC_TZ, day=today, now=datetime.now(UTC))
+    with read_session(engine) as session:
+        rows = day_appointments(session=session, site="main", tz=CLINIC_TZ, day=today, now=datetime.now(UTC))
     assert [(r.patient_id, r.starts_at, r.minutes, r.clinician) for r in rows] == [
         (maria, today_at(14, 15), 30, "Alex")
     ]
@@ -381,7 +406,10 @@ def test_booking_an_appointment_and_a_bad_time(engine: Engine) -> None:
 def test_changing_an_appointment(engine: Engine) -> None:
     add_staff(engine, "desk", "front_desk")
     maria = patient(engine, "Maria", "Gonzalez")
-    booked = add_appointment(engine, patient_id=maria, starts_at=today_at(9), site="main", clinician="Alex")
+    with unit_of_work(engine) as session:
+        booked = add_appointment(
+            session=session, patient_id=maria, starts_at=today_at(9), site="main", clinician="Alex"
+        )
     aid = booked.id
     app = open_page("desk", "appointments.py")
     app.text_input(key=f"change_time_{aid}").set_value("09:45")
@@ -390,7 +418,10 @@ def test_changing_an_appointment(engine: Engine) -> None:
     app.selectbox(key=f"change_status_{aid}").set_value("arrived")
     click(app, f"change_submit_{aid}")
     assert successes(app) == [f"Saved the changes to appointment #{aid}."]
-    row = day_appointments(engine, site="main", tz=CLINIC_TZ, day=today_at(0).date(), now=datetime.now(UTC))[0]
+    with read_session(engine) as session:
+        row = day_appointments(
+            session=session, site="main", tz=CLINIC_TZ, day=today_at(0).date(), now=datetime.now(UTC)
+        )[0]
     assert (row.starts_at, row.minutes, row.clinician, row.status) == (today_at(9, 45), 60, "Sam", "arrived")
     assert row.arrived_at is not None
     assert audit_log(engine)[-1][:3] == ("desk", "appointment.update", f"appointment {aid}")
@@ -419,12 +450,23 @@ def test_importing_a_csv_all_or_nothing(engine: Engine) -> None:
     good = f"\ufeffpatient_id,start,minutes,clinician\n{maria},10:00,30,Alex\n{james},10:30,,\n".encode()
     upload(app, good)
     assert successes(app) == ["Imported 2 appointment(s)."]
-    rows = day_appointments(engine, site="main", tz=CLINIC_TZ, day=today_at(0).date(), now=datetime.now(UTC))
+    with read_session(engine) as session:
+        rows = day_appointments(
+            session=session, site="main", tz=CLINIC_TZ, day=today_at(0).date(), now=datetime.now(UTC)
+        )
     assert [(r.patient_name, r.minutes) for r in rows] == [("Maria Gonzalez", 30), ("James Okafor", 45)]
     assert audit_log(engine) == [("desk", "appointment.import", "site main", {"imported": 2})]
     click(app, "appointments_import")
     assert errors(app) == ["this file was imported already; upload it again to import it a second time"]
-    assert len(day_appointments(engine, site="main", tz=CLINIC_TZ, day=today_at(0).date(), now=datetime.now(UTC))) == 2
+    with read_session(engine) as session:
+        assert (
+            len(
+                day_appointments(
+                    session=session, site="main", tz=CLINIC_TZ, day=today_at(0).date(), now=datetime.now(UTC)
+                )
+            )
+            == 2
+        )
 
 
 # --- exercises and plans ---------------------------------------------------------------------------------------
@@ -443,12 +485,14 @@ def test_the_exercise_library_add_edit_and_bad_names(engine: Engine) -> None:
     assert successes(app) == ["Added Heel raises to the library."]
     click(app, "exercise_add_submit")
     assert errors(app) == ["an exercise named 'Heel raises' is already in the library; edit that one"]
-    heel = list_exercises(engine)[0]
+    with read_session(engine) as session:
+        heel = list_exercises(session=session)[0]
     app.text_input(key=f"exercise_name_{heel.id}").set_value("Calf raises")
     app.text_input(key=f"exercise_kind_{heel.id}").set_value("step")
     click(app, f"exercise_save_{heel.id}")
     assert successes(app) == ["Saved the exercise; plans that use it show the change."]
-    edited = list_exercises(engine)[0]
+    with read_session(engine) as session:
+        edited = list_exercises(session=session)[0]
     assert (edited.name, edited.instructions, edited.equipment_kind) == ("Calf raises", "Rise onto your toes.", "step")
     assert app.dataframe[0].value["Exercise"].tolist() == ["Calf raises"]
     assert [(a, action) for a, action, _, _ in audit_log(engine)] == [("boss", "exercise.add"),
@@ -460,10 +504,13 @@ def maria_plan(engine: Engine) -> int:
     """Maria with Bridges then Heel raises since last week; the library also has Treadmill walk."""
     maria = patient(engine, "Maria", "Gonzalez")
     for name in ("Bridges", "Heel raises", "Treadmill walk"):
-        add_exercise(engine, name=name)
+        with unit_of_work(engine) as session:
+            add_exercise(session=session, name=name)
     week_ago = datetime.now(CLINIC_TZ).date() - timedelta(days=7)
-    add_plan_item(engine, patient_id=maria, exercise="Bridges", sets=3, reps=12, active_from=week_ago)
-    add_plan_item(engine, patient_id=maria, exercise="Heel raises", sets=2, reps=10, active_from=week_ago)
+    with unit_of_work(engine) as session:
+        add_plan_item(session=session, patient_id=maria, exercise="Bridges", sets=3, reps=12, active_from=week_ago)
+    with unit_of_work(engine) as session:
+        add_plan_item(session=session, patient_id=maria, exercise="Heel raises", sets=2, reps=10, active_from=week_ago)
     return maria
 
 
@@ -474,7 +521,11 @@ def open_plan(username: str, search: str) -> AppTest:
 
 
 def plan_names(engine: Engine, patient_id: int) -> list[str]:
-    return [r.exercise for r in list_plan_items(engine, patient_id, today=datetime.now(CLINIC_TZ).date())]
+    with read_session(engine) as session:
+        return [
+            r.exercise
+            for r in list_plan_items(session=session, patient_id=patient_id, today=datetime.now(CLINIC_TZ).date())
+        ]
 
 
 def test_a_plan_line_is_added_edited_moved_and_ended(engine: Engine, maria_plan: int) -> None:
@@ -490,10 +541,12 @@ def test_a_plan_line_is_added_edited_moved_and_ended(engine: Engine, maria_plan:
     assert plan_names(engine, maria_plan) == ["Bridges", "Heel raises", "Treadmill walk"]
     assert "Treadmill walk: 10 min\nNotes: easy pace" in [str(t.value) for t in app.text]
 
-    walk = list_plan_items(engine, maria_plan)[2]
+    with read_session(engine) as session:
+        walk = list_plan_items(session=session, patient_id=maria_plan)[2]
     click(app, f"plan_up_{walk.id}")
     assert plan_names(engine, maria_plan) == ["Bridges", "Treadmill walk", "Heel raises"]
-    bridges = list_plan_items(engine, maria_plan)[0]
+    with read_session(engine) as session:
+        bridges = list_plan_items(session=session, patient_id=maria_plan)[0]
     click(app, f"plan_down_{bridges.id}")
     assert plan_names(engine, maria_plan) == ["Treadmill walk", "Bridges", "Heel raises"]
     assert app.button(key=f"plan_up_{walk.id}").disabled, "the first line cannot go up"
@@ -504,13 +557,17 @@ def test_a_plan_line_is_added_edited_moved_and_ended(engine: Engine, maria_plan:
     app.text_input(key=f"plan_edit_{bridges.id}_load").set_value("2 kg")
     click(app, f"plan_edit_{bridges.id}_submit")
     assert successes(app) == ["Saved line 2."]
-    edited = list_plan_items(engine, maria_plan)[1]
+    with read_session(engine) as session:
+        edited = list_plan_items(session=session, patient_id=maria_plan)[1]
     assert (edited.exercise, edited.dose) == ("Bridges", "4 x 12, 2 kg")
 
     click(app, f"plan_end_{bridges.id}")
     assert successes(app) == ["Ended Bridges: it no longer shows."]
     assert plan_names(engine, maria_plan) == ["Treadmill walk", "Heel raises"]
-    assert list_plan_items(engine, maria_plan)[1].active_to == datetime.now(CLINIC_TZ).date() - timedelta(days=1)
+    with read_session(engine) as session:
+        assert list_plan_items(session=session, patient_id=maria_plan)[1].active_to == datetime.now(
+            CLINIC_TZ
+        ).date() - timedelta(days=1)
     assert not any(str(t.value).startswith("Bridges") for t in app.text)
     assert [action for _, action, _, _ in audit_log(engine)] == [
         "plan.add", "plan.move", "plan.move", "plan.update", "plan.end",

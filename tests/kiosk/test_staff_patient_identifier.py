@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from shared.care.patients import get_patient
+from shared.store.db import read_session
 from tests.kiosk.test_staff_pages import add_staff, audit_log, click, errors, open_page, patient, successes
 
 MRN = "http://ehr.example/mrn"
@@ -20,7 +21,8 @@ def test_staff_set_change_and_clear_a_patients_ehr_identifier(engine: Engine, ca
     app.text_input(key=f"edit_identifier_{maria}").set_value(f" {MRN}|MRN0001 ")
     click(app, f"edit_save_{maria}")
     assert successes(app) == [f"Saved the changes to patient #{maria}."]
-    saved = get_patient(engine, maria)
+    with read_session(engine) as session:
+        saved = get_patient(session=session, patient_id=maria)
     assert (saved.identifier_system, saved.identifier_value) == (MRN, "MRN0001")
 
     app.text_input(key="patients_search").set_value(f"#{john}")
@@ -29,11 +31,13 @@ def test_staff_set_change_and_clear_a_patients_ehr_identifier(engine: Engine, ca
     app.text_input(key=f"edit_last_{john}").set_value("Smithson")
     click(app, f"edit_save_{john}")
     assert errors(app) == [f"identifier {MRN}|MRN0001 already belongs to patient {maria}"]
-    assert get_patient(engine, john).last_name == "Smith", "a refused identifier saves nothing"
+    with read_session(engine) as session:
+        assert get_patient(session=session, patient_id=john).last_name == "Smith", "a refused identifier saves nothing"
 
     app.text_input(key="patients_search").set_value(f"#{maria}")
     app.run()
     app.text_input(key=f"edit_identifier_{maria}").set_value("")
     click(app, f"edit_save_{maria}")
-    assert get_patient(engine, maria).identifier_value is None
+    with read_session(engine) as session:
+        assert get_patient(session=session, patient_id=maria).identifier_value is None
     assert [action for _, action, _, _ in audit_log(engine)] == ["patient.identifier", "patient.identifier"]

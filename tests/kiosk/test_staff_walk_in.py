@@ -10,8 +10,10 @@ from streamlit.testing.v1 import AppTest
 
 from shared.care import checkin
 from shared.care.arrivals import todays_arrivals, todays_walk_ins
-from shared.care.patients import add_patient, issue_card, search_patients
+from shared.care.cards import issue_card
+from shared.care.patients import add_patient, search_patients
 from shared.staff.audit import recent_audit
+from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
 from tests.kiosk.staff_app import STAFF, add_staff, errors, sign_in, successes
 
@@ -25,19 +27,28 @@ def arrivals(username: str) -> AppTest:
 
 
 def arrived(engine: Engine) -> list[tuple[str, str]]:
-    return [(r.patient_name, r.status) for r in todays_arrivals(engine, site="main", tz=UTC, now=datetime.now(UTC))]
+    with read_session(engine) as session:
+        return [
+            (r.patient_name, r.status)
+            for r in todays_arrivals(session=session, site="main", tz=UTC, now=datetime.now(UTC))
+        ]
 
 
 def test_a_patient_who_scanned_without_an_appointment_is_checked_in_from_their_row(
     engine: Engine,
     staff_env: object,
 ) -> None:
-    zed = add_patient(engine, first="Zed", last="Walker", dob=date(1980, 5, 5))
+    with unit_of_work(engine) as session:
+        zed = add_patient(session=session, first="Zed", last="Walker", dob=date(1980, 5, 5))
     assert zed.id is not None
     settings = Settings(_env_file=None, timezone="UTC")  # type: ignore[call-arg]
-    assert checkin.check_in(engine, settings, issue_card(engine, zed.id, base_url="https://x").url).result == (
-        "no_appointment"
-    )
+    with unit_of_work(engine) as session:
+        scanned = issue_card(session=session, patient_id=zed.id, base_url="https://x").url
+    assert checkin.check_in(
+        engine=engine,
+        settings=settings,
+        scan=scanned,
+    ).result == ("no_appointment")
     add_staff(engine, "desk", "front_desk")
     app = arrivals("desk")
     app.button(key=f"scan-walk-in-{zed.id}").click()
@@ -45,7 +56,8 @@ def test_a_patient_who_scanned_without_an_appointment_is_checked_in_from_their_r
     assert not app.exception and not errors(app)
     assert successes(app) == ["Zed Walker is checked in as a walk-in."]
     assert arrived(engine) == [("Zed Walker", "arrived")]
-    assert todays_walk_ins(engine, site="main", tz=UTC, now=datetime.now(UTC)) == []
+    with read_session(engine) as session:
+        assert todays_walk_ins(session=session, site="main", tz=UTC, now=datetime.now(UTC)) == []
     assert "Nobody waiting to be sorted out." in [c.value for c in app.caption]
     assert recent_audit(engine)[0].actor == "desk"
 
@@ -54,7 +66,8 @@ def test_a_known_patient_found_by_name_is_checked_in_with_one_button(
     engine: Engine,
     staff_env: object,
 ) -> None:
-    add_patient(engine, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
+    with unit_of_work(engine) as session:
+        add_patient(session=session, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
     add_staff(engine, "desk", "front_desk")
     app = arrivals("desk")
     assert app.button(key="walk_in_check_in").disabled, "nothing chosen yet"
@@ -83,11 +96,13 @@ def test_a_new_patient_is_added_and_checked_in_and_a_refusal_keeps_the_fields(
     app.run()
     assert errors(app) and "date of birth" in errors(app)[0]
     assert app.text_input(key="walk_in_first").value == "Ada", "what was typed is kept"
-    assert search_patients(engine, "lovelace") == []
+    with read_session(engine) as session:
+        assert search_patients(session=session, text="lovelace") == []
     app.text_input(key="walk_in_dob").input("1952-12-10")
     app.button(key="walk_in_add").click()
     app.run()
-    [ada] = search_patients(engine, "lovelace")
+    with read_session(engine) as session:
+        [ada] = search_patients(session=session, text="lovelace")
     assert successes(app) == [f"Added Ada Lovelace as patient #{ada.id} and checked them in as a walk-in."]
     assert arrived(engine) == [("Ada Lovelace", "arrived")]
     assert app.text_input(key="walk_in_first").value == ""

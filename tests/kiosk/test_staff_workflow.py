@@ -14,10 +14,12 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from kiosk import resources
+from shared.care.appointments import add_appointment, set_appointment_status
 from shared.care.arrivals import note_waiting_patient
+from shared.care.exercises import add_exercise
 from shared.care.feedback import record_feedback
-from shared.care.patients import add_appointment, add_patient, set_appointment_status
-from shared.care.plans import add_exercise, add_plan_item
+from shared.care.patients import add_patient
+from shared.care.plans import add_plan_item
 from shared.equipment.events import Decoded
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
@@ -46,15 +48,26 @@ def hh_mm(value: datetime) -> str:
 def patient(engine: Engine, first: str, last: str, starts_at: datetime, status: str, *, arrived_min_ago: float = 20,
             stations: tuple[str, ...] = ()) -> tuple[int, int]:  # fmt: skip
     """A patient booked at `starts_at` whose appointment is at `status`, with a plan on `stations`."""
-    created = add_patient(engine, first=first, last=last, dob=date(1950, 4, 17))
+    with unit_of_work(engine) as session:
+        created = add_patient(session=session, first=first, last=last, dob=date(1950, 4, 17))
     assert created.id is not None
-    booked = add_appointment(engine, patient_id=created.id, starts_at=starts_at, site="main", clinician="Alex")
+    with unit_of_work(engine) as session:
+        booked = add_appointment(
+            session=session, patient_id=created.id, starts_at=starts_at, site="main", clinician="Alex"
+        )
     assert booked.id is not None
     if status != "scheduled":
-        set_appointment_status(engine, booked.id, status, now=datetime.now(UTC) - timedelta(minutes=arrived_min_ago))
+        with unit_of_work(engine) as session:
+            set_appointment_status(
+                session=session,
+                appointment_id=booked.id,
+                status=status,
+                now=datetime.now(UTC) - timedelta(minutes=arrived_min_ago),
+            )
     for station in stations:
-        add_plan_item(engine, patient_id=created.id, exercise=HOSTILE, equipment_id=station,
-                      active_from=date.today() - timedelta(days=1))  # fmt: skip
+        with unit_of_work(engine) as session:
+            add_plan_item(session=session, patient_id=created.id, exercise=HOSTILE, equipment_id=station,
+                          active_from=date.today() - timedelta(days=1))  # fmt: skip
     return created.id, booked.id
 
 
@@ -82,7 +95,8 @@ def queue(app: AppTest) -> list[tuple[str, str]]:
 def busy_gym(engine: Engine) -> dict[str, datetime]:
     """Maria checked in (treadmill), James starting in 30 min (bars), a bike waiting longest that nobody needs
     soon, and Ruth starting in 3 hours (stairs); every one of these stations needs cleaning."""
-    add_exercise(engine, name=HOSTILE)
+    with unit_of_work(engine) as session:
+        add_exercise(session=session, name=HOSTILE)
     for station, name in (("tm-1", "Treadmill 1"), ("bike-1", "Bike 1"), ("bars-1", "Parallel bars"),
                           ("stairs-1", "Stairs")):  # fmt: skip
         with unit_of_work(engine) as session:
@@ -150,7 +164,8 @@ def test_an_empty_queue_says_so(engine: Engine) -> None:
 def day(engine: Engine) -> dict[str, int]:
     """Maria waiting 20 min who asked at the lobby, Sam done in pain (8, too hard), Ann in session (3, easy);
     name -> appointment id."""
-    add_exercise(engine, name=HOSTILE)
+    with unit_of_work(engine) as session:
+        add_exercise(session=session, name=HOSTILE)
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1")
     # Booked for 20 min ago and arrived then: the wait counts from the later of the two. (Between 00:00 and
@@ -159,10 +174,13 @@ def day(engine: Engine) -> dict[str, int]:
     _, maria = patient(engine, "Maria", "Gonzalez", start, "arrived")
     sam_id, sam = patient(engine, "Sam", "Whitfield", start - timedelta(minutes=1), "done")
     ann_id, ann = patient(engine, "Ann", "Park", start - timedelta(minutes=2), "in_session")
-    assert note_waiting_patient(engine, appointment_id=maria, limit_min=15, now=datetime.now(UTC))
-    record_feedback(engine, appointment_id=sam, patient_id=sam_id, pain=8, difficulty="too_hard",
-                    exercises={HOSTILE: "too_hard"})  # fmt: skip
-    record_feedback(engine, appointment_id=ann, patient_id=ann_id, pain=3, difficulty="easy")
+    with unit_of_work(engine) as session:
+        assert note_waiting_patient(session=session, appointment_id=maria, limit_min=15, now=datetime.now(UTC))
+    with unit_of_work(engine) as session:
+        record_feedback(session=session, appointment_id=sam, patient_id=sam_id, pain=8, difficulty="too_hard",
+                        exercises={HOSTILE: "too_hard"})  # fmt: skip
+    with unit_of_work(engine) as session:
+        record_feedback(session=session, appointment_id=ann, patient_id=ann_id, pain=3, difficulty="easy")
     add_staff(engine, "tech", "technician")
     return {"Maria": maria, "Sam": sam, "Ann": ann}
 

@@ -10,10 +10,16 @@ import streamlit as st
 from kiosk import resources
 from kiosk.staff.auth import require
 from kiosk.staff.kit import bidi_safe, clinic_today, notify, pick_patient, show_error, show_notice
+from shared.care.appointments import (
+    CSV_COLUMNS,
+    add_appointment,
+    import_appointments_csv,
+    next_statuses,
+    update_appointment,
+)
 from shared.care.arrivals import STATUS_WORDS, Arrival, day_appointments
-from shared.care.models import APPOINTMENT_STATUSES
-from shared.care.patients import CSV_COLUMNS, add_appointment, import_appointments_csv, update_appointment
 from shared.store.clock import parse_local_datetime
+from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ClinicError, ValidationFailed
 from shared.store.types import utcnow
 
@@ -55,8 +61,9 @@ def _book(day: date) -> None:
             return
     try:
         starts_at = parse_local_datetime(clock, cfg.tz, today=when)
-        appointment = add_appointment(resources.engine(), patient_id=patient_id, starts_at=starts_at, site=cfg.site,
-                                      minutes=int(minutes), clinician=clinician, actor=user.username)  # fmt: skip
+        with unit_of_work(resources.engine()) as session:
+            appointment = add_appointment(session=session, patient_id=patient_id, starts_at=starts_at, site=cfg.site,
+                                          minutes=int(minutes), clinician=clinician, actor=user.username)  # fmt: skip
     except ClinicError as exc:
         show_error(str(exc))
         return
@@ -84,14 +91,16 @@ def _change(rows: list[Arrival]) -> None:
         minutes = right.number_input("Minutes", min_value=5, max_value=480, value=row.minutes, step=5,
                                      key=f"change_minutes_{aid}")  # fmt: skip
         clinician = left.text_input("Clinician", value=row.clinician, key=f"change_clinician_{aid}", max_chars=100)
-        status = middle.selectbox("Status", APPOINTMENT_STATUSES, index=APPOINTMENT_STATUSES.index(row.status),
-                                  format_func=lambda s: STATUS_WORDS[s], key=f"change_status_{aid}")  # fmt: skip
+        statuses = (row.status, *next_statuses(row.status))  # only the changes the workflow allows
+        status = middle.selectbox("Status", statuses, index=0, format_func=lambda s: STATUS_WORDS[s],
+                                  key=f"change_status_{aid}")  # fmt: skip
         if not st.form_submit_button("Save changes", key=f"change_submit_{aid}"):
             return
     try:
         starts_at = parse_local_datetime(clock, cfg.tz, today=when)
-        update_appointment(resources.engine(), aid, starts_at=starts_at, minutes=int(minutes), clinician=clinician,
-                           status=status, actor=user.username)  # fmt: skip
+        with unit_of_work(resources.engine()) as session:
+            update_appointment(session=session, appointment_id=aid, starts_at=starts_at, minutes=int(minutes),
+                               clinician=clinician, status=status, actor=user.username)  # fmt: skip
     except ClinicError as exc:
         show_error(str(exc))
         return
@@ -116,8 +125,9 @@ def _import(day: date) -> None:
             text = upload.getvalue().decode("utf-8")
         except UnicodeDecodeError:
             raise ValidationFailed("the file is not UTF-8 text: save it as 'CSV UTF-8'") from None
-        rows = import_appointments_csv(resources.engine(), text, site=cfg.site, tz=cfg.tz, today=day,
-                                       actor=user.username)  # fmt: skip
+        with unit_of_work(resources.engine()) as session:
+            rows = import_appointments_csv(session=session, text=text, site=cfg.site, tz=cfg.tz, today=day,
+                                           actor=user.username)  # fmt: skip
     except ClinicError as exc:
         show_error(str(exc))
         return
@@ -127,7 +137,8 @@ def _import(day: date) -> None:
 
 
 chosen_day = st.date_input("Day", value=clinic_today(), key="appointments_day", format="YYYY-MM-DD")
-day_rows = day_appointments(resources.engine(), site=cfg.site, tz=cfg.tz, day=chosen_day, now=utcnow())
+with read_session(resources.engine()) as session:
+    day_rows = day_appointments(session=session, site=cfg.site, tz=cfg.tz, day=chosen_day, now=utcnow())
 _list(chosen_day, day_rows)
 st.divider()
 _book(chosen_day)

@@ -15,20 +15,17 @@ from kiosk.staff.kit import acting_user, bidi_safe, notify, show_notice
 from kiosk.staff.walk_in import check_in as check_in_walk_in
 from kiosk.staff.walk_in import walk_in_panel
 from kiosk.theme import literal
+from shared.care.appointments import next_statuses, set_appointment_status
 from shared.care.arrivals import Arrival, describe_arrival, todays_arrivals, todays_walk_ins, waits_too_long
 from shared.care.feedback import Feedback, describe_exercises, describe_feedback, latest_feedback
-from shared.care.patients import set_appointment_status
+from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ClinicError
 from shared.store.types import utcnow
 
 REFRESH_S = 10
-ACTIONS: dict[str, tuple[tuple[str, str], ...]] = {  # status -> (new status, button label) offered
-    "scheduled": (("arrived", "Mark arrived"), ("in_session", "Start session"), ("no_show", "Mark no-show")),
-    "arrived": (("in_session", "Start session"), ("done", "Mark done"), ("no_show", "Mark no-show")),
-    "in_session": (("done", "Mark done"),),
-    "no_show": (("arrived", "Mark arrived"),),
-    "done": (),
-}
+# The buttons of the workflow's steps (`next_statuses` without corrections; those are on the Appointments page).
+ACTION_LABELS = {"arrived": "Mark arrived", "in_session": "Start session", "done": "Mark done",
+                 "no_show": "Mark no-show"}  # fmt: skip
 DONE_WORDS = {"arrived": "marked arrived", "in_session": "in session", "done": "done", "no_show": "marked no-show"}
 
 user = require("arrivals")
@@ -43,7 +40,8 @@ def _set_status(appointment_id: int, status: str, patient_name: str) -> None:
     if actor is None:
         return
     try:
-        set_appointment_status(resources.engine(), appointment_id, status, actor=actor.username)
+        with unit_of_work(resources.engine()) as session:
+            set_appointment_status(session=session, appointment_id=appointment_id, status=status, actor=actor.username)
     except ClinicError as exc:
         notify(str(exc), "error")
         return
@@ -56,7 +54,7 @@ def _row(row: Arrival, answers: Feedback | None) -> None:
         when.text(f"{row.starts_at.astimezone(cfg.tz):%H:%M}\n{row.minutes} min")
         who.text(bidi_safe(row.patient_name) + (f"\nwith {bidi_safe(row.clinician)}" if row.clinician else ""))
         status.text(describe_arrival(row, cfg.tz))
-        actions = ACTIONS.get(row.status, ())
+        actions = [(new, ACTION_LABELS[new]) for new in next_statuses(row.status, corrections=False)]
         for column, (new_status, label) in zip(buttons.columns(max(len(actions), 1)), actions, strict=False):
             column.button(label, key=f"arrivals-{new_status}-{row.appointment_id}", on_click=_set_status,
                           args=(row.appointment_id, new_status, row.patient_name))  # fmt: skip
@@ -84,12 +82,13 @@ def live_arrivals() -> None:
     """Today's list; redraws itself every few seconds without reloading the page."""
     now = utcnow()
     show_notice()
-    rows = todays_arrivals(resources.engine(), site=cfg.site, tz=cfg.tz, now=now)
+    with read_session(resources.engine()) as session:
+        rows = todays_arrivals(session=session, site=cfg.site, tz=cfg.tz, now=now)
+        answers = latest_feedback(session=session, appointment_ids=[r.appointment_id for r in rows])
     waiting = sum(1 for r in rows if r.status == "arrived")
     st.caption(f"{len(rows)} appointment(s) today · {waiting} waiting · updated {now.astimezone(cfg.tz):%H:%M:%S}")
     if not rows:
         st.info("No appointments today.")
-    answers = latest_feedback(resources.engine(), [r.appointment_id for r in rows])
     for row in rows:
         _row(row, answers.get(row.appointment_id))
     _scans_without_appointment(now)
@@ -99,7 +98,8 @@ def _scans_without_appointment(now: datetime) -> None:
     """Who scanned a card with no appointment today and is not sorted out yet; the front desk checks them in
     as a walk-in from their row."""
     st.header("Scanned without an appointment today")
-    walk_ins = todays_walk_ins(resources.engine(), site=cfg.site, tz=cfg.tz, now=now)
+    with read_session(resources.engine()) as session:
+        walk_ins = todays_walk_ins(session=session, site=cfg.site, tz=cfg.tz, now=now)
     if not walk_ins:
         st.caption("Nobody waiting to be sorted out.")
         return

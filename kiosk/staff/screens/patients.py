@@ -10,17 +10,11 @@ from kiosk import resources
 from kiosk.staff.auth import require
 from kiosk.staff.kit import bidi_safe, card_preview, notify, pick_patient, show_error, show_notice
 from shared.care.card_print import card_pdf, issued_card_image
+from shared.care.cards import IssuedCard, active_cards, issue_card, revoke_cards
 from shared.care.patient_language import language_choices, set_language
-from shared.care.patients import (
-    IssuedCard,
-    active_cards,
-    add_patient,
-    get_patient,
-    issue_card,
-    revoke_cards,
-    update_patient,
-)
+from shared.care.patients import add_patient, get_patient, update_patient
 from shared.fhir.identifiers import checked_identifier, identifier_text, save_identifier
+from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ClinicError
 
 CARD_KEY = "patients_new_card"  # (patient id, PNG, PDF) of the card just issued: the only place a token shows
@@ -41,8 +35,9 @@ def _add() -> None:
         if not st.form_submit_button("Add patient", type="primary", key="add_patient_submit"):
             return
         try:
-            patient = add_patient(resources.engine(), first=first, last=last, dob=dob, phone=phone,
-                                  actor=user.username)  # fmt: skip
+            with unit_of_work(resources.engine()) as session:
+                patient = add_patient(session=session, first=first, last=last, dob=dob, phone=phone,
+                                      actor=user.username)  # fmt: skip
         except ClinicError as exc:
             show_error(str(exc))
             return
@@ -52,7 +47,8 @@ def _add() -> None:
 
 
 def _edit(patient_id: int) -> None:
-    patient = get_patient(resources.engine(), patient_id)
+    with read_session(resources.engine()) as session:
+        patient = get_patient(session=session, patient_id=patient_id)
     st.header(f"Patient #{patient_id}")
     with st.form(f"edit_patient_{patient_id}"):
         left, right = st.columns(2)
@@ -74,10 +70,12 @@ def _edit(patient_id: int) -> None:
             return
     try:
         identifier = checked_identifier(resources.engine(), ehr_id, patient_id=patient_id)
-        update_patient(resources.engine(), patient_id, first=first, last=last, dob=dob, phone=phone,
-                       actor=user.username)  # fmt: skip
+        with unit_of_work(resources.engine()) as session:
+            update_patient(session=session, patient_id=patient_id, first=first, last=last, dob=dob, phone=phone,
+                           actor=user.username)  # fmt: skip
         save_identifier(resources.engine(), patient_id=patient_id, identifier=identifier, actor=user.username)
-        set_language(resources.engine(), patient_id, language, actor=user.username)
+        with unit_of_work(resources.engine()) as session:
+            set_language(session=session, patient_id=patient_id, code=language, actor=user.username)
     except ClinicError as exc:
         show_error(str(exc))
         return
@@ -95,12 +93,16 @@ def _printable(card: IssuedCard) -> tuple[bytes, bytes]:
 
 def _cards(patient_id: int) -> None:
     st.header("Check-in card")
-    working = active_cards(resources.engine(), patient_id)
+    with read_session(resources.engine()) as session:
+        working = active_cards(session=session, patient_id=patient_id)
     st.caption("A working card." if working else "No working card: the patient cannot check in with a card.")
     issue, revoke = st.columns(2)
     if issue.button("Issue a new card", key=f"issue_card_{patient_id}", help="Any older card stops working."):
         try:
-            card = issue_card(resources.engine(), patient_id, base_url=cfg.resolved_kiosk_url, actor=user.username)
+            with unit_of_work(resources.engine()) as session:
+                card = issue_card(
+                    session=session, patient_id=patient_id, base_url=cfg.resolved_kiosk_url, actor=user.username
+                )
         except ClinicError as exc:
             show_error(str(exc))
             return
@@ -111,7 +113,8 @@ def _cards(patient_id: int) -> None:
         st.write("For a lost card: it stops working at once. Issue a new card when the patient needs one.")
         if st.button("Revoke the patient's cards", key=f"revoke_cards_{patient_id}", type="primary"):
             try:
-                count = revoke_cards(resources.engine(), patient_id, actor=user.username)
+                with unit_of_work(resources.engine()) as session:
+                    count = revoke_cards(session=session, patient_id=patient_id, actor=user.username)
             except ClinicError as exc:
                 show_error(str(exc))
                 return
@@ -130,6 +133,7 @@ def _cards(patient_id: int) -> None:
                         help="Card size (85.7 x 54 mm): print at 100 % (actual size).")  # fmt: skip
     png.download_button("Download the card (PNG)", data=new_card[1], file_name=f"card-patient-{patient_id}.png",
                         mime="image/png", on_click="ignore", key=f"download_card_{patient_id}")  # fmt: skip
+
 
 _add()
 chosen = pick_patient("patients", table=True)

@@ -14,19 +14,11 @@ from kiosk.failsafe import safe_callback
 from kiosk.staff.auth import require
 from kiosk.staff.kit import acting_user, bidi_safe, clinic_today, notify, pick_patient, show_error, show_notice
 from shared.care.exercise_images import image_data_uri, save_image
+from shared.care.exercises import add_exercise, list_exercises, update_exercise
 from shared.care.models import Exercise
-from shared.care.plans import (
-    PlanRow,
-    add_exercise,
-    add_plan_item,
-    end_plan_item,
-    list_exercises,
-    list_plan_items,
-    move_plan_item,
-    update_exercise,
-    update_plan_item,
-)
+from shared.care.plans import PlanRow, add_plan_item, end_plan_item, list_plan_items, move_plan_item, update_plan_item
 from shared.equipment.stations import list_stations
+from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ClinicError
 
 
@@ -53,7 +45,8 @@ cfg = resources.settings()
 st.title("Exercises and plans")
 show_notice()
 today = clinic_today()
-exercises = list_exercises(resources.engine())
+with read_session(resources.engine()) as session:
+    exercises = list_exercises(session=session)
 stations = {s.id: f"{s.name} ({s.id})" for s in list_stations(resources.engine(), tz=cfg.tz, site=cfg.site)}
 
 
@@ -79,9 +72,10 @@ def _library() -> None:
         if st.form_submit_button("Add exercise", type="primary", key="exercise_add_submit"):
             try:
                 picture = _saved_picture(upload)
-                add_exercise(resources.engine(), name=name, instructions=instructions, equipment_kind=kind,
-                             name_es=name_es, instructions_es=instructions_es, image_file=picture, replace=False,
-                             actor=user.username)  # fmt: skip
+                with unit_of_work(resources.engine()) as session:
+                    add_exercise(session=session, name=name, instructions=instructions, equipment_kind=kind,
+                                 name_es=name_es, instructions_es=instructions_es, image_file=picture, replace=False,
+                                 actor=user.username)  # fmt: skip
             except ClinicError as exc:
                 show_error(str(exc))
             else:
@@ -117,9 +111,10 @@ def _edit_exercise(library: list[Exercise]) -> None:
     assert eid is not None
     try:
         image_file = _saved_picture(upload) or ("" if remove else None)
-        update_exercise(resources.engine(), eid, name=name, instructions=instructions, equipment_kind=kind,
-                        name_es=name_es, instructions_es=instructions_es, image_file=image_file,
-                        actor=user.username)  # fmt: skip
+        with unit_of_work(resources.engine()) as session:
+            update_exercise(session=session, exercise_id=eid, name=name, instructions=instructions, equipment_kind=kind,
+                            name_es=name_es, instructions_es=instructions_es, image_file=image_file,
+                            actor=user.username)  # fmt: skip
     except ClinicError as exc:
         show_error(str(exc))
         return
@@ -144,7 +139,9 @@ def _move(item_id: int, direction: Literal["up", "down"]) -> None:
     if actor is None:
         return
     try:
-        move_plan_item(resources.engine(), item_id, direction, today=clinic_today(), actor=actor.username)
+        with unit_of_work(resources.engine()) as session:
+            move_plan_item(session=session, item_id=item_id, direction=direction, today=clinic_today(),
+                           actor=actor.username)
     except ClinicError as exc:
         notify(str(exc), "error")
 
@@ -156,7 +153,8 @@ def _end(item_id: int, exercise: str) -> None:
     if actor is None:
         return
     try:
-        removed = end_plan_item(resources.engine(), item_id, today=clinic_today(), actor=actor.username)
+        with unit_of_work(resources.engine()) as session:
+            removed = end_plan_item(session=session, item_id=item_id, today=clinic_today(), actor=actor.username)
     except ClinicError as exc:
         notify(str(exc), "error")
         return
@@ -246,7 +244,8 @@ def _plan() -> None:
     if patient_id is None:
         return
     try:
-        rows = list_plan_items(resources.engine(), patient_id, today=today)
+        with read_session(resources.engine()) as session:
+            rows = list_plan_items(session=session, patient_id=patient_id, today=today)
     except ClinicError as exc:
         show_error(str(exc))
         return
@@ -259,7 +258,8 @@ def _plan() -> None:
         values = _line_form(f"plan_add_{patient_id}", None)
         if values is not None:
             try:
-                add_plan_item(resources.engine(), patient_id=patient_id, actor=user.username, **values)
+                with unit_of_work(resources.engine()) as session:
+                    add_plan_item(session=session, patient_id=patient_id, actor=user.username, **values)
             except ClinicError as exc:
                 show_error(str(exc))
             else:
@@ -273,7 +273,8 @@ def _plan() -> None:
             values = _line_form(f"plan_edit_{row.id}", row)
             if values is not None:
                 try:
-                    update_plan_item(resources.engine(), row.id, actor=user.username, **values)
+                    with unit_of_work(resources.engine()) as session:
+                        update_plan_item(session=session, item_id=row.id, actor=user.username, **values)
                 except ClinicError as exc:
                     show_error(str(exc))
                 else:

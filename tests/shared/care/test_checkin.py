@@ -8,9 +8,12 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from shared.care import checkin
+from shared.care.appointments import add_appointment
+from shared.care.cards import issue_card, revoke_cards
+from shared.care.exercises import add_exercise
 from shared.care.models import CheckIn, QrToken
-from shared.care.patients import add_appointment, add_patient, issue_card, revoke_cards
-from shared.care.plans import add_exercise, add_plan_item
+from shared.care.patients import add_patient
+from shared.care.plans import add_plan_item
 from shared.care.qr import parse_scan
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
@@ -29,18 +32,32 @@ def settings(**overrides: object) -> Settings:
 @pytest.fixture
 def card(engine: Engine) -> str:
     """Maria Gonzalez with a card, a 15:30 appointment with Alex, and a two-line plan on a treadmill."""
-    patient = add_patient(engine, first="Maria", last="Gonzalez", dob=DOB)
+    with unit_of_work(engine) as session:
+        patient = add_patient(session=session, first="Maria", last="Gonzalez", dob=DOB)
     assert patient.id is not None
-    add_appointment(engine, patient_id=patient.id, starts_at=NOW + timedelta(minutes=30), site="main", clinician="Alex")
+    with unit_of_work(engine) as session:
+        add_appointment(
+            session=session, patient_id=patient.id, starts_at=NOW + timedelta(minutes=30), site="main", clinician="Alex"
+        )
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
-    add_exercise(engine, name="Treadmill walk", instructions="Walk at an easy pace.", equipment_kind="treadmill")
-    add_exercise(engine, name="Heel raises", instructions="Rise onto your toes, slowly down.")
+    with unit_of_work(engine) as session:
+        add_exercise(
+            session=session, name="Treadmill walk", instructions="Walk at an easy pace.", equipment_kind="treadmill"
+        )
+    with unit_of_work(engine) as session:
+        add_exercise(session=session, name="Heel raises", instructions="Rise onto your toes, slowly down.")
     today = NOW.date()
-    add_plan_item(engine, patient_id=patient.id, exercise="Heel raises", sets=3, reps=10, hold_s=2, active_from=today)
-    add_plan_item(engine, patient_id=patient.id, exercise="Treadmill walk", minutes=10, equipment_id="tm-1",
-                  active_from=today, position=0)  # fmt: skip
-    return issue_card(engine, patient.id, base_url="https://lobby.example").url
+    with unit_of_work(engine) as session:
+        add_plan_item(
+            session=session, patient_id=patient.id, exercise="Heel raises", sets=3, reps=10, hold_s=2, active_from=today
+        )
+    with unit_of_work(engine) as session:
+        add_plan_item(session=session, patient_id=patient.id, exercise="Treadmill walk", minutes=10,
+                      equipment_id="tm-1",
+                      active_from=today, position=0)  # fmt: skip
+    with unit_of_work(engine) as session:
+        return issue_card(session=session, patient_id=patient.id, base_url="https://lobby.example").url
 
 
 def test_the_card_carries_only_an_opaque_token(card: str) -> None:
@@ -51,7 +68,7 @@ def test_the_card_carries_only_an_opaque_token(card: str) -> None:
 
 
 def test_scan_asks_for_birth_date_first_and_shows_nothing_personal(engine: Engine, card: str) -> None:
-    outcome = checkin.begin(engine, settings(), card, now=NOW)
+    outcome = checkin.begin(engine=engine, settings=settings(), scan=card, now=NOW)
     assert outcome.result == "needs_dob"
     assert (outcome.display_name, outcome.plan, outcome.appointment_at) == (None, [], None)
 
@@ -60,9 +77,9 @@ def test_right_birth_date_checks_in_and_shows_the_plan_with_station_status(engin
     start = decode("clinic/main/equipment/tm-1/usage", b'{"event_id":"u","event":"start"}', prefix="clinic",
                    received_at=NOW)  # fmt: skip
     record_batch(engine, [start], tz=UTC)
-    token = checkin.begin(engine, settings(), card, now=NOW).token
+    token = checkin.begin(engine=engine, settings=settings(), scan=card, now=NOW).token
     assert token is not None
-    outcome = checkin.confirm(engine, settings(), token, DOB, now=NOW)
+    outcome = checkin.confirm(engine=engine, settings=settings(), token=token, dob=DOB, now=NOW)
     assert (outcome.result, outcome.display_name, outcome.clinician) == ("checked_in", "Maria G.", "Alex")
     assert outcome.appointment_at == NOW + timedelta(minutes=30)
     assert [(line.exercise, line.dose, line.equipment_status) for line in outcome.plan] == [
@@ -72,8 +89,8 @@ def test_right_birth_date_checks_in_and_shows_the_plan_with_station_status(engin
 
 
 def test_checking_in_twice_is_idempotent_and_shows_the_first_time(engine: Engine, card: str) -> None:
-    first = checkin.check_in(engine, settings(), card, now=NOW)
-    again = checkin.check_in(engine, settings(), card, now=NOW + timedelta(minutes=3))
+    first = checkin.check_in(engine=engine, settings=settings(), scan=card, now=NOW)
+    again = checkin.check_in(engine=engine, settings=settings(), scan=card, now=NOW + timedelta(minutes=3))
     assert (first.result, again.result) == ("checked_in", "already_checked_in")
     assert again.checked_in_at == first.checked_in_at == NOW
 
@@ -87,12 +104,12 @@ def test_matching_window_is_two_hours_before_to_one_hour_after(
     engine: Engine, card: str, offset_min: int, expected: str
 ) -> None:
     start = NOW + timedelta(minutes=30)
-    outcome = checkin.check_in(engine, settings(), card, now=start + timedelta(minutes=offset_min))
+    outcome = checkin.check_in(engine=engine, settings=settings(), scan=card, now=start + timedelta(minutes=offset_min))
     assert outcome.result == expected
 
 
 def test_no_appointment_today_is_recorded_for_staff(engine: Engine, card: str) -> None:
-    outcome = checkin.check_in(engine, settings(), card, now=NOW + timedelta(days=1))
+    outcome = checkin.check_in(engine=engine, settings=settings(), scan=card, now=NOW + timedelta(days=1))
     assert (outcome.result, outcome.display_name, outcome.plan) == ("no_appointment", "Maria G.", [])
     with engine.connect() as conn:
         results = conn.execute(select(CheckIn.result)).scalars().all()  # type: ignore[call-overload]
@@ -102,12 +119,27 @@ def test_no_appointment_today_is_recorded_for_staff(engine: Engine, card: str) -
 def test_five_wrong_birth_dates_lock_the_card_for_fifteen_minutes(engine: Engine, card: str) -> None:
     token = parse_scan(card)
     assert token is not None
-    wrong = [checkin.confirm(engine, settings(), token, date(1960, 1, 1), now=NOW) for _ in range(5)]
+    wrong = [
+        checkin.confirm(engine=engine, settings=settings(), token=token, dob=date(1960, 1, 1), now=NOW)
+        for _ in range(5)
+    ]
     assert [o.result for o in wrong] == ["wrong_dob"] * 4 + ["locked"]
     assert [o.attempts_left for o in wrong[:4]] == [4, 3, 2, 1]
-    assert checkin.confirm(engine, settings(), token, DOB, now=NOW + timedelta(minutes=14)).result == "locked"
-    assert checkin.begin(engine, settings(), card, now=NOW + timedelta(minutes=14)).result == "locked"
-    assert checkin.confirm(engine, settings(), token, DOB, now=NOW + timedelta(minutes=16)).result == "checked_in"
+    assert (
+        checkin.confirm(
+            engine=engine, settings=settings(), token=token, dob=DOB, now=NOW + timedelta(minutes=14)
+        ).result
+        == "locked"
+    )
+    assert (
+        checkin.begin(engine=engine, settings=settings(), scan=card, now=NOW + timedelta(minutes=14)).result == "locked"
+    )
+    assert (
+        checkin.confirm(
+            engine=engine, settings=settings(), token=token, dob=DOB, now=NOW + timedelta(minutes=16)
+        ).result
+        == "checked_in"
+    )
 
 
 @pytest.mark.parametrize(
@@ -118,17 +150,19 @@ def test_five_wrong_birth_dates_lock_the_card_for_fifteen_minutes(engine: Engine
 def test_misread_and_unknown_codes_are_told_apart_and_reveal_nothing(
     engine: Engine, card: str, scan: str, result: str
 ) -> None:
-    outcome = checkin.begin(engine, settings(), scan, now=NOW)
+    outcome = checkin.begin(engine=engine, settings=settings(), scan=scan, now=NOW)
     assert outcome == checkin.Outcome(result)  # type: ignore[arg-type]
 
 
 def test_a_revoked_card_stops_working_and_a_new_one_replaces_it(engine: Engine, card: str) -> None:
     with engine.connect() as conn:
         patient_id = conn.execute(select(QrToken.patient_id)).scalar_one()  # type: ignore[call-overload]
-    assert revoke_cards(engine, patient_id) == 1
-    assert checkin.check_in(engine, settings(), card, now=NOW) == checkin.Outcome("revoked")
-    fresh = issue_card(engine, patient_id, base_url="https://lobby.example")
-    assert checkin.check_in(engine, settings(), fresh.url, now=NOW).result == "checked_in"
+    with unit_of_work(engine) as session:
+        assert revoke_cards(session=session, patient_id=patient_id) == 1
+    assert checkin.check_in(engine=engine, settings=settings(), scan=card, now=NOW) == checkin.Outcome("revoked")
+    with unit_of_work(engine) as session:
+        fresh = issue_card(session=session, patient_id=patient_id, base_url="https://lobby.example")
+    assert checkin.check_in(engine=engine, settings=settings(), scan=fresh.url, now=NOW).result == "checked_in"
 
 
 def test_tokens_are_stored_only_as_hashes(engine: Engine, card: str) -> None:
@@ -140,17 +174,17 @@ def test_tokens_are_stored_only_as_hashes(engine: Engine, card: str) -> None:
 
 
 def test_with_birth_date_check_off_a_scan_checks_in_directly(engine: Engine, card: str) -> None:
-    outcome = checkin.begin(engine, settings(confirm_dob=False), card, now=NOW)
+    outcome = checkin.begin(engine=engine, settings=settings(confirm_dob=False), scan=card, now=NOW)
     assert outcome.result == "checked_in"
 
 
 def test_no_patient_data_reaches_the_logs(engine: Engine, card: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("DEBUG")
-    token = checkin.begin(engine, settings(), card, now=NOW).token
+    token = checkin.begin(engine=engine, settings=settings(), scan=card, now=NOW).token
     assert token is not None
-    checkin.confirm(engine, settings(), token, date(1961, 1, 1), now=NOW)
-    checkin.confirm(engine, settings(), token, DOB, now=NOW)
-    checkin.check_in(engine, settings(), card, now=NOW + timedelta(days=1))
+    checkin.confirm(engine=engine, settings=settings(), token=token, dob=date(1961, 1, 1), now=NOW)
+    checkin.confirm(engine=engine, settings=settings(), token=token, dob=DOB, now=NOW)
+    checkin.check_in(engine=engine, settings=settings(), scan=card, now=NOW + timedelta(days=1))
     logged = caplog.text
     for secret in ("Maria", "Gonzalez", "1950", "04-17", token):
         assert secret not in logged

@@ -12,14 +12,16 @@ from PIL import Image
 from sqlalchemy import Engine, select
 
 from shared.care.exercise_images import MAX_BYTES, image_data_uri, save_image
+from shared.care.exercises import add_exercise
 from shared.care.models import PlanShare
 from shared.care.patients import add_patient
 from shared.care.plan_shares import create_share, open_share, revoke_shares
-from shared.care.plans import add_exercise, add_plan_item, start_here, todays_plan
+from shared.care.plans import add_plan_item
+from shared.care.todays_plan import start_here, todays_plan
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import register_equipment
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ValidationFailed
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -63,25 +65,32 @@ def test_a_picture_name_never_reads_outside_the_folder(tmp_path: Path) -> None:
 
 
 def test_a_share_link_opens_the_day_until_midnight_and_can_be_revoked(engine: Engine) -> None:
-    patient = add_patient(engine, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
+    with unit_of_work(engine) as session:
+        patient = add_patient(session=session, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
     assert patient.id is not None
-    token = create_share(engine, patient_id=patient.id, site="main", tz=UTC, language="es", now=NOW)
+    with unit_of_work(engine) as session:
+        token = create_share(session=session, patient_id=patient.id, site="main", tz=UTC, language="es", now=NOW)
     with engine.connect() as conn:
         stored = conn.execute(select(PlanShare.token_hash)).scalar_one()  # type: ignore[call-overload]
     assert token not in stored, "only the hash is stored"
-    opened = open_share(engine, token, now=NOW + timedelta(hours=8, minutes=59))
+    with read_session(engine) as session:
+        opened = open_share(session=session, token=token, now=NOW + timedelta(hours=8, minutes=59))
     assert opened is not None and (opened.patient_id, opened.day, opened.language) == (patient.id, NOW.date(), "es")
-    assert open_share(engine, token, now=NOW + timedelta(hours=9)) is None, "ends at midnight"
-    assert open_share(engine, "A" * 32, now=NOW) is None
-    assert open_share(engine, "<script>", now=NOW) is None
-    assert revoke_shares(engine, patient.id, now=NOW) == 1
-    assert open_share(engine, token, now=NOW) is None
+    with read_session(engine) as session:
+        assert open_share(session=session, token=token, now=NOW + timedelta(hours=9)) is None, "ends at midnight"
+        assert open_share(session=session, token="A" * 32, now=NOW) is None
+        assert open_share(session=session, token="<script>", now=NOW) is None
+    with unit_of_work(engine) as session:
+        assert revoke_shares(session=session, patient_id=patient.id, now=NOW) == 1
+    with read_session(engine) as session:
+        assert open_share(session=session, token=token, now=NOW) is None
 
 
 def test_a_busy_station_offers_a_free_one_of_its_kind_and_the_first_free_exercise_is_where_to_start(
     engine: Engine,
 ) -> None:
-    patient = add_patient(engine, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
+    with unit_of_work(engine) as session:
+        patient = add_patient(session=session, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
     assert patient.id is not None
     for station, name, kind, zone in (("tm-1", "Treadmill 1", "treadmill", "Gym A"),
                                       ("tm-2", "Treadmill 2", "treadmill", "Gym B"),
@@ -90,14 +99,20 @@ def test_a_busy_station_offers_a_free_one_of_its_kind_and_the_first_free_exercis
         with unit_of_work(engine) as session:
             register_equipment(session=session, site="main", equipment_id=station, name=name, kind=kind, zone=zone)
     for exercise, station in (("Walk", "tm-1"), ("Pedal", "bike-1"), ("Bars walk", "bars-1")):
-        add_exercise(engine, name=exercise)
-        add_plan_item(engine, patient_id=patient.id, exercise=exercise, equipment_id=station, active_from=NOW.date())
+        with unit_of_work(engine) as session:
+            add_exercise(session=session, name=exercise)
+        with unit_of_work(engine) as session:
+            add_plan_item(
+                session=session, patient_id=patient.id, exercise=exercise, equipment_id=station, active_from=NOW.date()
+            )
     events = [decode(f"clinic/main/equipment/{s}/usage", f'{{"event_id": "{s}", "event": "start"}}'.encode(),
                      prefix="clinic", received_at=NOW) for s in ("tm-1", "bike-1", "bike-2")]  # fmt: skip
     record_batch(engine, events, tz=UTC)
-    lines = todays_plan(engine, patient_id=patient.id, day=NOW.date(), site="main", tz=UTC, now=NOW)
+    lines = todays_plan(engine=engine, patient_id=patient.id, day=NOW.date(), site="main", tz=UTC, now=NOW)
     assert [(line.exercise, line.equipment_status, line.alternative_id) for line in lines] == [
-        ("Walk", "in_use", "tm-2"), ("Pedal", "in_use", None), ("Bars walk", "available", None),
+        ("Walk", "in_use", "tm-2"),
+        ("Pedal", "in_use", None),
+        ("Bars walk", "available", None),
     ]
     assert start_here(lines) == 2
     assert start_here(lines[:2]) == 0, "with no free station, start where a free alternative is"

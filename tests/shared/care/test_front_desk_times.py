@@ -10,9 +10,12 @@ import pytest
 from sqlalchemy import Engine
 
 from shared.care import checkin
+from shared.care.appointments import add_appointment
 from shared.care.arrivals import todays_arrivals, wait_start
-from shared.care.patients import add_appointment, add_patient, issue_card
+from shared.care.cards import issue_card
+from shared.care.patients import add_patient
 from shared.store.clock import parse_clock_time, parse_local_datetime
+from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ValidationFailed
 from shared.store.settings import Settings
 
@@ -40,14 +43,19 @@ def test_a_typed_time_becomes_today_in_the_clinic_zone() -> None:
 def test_an_early_patient_waits_from_their_appointment_time_not_from_arrival(engine: Engine) -> None:
     start = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
     assert wait_start(start - timedelta(minutes=73), start) == start
-    patient = add_patient(engine, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
+    with unit_of_work(engine) as session:
+        patient = add_patient(session=session, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
     assert patient.id is not None
-    add_appointment(engine, patient_id=patient.id, starts_at=start, site="main", clinician="Alex")
-    card = issue_card(engine, patient.id, base_url="http://kiosk")
+    with unit_of_work(engine) as session:
+        add_appointment(session=session, patient_id=patient.id, starts_at=start, site="main", clinician="Alex")
+    with unit_of_work(engine) as session:
+        card = issue_card(session=session, patient_id=patient.id, base_url="http://kiosk")
     settings = Settings(timezone="UTC", checkin_before_min=120)
     early = start - timedelta(minutes=73)
-    checkin.check_in(engine, settings, card.url, now=early)
-    arrivals = todays_arrivals(engine, site="main", tz=UTC, now=start - timedelta(minutes=10))
+    checkin.check_in(engine=engine, settings=settings, scan=card.url, now=early)
+    with read_session(engine) as session:
+        arrivals = todays_arrivals(session=session, site="main", tz=UTC, now=start - timedelta(minutes=10))
     assert [a.waiting_min for a in arrivals] == [0]  # not 63 min: the visit has not started yet
-    arrivals = todays_arrivals(engine, site="main", tz=UTC, now=start + timedelta(minutes=16))
+    with read_session(engine) as session:
+        arrivals = todays_arrivals(session=session, site="main", tz=UTC, now=start + timedelta(minutes=16))
     assert [a.waiting_min for a in arrivals] == [16]

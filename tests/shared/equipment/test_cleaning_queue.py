@@ -10,9 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine
 
+from shared.care.appointments import add_appointment, set_appointment_status
+from shared.care.cards import issue_card
 from shared.care.checkin import check_in
-from shared.care.patients import add_appointment, add_patient, issue_card, set_appointment_status
-from shared.care.plans import add_exercise, add_plan_item
+from shared.care.exercises import add_exercise
+from shared.care.patients import add_patient
+from shared.care.plans import add_plan_item
 from shared.equipment.cleaning_queue import Need, cleaning_queue, describe_item, order_queue, station_needs
 from shared.equipment.events import Decoded
 from shared.equipment.ingest import record_batch
@@ -130,7 +133,8 @@ def test_the_queue_from_patients_appointments_and_plans_at_given_times(engine: E
     for station in ("tm-1", "bike-1", "bars-1", "mat-1", "stairs-1"):
         with unit_of_work(engine) as session:
             register_equipment(session=session, site="main", equipment_id=station, name=station.title(), zone="Gym A")
-    add_exercise(engine, name="Walk")
+    with unit_of_work(engine) as session:
+        add_exercise(session=session, name="Walk")
     people = {}
     for first, last, hh, mm, stations in (
         ("Maria", "Gonzalez", 10, 15, ["tm-1"]),  # checks in at 09:50
@@ -138,16 +142,25 @@ def test_the_queue_from_patients_appointments_and_plans_at_given_times(engine: E
         ("Ruth", "Lindqvist", 11, 30, ["stairs-1"]),  # starts in 90 min: not soon
         ("Sam", "Whitfield", 9, 0, ["bars-1"]),  # done for today
     ):
-        patient = add_patient(engine, first=first, last=last, dob=date(1950, 1, 1))
+        with unit_of_work(engine) as session:
+            patient = add_patient(session=session, first=first, last=last, dob=date(1950, 1, 1))
         assert patient.id is not None
-        booked = add_appointment(engine, patient_id=patient.id, starts_at=NOW.replace(hour=hh, minute=mm), site="main")
+        with unit_of_work(engine) as session:
+            booked = add_appointment(session=session, patient_id=patient.id, starts_at=NOW.replace(hour=hh,
+                                     minute=mm), site="main")
         for station in stations:
-            add_plan_item(engine, patient_id=patient.id, exercise="Walk", equipment_id=station,
-                          active_from=NOW.date() - timedelta(days=3))  # fmt: skip
+            with unit_of_work(engine) as session:
+                add_plan_item(session=session, patient_id=patient.id, exercise="Walk", equipment_id=station,
+                              active_from=NOW.date() - timedelta(days=3))  # fmt: skip
         people[first] = (patient.id, booked.id)
-    check_in(engine, settings, issue_card(engine, people["Maria"][0], base_url="https://x").url,
+    with unit_of_work(engine) as session:
+        scanned = issue_card(session=session, patient_id=people["Maria"][0], base_url="https://x").url
+    check_in(engine=engine, settings=settings, scan=scanned,
              now=NOW - timedelta(minutes=10))  # fmt: skip
-    set_appointment_status(engine, people["Sam"][1] or 0, "done", now=NOW - timedelta(minutes=30))
+    with unit_of_work(engine) as session:
+        set_appointment_status(
+            session=session, appointment_id=people["Sam"][1] or 0, status="done", now=NOW - timedelta(minutes=30)
+        )
     record_batch(engine, [*device("tm-1", 1, 3), *device("bike-1", 2, 20), *device("bars-1", 3, 40),
                           *device("mat-1", 4, 25), *device("stairs-1", 5, 60)], tz=UTC)  # fmt: skip
 
@@ -164,7 +177,8 @@ def test_the_queue_from_patients_appointments_and_plans_at_given_times(engine: E
     # Ruth's start comes within the hour; James arrives; the treadmill is cleaned and stays in the queue
     # until its contact time has passed.
     later = NOW + timedelta(minutes=35)
-    set_appointment_status(engine, people["James"][1] or 0, "arrived", now=later)
+    with unit_of_work(engine) as session:
+        set_appointment_status(session=session, appointment_id=people["James"][1] or 0, status="arrived", now=later)
     record_batch(engine, [decode("clinic/main/equipment/tm-1/cleaning", json.dumps(
         {"event_id": "c1", "event": "cleaned", "ts": later.isoformat()}).encode(), prefix="clinic",
         received_at=later)], tz=UTC)  # fmt: skip

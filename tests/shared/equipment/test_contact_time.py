@@ -9,8 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from shared.care.exercises import add_exercise
 from shared.care.patients import add_patient
-from shared.care.plans import PATIENT_STATUS_WORDS, PlanLine, add_exercise, add_plan_item, todays_plan
+from shared.care.plans import add_plan_item
+from shared.care.todays_plan import PATIENT_STATUS_WORDS, PlanLine, todays_plan
 from shared.equipment import board
 from shared.equipment.events import Decoded
 from shared.equipment.ingest import record_batch
@@ -127,13 +129,17 @@ def test_the_board_orders_and_filters_by_the_status_shown(gym: Engine) -> None:
 
 def test_the_patients_plan_says_being_cleaned_until_ready(gym: Engine) -> None:
     record_batch(gym, used_then_cleaned("tm-1"), tz=UTC)
-    patient = add_patient(gym, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
+    with unit_of_work(gym) as session:
+        patient = add_patient(session=session, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
     assert patient.id is not None
-    add_exercise(gym, name="Treadmill walk")
-    add_plan_item(gym, patient_id=patient.id, exercise="Treadmill walk", equipment_id="tm-1", active_from=T0.date())
+    with unit_of_work(gym) as session:
+        add_exercise(session=session, name="Treadmill walk")
+    with unit_of_work(gym) as session:
+        add_plan_item(session=session, patient_id=patient.id, exercise="Treadmill walk", equipment_id="tm-1",
+                      active_from=T0.date())
 
     def line(now: datetime) -> PlanLine:
-        return todays_plan(gym, patient_id=patient.id or 0, day=now.date(), site="main", tz=UTC, now=now,
+        return todays_plan(engine=gym, patient_id=patient.id or 0, day=now.date(), site="main", tz=UTC, now=now,
                            contact_time_min=TIMES)[0]  # fmt: skip
 
     during = line(T0 + timedelta(minutes=1))

@@ -10,9 +10,12 @@ import pytest
 from sqlalchemy import Engine
 
 from shared.care import checkin
+from shared.care.appointments import add_appointment, set_appointment_status
+from shared.care.cards import issue_card
+from shared.care.exercises import add_exercise
 from shared.care.feedback import record_feedback
-from shared.care.patients import add_appointment, add_patient, issue_card, set_appointment_status
-from shared.care.plans import add_exercise, add_plan_item
+from shared.care.patients import add_patient
+from shared.care.plans import add_plan_item
 from shared.fhir.exporter import as_transaction, export_day
 from shared.fhir.importer import import_bundle
 from shared.store.db import read_session, unit_of_work
@@ -44,19 +47,28 @@ def checked_in(engine: Engine) -> int:
     with unit_of_work(engine) as session:
         import_bundle(session=session, bundle=schedule, site="main")
     maria = 1
-    add_exercise(engine, name="Heel raises", instructions="Rise onto your toes, slowly down.")
-    add_exercise(engine, name="Treadmill walk")
-    add_plan_item(engine, patient_id=maria, exercise="Heel raises", sets=3, reps=10, hold_s=2, load="2 kg",
-                  active_from=DAY - timedelta(days=7), active_to=DAY + timedelta(days=21),
-                  notes="Hold the bar.")  # fmt: skip
-    add_plan_item(engine, patient_id=maria, exercise="Treadmill walk", minutes=10, active_from=DAY)
-    add_plan_item(engine, patient_id=maria, exercise="Treadmill walk", minutes=5, active_from=DAY - timedelta(days=9),
-                  active_to=DAY - timedelta(days=1))  # ended: not in today's plan  # fmt: skip
-    card = issue_card(engine, maria, base_url="https://lobby.example")
-    outcome = checkin.check_in(engine, settings(), card.token, now=NOW)
+    with unit_of_work(engine) as session:
+        add_exercise(session=session, name="Heel raises", instructions="Rise onto your toes, slowly down.")
+    with unit_of_work(engine) as session:
+        add_exercise(session=session, name="Treadmill walk")
+    with unit_of_work(engine) as session:
+        add_plan_item(session=session, patient_id=maria, exercise="Heel raises", sets=3, reps=10, hold_s=2, load="2 kg",
+                      active_from=DAY - timedelta(days=7), active_to=DAY + timedelta(days=21),
+                      notes="Hold the bar.")  # fmt: skip
+    with unit_of_work(engine) as session:
+        add_plan_item(session=session, patient_id=maria, exercise="Treadmill walk", minutes=10, active_from=DAY)
+    with unit_of_work(engine) as session:
+        add_plan_item(session=session, patient_id=maria, exercise="Treadmill walk", minutes=5,
+                      active_from=DAY - timedelta(days=9),
+                      active_to=DAY - timedelta(days=1))  # ended: not in today's plan  # fmt: skip
+    with unit_of_work(engine) as session:
+        card = issue_card(session=session, patient_id=maria, base_url="https://lobby.example")
+    outcome = checkin.check_in(engine=engine, settings=settings(), scan=card.token, now=NOW)
     assert outcome.result == "checked_in" and outcome.appointment_id is not None
-    record_feedback(engine, appointment_id=outcome.appointment_id, patient_id=maria, pain=6, difficulty="too_hard",
-                    exercises={"Heel raises": "too_hard"}, now=NOW + timedelta(minutes=50))  # fmt: skip
+    with unit_of_work(engine) as session:
+        record_feedback(session=session, appointment_id=outcome.appointment_id, patient_id=maria, pain=6,
+                        difficulty="too_hard",
+                        exercises={"Heel raises": "too_hard"}, now=NOW + timedelta(minutes=50))  # fmt: skip
     return outcome.appointment_id
 
 
@@ -71,7 +83,9 @@ def test_after_a_kiosk_check_in_the_exported_appointment_is_arrived_and_valid_r4
         {"url": "urn:clinic-checkin:fhir:StructureDefinition/arrival-time", "valueDateTime": "2026-11-23T15:00:00Z"}
     ]
     assert (booked["start"], booked["end"], booked["minutesDuration"]) == (
-        "2026-11-23T15:10:00Z", "2026-11-23T15:55:00Z", 45
+        "2026-11-23T15:10:00Z",
+        "2026-11-23T15:55:00Z",
+        45,
     )
     [visit] = of_type(resources, "Encounter")
     assert (visit["status"], visit["period"]) == ("arrived", {"start": "2026-11-23T15:00:00Z"})
@@ -124,11 +138,14 @@ def test_feedback_is_a_pain_observation_and_a_difficulty_observation(engine: Eng
 def test_each_local_status_maps_to_its_r4_status(
     engine: Engine, status: str, appointment_status: str, encounter_status: str | None
 ) -> None:
-    maria = add_patient(engine, first="Maria", last="Gonzalez", dob="1950-04-17")
+    with unit_of_work(engine) as session:
+        maria = add_patient(session=session, first="Maria", last="Gonzalez", dob="1950-04-17")
     assert maria.id is not None
-    booked = add_appointment(engine, patient_id=maria.id, starts_at=NOW, site="main", clinician="Alex")
+    with unit_of_work(engine) as session:
+        booked = add_appointment(session=session, patient_id=maria.id, starts_at=NOW, site="main", clinician="Alex")
     assert booked.id is not None
-    set_appointment_status(engine, booked.id, status, now=NOW)
+    with unit_of_work(engine) as session:
+        set_appointment_status(session=session, appointment_id=booked.id, status=status, now=NOW)
     resources = validate_bundle(export(engine))
     assert of_type(resources, "Appointment")[0]["status"] == appointment_status
     assert [e["status"] for e in of_type(resources, "Encounter")] == ([encounter_status] if encounter_status else [])

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from shared.care.appointments import set_appointment_status
 from shared.care.models import Appointment, Patient
-from shared.care.patients import add_patient, set_appointment_status
+from shared.care.patients import add_patient
 from shared.fhir.errors import BundleRefused
 from shared.fhir.identifiers import parse_identifier, set_identifier
 from shared.fhir.importer import ImportReport, import_bundle
@@ -93,7 +94,8 @@ def test_a_moved_appointment_and_a_renamed_patient_are_updated_in_place(engine: 
 def test_a_cancelled_appointment_is_removed_unless_the_patient_has_checked_in(engine: Engine) -> None:
     run(engine, schedule())
     _, appointments = stored(engine)
-    set_appointment_status(engine, appointments[1][0], "arrived")
+    with unit_of_work(engine) as session:
+        set_appointment_status(session=session, appointment_id=appointments[1][0], status="arrived")
     cancelled = schedule()
     for index in (2, 3):
         cancelled["entry"][index]["resource"]["status"] = "cancelled"
@@ -116,7 +118,8 @@ def test_a_no_show_in_the_ehr_marks_a_scheduled_appointment(engine: Engine) -> N
 
 
 def test_a_patient_registered_here_first_is_matched_by_the_identifier_staff_gave_them(engine: Engine) -> None:
-    local = add_patient(engine, first="Maria", last="Gonzalez", dob="1950-04-17", phone="555 0199")
+    with unit_of_work(engine) as session:
+        local = add_patient(session=session, first="Maria", last="Gonzalez", dob="1950-04-17", phone="555 0199")
     assert local.id is not None
     with unit_of_work(engine) as session:
         set_identifier(session=session, patient_id=local.id, identifier=parse_identifier(f"{MRN}|MRN0001"))
@@ -215,7 +218,8 @@ def test_a_bad_entry_is_named_with_its_reason_and_nothing_is_imported(
 def test_a_refusal_found_after_writing_rolls_everything_back(engine: Engine) -> None:
     """Two stored patients both match one Patient of the Bundle: found after the first entries were written."""
     run(engine, bundle(patient("p2", mrn="MRN0002")))
-    other = add_patient(engine, first="Maria", last="G", dob="1950-04-17")
+    with unit_of_work(engine) as session:
+        other = add_patient(session=session, first="Maria", last="G", dob="1950-04-17")
     assert other.id is not None
     with unit_of_work(engine) as session:
         set_identifier(session=session, patient_id=other.id, identifier=parse_identifier(f"{MRN}|MRN0001"))

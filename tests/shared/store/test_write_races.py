@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import Engine, select
 
 from shared.care import checkin
+from shared.care.appointments import add_appointment
+from shared.care.cards import issue_card
 from shared.care.models import QrToken
-from shared.care.patients import add_appointment, add_patient, issue_card
+from shared.care.patients import add_patient
 from shared.equipment import board
 from shared.equipment.stations import register_equipment
 from shared.staff.accounts import create_account
@@ -61,16 +63,23 @@ def test_parallel_wrong_passwords_all_count(engine: Engine) -> None:
 
 def test_parallel_wrong_birth_dates_all_count(engine: Engine) -> None:
     settings = Settings(timezone="UTC", _env_file=None)  # type: ignore[call-arg]
-    patient = add_patient(engine, first="Maria", last="Gonzalez", dob=DOB)
+    with unit_of_work(engine) as session:
+        patient = add_patient(session=session, first="Maria", last="Gonzalez", dob=DOB)
     assert patient.id is not None
-    add_appointment(engine, patient_id=patient.id, starts_at=datetime.now(UTC) + timedelta(minutes=5), site="main")
-    token = issue_card(engine, patient.id, base_url="https://lobby.example").token
-    results = _at_once(lambda: checkin.confirm(engine, settings, token, date(1960, 1, 1)))
+    with unit_of_work(engine) as session:
+        add_appointment(
+            session=session, patient_id=patient.id, starts_at=datetime.now(UTC) + timedelta(minutes=5), site="main"
+        )
+    with unit_of_work(engine) as session:
+        token = issue_card(session=session, patient_id=patient.id, base_url="https://lobby.example").token
+    results = _at_once(lambda: checkin.confirm(engine=engine, settings=settings, token=token, dob=date(1960, 1, 1)))
     assert sorted(r.attempts_left for r in results if isinstance(r, checkin.Outcome)) == [1, 2, 3, 4]
     with engine.connect() as conn:
         assert conn.execute(select(QrToken.failed_dob_attempts)).scalar_one() == PARALLEL
-    assert checkin.confirm(engine, settings, token, date(1960, 1, 1)).result == "locked"
-    assert checkin.confirm(engine, settings, token, DOB).result == "locked", "the right date waits out the pause"
+    assert checkin.confirm(engine=engine, settings=settings, token=token, dob=date(1960, 1, 1)).result == "locked"
+    assert checkin.confirm(engine=engine, settings=settings, token=token, dob=DOB).result == "locked", (
+        "the right date waits out the pause"
+    )
 
 
 @pytest.mark.parametrize("action", ["start", "end"])

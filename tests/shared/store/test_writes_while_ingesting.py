@@ -18,27 +18,20 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from shared.care import checkin
-from shared.care.arrivals import note_waiting_patient
-from shared.care.feedback import add_exercise_feedback, record_feedback
-from shared.care.models import Appointment, Patient
-from shared.care.patients import (
+from shared.care.appointments import (
     add_appointment,
-    add_patient,
     import_appointments_csv,
-    issue_card,
-    revoke_cards,
     set_appointment_status,
     update_appointment,
-    update_patient,
 )
-from shared.care.plans import (
-    add_exercise,
-    add_plan_item,
-    end_plan_item,
-    import_plan_csv,
-    move_plan_item,
-    update_exercise,
-)
+from shared.care.arrivals import note_waiting_patient
+from shared.care.cards import issue_card, revoke_cards
+from shared.care.exercises import add_exercise, update_exercise
+from shared.care.feedback import add_exercise_feedback, record_feedback
+from shared.care.models import Appointment, Patient
+from shared.care.patients import add_patient, update_patient
+from shared.care.plan_import import import_plan_csv
+from shared.care.plans import add_plan_item, end_plan_item, move_plan_item
 from shared.equipment import board
 from shared.equipment.events import DeviceEvent
 from shared.equipment.ingest import record_batch
@@ -108,28 +101,41 @@ def _settings() -> Settings:
 
 def _booked_patient(engine: Engine, first: str = "Maria") -> tuple[int, int, str]:
     """A patient booked ten minutes from now, with a card: (patient id, appointment id, token)."""
-    patient = add_patient(engine, first=first, last="Gonzalez", dob=DOB)
+    with unit_of_work(engine) as session:
+        patient = add_patient(session=session, first=first, last="Gonzalez", dob=DOB)
     assert patient.id is not None
     starts = datetime.now(UTC) + timedelta(minutes=10)
-    appointment = add_appointment(engine, patient_id=patient.id, starts_at=starts, site="main")
+    with unit_of_work(engine) as session:
+        appointment = add_appointment(session=session, patient_id=patient.id, starts_at=starts, site="main")
     assert appointment.id is not None
-    return patient.id, appointment.id, issue_card(engine, patient.id, base_url="https://lobby.example").token
+    with unit_of_work(engine) as session:
+        return patient.id, appointment.id, issue_card(session=session, patient_id=patient.id, base_url="https://lobby.example").token
 
 
 def test_front_desk_writes_succeed_while_devices_report(engine: Engine, ingesting: Ingesting) -> None:
     for n in range(ROUNDS):
-        patient = add_patient(engine, first=f"Ann{n}", last="Lee", dob=DOB, phone="555 0100", actor="desk")
+        with unit_of_work(engine) as session:
+            patient = add_patient(session=session, first=f"Ann{n}", last="Lee", dob=DOB, phone="555 0100", actor="desk")
         assert patient.id is not None
-        update_patient(engine, patient.id, phone="555 0199", actor="desk")
-        issue_card(engine, patient.id, base_url="https://lobby.example", actor="desk")
-        assert revoke_cards(engine, patient.id, actor="desk") == 1
-        appointment = add_appointment(engine, patient_id=patient.id, starts_at=datetime.now(UTC) + timedelta(hours=1),
-                                      site="main", actor="desk")  # fmt: skip
+        with unit_of_work(engine) as session:
+            update_patient(session=session, patient_id=patient.id, phone="555 0199", actor="desk")
+        with unit_of_work(engine) as session:
+            issue_card(session=session, patient_id=patient.id, base_url="https://lobby.example", actor="desk")
+        with unit_of_work(engine) as session:
+            assert revoke_cards(session=session, patient_id=patient.id, actor="desk") == 1
+        with unit_of_work(engine) as session:
+            appointment = add_appointment(session=session, patient_id=patient.id,
+                                          starts_at=datetime.now(UTC) + timedelta(hours=1),
+                                          site="main", actor="desk")  # fmt: skip
         assert appointment.id is not None
-        update_appointment(engine, appointment.id, minutes=30, actor="desk")
-        set_appointment_status(engine, appointment.id, "arrived", actor="desk")
-        import_appointments_csv(engine, f"patient_id,start\n{patient.id},16:00\n", site="main", tz=UTC,
-                                today=date.today(), actor="desk")  # fmt: skip
+        with unit_of_work(engine) as session:
+            update_appointment(session=session, appointment_id=appointment.id, minutes=30, actor="desk")
+        with unit_of_work(engine) as session:
+            set_appointment_status(session=session, appointment_id=appointment.id, status="arrived", actor="desk")
+        with unit_of_work(engine) as session:
+            import_appointments_csv(session=session, text=f"patient_id,start\n{patient.id},16:00\n", site="main",
+                                    tz=UTC,
+                                    today=date.today(), actor="desk")  # fmt: skip
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Patient)).scalar_one() == ROUNDS
         assert conn.execute(select(func.count()).select_from(Appointment)).scalar_one() == 2 * ROUNDS
@@ -138,39 +144,54 @@ def test_front_desk_writes_succeed_while_devices_report(engine: Engine, ingestin
 def test_plan_writes_succeed_while_devices_report(engine: Engine, ingesting: Ingesting) -> None:
     patient_id, _, _ = _booked_patient(engine)
     for n in range(ROUNDS):
-        exercise = add_exercise(engine, name=f"Bridge {n}", instructions="Lift slowly.", actor="pt")
+        with unit_of_work(engine) as session:
+            exercise = add_exercise(session=session, name=f"Bridge {n}", instructions="Lift slowly.", actor="pt")
         assert exercise.id is not None
-        update_exercise(engine, exercise.id, instructions="Lift slowly, hold 3 s.", actor="pt")
-        item = add_plan_item(engine, patient_id=patient_id, exercise=f"Bridge {n}", sets=3, reps=10,
-                             equipment_id="bike-0", active_from=date.today(), actor="pt")  # fmt: skip
+        with unit_of_work(engine) as session:
+            update_exercise(session=session, exercise_id=exercise.id, instructions="Lift slowly, hold 3 s.", actor="pt")
+        with unit_of_work(engine) as session:
+            item = add_plan_item(session=session, patient_id=patient_id, exercise=f"Bridge {n}", sets=3, reps=10,
+                                 equipment_id="bike-0", active_from=date.today(), actor="pt")  # fmt: skip
         assert item.id is not None
         if n:
-            assert move_plan_item(engine, item.id, "up", today=date.today(), actor="pt")
-    import_plan_csv(engine, f"patient_id,exercise,sets\n{patient_id},Bridge 0,2\n", site="main", today=date.today())
-    assert end_plan_item(engine, item.id, today=date.today(), actor="pt")
+            with unit_of_work(engine) as session:
+                assert move_plan_item(session=session, item_id=item.id, direction="up", today=date.today(), actor="pt")
+    with unit_of_work(engine) as session:
+        import_plan_csv(
+            session=session,
+            text=f"patient_id,exercise,sets\n{patient_id},Bridge 0,2\n",
+            site="main",
+            today=date.today(),
+        )
+    with unit_of_work(engine) as session:
+        assert end_plan_item(session=session, item_id=item.id, today=date.today(), actor="pt")
 
 
 def test_lobby_check_ins_succeed_while_devices_report(engine: Engine, ingesting: Ingesting) -> None:
     settings = _settings()
     for n in range(ROUNDS):
         _, appointment_id, token = _booked_patient(engine, first=f"Pat{n}")
-        assert checkin.begin(engine, settings, token, kiosk="lobby-1").result == "needs_dob"
-        assert checkin.confirm(engine, settings, token, date(1960, 1, 1)).result == "wrong_dob"
-        outcome = checkin.confirm(engine, settings, token, DOB, kiosk="lobby-1")
+        assert checkin.begin(engine=engine, settings=settings, scan=token, kiosk="lobby-1").result == "needs_dob"
+        assert (
+            checkin.confirm(engine=engine, settings=settings, token=token, dob=date(1960, 1, 1)).result == "wrong_dob"
+        )
+        outcome = checkin.confirm(engine=engine, settings=settings, token=token, dob=DOB, kiosk="lobby-1")
         assert outcome.result == "checked_in"
-        assert checkin.check_in(engine, settings, token).result == "already_checked_in"
-        assert checkin.begin(engine, settings, "t=" + "A" * 40).result == "invalid"
+        assert checkin.check_in(engine=engine, settings=settings, scan=token).result == "already_checked_in"
+        assert checkin.begin(engine=engine, settings=settings, scan="t=" + "A" * 40).result == "invalid"
         assert outcome.patient_id is not None
         later = datetime.now(UTC) + timedelta(minutes=40)
-        assert note_waiting_patient(engine, appointment_id=appointment_id, limit_min=15, now=later)
-        feedback = record_feedback(engine, appointment_id=appointment_id, patient_id=outcome.patient_id, pain=3,
-                                   difficulty="about_right")  # fmt: skip
-        add_exercise_feedback(engine, feedback.id, patient_id=outcome.patient_id, exercises={})
+        with unit_of_work(engine) as session:
+            assert note_waiting_patient(session=session, appointment_id=appointment_id, limit_min=15, now=later)
+        with unit_of_work(engine) as session:
+            feedback = record_feedback(session=session, appointment_id=appointment_id, patient_id=outcome.patient_id,
+                                       pain=3,
+                                       difficulty="about_right")  # fmt: skip
+        with unit_of_work(engine) as session:
+            add_exercise_feedback(session=session, feedback_id=feedback.id, patient_id=outcome.patient_id, exercises={})
 
 
-def test_staff_sign_ins_and_account_changes_succeed_while_devices_report(
-    engine: Engine, ingesting: Ingesting
-) -> None:
+def test_staff_sign_ins_and_account_changes_succeed_while_devices_report(engine: Engine, ingesting: Ingesting) -> None:
     create_account(engine, username="admin", password=PASSWORD, role="admin")
     for n in range(ROUNDS):
         create_account(engine, username=f"tech{n}", password=PASSWORD, role="technician", actor="admin")

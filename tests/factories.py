@@ -40,12 +40,14 @@ def staff_account(engine: Engine, username: str, role: str, display_name: str = 
 def patient(engine: Engine, first: str = "Maria", last: str = "Gonzalez", *, dob: date = DOB,
             **details: Any) -> Patient:  # fmt: skip
     """A registered patient (`details`: phone)."""
-    return add_patient(engine, first=first, last=last, dob=dob, **details)
+    with unit_of_work(engine) as session:
+        return add_patient(session=session, first=first, last=last, dob=dob, **details)
 
 
 def card(engine: Engine, patient_id: int, *, base_url: str = KIOSK_URL) -> IssuedCard:
     """A new card for the patient (their older cards stop working)."""
-    return issue_card(engine, patient_id, base_url=base_url)
+    with unit_of_work(engine) as session:
+        return issue_card(session=session, patient_id=patient_id, base_url=base_url)
 
 
 def appointment_today(engine: Engine, patient_id: int, *, in_minutes: int = 20, site: str = "main",
@@ -55,4 +57,5 @@ def appointment_today(engine: Engine, patient_id: int, *, in_minutes: int = 20, 
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     later = now + timedelta(minutes=in_minutes)
     starts = later if later.date() == now.date() else now - timedelta(minutes=5)
-    return add_appointment(engine, patient_id=patient_id, starts_at=starts, site=site, **details)
+    with unit_of_work(engine) as session:
+        return add_appointment(session=session, patient_id=patient_id, starts_at=starts, site=site, **details)

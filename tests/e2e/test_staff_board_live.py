@@ -146,7 +146,12 @@ def test_device_messages_change_the_open_board_without_a_reload(
 
         card.get_by_role("button", name="Mark cleaned").click()
         # The disinfectant's contact time (CLINIC_CONTACT_TIME_MIN, 2 min by default) before it is available.
-        expect(status).to_have_text("cleaning, ready in 2 min", timeout=LIVE_S * 1000)
+        # While the click's rerun replaces the card, Streamlit briefly shows the old and the new one: wait for
+        # the new text, then for the old card to be gone.
+        cleaned = page.locator("#status-rower-1").filter(has_text=re.compile(r"^cleaning, ready in 2 min$"))
+        expect(cleaned).to_be_visible(timeout=LIVE_S * 1000)
+        expect(status).to_have_count(1, timeout=LIVE_S * 1000)
+        expect(status).to_have_text("cleaning, ready in 2 min")
         expect(card).to_contain_text("Last cleaned ")
         expect(card).to_contain_text(" by tess · uses today 1")
         page.screenshot(path=tmp_path / "board-cleaned.png", full_page=True)

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import Engine, func, select
+from sqlmodel import Session
 
 from shared.chain.sites import list_sites
 from shared.equipment.rollups import DAYS
 from shared.equipment.stations import list_stations
-from shared.store.db import read_session
 
 STATUSES = ("needs_cleaning", "out_of_service", "cleaning", "in_use", "available")
 
@@ -50,9 +50,11 @@ class SiteSummary:
                 "last_heard": heard, "uses_today": self.uses_today, "compliance": self.compliance}  # fmt: skip
 
 
-def chain_overview(engine: Engine, *, tz: tzinfo, now: datetime, days: int = 7) -> list[SiteSummary]:
+def chain_overview(*, session: Session, tz: tzinfo, now: datetime, days: int = 7) -> list[SiteSummary]:
     """Every registered site (and any other site with equipment in this store), by site id."""
-    summaries = {r.site: SiteSummary(r.site, r.name, registered=True) for r in list_sites(engine)}
+    summaries = {r.site: SiteSummary(r.site, r.name, registered=True) for r in list_sites(session=session)}
+    engine = session.get_bind()  # until list_stations takes the session too (the equipment services' turn)
+    assert isinstance(engine, Engine)
     for view in list_stations(engine, tz=tz):
         summary = summaries.get(view.site)
         if summary is None:
@@ -69,9 +71,8 @@ def chain_overview(engine: Engine, *, tz: tzinfo, now: datetime, days: int = 7) 
         .where(DAYS.c.day >= first_day)
         .group_by(DAYS.c.site)
     )
-    with read_session(engine) as session:
-        for site, needing, cleaned in session.execute(query):
-            if site in summaries:
-                summaries[site].uses_needing_cleaning = int(needing or 0)
-                summaries[site].cleaned_before_next_use = int(cleaned or 0)
+    for site, needing, cleaned in session.execute(query):
+        if site in summaries:
+            summaries[site].uses_needing_cleaning = int(needing or 0)
+            summaries[site].cleaned_before_next_use = int(cleaned or 0)
     return [summaries[site] for site in sorted(summaries)]

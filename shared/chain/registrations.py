@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
+from sqlmodel import Session
 
 from shared.chain.models import ChainSite
 from shared.equipment.models import Equipment
 from shared.equipment.stations import register_equipment
-from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ClinicError
 
 
@@ -36,29 +36,26 @@ class Registration:
     maintenance_interval_hours: float | None
 
 
-def site_registrations(engine: Engine, *, site: str) -> list[Registration]:
+def site_registrations(*, session: Session, site: str) -> list[Registration]:
     """Every station registered at `site` in this (the site's) store."""
     query = select(Equipment).where(Equipment.site == site).order_by(Equipment.id)  # type: ignore[arg-type]
-    with read_session(engine) as session:
-        return [
-            Registration(e.site, e.id, e.name, e.kind, e.zone, e.clean_after_use, e.maintenance_interval_hours)
-            for e in session.execute(query).scalars()
-        ]
+    return [
+        Registration(e.site, e.id, e.name, e.kind, e.zone, e.clean_after_use, e.maintenance_interval_hours)
+        for e in session.execute(query).scalars()
+    ]
 
 
-def apply_registration(engine: Engine, registration: Registration) -> None:
+def apply_registration(*, session: Session, registration: Registration) -> None:
     """At the center: create or update the station, if its site belongs to the chain (else `UnknownSite`)."""
-    with read_session(engine) as session:
-        if session.get(ChainSite, registration.site) is None:
-            raise UnknownSite(f"site {registration.site!r} is not registered at the center (clinic chain add-site)")
-    with unit_of_work(engine) as session:
-        register_equipment(
-            session=session,
-            site=registration.site,
-            equipment_id=registration.equipment_id,
-            name=registration.name,
-            kind=registration.kind,
-            zone=registration.zone,
-            clean_after_use=registration.clean_after_use,
-            maintenance_interval_hours=registration.maintenance_interval_hours,
-        )
+    if session.get(ChainSite, registration.site) is None:
+        raise UnknownSite(f"site {registration.site!r} is not registered at the center (clinic chain add-site)")
+    register_equipment(
+        session=session,
+        site=registration.site,
+        equipment_id=registration.equipment_id,
+        name=registration.name,
+        kind=registration.kind,
+        zone=registration.zone,
+        clean_after_use=registration.clean_after_use,
+        maintenance_interval_hours=registration.maintenance_interval_hours,
+    )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
+from sqlmodel import Session
 
 from shared.chain.models import ChainSite
-from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ValidationFailed
 from shared.store.settings import ID_PATTERN
 
@@ -22,28 +22,26 @@ class SiteRecord:
     added_at: datetime
 
 
-def add_site(engine: Engine, *, site: str, name: str | None = None) -> SiteRecord:
+def add_site(*, session: Session, site: str, name: str | None = None) -> SiteRecord:
     """Register a site at the center (or rename one); safe to run twice."""
     if not ID_PATTERN.match(site):
         raise ValidationFailed(f"site {site!r} must match {ID_PATTERN.pattern} (lower case, digits, - and _)")
     label = (name or site).strip()
     if not 0 < len(label) <= 200:
         raise ValidationFailed("site name must be 1 to 200 characters")
-    with unit_of_work(engine) as session:
-        row = session.get(ChainSite, site) or ChainSite(site=site, name=label)
-        row.name = label
-        session.add(row)
-        session.flush()
-        return SiteRecord(row.site, row.name, row.added_at)
+    row = session.get(ChainSite, site) or ChainSite(site=site, name=label)
+    row.name = label
+    session.add(row)
+    session.flush()
+    return SiteRecord(row.site, row.name, row.added_at)
 
 
-def list_sites(engine: Engine) -> list[SiteRecord]:
+def list_sites(*, session: Session) -> list[SiteRecord]:
     """Every registered site, by id."""
-    with read_session(engine) as session:
-        rows = session.execute(select(ChainSite).order_by(ChainSite.site)).scalars().all()
-        return [SiteRecord(r.site, r.name, r.added_at) for r in rows]
+    rows = session.execute(select(ChainSite).order_by(ChainSite.site)).scalars().all()
+    return [SiteRecord(r.site, r.name, r.added_at) for r in rows]
 
 
-def known_sites(engine: Engine) -> set[str]:
+def known_sites(*, session: Session) -> set[str]:
     """The ids of the registered sites."""
-    return {record.site for record in list_sites(engine)}
+    return {record.site for record in list_sites(session=session)}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from shared.care.appointments import add_appointment, appointments_between
 from shared.care.cards import IssuedCard, issue_card
@@ -81,11 +81,14 @@ DEMO_PATIENTS: tuple[DemoPatient, ...] = (
 )  # fmt: skip
 
 
-def seed_demo_patients(engine: Engine, settings: Settings, *, now: datetime) -> list[tuple[DemoPatient, IssuedCard]]:
+def seed_demo_patients(
+    *, engine: Engine, settings: Settings, now: datetime
+) -> list[tuple[DemoPatient, IssuedCard]]:
     """Make sure the demo patients exist with an appointment today, and give each a fresh card to try.
 
     Safe to run on every start: the library and patients are created once; a demo patient without an
-    appointment today gets one; cards are re-issued because only their hashes are kept.
+    appointment today gets one; cards are re-issued because only their hashes are kept. Takes the engine: it
+    draws the exercise pictures (Pillow) between short units of work, so no write lock waits on the drawing.
     """
     for name, instructions, kind in EXERCISES:
         picture = save_image(settings.data_dir, demo_picture(name))
@@ -113,24 +116,24 @@ def seed_demo_patients(engine: Engine, settings: Settings, *, now: datetime) -> 
     return cards
 
 
-def existing_demo_patients(engine: Engine) -> list[tuple[DemoPatient, int]]:
+def existing_demo_patients(*, session: Session) -> list[tuple[DemoPatient, int]]:
     """The demo patients already in the store with their ids; creates and re-issues nothing."""
-    found = ((demo, _find_demo_patient(engine, demo)) for demo in DEMO_PATIENTS)
+    found = ((demo, _find_demo_patient(session, demo)) for demo in DEMO_PATIENTS)
     return [(demo, patient_id) for demo, patient_id in found if patient_id is not None]
 
 
-def _find_demo_patient(engine: Engine, demo: DemoPatient) -> int | None:
+def _find_demo_patient(session: Session, demo: DemoPatient) -> int | None:
     """The id of the patient with the demo patient's name and birth date, if there is one."""
     query = select(Patient.id).where(
         Patient.first_name == demo.first, Patient.last_name == demo.last, Patient.dob == demo.dob
     )
-    with read_session(engine) as session:
-        return session.exec(query).first()
+    return session.exec(query).first()
 
 
 def _demo_patient_id(engine: Engine, demo: DemoPatient, today: date) -> int:
     """The demo patient's id, creating the patient and their plan the first time."""
-    found = _find_demo_patient(engine, demo)
+    with read_session(engine) as session:
+        found = _find_demo_patient(session, demo)
     if found is not None:
         return found
     with unit_of_work(engine) as session:  # the patient with their plan, all or nothing

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
-from sqlmodel import col
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from shared.equipment.models import Equipment
 from shared.equipment.stations import register_equipment
-from shared.store.db import read_session, unit_of_work
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,68 +40,69 @@ SIM_PREFIX = "sim-"
 DEFAULT_SIM_DEVICES = 10  # what `clinic simulate` runs at a site with no stations yet
 
 
-def registered_ids(engine: Engine, *, site: str) -> list[str]:
+def registered_ids(*, session: Session, site: str) -> list[str]:
     """Ids of the stations registered at `site`, in id order."""
     query = select(col(Equipment.id)).where(col(Equipment.site) == site).order_by(col(Equipment.id))
-    with read_session(engine) as session:
-        return list(session.execute(query).scalars())
+    return list(session.execute(query).scalars())
 
 
-def is_seeded(engine: Engine, *, site: str) -> bool:
+def is_seeded(*, session: Session, site: str) -> bool:
     """Whether every demo station is registered at `site`."""
-    return {s.id for s in DEMO_STATIONS} <= set(registered_ids(engine, site=site))
+    return {s.id for s in DEMO_STATIONS} <= set(registered_ids(session=session, site=site))
 
 
-def seed_demo(engine: Engine, *, site: str) -> list[str]:
+def seed_demo(*, session: Session, site: str) -> list[str]:
     """Register the demo stations missing at `site` (existing ones stay as they are); returns the demo ids."""
-    present = set(registered_ids(engine, site=site))
+    present = set(registered_ids(session=session, site=site))
     for station in DEMO_STATIONS:
         if station.id not in present:
-            with unit_of_work(engine) as session:
-                register_equipment(
-                    session=session,
-                    site=site,
-                    equipment_id=station.id,
-                    name=station.name,
-                    kind=station.kind,
-                    zone=station.zone,
-                    clean_after_use=station.clean_after_use,
-                    maintenance_interval_hours=station.maintenance_interval_hours,
-                )
+            register_equipment(
+                session=session,
+                site=site,
+                equipment_id=station.id,
+                name=station.name,
+                kind=station.kind,
+                zone=station.zone,
+                clean_after_use=station.clean_after_use,
+                maintenance_interval_hours=station.maintenance_interval_hours,
+            )
     return [station.id for station in DEMO_STATIONS]
 
 
-def ensure_sim_stations(engine: Engine, *, site: str, count: int) -> list[str]:
+def ensure_sim_stations(*, session: Session, site: str, count: int) -> list[str]:
     """Ids of `count` stations at `site`, registering `sim-001`, `sim-002`, ... when too few exist."""
-    ids = registered_ids(engine, site=site)
+    ids = registered_ids(session=session, site=site)
     number = 0
     while len(ids) < count:
         number += 1
         candidate = f"{SIM_PREFIX}{number:03d}"
         if candidate not in ids:
-            with unit_of_work(engine) as session:
-                register_equipment(
-                    session=session,
-                    site=site,
-                    equipment_id=candidate,
-                    name=f"Simulated station {number}",
-                    kind="simulated",
-                    zone="Simulated",
-                )
+            register_equipment(
+                session=session,
+                site=site,
+                equipment_id=candidate,
+                name=f"Simulated station {number}",
+                kind="simulated",
+                zone="Simulated",
+            )
             ids.append(candidate)
     return ids[:count]
 
 
-def devices_to_simulate(engine: Engine, *, site: str, count: int | None, register: bool) -> tuple[list[str], set[str]]:
-    """The ids `clinic simulate` runs (every registered one by default) and those not cleaned after use."""
-    registered = registered_ids(engine, site=site)
+def devices_to_simulate(
+    *, session: Session, site: str, count: int | None, register: bool
+) -> tuple[list[str], set[str]]:
+    """The ids `clinic simulate` runs (every registered one by default) and those not cleaned after use.
+
+    With `register`, missing simulated stations are registered in the caller's unit of work.
+    """
+    registered = registered_ids(session=session, site=site)
     wanted = count or len(registered) or DEFAULT_SIM_DEVICES
     if register:
-        ids = ensure_sim_stations(engine, site=site, count=wanted)
+        ids = ensure_sim_stations(session=session, site=site, count=wanted)
     else:  # unregistered ids too: their messages become dead letters, which is worth seeing in a demo
         extra = (f"{SIM_PREFIX}{n:03d}" for n in range(1, wanted + 1))
         ids = (registered + [i for i in extra if i not in registered])[:wanted]
     query = select(col(Equipment.id)).where(col(Equipment.site) == site, col(Equipment.clean_after_use).is_(False))
-    with read_session(engine) as session:
-        no_cleaning = set(session.execute(query).scalars())
+    no_cleaning = set(session.execute(query).scalars())
     return ids, no_cleaning

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from shared.care.models import Patient
 from shared.fhir.parse import MAX_SYSTEM, MAX_VALUE, IdentifierIn
 from shared.staff.audit import audit
-from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
 
 
@@ -68,15 +66,8 @@ def set_identifier(
     return True
 
 
-def checked_identifier(engine: Engine, text: str | None, *, patient_id: int | None = None) -> IdentifierIn | None:
+def checked_identifier(*, session: Session, text: str | None, patient_id: int | None = None) -> IdentifierIn | None:
     """Parse staff's `SYSTEM|VALUE` and refuse one another patient has (before anything is saved)."""
     identifier = parse_identifier(text)
-    with read_session(engine) as session:
-        check_identifier_free(session=session, identifier=identifier, patient_id=patient_id)
+    check_identifier_free(session=session, identifier=identifier, patient_id=patient_id)
     return identifier
-
-
-def save_identifier(engine: Engine, *, patient_id: int, identifier: IdentifierIn | None, actor: str | None) -> bool:
-    """`set_identifier` in a unit of work of its own (the staff page's save); whether it changed."""
-    with unit_of_work(engine) as session:
-        return set_identifier(session=session, patient_id=patient_id, identifier=identifier, actor=actor)

@@ -6,13 +6,13 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from shared.staff.audit import audit
 from shared.staff.models import ROLES, StaffAccount
 from shared.staff.passwords import check_password, hash_password
 from shared.staff.permissions import Area, can
-from shared.store.db import read_session, unit_of_work
+from shared.store.db import unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -33,9 +33,12 @@ class StaffUser:
 
 
 def create_account(
-    engine: Engine, *, username: str, password: str, role: str, display_name: str = "", actor: str = "cli"
+    *, engine: Engine, username: str, password: str, role: str, display_name: str = "", actor: str = "cli"
 ) -> StaffUser:
-    """Add a staff account (the username is unique and case-insensitive)."""
+    """Add a staff account (the username is unique and case-insensitive).
+
+    Takes the engine, not a session: the password is hashed (~100 ms of scrypt) before the write transaction.
+    """
     name = username.strip().lower()
     if not USERNAME_RE.match(name):
         raise ValidationFailed(f"username {username!r} must be 2-64 characters: a-z, 0-9, '.', '_' or '-'")
@@ -53,25 +56,23 @@ def create_account(
         return staff_user(account)
 
 
-def refresh_user(engine: Engine, user: StaffUser) -> StaffUser | None:
+def refresh_user(*, session: Session, user: StaffUser) -> StaffUser | None:
     """The signed-in `user` as the store has them now (a changed role applies at once); None once the account
     is disabled or gone, so an open session does not outlive an admin's decision."""
-    with read_session(engine) as session:
-        account = session.get(StaffAccount, user.id)
-        if account is None or account.disabled or account.username != user.username:
-            return None
-        return staff_user(account)
+    account = session.get(StaffAccount, user.id)
+    if account is None or account.disabled or account.username != user.username:
+        return None
+    return staff_user(account)
 
 
-def list_accounts(engine: Engine) -> list[StaffAccount]:
+def list_accounts(*, session: Session) -> list[StaffAccount]:
     """Every account, by username (for the admin page; hashes stay server-side)."""
-    with read_session(engine) as session:
-        return list(session.exec(select(StaffAccount).order_by(col(StaffAccount.username))).all())
+    return list(session.exec(select(StaffAccount).order_by(col(StaffAccount.username))).all())
 
 
 def update_account(
-    engine: Engine,
     *,
+    engine: Engine,
     username: str,
     actor: str,
     role: str | None = None,
@@ -81,7 +82,8 @@ def update_account(
     """Change a role, disable/enable, or set a new password (which also clears a lock-out).
 
     Nobody can disable their own account, and an admin cannot take the admin role from themselves, so a
-    clinic is never left without an admin by a slip of the mouse.
+    clinic is never left without an admin by a slip of the mouse. Takes the engine, not a session: a new
+    password is hashed (~100 ms of scrypt) before the write transaction.
     """
     if role is not None:
         _check_role(role)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from shared.staff.models import AuditEntry
-from shared.store.db import read_session
 
 
 def audit(
@@ -18,8 +16,7 @@ def audit(
     session.add(AuditEntry(actor=actor, action=action, target=target[:200], detail=json.dumps(detail or {})))
 
 
-def recent_audit(engine: Engine, *, limit: int = 200) -> list[AuditEntry]:
+def recent_audit(*, session: Session, limit: int = 200) -> list[AuditEntry]:
     """The newest audit entries first."""
-    with read_session(engine) as session:
-        query = select(AuditEntry).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)
-        return list(session.exec(query).all())
+    query = select(AuditEntry).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)
+    return list(session.exec(query).all())

@@ -32,10 +32,10 @@ class SignIn:
 
 
 def sign_in(
+    *,
     engine: Engine,
     username: str,
     password: str,
-    *,
     now: datetime | None = None,
     source: str = "",
     guard: SourceGuard | None = None,
@@ -46,7 +46,8 @@ def sign_in(
     outside any transaction) and one counting UPDATE, and all get `REFUSED`. Every fifth failure in a row locks
     the account for longer (1, 5, then 15 minutes at most: never for good), but only against sources that have
     failed recently (`guard`), so a stranger cannot lock the admin out; the source itself waits longer after
-    each failure. Failures are counted with an atomic increment: parallel guesses all count.
+    each failure. Failures are counted with an atomic increment: parallel guesses all count. Takes the engine,
+    not a session: it reads, checks the password outside any transaction, then writes in a short one.
     """
     now = now or utcnow()
     clock = now.timestamp()

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import Engine, update
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from shared.staff.accounts import StaffUser
 from shared.staff.models import StaffAccount, StaffWebSession
@@ -64,57 +64,62 @@ def digest(secret: str) -> str:
 
 
 def open_session(
-    engine: Engine, *, user: StaffUser, user_agent: str, max_hours: int, now: datetime | None = None
+    *, session: Session, user: StaffUser, user_agent: str, max_hours: int, now: datetime | None = None
 ) -> Opened:
     """Open a session for a user who has just given their password."""
     now = now or utcnow()
     handoff = secrets.token_urlsafe(32)
-    with unit_of_work(engine) as session:
-        row = StaffWebSession(
-            account_id=user.id,
-            handoff_hash=digest(handoff),
-            handoff_until=now + timedelta(seconds=HANDOFF_S),
-            agent_hash=digest(user_agent),
-            created_at=now,
-            last_seen_at=now,
-            expires_at=now + timedelta(hours=max_hours),
-        )
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        return Opened(row.id, handoff)
+    row = StaffWebSession(
+        account_id=user.id,
+        handoff_hash=digest(handoff),
+        handoff_until=now + timedelta(seconds=HANDOFF_S),
+        agent_hash=digest(user_agent),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(hours=max_hours),
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    return Opened(row.id, handoff)
 
 
-def claim_session(engine: Engine, *, handoff: str, user_agent: str, now: datetime | None = None) -> str | None:
+def claim_session(*, session: Session, handoff: str, user_agent: str, now: datetime | None = None) -> str | None:
     """Exchange a handoff code (once, within a minute, from the same browser) for the cookie's random id."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    with unit_of_work(engine) as session:
-        row = session.exec(select(StaffWebSession).where(StaffWebSession.handoff_hash == digest(handoff))).first()
-        if row is None or row.ended_at is not None or row.handoff_until is None or row.handoff_until < now:
-            return None
-        if not hmac.compare_digest(row.agent_hash, digest(user_agent)):
-            return None
-        row.handoff_hash, row.handoff_until, row.token_hash = None, None, digest(token)
-        session.add(row)
+    row = session.exec(select(StaffWebSession).where(StaffWebSession.handoff_hash == digest(handoff))).first()
+    if row is None or row.ended_at is not None or row.handoff_until is None or row.handoff_until < now:
+        return None
+    if not hmac.compare_digest(row.agent_hash, digest(user_agent)):
+        return None
+    row.handoff_hash, row.handoff_until, row.token_hash = None, None, digest(token)
+    session.add(row)
     return token
 
 
 def resume_session(
-    engine: Engine, *, token: str, user_agent: str, idle_s: float, now: datetime | None = None
+    *, engine: Engine, token: str, user_agent: str, idle_s: float, now: datetime | None = None
 ) -> tuple[int, Checked] | None:
-    """The session a cookie names (a page load on a browser signed in before), checked; None for no such one."""
+    """The session a cookie names (a page load on a browser signed in before), checked; None for no such one.
+
+    Takes the engine: it reads, then checks the session with `check_session` (which may write).
+    """
     with read_session(engine) as session:
         row = session.exec(select(StaffWebSession).where(StaffWebSession.token_hash == digest(token))).first()
     if row is None or row.id is None or not hmac.compare_digest(row.agent_hash, digest(user_agent)):
         return None
-    return row.id, check_session(engine, session_id=row.id, idle_s=idle_s, touch=True, now=now)
+    return row.id, check_session(engine=engine, session_id=row.id, idle_s=idle_s, touch=True, now=now)
 
 
 def check_session(
-    engine: Engine, *, session_id: int, idle_s: float, touch: bool, now: datetime | None = None
+    *, engine: Engine, session_id: int, idle_s: float, touch: bool, now: datetime | None = None
 ) -> Checked:
-    """Whether the session still signs its user in (run on every page run); `touch` counts this as activity."""
+    """Whether the session still signs its user in (run on every page run); `touch` counts this as activity.
+
+    Takes the engine: it reads first and writes (ends or touches the session) only when needed, so most page
+    runs take no write lock.
+    """
     now = now or utcnow()
     with read_session(engine) as session:
         row = session.get(StaffWebSession, session_id)
@@ -131,7 +136,8 @@ def check_session(
     elif (now - row.last_seen_at).total_seconds() > idle_s:
         reason = "idle"
     if reason is not None:
-        end_session(engine, session_id=session_id, reason=reason, now=now)
+        with unit_of_work(engine) as session:
+            end_session(session=session, session_id=session_id, reason=reason, now=now)
         return Checked(None, reason)
     if touch and (now - row.last_seen_at).total_seconds() >= TOUCH_EVERY_S:
         with unit_of_work(engine) as session:
@@ -142,14 +148,13 @@ def check_session(
     return Checked(user, claimed=row.token_hash is not None)
 
 
-def end_session(engine: Engine, *, session_id: int, reason: EndReason, now: datetime | None = None) -> None:
+def end_session(*, session: Session, session_id: int, reason: EndReason, now: datetime | None = None) -> None:
     """End a session for good (its cookie then signs nobody in); ending it twice keeps the first reason."""
-    with unit_of_work(engine) as session:
-        session.execute(
-            update(StaffWebSession)
-            .where(col(StaffWebSession.id) == session_id, col(StaffWebSession.ended_at).is_(None))
-            .values(ended_at=now or utcnow(), end_reason=reason, handoff_hash=None, handoff_until=None)
-        )
+    session.execute(
+        update(StaffWebSession)
+        .where(col(StaffWebSession.id) == session_id, col(StaffWebSession.ended_at).is_(None))
+        .values(ended_at=now or utcnow(), end_reason=reason, handoff_hash=None, handoff_until=None)
+    )
 
 
 def _reason(stored: str) -> EndReason:

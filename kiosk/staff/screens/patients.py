@@ -13,7 +13,7 @@ from shared.care.card_print import card_pdf, issued_card_image
 from shared.care.cards import IssuedCard, active_cards, issue_card, revoke_cards
 from shared.care.patient_language import language_choices, set_language
 from shared.care.patients import add_patient, get_patient, update_patient
-from shared.fhir.identifiers import checked_identifier, identifier_text, save_identifier
+from shared.fhir.identifiers import checked_identifier, identifier_text, set_identifier
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ClinicError
 
@@ -69,12 +69,11 @@ def _edit(patient_id: int) -> None:
         if not st.form_submit_button("Save changes", key=f"edit_save_{patient_id}"):
             return
     try:
-        identifier = checked_identifier(resources.engine(), ehr_id, patient_id=patient_id)
-        with unit_of_work(resources.engine()) as session:
+        with unit_of_work(resources.engine()) as session:  # the whole form, all or nothing
+            identifier = checked_identifier(session=session, text=ehr_id, patient_id=patient_id)
             update_patient(session=session, patient_id=patient_id, first=first, last=last, dob=dob, phone=phone,
                            actor=user.username)  # fmt: skip
-        save_identifier(resources.engine(), patient_id=patient_id, identifier=identifier, actor=user.username)
-        with unit_of_work(resources.engine()) as session:
+            set_identifier(session=session, patient_id=patient_id, identifier=identifier, actor=user.username)
             set_language(session=session, patient_id=patient_id, code=language, actor=user.username)
     except ClinicError as exc:
         show_error(str(exc))

@@ -36,11 +36,12 @@ def add_site(
 ) -> None:
     """At the center: register a site and (re)make its bridge account; the password is printed once."""
     from shared.chain.sites import add_site as register_site
+    from shared.store.db import unit_of_work
     from telemetry.bridge import bridge_user
     from telemetry.broker import set_bridge_password
 
-    with store() as (cfg, engine):
-        record = register_site(engine, site=site, name=name)
+    with store() as (cfg, engine), unit_of_work(engine) as session:
+        record = register_site(session=session, site=site, name=name)
     password = set_bridge_password(cfg, record.site)
     info = {"site": record.site, "name": record.name, "username": bridge_user(record.site), "password": password}
     if as_json:
@@ -64,9 +65,10 @@ def sites(
 ) -> None:
     """At the center: every site at a glance (stations by status, offline, last heard, cleaning compliance)."""
     from shared.chain.overview import chain_overview
+    from shared.store.db import read_session
 
-    with store() as (cfg, engine):
-        summaries = chain_overview(engine, tz=cfg.tz, now=datetime.now(UTC), days=days)
+    with store() as (cfg, engine), read_session(engine) as session:
+        summaries = chain_overview(session=session, tz=cfg.tz, now=datetime.now(UTC), days=days)
     if as_json:
         typer.echo(json.dumps([s.as_json() for s in summaries], indent=2))
         return

@@ -160,9 +160,10 @@ def seed(
         raise ValidationFailed("nothing to seed: add --demo for the demo stations, patients and cards")
     now = utcnow()
     with store() as (cfg, engine):
-        stations = seed_demo(engine, site=cfg.site)
-        existing = existing_demo_patients(engine)
-        cards = [] if existing else seed_demo_patients(engine, cfg, now=now)
+        with unit_of_work(engine) as session:
+            stations = seed_demo(session=session, site=cfg.site)
+            existing = existing_demo_patients(session=session)
+        cards = [] if existing else seed_demo_patients(engine=engine, settings=cfg, now=now)
         with read_session(engine) as session:
             booked = appointments_between(
                 session=session, site=cfg.site, start=now - timedelta(hours=1), end=now + timedelta(days=1)

@@ -88,13 +88,14 @@ def simulate(
 ) -> None:
     """Publish realistic device traffic (usage, cleaning, faults, online/offline) to the broker."""
     from shared.demo.stations import devices_to_simulate
+    from shared.store.db import unit_of_work
     from telemetry.simulator import Simulator, SimulatorError, simulator_credentials
 
     cfg = settings()
     setup_logging(cfg)
     site = site or cfg.site
-    with store() as (_, engine):
-        ids, no_cleaning = devices_to_simulate(engine, site=site, count=devices, register=register)
+    with store() as (_, engine), unit_of_work(engine) as session:
+        ids, no_cleaning = devices_to_simulate(session=session, site=site, count=devices, register=register)
     user, password = simulator_credentials(cfg)
     sim = Simulator(
         cfg,

@@ -12,6 +12,7 @@ from clinic.apps import serve_app
 from clinic.common import store, user_errors
 from clinic.output import table
 from shared.staff import accounts as staff
+from shared.store.db import read_session
 from shared.store.errors import ValidationFailed
 
 staff_app = typer.Typer(help="Serve the staff app (no sub-command) and manage staff accounts.",
@@ -42,7 +43,7 @@ def add(
     """Create a staff account; the password is asked for twice (or read from standard input)."""
     password = _read_password()
     with store() as (_, engine):
-        user = staff.create_account(engine, username=username, password=password, role=role, display_name=name)
+        user = staff.create_account(engine=engine, username=username, password=password, role=role, display_name=name)
     if as_json:
         typer.echo(json.dumps({"id": user.id, "username": user.username, "role": user.role}))
     else:
@@ -55,7 +56,7 @@ def passwd(username: Annotated[str, typer.Argument(help="The account.")]) -> Non
     """Set a new password (also lifts a lock-out)."""
     password = _read_password()
     with store() as (_, engine):
-        staff.update_account(engine, username=username, actor="cli", password=password)
+        staff.update_account(engine=engine, username=username, actor="cli", password=password)
     typer.echo(f"password changed for {username!r}")
 
 
@@ -63,8 +64,8 @@ def passwd(username: Annotated[str, typer.Argument(help="The account.")]) -> Non
 @user_errors
 def list_accounts() -> None:
     """Every staff account with its role (never a password)."""
-    with store() as (_, engine):
-        accounts = staff.list_accounts(engine)
+    with store() as (_, engine), read_session(engine) as session:
+        accounts = staff.list_accounts(session=session)
     rows = [[a.username, a.display_name, a.role, "disabled" if a.disabled else "active"] for a in accounts]
     table(["USERNAME", "NAME", "ROLE", "STATE"], rows)
 

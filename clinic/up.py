@@ -28,7 +28,7 @@ from clinic.tls import TlsError, ensure_self_signed
 from shared.demo.patients import seed_demo_patients
 from shared.demo.staff import ensure_demo_staff
 from shared.demo.stations import registered_ids, seed_demo
-from shared.store.db import init_db, make_engine
+from shared.store.db import init_db, make_engine, read_session, unit_of_work
 from shared.store.settings import Settings
 from shared.store.types import utcnow
 from telemetry.broker import LISTENER_USER, SIMULATOR_USER, BrokerFiles, ensure_broker_files, write_config
@@ -218,15 +218,18 @@ class Supervisor:
         engine = make_engine(self.cfg.resolved_database_url)
         try:
             init_db(engine)
-            if self.seed and not registered_ids(engine, site=self.cfg.site):
-                ids = seed_demo(engine, site=self.cfg.site)
+            with read_session(engine) as session:
+                empty = not registered_ids(session=session, site=self.cfg.site)
+            if self.seed and empty:
+                with unit_of_work(engine) as session:
+                    ids = seed_demo(session=session, site=self.cfg.site)
                 typer.echo(f"registered {len(ids)} demo stations at site {self.cfg.site!r}")
             if self.seed:
-                cards = seed_demo_patients(engine, self.cfg, now=utcnow())
+                cards = seed_demo_patients(engine=engine, settings=self.cfg, now=utcnow())
                 self.demo_lines = [f"  {demo.first:<6} born {demo.dob.isoformat()}  {card.url}" for demo, card in cards]
                 self.staff_lines = [
                     f"  {user:<6} {role.replace('_', ' '):<11} password {password}"
-                    for user, role, password in ensure_demo_staff(engine)
+                    for user, role, password in ensure_demo_staff(engine=engine)
                 ]
         finally:
             engine.dispose()

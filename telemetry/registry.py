@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Engine
 
 from shared.chain.registrations import Registration, site_registrations
+from shared.store.db import read_session
 from shared.store.settings import ID_PATTERN, Settings
 from telemetry.broker import REGISTRY_USER, BrokerFiles, ensure_broker_files
 from telemetry.broker_tls import use_tls
@@ -119,7 +120,8 @@ class RegistryPublisher:
         """Publish every station whose details differ from what was last acknowledged, and the staff actions
         not yet forwarded (telemetry/staff_forward.py); returns how many messages."""
         s = self.settings
-        todo = {r.equipment_id: encode(r) for r in site_registrations(self.engine, site=s.site)}
+        with read_session(self.engine) as session:
+            todo = {r.equipment_id: encode(r) for r in site_registrations(session=session, site=s.site)}
         todo = {eid: body for eid, body in todo.items() if self._sent.get(eid) != body}
         if not todo and not pending_staff_events(self.engine, site=s.site, after=self._forwarded):
             return 0

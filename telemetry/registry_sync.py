@@ -25,7 +25,7 @@ from shared.equipment.board import unknown_devices
 from shared.equipment.events import Rejected
 from shared.equipment.ingest import EQUIPMENT, record_batch
 from shared.equipment.replay import replay_dead_letters
-from shared.store.db import read_session
+from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ClinicError
 from shared.store.settings import Settings
 from shared.store.types import utcnow
@@ -141,7 +141,8 @@ class RegistrySync:
             return
         try:
             registration = decode(msg.topic, payload, prefix=self.settings.topic_prefix)
-            apply_registration(self.engine, registration)
+            with unit_of_work(self.engine) as session:
+                apply_registration(session=session, registration=registration)
         except (RegistrationError, ClinicError) as exc:  # unknown site, bad details
             self.stats.refused += 1
             log.warning("registration on %s kept as a dead letter: %s", msg.topic, exc)

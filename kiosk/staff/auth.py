@@ -20,6 +20,7 @@ from shared.staff.web_sessions import (
     open_session,
     resume_session,
 )
+from shared.store.db import unit_of_work
 
 USER_KEY = "staff_user"
 SESSION_KEY = "staff_session"  # the server-side session's row id (never the cookie's secret)
@@ -39,7 +40,7 @@ def current_user(*, touch: bool = True) -> StaffUser | None:
     session_id: int | None = st.session_state.get(SESSION_KEY)
     if session_id is None:
         return _resume(idle_s)
-    checked = check_session(resources.engine(), session_id=session_id, idle_s=idle_s, touch=touch)
+    checked = check_session(engine=resources.engine(), session_id=session_id, idle_s=idle_s, touch=touch)
     return _accept(checked)
 
 
@@ -48,7 +49,7 @@ def _resume(idle_s: float) -> StaffUser | None:
     token = _cookie()
     if not token or st.session_state.get(DEAD_KEY) == digest(token):
         return None
-    resumed = resume_session(resources.engine(), token=token, user_agent=_agent(), idle_s=idle_s)
+    resumed = resume_session(engine=resources.engine(), token=token, user_agent=_agent(), idle_s=idle_s)
     if resumed is None or resumed[1].user is None:
         st.session_state[DEAD_KEY] = digest(token)
         st.session_state[CLEAR_KEY] = True
@@ -73,7 +74,8 @@ def sign_out(message: str | None = None) -> None:
     """End the session server-side (its cookie then signs nobody in) and forget everything this session held."""
     session_id = st.session_state.get(SESSION_KEY)
     if session_id is not None:
-        end_session(resources.engine(), session_id=session_id, reason="signed_out")
+        with unit_of_work(resources.engine()) as session:
+            end_session(session=session, session_id=session_id, reason="signed_out")
     _forget(message)
 
 
@@ -109,13 +111,14 @@ def sign_in_form() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if not submitted:
         return
-    answer = sign_in(resources.engine(), username, password, source=resources.client_address(),
-                     guard=resources.sign_in_guard())  # fmt: skip
+    answer = sign_in(engine=resources.engine(), username=username, password=password,
+                     source=resources.client_address(), guard=resources.sign_in_guard())  # fmt: skip
     if answer.user is None:
         st.error(answer.message)
         return
-    opened = open_session(resources.engine(), user=answer.user, user_agent=_agent(),
-                          max_hours=resources.settings().staff_session_max_hours)  # fmt: skip
+    with unit_of_work(resources.engine()) as session:
+        opened = open_session(session=session, user=answer.user, user_agent=_agent(),
+                              max_hours=resources.settings().staff_session_max_hours)  # fmt: skip
     st.session_state.pop(NOTICE_KEY, None)
     st.session_state[USER_KEY] = answer.user
     st.session_state[SESSION_KEY] = opened.session_id

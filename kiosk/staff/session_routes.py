@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shared.staff.web_sessions import COOKIE_NAME, claim_session
-from shared.store.db import init_db, make_engine
+from shared.store.db import init_db, make_engine, unit_of_work
 from shared.store.settings import get_settings
 
 CLAIM_PATH = "/_clinic/session/claim"
@@ -43,7 +43,12 @@ async def claim(request: Request) -> Response:
         return Response("forbidden", status_code=403)
     code = (await request.body()).decode(errors="replace").strip()[:MAX_CODE]
     agent = request.headers.get("user-agent", "")
-    token = await run_in_threadpool(lambda: claim_session(_engine(), handoff=code, user_agent=agent))
+
+    def _claim() -> str | None:
+        with unit_of_work(_engine()) as session:
+            return claim_session(session=session, handoff=code, user_agent=agent)
+
+    token = await run_in_threadpool(_claim)
     if token is None:
         return Response("no such sign-in", status_code=403)
     response = Response("ok", headers={"Cache-Control": "no-store"})

@@ -11,6 +11,7 @@ from kiosk.staff.kit import local, rerun_with_notice, sentence, show_error, show
 from shared.staff.accounts import create_account, list_accounts, update_account
 from shared.staff.models import ROLES, StaffAccount
 from shared.staff.passwords import MIN_PASSWORD
+from shared.store.db import read_session
 from shared.store.errors import ClinicError
 from shared.store.types import utcnow
 
@@ -67,7 +68,7 @@ def _add() -> None:
         return
     try:
         made = create_account(
-            resources.engine(),
+            engine=resources.engine(),
             username=username,
             password=password,
             role=role or "",
@@ -129,9 +130,8 @@ def _update(
     username: str, done: str, *, role: str | None = None, disabled: bool | None = None, password: str | None = None
 ) -> None:
     try:
-        update_account(
-            resources.engine(), username=username, actor=user.username, role=role, disabled=disabled, password=password
-        )
+        update_account(engine=resources.engine(), username=username, actor=user.username, role=role,
+                       disabled=disabled, password=password)  # fmt: skip
     except ClinicError as exc:
         show_error(sentence(str(exc)))
         return
@@ -139,7 +139,8 @@ def _update(
 
 
 show_notice()
-accounts = list_accounts(resources.engine())
+with read_session(resources.engine()) as session:
+    accounts = list_accounts(session=session)
 _table(accounts)
 _add()
 if accounts:

@@ -12,6 +12,7 @@ from kiosk.staff.auth import require
 from kiosk.staff.kit import local
 from shared.staff.audit import recent_audit
 from shared.staff.models import AuditEntry
+from shared.store.db import read_session
 
 user = require("audit")
 cfg = resources.settings()
@@ -38,7 +39,8 @@ def _matches(entry: AuditEntry, needle: str) -> bool:
 left, right = st.columns([1, 2])
 limit = left.selectbox("Show", LIMITS, index=1, format_func=lambda n: f"the newest {n} entries", key="audit_limit")
 needle = right.text_input("Filter by person, action or target", key="audit_filter").strip().lower()
-entries = [e for e in recent_audit(resources.engine(), limit=limit) if _matches(e, needle)]
+with read_session(resources.engine()) as session:
+    entries = [e for e in recent_audit(session=session, limit=limit) if _matches(e, needle)]
 st.caption(f"Times are in the clinic's time zone ({cfg.tz}). Newest first.")
 if not entries:
     st.info("No audit entries match." if needle else "Nothing has been recorded yet.")

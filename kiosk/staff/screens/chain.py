@@ -16,6 +16,7 @@ from kiosk.theme import status_badge
 from shared.chain.overview import SiteSummary, chain_overview
 from shared.equipment import board
 from shared.equipment.stations import describe_status
+from shared.store.db import read_session
 from shared.store.types import utcnow
 
 COMPLIANCE_DAYS = 7
@@ -66,7 +67,8 @@ def overview() -> None:
     if current_user(touch=False) is None:
         st.rerun()
     now = utcnow()
-    summaries = chain_overview(resources.engine(), tz=cfg.tz, now=now, days=COMPLIANCE_DAYS)
+    with read_session(resources.engine()) as session:
+        summaries = chain_overview(session=session, tz=cfg.tz, now=now, days=COMPLIANCE_DAYS)
     if not summaries:
         st.info("No sites yet. Add one at the center with `clinic chain add-site SITE`.")
         return
@@ -108,7 +110,8 @@ def site_board(site: str) -> None:
 
 
 overview()
-labels = {s.site: _label(s) for s in chain_overview(resources.engine(), tz=cfg.tz, now=utcnow(), days=1)}
+with read_session(resources.engine()) as session:
+    labels = {s.site: _label(s) for s in chain_overview(session=session, tz=cfg.tz, now=utcnow(), days=1)}
 if labels:
     st.subheader("One site")
     chosen = st.selectbox("Site", list(labels), format_func=labels.__getitem__, key=SITE_KEY)

@@ -131,9 +131,9 @@ class Chain:
         self.sites: dict[str, Broker] = {}
         for n in range(sites):
             name = f"site-{n:02d}"
-            add_site(self.engine, site=name)
-            for station in range(stations):
-                with unit_of_work(self.engine) as session:
+            with unit_of_work(self.engine) as session:  # the site and its stations
+                add_site(session=session, site=name)
+                for station in range(stations):
                     register_equipment(session=session, site=name, equipment_id=f"st-{station:03d}", kind="bike")
             password = set_bridge_password(self.center.settings, name)
             self.sites[name] = _broker(root / name, stack, site=name, bridge_to=f"127.0.0.1:{self.center.port}",

@@ -239,7 +239,7 @@ def _backlog(people: _People, broker: Broker, devices: list[str], args: argparse
 
 def _prepare_people(engine: Any) -> None:
     for username in STAFF_USERS:
-        create_account(engine, username=username, password=PASSWORD, role="admin")
+        create_account(engine=engine, username=username, password=PASSWORD, role="admin")
     for station in STAFF_STATIONS:
         with unit_of_work(engine) as session:
             register_equipment(session=session, site="main", equipment_id=station, name=station, kind="bike",

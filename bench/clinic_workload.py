@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
@@ -140,7 +141,7 @@ def _staff_sign_ins(engine: Engine, staff: list[str], rec: Recorder, rng: random
     while _pause(rng, stop):
         user = rng.choice(staff)
         password = PASSWORD if rng.random() > 0.1 else "mistyped-password"
-        rec.timed("staff sign-in", lambda user=user, password=password: sign_in(engine, user, password))
+        rec.timed("staff sign-in", partial(sign_in, engine=engine, username=user, password=password))
 
 
 def _technician(engine: Engine, stations: list[str], rec: Recorder, rng: random.Random, stop: Any) -> None:

@@ -33,7 +33,8 @@ def station(engine: Engine, equipment_id: str, name: str | None = None, *, site:
 
 def staff_account(engine: Engine, username: str, role: str, display_name: str = "") -> str:
     """A staff account with the suite's password; returns the username."""
-    create_account(engine, username=username, password=PASSWORD, role=role, display_name=display_name or username)
+    create_account(engine=engine, username=username, password=PASSWORD, role=role,
+                   display_name=display_name or username)  # fmt: skip
     return username
 
 

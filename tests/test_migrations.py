@@ -122,7 +122,7 @@ def assert_old_data_kept(engine: Engine) -> None:
         days = {r.equipment_id: (r.uses, r.cleanings) for r in conn.execute(text("SELECT * FROM station_day"))}
     assert days["treadmill-1"] == (1, 1)
     assert next(d.reason for d in list_dead_letters(engine)).startswith("payload is not JSON")
-    assert sign_in(engine, "frontdesk", STAFF_PASSWORD, now=JAMES_APPOINTMENT).user is not None
+    assert sign_in(engine=engine, username="frontdesk", password=STAFF_PASSWORD, now=JAMES_APPOINTMENT).user is not None
     already = check_in(engine=engine, settings=settings(), scan=MARIA_CARD, now=JAMES_APPOINTMENT)
     assert already.result == "already_checked_in"
     james = check_in(engine=engine, settings=settings(), scan=JAMES_CARD, now=JAMES_APPOINTMENT)

@@ -57,8 +57,9 @@ def demo(start_lobby: Callable[..., Lobby], store: tuple[str, Engine], tmp_path:
     lobby = start_lobby(idle_s=60)
     engine = store[1]
     cfg = Settings(_env_file=None, data_dir=tmp_path / "data", timezone="UTC", kiosk_url=lobby.url)  # type: ignore[call-arg]
-    seed_demo(engine, site="main")
-    cards = {demo.first: card for demo, card in seed_demo_patients(engine, cfg, now=datetime.now(UTC))}
+    with unit_of_work(engine) as session:
+        seed_demo(session=session, site="main")
+    cards = {demo.first: card for demo, card in seed_demo_patients(engine=engine, settings=cfg, now=datetime.now(UTC))}
     with unit_of_work(engine) as session:
         set_language(session=session, patient_id=cards["Ruth"].patient_id, code="es")
     start = b'{"event_id": "busy-1", "event": "start"}'

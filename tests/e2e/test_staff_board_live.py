@@ -26,7 +26,7 @@ from shared.equipment.payloads import decode
 from shared.equipment.stations import get_station, register_equipment
 from shared.staff.accounts import create_account
 from shared.staff.audit import recent_audit
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from telemetry.broker import SIMULATOR_USER
 from tests.conftest import Broker
 from tests.e2e.staff_fixtures import serving_staff_app, staff_env
@@ -116,7 +116,7 @@ def test_device_messages_change_the_open_board_without_a_reload(
 ) -> None:
 
     page = staff_page
-    create_account(engine, username="tess", password=PASSWORD, role="technician", display_name="tess (tech)")
+    create_account(engine=engine, username="tess", password=PASSWORD, role="technician", display_name="tess (tech)")
     with running_listener(listener_settings(broker, db_url), engine):
         sign_in(page, staff_server.url, "tess")
         expect(page.get_by_role("heading", name="Equipment board")).to_be_visible()
@@ -161,7 +161,8 @@ def test_device_messages_change_the_open_board_without_a_reload(
     assert loads == [], f"the page loaded again: {loads}"
     view = get_station(engine, site="main", equipment_id="rower-1", tz=UTC)
     assert (view.status, view.last_cleaned_by, view.uses_total) == ("available", "tess", 1)
-    entry = recent_audit(engine, limit=1)[0]
+    with read_session(engine) as session:
+        entry = recent_audit(session=session, limit=1)[0]
     assert (entry.actor, entry.action, entry.target) == ("tess", "equipment.cleaned", "main/rower-1")
 
 
@@ -171,7 +172,7 @@ def test_the_admin_pages_render_in_a_browser_with_names_as_text(
 ) -> None:
 
     page = staff_page
-    create_account(engine, username="boss", password=PASSWORD, role="admin", display_name="boss (admin)")
+    create_account(engine=engine, username="boss", password=PASSWORD, role="admin", display_name="boss (admin)")
     with unit_of_work(engine) as session:
         register_equipment(
             session=session,

@@ -68,7 +68,7 @@ def test_cards_and_the_queue_keep_their_places_while_statuses_change(
             register_equipment(session=session, site="main", equipment_id=equipment_id, name=name, zone=zone)
     used(engine, "tm-1")
     used(engine, "bars-1")
-    create_account(engine, username="desk", password=PASSWORD, role="front_desk", display_name="desk")
+    create_account(engine=engine, username="desk", password=PASSWORD, role="front_desk", display_name="desk")
     page = new_page(viewport=DESKTOP)
     page.goto(staff_app.url + "/")
     sign_in(page, "desk")

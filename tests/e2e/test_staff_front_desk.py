@@ -49,7 +49,7 @@ def test_walk_ins_are_checked_in_from_arrivals_in_one_step(
         settings=settings,
         scan=scanned,
     )
-    create_account(engine, username="desk", password=PASSWORD, role="front_desk", display_name="desk")
+    create_account(engine=engine, username="desk", password=PASSWORD, role="front_desk", display_name="desk")
     page = new_page(viewport=DESKTOP)
     page.goto(staff_app.url + "/arrivals")
     sign_in(page, "desk")
@@ -88,7 +88,7 @@ def test_a_new_card_prints_as_a_card_size_pdf(
     engine = store[1]
     with unit_of_work(engine) as session:
         add_patient(session=session, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
-    create_account(engine, username="desk", password=PASSWORD, role="front_desk", display_name="desk")
+    create_account(engine=engine, username="desk", password=PASSWORD, role="front_desk", display_name="desk")
     page = new_page(viewport=DESKTOP)
     page.goto(staff_app.url + "/patients")
     sign_in(page, "desk")

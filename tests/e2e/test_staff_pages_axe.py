@@ -52,7 +52,7 @@ def seed_day(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         scanned = issue_card(session=session, patient_id=zed.id, base_url="https://x").url
     checkin.check_in(engine=engine, settings=settings, scan=scanned)
-    create_account(engine, username="boss", password="correct horse battery", role="admin", display_name="boss")
+    create_account(engine=engine, username="boss", password="correct horse battery", role="admin", display_name="boss")
 
 
 def settled(page: Page) -> None:

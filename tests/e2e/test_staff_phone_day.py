@@ -66,7 +66,7 @@ def test_a_technician_cleans_three_stations_with_one_sign_in_and_finds_the_menu(
         with unit_of_work(engine) as session:
             register_equipment(session=session, site="main", equipment_id=equipment_id, name=name, zone="Gym A")
         used(engine, equipment_id)
-    create_account(engine, username="tess", password=PASSWORD, role="technician", display_name="tess")
+    create_account(engine=engine, username="tess", password=PASSWORD, role="technician", display_name="tess")
 
     phone = new_page(viewport=PHONE)
     for n, (equipment_id, name) in enumerate(STATIONS.items(), start=1):
@@ -125,7 +125,7 @@ def test_a_problem_report_in_progress_survives_a_status_change(
     engine = store[1]
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
-    create_account(engine, username="tess", password=PASSWORD, role="technician", display_name="tess")
+    create_account(engine=engine, username="tess", password=PASSWORD, role="technician", display_name="tess")
     phone = new_page(viewport=PHONE)
     phone.goto(f"{staff_app.url}/scan?s=main/tm-1")
     sign_in(phone, "tess")

@@ -23,7 +23,7 @@ from shared.equipment.ingest import EVENTS
 from shared.equipment.stations import get_station, register_equipment
 from shared.staff.accounts import create_account
 from shared.staff.audit import recent_audit
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from tests.e2e.staff_fixtures import PASSWORD, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 
 LIVE_S = 10.0  # the board refreshes every second: a tap must show well within this
@@ -47,8 +47,8 @@ def test_a_technician_scans_a_station_label_and_the_open_board_shows_it_in_use(
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
         register_equipment(session=session, site="main", equipment_id="bars-1", name=HOSTILE, zone="Gym A")
-    create_account(engine, username="tess", password=PASSWORD, role="technician", display_name="tess")
-    create_account(engine, username="desk", password=PASSWORD, role="front_desk", display_name="desk")
+    create_account(engine=engine, username="tess", password=PASSWORD, role="technician", display_name="tess")
+    create_account(engine=engine, username="desk", password=PASSWORD, role="front_desk", display_name="desk")
 
     label = tmp_path / "tm-1.png"  # the label as printed, and what a phone's camera reads from it
     made = subprocess.run([sys.executable, "-m", "clinic", "device", "label", "tm-1", "--out", str(label)],
@@ -96,7 +96,8 @@ def test_a_technician_scans_a_station_label_and_the_open_board_shows_it_in_use(
 
     view = get_station(engine, site="main", equipment_id="tm-1", tz=UTC)
     assert (view.status, view.uses_today) == ("in_use", 1)
-    entry = recent_audit(engine, limit=1)[0]
+    with read_session(engine) as session:
+        entry = recent_audit(session=session, limit=1)[0]
     assert (entry.actor, entry.action, entry.target) == ("tess", "equipment.use_started", "main/tm-1")
     with engine.connect() as conn:
         rows = conn.execute(select(EVENTS.c.source, EVENTS.c.by, EVENTS.c.session_id)).all()

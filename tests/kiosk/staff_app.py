@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from shared.staff.accounts import StaffUser, list_accounts
 from shared.staff.models import StaffWebSession
 from shared.staff.web_sessions import open_session
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from tests.factories import PASSWORD
 from tests.factories import staff_account as add_staff
 
@@ -50,11 +50,14 @@ ALLOWED = {
 def session_of(engine: Engine, app: AppTest, username: str) -> None:
     """Put `username` in the app's session as a sign-in would (a server-side session, before any run: the way
     a bookmark or a typed URL opens a page of a browser signed in)."""
-    account = next(a for a in list_accounts(engine) if a.username == username)
+    with read_session(engine) as session:
+        account = next(a for a in list_accounts(session=session) if a.username == username)
     assert account.id is not None
     user = StaffUser(account.id, account.username, account.display_name, account.role)
     app.session_state["staff_user"] = user
-    app.session_state["staff_session"] = open_session(engine, user=user, user_agent="", max_hours=12).session_id
+    with unit_of_work(engine) as session:
+        opened = open_session(session=session, user=user, user_agent="", max_hours=12)
+    app.session_state["staff_session"] = opened.session_id
 
 
 def go_idle(engine: Engine, app: AppTest, seconds: float) -> None:

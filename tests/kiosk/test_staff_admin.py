@@ -21,7 +21,7 @@ from shared.staff.accounts import list_accounts, update_account
 from shared.staff.audit import recent_audit
 from shared.staff.models import StaffAccount
 from shared.staff.sign_in import sign_in
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
 from telemetry.broker import hash_password, set_device_password
 from tests import factories as make
@@ -60,7 +60,8 @@ def station(engine: Engine, equipment_id: str) -> StationView:
 
 
 def last_audit(engine: Engine) -> tuple[str, str, str, dict[str, object]]:
-    entry = recent_audit(engine, limit=1)[0]
+    with read_session(engine) as session:
+        entry = recent_audit(session=session, limit=1)[0]
     return entry.actor, entry.action, entry.target, json.loads(entry.detail or "{}")
 
 
@@ -76,7 +77,8 @@ def table(app: AppTest, n: int = 0) -> pd.DataFrame:
 
 
 def account(engine: Engine, username: str) -> StaffAccount:
-    return next(a for a in list_accounts(engine) if a.username == username)
+    with read_session(engine) as session:
+        return next(a for a in list_accounts(session=session) if a.username == username)
 
 
 # --- equipment ---------------------------------------------------------------------------------------------
@@ -143,7 +145,8 @@ def test_bad_station_details_are_refused(gym: Engine, equipment_id: str, name: s
     app = register_form(signed_in("boss", "equipment.py"), equipment_id, name)
     assert len(errors(app)) == 1 and errors(app)[0].startswith(message), errors(app)
     assert station(gym, "tm-1").name == "Treadmill 1"
-    assert [e.action for e in recent_audit(gym)].count("equipment.register") == 0
+    with read_session(gym) as session:
+        assert [e.action for e in recent_audit(session=session)].count("equipment.register") == 0
 
 
 def test_edit_a_station(gym: Engine) -> None:
@@ -272,7 +275,7 @@ def test_add_an_account(gym: Engine) -> None:
     assert (account(gym, "bo.front").role, account(gym, "bo.front").display_name) == ("front_desk", "Bo")
     assert last_audit(gym) == ("boss", "staff.create", "bo.front", {"role": "front_desk"})
     assert "bo.front" in list(table(app)["Username"])
-    assert sign_in(gym, "bo.front", PASSWORD).user is not None
+    assert sign_in(engine=gym, username="bo.front", password=PASSWORD).user is not None
 
 
 @pytest.mark.parametrize(
@@ -290,7 +293,8 @@ def test_bad_account_details_are_refused(
 ) -> None:
     app = add_form(signed_in("boss", "accounts.py"), username, role, password, repeat)
     assert len(errors(app)) == 1 and errors(app)[0].startswith(message), errors(app)
-    assert [a.username for a in list_accounts(gym)] == ["ana", "boss"]
+    with read_session(gym) as session:
+        assert [a.username for a in list_accounts(session=session)] == ["ana", "boss"]
 
 
 def test_change_a_role_disable_and_enable(gym: Engine) -> None:
@@ -304,12 +308,12 @@ def test_change_a_role_disable_and_enable(gym: Engine) -> None:
 
     app.button(key="manage-disable-ana").click().run()
     assert successes(app) == ["ana can no longer sign in."]
-    assert account(gym, "ana").disabled and sign_in(gym, "ana", PASSWORD).user is None
+    assert account(gym, "ana").disabled and sign_in(engine=gym, username="ana", password=PASSWORD).user is None
     assert dict(zip(table(app)["Username"], table(app)["State"], strict=True))["ana"] == "disabled"
     assert last_audit(gym) == ("boss", "staff.update", "ana", {"disabled": True})
 
     app.button(key="manage-enable-ana").click().run()
-    assert not account(gym, "ana").disabled and sign_in(gym, "ana", PASSWORD).user is not None
+    assert not account(gym, "ana").disabled and sign_in(engine=gym, username="ana", password=PASSWORD).user is not None
 
 
 def test_an_admin_cannot_disable_or_demote_themselves_on_the_page(gym: Engine) -> None:
@@ -321,7 +325,7 @@ def test_an_admin_cannot_disable_or_demote_themselves_on_the_page(gym: Engine) -
 
 def test_a_new_password_lifts_a_lock_out(gym: Engine) -> None:
     for _ in range(5):
-        sign_in(gym, "ana", "bad password!")
+        sign_in(engine=gym, username="ana", password="bad password!")
     app = signed_in("boss", "accounts.py")
     assert dict(zip(table(app)["Username"], table(app)["State"], strict=True))["ana"].startswith("locked until ")
     app.selectbox(key="manage_account").set_value("ana").run()
@@ -333,9 +337,10 @@ def test_a_new_password_lifts_a_lock_out(gym: Engine) -> None:
     app.text_input(key="manage-password2-ana").set_value("a brand new secret")
     submit(app, "Set password")
     assert successes(app) == ["New password set for ana."]
-    assert sign_in(gym, "ana", "a brand new secret").user is not None
+    assert sign_in(engine=gym, username="ana", password="a brand new secret").user is not None
     assert last_audit(gym)[1] == "staff.sign_in"
-    assert recent_audit(gym, limit=2)[1].actor == "boss"
+    with read_session(gym) as session:
+        assert recent_audit(session=session, limit=2)[1].actor == "boss"
     assert dict(zip(table(app)["Username"], table(app)["State"], strict=True))["ana"] == "active"
 
 
@@ -344,13 +349,14 @@ def test_a_new_password_lifts_a_lock_out(gym: Engine) -> None:
 
 def test_the_audit_page_shows_entries_in_the_clinic_zone(gym: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLINIC_TIMEZONE", "America/New_York")
-    update_account(gym, username="ana", actor="boss", role="front_desk")
+    update_account(engine=gym, username="ana", actor="boss", role="front_desk")
     with unit_of_work(gym) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1", zone=HOSTILE, actor="boss")
     app = signed_in("boss", "audit.py")
     rows = table(app)
     assert list(rows.columns) == ["Time", "By", "Action", "Target", "Detail"]
-    newest = recent_audit(gym, limit=1)[0]
+    with read_session(gym) as session:
+        newest = recent_audit(session=session, limit=1)[0]
     expected_time = newest.at.astimezone(ZoneInfo("America/New_York"))
     assert rows.iloc[0]["Time"] == expected_time.strftime("%Y-%m-%d %H:%M:%S")
     assert list(rows["Action"][:3]) == ["staff.sign_in", "equipment.register", "staff.update"]

@@ -185,7 +185,7 @@ def test_a_new_role_applies_to_an_open_session_at_once(engine: Engine) -> None:
     add_staff(engine, "boss", "admin")
     add_staff(engine, "kim", "admin")
     app = signed_in("kim", "accounts.py")
-    update_account(engine, username="kim", actor="boss", role="technician")
+    update_account(engine=engine, username="kim", actor="boss", role="technician")
     app.run()
     refused(app)  # the page open when the role changed now refuses
     assert sidebar_text(app) == "Signed in as kim (technician)"
@@ -195,7 +195,7 @@ def test_disabling_an_account_signs_its_open_session_out(engine: Engine) -> None
     add_staff(engine, "boss", "admin")
     add_staff(engine, "ana", "technician")
     app = signed_in("ana")
-    update_account(engine, username="ana", actor="boss", disabled=True)
+    update_account(engine=engine, username="ana", actor="boss", disabled=True)
     app.run()
     assert title(app) == "Staff sign-in"
     assert [i.value for i in app.info] == ["You were signed out: your account is disabled."]

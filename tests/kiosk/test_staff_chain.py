@@ -27,8 +27,9 @@ def chain(staff_env: Path, engine: Engine) -> Iterator[Engine]:
     """A center's store: north (3 stations) and south (1 station) registered, with a little traffic each."""
     with engine.begin() as conn:
         conn.execute(delete(ChainSite))
-    add_site(engine, site="north", name="North Clinic")
-    add_site(engine, site="south", name="South Clinic")
+    with unit_of_work(engine) as session:
+        add_site(session=session, site="north", name="North Clinic")
+        add_site(session=session, site="south", name="South Clinic")
     for site, ids in {"north": ("n1", "n2", "n3"), "south": ("s1",)}.items():
         for equipment_id in ids:
             with unit_of_work(engine) as session:

@@ -52,7 +52,7 @@ MARKDOWN_ELEMENTS = ("title", "header", "subheader", "success", "info", "warning
 
 
 def add_staff(engine: Engine, username: str, role: str) -> None:
-    create_account(engine, username=username, password=PASSWORD, role=role, display_name=username)
+    create_account(engine=engine, username=username, password=PASSWORD, role=role, display_name=username)
 
 
 def new_app() -> AppTest:
@@ -98,9 +98,11 @@ def open_page(username: str, page: str) -> AppTest:
 
 def audit_log(engine: Engine) -> list[tuple[str, str, str, dict[str, object]]]:
     """(actor, action, target, detail), oldest first, without sign-ins."""
+    with read_session(engine) as session:
+        entries = recent_audit(session=session)
     return [
         (a.actor, a.action, a.target, json.loads(a.detail))
-        for a in reversed(recent_audit(engine))
+        for a in reversed(entries)
         if a.action not in ("staff.create", "staff.sign_in")
     ]
 

@@ -17,6 +17,7 @@ from shared.equipment.ingest import EVENTS, record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import StationView, get_station
 from shared.staff.audit import recent_audit
+from shared.store.db import read_session
 from tests import factories as make
 from tests.kiosk.staff_app import (
     KIOSK,
@@ -80,7 +81,8 @@ def station(engine: Engine, equipment_id: str) -> StationView:
 
 
 def last_audit(engine: Engine) -> tuple[str, str, str, str]:
-    entry = recent_audit(engine, limit=1)[0]
+    with read_session(engine) as session:
+        entry = recent_audit(session=session, limit=1)[0]
     return entry.actor, entry.action, entry.target, entry.detail
 
 

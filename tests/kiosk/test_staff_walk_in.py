@@ -59,7 +59,8 @@ def test_a_patient_who_scanned_without_an_appointment_is_checked_in_from_their_r
     with read_session(engine) as session:
         assert todays_walk_ins(session=session, site="main", tz=UTC, now=datetime.now(UTC)) == []
     assert "Nobody waiting to be sorted out." in [c.value for c in app.caption]
-    assert recent_audit(engine)[0].actor == "desk"
+    with read_session(engine) as session:
+        assert recent_audit(session=session)[0].actor == "desk"
 
 
 def test_a_known_patient_found_by_name_is_checked_in_with_one_button(

@@ -25,7 +25,7 @@ from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import get_station, register_equipment
 from shared.staff.audit import recent_audit
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from shared.store.settings import get_settings
 from tests.kiosk.staff_app import (
     STAFF,
@@ -139,7 +139,8 @@ def test_cleaning_from_the_queue_starts_the_contact_time_countdown(
     app.run()
     assert not app.exception and not errors(app)
     assert get_station(engine, site="main", equipment_id="tm-1", tz=UTC).last_cleaned_by == "ana"
-    entry = recent_audit(engine, limit=1)[0]
+    with read_session(engine) as session:
+        entry = recent_audit(session=session, limit=1)[0]
     assert (entry.actor, entry.action, entry.target) == ("ana", "equipment.cleaned", "main/tm-1")
     assert queue(app)[0] == ("tm-1", "cleaning, ready in 2 min"), "still listed: Maria waits for the contact time"
     assert [b.disabled for b in app.button if b.key == "next-clean-tm-1"] == [True], "nothing to do but wait"

@@ -29,7 +29,7 @@ from shared.equipment.ingest import EVENTS, STATES
 from shared.equipment.models import DeadLetter
 from shared.equipment.rollups import DAYS
 from shared.equipment.stations import register_equipment
-from shared.store.db import init_db, make_engine, unit_of_work
+from shared.store.db import init_db, make_engine, read_session, unit_of_work
 from shared.store.settings import Settings
 from telemetry.broker import SIMULATOR_USER, ensure_broker_files, listener_user, set_bridge_password, write_config
 from telemetry.registry import RegistryPublisher, wait_published
@@ -76,8 +76,9 @@ def center(tmp_path: Path, pg_database: str) -> Iterator[Center]:
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE chain_site, {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
     broker = _broker(tmp_path / "center")
-    for site in SITES:
-        add_site(engine, site=site, name=f"{site.title()} Clinic")
+    with unit_of_work(engine) as session:
+        for site in SITES:
+            add_site(session=session, site=site, name=f"{site.title()} Clinic")
     broker.start()
     yield Center(broker, engine, pg_database)
     broker.stop()
@@ -156,7 +157,8 @@ def _central_listener(settings: Settings, site: str) -> subprocess.Popen[bytes]:
 
 
 def _stations(engine: Engine) -> int:
-    return sum(s.stations for s in chain_overview(engine, tz=UTC, now=datetime.now(UTC)))
+    with read_session(engine) as session:
+        return sum(s.stations for s in chain_overview(session=session, tz=UTC, now=datetime.now(UTC)))
 
 
 def _uses(engine: Engine, site: str) -> tuple[int, int]:

@@ -35,7 +35,8 @@ def registry(engine: Engine) -> Iterator[Engine]:
     """The store with `north` in the center's site registry (the table is not among those the fixtures empty)."""
     with engine.begin() as conn:
         conn.execute(delete(ChainSite))
-    add_site(engine, site="north", name="North Clinic")
+    with unit_of_work(engine) as session:
+        add_site(session=session, site="north", name="North Clinic")
     yield engine
     with engine.begin() as conn:
         conn.execute(delete(ChainSite))

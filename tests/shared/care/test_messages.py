@@ -12,6 +12,7 @@ from shared.care import checkin_messages as messages
 from shared.care.checkin import Outcome
 from shared.care.models import QrToken
 from shared.demo.patients import DEMO_PATIENTS, existing_demo_patients, seed_demo_patients
+from shared.store.db import read_session
 from shared.store.settings import Settings
 
 AT = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)
@@ -48,12 +49,14 @@ def test_the_lobby_says_it_in_the_patients_language_and_time_format() -> None:
 
 
 def test_existing_demo_patients_finds_them_without_issuing_cards(engine: Engine) -> None:
-    assert existing_demo_patients(engine) == []
+    with read_session(engine) as session:
+        assert existing_demo_patients(session=session) == []
     cfg = Settings(_env_file=None, timezone="UTC", kiosk_url="https://lobby.example")  # type: ignore[call-arg]
-    cards = seed_demo_patients(engine, cfg, now=AT)
+    cards = seed_demo_patients(engine=engine, settings=cfg, now=AT)
     with engine.connect() as conn:
         tokens = conn.execute(select(func.count()).select_from(QrToken)).scalar_one()
-    found = existing_demo_patients(engine)
+    with read_session(engine) as session:
+        found = existing_demo_patients(session=session)
     assert [(demo.first, pid) for demo, pid in found] == [(d.first, c.patient_id) for d, c in cards]
     assert len(found) == len(DEMO_PATIENTS)
     with engine.connect() as conn:

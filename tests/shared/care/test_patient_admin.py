@@ -26,7 +26,8 @@ NOW = datetime(2026, 11, 23, 10, 30, tzinfo=UTC)
 
 def audit_rows(engine: Engine) -> list[tuple[str, str, str, dict[str, object]]]:
     """(actor, action, target, detail) oldest first."""
-    return [(a.actor, a.action, a.target, json.loads(a.detail)) for a in reversed(recent_audit(engine))]
+    with read_session(engine) as session:
+        return [(a.actor, a.action, a.target, json.loads(a.detail)) for a in reversed(recent_audit(session=session))]
 
 
 @pytest.fixture

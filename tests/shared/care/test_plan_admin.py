@@ -20,7 +20,8 @@ TODAY = date(2026, 11, 23)
 
 
 def actions(engine: Engine) -> list[tuple[str, str, dict[str, object]]]:
-    return [(a.actor, a.action, json.loads(a.detail)) for a in reversed(recent_audit(engine))]
+    with read_session(engine) as session:
+        return [(a.actor, a.action, json.loads(a.detail)) for a in reversed(recent_audit(session=session))]
 
 
 @pytest.fixture

@@ -52,7 +52,8 @@ def test_a_known_patient_who_scanned_without_an_appointment_is_checked_in_and_le
     assert [(r.patient_name, r.status, r.arrived_at, r.waiting_min) for r in rows] == [
         ("Sam Whitfield", "arrived", NOW, 5)
     ]
-    entry = recent_audit(engine)[0]
+    with read_session(engine) as session:
+        entry = recent_audit(session=session)[0]
     assert (entry.actor, entry.action, entry.target) == (
         "desk",
         "appointment.walk_in",
@@ -70,10 +71,10 @@ def test_a_new_patient_is_added_and_arrived_in_one_transaction(engine: Engine) -
     assert (found.id, found.dob) == (done.patient_id, date(1952, 12, 10))
     with read_session(engine) as session:
         assert [r.status for r in todays_arrivals(session=session, site="main", tz=UTC, now=NOW)] == ["arrived"]
-    assert [e.action for e in recent_audit(engine)][:2] in (
-        ["appointment.walk_in", "patient.add"],
-        ["patient.add", "appointment.walk_in"],  # same timestamp: either order
-    )
+        assert [e.action for e in recent_audit(session=session)][:2] in (
+            ["appointment.walk_in", "patient.add"],
+            ["patient.add", "appointment.walk_in"],  # same timestamp: either order
+        )
 
 
 @pytest.mark.parametrize(
@@ -93,7 +94,7 @@ def test_a_bad_new_patient_is_refused_and_nothing_is_stored(
     with read_session(engine) as session:
         assert search_patients(session=session, text="lovelace") == []
         assert todays_arrivals(session=session, site="main", tz=UTC, now=NOW) == []
-    assert recent_audit(engine) == []
+        assert recent_audit(session=session) == []
 
 
 def test_the_same_person_twice_is_refused_with_their_number(engine: Engine) -> None:

@@ -15,7 +15,7 @@ from shared.equipment.payloads import decode
 from shared.equipment.stations import get_station, register_equipment
 from shared.equipment.usage import usage_stats
 from shared.staff.audit import recent_audit
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -54,7 +54,9 @@ def test_mark_cleaned_is_an_event_by_the_signed_in_user(gym: Engine) -> None:
     board.mark_cleaned(gym, site="main", equipment_id="tm-1", by="ana", method="spray", tz=UTC)
     view = get_station(gym, site="main", equipment_id="tm-1", tz=UTC)
     assert (view.status, view.last_cleaned_by) == ("available", "ana")
-    assert next((e.actor, e.action, e.target) for e in recent_audit(gym)) == ("ana", "equipment.cleaned", "main/tm-1")
+    with read_session(gym) as session:
+        newest = recent_audit(session=session)[0]
+    assert (newest.actor, newest.action, newest.target) == ("ana", "equipment.cleaned", "main/tm-1")
 
 
 def test_out_of_service_needs_a_reason_and_back_in_service_clears_any_fault(gym: Engine) -> None:

@@ -36,7 +36,7 @@ from shared.equipment.payloads import decode
 from shared.equipment.stations import StationView, get_station, register_equipment
 from shared.equipment.usage import usage_stats
 from shared.staff.audit import recent_audit
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
 
 STAFF = "https://staff.clinic.example"
@@ -209,7 +209,8 @@ def test_start_and_end_use_change_the_state_exactly_as_a_device_does(gym: Engine
     assert [(r.channel, r.event, r.source, r.by) for r in rows] == [start, stop, start, stop]
     assert rows[0].session_id == rows[1].session_id == session and session.startswith("staff-")
     assert rows[2].session_id == rows[3].session_id != session
-    audit = [(e.actor, e.action, e.target) for e in recent_audit(gym)][:2]
+    with read_session(gym) as db:
+        audit = [(e.actor, e.action, e.target) for e in recent_audit(session=db)][:2]
     assert audit == [("ana", "equipment.use_ended", "main/tm-staff"), ("ana", "equipment.use_started", "main/tm-staff")]
 
     stats = {s.equipment_id: s for s in usage_stats(gym, site="main", days=2, tz=UTC, now=NOW)}  # across midnight
@@ -272,7 +273,8 @@ def test_problem_reports_are_fault_events_a_critical_one_takes_the_station_out(g
     view = station(gym, "tm-staff")
     assert (view.status, view.fault_message) == ("out_of_service", "Belt torn")
     same_state(gym)
-    entry = recent_audit(gym)[0]
+    with read_session(gym) as session:
+        entry = recent_audit(session=session)[0]
     assert (entry.actor, entry.action, entry.detail) == ("ana", "equipment.problem_reported", "critical: Belt torn")
 
     board.back_in_service(gym, now=ago(10), **args)

@@ -39,18 +39,18 @@ def work(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, 
 
 def _cost(engine: Engine, work: dict[str, int], username: str, password: str, **kwargs: object) -> tuple[str, int, int]:
     before = dict(work)
-    answer = sign_in(engine, username, password, now=NOW, **kwargs)  # type: ignore[arg-type]
+    answer = sign_in(engine=engine, username=username, password=password, now=NOW, **kwargs)  # type: ignore[arg-type]
     return answer.message, work["scrypt"] - before["scrypt"], work["sql"] - before["sql"]
 
 
 def test_unknown_user_wrong_password_and_paused_account_answer_alike_for_the_same_work(
     engine: Engine, work: dict[str, int]
 ) -> None:
-    create_account(engine, username="admin", password=PASSWORD, role="admin")
-    create_account(engine, username="paused", password=PASSWORD, role="technician")
+    create_account(engine=engine, username="admin", password=PASSWORD, role="admin")
+    create_account(engine=engine, username="paused", password=PASSWORD, role="technician")
     passwords.dummy_hash()  # made once per process, before the first unknown name
     for _ in range(5):
-        sign_in(engine, "paused", "bad password!", now=NOW)
+        sign_in(engine=engine, username="paused", password="bad password!", now=NOW)
     answers = {
         "unknown user": _cost(engine, work, "nobody", PASSWORD),
         "wrong password": _cost(engine, work, "admin", "bad password!"),
@@ -60,12 +60,15 @@ def test_unknown_user_wrong_password_and_paused_account_answer_alike_for_the_sam
 
 
 def test_a_stranger_who_pauses_the_admin_does_not_lock_out_the_admin_at_the_front_desk(engine: Engine) -> None:
-    create_account(engine, username="admin", password=PASSWORD, role="admin")
+    create_account(engine=engine, username="admin", password=PASSWORD, role="admin")
     guard = SourceGuard()
     for _ in range(5):
-        assert sign_in(engine, "admin", "guess!!!!!", now=NOW, source=STRANGER, guard=guard).message == REFUSED
-    assert sign_in(engine, "admin", PASSWORD, now=NOW, source=STRANGER, guard=guard).user is None
-    assert sign_in(engine, "admin", PASSWORD, now=NOW, source=FRONT_DESK, guard=guard).user is not None
+        guess = sign_in(engine=engine, username="admin", password="guess!!!!!", now=NOW, source=STRANGER, guard=guard)
+        assert guess.message == REFUSED
+    stranger = sign_in(engine=engine, username="admin", password=PASSWORD, now=NOW, source=STRANGER, guard=guard)
+    assert stranger.user is None
+    desk = sign_in(engine=engine, username="admin", password=PASSWORD, now=NOW, source=FRONT_DESK, guard=guard)
+    assert desk.user is not None
 
 
 def test_a_source_that_keeps_guessing_waits_longer_each_time_up_to_fifteen_minutes() -> None:
@@ -85,12 +88,13 @@ def test_a_source_that_keeps_guessing_waits_longer_each_time_up_to_fifteen_minut
 def test_a_waiting_source_is_told_how_long_and_its_guesses_are_not_even_checked(
     engine: Engine, work: dict[str, int]
 ) -> None:
-    create_account(engine, username="admin", password=PASSWORD, role="admin")
+    create_account(engine=engine, username="admin", password=PASSWORD, role="admin")
     guard = SourceGuard()
     for _ in range(5):
-        sign_in(engine, "admin", "guess!!!!!", now=NOW, source=STRANGER, guard=guard)
+        sign_in(engine=engine, username="admin", password="guess!!!!!", now=NOW, source=STRANGER, guard=guard)
     message, hashes, _ = _cost(engine, work, "admin", PASSWORD, source=STRANGER, guard=guard)
     assert message == "Too many failed sign-ins from this device. Please wait 2 seconds."
     assert hashes == 0
-    later = sign_in(engine, "admin", "guess!!!!!", now=NOW + timedelta(seconds=3), source=STRANGER, guard=guard)
+    later = sign_in(engine=engine, username="admin", password="guess!!!!!", now=NOW + timedelta(seconds=3),
+                    source=STRANGER, guard=guard)  # fmt: skip
     assert later.message == REFUSED

@@ -12,6 +12,7 @@ from shared.staff.audit import recent_audit
 from shared.staff.passwords import hash_password, verify_password
 from shared.staff.permissions import can
 from shared.staff.sign_in import REFUSED, sign_in
+from shared.store.db import read_session
 from shared.store.errors import ValidationFailed
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -27,38 +28,39 @@ def test_passwords_are_stored_as_salted_scrypt_hashes() -> None:
 
 
 def test_sign_in_with_the_right_password_and_refuse_the_wrong_one_alike(engine: Engine) -> None:
-    create_account(engine, username="Ana", password=PASSWORD, role="technician", display_name="Ana K.")
-    good = sign_in(engine, "ana", PASSWORD, now=NOW)
-    wrong = sign_in(engine, "ana", "not the password", now=NOW)
-    nobody = sign_in(engine, "nobody", PASSWORD, now=NOW)
+    create_account(engine=engine, username="Ana", password=PASSWORD, role="technician", display_name="Ana K.")
+    good = sign_in(engine=engine, username="ana", password=PASSWORD, now=NOW)
+    wrong = sign_in(engine=engine, username="ana", password="not the password", now=NOW)
+    nobody = sign_in(engine=engine, username="nobody", password=PASSWORD, now=NOW)
     assert good.user is not None and (good.user.username, good.user.role) == ("ana", "technician")
     assert (wrong.user, wrong.message) == (None, REFUSED)
     assert nobody.message == wrong.message, "the answer must not reveal which usernames exist"
 
 
 def test_five_failures_pause_the_account_and_each_pause_is_longer_up_to_fifteen_minutes(engine: Engine) -> None:
-    create_account(engine, username="ana", password=PASSWORD, role="technician")
+    create_account(engine=engine, username="ana", password=PASSWORD, role="technician")
     at = NOW
     for pause_min in (1, 5, 15, 15):
-        answers = [sign_in(engine, "ana", "bad password!", now=at).message for _ in range(5)]
+        answers = [sign_in(engine=engine, username="ana", password="bad password!", now=at).message for _ in range(5)]
         assert answers == [REFUSED] * 5, "a paused account answers like a wrong password"
-        assert sign_in(engine, "ana", PASSWORD, now=at + timedelta(minutes=pause_min - 0.5)).user is None
+        early = at + timedelta(minutes=pause_min - 0.5)
+        assert sign_in(engine=engine, username="ana", password=PASSWORD, now=early).user is None
         at += timedelta(minutes=pause_min + 0.5)
-    assert sign_in(engine, "ana", PASSWORD, now=at).user is not None, "never locked for good"
+    assert sign_in(engine=engine, username="ana", password=PASSWORD, now=at).user is not None, "never locked for good"
 
 
 def test_a_new_password_from_an_admin_clears_the_lock(engine: Engine) -> None:
-    create_account(engine, username="ana", password=PASSWORD, role="technician")
+    create_account(engine=engine, username="ana", password=PASSWORD, role="technician")
     for _ in range(5):
-        sign_in(engine, "ana", "bad password!", now=NOW)
-    update_account(engine, username="ana", actor="admin", password="a brand new secret")
-    assert sign_in(engine, "ana", "a brand new secret", now=NOW).user is not None
+        sign_in(engine=engine, username="ana", password="bad password!", now=NOW)
+    update_account(engine=engine, username="ana", actor="admin", password="a brand new secret")
+    assert sign_in(engine=engine, username="ana", password="a brand new secret", now=NOW).user is not None
 
 
 def test_a_disabled_account_cannot_sign_in(engine: Engine) -> None:
-    create_account(engine, username="ana", password=PASSWORD, role="technician")
-    update_account(engine, username="ana", actor="admin", disabled=True)
-    assert sign_in(engine, "ana", PASSWORD, now=NOW).user is None
+    create_account(engine=engine, username="ana", password=PASSWORD, role="technician")
+    update_account(engine=engine, username="ana", actor="admin", disabled=True)
+    assert sign_in(engine=engine, username="ana", password=PASSWORD, now=NOW).user is None
 
 
 @pytest.mark.parametrize(
@@ -72,13 +74,13 @@ def test_a_disabled_account_cannot_sign_in(engine: Engine) -> None:
 )
 def test_bad_account_details_are_refused(engine: Engine, username: str, password: str, role: str, message: str) -> None:
     with pytest.raises(ValidationFailed, match="^" + message.replace("(", r"\(")):
-        create_account(engine, username=username, password=password, role=role)
+        create_account(engine=engine, username=username, password=password, role=role)
 
 
 def test_usernames_are_unique_whatever_the_case(engine: Engine) -> None:
-    create_account(engine, username="ana", password=PASSWORD, role="technician")
+    create_account(engine=engine, username="ana", password=PASSWORD, role="technician")
     with pytest.raises(ValidationFailed, match="username 'ana' is taken"):
-        create_account(engine, username="ANA", password=PASSWORD, role="admin")
+        create_account(engine=engine, username="ANA", password=PASSWORD, role="admin")
 
 
 @pytest.mark.parametrize(
@@ -96,34 +98,41 @@ def test_what_each_role_may_use(role: str, allowed: set[str]) -> None:
 
 
 def test_changes_are_attributed_in_the_audit_log(engine: Engine) -> None:
-    create_account(engine, username="boss", password=PASSWORD, role="admin", actor="cli")
-    create_account(engine, username="ana", password=PASSWORD, role="technician", actor="boss")
-    update_account(engine, username="ana", actor="boss", role="front_desk")
-    entries = [(e.actor, e.action, e.target) for e in recent_audit(engine)]
+    create_account(engine=engine, username="boss", password=PASSWORD, role="admin", actor="cli")
+    create_account(engine=engine, username="ana", password=PASSWORD, role="technician", actor="boss")
+    update_account(engine=engine, username="ana", actor="boss", role="front_desk")
+    with read_session(engine) as session:
+        entries = [(e.actor, e.action, e.target) for e in recent_audit(session=session)]
     assert entries[:2] == [("boss", "staff.update", "ana"), ("boss", "staff.create", "ana")]
 
 
 def test_an_admin_cannot_disable_or_demote_their_own_account(engine: Engine) -> None:
-    create_account(engine, username="boss", password=PASSWORD, role="admin")
-    create_account(engine, username="kim", password=PASSWORD, role="admin")
+    create_account(engine=engine, username="boss", password=PASSWORD, role="admin")
+    create_account(engine=engine, username="kim", password=PASSWORD, role="admin")
     with pytest.raises(ValidationFailed, match=r"^you cannot disable your own account$"):
-        update_account(engine, username="boss", actor="boss", disabled=True)
+        update_account(engine=engine, username="boss", actor="boss", disabled=True)
     with pytest.raises(ValidationFailed, match=r"^you cannot take the admin role from your own account$"):
-        update_account(engine, username="boss", actor="boss", role="technician")
-    update_account(engine, username="boss", actor="boss", role="admin", disabled=False, password="a new secret!")
-    assert sign_in(engine, "boss", "a new secret!", now=NOW).user is not None, "their own password they may change"
-    assert [e.action for e in recent_audit(engine)].count("staff.update") == 1, "refusals change and record nothing"
-    update_account(engine, username="boss", actor="kim", role="technician")
-    update_account(engine, username="boss", actor="kim", disabled=True)
-    assert sign_in(engine, "boss", "a new secret!", now=NOW).user is None
+        update_account(engine=engine, username="boss", actor="boss", role="technician")
+    update_account(engine=engine, username="boss", actor="boss", role="admin", disabled=False, password="a new secret!")
+    own = sign_in(engine=engine, username="boss", password="a new secret!", now=NOW)
+    assert own.user is not None, "their own password they may change"
+    with read_session(engine) as session:
+        updates = [e.action for e in recent_audit(session=session)].count("staff.update")
+    assert updates == 1, "refusals change and record nothing"
+    update_account(engine=engine, username="boss", actor="kim", role="technician")
+    update_account(engine=engine, username="boss", actor="kim", disabled=True)
+    assert sign_in(engine=engine, username="boss", password="a new secret!", now=NOW).user is None
 
 
 def test_refresh_user_follows_role_changes_and_ends_with_a_disabled_account(engine: Engine) -> None:
-    user = create_account(engine, username="ana", password=PASSWORD, role="technician")
-    assert refresh_user(engine, user) == user
-    update_account(engine, username="ana", actor="boss", role="front_desk")
-    refreshed = refresh_user(engine, user)
+    user = create_account(engine=engine, username="ana", password=PASSWORD, role="technician")
+    with read_session(engine) as session:
+        assert refresh_user(session=session, user=user) == user
+    update_account(engine=engine, username="ana", actor="boss", role="front_desk")
+    with read_session(engine) as session:
+        refreshed = refresh_user(session=session, user=user)
     assert refreshed is not None and refreshed.role == "front_desk"
-    update_account(engine, username="ana", actor="boss", disabled=True)
-    assert refresh_user(engine, user) is None
-    assert refresh_user(engine, StaffUser(9999, "ghost", "Ghost", "admin")) is None
+    update_account(engine=engine, username="ana", actor="boss", disabled=True)
+    with read_session(engine) as session:
+        assert refresh_user(session=session, user=user) is None
+        assert refresh_user(session=session, user=StaffUser(9999, "ghost", "Ghost", "admin")) is None

@@ -50,13 +50,13 @@ def _at_once(action: Callable[[], T], count: int = PARALLEL) -> list[T | BaseExc
 
 
 def test_parallel_wrong_passwords_all_count(engine: Engine) -> None:
-    create_account(engine, username="admin", password="correct horse battery", role="admin")
-    results = _at_once(lambda: sign_in(engine, "admin", "wrong password!"))
+    create_account(engine=engine, username="admin", password="correct horse battery", role="admin")
+    results = _at_once(lambda: sign_in(engine=engine, username="admin", password="wrong password!"))
     assert [r.message for r in results if not isinstance(r, BaseException)] == [REFUSED] * 4
     with engine.connect() as conn:
         failed = conn.execute(select(StaffAccount.failed_attempts)).scalar_one()
     assert failed == PARALLEL, "no failed sign-in may be lost, or the lock-out could be outrun"
-    sign_in(engine, "admin", "wrong password!")
+    sign_in(engine=engine, username="admin", password="wrong password!")
     with engine.connect() as conn:
         assert conn.execute(select(StaffAccount.locked_until)).scalar_one() is not None, "the fifth pauses it"
 

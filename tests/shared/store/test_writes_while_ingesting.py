@@ -192,13 +192,13 @@ def test_lobby_check_ins_succeed_while_devices_report(engine: Engine, ingesting:
 
 
 def test_staff_sign_ins_and_account_changes_succeed_while_devices_report(engine: Engine, ingesting: Ingesting) -> None:
-    create_account(engine, username="admin", password=PASSWORD, role="admin")
+    create_account(engine=engine, username="admin", password=PASSWORD, role="admin")
     for n in range(ROUNDS):
-        create_account(engine, username=f"tech{n}", password=PASSWORD, role="technician", actor="admin")
-        assert sign_in(engine, f"tech{n}", PASSWORD).user is not None
-        assert sign_in(engine, f"tech{n}", "wrong password!").user is None
-        update_account(engine, username=f"tech{n}", actor="admin", role="front_desk")
-    assert sign_in(engine, "admin", PASSWORD).user is not None
+        create_account(engine=engine, username=f"tech{n}", password=PASSWORD, role="technician", actor="admin")
+        assert sign_in(engine=engine, username=f"tech{n}", password=PASSWORD).user is not None
+        assert sign_in(engine=engine, username=f"tech{n}", password="wrong password!").user is None
+        update_account(engine=engine, username=f"tech{n}", actor="admin", role="front_desk")
+    assert sign_in(engine=engine, username="admin", password=PASSWORD).user is not None
 
 
 def test_board_actions_succeed_while_devices_report(engine: Engine, ingesting: Ingesting) -> None:

@@ -53,7 +53,9 @@ class SiteSummary:
 def chain_overview(engine: Engine, *, tz: tzinfo, now: datetime, days: int = 7) -> list[SiteSummary]:
     """Every registered site (and any other site with equipment in this store), by site id."""
     summaries = {r.site: SiteSummary(r.site, r.name, registered=True) for r in list_sites(engine)}
-    for view in list_stations(engine, tz=tz):
+    with read_session(engine) as session:
+        views = list_stations(session=session, tz=tz)
+    for view in views:
         summary = summaries.get(view.site)
         if summary is None:
             summary = summaries[view.site] = SiteSummary(view.site, view.site, registered=False)

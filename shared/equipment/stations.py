@@ -183,6 +183,7 @@ def list_stations(
 EQUIPMENT: Table = Equipment.__table__  # type: ignore[attr-defined]
 STATES: Table = EquipmentState.__table__  # type: ignore[attr-defined]
 _STATE_FIELDS = [f.name for f in fields(StationState)][2:]
+_StationRow = Row[*tuple[Any, ...]]  # a row of _BOARD_QUERY (Core, read through the session's connection)
 _BOARD_QUERY = select(
     *(EQUIPMENT.c[n] for n in ("site", "id", "name", "kind", "zone", "clean_after_use", "maintenance_interval_hours")),
     STATES.c.equipment_id.label("state_id"),
@@ -201,7 +202,7 @@ def get_station(*, session: Session, site: str, equipment_id: str, tz: tzinfo) -
     raise NotFound(f"no equipment {equipment_id!r} at site {site!r}")
 
 
-def _ready_at(row: Row[Any], table: dict[str, float], now: datetime) -> datetime | None:
+def _ready_at(row: _StationRow, table: dict[str, float], now: datetime) -> datetime | None:
     """When the contact time of the last cleaning ends, if it is still running at `now` (computed at read time,
     so nothing about it is stored).
 
@@ -216,7 +217,7 @@ def _ready_at(row: Row[Any], table: dict[str, float], now: datetime) -> datetime
     return ready if now < ready else None
 
 
-def _view(row: Row[Any], day: date, ready_at: datetime | None) -> StationView:
+def _view(row: _StationRow, day: date, ready_at: datetime | None) -> StationView:
     if row.state_id is not None:
         state = StationState(row.site, row.id, *(getattr(row, n) for n in _STATE_FIELDS))
         serviced = row.serviced_in_use_seconds

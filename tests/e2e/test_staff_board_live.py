@@ -26,7 +26,7 @@ from shared.equipment.payloads import decode
 from shared.equipment.stations import get_station, register_equipment
 from shared.staff.accounts import create_account
 from shared.staff.audit import recent_audit
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from telemetry.broker import SIMULATOR_USER
 from tests.conftest import Broker
 from tests.e2e.staff_fixtures import serving_staff_app, staff_env
@@ -159,7 +159,8 @@ def test_device_messages_change_the_open_board_without_a_reload(
 
     assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
     assert loads == [], f"the page loaded again: {loads}"
-    view = get_station(engine, site="main", equipment_id="rower-1", tz=UTC)
+    with read_session(engine) as session:
+        view = get_station(session=session, site="main", equipment_id="rower-1", tz=UTC)
     assert (view.status, view.last_cleaned_by, view.uses_total) == ("available", "tess", 1)
     entry = recent_audit(engine, limit=1)[0]
     assert (entry.actor, entry.action, entry.target) == ("tess", "equipment.cleaned", "main/rower-1")
@@ -187,7 +188,7 @@ def test_the_admin_pages_render_in_a_browser_with_names_as_text(
         decode("clinic/main/equipment/rower-1/usage", usage(event, n, at), prefix="clinic", received_at=at)
         for n, (event, at) in enumerate([("start", started), ("stop", started + timedelta(minutes=12))])
     ]
-    record_batch(engine, uses, tz=UTC)
+    record_batch(engine=engine, items=uses, tz=UTC)
     page.set_viewport_size({"width": 1400, "height": 1600})
     sign_in(page, staff_server.url, "boss")
     for link, heading in [

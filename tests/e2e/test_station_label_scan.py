@@ -23,7 +23,7 @@ from shared.equipment.ingest import EVENTS
 from shared.equipment.stations import get_station, register_equipment
 from shared.staff.accounts import create_account
 from shared.staff.audit import recent_audit
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from tests.e2e.staff_fixtures import PASSWORD, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 
 LIVE_S = 10.0  # the board refreshes every second: a tap must show well within this
@@ -94,7 +94,8 @@ def test_a_technician_scans_a_station_label_and_the_open_board_shows_it_in_use(
     expect(board.locator(".st-key-card-bars-1 h3")).to_have_text(HOSTILE)
     assert board.evaluate("window.__xss === undefined") and phone.evaluate("window.__xss === undefined")
 
-    view = get_station(engine, site="main", equipment_id="tm-1", tz=UTC)
+    with read_session(engine) as session:
+        view = get_station(session=session, site="main", equipment_id="tm-1", tz=UTC)
     assert (view.status, view.uses_today) == ("in_use", 1)
     entry = recent_audit(engine, limit=1)[0]
     assert (entry.actor, entry.action, entry.target) == ("tess", "equipment.use_started", "main/tm-1")

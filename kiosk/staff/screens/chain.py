@@ -16,6 +16,7 @@ from kiosk.theme import status_badge
 from shared.chain.overview import SiteSummary, chain_overview
 from shared.equipment import board
 from shared.equipment.stations import describe_status
+from shared.store.db import read_session
 from shared.store.types import utcnow
 
 COMPLIANCE_DAYS = 7
@@ -88,7 +89,8 @@ def site_board(site: str) -> None:
     """One site's stations, most urgent first, as its own board shows them (no actions here)."""
     if current_user(touch=False) is None:
         st.rerun()
-    rows = board.board(resources.engine(), tz=cfg.tz, site=site)
+    with read_session(resources.engine()) as session:
+        rows = board.board(session=session, tz=cfg.tz, site=site)
     if not rows:
         st.info("No stations registered at this site yet.")
         return

@@ -21,9 +21,9 @@ Then each query runs through the project's own services, interleaved between the
 full, small, ...) so that load from other work on the machine hits both alike: median and p95 of `--calls`
 calls after warm-up, and the growth ratio full / small.
 
-  board, one site     shared.equipment.stations.list_stations(engine, tz=..., site=...)           target < 50 ms
-  board, all sites    shared.equipment.stations.list_stations(engine, tz=...)                      target < 50 ms
-  board()             shared.equipment.board.board(engine, tz=..., site=...) (alerts + urgency sort, for reference)
+  board, one site     shared.equipment.stations.list_stations(session=..., tz=..., site=...)      target < 50 ms
+  board, all sites    shared.equipment.stations.list_stations(session=..., tz=...)                 target < 50 ms
+  board()             shared.equipment.board.board(session=..., tz=..., site=...) (alerts + urgency sort, for reference)
   check-in, first     shared.care.checkin.check_in: token -> card -> patient -> today's appointment (marked arrived,
                       check-in recorded) -> plan with live station status; a new patient each call, at a time
                       shortly before their appointment                                   target < 30 ms

@@ -47,7 +47,6 @@ show_notice()
 today = clinic_today()
 with read_session(resources.engine()) as session:
     exercises = list_exercises(session=session)
-with read_session(resources.engine()) as session:
     stations = {s.id: f"{s.name} ({s.id})" for s in list_stations(session=session, tz=cfg.tz, site=cfg.site)}
 
 

@@ -149,9 +149,9 @@ def _technician(engine: Engine, stations: list[str], rec: Recorder, rng: random.
     while _pause(rng, stop):
         station = rng.choice(stations)
         where = {"site": "main", "equipment_id": station, "by": "tech", "tz": UTC}
-        rec.timed("board start use", lambda where=where: board.start_use(engine, **where))
-        rec.timed("board end use", lambda where=where: board.end_use(engine, **where))
-        rec.timed("board mark cleaned", lambda where=where: board.mark_cleaned(engine, method="spray", **where))
+        rec.timed("board start use", lambda where=where: board.start_use(engine=engine, **where))
+        rec.timed("board end use", lambda where=where: board.end_use(engine=engine, **where))
+        rec.timed("board mark cleaned", lambda where=where: board.mark_cleaned(engine=engine, method="spray", **where))
 
 
 def _front_desk(engine: Engine, rec: Recorder, rng: random.Random, stop: Any) -> None:

@@ -21,9 +21,9 @@ Then each query runs through the project's own services, interleaved between the
 full, small, ...) so that load from other work on the machine hits both alike: median and p95 of `--calls`
 calls after warm-up, and the growth ratio full / small.
 
-  board, one site     shared.equipment.stations.list_stations(engine, tz=..., site=...)           target < 50 ms
-  board, all sites    shared.equipment.stations.list_stations(engine, tz=...)                      target < 50 ms
-  board()             shared.equipment.board.board(engine, tz=..., site=...) (alerts + urgency sort, for reference)
+  board, one site     shared.equipment.stations.list_stations(session=..., tz=..., site=...)      target < 50 ms
+  board, all sites    shared.equipment.stations.list_stations(session=..., tz=...)                 target < 50 ms
+  board()             shared.equipment.board.board(session=..., tz=..., site=...) (alerts + urgency sort, for reference)
   check-in, first     shared.care.checkin.check_in: token -> card -> patient -> today's appointment (marked arrived,
                       check-in recorded) -> plan with live station status; a new patient each call, at a time
                       shortly before their appointment                                   target < 30 ms
@@ -69,7 +69,7 @@ from shared.care.qr import hash_token
 from shared.equipment.board import board
 from shared.equipment.stations import list_stations
 from shared.equipment.usage import usage_stats
-from shared.store.db import init_db, make_engine
+from shared.store.db import init_db, make_engine, read_session
 from shared.store.settings import Settings
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -758,15 +758,18 @@ class Query:
 
 
 def _board_site(store: Store, _i: int) -> Any:
-    return list_stations(store.engine, tz=store.chain.tz, site=store.chain.sites[0])
+    with read_session(store.engine) as session:
+        return list_stations(session=session, tz=store.chain.tz, site=store.chain.sites[0])
 
 
 def _board_all(store: Store, _i: int) -> Any:
-    return list_stations(store.engine, tz=store.chain.tz)
+    with read_session(store.engine) as session:
+        return list_stations(session=session, tz=store.chain.tz)
 
 
 def _board_fn(store: Store, _i: int) -> Any:
-    return board(store.engine, tz=store.chain.tz, site=store.chain.sites[0])
+    with read_session(store.engine) as session:
+        return board(session=session, tz=store.chain.tz, site=store.chain.sites[0])
 
 
 def _checkin(store: Store, i: int) -> Any:
@@ -776,7 +779,8 @@ def _checkin(store: Store, i: int) -> Any:
 
 
 def _chart(store: Store, _i: int) -> Any:
-    return usage_stats(store.engine, site=store.chain.sites[0], days=7, tz=store.chain.tz, now=store.chain.now)
+    with read_session(store.engine) as session:
+        return usage_stats(session=session, site=store.chain.sites[0], days=7, tz=store.chain.tz, now=store.chain.now)
 
 
 QUERIES = (

@@ -17,7 +17,7 @@ from clinic.common import JsonTableFlag, engine_for, settings, store, user_error
 from clinic.output import clip, local_time, table, write_bytes
 from shared.equipment.dead_letters import list_dead_letters
 from shared.equipment.stations import describe_status, list_stations
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 
 device_app = typer.Typer(help="Register equipment devices and their broker accounts.", no_args_is_help=True)
 equipment_app = typer.Typer(help="See equipment and its live state.", no_args_is_help=True)
@@ -79,10 +79,9 @@ def device_label(
     """Write a station's QR label: scanning it opens the staff app's scan page for the station (sign-in needed)."""
     from shared.equipment.labels import station_label
 
-    with store() as (cfg, engine):
-        label = station_label(
-            engine, site=site or cfg.site, equipment_id=equipment_id, staff_url=cfg.resolved_staff_url, tz=cfg.tz
-        )
+    with store() as (cfg, engine), read_session(engine) as session:
+        label = station_label(session=session, site=site or cfg.site, equipment_id=equipment_id,
+                              staff_url=cfg.resolved_staff_url, tz=cfg.tz)  # fmt: skip
     png = io.BytesIO()
     label.image.save(png, format="PNG", dpi=(300, 300))
     write_bytes(Path(out), png.getvalue())
@@ -107,7 +106,8 @@ def device_labels(
 
     with store() as (cfg, engine):
         site = site or cfg.site
-        sheet = zone_sheet(engine, site=site, zone=zone, staff_url=cfg.resolved_staff_url, tz=cfg.tz)
+        with read_session(engine) as session:
+            sheet = zone_sheet(session=session, site=site, zone=zone, staff_url=cfg.resolved_staff_url, tz=cfg.tz)
     write_bytes(Path(out), sheet.pdf)
     if as_json:
         typer.echo(json.dumps({"site": site, "zone": zone.strip(), "labels": sheet.labels, "pages": sheet.pages}))
@@ -124,8 +124,8 @@ def equipment_list(
     as_json: JsonTableFlag = False,
 ) -> None:
     """Every station with its live state (from the current-state table, never the whole log)."""
-    with store() as (cfg, engine):
-        views = list_stations(engine, tz=cfg.tz, site=site)
+    with store() as (cfg, engine), read_session(engine) as session:
+        views = list_stations(session=session, tz=cfg.tz, site=site)
     if as_json:
         typer.echo(json.dumps([v.as_json() for v in views], indent=2))
         return
@@ -159,8 +159,8 @@ def deadletters(
     """List kept messages with the reason each could not be recorded."""
     if ctx.invoked_subcommand is not None:
         return
-    with store() as (cfg, engine):
-        letters = list_dead_letters(engine, include_replayed=include_replayed)
+    with store() as (cfg, engine), read_session(engine) as session:
+        letters = list_dead_letters(session=session, include_replayed=include_replayed)
     if as_json:
         typer.echo(json.dumps([letter.as_json() for letter in letters], indent=2))
         return
@@ -182,7 +182,7 @@ def deadletters_replay(
     from shared.equipment.replay import replay_dead_letters
 
     with store() as (cfg, engine):
-        outcome = replay_dead_letters(engine, cfg, site=site, equipment_id=equipment_id)
+        outcome = replay_dead_letters(engine=engine, settings=cfg, site=site, equipment_id=equipment_id)
     if as_json:
         typer.echo(json.dumps({"recorded": outcome.recorded, "still_kept": outcome.still_kept}))
     else:

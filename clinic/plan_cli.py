@@ -130,11 +130,10 @@ def plan_add(
 @user_errors
 def plan_show(patient_id: PatientId, as_json: JsonFlag = False) -> None:
     """Today's plan for a patient, with each station's live status."""
-    with store() as (cfg, engine):
-        with read_session(engine) as session:
-            get_patient(session=session, patient_id=patient_id)
+    with store() as (cfg, engine), read_session(engine) as session:
+        get_patient(session=session, patient_id=patient_id)
         lines = plan_for_day(
-            engine=engine, patient_id=patient_id, day=local_today(utcnow(), cfg.tz), site=cfg.site, tz=cfg.tz
+            session=session, patient_id=patient_id, day=local_today(utcnow(), cfg.tz), site=cfg.site, tz=cfg.tz
         )
     if as_json:
         typer.echo(json.dumps([line.as_json() for line in lines], indent=2))

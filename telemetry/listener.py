@@ -275,7 +275,9 @@ class Listener:
     def _flush(self) -> None:
         batch = self._buffer
         try:
-            result = record_batch(self.engine, [p.decoded for p in batch], tz=self._tz, dead_letter_quota=self._quota)
+            result = record_batch(
+                engine=self.engine, items=[p.decoded for p in batch], tz=self._tz, dead_letter_quota=self._quota
+            )
         except Exception as exc:
             if _unavailable(exc):
                 self._wait_for_database(exc)
@@ -326,7 +328,7 @@ class Listener:
     def _record_or_dead_letter(self, decoded: Decoded) -> BatchResult:
         """One message, or its dead letter when storing it fails for a reason retrying will not fix."""
         try:
-            return record_batch(self.engine, [decoded], tz=self._tz, dead_letter_quota=self._quota)
+            return record_batch(engine=self.engine, items=[decoded], tz=self._tz, dead_letter_quota=self._quota)
         except Exception as exc:
             if _unavailable(exc):
                 raise
@@ -334,7 +336,7 @@ class Listener:
             failure = exc
         topic, payload = _topic(decoded), getattr(decoded, "payload", b"")
         reason = f"could not be stored: {type(failure).__name__}: {str(failure)[:300]}"
-        return record_batch(self.engine, [Rejected(topic, payload, reason, utcnow())], tz=self._tz,
+        return record_batch(engine=self.engine, items=[Rejected(topic, payload, reason, utcnow())], tz=self._tz,
                             dead_letter_quota=self._quota)
 
     def _ack(self, batch: list[_Pending]) -> None:

@@ -91,9 +91,10 @@ class RegistrySync:
     def sweep(self) -> int:
         """Replay kept messages of stations that are registered by now; returns how many were recorded."""
         try:
-            waiting = {(d.site, d.equipment_id) for d in unknown_devices(self.engine)}
+            with read_session(self.engine) as session:
+                waiting = {(d.site, d.equipment_id) for d in unknown_devices(session=session)}
             recorded = sum(
-                replay_dead_letters(self.engine, self.settings, site=site, equipment_id=eid).recorded
+                replay_dead_letters(engine=self.engine, settings=self.settings, site=site, equipment_id=eid).recorded
                 for site, eid in sorted(waiting & self._registered(waiting))
             )
         except Exception:
@@ -146,10 +147,11 @@ class RegistrySync:
         except (RegistrationError, ClinicError) as exc:  # unknown site, bad details
             self.stats.refused += 1
             log.warning("registration on %s kept as a dead letter: %s", msg.topic, exc)
-            record_batch(self.engine, [Rejected(msg.topic, payload, str(exc), utcnow())], tz=self.settings.tz)
+            rejected = Rejected(msg.topic, payload, str(exc), utcnow())
+            record_batch(engine=self.engine, items=[rejected], tz=self.settings.tz)
             return
         self.stats.applied += 1
-        outcome = replay_dead_letters(self.engine, self.settings, site=registration.site,
+        outcome = replay_dead_letters(engine=self.engine, settings=self.settings, site=registration.site,
                                       equipment_id=registration.equipment_id)  # fmt: skip
         self.stats.replayed += outcome.recorded
         log.info("station %s/%s registered (%d kept message(s) recorded)", registration.site,

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from shared.equipment.stations import list_stations, register_equipment
-from shared.store.db import make_engine, unit_of_work
+from shared.store.db import make_engine, read_session, unit_of_work
 from tests.conftest import Broker, new_pg_database
 from tests.helpers import wait_until
 from tests.mqtt_helpers import connect, listener_process, listener_settings
@@ -126,7 +126,9 @@ def test_a_backup_under_a_device_stream_restores_every_event_committed_before_it
         assert in_copy <= event_ids(engine)
         assert len(in_copy) < len(event_ids(engine)), "the backup should be of the store mid-stream"
         starts = sum(1 for event_id in in_copy if int(event_id.rsplit("-", 1)[1]) % 2 == 0)
-        assert sum(s.uses_total for s in list_stations(copy, tz=UTC)) == starts  # state and log of one instant
+        with read_session(copy) as session:
+            stations = list_stations(session=session, tz=UTC)
+        assert sum(s.uses_total for s in stations) == starts  # state and log of one instant
     finally:
         copy.dispose()
 

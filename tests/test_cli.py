@@ -77,7 +77,7 @@ def test_equipment_list_json_has_the_documented_keys_and_live_state(cli: CliRunn
     engine = make_engine(db_url)
     start = decode("clinic/main/equipment/tm-1/usage", b'{"event_id": "e1", "event": "start"}',
                    prefix="clinic", received_at=datetime.now(UTC))  # fmt: skip
-    record_batch(engine, [start], tz=UTC)
+    record_batch(engine=engine, items=[start], tz=UTC)
     engine.dispose()
     code, out, _ = run(cli, "equipment", "list", "--json")
     rows = {row["id"]: row for row in json.loads(out)}
@@ -93,7 +93,7 @@ def test_deadletters_json_and_replay(cli: CliRunner, db_url: str) -> None:
     engine = make_engine(db_url)
     ghost = decode("clinic/main/equipment/bike-2/usage", b'{"event_id": "b", "event": "start"}',
                    prefix="clinic", received_at=datetime.now(UTC))  # fmt: skip
-    record_batch(engine, [ghost], tz=UTC)
+    record_batch(engine=engine, items=[ghost], tz=UTC)
     engine.dispose()
     code, out, _ = run(cli, "deadletters", "--json")
     letters = json.loads(out)

@@ -114,14 +114,16 @@ def assert_old_data_kept(engine: Engine) -> None:
     with read_session(engine) as session:
         plan = list_plan_items(session=session, patient_id=1, today=date(2026, 12, 1))
     assert [row.exercise for row in plan] == ["Treadmill walk", "Heel raises", "Hot pack"]
-    stations = {s.id: s for s in list_stations(engine, tz=UTC)}
+    with read_session(engine) as session:
+        stations = {s.id: s for s in list_stations(session=session, tz=UTC)}
     assert len(stations) == 11
     assert stations["treadmill-1"].uses_total == 1
     assert stations["treadmill-1"].last_cleaned_by == "Sam"
     with engine.connect() as conn:  # 0002 filled the daily rollups the charts read from the old event log
         days = {r.equipment_id: (r.uses, r.cleanings) for r in conn.execute(text("SELECT * FROM station_day"))}
     assert days["treadmill-1"] == (1, 1)
-    assert next(d.reason for d in list_dead_letters(engine)).startswith("payload is not JSON")
+    with read_session(engine) as session:
+        assert next(d.reason for d in list_dead_letters(session=session)).startswith("payload is not JSON")
     assert sign_in(engine=engine, username="frontdesk", password=STAFF_PASSWORD, now=JAMES_APPOINTMENT).user is not None
     already = check_in(engine=engine, settings=settings(), scan=MARIA_CARD, now=JAMES_APPOINTMENT)
     assert already.result == "already_checked_in"

@@ -45,7 +45,7 @@ from shared.care.arrivals import note_waiting_patient
 from shared.care.plan_shares import QUERY_KEY as SHARE_QUERY
 from shared.care.todays_plan import todays_plan
 from shared.store.clock import local_today
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ClinicError
 from shared.store.types import utcnow
 
@@ -387,8 +387,9 @@ def _plan(patient_id: int | None, site: str) -> None:
         return
     cfg = resources.settings()
     now = utcnow()
-    lines = todays_plan(engine=resources.engine(), patient_id=patient_id, day=local_today(now, cfg.tz), site=site,
-                        tz=cfg.tz, now=now, contact_time_min=cfg.contact_time_min)  # fmt: skip
+    with read_session(resources.engine()) as session:
+        lines = todays_plan(session=session, patient_id=patient_id, day=local_today(now, cfg.tz), site=site,
+                            tz=cfg.tz, now=now, contact_time_min=cfg.contact_time_min)  # fmt: skip
     if not lines:
         st.markdown(_("Your therapist will go through today's exercises with you."))
         return

@@ -31,8 +31,9 @@ def shared_plan(token: str) -> None:
         ended = escape(_("This link has ended. Ask for a new one at your next visit."))
         st.markdown(f'<p class="kiosk-message">{ended}</p>', unsafe_allow_html=True)
         return
-    lines = todays_plan(engine=resources.engine(), patient_id=shared.patient_id, day=shared.day, site=shared.site,
-                        tz=cfg.tz, now=now, contact_time_min=cfg.contact_time_min)  # fmt: skip
+    with read_session(resources.engine()) as session:
+        lines = todays_plan(session=session, patient_id=shared.patient_id, day=shared.day, site=shared.site,
+                            tz=cfg.tz, now=now, contact_time_min=cfg.contact_time_min)  # fmt: skip
     st.header(_("Your exercises for {day}").format(day=date_words(shared.day, lang())))
     if not lines:
         st.markdown(_("Your therapist will go through today's exercises with you."))

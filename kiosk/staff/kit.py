@@ -166,24 +166,24 @@ def station_action(action: StationAction, *, site: str, equipment_id: str, by: s
     engine, tz = resources.engine(), resources.settings().tz
     where: dict[str, Any] = {"site": site, "equipment_id": equipment_id, "by": by, "tz": tz}
     if action == "start":
-        board.start_use(engine, **where)
+        board.start_use(engine=engine, **where)
         return "use started"
     if action == "end":
-        board.end_use(engine, **where)
+        board.end_use(engine=engine, **where)
         return "use ended"
     if action == "cleaned":
-        board.mark_cleaned(engine, method=method, **where)
+        board.mark_cleaned(engine=engine, method=method, **where)
         return "cleaned"
     if action == "out":
-        board.take_out_of_service(engine, reason=reason, **where)
+        board.take_out_of_service(engine=engine, reason=reason, **where)
         return "out of service"
     if action == "back":
-        board.back_in_service(engine, reason=reason, **where)
+        board.back_in_service(engine=engine, reason=reason, **where)
         return "back in service"
     if action == "serviced":
-        board.mark_serviced(engine, **where)
+        board.mark_serviced(engine=engine, **where)
         return "serviced"
-    board.report_problem(engine, severity=severity, message=reason, **where)
+    board.report_problem(engine=engine, severity=severity, message=reason, **where)
     return f"problem reported ({severity})"
 
 
@@ -192,7 +192,8 @@ def unknown_devices(user: StaffUser, *, kind_help: str = "", say_none: bool = Fa
     that registers its station and replays its kept messages; when there are none, nothing (or, with
     `say_none`, a line saying so)."""
     cfg = resources.settings()
-    devices = board.unknown_devices(resources.engine())
+    with read_session(resources.engine()) as session:
+        devices = board.unknown_devices(session=session)
     if not devices and not say_none:
         return
     st.header("Devices sending messages but not registered")
@@ -228,7 +229,7 @@ def _register_unknown(user: StaffUser, site: str, equipment_id: str, *, name: st
     except ClinicError as exc:
         show_error(sentence(str(exc)))
         return False
-    outcome = replay_dead_letters(engine, cfg, site=site, equipment_id=equipment_id)
+    outcome = replay_dead_letters(engine=engine, settings=cfg, site=site, equipment_id=equipment_id)
     rerun_with_notice(f"Registered {name.strip()} ({equipment_id}): {outcome.recorded} kept message(s) recorded, "
          f"{outcome.still_kept} still kept.")  # fmt: skip
     return True

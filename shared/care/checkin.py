@@ -158,8 +158,9 @@ def _with_plan(engine: Engine, settings: Settings, arrival: Outcome, now: dateti
     if not arrival.ok or arrival.patient_id is None or arrival.site is None:
         return arrival
     try:
-        plan = todays_plan(engine=engine, patient_id=arrival.patient_id, day=local_today(now, settings.tz),
-                           site=arrival.site, tz=settings.tz, now=now, contact_time_min=settings.contact_time_min)
+        with read_session(engine) as session:
+            plan = todays_plan(session=session, patient_id=arrival.patient_id, day=local_today(now, settings.tz),
+                               site=arrival.site, tz=settings.tz, now=now, contact_time_min=settings.contact_time_min)
     except SQLAlchemyError:  # the check-in has committed: say so, and let the lobby's plan refresh retry the read
         log.warning("check-in: today's plan could not be read now; the lobby will retry", exc_info=True)
         plan = []

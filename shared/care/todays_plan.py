@@ -6,13 +6,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, tzinfo
 
-from sqlalchemy import Engine, or_
-from sqlmodel import col, select
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
 
 from shared.care.models import Exercise, PlanItem
 from shared.care.plans import dose_words
 from shared.equipment.stations import ShownStatus, StationView, list_stations
-from shared.store.db import read_session
 
 PATIENT_STATUS_WORDS = {
     "available": "available",
@@ -82,7 +81,7 @@ class PlanLine:
 
 def todays_plan(
     *,
-    engine: Engine,
+    session: Session,
     patient_id: int,
     day: date,
     site: str,
@@ -92,10 +91,8 @@ def todays_plan(
 ) -> list[PlanLine]:
     """The patient's active plan for `day`, in order, each station with its live status (and, during a
     disinfectant's contact time, when it is ready; see `list_stations`); a station that is not free comes with
-    a free one of the same kind, when there is one (same zone first).
-
-    Takes the engine, not a session: it joins two reads, the plan and the live board (`list_stations`, which
-    opens its own read session), and check-in calls it after its own transaction has committed.
+    a free one of the same kind, when there is one (same zone first). Check-in calls it after its own commit,
+    in a read session of its own.
     """
     query = (
         select(PlanItem, Exercise)
@@ -107,9 +104,8 @@ def todays_plan(
         )
         .order_by(col(PlanItem.position), col(PlanItem.id))
     )
-    with read_session(engine) as session:
-        rows = session.exec(query).all()
-    views = list_stations(engine, tz=tz, site=site, now=now, contact_time_min=contact_time_min) if rows else []
+    rows = session.exec(query).all()
+    views = list_stations(session=session, tz=tz, site=site, now=now, contact_time_min=contact_time_min) if rows else []
     stations = {(v.site, v.id): v for v in views}
     lines = []
     for item, exercise in rows:

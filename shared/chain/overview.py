@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from shared.chain.sites import list_sites
@@ -53,9 +53,7 @@ class SiteSummary:
 def chain_overview(*, session: Session, tz: tzinfo, now: datetime, days: int = 7) -> list[SiteSummary]:
     """Every registered site (and any other site with equipment in this store), by site id."""
     summaries = {r.site: SiteSummary(r.site, r.name, registered=True) for r in list_sites(session=session)}
-    engine = session.get_bind()  # until list_stations takes the session too (the equipment services' turn)
-    assert isinstance(engine, Engine)
-    for view in list_stations(engine, tz=tz):
+    for view in list_stations(session=session, tz=tz):
         summary = summaries.get(view.site)
         if summary is None:
             summary = summaries[view.site] = SiteSummary(view.site, view.site, registered=False)

@@ -1,8 +1,9 @@
 """The equipment board for staff: alerts, urgency order, and actions recorded as events like a device's.
 
-The station actions (mark cleaned, out of / back in service, start and end use, report, serviced) take the
-engine, not a session: each is one Core `write_transaction` through the same ingest as a device's messages
-(the board's and the listener's fast path), which must own its transaction to order its writes with ingest.
+The reads (`board`, `unknown_devices`) take the caller's session. The station actions (mark cleaned, out of /
+back in service, start and end use, report, serviced) take the engine, not a session: each is one Core
+`write_transaction` (IMMEDIATE on SQLite) through the same ingest as a device's messages (the board's and the
+listener's fast path), which must own its transaction to order its writes with ingest.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, update
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from shared.equipment.events import Channel, DeviceEvent
 from shared.equipment.ingest import STATES, record_batch_in
@@ -48,11 +49,11 @@ class UnknownDevice:
 
 
 def board(
-    engine: Engine, *, tz: tzinfo, site: str | None = None, zone: str | None = None, status: str | None = None
+    *, session: Session, tz: tzinfo, site: str | None = None, zone: str | None = None, status: str | None = None
 ) -> list[BoardRow]:
     """Stations with alerts in a stable order (zone, then name), so a card keeps its place while its status
     changes; urgency is the cleaning queue's job. `status` filters by the status shown."""
-    rows = [BoardRow(v, alerts(v, tz)) for v in list_stations(engine, tz=tz, site=site)]
+    rows = [BoardRow(v, alerts(v, tz)) for v in list_stations(session=session, tz=tz, site=site)]
     if zone:
         rows = [r for r in rows if r.station.zone == zone]
     if status:
@@ -80,8 +81,8 @@ def alerts(view: StationView, tz: tzinfo) -> tuple[str, ...]:
 
 
 def mark_cleaned(
-    engine: Engine,
     *,
+    engine: Engine,
     site: str,
     equipment_id: str,
     by: str,
@@ -89,15 +90,17 @@ def mark_cleaned(
     tz: tzinfo,
     now: datetime | None = None,
 ) -> None:
-    """Record a cleaning by a signed-in person, exactly as a device's `cleaned` event."""
+    """Record a cleaning by a signed-in person, exactly as a device's `cleaned` event (owns its transaction:
+    one Core `write_transaction`, IMMEDIATE on SQLite, shared with ingest)."""
     event = _staff_event(site, equipment_id, "cleaning", "cleaned", now, by=by, method=method)
     _record_event(engine, event, tz=tz, actor=by, action="equipment.cleaned", detail=method)
 
 
 def take_out_of_service(
-    engine: Engine, *, site: str, equipment_id: str, by: str, reason: str, tz: tzinfo, now: datetime | None = None
+    *, engine: Engine, site: str, equipment_id: str, by: str, reason: str, tz: tzinfo, now: datetime | None = None
 ) -> None:
-    """Take a station out of service with a reason (a critical fault with code `manual`)."""
+    """Take a station out of service with a reason (a critical fault with code `manual`); owns its transaction
+    (one Core `write_transaction`, IMMEDIATE on SQLite, shared with ingest)."""
     if not reason.strip():
         raise ValidationFailed("say why the station is out of service")
     event = _staff_event(site, equipment_id, "fault", "fault", now, code=MANUAL_FAULT, severity="critical",
@@ -106,9 +109,10 @@ def take_out_of_service(
 
 
 def back_in_service(
-    engine: Engine, *, site: str, equipment_id: str, by: str, reason: str = "", tz: tzinfo, now: datetime | None = None
+    *, engine: Engine, site: str, equipment_id: str, by: str, reason: str = "", tz: tzinfo, now: datetime | None = None
 ) -> None:
-    """Put a station back in service (clears any fault, a device's included)."""
+    """Put a station back in service (clears any fault, a device's included); owns its transaction (one Core
+    `write_transaction`, IMMEDIATE on SQLite, shared with ingest)."""
     event = _staff_event(site, equipment_id, "fault", "cleared", now, message=reason.strip()[:500] or None, by=by)
     _record_event(engine, event, tz=tz, actor=by, action="equipment.back_in_service", detail=reason.strip())
 
@@ -118,10 +122,10 @@ PROBLEM_SEVERITIES = ("warning", "critical")  # critical takes the station out o
 CLEANING_METHODS = ("wipe", "spray", "uv", "other")
 
 
-def start_use(engine: Engine, *, site: str, equipment_id: str, by: str, tz: tzinfo, now: datetime | None = None) -> str:
+def start_use(*, engine: Engine, site: str, equipment_id: str, by: str, tz: tzinfo, now: datetime | None = None) -> str:
     """A person starts using a station (a `usage` `start` with a new session id, as a device sends); returns
-    the session id. Refused while the station is in use or out of service (checked inside the write
-    transaction, so two taps at once cannot both start it)."""
+    the session id. Refused while the station is in use or out of service (checked inside its own Core
+    `write_transaction`, IMMEDIATE on SQLite and shared with ingest, so two taps at once cannot both start it)."""
     session_id = f"staff-{uuid.uuid4().hex[:20]}"
     event = _staff_event(site, equipment_id, "usage", "start", now, session_id=session_id, by=by)
 
@@ -137,9 +141,10 @@ def start_use(engine: Engine, *, site: str, equipment_id: str, by: str, tz: tzin
     return session_id
 
 
-def end_use(engine: Engine, *, site: str, equipment_id: str, by: str, tz: tzinfo, now: datetime | None = None) -> None:
+def end_use(*, engine: Engine, site: str, equipment_id: str, by: str, tz: tzinfo, now: datetime | None = None) -> None:
     """A person ends the station's current use (a `usage` `stop` for the open session, whoever started it);
-    the station then needs cleaning, or is available when it is not cleaned after each use."""
+    the station then needs cleaning, or is available when it is not cleaned after each use. Owns its
+    transaction (one Core `write_transaction`, IMMEDIATE on SQLite, shared with ingest)."""
     ended: list[str] = []
 
     def stop_current(status: str, current: str | None) -> DeviceEvent:
@@ -153,8 +158,8 @@ def end_use(engine: Engine, *, site: str, equipment_id: str, by: str, tz: tzinfo
 
 
 def report_problem(
-    engine: Engine,
     *,
+    engine: Engine,
     site: str,
     equipment_id: str,
     by: str,
@@ -164,7 +169,8 @@ def report_problem(
     now: datetime | None = None,
 ) -> None:
     """A person reports a problem at a station: a fault event (code `reported`), as a device's; a critical one
-    takes the station out of service."""
+    takes the station out of service. Owns its transaction (one Core `write_transaction`, IMMEDIATE on SQLite,
+    shared with ingest)."""
     if severity not in PROBLEM_SEVERITIES:
         raise ValidationFailed(f"severity must be one of {', '.join(PROBLEM_SEVERITIES)}")
     text = message.strip()
@@ -175,9 +181,10 @@ def report_problem(
     _record_event(engine, event, tz=tz, actor=by, action="equipment.problem_reported", detail=f"{severity}: {text}")
 
 
-def mark_serviced(engine: Engine, *, site: str, equipment_id: str, by: str, tz: tzinfo) -> None:
-    """Maintenance done: in-use hours count again from now."""
-    get_station(engine, site=site, equipment_id=equipment_id, tz=tz)
+def mark_serviced(*, engine: Engine, site: str, equipment_id: str, by: str, tz: tzinfo) -> None:
+    """Maintenance done: in-use hours count again from now. Owns its transaction (one Core
+    `write_transaction`, IMMEDIATE on SQLite, as the other station actions)."""
+    _check_registered(engine, site=site, equipment_id=equipment_id, tz=tz)
     with write_transaction(engine) as conn:
         where = (STATES.c.site == site) & (STATES.c.equipment_id == equipment_id)
         conn.execute(
@@ -189,23 +196,28 @@ def mark_serviced(engine: Engine, *, site: str, equipment_id: str, by: str, tz: 
                                                detail="", at=utcnow()))  # fmt: skip
 
 
-def unknown_devices(engine: Engine) -> list[UnknownDevice]:
+def unknown_devices(*, session: Session) -> list[UnknownDevice]:
     """Devices whose messages wait in the dead letters because they are not registered yet."""
     query = select(DeadLetter).where(
         col(DeadLetter.replayed_at).is_(None), col(DeadLetter.reason).contains(UNKNOWN_REASON)
     )
     found: dict[tuple[str, str], UnknownDevice] = {}
-    with read_session(engine) as session:
-        for letter in session.exec(query):
-            if letter.site is None or letter.equipment_id is None:
-                continue
-            key = (letter.site, letter.equipment_id)
-            seen = found.get(key)
-            found[key] = UnknownDevice(
-                letter.site, letter.equipment_id, (seen.messages if seen else 0) + letter.seen_count,
-                max(letter.last_received_at, seen.last_seen) if seen else letter.last_received_at,
-            )  # fmt: skip
+    for letter in session.exec(query):
+        if letter.site is None or letter.equipment_id is None:
+            continue
+        key = (letter.site, letter.equipment_id)
+        seen = found.get(key)
+        found[key] = UnknownDevice(
+            letter.site, letter.equipment_id, (seen.messages if seen else 0) + letter.seen_count,
+            max(letter.last_received_at, seen.last_seen) if seen else letter.last_received_at,
+        )  # fmt: skip
     return sorted(found.values(), key=lambda d: (d.site, d.equipment_id))
+
+
+def _check_registered(engine: Engine, *, site: str, equipment_id: str, tz: tzinfo) -> None:
+    """`NotFound` for a typo, read before the write transaction takes the lock."""
+    with read_session(engine) as session:
+        get_station(session=session, site=site, equipment_id=equipment_id, tz=tz)
 
 
 def _status_now(conn: Connection, site: str, equipment_id: str) -> tuple[str, str | None]:
@@ -256,7 +268,7 @@ def _record(
     detail: str | Callable[[], str],
 ) -> None:
     """The event `decide` makes from the station's current status, and its audit entry, in one transaction."""
-    get_station(engine, site=site, equipment_id=equipment_id, tz=tz)  # NotFound for a typo
+    _check_registered(engine, site=site, equipment_id=equipment_id, tz=tz)
     with write_transaction(engine) as conn:
         event = decide(*_status_now(conn, site, equipment_id))
         record_batch_in(conn, [event], tz=tz)

@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Engine, or_
-from sqlmodel import col, select
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
 
 from shared.care.models import Appointment, Patient, PlanItem
 from shared.equipment.stations import StationView, list_stations
 from shared.store.clock import local_today
-from shared.store.db import read_session
 
 SOON_MIN = 60  # a booked patient whose appointment starts within this needs their stations next
 LATE_MIN = 60  # a booked patient not checked in this long after the start no longer counts
@@ -73,8 +72,8 @@ def order_queue(stations: Iterable[StationView], needs: Iterable[Need], *, now: 
 
 
 def station_needs(
-    engine: Engine,
     *,
+    session: Session,
     site: str,
     tz: tzinfo,
     now: datetime,
@@ -97,21 +96,20 @@ def station_needs(
         .join(Patient, col(Patient.id) == col(Appointment.patient_id))
         .where(Appointment.site == site, or_(checked_in_today, soon))
     )
-    with read_session(engine) as session:
-        booked = session.exec(appointments).all()
-        patient_ids = {appointment.patient_id for appointment, _ in booked}
-        plans = (
-            session.exec(
-                select(PlanItem).where(
-                    col(PlanItem.patient_id).in_(patient_ids),
-                    col(PlanItem.equipment_id).is_not(None),
-                    col(PlanItem.active_from) <= day,
-                    or_(col(PlanItem.active_to).is_(None), col(PlanItem.active_to) >= day),
-                )
-            ).all()
-            if patient_ids
-            else []
-        )
+    booked = session.exec(appointments).all()
+    patient_ids = {appointment.patient_id for appointment, _ in booked}
+    plans = (
+        session.exec(
+            select(PlanItem).where(
+                col(PlanItem.patient_id).in_(patient_ids),
+                col(PlanItem.equipment_id).is_not(None),
+                col(PlanItem.active_from) <= day,
+                or_(col(PlanItem.active_to).is_(None), col(PlanItem.active_to) >= day),
+            )
+        ).all()
+        if patient_ids
+        else []
+    )
     lines: dict[int, list[PlanItem]] = defaultdict(list)
     for item in plans:
         lines[item.patient_id].append(item)
@@ -126,8 +124,8 @@ def station_needs(
 
 
 def cleaning_queue(
-    engine: Engine,
     *,
+    session: Session,
     site: str,
     tz: tzinfo,
     now: datetime,
@@ -135,8 +133,8 @@ def cleaning_queue(
     soon_min: int = SOON_MIN,
 ) -> list[QueueItem]:
     """The site's cleaning queue at `now`, most needed first."""
-    stations = list_stations(engine, tz=tz, site=site, now=now, contact_time_min=contact_time_min)
-    needs = station_needs(engine, site=site, tz=tz, now=now, soon_min=soon_min)
+    stations = list_stations(session=session, tz=tz, site=site, now=now, contact_time_min=contact_time_min)
+    needs = station_needs(session=session, site=site, tz=tz, now=now, soon_min=soon_min)
     return order_queue(stations, needs, now=now)
 
 

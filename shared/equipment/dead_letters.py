@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from sqlalchemy import Engine, select, update
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from shared.equipment.events import Decoded, Rejected
 from shared.equipment.ingest import DEAD, fingerprint, record_batch_in
 from shared.equipment.models import DeadLetter
-from shared.store.db import read_session, write_transaction
+from shared.store.db import write_transaction
 from shared.store.types import utcnow
 
 
@@ -64,8 +64,8 @@ class ReplayOutcome:
 
 
 def list_dead_letters(
-    engine: Engine,
     *,
+    session: Session,
     include_replayed: bool = False,
     site: str | None = None,
     equipment_id: str | None = None,
@@ -81,12 +81,13 @@ def list_dead_letters(
         query = query.where(col(DeadLetter.equipment_id) == equipment_id)
     if limit is not None:
         query = query.limit(limit)
-    with read_session(engine) as session:
-        return [_view(letter) for letter in session.scalars(query)]
+    return [_view(letter) for letter in session.scalars(query)]
 
 
-def resolve_dead_letters(engine: Engine, decoded: dict[int, Decoded], *, tz: tzinfo) -> ReplayOutcome:
-    """Record re-decoded kept messages; those recorded are marked replayed, the rest keep their new reason."""
+def resolve_dead_letters(*, engine: Engine, decoded: dict[int, Decoded], tz: tzinfo) -> ReplayOutcome:
+    """Record re-decoded kept messages; those recorded are marked replayed, the rest keep their new reason.
+
+    Owns its transaction: one Core `write_transaction` (IMMEDIATE on SQLite) through ingest, per replay batch."""
     by_fingerprint = {fingerprint(item.topic, item.payload): letter_id for letter_id, item in decoded.items()}
     with write_transaction(engine) as conn:
         result = record_batch_in(conn, list(decoded.values()), tz=tz, keep_rejects=True)

@@ -34,11 +34,12 @@ STATE_COLUMNS = [STATES.c[f.name] for f in fields(StationState)]  # in StationSt
 
 
 def record_batch(
-    engine: Engine, items: Sequence[Decoded], *, tz: tzinfo, keep_rejects: bool = False,
+    *, engine: Engine, items: Sequence[Decoded], tz: tzinfo, keep_rejects: bool = False,
     dead_letter_quota: int = PER_DEVICE_HOUR,
 ) -> BatchResult:  # fmt: skip
     """Store `items` atomically; rejects go to the dead letters (within each device's hourly quota) unless
-    `keep_rejects` (they are returned)."""
+    `keep_rejects` (they are returned). Owns its transaction: the listener's batch, one Core
+    `write_transaction` (IMMEDIATE on SQLite)."""
     with write_transaction(engine) as conn:
         return record_batch_in(conn, items, tz=tz, keep_rejects=keep_rejects, dead_letter_quota=dead_letter_quota)
 

@@ -14,7 +14,7 @@ from datetime import tzinfo
 from urllib.parse import parse_qs, quote, urlsplit
 
 from PIL import Image, ImageDraw, ImageFont
-from sqlalchemy import Engine
+from sqlmodel import Session
 
 from shared.care.qr import qr_image
 from shared.equipment.stations import StationView, get_station, list_stations
@@ -112,27 +112,27 @@ def label_image(url: str, *, name: str, zone: str, site: str, equipment_id: str)
     return label
 
 
-def station_label(engine: Engine, *, site: str, equipment_id: str, staff_url: str, tz: tzinfo) -> Label:
+def station_label(*, session: Session, site: str, equipment_id: str, staff_url: str, tz: tzinfo) -> Label:
     """The label of one registered station (`NotFound` for an unknown id)."""
-    return _label(get_station(engine, site=site, equipment_id=equipment_id, tz=tz), staff_url)
+    return _label(get_station(session=session, site=site, equipment_id=equipment_id, tz=tz), staff_url)
 
 
-def label_zones(engine: Engine, *, site: str, tz: tzinfo) -> list[str]:
+def label_zones(*, session: Session, site: str, tz: tzinfo) -> list[str]:
     """The zones that have stations at `site`, sorted ("" for stations without a zone)."""
-    return sorted({view.zone for view in list_stations(engine, tz=tz, site=site)}, key=str.lower)
+    return sorted({view.zone for view in list_stations(session=session, tz=tz, site=site)}, key=str.lower)
 
 
-def zone_labels(engine: Engine, *, site: str, zone: str, staff_url: str, tz: tzinfo) -> list[Label]:
+def zone_labels(*, session: Session, site: str, zone: str, staff_url: str, tz: tzinfo) -> list[Label]:
     """A label for every station of `zone` at `site`, by name; `NotFound` when the zone has none."""
-    stations = [view for view in list_stations(engine, tz=tz, site=site) if view.zone == zone.strip()]
+    stations = [view for view in list_stations(session=session, tz=tz, site=site) if view.zone == zone.strip()]
     if not stations:
         raise NotFound(f"no equipment in zone {zone.strip()!r} at site {site!r}")
     return [_label(view, staff_url) for view in stations]
 
 
-def zone_sheet(engine: Engine, *, site: str, zone: str, staff_url: str, tz: tzinfo) -> LabelSheet:
+def zone_sheet(*, session: Session, site: str, zone: str, staff_url: str, tz: tzinfo) -> LabelSheet:
     """Every label of a zone on A4 pages, as a PDF."""
-    labels = zone_labels(engine, site=site, zone=zone, staff_url=staff_url, tz=tz)
+    labels = zone_labels(session=session, site=site, zone=zone, staff_url=staff_url, tz=tz)
     pages = sheet_pages([label.image for label in labels], title=f"{zone.strip() or 'No zone'} · site {site}")
     return LabelSheet(pdf=sheet_pdf(pages), labels=len(labels), pages=len(pages))
 

@@ -8,13 +8,12 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
-from sqlalchemy import Engine, Row, Table, select
+from sqlalchemy import Row, Table, select
 from sqlmodel import Session
 
 from shared.equipment.models import Equipment, EquipmentState
 from shared.equipment.state_machine import StationState, Status, uses_today
 from shared.staff.audit import audit
-from shared.store.db import read_session
 from shared.store.errors import NotFound, ValidationFailed
 from shared.store.settings import ID_PATTERN, contact_time_for, get_settings
 from shared.store.types import utcnow
@@ -157,8 +156,8 @@ def is_registered(*, session: Session, site: str, equipment_id: str) -> bool:
 
 
 def list_stations(
-    engine: Engine,
     *,
+    session: Session,
     tz: tzinfo,
     site: str | None = None,
     today: date | None = None,
@@ -169,21 +168,22 @@ def list_stations(
 
     A station cleaned less than its kind's contact time before `now` gets `ready_at` (shown as "cleaning");
     the times per kind come from `contact_time_min`, by default the `CLINIC_CONTACT_TIME_MIN` setting.
-    Read through Core rows, not ORM objects: loading 1,000 ORM pairs was most of the all-sites board's time.
+    Read through the session's Core connection, not ORM objects: loading 1,000 ORM pairs was most of the
+    all-sites board's time.
     """
     now = now or utcnow()
     day = today or now.astimezone(tz).date()
     table = dict(contact_time_min if contact_time_min is not None else get_settings().contact_time_min)
     query = _BOARD_QUERY if site is None else _BOARD_QUERY.where(EQUIPMENT.c.site == site)
     query = query.order_by(EQUIPMENT.c.site, EQUIPMENT.c.zone, EQUIPMENT.c.name, EQUIPMENT.c.id)
-    with read_session(engine) as session:
-        rows = session.execute(query).all()
+    rows = session.connection().execute(query).all()
     return [_view(row, day, _ready_at(row, table, now)) for row in rows]
 
 
 EQUIPMENT: Table = Equipment.__table__  # type: ignore[attr-defined]
 STATES: Table = EquipmentState.__table__  # type: ignore[attr-defined]
 _STATE_FIELDS = [f.name for f in fields(StationState)][2:]
+_StationRow = Row[*tuple[Any, ...]]  # a row of _BOARD_QUERY (Core, read through the session's connection)
 _BOARD_QUERY = select(
     *(EQUIPMENT.c[n] for n in ("site", "id", "name", "kind", "zone", "clean_after_use", "maintenance_interval_hours")),
     STATES.c.equipment_id.label("state_id"),
@@ -194,15 +194,15 @@ _BOARD_QUERY = select(
 )
 
 
-def get_station(engine: Engine, *, site: str, equipment_id: str, tz: tzinfo) -> StationView:
+def get_station(*, session: Session, site: str, equipment_id: str, tz: tzinfo) -> StationView:
     """One station's board row, or `NotFound`."""
-    for view in list_stations(engine, tz=tz, site=site):
+    for view in list_stations(session=session, tz=tz, site=site):
         if view.id == equipment_id:
             return view
     raise NotFound(f"no equipment {equipment_id!r} at site {site!r}")
 
 
-def _ready_at(row: Row[Any], table: dict[str, float], now: datetime) -> datetime | None:
+def _ready_at(row: _StationRow, table: dict[str, float], now: datetime) -> datetime | None:
     """When the contact time of the last cleaning ends, if it is still running at `now` (computed at read time,
     so nothing about it is stored).
 
@@ -217,7 +217,7 @@ def _ready_at(row: Row[Any], table: dict[str, float], now: datetime) -> datetime
     return ready if now < ready else None
 
 
-def _view(row: Row[Any], day: date, ready_at: datetime | None) -> StationView:
+def _view(row: _StationRow, day: date, ready_at: datetime | None) -> StationView:
     if row.state_id is not None:
         state = StationState(row.site, row.id, *(getattr(row, n) for n in _STATE_FIELDS))
         serviced = row.serviced_in_use_seconds

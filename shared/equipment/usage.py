@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from statistics import median
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
+from sqlmodel import Session
 
 from shared.equipment.ingest import EQUIPMENT
 from shared.equipment.rollups import DAYS
-from shared.store.db import read_session
 
 
 @dataclass(slots=True)
@@ -44,7 +44,7 @@ class StationStats:
         return median(self.minutes_to_clean) if self.minutes_to_clean else None
 
 
-def usage_stats(engine: Engine, *, site: str, days: int, tz: tzinfo, now: datetime) -> list[StationStats]:
+def usage_stats(*, session: Session, site: str, days: int, tz: tzinfo, now: datetime) -> list[StationStats]:
     """Figures per station for the last `days` local days (today included)."""
     first_day = now.astimezone(tz).date() - timedelta(days=days - 1)
     stations = select(EQUIPMENT.c.id, EQUIPMENT.c.name).where(EQUIPMENT.c.site == site)
@@ -52,9 +52,9 @@ def usage_stats(engine: Engine, *, site: str, days: int, tz: tzinfo, now: dateti
         DAYS.c.equipment_id, DAYS.c.day, DAYS.c.uses, DAYS.c.in_use_seconds, DAYS.c.uses_needing_cleaning,
         DAYS.c.cleaned_before_next_use, DAYS.c.clean_wait_minutes,
     ).where(DAYS.c.site == site, DAYS.c.day >= first_day)  # fmt: skip
-    with read_session(engine) as session:
-        found = {row.id: StationStats(row.id, row.name) for row in session.execute(stations)}
-        rows = session.execute(rollups).all()
+    conn = session.connection()
+    found = {row.id: StationStats(row.id, row.name) for row in conn.execute(stations)}
+    rows = conn.execute(rollups).all()
     for equipment_id, day, uses, seconds, needing, cleaned, waits in rows:
         stats = found.get(equipment_id)
         if stats is None:

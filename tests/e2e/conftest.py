@@ -289,7 +289,7 @@ def patient(store: tuple[str, Engine]) -> Patient:
         )
     start = b'{"event_id": "u1", "event": "start"}'
     usage = decode("clinic/main/equipment/tm-1/usage", start, prefix="clinic", received_at=datetime.now(UTC))
-    record_batch(engine, [usage], tz=UTC)
+    record_batch(engine=engine, items=[usage], tz=UTC)
     return Patient(id=added.id, first=FIRST, last=LAST, dob=DOB)
 
 

@@ -63,8 +63,8 @@ def demo(start_lobby: Callable[..., Lobby], store: tuple[str, Engine], tmp_path:
     with unit_of_work(engine) as session:
         set_language(session=session, patient_id=cards["Ruth"].patient_id, code="es")
     start = b'{"event_id": "busy-1", "event": "start"}'
-    record_batch(engine, [decode("clinic/main/equipment/treadmill-1/usage", start, prefix="clinic",
-                                 received_at=datetime.now(UTC))], tz=UTC)  # fmt: skip
+    record_batch(engine=engine, items=[decode("clinic/main/equipment/treadmill-1/usage", start, prefix="clinic",
+                                              received_at=datetime.now(UTC))], tz=UTC)  # fmt: skip
     with unit_of_work(engine) as session:
         maria = issue_card(session=session, patient_id=cards["Maria"].patient_id, base_url=lobby.url).url
     with unit_of_work(engine) as session:

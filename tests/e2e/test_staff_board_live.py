@@ -159,7 +159,8 @@ def test_device_messages_change_the_open_board_without_a_reload(
 
     assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
     assert loads == [], f"the page loaded again: {loads}"
-    view = get_station(engine, site="main", equipment_id="rower-1", tz=UTC)
+    with read_session(engine) as session:
+        view = get_station(session=session, site="main", equipment_id="rower-1", tz=UTC)
     assert (view.status, view.last_cleaned_by, view.uses_total) == ("available", "tess", 1)
     with read_session(engine) as session:
         entry = recent_audit(session=session, limit=1)[0]
@@ -188,7 +189,7 @@ def test_the_admin_pages_render_in_a_browser_with_names_as_text(
         decode("clinic/main/equipment/rower-1/usage", usage(event, n, at), prefix="clinic", received_at=at)
         for n, (event, at) in enumerate([("start", started), ("stop", started + timedelta(minutes=12))])
     ]
-    record_batch(engine, uses, tz=UTC)
+    record_batch(engine=engine, items=uses, tz=UTC)
     page.set_viewport_size({"width": 1400, "height": 1600})
     sign_in(page, staff_server.url, "boss")
     for link, heading in [

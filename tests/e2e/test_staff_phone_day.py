@@ -18,7 +18,7 @@ from shared.equipment import board
 from shared.equipment.stations import get_station, register_equipment
 from shared.staff.accounts import create_account
 from shared.staff.web_sessions import COOKIE_NAME
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from tests.e2e.staff_fixtures import PASSWORD, PHONE, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 
 STATIONS = {"bike-1": "Recumbent bike 1", "bike-2": "Recumbent bike 2", "tm-1": "Treadmill 1"}
@@ -27,8 +27,8 @@ COOKIE_S = 10.0
 
 def used(engine: Engine, equipment_id: str) -> None:
     """A patient used the station: it needs cleaning now."""
-    board.start_use(engine, site="main", equipment_id=equipment_id, by="device", tz=UTC)
-    board.end_use(engine, site="main", equipment_id=equipment_id, by="device", tz=UTC)
+    board.start_use(engine=engine, site="main", equipment_id=equipment_id, by="device", tz=UTC)
+    board.end_use(engine=engine, site="main", equipment_id=equipment_id, by="device", tz=UTC)
 
 
 def session_cookie(context: BrowserContext) -> dict[str, object]:
@@ -90,7 +90,9 @@ def test_a_technician_cleans_three_stations_with_one_sign_in_and_finds_the_menu(
         expect(phone.get_by_text(f"{name}: cleaned (Wipe)")).to_be_visible()
         expect(phone.locator(".st-key-scan-start button")).to_have_attribute("data-testid", "stBaseButton-primary")
         shoot(phone, f"{n}-cleaned")
-        assert get_station(engine, site="main", equipment_id=equipment_id, tz=UTC).last_cleaned_by == "tess"
+        with read_session(engine) as session:
+            view = get_station(session=session, site="main", equipment_id=equipment_id, tz=UTC)
+        assert view.last_cleaned_by == "tess"
 
     menu = phone.get_by_role("button", name="Expand sidebar")
     expect(menu).to_be_visible()
@@ -134,7 +136,7 @@ def test_a_problem_report_in_progress_survives_a_status_change(
     field = phone.get_by_label("What is wrong?")
     field.fill("the left rail is loose")
     field.press("Tab")
-    board.start_use(engine, site="main", equipment_id="tm-1", by="device", tz=UTC)  # a patient starts meanwhile
+    board.start_use(engine=engine, site="main", equipment_id="tm-1", by="device", tz=UTC)  # a patient starts meanwhile
     expect(phone.locator("#scan-status")).to_have_text(re.compile("^in use"))  # the panel refreshed
     expect(phone.get_by_label("What is wrong?")).to_have_value("the left rail is loose")
     expect(phone.get_by_role("button", name="Report the problem")).to_be_visible()

@@ -94,7 +94,8 @@ def test_a_technician_scans_a_station_label_and_the_open_board_shows_it_in_use(
     expect(board.locator(".st-key-card-bars-1 h3")).to_have_text(HOSTILE)
     assert board.evaluate("window.__xss === undefined") and phone.evaluate("window.__xss === undefined")
 
-    view = get_station(engine, site="main", equipment_id="tm-1", tz=UTC)
+    with read_session(engine) as session:
+        view = get_station(session=session, site="main", equipment_id="tm-1", tz=UTC)
     assert (view.status, view.uses_today) == ("in_use", 1)
     with read_session(engine) as session:
         entry = recent_audit(session=session, limit=1)[0]

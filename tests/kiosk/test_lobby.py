@@ -60,8 +60,8 @@ def patient_id(engine: Engine, lobby_env: None) -> int:
                       equipment_id="tm-1",
                       active_from=date.today() - timedelta(days=1))  # fmt: skip
     start = b'{"event_id": "u1", "event": "start"}'
-    record_batch(engine, [decode("clinic/main/equipment/tm-1/usage", start, prefix="clinic",
-                                 received_at=datetime.now(UTC))], tz=UTC)  # fmt: skip
+    record_batch(engine=engine, items=[decode("clinic/main/equipment/tm-1/usage", start, prefix="clinic",
+                                              received_at=datetime.now(UTC))], tz=UTC)  # fmt: skip
     return patient.id
 
 
@@ -389,10 +389,10 @@ def test_a_patient_who_just_checked_in_and_scans_again_is_not_told_so(engine: En
 def test_the_plan_says_being_cleaned_during_the_contact_time(engine: Engine, card_url: str) -> None:
     stop = decode("clinic/main/equipment/tm-1/usage", b'{"event_id": "u2", "event": "stop"}', prefix="clinic",
                   received_at=datetime.now(UTC))  # fmt: skip
-    record_batch(engine, [stop], tz=UTC)
+    record_batch(engine=engine, items=[stop], tz=UTC)
     cleaned = json.dumps({"event_id": "c1", "event": "cleaned"}).encode()
-    record_batch(engine, [decode("clinic/main/equipment/tm-1/cleaning", cleaned, prefix="clinic",
-                                 received_at=datetime.now(UTC))], tz=UTC)  # fmt: skip
+    record_batch(engine=engine, items=[decode("clinic/main/equipment/tm-1/cleaning", cleaned, prefix="clinic",
+                                              received_at=datetime.now(UTC))], tz=UTC)  # fmt: skip
     page = texts(checked_in(card_url))
     assert "Treadmill 1 (Gym A)" in page and "Being cleaned" in page and "In use" not in page
 

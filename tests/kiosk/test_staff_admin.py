@@ -56,7 +56,8 @@ def gym(engine: Engine) -> Engine:
 
 
 def station(engine: Engine, equipment_id: str) -> StationView:
-    return get_station(engine, site="main", equipment_id=equipment_id, tz=UTC)
+    with read_session(engine) as session:
+        return get_station(session=session, site="main", equipment_id=equipment_id, tz=UTC)
 
 
 def last_audit(engine: Engine) -> tuple[str, str, str, dict[str, object]]:
@@ -237,7 +238,7 @@ def test_the_password_from_the_page_lets_the_device_publish(gym: Engine, broker:
 
 
 def test_the_equipment_page_registers_an_unknown_device_and_replays_it(gym: Engine) -> None:
-    record_batch(gym, [*use("rower-1", 9, 10, 5)], tz=UTC)
+    record_batch(engine=gym, items=[*use("rower-1", 9, 10, 5)], tz=UTC)
     app = signed_in("boss", "equipment.py")
     assert any(t.value.startswith("main/rower-1: 2 message(s) kept, last ") for t in app.text)
     app.text_input(key="unknown-name-main-rower-1").set_value("Rower 1")
@@ -387,7 +388,7 @@ def test_the_charts_page_shows_use_and_cleaning(gym: Engine) -> None:
         *use("tm-1", 2, 60, 10),
         *use("tm-1", 3, 30, 10),
     ]
-    record_batch(gym, events, tz=UTC)
+    record_batch(engine=gym, items=events, tz=UTC)
     app = signed_in("ana", "charts.py")
     uses, minutes = chart_data(app, 0), chart_data(app, 1)
     assert len(uses) == 2 * 7, "every station, every day of the week"

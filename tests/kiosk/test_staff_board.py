@@ -53,9 +53,9 @@ def gym(engine: Engine) -> Engine:
     make.station(engine, "bike-1", "Bike 1", zone="Gym A")
     make.station(engine, "bars-1", "Parallel bars", zone="Gym B")
     make.station(engine, "odd-1", HOSTILE, zone="<b>Gym C</b>")
-    record_batch(engine, [*use("tm-1", 1, 90, 30), *use("tm-1", 2, 40, 15)], tz=UTC)
-    record_batch(engine, [device("bike-1", "usage", {"event_id": "b1", "event": "start"}, 4)], tz=UTC)
-    record_batch(engine, [*use("rower-1", 9, 10, 5)], tz=UTC)
+    record_batch(engine=engine, items=[*use("tm-1", 1, 90, 30), *use("tm-1", 2, 40, 15)], tz=UTC)
+    record_batch(engine=engine, items=[device("bike-1", "usage", {"event_id": "b1", "event": "start"}, 4)], tz=UTC)
+    record_batch(engine=engine, items=[*use("rower-1", 9, 10, 5)], tz=UTC)
     add_staff(engine, "ana", "technician", "Ana K.")
     return engine
 
@@ -68,7 +68,8 @@ def statuses(app: AppTest) -> dict[str, str]:
 
 
 def station(engine: Engine, equipment_id: str) -> StationView:
-    return get_station(engine, site="main", equipment_id=equipment_id, tz=UTC)
+    with read_session(engine) as session:
+        return get_station(session=session, site="main", equipment_id=equipment_id, tz=UTC)
 
 
 def last_audit(engine: Engine) -> tuple[str, str, str, str]:

@@ -53,7 +53,7 @@ def chain(staff_env: Path, engine: Engine) -> Iterator[Engine]:
                                                                  **body})  # fmt: skip
         topic = f"clinic/{site}/equipment/{equipment_id}/{channel}"
         decoded.append(decode(topic, payload.encode(), prefix="clinic", received_at=at))
-    assert record_batch(engine, decoded, tz=UTC).inserted == 6
+    assert record_batch(engine=engine, items=decoded, tz=UTC).inserted == 6
     yield engine
     with engine.begin() as conn:
         conn.execute(delete(ChainSite))

@@ -28,8 +28,8 @@ def gym(engine: Engine, stations: int) -> None:
                 session=session, site="main", equipment_id=f"st-{n:02d}", name=f"Station with a long name {n:02d}"
             )
         for _ in range(1 + n % 3):
-            board.start_use(engine, site="main", equipment_id=f"st-{n:02d}", by="device", tz=UTC)
-            board.end_use(engine, site="main", equipment_id=f"st-{n:02d}", by="device", tz=UTC)
+            board.start_use(engine=engine, site="main", equipment_id=f"st-{n:02d}", by="device", tz=UTC)
+            board.end_use(engine=engine, site="main", equipment_id=f"st-{n:02d}", by="device", tz=UTC)
 
 
 def test_each_station_has_its_own_colour_and_the_legend_is_whole(engine: Engine, staff_env: object) -> None:

@@ -54,7 +54,7 @@ def gym(engine: Engine) -> Engine:
     make.station(engine, "tm-1", "Treadmill 1", zone="Gym A")
     make.station(engine, "bars-1", "Parallel bars", zone="Gym B")
     make.station(engine, "mat-1", HOSTILE, zone="<b>Gym B</b>")
-    record_batch(engine, [device("tm-1", "usage", {"event_id": "d1", "event": "start"}, 4)], tz=UTC)
+    record_batch(engine=engine, items=[device("tm-1", "usage", {"event_id": "d1", "event": "start"}, 4)], tz=UTC)
     add_staff(engine, "ana", "technician", "Ana K.")
     add_staff(engine, "boss", "admin", "The Boss")
     return engine
@@ -77,7 +77,8 @@ def status(app: AppTest) -> str:
 
 
 def station(engine: Engine, equipment_id: str) -> StationView:
-    return get_station(engine, site="main", equipment_id=equipment_id, tz=UTC)
+    with read_session(engine) as session:
+        return get_station(session=session, site="main", equipment_id=equipment_id, tz=UTC)
 
 
 def last_audit(engine: Engine) -> tuple[str, str, str, str]:

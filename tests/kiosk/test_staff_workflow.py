@@ -110,7 +110,8 @@ def busy_gym(engine: Engine) -> dict[str, datetime]:
     patient(engine, "Maria", "Gonzalez", times["Maria"], "arrived", stations=("tm-1",))
     patient(engine, "James", "Okafor", times["James"], "scheduled", stations=("bars-1",))
     patient(engine, "Ruth", "Lindqvist", times["Ruth"], "scheduled", stations=("stairs-1",))
-    record_batch(engine, [*used("tm-1", 2), *used("bars-1", 10), *used("bike-1", 50), *used("stairs-1", 5)], tz=UTC)
+    uses = [*used("tm-1", 2), *used("bars-1", 10), *used("bike-1", 50), *used("stairs-1", 5)]
+    record_batch(engine=engine, items=uses, tz=UTC)
     add_staff(engine, "ana", "technician", "Ana K.")
     return times
 
@@ -138,8 +139,8 @@ def test_cleaning_from_the_queue_starts_the_contact_time_countdown(
     app.button(key="next-clean-tm-1").click()
     app.run()
     assert not app.exception and not errors(app)
-    assert get_station(engine, site="main", equipment_id="tm-1", tz=UTC).last_cleaned_by == "ana"
     with read_session(engine) as session:
+        assert get_station(session=session, site="main", equipment_id="tm-1", tz=UTC).last_cleaned_by == "ana"
         entry = recent_audit(session=session, limit=1)[0]
     assert (entry.actor, entry.action, entry.target) == ("ana", "equipment.cleaned", "main/tm-1")
     assert queue(app)[0] == ("tm-1", "cleaning, ready in 2 min"), "still listed: Maria waits for the contact time"

@@ -8,8 +8,8 @@ from datetime import UTC
 import pytest
 from sqlalchemy import Engine
 
-from shared.equipment.stations import get_station, list_stations, register_equipment
-from shared.store.db import unit_of_work
+from shared.equipment.stations import StationView, get_station, list_stations, register_equipment
+from shared.store.db import read_session, unit_of_work
 from telemetry.broker import LISTENER_USER, hash_password, set_device_password
 from tests.conftest import Broker
 from tests.helpers import wait_until
@@ -70,6 +70,12 @@ def test_the_listener_account_cannot_impersonate_a_device(broker: Broker) -> Non
     listener.close()
 
 
+def tm_2(engine: Engine) -> StationView:
+    """Station tm-2, read in a session of its own (so a wait sees each new commit)."""
+    with read_session(engine) as session:
+        return get_station(session=session, site="main", equipment_id="tm-2", tz=UTC)
+
+
 def test_a_forged_message_never_reaches_the_store(broker: Broker, engine: Engine, db_url: str) -> None:
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1")
@@ -82,8 +88,8 @@ def test_a_forged_message_never_reaches_the_store(broker: Broker, engine: Engine
         forged = json.dumps({"event_id": "forged", "event": "fault", "code": "X", "severity": "critical"})
         assert intruder.publish("clinic/main/equipment/tm-2/fault", forged).value == NOT_AUTHORIZED
         owner.publish("clinic/main/equipment/tm-2/usage", json.dumps({"event_id": "real", "event": "start"}))
-        wait_until(lambda: get_station(engine, site="main", equipment_id="tm-2", tz=UTC).uses_total == 1)
-    assert get_station(engine, site="main", equipment_id="tm-2", tz=UTC).status == "in_use"
+        wait_until(lambda: tm_2(engine).uses_total == 1)
+    assert tm_2(engine).status == "in_use"
     intruder.close()
     owner.close()
 
@@ -130,5 +136,6 @@ def test_a_device_using_the_listeners_client_id_cannot_disturb_its_session(
         assert listener.stats.connects == 1, "the listener was disconnected"
     publisher.close()
     assert listener.stats.duplicates == 0
-    assert sum(s.uses_total for s in list_stations(engine, tz=UTC)) == len(messages) // 2
+    with read_session(engine) as session:
+        assert sum(s.uses_total for s in list_stations(session=session, tz=UTC)) == len(messages) // 2
     assert attacker.received == []

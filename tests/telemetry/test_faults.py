@@ -26,7 +26,7 @@ from sqlalchemy import Engine, func, select
 
 from shared.equipment.models import EquipmentEvent
 from shared.equipment.stations import list_stations, register_equipment
-from shared.store.db import init_db, make_engine, unit_of_work
+from shared.store.db import init_db, make_engine, read_session, unit_of_work
 from shared.store.settings import Settings
 from tests.conftest import Broker
 from tests.helpers import wait_until
@@ -102,7 +102,8 @@ def kill_and_restart(processes: list[subprocess.Popen[bytes]], settings: Setting
 def assert_exactly_once(engine: Engine, messages: list[tuple[str, bytes]]) -> None:
     expected = sorted(json.loads(p)["event_id"] for _, p in messages)
     assert sorted(stored_ids(engine)) == expected
-    stations = list_stations(engine, tz=UTC)
+    with read_session(engine) as session:
+        stations = list_stations(session=session, tz=UTC)
     assert sum(s.uses_total for s in stations) == len(messages) // 2
     assert sum(s.in_use_seconds_total for s in stations) == pytest.approx(60 * len(messages) // 2)
 

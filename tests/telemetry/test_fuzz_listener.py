@@ -21,7 +21,7 @@ from shared.equipment.dead_letters import list_dead_letters
 from shared.equipment.ingest import KEPT_PAYLOAD_BYTES, fingerprint
 from shared.equipment.models import EquipmentEvent
 from shared.equipment.stations import register_equipment
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from tests.conftest import Broker
 from tests.helpers import wait_until
 from tests.mqtt_helpers import Client, connect, listener_settings, running_listener
@@ -139,7 +139,8 @@ def test_every_message_is_stored_or_kept_with_a_reason(broker: Broker, engine: E
             marker_key = (DEVICES[0], json.loads(marker[1])["event_id"])
             wait_until(lambda: marker_key in stored_keys(engine), timeout=60, what="the marker after the batch")
             stored = stored_keys(engine)
-            kept = {d.id: d for d in list_dead_letters(engine)}
+            with read_session(engine) as session:
+                kept = {d.id: d for d in list_dead_letters(session=session)}
             kept_prints = {(d.topic, d.raw): d.reason for d in kept.values()}
             for topic, payload, valid in messages:
                 TRIED["valid" if valid else "invalid"] += 1

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import Engine, event, func, select
 
 import shared.store.db
-from shared.equipment.dead_letters import list_dead_letters
+from shared.equipment.dead_letters import DeadLetterView, list_dead_letters
 from shared.equipment.ingest import KEPT_PAYLOAD_BYTES
 from shared.equipment.models import EquipmentEvent
-from shared.equipment.stations import get_station, list_stations, register_equipment
-from shared.store.db import init_db, make_engine, unit_of_work
+from shared.equipment.stations import StationView, get_station, list_stations, register_equipment
+from shared.store.db import init_db, make_engine, read_session, unit_of_work
 from tests.conftest import Broker
 from tests.helpers import wait_until
 from tests.mqtt_helpers import (
@@ -47,8 +47,26 @@ def event_count(engine: Engine) -> int:
         return int(conn.execute(query).scalar_one())
 
 
+def station(engine: Engine, equipment_id: str) -> StationView:
+    """One station, read in a session of its own (so a wait sees each new commit)."""
+    with read_session(engine) as session:
+        return get_station(session=session, site="main", equipment_id=equipment_id, tz=UTC)
+
+
 def status_of(engine: Engine, equipment_id: str) -> str:
-    return get_station(engine, site="main", equipment_id=equipment_id, tz=UTC).status
+    return station(engine, equipment_id).status
+
+
+def stations(engine: Engine) -> list[StationView]:
+    """Every station, read in a session of its own."""
+    with read_session(engine) as session:
+        return list_stations(session=session, tz=UTC)
+
+
+def dead_letters(engine: Engine, *, equipment_id: str | None = None) -> list[DeadLetterView]:
+    """The kept messages, read in a session of its own."""
+    with read_session(engine) as session:
+        return list_dead_letters(session=session, equipment_id=equipment_id)
 
 
 def register(engine: Engine, *ids: str) -> None:
@@ -72,8 +90,8 @@ def test_device_messages_move_the_station_through_its_states(broker: Broker, eng
             device.publish(TOPIC.format("tm-1", channel), json.dumps(body))
             wait_until(lambda expected=expected: status_of(engine, "tm-1") == expected, what=expected)
         device.publish(TOPIC.format("tm-1", "status"), "online", retain=True)
-        wait_until(lambda: list_stations(engine, tz=UTC)[0].online is True, what="online")
-    view = get_station(engine, site="main", equipment_id="tm-1", tz=UTC)
+        wait_until(lambda: stations(engine)[0].online is True, what="online")
+    view = station(engine, "tm-1")
     assert (view.uses_total, view.in_use_seconds_total, view.last_cleaned_by) == (1, 600.0, "tech-ana")
     device.close()
 
@@ -89,10 +107,7 @@ def test_the_same_event_published_twice_is_stored_once(broker: Broker, engine: E
         device.publish(TOPIC.format("tm-1", "usage"), marker)
         wait_until(lambda: "after" in event_ids(engine), what="marker stored")
     assert sorted(event_ids(engine)) == ["after", "dup-1"]
-    assert (listener.stats.duplicates, get_station(engine, site="main", equipment_id="tm-1", tz=UTC).uses_total) == (
-        1,
-        1,
-    )
+    assert (listener.stats.duplicates, station(engine, "tm-1").uses_total) == (1, 1)
     device.close()
 
 
@@ -118,13 +133,13 @@ def test_bad_messages_are_kept_with_their_reason_and_the_listener_keeps_going(
         device.publish(TOPIC.format("ghost-9", "usage"), b'{"event_id": "g1", "event": "start"}')
         device.publish(TOPIC.format("tm-1", "usage"), b'{"event_id": "good", "event": "start"}')
         wait_until(lambda: "good" in event_ids(engine), what="the good message after the bad ones")
-        wait_until(lambda: len(list_dead_letters(engine)) == len(BAD_MESSAGES) + 1, what="all dead letters")
-    reasons = {d.topic.rsplit("/", 1)[-1] + ":" + d.reason for d in list_dead_letters(engine)}
+        wait_until(lambda: len(dead_letters(engine)) == len(BAD_MESSAGES) + 1, what="all dead letters")
+    reasons = {d.topic.rsplit("/", 1)[-1] + ":" + d.reason for d in dead_letters(engine)}
     for channel, _, reason in BAD_MESSAGES:
         assert any(r.startswith(channel + ":") and reason in r for r in reasons), (channel, reason, reasons)
-    ghost = list_dead_letters(engine, equipment_id="ghost-9")
+    ghost = dead_letters(engine, equipment_id="ghost-9")
     assert [d.reason for d in ghost] == ["equipment 'ghost-9' is not registered at site 'main'"]
-    oversized = next(d for d in list_dead_letters(engine) if d.payload_size > 65536)
+    oversized = next(d for d in dead_letters(engine) if d.payload_size > 65536)
     assert oversized.truncated and len(oversized.raw) == KEPT_PAYLOAD_BYTES, "the start is kept, with the full size"
     device.close()
 
@@ -143,7 +158,7 @@ def test_messages_published_while_the_listener_is_down_all_arrive(broker: Broker
     with running_listener(settings, engine):
         wait_until(lambda: event_count(engine) == len(messages), timeout=120, what="10,000 events stored")
     assert len(set(event_ids(engine))) == len(messages)
-    assert sum(s.uses_total for s in list_stations(engine, tz=UTC)) == len(messages) // 2
+    assert sum(s.uses_total for s in stations(engine)) == len(messages) // 2
 
 
 def test_listener_killed_before_acking_then_restarted_stores_every_message_once(
@@ -157,7 +172,7 @@ def test_listener_killed_before_acking_then_restarted_stores_every_message_once(
     try:
         publisher = connect(broker.port, "svc.simulator", broker.simulator_password)
         publisher.publish(TOPIC.format(devices[0], "status"), "online", retain=True)  # delivered on subscribe
-        wait_until(lambda: list_stations(engine, tz=UTC)[0].online is True, what="listener subscribed")
+        wait_until(lambda: stations(engine)[0].online is True, what="listener subscribed")
         sender = threading.Thread(target=publish_all, args=(publisher, messages))
         sender.start()
         wait_until(lambda: event_count(engine) > 500, timeout=60, what="first events stored")
@@ -173,7 +188,7 @@ def test_listener_killed_before_acking_then_restarted_stores_every_message_once(
         assert process.wait(timeout=30) == 0, "listener did not exit cleanly on SIGTERM"
     assert stored_at_kill < len(messages), "the kill came too late to test anything"
     assert sorted(event_ids(engine)) == sorted(json.loads(p)["event_id"] for _, p in messages)
-    assert sum(s.uses_total for s in list_stations(engine, tz=UTC)) == len(messages) // 2
+    assert sum(s.uses_total for s in stations(engine)) == len(messages) // 2
 
 
 def test_two_listeners_in_a_shared_subscription_split_the_load_exactly_once(
@@ -191,7 +206,7 @@ def test_two_listeners_in_a_shared_subscription_split_the_load_exactly_once(
         wait_until(lambda: event_count(engine) == len(messages), timeout=120, what="all events")
     assert one.stats.inserted > 0 and two.stats.inserted > 0, "both listeners should have taken a share"
     assert one.stats.inserted + two.stats.inserted == len(messages)
-    assert sum(s.uses_total for s in list_stations(engine, tz=UTC)) == len(messages) // 2
+    assert sum(s.uses_total for s in stations(engine)) == len(messages) // 2
 
 
 def test_queued_messages_survive_a_broker_restart_and_the_listener_reconnects(
@@ -255,6 +270,6 @@ def test_a_lock_during_the_one_at_a_time_fallback_holds_messages_and_run_goes_on
     device.close()
     lock.close()
     assert sorted(event_ids(engine)) == sorted(json.loads(p)["event_id"] for _, p in messages)
-    assert sum(s.uses_total for s in list_stations(engine, tz=UTC)) == len(messages) // 2
-    assert list_dead_letters(engine) == []
+    assert sum(s.uses_total for s in stations(engine)) == len(messages) // 2
+    assert dead_letters(engine) == []
     engine.dispose()

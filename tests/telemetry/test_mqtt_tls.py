@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from shared.equipment.stations import get_station, register_equipment
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
 from telemetry.broker import BrokerFiles, ensure_broker_files, set_device_password, write_config
 from telemetry.broker_tls import BrokerTls, ensure_broker_tls
@@ -61,7 +61,8 @@ def test_a_device_publishing_over_tls_is_recorded_by_a_listener_on_tls(
         sent = mosquitto_pub(broker.settings.mqtt_tls_port, device_password, body, "--cafile", str(tls.ca))
         assert sent.returncode == 0, sent.stderr
         wait_until(lambda: listener.stats.inserted == 1, timeout=20, what="the message recorded")
-    station = get_station(engine, site="main", equipment_id="tm-1", tz=UTC)
+    with read_session(engine) as session:
+        station = get_station(session=session, site="main", equipment_id="tm-1", tz=UTC)
     assert (station.status, station.uses_total) == ("in_use", 1)
 
 

@@ -17,6 +17,7 @@ from shared.equipment import board
 from shared.equipment.board import BoardRow
 from shared.equipment.cleaning_queue import QueueItem, cleaning_queue, describe_item, hold_places
 from shared.equipment.stations import describe_status
+from shared.store.db import read_session
 from shared.store.errors import ClinicError
 from shared.store.types import utcnow
 
@@ -118,8 +119,9 @@ def clean_next() -> None:
     if current_user(touch=False) is None:
         st.rerun()
     now = utcnow()
-    items = cleaning_queue(resources.engine(), site=cfg.site, tz=cfg.tz, now=now,
-                           contact_time_min=cfg.contact_time_min)  # fmt: skip
+    with read_session(resources.engine()) as session:
+        items = cleaning_queue(session=session, site=cfg.site, tz=cfg.tz, now=now,
+                               contact_time_min=cfg.contact_time_min)  # fmt: skip
     resort = bool(st.session_state.pop(RESORT_KEY, False))
     rows = hold_places(st.session_state.get(SHOWN_KEY, []), items, resort=resort, limit=QUEUE_SHOWN)
     names: dict[str, str] = st.session_state.get(NAMES_KEY, {})
@@ -175,8 +177,9 @@ def live_board() -> None:
     """The grid; refreshes by itself every few seconds, without reloading the page."""
     if current_user(touch=False) is None:
         st.rerun()  # the session timed out while the board sat open: back to the sign-in page
-    rows = board.board(resources.engine(), tz=cfg.tz, site=cfg.site,
-                       zone=None if zone == "All zones" else zone, status=STATUS_FILTERS[status_label])  # fmt: skip
+    with read_session(resources.engine()) as session:
+        rows = board.board(session=session, tz=cfg.tz, site=cfg.site,
+                           zone=None if zone == "All zones" else zone, status=STATUS_FILTERS[status_label])  # fmt: skip
     st.caption(f"{len(rows)} stations · updated {utcnow().astimezone(cfg.tz).strftime('%H:%M:%S')}")
     if not rows:
         st.info("No stations match these filters.")
@@ -192,7 +195,8 @@ queue_column, board_column = st.columns([2, 3], gap="medium")  # both above the 
 with queue_column:
     clean_next()
 with board_column:
-    stations = board.board(resources.engine(), tz=cfg.tz, site=cfg.site)
+    with read_session(resources.engine()) as session:
+        stations = board.board(session=session, tz=cfg.tz, site=cfg.site)
     zones = sorted({r.station.zone for r in stations if r.station.zone})
     left, right = st.columns(2)
     zone = left.selectbox("Zone", ["All zones", *zones], key="board_zone")

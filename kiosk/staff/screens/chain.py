@@ -90,7 +90,8 @@ def site_board(site: str) -> None:
     """One site's stations, most urgent first, as its own board shows them (no actions here)."""
     if current_user(touch=False) is None:
         st.rerun()
-    rows = board.board(resources.engine(), tz=cfg.tz, site=site)
+    with read_session(resources.engine()) as session:
+        rows = board.board(session=session, tz=cfg.tz, site=site)
     if not rows:
         st.info("No stations registered at this site yet.")
         return

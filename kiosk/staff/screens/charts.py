@@ -11,6 +11,7 @@ import streamlit as st
 from kiosk import resources
 from kiosk.staff.auth import require
 from shared.equipment.usage import StationStats, usage_stats
+from shared.store.db import read_session
 from shared.store.types import utcnow
 
 # Twenty colours a reader tells apart (Tableau 20, dark and light of ten hues), one per station.
@@ -26,7 +27,8 @@ cfg = resources.settings()
 st.title("Usage and cleaning")
 days = 30 if st.toggle("Show the last 30 days (off: the last 7 days)", key="charts_30_days") else 7
 now = utcnow()
-stats = usage_stats(resources.engine(), site=cfg.site, days=days, tz=cfg.tz, now=now)
+with read_session(resources.engine()) as session:
+    stats = usage_stats(session=session, site=cfg.site, days=days, tz=cfg.tz, now=now)
 
 
 def _labels(found: list[StationStats]) -> dict[str, str]:

@@ -18,7 +18,7 @@ from shared.equipment.provisioning import (
     set_device_password,
 )
 from shared.equipment.stations import StationView, list_stations
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ClinicError
 
 user = require("equipment")
@@ -159,7 +159,8 @@ def _credentials(stations: list[StationView]) -> None:
 
 
 show_notice()
-stations = list_stations(resources.engine(), tz=cfg.tz, site=cfg.site)
+with read_session(resources.engine()) as session:
+    stations = list_stations(session=session, tz=cfg.tz, site=cfg.site)
 st.caption(f"Stations at site {cfg.site}.")
 if stations:
     _table(stations)

@@ -47,7 +47,7 @@ show_notice()
 today = clinic_today()
 with read_session(resources.engine()) as session:
     exercises = list_exercises(session=session)
-stations = {s.id: f"{s.name} ({s.id})" for s in list_stations(resources.engine(), tz=cfg.tz, site=cfg.site)}
+    stations = {s.id: f"{s.name} ({s.id})" for s in list_stations(session=session, tz=cfg.tz, site=cfg.site)}
 
 
 # --- the exercise library --------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from kiosk.staff.kit import NoticeKind, StationAction, clear_notice, notify, sen
 from kiosk.theme import literal, status_badge
 from shared.equipment.labels import SCAN_PARAM, StationRef, label_zones, parse_station, zone_sheet
 from shared.equipment.stations import StationView, describe_status, get_station
+from shared.store.db import read_session
 from shared.store.errors import ClinicError, NotFound
 from shared.store.types import utcnow
 
@@ -173,7 +174,8 @@ def station_panel(ref: StationRef) -> None:
     if current is None or not current.can("board"):
         st.rerun(scope="app")  # timed out, disabled or another role: the app shows why
     try:
-        view = get_station(resources.engine(), site=ref.site, equipment_id=ref.equipment_id, tz=cfg.tz)
+        with read_session(resources.engine()) as session:
+            view = get_station(session=session, site=ref.site, equipment_id=ref.equipment_id, tz=cfg.tz)
     except NotFound:
         st.error(literal(f"No station {ref} is registered. Scan another label, or ask an administrator."))
         return
@@ -203,15 +205,21 @@ def _print_labels() -> None:
     """A zone's label sheet (PDF), for users who manage equipment."""
     st.header("Print labels")
     engine, site, staff_url, tz = resources.engine(), cfg.site, cfg.resolved_staff_url, cfg.tz
-    zones = label_zones(engine, site=site, tz=tz)
+    with read_session(engine) as session:
+        zones = label_zones(session=session, site=site, tz=tz)
     if not zones:
         st.info("No stations are registered yet.")
         return
     zone: str = st.selectbox("Zone", zones, format_func=lambda z: z or "No zone", key="labels_zone") or ""
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", zone).strip("-").lower() or "no-zone"
+
+    def sheet_pdf() -> bytes:
+        with read_session(engine) as session:
+            return zone_sheet(session=session, site=site, zone=zone, staff_url=staff_url, tz=tz).pdf
+
     st.download_button(
         "Download the zone's label sheet (PDF)",
-        data=lambda: zone_sheet(engine, site=site, zone=zone, staff_url=staff_url, tz=tz).pdf,
+        data=sheet_pdf,
         file_name=f"station-labels-{slug}.pdf",
         mime="application/pdf",
         key="labels_download",

@@ -76,7 +76,7 @@ def test_scan_asks_for_birth_date_first_and_shows_nothing_personal(engine: Engin
 def test_right_birth_date_checks_in_and_shows_the_plan_with_station_status(engine: Engine, card: str) -> None:
     start = decode("clinic/main/equipment/tm-1/usage", b'{"event_id":"u","event":"start"}', prefix="clinic",
                    received_at=NOW)  # fmt: skip
-    record_batch(engine, [start], tz=UTC)
+    record_batch(engine=engine, items=[start], tz=UTC)
     token = checkin.begin(engine=engine, settings=settings(), scan=card, now=NOW).token
     assert token is not None
     outcome = checkin.confirm(engine=engine, settings=settings(), token=token, dob=DOB, now=NOW)

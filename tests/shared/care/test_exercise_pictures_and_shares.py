@@ -107,8 +107,9 @@ def test_a_busy_station_offers_a_free_one_of_its_kind_and_the_first_free_exercis
             )
     events = [decode(f"clinic/main/equipment/{s}/usage", f'{{"event_id": "{s}", "event": "start"}}'.encode(),
                      prefix="clinic", received_at=NOW) for s in ("tm-1", "bike-1", "bike-2")]  # fmt: skip
-    record_batch(engine, events, tz=UTC)
-    lines = todays_plan(engine=engine, patient_id=patient.id, day=NOW.date(), site="main", tz=UTC, now=NOW)
+    record_batch(engine=engine, items=events, tz=UTC)
+    with read_session(engine) as session:
+        lines = todays_plan(session=session, patient_id=patient.id, day=NOW.date(), site="main", tz=UTC, now=NOW)
     assert [(line.exercise, line.equipment_status, line.alternative_id) for line in lines] == [
         ("Walk", "in_use", "tm-2"),
         ("Pedal", "in_use", None),

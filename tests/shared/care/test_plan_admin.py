@@ -206,9 +206,13 @@ def test_ending_a_line_hides_it_from_today_on_and_keeps_its_history(engine: Engi
     assert names(engine, patient_id, today=None) == ["Bridges", "Heel raises", "Treadmill walk"]
     from datetime import UTC
 
-    shown = todays_plan(engine=engine, patient_id=patient_id, day=TODAY, site="main", tz=UTC)
+    with read_session(engine) as session:
+        shown = todays_plan(session=session, patient_id=patient_id, day=TODAY, site="main", tz=UTC)
     assert [line.exercise for line in shown] == ["Heel raises", "Treadmill walk"]
-    yesterday = todays_plan(engine=engine, patient_id=patient_id, day=TODAY - timedelta(days=1), site="main", tz=UTC)
+    with read_session(engine) as session:
+        yesterday = todays_plan(
+            session=session, patient_id=patient_id, day=TODAY - timedelta(days=1), site="main", tz=UTC
+        )
     assert [line.exercise for line in yesterday] == ["Bridges", "Heel raises", "Treadmill walk"]
     with unit_of_work(engine) as session:
         assert (

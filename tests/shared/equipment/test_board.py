@@ -50,9 +50,10 @@ def gym(engine: Engine) -> Engine:
 
 
 def test_mark_cleaned_is_an_event_by_the_signed_in_user(gym: Engine) -> None:
-    record_batch(gym, use("tm-1", 1, 30, 20), tz=UTC)
-    board.mark_cleaned(gym, site="main", equipment_id="tm-1", by="ana", method="spray", tz=UTC)
-    view = get_station(gym, site="main", equipment_id="tm-1", tz=UTC)
+    record_batch(engine=gym, items=use("tm-1", 1, 30, 20), tz=UTC)
+    board.mark_cleaned(engine=gym, site="main", equipment_id="tm-1", by="ana", method="spray", tz=UTC)
+    with read_session(gym) as session:
+        view = get_station(session=session, site="main", equipment_id="tm-1", tz=UTC)
     assert (view.status, view.last_cleaned_by) == ("available", "ana")
     with read_session(gym) as session:
         newest = recent_audit(session=session)[0]
@@ -61,55 +62,67 @@ def test_mark_cleaned_is_an_event_by_the_signed_in_user(gym: Engine) -> None:
 
 def test_out_of_service_needs_a_reason_and_back_in_service_clears_any_fault(gym: Engine) -> None:
     with pytest.raises(ValidationFailed, match="say why"):
-        board.take_out_of_service(gym, site="main", equipment_id="bike-1", by="ana", reason=" ", tz=UTC)
-    board.take_out_of_service(gym, site="main", equipment_id="bike-1", by="ana", reason="Pedal loose", tz=UTC)
-    view = get_station(gym, site="main", equipment_id="bike-1", tz=UTC)
+        board.take_out_of_service(engine=gym, site="main", equipment_id="bike-1", by="ana", reason=" ", tz=UTC)
+    board.take_out_of_service(engine=gym, site="main", equipment_id="bike-1", by="ana", reason="Pedal loose", tz=UTC)
+    with read_session(gym) as session:
+        view = get_station(session=session, site="main", equipment_id="bike-1", tz=UTC)
     assert (view.status, view.fault_code, view.fault_message) == ("out_of_service", "manual", "Pedal loose")
-    board.back_in_service(gym, site="main", equipment_id="bike-1", by="ana", tz=UTC)
-    assert get_station(gym, site="main", equipment_id="bike-1", tz=UTC).status == "available"
+    board.back_in_service(engine=gym, site="main", equipment_id="bike-1", by="ana", tz=UTC)
+    with read_session(gym) as session:
+        assert get_station(session=session, site="main", equipment_id="bike-1", tz=UTC).status == "available"
 
 
 def test_actions_on_unknown_equipment_are_refused(gym: Engine) -> None:
     with pytest.raises(NotFound):
-        board.mark_cleaned(gym, site="main", equipment_id="nope", by="ana", tz=UTC)
+        board.mark_cleaned(engine=gym, site="main", equipment_id="nope", by="ana", tz=UTC)
 
 
 def test_alerts_for_reuse_without_cleaning_offline_and_maintenance(gym: Engine) -> None:
-    record_batch(gym, [*use("tm-1", 1, 60, 20), *use("tm-1", 2, 35, 20), device("tm-1", "status", "offline", 1)],
-                 tz=UTC)  # fmt: skip
-    rows = {r.station.id: r for r in board.board(gym, tz=UTC)}
+    record_batch(engine=gym, items=[*use("tm-1", 1, 60, 20), *use("tm-1", 2, 35, 20),
+                                    device("tm-1", "status", "offline", 1)], tz=UTC)  # fmt: skip
+    with read_session(gym) as session:
+        rows = {r.station.id: r for r in board.board(session=session, tz=UTC)}
     alerts = rows["tm-1"].alerts
     assert alerts[0] == "Used again without cleaning (once)"
     assert alerts[1].startswith("Offline since ")
     assert alerts[2] == "Maintenance due: 0.67 h of use (every 0.5 h)"
-    board.mark_serviced(gym, site="main", equipment_id="tm-1", by="ana", tz=UTC)
-    assert not any(a.startswith("Maintenance") for a in board.board(gym, tz=UTC)[0].alerts)
+    board.mark_serviced(engine=gym, site="main", equipment_id="tm-1", by="ana", tz=UTC)
+    with read_session(gym) as session:
+        assert not any(a.startswith("Maintenance") for a in board.board(session=session, tz=UTC)[0].alerts)
 
 
 def test_board_keeps_zone_then_name_order_whatever_the_statuses_and_filters(gym: Engine) -> None:
-    before = [r.station.id for r in board.board(gym, tz=UTC)]
+    with read_session(gym) as session:
+        before = [r.station.id for r in board.board(session=session, tz=UTC)]
     assert before == ["bike-1", "tm-1", "bars-1"]  # Gym A: Bike 1, Treadmill 1; then Gym B
-    record_batch(gym, [*use("bike-1", 1, 50, 10), *use("bars-1", 2, 30, 10), *use("tm-1", 3, 5, 1)], tz=UTC)
-    record_batch(gym, [device("tm-1", "usage", {"event_id": "s4", "event": "start"}, 1)], tz=UTC)
-    rows = board.board(gym, tz=UTC)
+    record_batch(
+        engine=gym, items=[*use("bike-1", 1, 50, 10), *use("bars-1", 2, 30, 10), *use("tm-1", 3, 5, 1)], tz=UTC
+    )
+    record_batch(engine=gym, items=[device("tm-1", "usage", {"event_id": "s4", "event": "start"}, 1)], tz=UTC)
+    with read_session(gym) as session:
+        rows = board.board(session=session, tz=UTC)
     assert [r.station.id for r in rows] == before
     assert [r.station.effective_status for r in rows] == ["needs_cleaning", "in_use", "needs_cleaning"]
-    assert [r.station.id for r in board.board(gym, tz=UTC, zone="Gym B")] == ["bars-1"]
-    assert [r.station.id for r in board.board(gym, tz=UTC, status="in_use")] == ["tm-1"]
+    with read_session(gym) as session:
+        assert [r.station.id for r in board.board(session=session, tz=UTC, zone="Gym B")] == ["bars-1"]
+        assert [r.station.id for r in board.board(session=session, tz=UTC, status="in_use")] == ["tm-1"]
 
 
 def test_unknown_devices_are_listed_from_the_dead_letters(gym: Engine) -> None:
-    record_batch(gym, [device("rower-1", "usage", {"event_id": "r1", "event": "start"}, 3),
-                       device("rower-1", "usage", {"event_id": "r2", "event": "stop"}, 2)], tz=UTC)  # fmt: skip
-    found = board.unknown_devices(gym)
+    record_batch(engine=gym, items=[device("rower-1", "usage", {"event_id": "r1", "event": "start"}, 3),
+                                    device("rower-1", "usage", {"event_id": "r2", "event": "stop"}, 2)],
+                 tz=UTC)  # fmt: skip
+    with read_session(gym) as session:
+        found = board.unknown_devices(session=session)
     assert [(d.site, d.equipment_id, d.messages) for d in found] == [("main", "rower-1", 2)]
 
 
 def test_usage_statistics_per_day_compliance_and_time_to_clean(gym: Engine) -> None:
     events = [*use("tm-1", 1, 120, 20), device("tm-1", "cleaning", {"event_id": "c1", "event": "cleaned"}, 90),
               *use("tm-1", 2, 60, 10), *use("tm-1", 3, 30, 10)]  # fmt: skip
-    record_batch(gym, events, tz=UTC)
-    stats = {s.equipment_id: s for s in usage_stats(gym, site="main", days=7, tz=UTC, now=NOW)}
+    record_batch(engine=gym, items=events, tz=UTC)
+    with read_session(gym) as session:
+        stats = {s.equipment_id: s for s in usage_stats(session=session, site="main", days=7, tz=UTC, now=NOW)}
     tm = stats["tm-1"]
     assert sum(tm.uses_by_day.values()) == 3
     assert sum(tm.minutes_by_day.values()) == pytest.approx(40)

@@ -21,7 +21,7 @@ from shared.equipment.events import Decoded
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import StationView, register_equipment
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -161,14 +161,16 @@ def test_the_queue_from_patients_appointments_and_plans_at_given_times(engine: E
         set_appointment_status(
             session=session, appointment_id=people["Sam"][1] or 0, status="done", now=NOW - timedelta(minutes=30)
         )
-    record_batch(engine, [*device("tm-1", 1, 3), *device("bike-1", 2, 20), *device("bars-1", 3, 40),
-                          *device("mat-1", 4, 25), *device("stairs-1", 5, 60)], tz=UTC)  # fmt: skip
+    record_batch(engine=engine, items=[*device("tm-1", 1, 3), *device("bike-1", 2, 20), *device("bars-1", 3, 40),
+                                       *device("mat-1", 4, 25), *device("stairs-1", 5, 60)], tz=UTC)  # fmt: skip
 
-    needs = station_needs(engine, site="main", tz=UTC, now=NOW)
+    with read_session(engine) as session:
+        needs = station_needs(session=session, site="main", tz=UTC, now=NOW)
     assert sorted((n.equipment_id, n.patient, n.checked_in) for n in needs) == [
         ("bike-1", "James O.", False), ("tm-1", "Maria G.", True),
     ]  # fmt: skip
-    queue = cleaning_queue(engine, site="main", tz=UTC, now=NOW, contact_time_min={"default": 2})
+    with read_session(engine) as session:
+        queue = cleaning_queue(session=session, site="main", tz=UTC, now=NOW, contact_time_min={"default": 2})
     assert ids(queue) == ["tm-1", "bike-1", "stairs-1", "bars-1", "mat-1"]
     assert describe_item(queue[0], UTC, NOW) == "Needed by Maria G., 10:15 (checked in)"
     assert describe_item(queue[1], UTC, NOW) == "Needed by James O., 10:40 (in 40 min)"
@@ -179,15 +181,17 @@ def test_the_queue_from_patients_appointments_and_plans_at_given_times(engine: E
     later = NOW + timedelta(minutes=35)
     with unit_of_work(engine) as session:
         set_appointment_status(session=session, appointment_id=people["James"][1] or 0, status="arrived", now=later)
-    record_batch(engine, [decode("clinic/main/equipment/tm-1/cleaning", json.dumps(
+    record_batch(engine=engine, items=[decode("clinic/main/equipment/tm-1/cleaning", json.dumps(
         {"event_id": "c1", "event": "cleaned", "ts": later.isoformat()}).encode(), prefix="clinic",
         received_at=later)], tz=UTC)  # fmt: skip
-    queue = cleaning_queue(engine, site="main", tz=UTC, now=later + timedelta(minutes=1),
-                           contact_time_min={"default": 2})  # fmt: skip
+    with read_session(engine) as session:
+        queue = cleaning_queue(session=session, site="main", tz=UTC, now=later + timedelta(minutes=1),
+                               contact_time_min={"default": 2})  # fmt: skip
     assert ids(queue) == ["bike-1", "tm-1", "stairs-1", "bars-1", "mat-1"]
     assert [item.tier for item in queue] == [0, 0, 1, 2, 2]
     assert queue[1].station.effective_status == "cleaning"
-    gone = cleaning_queue(
-        engine, site="main", tz=UTC, now=later + timedelta(minutes=2), contact_time_min={"default": 2}
-    )
+    with read_session(engine) as session:
+        gone = cleaning_queue(
+            session=session, site="main", tz=UTC, now=later + timedelta(minutes=2), contact_time_min={"default": 2}
+        )
     assert "tm-1" not in ids(gone)

@@ -18,7 +18,7 @@ from shared.equipment.events import Decoded
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import StationView, describe_status, get_station, list_stations, register_equipment
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # the cleaning
@@ -45,7 +45,9 @@ def at(engine: Engine, equipment_id: str, now: datetime) -> tuple[str, str, str]
 
 
 def get_station_at(engine: Engine, equipment_id: str, now: datetime) -> StationView:
-    return next(v for v in list_stations(engine, tz=UTC, now=now, contact_time_min=TIMES) if v.id == equipment_id)
+    with read_session(engine) as session:
+        views = list_stations(session=session, tz=UTC, now=now, contact_time_min=TIMES)
+    return next(v for v in views if v.id == equipment_id)
 
 
 @pytest.fixture
@@ -63,7 +65,7 @@ def gym(engine: Engine) -> Engine:
 
 
 def test_the_countdown_rounds_up_and_ends_exactly_at_the_contact_time(gym: Engine) -> None:
-    record_batch(gym, used_then_cleaned("tm-1"), tz=UTC)
+    record_batch(engine=gym, items=used_then_cleaned("tm-1"), tz=UTC)
     assert at(gym, "tm-1", T0) == ("available", "cleaning", "cleaning, ready in 3 min")
     assert at(gym, "tm-1", T0 + timedelta(seconds=59)) == ("available", "cleaning", "cleaning, ready in 3 min")
     assert at(gym, "tm-1", T0 + timedelta(seconds=60))[2] == "cleaning, ready in 2 min"
@@ -75,16 +77,17 @@ def test_the_countdown_rounds_up_and_ends_exactly_at_the_contact_time(gym: Engin
 
 
 def test_each_kind_has_its_own_contact_time_and_others_use_the_default(gym: Engine) -> None:
-    record_batch(gym, [*used_then_cleaned("tm-1"), *used_then_cleaned("bars-1")], tz=UTC)
+    record_batch(engine=gym, items=[*used_then_cleaned("tm-1"), *used_then_cleaned("bars-1")], tz=UTC)
     later = T0 + timedelta(seconds=90)
     assert at(gym, "tm-1", later)[1:] == ("cleaning", "cleaning, ready in 2 min")
     assert at(gym, "bars-1", later)[1:] == ("available", "available")
-    no_contact = list_stations(gym, tz=UTC, now=T0, contact_time_min={"default": 0})
+    with read_session(gym) as session:
+        no_contact = list_stations(session=session, tz=UTC, now=T0, contact_time_min={"default": 0})
     assert {v.effective_status for v in no_contact} == {"available"}
 
 
 def test_the_json_status_keeps_its_documented_values_and_ready_at_is_added(gym: Engine) -> None:
-    record_batch(gym, used_then_cleaned("tm-1"), tz=UTC)
+    record_batch(engine=gym, items=used_then_cleaned("tm-1"), tz=UTC)
     row = get_station_at(gym, "tm-1", T0 + timedelta(minutes=1)).as_json()
     assert (row["status"], row["ready_at"]) == ("available", "2026-11-23T10:03:00Z")
     assert "effective_status" not in row
@@ -96,39 +99,44 @@ def test_only_a_station_nobody_has_used_since_the_cleaning_counts_down(gym: Engi
         device("tm-1", "usage", {"event_id": "s", "event": "start"}, T0 - timedelta(minutes=5)),
         device("tm-1", "cleaning", {"event_id": "c", "event": "cleaned"}, T0),  # a wipe-down mid-session
     ]
-    record_batch(gym, cleaned_in_use, tz=UTC)
+    record_batch(engine=gym, items=cleaned_in_use, tz=UTC)
     assert at(gym, "tm-1", T0 + timedelta(seconds=30))[:2] == ("in_use", "in_use")
-    record_batch(gym, [device("tm-1", "usage", {"event_id": "e", "event": "stop"}, T0 + timedelta(seconds=40))], tz=UTC)
+    stop = device("tm-1", "usage", {"event_id": "e", "event": "stop"}, T0 + timedelta(seconds=40))
+    record_batch(engine=gym, items=[stop], tz=UTC)
     assert at(gym, "tm-1", T0 + timedelta(seconds=50))[:2] == ("needs_cleaning", "needs_cleaning")
     # Not cleaned after each use: a use right after a cleaning leaves it available, and ends the countdown.
-    record_batch(gym, [device("hot-1", "cleaning", {"event_id": "hc", "event": "cleaned"}, T0)], tz=UTC)
+    record_batch(engine=gym, items=[device("hot-1", "cleaning", {"event_id": "hc", "event": "cleaned"}, T0)], tz=UTC)
     assert at(gym, "hot-1", T0 + timedelta(seconds=10))[1] == "cleaning"
-    record_batch(gym, [device("hot-1", "usage", {"event_id": "hs", "event": "start"}, T0 + timedelta(seconds=20)),
-                       device("hot-1", "usage", {"event_id": "he", "event": "stop"}, T0 + timedelta(seconds=30))],
-                 tz=UTC)  # fmt: skip
+    record_batch(engine=gym, items=[
+        device("hot-1", "usage", {"event_id": "hs", "event": "start"}, T0 + timedelta(seconds=20)),
+        device("hot-1", "usage", {"event_id": "he", "event": "stop"}, T0 + timedelta(seconds=30)),
+    ], tz=UTC)  # fmt: skip
     assert at(gym, "hot-1", T0 + timedelta(seconds=40))[:2] == ("available", "available")
 
 
 def test_out_of_service_wins_over_the_countdown(gym: Engine) -> None:
-    record_batch(gym, used_then_cleaned("tm-1"), tz=UTC)
-    board.take_out_of_service(gym, site="main", equipment_id="tm-1", by="ana", reason="Belt torn", tz=UTC,
+    record_batch(engine=gym, items=used_then_cleaned("tm-1"), tz=UTC)
+    board.take_out_of_service(engine=gym, site="main", equipment_id="tm-1", by="ana", reason="Belt torn", tz=UTC,
                               now=T0 + timedelta(seconds=10))  # fmt: skip
     assert at(gym, "tm-1", T0 + timedelta(seconds=20)) == ("out_of_service",) * 2 + ("out of service (manual)",)
 
 
 def test_the_board_orders_and_filters_by_the_status_shown(gym: Engine) -> None:
     now = datetime.now(UTC)
-    record_batch(gym, [*used_then_cleaned("tm-1", cleaned_at=now - timedelta(seconds=30)),
-                       device("bars-1", "usage", {"event_id": "b", "event": "start"}, now - timedelta(minutes=2))],
-                 tz=UTC)  # fmt: skip
-    assert get_station(gym, site="main", equipment_id="tm-1", tz=UTC).effective_status == "cleaning"
-    assert [r.station.id for r in board.board(gym, tz=UTC)] == ["tm-1", "hot-1", "bars-1"], "zone, then name"
-    assert [r.station.id for r in board.board(gym, tz=UTC, status="cleaning")] == ["tm-1"]
-    assert [r.station.id for r in board.board(gym, tz=UTC, status="available")] == ["hot-1"]
+    record_batch(engine=gym, items=[
+        *used_then_cleaned("tm-1", cleaned_at=now - timedelta(seconds=30)),
+        device("bars-1", "usage", {"event_id": "b", "event": "start"}, now - timedelta(minutes=2)),
+    ], tz=UTC)  # fmt: skip
+    with read_session(gym) as session:
+        assert get_station(session=session, site="main", equipment_id="tm-1", tz=UTC).effective_status == "cleaning"
+        rows = board.board(session=session, tz=UTC)
+        assert [r.station.id for r in rows] == ["tm-1", "hot-1", "bars-1"], "zone, then name"
+        assert [r.station.id for r in board.board(session=session, tz=UTC, status="cleaning")] == ["tm-1"]
+        assert [r.station.id for r in board.board(session=session, tz=UTC, status="available")] == ["hot-1"]
 
 
 def test_the_patients_plan_says_being_cleaned_until_ready(gym: Engine) -> None:
-    record_batch(gym, used_then_cleaned("tm-1"), tz=UTC)
+    record_batch(engine=gym, items=used_then_cleaned("tm-1"), tz=UTC)
     with unit_of_work(gym) as session:
         patient = add_patient(session=session, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
     assert patient.id is not None
@@ -139,8 +147,9 @@ def test_the_patients_plan_says_being_cleaned_until_ready(gym: Engine) -> None:
                       active_from=T0.date())
 
     def line(now: datetime) -> PlanLine:
-        return todays_plan(engine=gym, patient_id=patient.id or 0, day=now.date(), site="main", tz=UTC, now=now,
-                           contact_time_min=TIMES)[0]  # fmt: skip
+        with read_session(gym) as session:
+            return todays_plan(session=session, patient_id=patient.id or 0, day=now.date(), site="main", tz=UTC,
+                               now=now, contact_time_min=TIMES)[0]  # fmt: skip
 
     during = line(T0 + timedelta(minutes=1))
     assert (during.equipment_status, during.station_status) == ("available", "cleaning")

@@ -13,7 +13,7 @@ from shared.equipment.ingest import KEPT_PAYLOAD_BYTES, record_batch
 from shared.equipment.models import DeadLetter
 from shared.equipment.payloads import decode
 from shared.equipment.stations import register_equipment
-from shared.store.db import unit_of_work, write_transaction
+from shared.store.db import read_session, unit_of_work, write_transaction
 
 NOW = datetime.now(UTC)
 TOPIC = "clinic/main/equipment/tm-1/usage"
@@ -32,10 +32,11 @@ def total_seen(engine: Engine) -> int:
 def test_past_its_hourly_quota_a_device_s_junk_is_counted_not_stored(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1")
-    record_batch(engine, junk(150), tz=UTC, dead_letter_quota=100)
+    record_batch(engine=engine, items=junk(150), tz=UTC, dead_letter_quota=100)
     more = [decode(TOPIC, b"more junk " + bytes([65 + i]), prefix="clinic", received_at=NOW) for i in range(20)]
-    record_batch(engine, more, tz=UTC, dead_letter_quota=100)
-    letters = list_dead_letters(engine)
+    record_batch(engine=engine, items=more, tz=UTC, dead_letter_quota=100)
+    with read_session(engine) as session:
+        letters = list_dead_letters(session=session)
     over = [d for d in letters if d.reason == OVER_QUOTA.format(limit=100)]
     assert len(letters) == 101 and len(over) == 1
     assert over[0].seen_count == 70, "50 of the first batch and all 20 of the second were dropped, and counted"
@@ -46,10 +47,11 @@ def test_another_device_has_its_own_quota(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1")
         register_equipment(session=session, site="main", equipment_id="bike-1")
-    record_batch(engine, junk(120), tz=UTC, dead_letter_quota=100)
+    record_batch(engine=engine, items=junk(120), tz=UTC, dead_letter_quota=100)
     other = decode("clinic/main/equipment/bike-1/usage", b"not json", prefix="clinic", received_at=NOW)
-    record_batch(engine, [other], tz=UTC, dead_letter_quota=100)
-    [letter] = list_dead_letters(engine, equipment_id="bike-1")
+    record_batch(engine=engine, items=[other], tz=UTC, dead_letter_quota=100)
+    with read_session(engine) as session:
+        [letter] = list_dead_letters(session=session, equipment_id="bike-1")
     assert letter.reason.startswith("payload is not JSON"), "the first device's junk does not use up its quota"
 
 
@@ -58,26 +60,29 @@ def test_a_redelivered_dead_letter_only_bumps_its_count(engine: Engine) -> None:
         register_equipment(session=session, site="main", equipment_id="tm-1")
     same = junk(1)
     for _ in range(5):
-        record_batch(engine, same, tz=UTC, dead_letter_quota=2)
-    assert [d.seen_count for d in list_dead_letters(engine)] == [5]
+        record_batch(engine=engine, items=same, tz=UTC, dead_letter_quota=2)
+    with read_session(engine) as session:
+        assert [d.seen_count for d in list_dead_letters(session=session)] == [5]
 
 
 def test_a_dead_letter_keeps_the_start_of_a_big_payload_and_its_size(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1")
-    record_batch(engine, junk(1, size=60_000), tz=UTC)
-    letter = list_dead_letters(engine)[0]
+    record_batch(engine=engine, items=junk(1, size=60_000), tz=UTC)
+    with read_session(engine) as session:
+        letter = list_dead_letters(session=session)[0]
     assert letter.truncated and len(letter.raw) == KEPT_PAYLOAD_BYTES and letter.payload_size > 60_000
 
 
 def test_dead_letters_past_their_retention_are_deleted(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1")
-    record_batch(engine, junk(3), tz=UTC)
+    record_batch(engine=engine, items=junk(3), tz=UTC)
     with write_transaction(engine) as conn:
         assert purge_old(conn, NOW + timedelta(days=89), days=90) == 0
         assert purge_old(conn, NOW + timedelta(days=91), days=90) == 3
-    assert list_dead_letters(engine) == []
+    with read_session(engine) as session:
+        assert list_dead_letters(session=session) == []
 
 
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])

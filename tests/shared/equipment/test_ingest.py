@@ -14,7 +14,7 @@ from shared.equipment.models import EquipmentEvent
 from shared.equipment.payloads import decode
 from shared.equipment.replay import replay_dead_letters
 from shared.equipment.stations import get_station, register_equipment
-from shared.store.db import init_db, unit_of_work
+from shared.store.db import init_db, read_session, unit_of_work
 from shared.store.settings import Settings
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
@@ -37,7 +37,8 @@ def event_count(engine: Engine) -> int:
 
 
 def station(engine: Engine, equipment_id: str = "tm-1") -> dict[str, object]:
-    return get_station(engine, site="main", equipment_id=equipment_id, tz=UTC).as_json()
+    with read_session(engine) as session:
+        return get_station(session=session, site="main", equipment_id=equipment_id, tz=UTC).as_json()
 
 
 def test_init_is_safe_to_run_twice(engine: Engine) -> None:
@@ -52,8 +53,8 @@ def test_same_event_twice_is_one_row_and_counted_once(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1")
     start = usage("e1", "start", 0)
-    first = record_batch(engine, [start, start], tz=UTC)
-    again = record_batch(engine, [start], tz=UTC)
+    first = record_batch(engine=engine, items=[start, start], tz=UTC)
+    again = record_batch(engine=engine, items=[start], tz=UTC)
     assert (first.inserted, first.duplicates, again.inserted, again.duplicates) == (1, 1, 0, 1)
     assert event_count(engine) == 1
     assert station(engine)["uses_total"] == 1
@@ -62,11 +63,11 @@ def test_same_event_twice_is_one_row_and_counted_once(engine: Engine) -> None:
 def test_state_and_counters_follow_the_events(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1")
-    record_batch(engine, [usage("e1", "start", 0), usage("e2", "stop", 20, duration_s=1190)], tz=UTC)
+    record_batch(engine=engine, items=[usage("e1", "start", 0), usage("e2", "stop", 20, duration_s=1190)], tz=UTC)
     view = station(engine)
     assert (view["status"], view["uses_total"], view["in_use_seconds_total"]) == ("needs_cleaning", 1, 1190.0)
     cleaned = msg("tm-1", "cleaning", {"event_id": "c1", "event": "cleaned", "by": "tech-ana"}, 25)
-    record_batch(engine, [cleaned], tz=UTC)
+    record_batch(engine=engine, items=[cleaned], tz=UTC)
     view = station(engine)
     assert (view["status"], view["last_cleaned_by"]) == ("available", "tech-ana")
 
@@ -74,10 +75,10 @@ def test_state_and_counters_follow_the_events(engine: Engine) -> None:
 def test_late_event_is_stored_but_does_not_roll_back(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1")
-    record_batch(engine, [usage("e1", "start", 0), usage("e2", "stop", 10)], tz=UTC)
-    record_batch(engine, [msg("tm-1", "cleaning", {"event_id": "c", "event": "cleaned"}, 12)], tz=UTC)
+    record_batch(engine=engine, items=[usage("e1", "start", 0), usage("e2", "stop", 10)], tz=UTC)
+    record_batch(engine=engine, items=[msg("tm-1", "cleaning", {"event_id": "c", "event": "cleaned"}, 12)], tz=UTC)
     late = usage("e0", "start", 5)
-    record_batch(engine, [late], tz=UTC)
+    record_batch(engine=engine, items=[late], tz=UTC)
     assert event_count(engine) == 4
     assert (station(engine)["status"], station(engine)["uses_total"]) == ("available", 2)
 
@@ -86,41 +87,45 @@ def test_status_is_logged_only_when_it_changes(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1")
     online = [msg("tm-1", "status", "online", m) for m in (0, 1, 2)]
-    result = record_batch(engine, [*online, msg("tm-1", "status", "offline", 3)], tz=UTC)
+    result = record_batch(engine=engine, items=[*online, msg("tm-1", "status", "offline", 3)], tz=UTC)
     assert result.status_changes == 2
     assert station(engine)["online"] is False
     assert event_count(engine) == 2
 
 
 def test_unknown_equipment_is_kept_and_replayed_after_registration(engine: Engine) -> None:
-    record_batch(engine, [msg("bike-7", "usage", {"event_id": "b1", "event": "start"})], tz=UTC)
-    letters = list_dead_letters(engine)
+    record_batch(engine=engine, items=[msg("bike-7", "usage", {"event_id": "b1", "event": "start"})], tz=UTC)
+    with read_session(engine) as session:
+        letters = list_dead_letters(session=session)
     assert [(d.equipment_id, d.reason) for d in letters] == [
         ("bike-7", "equipment 'bike-7' is not registered at site 'main'")
     ]
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="bike-7", name="Bike 7")
-    outcome = replay_dead_letters(engine, Settings(topic_prefix="clinic", _env_file=None))  # type: ignore[call-arg]
+    outcome = replay_dead_letters(engine=engine, settings=Settings(topic_prefix="clinic", _env_file=None))  # type: ignore[call-arg]
     assert (outcome.recorded, outcome.still_kept) == (1, 0)
     assert station(engine, "bike-7")["status"] == "in_use"
-    assert list_dead_letters(engine) == []
-    assert len(list_dead_letters(engine, include_replayed=True)) == 1
+    with read_session(engine) as session:
+        assert list_dead_letters(session=session) == []
+        assert len(list_dead_letters(session=session, include_replayed=True)) == 1
 
 
 def test_a_bad_message_in_a_batch_does_not_stop_the_good_ones(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1")
     bad = msg("tm-1", "usage", "{oops")
-    result = record_batch(engine, [usage("e1", "start", 0), bad, usage("e2", "stop", 1)], tz=UTC)
+    result = record_batch(engine=engine, items=[usage("e1", "start", 0), bad, usage("e2", "stop", 1)], tz=UTC)
     assert (result.inserted, result.dead_lettered) == (2, 1)
-    assert [d.payload for d in list_dead_letters(engine)] == ["{oops"]
+    with read_session(engine) as session:
+        assert [d.payload for d in list_dead_letters(session=session)] == ["{oops"]
 
 
 def test_the_same_bad_message_redelivered_is_one_dead_letter_seen_twice(engine: Engine) -> None:
     bad = msg("tm-1", "usage", "{oops")
-    record_batch(engine, [bad], tz=UTC)
-    record_batch(engine, [bad], tz=UTC)
-    assert [d.seen_count for d in list_dead_letters(engine)] == [2]
+    record_batch(engine=engine, items=[bad], tz=UTC)
+    record_batch(engine=engine, items=[bad], tz=UTC)
+    with read_session(engine) as session:
+        assert [d.seen_count for d in list_dead_letters(session=session)] == [2]
 
 
 def test_hostile_strings_round_trip_unchanged(engine: Engine) -> None:
@@ -128,7 +133,8 @@ def test_hostile_strings_round_trip_unchanged(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1", name=name, zone='Zone "A" & <b>')
     by = "Robert'); DROP TABLE equipment_event;--"
-    record_batch(engine, [msg("tm-1", "cleaning", {"event_id": "c", "event": "cleaned", "by": by})], tz=UTC)
+    cleaned = msg("tm-1", "cleaning", {"event_id": "c", "event": "cleaned", "by": by})
+    record_batch(engine=engine, items=[cleaned], tz=UTC)
     view = station(engine)
     assert (view["name"], view["zone"], view["last_cleaned_by"]) == (name, 'Zone "A" & <b>', by)
 
@@ -137,7 +143,8 @@ def test_a_truncated_dead_letter_is_not_replayed_and_keeps_its_reason(engine: En
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1")
     huge = msg("tm-1", "usage", '{"event_id": "big", "event": "start", "pad": "' + "x" * 70_000 + '"}')
-    record_batch(engine, [huge], tz=UTC)
-    outcome = replay_dead_letters(engine, Settings(_env_file=None))  # type: ignore[call-arg]
+    record_batch(engine=engine, items=[huge], tz=UTC)
+    outcome = replay_dead_letters(engine=engine, settings=Settings(_env_file=None))  # type: ignore[call-arg]
     assert (outcome.recorded, outcome.still_kept) == (0, 0)
-    assert "over the 65536-byte limit" in list_dead_letters(engine)[0].reason
+    with read_session(engine) as session:
+        assert "over the 65536-byte limit" in list_dead_letters(session=session)[0].reason

@@ -15,7 +15,7 @@ from shared.equipment.payloads import decode
 from shared.equipment.rollups import DAYS
 from shared.equipment.stations import register_equipment
 from shared.equipment.usage import usage_stats
-from shared.store.db import init_db, make_engine, unit_of_work
+from shared.store.db import init_db, make_engine, read_session, unit_of_work
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -52,16 +52,18 @@ def test_redelivered_and_repeated_events_leave_the_daily_rollups_exact(engine: E
         register_equipment(session=session, site="main", equipment_id="tm-1")
         register_equipment(session=session, site="main", equipment_id="mat-1", clean_after_use=False)
     events = [*a_day_of_use("tm-1", 0), *a_day_of_use("tm-1", 1), *a_day_of_use("mat-1", 1)]
-    record_batch(engine, events[:9] + events[:3], tz=UTC)  # a batch that repeats keys inside itself
-    record_batch(engine, events, tz=UTC)  # the broker redelivers everything after a crash
-    record_batch(engine, events[5:], tz=UTC)
+    record_batch(engine=engine, items=events[:9] + events[:3], tz=UTC)  # a batch that repeats keys inside itself
+    record_batch(engine=engine, items=events, tz=UTC)  # the broker redelivers everything after a crash
+    record_batch(engine=engine, items=events[5:], tz=UTC)
     day0, day1 = T0.date(), T0.date() + timedelta(days=1)
     assert rollups(engine) == [
         ("mat-1", day1, 2, 1800.0, 1, 1, 0, 0),
         ("tm-1", day0, 2, 1800.0, 1, 1, 2, 1),
         ("tm-1", day1, 2, 1800.0, 1, 1, 2, 1),
     ]
-    stats = {s.equipment_id: s for s in usage_stats(engine, site="main", days=2, tz=UTC, now=T0 + timedelta(days=1))}
+    with read_session(engine) as session:
+        found = usage_stats(session=session, site="main", days=2, tz=UTC, now=T0 + timedelta(days=1))
+    stats = {s.equipment_id: s for s in found}
     assert stats["tm-1"].uses_by_day == {day0: 2, day1: 2}
     assert stats["tm-1"].minutes_by_day == {day0: 30.0, day1: 30.0}
     assert (stats["tm-1"].compliance, stats["tm-1"].minutes_to_clean) == (0.5, [10.0, 10.0])
@@ -77,8 +79,9 @@ def test_days_follow_the_clinic_time_zone(engine: Engine) -> None:
     late_evening = T0.replace(hour=3)  # 03:00 UTC is 21:00 the day before in Chicago
     start = decode("clinic/main/equipment/tm-1/usage", json.dumps({"event_id": "u1", "event": "start",
                    "ts": late_evening.isoformat()}).encode(), prefix="clinic", received_at=late_evening)  # fmt: skip
-    record_batch(engine, [start], tz=chicago)
-    stats = usage_stats(engine, site="main", days=1, tz=chicago, now=late_evening)
+    record_batch(engine=engine, items=[start], tz=chicago)
+    with read_session(engine) as session:
+        stats = usage_stats(session=session, site="main", days=1, tz=chicago, now=late_evening)
     assert stats[0].uses_by_day == {late_evening.astimezone(chicago).date(): 1}
 
 
@@ -89,7 +92,7 @@ def test_no_statement_of_a_batch_scans_a_table(tmp_path: Path) -> None:
     for n in range(3):
         with unit_of_work(engine) as session:
             register_equipment(session=session, site="main", equipment_id=f"tm-{n}")
-    record_batch(engine, [e for n in range(3) for e in a_day_of_use(f"tm-{n}", 0)], tz=UTC)
+    record_batch(engine=engine, items=[e for n in range(3) for e in a_day_of_use(f"tm-{n}", 0)], tz=UTC)
     statements: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> None:
@@ -97,7 +100,7 @@ def test_no_statement_of_a_batch_scans_a_table(tmp_path: Path) -> None:
 
     event.listen(engine, "before_cursor_execute", capture)
     batch = [e for n in range(3) for day in (0, 1) for e in a_day_of_use(f"tm-{n}", day)]
-    record_batch(engine, batch, tz=UTC)
+    record_batch(engine=engine, items=batch, tz=UTC)
     event.remove(engine, "before_cursor_execute", capture)
     plans: dict[str, list[str]] = {}
     with engine.connect() as conn:
@@ -131,14 +134,14 @@ def test_a_batch_over_a_bigger_store_does_as_much_work(tmp_path: Path) -> None:
     def steps_for_a_batch(day: int) -> int:
         counter[0] = 0
         event.listen(engine, "before_cursor_execute", count_steps)
-        record_batch(engine, a_day_of_use("tm-1", day), tz=UTC)
+        record_batch(engine=engine, items=a_day_of_use("tm-1", day), tz=UTC)
         event.remove(engine, "before_cursor_execute", count_steps)
         return counter[0]
 
     empty = steps_for_a_batch(0)
     old = [device("tm-1", "usage", {"event_id": f"old-{n}", "event": "start"}, -n - 1) for n in range(30_000)]
     for start in range(0, len(old), 5000):
-        record_batch(engine, old[start : start + 5000], tz=UTC)
+        record_batch(engine=engine, items=old[start : start + 5000], tz=UTC)
     full = steps_for_a_batch(1)
     engine.dispose()
     assert full < 1.5 * empty + 50, f"{full * 10} VM steps with 30,000 events stored, {empty * 10} with none"

@@ -54,7 +54,8 @@ def device(equipment_id: str, channel: str, body: dict[str, object], at: datetim
 
 
 def station(engine: Engine, equipment_id: str) -> StationView:
-    return get_station(engine, site="main", equipment_id=equipment_id, tz=UTC)
+    with read_session(engine) as session:
+        return get_station(session=session, site="main", equipment_id=equipment_id, tz=UTC)
 
 
 def png(image: Image.Image) -> bytes:
@@ -82,7 +83,8 @@ def gym(engine: Engine) -> Engine:
 
 
 def test_the_label_links_to_the_staff_scan_page_with_the_station_and_nothing_else(gym: Engine) -> None:
-    label = station_label(gym, site="main", equipment_id="mat-1", staff_url=STAFF + "/", tz=UTC)
+    with read_session(gym) as session:
+        label = station_label(session=session, site="main", equipment_id="mat-1", staff_url=STAFF + "/", tz=UTC)
     assert label.url == f"{STAFF}/scan?s=main/mat-1"
     parts = urlsplit(label.url)
     assert parse_qs(parts.query) == {"s": ["main/mat-1"]}, "no token, no name, no user, no patient"
@@ -120,7 +122,9 @@ def test_a_bare_id_needs_a_site() -> None:
 
 
 def test_round_trip_from_the_link_to_the_station(gym: Engine) -> None:
-    for view in [station(gym, "tm-staff"), get_station(gym, site="north", equipment_id="bars-1", tz=UTC)]:
+    with read_session(gym) as session:
+        views = [station(gym, "tm-staff"), get_station(session=session, site="north", equipment_id="bars-1", tz=UTC)]
+    for view in views:
         ref = parse_station(station_url(STAFF, view.site, view.id))
         assert ref == StationRef(view.site, view.id)
 
@@ -130,7 +134,8 @@ def test_round_trip_from_the_link_to_the_station(gym: Engine) -> None:
 
 def test_the_printed_label_decodes_to_its_link(gym: Engine) -> None:
     for equipment_id in ("tm-staff", "mat-1"):
-        label = station_label(gym, site="main", equipment_id=equipment_id, staff_url=STAFF, tz=UTC)
+        with read_session(gym) as session:
+            label = station_label(session=session, site="main", equipment_id=equipment_id, staff_url=STAFF, tz=UTC)
         assert label.image.size == LABEL_SIZE  # 50 x 30 mm at 300 dpi
         assert read_qr(png(label.image)) == label.url
 
@@ -143,23 +148,25 @@ def test_a_long_name_still_leaves_the_code_readable() -> None:
 
 
 def test_an_unknown_station_has_no_label(gym: Engine) -> None:
-    with pytest.raises(NotFound, match="no equipment 'nope' at site 'main'"):
-        station_label(gym, site="main", equipment_id="nope", staff_url=STAFF, tz=UTC)
+    with pytest.raises(NotFound, match="no equipment 'nope' at site 'main'"), read_session(gym) as session:
+        station_label(session=session, site="main", equipment_id="nope", staff_url=STAFF, tz=UTC)
 
 
 def test_a_zone_sheet_has_one_label_per_station_of_the_zone(gym: Engine) -> None:
-    assert label_zones(gym, site="main", tz=UTC) == ["Gym A", "Gym B"]
-    labels = zone_labels(gym, site="main", zone="Gym B", staff_url=STAFF, tz=UTC)
+    with read_session(gym) as session:
+        assert label_zones(session=session, site="main", tz=UTC) == ["Gym A", "Gym B"]
+        labels = zone_labels(session=session, site="main", zone="Gym B", staff_url=STAFF, tz=UTC)
     assert sorted(label.station.id for label in labels) == ["bars-1", "mat-1"]
     pages = sheet_pages([label.image for label in labels], title="Gym B")
     assert [page.size for page in pages] == [PAGE_SIZE]
     found = {r.text for r in zxingcpp.read_barcodes(pages[0])}
     assert found == {f"{STAFF}/scan?s=main/bars-1", f"{STAFF}/scan?s=main/mat-1"}
-    sheet = zone_sheet(gym, site="main", zone="Gym B", staff_url=STAFF, tz=UTC)
+    with read_session(gym) as session:
+        sheet = zone_sheet(session=session, site="main", zone="Gym B", staff_url=STAFF, tz=UTC)
     assert (sheet.labels, sheet.pages) == (2, 1)
     assert sheet.pdf.startswith(b"%PDF") and sheet.pdf.count(b"/Type /Page\n") == 1
-    with pytest.raises(NotFound, match="no equipment in zone 'Gym Z' at site 'main'"):
-        zone_sheet(gym, site="main", zone="Gym Z", staff_url=STAFF, tz=UTC)
+    with pytest.raises(NotFound, match="no equipment in zone 'Gym Z' at site 'main'"), read_session(gym) as session:
+        zone_sheet(session=session, site="main", zone="Gym Z", staff_url=STAFF, tz=UTC)
 
 
 def test_a_big_zone_fills_several_pages() -> None:
@@ -182,22 +189,26 @@ def same_state(engine: Engine) -> None:
 
 def test_start_and_end_use_change_the_state_exactly_as_a_device_does(gym: Engine) -> None:
     args = {"site": "main", "equipment_id": "tm-staff", "by": "ana", "tz": UTC}
-    session = board.start_use(gym, now=ago(50), **args)
-    record_batch(gym, [device("tm-device", "usage", {"event_id": "d1", "event": "start"}, ago(50))], tz=UTC)
+    started = board.start_use(engine=gym, now=ago(50), **args)
+    record_batch(
+        engine=gym, items=[device("tm-device", "usage", {"event_id": "d1", "event": "start"}, ago(50))], tz=UTC
+    )
     assert station(gym, "tm-staff").status == "in_use"
     same_state(gym)
 
-    board.end_use(gym, now=ago(30), **args)
-    record_batch(gym, [device("tm-device", "usage", {"event_id": "d2", "event": "stop"}, ago(30))], tz=UTC)
+    board.end_use(engine=gym, now=ago(30), **args)
+    record_batch(engine=gym, items=[device("tm-device", "usage", {"event_id": "d2", "event": "stop"}, ago(30))], tz=UTC)
     view = station(gym, "tm-staff")
     today = 1 if ago(50).date() == datetime.now(UTC).date() else 0  # a use started before midnight is yesterday's
     assert (view.status, view.uses_today, view.in_use_seconds_total) == ("needs_cleaning", today, 1200.0)
     same_state(gym)
 
-    board.start_use(gym, now=ago(20), **args)  # used again before a cleaning: the board's alert
-    record_batch(gym, [device("tm-device", "usage", {"event_id": "d3", "event": "start"}, ago(20))], tz=UTC)
-    board.end_use(gym, now=ago(10), **args)
-    record_batch(gym, [device("tm-device", "usage", {"event_id": "d4", "event": "stop"}, ago(10))], tz=UTC)
+    board.start_use(engine=gym, now=ago(20), **args)  # used again before a cleaning: the board's alert
+    record_batch(
+        engine=gym, items=[device("tm-device", "usage", {"event_id": "d3", "event": "start"}, ago(20))], tz=UTC
+    )
+    board.end_use(engine=gym, now=ago(10), **args)
+    record_batch(engine=gym, items=[device("tm-device", "usage", {"event_id": "d4", "event": "stop"}, ago(10))], tz=UTC)
     assert station(gym, "tm-staff").used_without_cleaning == 1
     same_state(gym)
     assert board.alerts(station(gym, "tm-staff"), UTC) == ("Used again without cleaning (once)",)
@@ -207,13 +218,15 @@ def test_start_and_end_use_change_the_state_exactly_as_a_device_does(gym: Engine
         rows = conn.execute(query.order_by(EVENTS.c.event_at)).all()
     start, stop = ("usage", "start", "staff", "ana"), ("usage", "stop", "staff", "ana")
     assert [(r.channel, r.event, r.source, r.by) for r in rows] == [start, stop, start, stop]
-    assert rows[0].session_id == rows[1].session_id == session and session.startswith("staff-")
-    assert rows[2].session_id == rows[3].session_id != session
+    assert rows[0].session_id == rows[1].session_id == started and started.startswith("staff-")
+    assert rows[2].session_id == rows[3].session_id != started
     with read_session(gym) as db:
         audit = [(e.actor, e.action, e.target) for e in recent_audit(session=db)][:2]
     assert audit == [("ana", "equipment.use_ended", "main/tm-staff"), ("ana", "equipment.use_started", "main/tm-staff")]
 
-    stats = {s.equipment_id: s for s in usage_stats(gym, site="main", days=2, tz=UTC, now=NOW)}  # across midnight
+    with read_session(gym) as session:
+        found = usage_stats(session=session, site="main", days=2, tz=UTC, now=NOW)  # across midnight
+    stats = {s.equipment_id: s for s in found}
     staff, dev = stats["tm-staff"], stats["tm-device"]
     assert (staff.uses_by_day, staff.minutes_by_day) == (dev.uses_by_day, dev.minutes_by_day)
     assert sum(staff.minutes_by_day.values()) == 30.0
@@ -222,54 +235,56 @@ def test_start_and_end_use_change_the_state_exactly_as_a_device_does(gym: Engine
 
 def test_a_station_not_cleaned_after_use_is_available_again(gym: Engine) -> None:
     args = {"site": "main", "equipment_id": "mat-1", "by": "ana", "tz": UTC}
-    board.start_use(gym, **args)
-    board.end_use(gym, **args)
+    board.start_use(engine=gym, **args)
+    board.end_use(engine=gym, **args)
     assert station(gym, "mat-1").status == "available"
 
 
 def test_a_cleaning_tap_after_a_use_makes_the_station_available(gym: Engine) -> None:
     args = {"site": "main", "equipment_id": "tm-staff", "by": "ana", "tz": UTC}
-    board.start_use(gym, now=ago(20), **args)
-    board.end_use(gym, now=ago(10), **args)
-    board.mark_cleaned(gym, method="uv", now=ago(5), **args)
+    board.start_use(engine=gym, now=ago(20), **args)
+    board.end_use(engine=gym, now=ago(10), **args)
+    board.mark_cleaned(engine=gym, method="uv", now=ago(5), **args)
     view = station(gym, "tm-staff")
     assert (view.status, view.last_cleaned_by) == ("available", "ana")
-    stats = {s.equipment_id: s for s in usage_stats(gym, site="main", days=2, tz=UTC, now=NOW)}  # across midnight
+    with read_session(gym) as session:
+        found = usage_stats(session=session, site="main", days=2, tz=UTC, now=NOW)  # across midnight
+    stats = {s.equipment_id: s for s in found}
     assert (stats["tm-staff"].cleaned_before_next_use, stats["tm-staff"].minutes_to_clean) == (1, [5.0])
 
 
 def test_taps_that_do_not_fit_the_status_are_refused(gym: Engine) -> None:
     args = {"site": "main", "equipment_id": "tm-staff", "by": "ana", "tz": UTC}
     with pytest.raises(ValidationFailed, match="the station is not in use"):
-        board.end_use(gym, **args)
-    board.start_use(gym, **args)
+        board.end_use(engine=gym, **args)
+    board.start_use(engine=gym, **args)
     with pytest.raises(ValidationFailed, match="already in use"):
-        board.start_use(gym, **args)
-    board.report_problem(gym, severity="critical", message="Belt torn", **args)
+        board.start_use(engine=gym, **args)
+    board.report_problem(engine=gym, severity="critical", message="Belt torn", **args)
     with pytest.raises(ValidationFailed, match="out of service"):
-        board.start_use(gym, site="main", equipment_id="tm-staff", by="ana", tz=UTC)
+        board.start_use(engine=gym, site="main", equipment_id="tm-staff", by="ana", tz=UTC)
     with pytest.raises(NotFound):
-        board.start_use(gym, site="main", equipment_id="nope", by="ana", tz=UTC)
+        board.start_use(engine=gym, site="main", equipment_id="nope", by="ana", tz=UTC)
     assert station(gym, "tm-staff").uses_total == 1
 
 
 def test_problem_reports_are_fault_events_a_critical_one_takes_the_station_out(gym: Engine) -> None:
     args = {"site": "main", "equipment_id": "tm-staff", "by": "ana", "tz": UTC}
     with pytest.raises(ValidationFailed, match="describe the problem"):
-        board.report_problem(gym, message="  ", **args)
+        board.report_problem(engine=gym, message="  ", **args)
     with pytest.raises(ValidationFailed, match="severity must be one of warning, critical"):
-        board.report_problem(gym, message="Squeaks", severity="info", **args)
+        board.report_problem(engine=gym, message="Squeaks", severity="info", **args)
 
-    board.report_problem(gym, message="Squeaks <loudly>", now=ago(30), **args)
+    board.report_problem(engine=gym, message="Squeaks <loudly>", now=ago(30), **args)
     fault = {"event_id": "f1", "event": "fault", "severity": "warning", "message": "Squeaks <loudly>"}
-    record_batch(gym, [device("tm-device", "fault", fault, ago(30))], tz=UTC)
+    record_batch(engine=gym, items=[device("tm-device", "fault", fault, ago(30))], tz=UTC)
     view = station(gym, "tm-staff")
     assert (view.status, view.fault_code, view.fault_severity) == ("available", "reported", "warning")
     same_state(gym)
 
-    board.report_problem(gym, message="Belt torn", severity="critical", now=ago(20), **args)
+    board.report_problem(engine=gym, message="Belt torn", severity="critical", now=ago(20), **args)
     fault = {"event_id": "f2", "event": "fault", "severity": "critical", "message": "Belt torn"}
-    record_batch(gym, [device("tm-device", "fault", fault, ago(20))], tz=UTC)
+    record_batch(engine=gym, items=[device("tm-device", "fault", fault, ago(20))], tz=UTC)
     view = station(gym, "tm-staff")
     assert (view.status, view.fault_message) == ("out_of_service", "Belt torn")
     same_state(gym)
@@ -277,7 +292,8 @@ def test_problem_reports_are_fault_events_a_critical_one_takes_the_station_out(g
         entry = recent_audit(session=session)[0]
     assert (entry.actor, entry.action, entry.detail) == ("ana", "equipment.problem_reported", "critical: Belt torn")
 
-    board.back_in_service(gym, now=ago(10), **args)
-    record_batch(gym, [device("tm-device", "fault", {"event_id": "f3", "event": "cleared"}, ago(10))], tz=UTC)
+    board.back_in_service(engine=gym, now=ago(10), **args)
+    cleared = device("tm-device", "fault", {"event_id": "f3", "event": "cleared"}, ago(10))
+    record_batch(engine=gym, items=[cleared], tz=UTC)
     assert station(gym, "tm-staff").status == "available"
     same_state(gym)

@@ -20,7 +20,7 @@ from shared.equipment.stations import register_equipment
 from shared.staff.accounts import create_account
 from shared.staff.models import StaffAccount
 from shared.staff.sign_in import REFUSED, sign_in
-from shared.store.db import unit_of_work
+from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ValidationFailed
 from shared.store.settings import Settings
 
@@ -87,12 +87,13 @@ def test_two_taps_at_once_start_or_end_a_use_once(engine: Engine, action: str) -
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1")
     if action == "end":
-        board.start_use(engine, site="main", equipment_id="tm-1", by="alex", tz=UTC)
+        board.start_use(engine=engine, site="main", equipment_id="tm-1", by="alex", tz=UTC)
     act = board.start_use if action == "start" else board.end_use
-    results = _at_once(lambda: act(engine, site="main", equipment_id="tm-1", by="alex", tz=UTC), count=2)
+    results = _at_once(lambda: act(engine=engine, site="main", equipment_id="tm-1", by="alex", tz=UTC), count=2)
     refused = [r for r in results if isinstance(r, ValidationFailed)]
     assert len(refused) == 1, results
     assert not [r for r in results if isinstance(r, BaseException) and not isinstance(r, ValidationFailed)]
-    view = board.get_station(engine, site="main", equipment_id="tm-1", tz=UTC)
+    with read_session(engine) as session:
+        view = board.get_station(session=session, site="main", equipment_id="tm-1", tz=UTC)
     assert view.uses_total == 1
     assert view.status == ("in_use" if action == "start" else "needs_cleaning")

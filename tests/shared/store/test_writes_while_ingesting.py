@@ -39,7 +39,7 @@ from shared.equipment.models import EquipmentEvent
 from shared.equipment.stations import register_equipment
 from shared.staff.accounts import create_account, update_account
 from shared.staff.sign_in import sign_in
-from shared.store.db import make_engine, unit_of_work
+from shared.store.db import make_engine, read_session, unit_of_work
 from shared.store.settings import Settings
 from tests.helpers import wait_until
 
@@ -62,7 +62,7 @@ class Ingesting:
             while not self.stop.is_set():
                 now = datetime.now(UTC)
                 events = [_usage(f"bike-{n % 3}", now) for n in range(10)]
-                record_batch(self.engine, events, tz=UTC)
+                record_batch(engine=self.engine, items=events, tz=UTC)
                 self.committed += len(events)
                 self.stop.wait(0.002)  # a paced stream: the next batch a couple of milliseconds later
         except BaseException as exc:  # reported by the fixture, so a failing writer fails the test
@@ -205,13 +205,14 @@ def test_board_actions_succeed_while_devices_report(engine: Engine, ingesting: I
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1", actor="admin")
     for _ in range(ROUNDS):
-        board.start_use(engine, site="main", equipment_id="tm-1", by="tech", tz=UTC)
-        board.end_use(engine, site="main", equipment_id="tm-1", by="tech", tz=UTC)
-        board.mark_cleaned(engine, site="main", equipment_id="tm-1", by="tech", method="spray", tz=UTC)
-        board.report_problem(engine, site="main", equipment_id="tm-1", by="tech", message="squeaks", tz=UTC)
-        board.take_out_of_service(engine, site="main", equipment_id="tm-1", by="tech", reason="belt", tz=UTC)
-        board.back_in_service(engine, site="main", equipment_id="tm-1", by="tech", tz=UTC)
-        board.mark_serviced(engine, site="main", equipment_id="tm-1", by="tech", tz=UTC)
-    view = board.get_station(engine, site="main", equipment_id="tm-1", tz=UTC)
+        board.start_use(engine=engine, site="main", equipment_id="tm-1", by="tech", tz=UTC)
+        board.end_use(engine=engine, site="main", equipment_id="tm-1", by="tech", tz=UTC)
+        board.mark_cleaned(engine=engine, site="main", equipment_id="tm-1", by="tech", method="spray", tz=UTC)
+        board.report_problem(engine=engine, site="main", equipment_id="tm-1", by="tech", message="squeaks", tz=UTC)
+        board.take_out_of_service(engine=engine, site="main", equipment_id="tm-1", by="tech", reason="belt", tz=UTC)
+        board.back_in_service(engine=engine, site="main", equipment_id="tm-1", by="tech", tz=UTC)
+        board.mark_serviced(engine=engine, site="main", equipment_id="tm-1", by="tech", tz=UTC)
+    with read_session(engine) as session:
+        view = board.get_station(session=session, site="main", equipment_id="tm-1", tz=UTC)
     assert view.status == "available"
     assert view.uses_total == ROUNDS

@@ -34,7 +34,9 @@ from shared.equipment.stations import register_equipment
 from shared.equipment.topics import equipment_topic, subscription
 from shared.store.db import init_db, make_engine, unit_of_work
 from shared.store.settings import Settings
-from telemetry.broker import LISTENER_USER, SIMULATOR_USER, ensure_broker_files, listener_user, write_config
+from telemetry.broker import ensure_broker_files
+from telemetry.broker_acl import LISTENER_USER, SIMULATOR_USER, listener_user
+from telemetry.broker_config import write_config
 from tests.helpers import free_port, port_open
 from tests.helpers import wait_until as _wait_until
 from tests.pg_cluster import PrivateCluster
@@ -434,7 +436,7 @@ def stop_broker(broker: Broker, *, timeout: float = 30.0) -> None:
 
 def start_broker_again(broker: Broker, stack: ExitStack) -> None:
     """Start Mosquitto again from the same rendered config, port and data folder (its persistence is reloaded)."""
-    from telemetry.broker import BrokerFiles
+    from telemetry.broker_files import BrokerFiles
 
     config = BrokerFiles(broker.settings.broker_dir).config
     stderr_path = broker.settings.data_dir / "mosquitto.stderr"

@@ -82,7 +82,7 @@ from bench.common import (
 from bench.naive import NaiveListener
 from shared.equipment.ingest import EVENTS
 from shared.store.db import init_db, make_engine
-from telemetry.broker import LISTENER_USER
+from telemetry.broker_acl import LISTENER_USER
 from telemetry.listener import Listener
 
 DESIGNS = ("limit", "naive-sqlite", "naive-plain-sqlite", "project-sqlite", "naive-postgresql", "project-postgresql")

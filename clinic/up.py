@@ -31,7 +31,10 @@ from shared.demo.stations import registered_ids, seed_demo
 from shared.store.db import init_db, make_engine
 from shared.store.settings import Settings
 from shared.store.types import utcnow
-from telemetry.broker import LISTENER_USER, SIMULATOR_USER, BrokerFiles, ensure_broker_files, write_config
+from telemetry.broker import ensure_broker_files
+from telemetry.broker_acl import LISTENER_USER, SIMULATOR_USER
+from telemetry.broker_config import write_config
+from telemetry.broker_files import BrokerFiles
 
 BROKER_START_TIMEOUT_S = 15.0
 POLL_S = 0.2

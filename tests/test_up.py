@@ -17,7 +17,7 @@ import pytest
 from clinic import up
 from clinic.processes import port_open
 from shared.store.settings import Settings
-from telemetry.broker import LISTENER_USER, SIMULATOR_USER
+from telemetry.broker_acl import LISTENER_USER, SIMULATOR_USER
 from tests.conftest import Broker
 from tests.helpers import free_port, wait_for_port, wait_until
 

@@ -23,7 +23,8 @@ from kiosk.lobby.language import _, lang, large_text, top_bar
 from kiosk.lobby.scan import handle_scan
 from kiosk.lobby.share import shared_plan
 from kiosk.lobby.state import init_state, reset
-from kiosk.theme import apply_kiosk_theme, idle_reset
+from kiosk.page_scripts import idle_reset
+from kiosk.theme import apply_kiosk_theme
 from shared.care.plan_shares import QUERY_KEY as SHARE_QUERY
 
 SERVER_IDLE_FACTOR = 5  # if the browser's idle timer is not running, the server resets after 5x the idle time

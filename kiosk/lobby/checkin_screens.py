@@ -16,7 +16,8 @@ from kiosk.lobby.plan import plan_cards, take_home
 from kiosk.lobby.scan import ask_feedback, confirm_birth_date, handle_scan
 from kiosk.lobby.state import notify, reset
 from kiosk.lobby.text import SCAN_LABEL, WAITING_TOLD, clock, headline, tries_left
-from kiosk.theme import keep_scan_field_focused, literal
+from kiosk.page_scripts import keep_scan_field_focused
+from kiosk.theme import literal
 from shared.care import checkin
 from shared.care.todays_plan import todays_plan
 from shared.store.clock import local_today

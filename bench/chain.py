@@ -51,7 +51,7 @@ from bench.common import (
     wait_until,
 )
 from shared.chain.sites import add_site
-from shared.equipment.ingest import EVENTS
+from shared.equipment.ingest_rows import EVENTS
 from shared.equipment.stations import register_equipment
 from shared.store.db import make_engine, unit_of_work
 from shared.store.settings import Settings

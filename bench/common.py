@@ -225,7 +225,8 @@ def code_version() -> str:
     """The commit benchmarked, and whether the ingest path differs from it in the working tree."""
     root = Path(__file__).resolve().parent.parent
     paths = ["telemetry/listener.py", "telemetry/batching.py", "shared/equipment/payloads.py",
-             "shared/equipment/ingest.py", "shared/store/db.py", "shared/store/types.py", "shared/equipment/models.py"]
+             "shared/equipment/ingest.py", "shared/equipment/ingest_rows.py", "shared/store/db.py",
+             "shared/store/types.py", "shared/equipment/models.py"]
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
         dirty = subprocess.run(

@@ -80,7 +80,7 @@ from bench.common import (
     wait_until,
 )
 from bench.naive import NaiveListener
-from shared.equipment.ingest import EVENTS
+from shared.equipment.ingest_rows import EVENTS
 from shared.store.db import init_db, make_engine
 from telemetry.broker_acl import LISTENER_USER
 from telemetry.listener import Listener

@@ -14,7 +14,7 @@ from statistics import median
 
 from sqlalchemy import Engine, select
 
-from shared.equipment.ingest import EQUIPMENT
+from shared.equipment.ingest_rows import EQUIPMENT
 from shared.equipment.rollups import DAYS
 from shared.store.db import read_session
 

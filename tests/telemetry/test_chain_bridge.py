@@ -25,7 +25,7 @@ from sqlalchemy import Engine, func, select, text
 
 from shared.chain.overview import chain_overview
 from shared.chain.sites import add_site
-from shared.equipment.ingest import EVENTS, STATES
+from shared.equipment.ingest_rows import EVENTS, STATES
 from shared.equipment.models import DeadLetter
 from shared.equipment.rollups import DAYS
 from shared.equipment.stations import register_equipment

@@ -28,7 +28,7 @@ from shared.store.errors import ClinicError
 THANKS_S = 12  # the thank-you screen returns to the welcome screen by itself after this
 
 
-def feedback_questions() -> None:
+def feedback_screen() -> None:
     """Two questions in big buttons (pain now, how hard it was), then optionally each exercise."""
     step = st.session_state.get("feedback_step", "pain")
     if step == "pain":

@@ -17,8 +17,8 @@ import streamlit as st
 
 from kiosk import resources
 from kiosk.failsafe import patient_guard, patient_guarded
-from kiosk.lobby.after_session import feedback_questions, thanks_screen
-from kiosk.lobby.checkin_screens import birth_date, result, welcome
+from kiosk.lobby.after_session import feedback_screen, thanks_screen
+from kiosk.lobby.checkin_screens import birth_date_screen, result_screen, welcome_screen
 from kiosk.lobby.language import _, lang, large_text, top_bar
 from kiosk.lobby.scan import handle_scan
 from kiosk.lobby.share import shared_plan
@@ -57,8 +57,8 @@ def _route() -> None:
         idle_reset(resources.settings().lobby_idle_s, warning=_("Are you still there? This screen closes in {n} s."),
                    still_here=_("I'm still here"), lang=lang())  # fmt: skip
         _server_idle_guard()
-    screens = {"welcome": welcome, "dob": birth_date, "result": result, "feedback": feedback_questions,
-               "thanks": thanks_screen}
+    screens = {"welcome": welcome_screen, "dob": birth_date_screen, "result": result_screen,
+               "feedback": feedback_screen, "thanks": thanks_screen}
     screens[screen]()
 
 

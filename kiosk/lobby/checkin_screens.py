@@ -26,7 +26,7 @@ from shared.store.types import utcnow
 NOTICE_S = 15  # a message on the welcome screen ("couldn't read that card") clears itself after this
 
 
-def welcome() -> None:
+def welcome_screen() -> None:
     """The clinic's name and the scan field, with the camera as a way in for a card without a scanner."""
     cfg = resources.settings()
     st.title(cfg.clinic_name)
@@ -53,7 +53,7 @@ def welcome() -> None:
         st.rerun()
 
 
-def birth_date() -> None:
+def birth_date_screen() -> None:
     """Ask for the birth date before anything personal is shown."""
     outcome: checkin.Outcome = st.session_state["outcome"]
     st.title(_("Please confirm it's you"))
@@ -70,7 +70,7 @@ def birth_date() -> None:
         confirm_birth_date(*typed)
 
 
-def result() -> None:
+def result_screen() -> None:
     """Checked in with today's plan and its take-home code, or where to go instead."""
     outcome: checkin.Outcome = st.session_state["outcome"]
     cfg = resources.settings()

@@ -28,7 +28,10 @@ from paho.mqtt.properties import Properties
 
 from bench.common import free_port, mosquitto_binary, port_open, process_cpu_s, stop_process, wait_until
 from shared.store.settings import Settings
-from telemetry.broker import LISTENER_USER, REPO_CONFIG, SIMULATOR_USER, BrokerFiles, ensure_broker_files, render_config
+from telemetry.broker import ensure_broker_files
+from telemetry.broker_acl import LISTENER_USER, SIMULATOR_USER
+from telemetry.broker_config import REPO_CONFIG, render_config
+from telemetry.broker_files import BrokerFiles
 
 SETTINGS: dict[str, dict[str, str]] = {
     "interval 5 s (before)": {"autosave_interval": "5", "autosave_on_changes": "false"},

@@ -51,11 +51,13 @@ from bench.common import (
     wait_until,
 )
 from shared.chain.sites import add_site
-from shared.equipment.ingest import EVENTS
+from shared.equipment.ingest_rows import EVENTS
 from shared.equipment.stations import register_equipment
 from shared.store.db import make_engine, unit_of_work
 from shared.store.settings import Settings
-from telemetry.broker import ensure_broker_files, listener_user, set_bridge_password, write_config
+from telemetry.broker import ensure_broker_files, set_bridge_password
+from telemetry.broker_acl import listener_user
+from telemetry.broker_config import write_config
 from telemetry.central import partition
 
 MAX_LISTENERS = 4

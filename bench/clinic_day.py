@@ -63,7 +63,7 @@ from shared.equipment.models import DeadLetter, EquipmentEvent
 from shared.equipment.stations import register_equipment
 from shared.staff.accounts import create_account
 from shared.store.db import make_engine, unit_of_work
-from telemetry.broker import LISTENER_USER
+from telemetry.broker_acl import LISTENER_USER
 
 SUBSCRIBED = "subscribed: the broker confirmed"
 STAFF_USERS = ("tech.ana", "desk.bo", "admin.cy")

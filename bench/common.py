@@ -34,7 +34,9 @@ from shared.equipment.stations import register_equipment
 from shared.equipment.topics import equipment_topic, subscription
 from shared.store.db import init_db, make_engine, unit_of_work
 from shared.store.settings import Settings
-from telemetry.broker import LISTENER_USER, SIMULATOR_USER, ensure_broker_files, listener_user, write_config
+from telemetry.broker import ensure_broker_files
+from telemetry.broker_acl import LISTENER_USER, SIMULATOR_USER, listener_user
+from telemetry.broker_config import write_config
 from tests.helpers import free_port, port_open
 from tests.helpers import wait_until as _wait_until
 from tests.pg_cluster import PrivateCluster
@@ -222,8 +224,9 @@ def backend_versions(pg_url: str | None) -> dict[str, str]:
 def code_version() -> str:
     """The commit benchmarked, and whether the ingest path differs from it in the working tree."""
     root = Path(__file__).resolve().parent.parent
-    paths = ["telemetry/listener.py", "shared/equipment/payloads.py", "shared/equipment/ingest.py",
-             "shared/store/db.py", "shared/store/types.py", "shared/equipment/models.py"]
+    paths = ["telemetry/listener.py", "telemetry/batching.py", "shared/equipment/payloads.py",
+             "shared/equipment/ingest.py", "shared/equipment/ingest_rows.py", "shared/store/db.py",
+             "shared/store/types.py", "shared/equipment/models.py"]
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
         dirty = subprocess.run(
@@ -434,7 +437,7 @@ def stop_broker(broker: Broker, *, timeout: float = 30.0) -> None:
 
 def start_broker_again(broker: Broker, stack: ExitStack) -> None:
     """Start Mosquitto again from the same rendered config, port and data folder (its persistence is reloaded)."""
-    from telemetry.broker import BrokerFiles
+    from telemetry.broker_files import BrokerFiles
 
     config = BrokerFiles(broker.settings.broker_dir).config
     stderr_path = broker.settings.data_dir / "mosquitto.stderr"

@@ -80,9 +80,9 @@ from bench.common import (
     wait_until,
 )
 from bench.naive import NaiveListener
-from shared.equipment.ingest import EVENTS
+from shared.equipment.ingest_rows import EVENTS
 from shared.store.db import init_db, make_engine
-from telemetry.broker import LISTENER_USER
+from telemetry.broker_acl import LISTENER_USER
 from telemetry.listener import Listener
 
 DESIGNS = ("limit", "naive-sqlite", "naive-plain-sqlite", "project-sqlite", "naive-postgresql", "project-postgresql")

@@ -45,7 +45,7 @@ from bench.common import (
 )
 from bench.ingest import RESULTS_DIR, clinic_listen_command
 from shared.store.db import make_engine
-from telemetry.broker import LISTENER_USER
+from telemetry.broker_acl import LISTENER_USER
 
 GROUPS = {  # where time goes, by the file a frame comes from
     "paho": "paho-mqtt (network loop, packet parsing, acks)",

@@ -23,7 +23,8 @@ def init(
     ] = 1,
 ) -> None:
     """Create the database schema and the broker's accounts, password file and ACL (safe to run twice)."""
-    from telemetry.broker import BrokerFiles, ensure_broker_files
+    from telemetry.broker import ensure_broker_files
+    from telemetry.broker_files import BrokerFiles
     from telemetry.broker_tls import ensure_broker_tls
 
     with store() as (cfg, _):

@@ -9,13 +9,10 @@ the broker go. Each child's output goes to `<data dir>/logs/<name>.log`.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from types import FrameType
 
 import typer
@@ -24,97 +21,35 @@ from sqlalchemy.engine import make_url
 from clinic.apps import app_url, streamlit_argv
 from clinic.log_rotation import rotate_logs
 from clinic.processes import Child, port_open, start_child, stop_children, wait_for_port
-from clinic.tls import TlsError, ensure_self_signed
+from clinic.up_setup import (
+    BROKER_START_TIMEOUT_S,
+    UpError,
+    clinic_command,
+    forget_pid_file,
+    listener_env,
+    simulator_env,
+    start_broker,
+    with_certificate,
+)
 from shared.demo.patients import seed_demo_patients
 from shared.demo.staff import ensure_demo_staff
 from shared.demo.stations import registered_ids, seed_demo
 from shared.store.db import init_db, make_engine, read_session, unit_of_work
 from shared.store.settings import Settings
 from shared.store.types import utcnow
-from telemetry.broker import LISTENER_USER, SIMULATOR_USER, BrokerFiles, ensure_broker_files, write_config
+from telemetry.broker import ensure_broker_files
 
-BROKER_START_TIMEOUT_S = 15.0
 POLL_S = 0.2
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 1.0, 30.0  # a crashed child is restarted after 1 s, 2 s, 4 s, ... at most 30 s
 BACKOFF_RESET_S = 60.0  # a child that ran this long before crashing starts again from the first delay
 ROTATE_EVERY_S = 30.0  # how often `watch` checks the size of the logs
 LISTENER_READY_TEXT = "subscribed"  # what the listener logs once its subscription is in place
 LISTENER_READY_TIMEOUT_S = 15.0
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"})
-MOSQUITTO_FALLBACK = Path("/usr/sbin/mosquitto")
-INSTALL_HINT = (
-    "Mosquitto is not installed, and nothing listens on {where}.\n"
-    "Install it (Debian/Ubuntu: sudo apt-get install mosquitto; macOS: brew install mosquitto) and run\n"
-    "`clinic up` again, or point CLINIC_MQTT_HOST/CLINIC_MQTT_PORT at a running broker."
-)
-
-
-class UpError(Exception):
-    """`clinic up` cannot go on; the message tells the user what to do."""
-
-
-def find_mosquitto() -> str | None:
-    """The mosquitto binary on PATH, or Debian's /usr/sbin/mosquitto (not on a normal user's PATH)."""
-    found = shutil.which("mosquitto")
-    if found:
-        return found
-    return str(MOSQUITTO_FALLBACK) if os.access(MOSQUITTO_FALLBACK, os.X_OK) else None
-
-
-def listener_env(cfg: Settings, environ: Mapping[str, str], accounts: Mapping[str, str]) -> dict[str, str]:
-    """The listener's environment: the svc.listener account, unless CLINIC_MQTT_USERNAME is configured."""
-    env = dict(environ)
-    if not cfg.mqtt_username:
-        env["CLINIC_MQTT_USERNAME"] = LISTENER_USER
-        env["CLINIC_MQTT_PASSWORD"] = accounts[LISTENER_USER]
-    return env
-
-
-def simulator_env(environ: Mapping[str, str], accounts: Mapping[str, str]) -> dict[str, str]:
-    """The simulator's environment: always the svc.simulator account (the only one allowed to write all)."""
-    return {
-        **environ,
-        "CLINIC_MQTT_USERNAME": SIMULATOR_USER,
-        "CLINIC_MQTT_PASSWORD": accounts[SIMULATOR_USER],
-    }
-
-
-def clinic_command(*args: str) -> list[str]:
-    """Run the `clinic` command with this interpreter (works without the console script on PATH)."""
-    return [sys.executable, "-m", "clinic", *args]
 
 
 def safe_url(url: str) -> str:
     """A database URL without its password, for printing."""
     return make_url(url).render_as_string(hide_password=True)
-
-
-def start_broker(cfg: Settings, logs_dir: Path) -> Child:
-    """Render the repo's mosquitto.conf for this data folder and start Mosquitto; returns once it listens."""
-    where = f"{cfg.mqtt_host}:{cfg.mqtt_port}"
-    if cfg.mqtt_host not in LOCAL_HOSTS:
-        raise UpError(f"nothing listens on {where}; start that broker, or unset CLINIC_MQTT_HOST to run one here")
-    binary = find_mosquitto()
-    if binary is None:
-        raise UpError(INSTALL_HINT.format(where=where))
-    config = write_config(cfg, port=cfg.mqtt_port, host=cfg.mqtt_host)
-    child = start_child("mosquitto", [binary, "-c", str(config)], os.environ, logs_dir)
-    if not wait_for_port(cfg.mqtt_host, cfg.mqtt_port, timeout=BROKER_START_TIMEOUT_S, process=child.process):
-        stop_children([child])
-        raise UpError(
-            f"mosquitto did not start listening on {where}; see {child.log_path} and {BrokerFiles(cfg.broker_dir).log}"
-        )
-    return child
-
-
-def forget_pid_file(cfg: Settings, broker: Child) -> None:
-    """Remove the pid file of a broker we stopped, so `reload_broker` never signals a recycled pid."""
-    pid_file = BrokerFiles(cfg.broker_dir).pid
-    try:
-        if int(pid_file.read_text().strip()) == broker.process.pid:
-            pid_file.unlink()
-    except (OSError, ValueError):
-        pass
 
 
 @dataclass(slots=True)
@@ -303,20 +238,6 @@ class Supervisor:
 
     def _pid(self, name: str) -> str:
         return next((str(c.process.pid) for c in self.children if c.name == name), "?")
-
-
-def with_certificate(cfg: Settings) -> Settings:
-    """Settings that serve the lobby over HTTPS: the configured certificate, or a self-signed one made now."""
-    if cfg.tls_cert and cfg.tls_key:
-        return cfg
-    cert, key = cfg.data_dir / "tls" / "lobby.pem", cfg.data_dir / "tls" / "lobby.key"
-    try:
-        if ensure_self_signed(cert, key):
-            typer.echo(f"made a self-signed certificate for the lobby: {cert} (tablets will ask to trust it once)")
-    except TlsError as exc:
-        raise UpError(str(exc)) from exc
-    return cfg.model_copy(update={"tls_cert": cert.resolve(), "tls_key": key.resolve()})
-
 
 def run_up(cfg: Settings, *, simulate: bool, rate: float, seed: bool, https: bool = False) -> int:
     """Run `clinic up` until Ctrl-C or SIGTERM; returns the exit code."""

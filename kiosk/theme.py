@@ -1,8 +1,7 @@
-"""Kiosk presentation: big type, big targets, high contrast, Streamlit's chrome hidden; plus page scripts."""
+"""Kiosk presentation: big type, big targets, high contrast, Streamlit's chrome hidden; Markdown-literal text."""
 
 from __future__ import annotations
 
-import json
 from html import escape
 
 import streamlit as st
@@ -114,23 +113,6 @@ iframe[title="st.iframe"] { position: absolute; width: 1px; height: 1px; border:
 </style>
 """
 
-
-def _run_script(script: str) -> None:
-    """Run a fixed script of ours in a same-origin iframe (never anything built from user data)."""
-    st.iframe(f"<html><body>{script}</body></html>", height=1)
-
-
-def run_in_page(code: str) -> None:
-    """Run a fixed line of ours in the page itself (not the iframe), e.g. a same-origin `fetch` that must carry
-    the page's origin; never anything built from user data."""
-    _run_script(f"""<script>
-    const doc = window.parent.document;
-    const run = doc.createElement("script");
-    run.textContent = {json.dumps(code)};
-    doc.head.appendChild(run);
-    </script>""")
-
-
 _MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~<>$:")
 
 
@@ -167,145 +149,3 @@ def status_badge(status: str | None, words: str | None = None) -> str:
 def apply_staff_theme() -> None:
     """The staff app's stylesheet: status badges, 44 px targets, the menu button kept and its main menu hidden."""
     st.markdown(STAFF_CSS, unsafe_allow_html=True)
-
-
-def idle_warning_s(seconds: int) -> int:
-    """How long the warning before the idle reset counts down: a third of the idle time, 5 to 20 seconds."""
-    return max(5, min(20, seconds // 3))
-
-
-def idle_reset(seconds: int, *, warning: str, still_here: str, lang: str) -> None:
-    """Reload the lobby at its welcome screen after `seconds` without a tap, key, scroll or touch, with a warning
-    and a big "I'm still here" button for the last `idle_warning_s` seconds (WCAG 2.2.1).
-
-    Runs in the browser because taps and scrolls that change no widget never reach the server. The reload
-    replaces the history entry and starts a fresh session, so neither Back nor Reload shows the last patient.
-    `warning` holds `{n}`, replaced by the seconds left.
-    """
-    script = f"""
-    <script>
-    const doc = window.parent.document;
-    const limit = {json.dumps(seconds * 1000)}, warnFor = {json.dumps(idle_warning_s(seconds) * 1000)};
-    const warning = {json.dumps(warning)}, stillHere = {json.dumps(still_here)}, lang = {json.dumps(lang)};
-    let last = Date.now();
-    const hide = () => {{ const old = doc.getElementById("kiosk-idle-warning"); if (old) old.remove(); }};
-    const touch = () => {{ last = Date.now(); hide(); }};
-    const show = (left) => {{
-      let box = doc.getElementById("kiosk-idle-warning");
-      if (!box) {{
-        box = doc.createElement("div");
-        box.id = "kiosk-idle-warning";
-        box.lang = lang;
-        box.innerHTML = '<div role="alertdialog" aria-modal="true" aria-labelledby="kiosk-idle-text">' +
-          '<p id="kiosk-idle-text" aria-live="assertive"></p><button type="button"></button></div>';
-        box.querySelector("button").textContent = stillHere;
-        doc.body.appendChild(box);
-        box.querySelector("button").focus();
-      }}
-      box.querySelector("p").textContent = warning.replace("{{n}}", String(left));
-    }};
-    ["pointerdown", "keydown", "scroll", "touchstart", "wheel", "input"].forEach(
-      (name) => doc.addEventListener(name, touch, {{capture: true, passive: true}}));
-    window.addEventListener("pagehide", () => {{
-      ["pointerdown", "keydown", "scroll", "touchstart", "wheel", "input"].forEach(
-        (name) => doc.removeEventListener(name, touch, {{capture: true}}));
-      hide();
-    }});
-    const timer = setInterval(() => {{
-      const idle = Date.now() - last;
-      if (idle > limit) {{
-        clearInterval(timer);
-        // Streamlit's iframe sandbox forbids navigating the top page from here, so the page navigates itself.
-        const reload = doc.createElement("script");
-        reload.textContent = "window.location.replace(window.location.pathname);";
-        doc.head.appendChild(reload);
-      }} else if (idle > limit - warnFor) {{
-        show(Math.ceil((limit - idle) / 1000));
-      }}
-    }}, 250);
-    </script>
-    """
-    _run_script(script)
-
-
-def page_language(lang: str, button_langs: dict[str, str]) -> None:
-    """The page's `lang` follows the patient's choice; each language button is marked with its own language."""
-    script = f"""
-    <script>
-    const doc = window.parent.document;
-    const buttons = {json.dumps(button_langs)};
-    const apply = () => {{
-      doc.documentElement.lang = {json.dumps(lang)};
-      for (const [key, code] of Object.entries(buttons)) {{
-        const button = doc.querySelector(".st-key-" + key + " button");
-        if (button) button.lang = code;
-      }}
-    }};
-    apply();
-    setInterval(apply, 500);
-    </script>
-    """
-    _run_script(script)
-
-
-def numeric_fields(keys: list[str], lengths: dict[str, int], next_key: str) -> None:
-    """Birth-date fields that bring up the number pad and move on by themselves once a part is complete.
-
-    A month's or a day's first digit that cannot start two digits (a month of 2-9, a day of 4-9) moves on at once.
-    """
-    script = f"""
-    <script>
-    const doc = window.parent.document;
-    const keys = {json.dumps(keys)}, lengths = {json.dumps(lengths)}, nextKey = {json.dumps(next_key)};
-    const firstMax = {{dob_month: 1, dob_day: 3}};
-    const field = (key) => doc.querySelector(".st-key-" + key + " input");
-    const mark = () => keys.forEach((key) => {{
-      const input = field(key);
-      if (input && input.getAttribute("inputmode") !== "numeric") {{
-        input.setAttribute("inputmode", "numeric");
-        input.setAttribute("pattern", "[0-9]*");
-        input.setAttribute("autocomplete", "off");
-      }}
-    }});
-    const onInput = (event) => {{
-      const index = keys.findIndex((key) => field(key) === event.target);
-      if (index < 0) return;
-      const key = keys[index], digits = event.target.value.replace(/[^0-9]/g, "");
-      const early = digits.length === 1 && key in firstMax && Number(digits) > firstMax[key];
-      if (digits.length >= lengths[key] || early) {{
-        const next = index + 1 < keys.length ? field(keys[index + 1])
-          : doc.querySelector(".st-key-" + nextKey + " button");
-        if (next) next.focus();
-      }}
-    }};
-    doc.addEventListener("input", onInput, true);
-    window.addEventListener("pagehide", () => doc.removeEventListener("input", onInput, true));
-    mark();
-    setInterval(mark, 300);
-    </script>
-    """
-    _run_script(script)
-
-
-def keep_scan_field_focused(label: str) -> None:
-    """Keep the scanner's field focused, so a USB scanner that 'types' always types into it.
-
-    Whenever no control has the focus (a tap on empty space focuses Streamlit's <main>, a reconnect disables
-    the field) a timer puts it back, and so does the first keystroke, which then lands in the field.
-    """
-    script = f"""
-    <script>
-    const doc = window.parent.document;
-    const controls = "input, textarea, select, button, summary, a[href], [contenteditable]";
-    const refocus = () => {{
-      const field = doc.querySelector('input[aria-label={json.dumps(label)}]');
-      const active = doc.activeElement;
-      const free = !active || active.tagName === "IFRAME" || !active.matches(controls);
-      if (field && !field.disabled && free) field.focus();
-    }};
-    doc.addEventListener("keydown", refocus, {{capture: true}});
-    window.addEventListener("pagehide", () => doc.removeEventListener("keydown", refocus, {{capture: true}}));
-    setInterval(refocus, 400);
-    </script>
-    """
-    _run_script(script)

@@ -22,7 +22,9 @@ from sqlalchemy import Engine
 from shared.chain.registrations import Registration, site_registrations
 from shared.store.db import read_session
 from shared.store.settings import ID_PATTERN, Settings
-from telemetry.broker import REGISTRY_USER, BrokerFiles, ensure_broker_files
+from telemetry.broker import ensure_broker_files
+from telemetry.broker_acl import REGISTRY_USER
+from telemetry.broker_files import BrokerFiles
 from telemetry.broker_tls import use_tls
 from telemetry.staff_forward import forward_staff_events, last_forwarded, pending_staff_events
 

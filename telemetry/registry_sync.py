@@ -23,7 +23,8 @@ from sqlalchemy import Engine, select
 from shared.chain.registrations import apply_registration
 from shared.equipment.board import unknown_devices
 from shared.equipment.events import Rejected
-from shared.equipment.ingest import EQUIPMENT, record_batch
+from shared.equipment.ingest import record_batch
+from shared.equipment.ingest_rows import EQUIPMENT
 from shared.equipment.replay import replay_dead_letters
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ClinicError

@@ -26,14 +26,9 @@ from paho.mqtt.reasoncodes import ReasonCode
 from shared.equipment.events import Channel
 from shared.equipment.topics import equipment_topic
 from shared.store.settings import ID_PATTERN, Settings
-from telemetry.broker import (
-    SIMULATOR_POOL,
-    SIMULATOR_USER,
-    BrokerFiles,
-    ensure_broker_files,
-    pool_password,
-    simulator_user,
-)
+from telemetry.broker import ensure_broker_files, pool_password
+from telemetry.broker_acl import SIMULATOR_POOL, SIMULATOR_USER, simulator_user
+from telemetry.broker_files import BrokerFiles
 from telemetry.broker_tls import use_tls
 from telemetry.sim_device import SimulatedDevice
 

@@ -18,7 +18,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from sqlalchemy import Engine, select
 
-from shared.equipment.ingest import EVENTS
+from shared.equipment.ingest_rows import EVENTS
 from shared.equipment.topics import equipment_topic
 from shared.store.db import read_session
 from shared.store.settings import Settings

@@ -17,7 +17,9 @@ from sqlalchemy.engine import make_url
 
 from shared.store.db import init_db, make_engine
 from shared.store.settings import Settings
-from telemetry.broker import LISTENER_USER, SIMULATOR_USER, ensure_broker_files, write_config
+from telemetry.broker import ensure_broker_files
+from telemetry.broker_acl import LISTENER_USER, SIMULATOR_USER
+from telemetry.broker_config import write_config
 from tests.helpers import free_port, wait_for_port
 
 PG_ADMIN_URL = os.environ.get("CLINIC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -19,7 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from shared.store.settings import Settings
-from telemetry.broker import listener_user
+from telemetry.broker_acl import listener_user
 from telemetry.listener import Listener
 from tests.helpers import wait_until
 

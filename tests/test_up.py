@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from clinic import up
+from clinic import up, up_setup
 from clinic.processes import port_open
 from shared.store.settings import Settings
-from telemetry.broker import LISTENER_USER, SIMULATOR_USER
+from telemetry.broker_acl import LISTENER_USER, SIMULATOR_USER
 from tests.conftest import Broker
 from tests.helpers import free_port, wait_for_port, wait_until
 
@@ -153,29 +153,29 @@ def test_listener_env_uses_the_service_account_unless_configured(
     configured_user: str | None, expected_user: str | None, expected_password: str | None
 ) -> None:
     cfg = Settings(mqtt_username=configured_user, _env_file=None)  # type: ignore[call-arg]
-    env = up.listener_env(cfg, {"PATH": "/bin"}, ACCOUNTS)
+    env = up_setup.listener_env(cfg, {"PATH": "/bin"}, ACCOUNTS)
     assert env.get("CLINIC_MQTT_USERNAME") == expected_user
     assert env.get("CLINIC_MQTT_PASSWORD") == expected_password
     assert env["PATH"] == "/bin"
 
 
 def test_simulator_env_always_uses_the_simulator_account() -> None:
-    env = up.simulator_env({"CLINIC_MQTT_USERNAME": "alice"}, ACCOUNTS)
+    env = up_setup.simulator_env({"CLINIC_MQTT_USERNAME": "alice"}, ACCOUNTS)
     assert (env["CLINIC_MQTT_USERNAME"], env["CLINIC_MQTT_PASSWORD"]) == (SIMULATOR_USER, "simulator-secret")
 
 
 def test_without_mosquitto_up_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(up, "MOSQUITTO_FALLBACK", tmp_path / "no-mosquitto")
+    monkeypatch.setattr(up_setup, "MOSQUITTO_FALLBACK", tmp_path / "no-mosquitto")
     cfg = Settings(data_dir=tmp_path, mqtt_port=free_port(), _env_file=None)  # type: ignore[call-arg]
-    with pytest.raises(up.UpError, match=r"apt-get install mosquitto"):
-        up.start_broker(cfg, tmp_path)
+    with pytest.raises(up_setup.UpError, match=r"apt-get install mosquitto"):
+        up_setup.start_broker(cfg, tmp_path)
 
 
 def test_a_remote_broker_that_is_down_is_not_replaced_by_a_local_one(tmp_path: Path) -> None:
     cfg = Settings(data_dir=tmp_path, mqtt_host="broker.example", _env_file=None)  # type: ignore[call-arg]
-    with pytest.raises(up.UpError, match=r"nothing listens on broker\.example:1883"):
-        up.start_broker(cfg, tmp_path)
+    with pytest.raises(up_setup.UpError, match=r"nothing listens on broker\.example:1883"):
+        up_setup.start_broker(cfg, tmp_path)
 
 
 def test_port_open_sees_a_listening_socket() -> None:

@@ -10,7 +10,7 @@ import streamlit as st
 from babel.dates import get_date_format
 
 from kiosk.lobby.language import _, lang
-from kiosk.theme import numeric_fields
+from kiosk.page_scripts import numeric_fields
 from shared.i18n import N_, babel_locale
 
 FIELDS = {"dob_month": (N_("Month"), N_("MM"), 2), "dob_day": (N_("Day"), N_("DD"), 2),

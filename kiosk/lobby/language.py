@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kiosk.theme import page_language
+from kiosk.page_scripts import page_language
 from shared.i18n import DEFAULT, gettext_for, language, language_name, languages
 
 LANG_KEY = "lang"  # the language shown now

@@ -9,7 +9,7 @@ import streamlit as st
 from kiosk import resources
 from kiosk.lobby.language import LANG_KEY, _, lang
 from kiosk.lobby.plan import plan_cards
-from kiosk.theme import page_language
+from kiosk.page_scripts import page_language
 from shared.care.plan_shares import open_share
 from shared.care.todays_plan import todays_plan
 from shared.i18n import date_words

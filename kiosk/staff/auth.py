@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from kiosk import resources
+from kiosk.page_scripts import run_in_page
 from kiosk.staff.session_routes import CLAIM_PATH, END_PATH
-from kiosk.theme import run_in_page
 from shared.staff.accounts import StaffUser
 from shared.staff.permissions import Area
 from shared.staff.sign_in import sign_in

@@ -18,7 +18,8 @@ from sqlalchemy import Connection, Engine, insert, update
 from sqlmodel import Session, col, select
 
 from shared.equipment.events import Channel, DeviceEvent
-from shared.equipment.ingest import STATES, record_batch_in
+from shared.equipment.ingest import record_batch_in
+from shared.equipment.ingest_rows import STATES
 from shared.equipment.models import DeadLetter
 from shared.equipment.stations import StationView, get_station, list_stations
 from shared.staff.models import AuditEntry

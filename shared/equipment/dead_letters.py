@@ -9,7 +9,8 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
 from shared.equipment.events import Decoded, Rejected
-from shared.equipment.ingest import DEAD, fingerprint, record_batch_in
+from shared.equipment.ingest import fingerprint, record_batch_in
+from shared.equipment.ingest_rows import DEAD
 from shared.equipment.models import DeadLetter
 from shared.store.db import write_transaction
 from shared.store.types import utcnow

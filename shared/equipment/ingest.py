@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import fields, replace
-from datetime import UTC, date, datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 
-import orjson
-from sqlalchemy import Connection, Engine, Insert, Table, TextClause, select, text
+from sqlalchemy import Connection, Engine, Insert, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.equipment.dead_letter_limits import PER_DEVICE_HOUR, within_quota
 from shared.equipment.events import BatchResult, Decoded, DeviceEvent, Rejected, StatusReport
-from shared.equipment.models import DeadLetter, Equipment, EquipmentEvent, EquipmentState
+from shared.equipment.ingest_rows import (
+    DEAD,
+    EQUIPMENT,
+    STATES,
+    event_values,
+    insert_event_rows,
+    status_values,
+    write_states,
+)
 from shared.equipment.rollups import Before, DayTotals
 from shared.equipment.state_machine import StationState, apply_event_in_place, apply_status
 from shared.store.db import write_transaction
@@ -26,10 +32,6 @@ _KEY_CHUNK = 400  # keys per IN (...) list, well under SQLite's bound-variable l
 
 Key = tuple[str, str]
 
-EVENTS: Table = EquipmentEvent.__table__  # type: ignore[attr-defined]
-STATES: Table = EquipmentState.__table__  # type: ignore[attr-defined]
-EQUIPMENT: Table = Equipment.__table__  # type: ignore[attr-defined]
-DEAD: Table = DeadLetter.__table__  # type: ignore[attr-defined]
 STATE_COLUMNS = [STATES.c[f.name] for f in fields(StationState)]  # in StationState's order: rows map by position
 
 
@@ -61,7 +63,7 @@ def record_batch_in(
     known = [item for item in known if (item.site, item.equipment_id) in clean_rule]
 
     events = [item for item in known if isinstance(item, DeviceEvent)]
-    new_keys = _insert_rows(conn, [_event_values(event) for event in events])
+    new_keys = insert_event_rows(conn, [event_values(event) for event in events])
     result.inserted = len(new_keys)
     result.duplicates = len(events) - len(new_keys)
 
@@ -84,11 +86,11 @@ def record_batch_in(
         else:
             after = apply_status(state, item)
             if after.online != state.online:
-                status_rows.append(_status_values(item))
+                status_rows.append(status_values(item))
             touched[key] = after
     if status_rows:
-        result.status_changes = len(_insert_rows(conn, status_rows))
-    _write_states(conn, touched.values())
+        result.status_changes = len(insert_event_rows(conn, status_rows))
+    write_states(conn, touched.values())
     days.write(conn)
     result.rejected = rejects
     if not keep_rejects:
@@ -170,118 +172,6 @@ def _by_site(keys: set[Key]) -> Iterable[tuple[str, Sequence[str]]]:
         for chunk in _chunks(ids):
             yield site, chunk
 
-
-def _quoted(dialect: Any, names: Iterable[str]) -> str:
-    return ", ".join(dialect.identifier_preparer.quote(n) for n in names)
-
-
-_EVENT_COLUMNS = [c.name for c in EVENTS.columns if c.name != "id"]
-_STATE_VALUES = [f.name for f in fields(StationState)][2:]  # every column but the key, in StationState's order
-
-
-def _pg_insert_events() -> TextClause:
-    """One INSERT ... SELECT FROM unnest(one array per column): the same short statement for any batch size.
-
-    SQLAlchemy's multi-row VALUES for a 400-row chunk is ~200 KB of SQL with 6,800 placeholders, which psycopg
-    re-parses on every execute (it caches only statements under 4 KB and 50 parameters). The conflict check
-    probes the unique index, so its cost does not grow with the store.
-    """
-    dialect = postgresql.dialect()
-    arrays = ", ".join(f"CAST(:{c.name} AS {c.type.compile(dialect=dialect)}[])" for c in EVENTS.columns
-                       if c.name != "id")  # fmt: skip
-    return text(
-        f"INSERT INTO {EVENTS.name} ({_quoted(dialect, _EVENT_COLUMNS)}) SELECT * FROM unnest({arrays}) "
-        "ON CONFLICT (site, equipment_id, event_id) DO NOTHING RETURNING site, equipment_id, event_id"
-    )
-
-
-_PG_INSERT_EVENTS = _pg_insert_events()
-_SQLITE_INSERT_EVENTS = (
-    f"INSERT INTO {EVENTS.name} ({_quoted(sqlite.dialect(), _EVENT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _EVENT_COLUMNS)}) ON CONFLICT (site, equipment_id, event_id) DO NOTHING"
-)
-# Rows are appended with ids above every stored one (INTEGER PRIMARY KEY, and the batch holds the write lock),
-# so the rows this batch inserted are a range of the primary key: cheap whatever the size of the store.
-_SQLITE_LAST_ID = f"SELECT max(id) FROM {EVENTS.name}"
-_SQLITE_NEW_KEYS = f"SELECT site, equipment_id, event_id FROM {EVENTS.name} WHERE id > ?"
-
-
-def _event_values(event: DeviceEvent) -> tuple[Any, ...]:
-    """An event as a tuple in `_EVENT_COLUMNS` order (times as aware datetimes)."""
-    metrics = event.metrics
-    return (
-        event.site, event.equipment_id, event.event_id, event.channel, event.event, event.device_ts,
-        event.event_at, event.received_at, event.session_id, event.duration_s, event.code, event.severity,
-        event.message, event.by, event.method, None if metrics is None else _metrics_text(metrics), event.source,
-    )  # fmt: skip
-
-
-def _metrics_text(metrics: dict[str, Any]) -> str:
-    try:
-        return orjson.dumps(metrics).decode()
-    except (TypeError, orjson.JSONEncodeError):  # e.g. an integer beyond 64 bits: the standard module copes
-        return json.dumps(metrics, separators=(",", ":"), ensure_ascii=False)
-
-
-def _insert_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> set[tuple[str, str, str]]:
-    """Insert event rows, skipping keys already stored (or repeated in `rows`); returns the keys that were new."""
-    if not rows:
-        return set()
-    if conn.dialect.name == "postgresql":
-        arrays = {name: [row[i] for row in rows] for i, name in enumerate(_EVENT_COLUMNS)}
-        return {(site, eq, event_id) for site, eq, event_id in conn.execute(_PG_INSERT_EVENTS, arrays)}
-    last = conn.exec_driver_sql(_SQLITE_LAST_ID).scalar() or 0
-    times = (5, 6, 7)  # device_ts, event_at, received_at
-    bound = [tuple(_sqlite_time(v) if i in times else v for i, v in enumerate(row)) for row in rows]
-    conn.exec_driver_sql(_SQLITE_INSERT_EVENTS, bound)
-    return {(site, eq, event_id) for site, eq, event_id in conn.exec_driver_sql(_SQLITE_NEW_KEYS, (last,))}
-
-
-def _sqlite_time(value: datetime | None) -> str | None:
-    """UTCDateTime's stored text (the listener's datetimes are UTC already; others are converted)."""
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return _sqlite_time(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _update_states_sql(dialect: Any, mark: str) -> str:
-    sets = ", ".join(f"{dialect.identifier_preparer.quote(n)} = {mark}" for n in [*_STATE_VALUES, "updated_at"])
-    return f"UPDATE {STATES.name} SET {sets} WHERE site = {mark} AND equipment_id = {mark}"
-
-
-_SQLITE_UPDATE_STATES = _update_states_sql(sqlite.dialect(), "?")
-_PG_UPDATE_STATES = _update_states_sql(postgresql.dialect(), "%s")
-
-
-def _write_states(conn: Connection, states: Iterable[StationState]) -> None:
-    now = utcnow()
-    rows = [(*(getattr(s, n) for n in _STATE_VALUES), now, s.site, s.equipment_id) for s in states]
-    if not rows:
-        return
-    if conn.dialect.name == "sqlite":
-        rows = [tuple(_sqlite_value(v) for v in row) for row in rows]
-        conn.exec_driver_sql(_SQLITE_UPDATE_STATES, rows)
-    else:
-        conn.exec_driver_sql(_PG_UPDATE_STATES, rows)
-
-
-def _status_values(report: StatusReport) -> tuple[Any, ...]:
-    """An online/offline change as an event row (`_EVENT_COLUMNS` order)."""
-    value = "online" if report.online else "offline"
-    at = report.received_at
-    event_id = f"status-{at.isoformat()}-{value}"
-    return (report.site, report.equipment_id, event_id, "status", value, None, at, at, None, None, None, None,
-            None, None, None, None, "device")  # fmt: skip
 
 
 def _unknown(item: DeviceEvent | StatusReport) -> Rejected:

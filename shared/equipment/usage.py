@@ -15,7 +15,7 @@ from statistics import median
 from sqlalchemy import select
 from sqlmodel import Session
 
-from shared.equipment.ingest import EQUIPMENT
+from shared.equipment.ingest_rows import EQUIPMENT
 from shared.equipment.rollups import DAYS
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from shared.care.models import Patient
-from shared.fhir.parse import MAX_SYSTEM, MAX_VALUE, IdentifierIn
+from shared.fhir.parsed import IdentifierIn
+from shared.fhir.resource_fields import MAX_SYSTEM, MAX_VALUE
 from shared.staff.audit import audit
 from shared.store.errors import NotFound, ValidationFailed
 

@@ -12,7 +12,8 @@ from sqlmodel import Session, col, select
 
 from shared.care.models import Appointment, Patient
 from shared.fhir.errors import BundleRefused
-from shared.fhir.parse import AppointmentIn, IdentifierIn, PatientIn, parse_bundle
+from shared.fhir.parse import parse_bundle
+from shared.fhir.parsed import AppointmentIn, IdentifierIn, PatientIn
 from shared.staff.audit import audit
 from shared.store.settings import ID_PATTERN
 

@@ -27,7 +27,7 @@ from shared.equipment.stations import get_station, register_equipment
 from shared.staff.accounts import create_account
 from shared.staff.audit import recent_audit
 from shared.store.db import read_session, unit_of_work
-from telemetry.broker import SIMULATOR_USER
+from telemetry.broker_acl import SIMULATOR_USER
 from tests.conftest import Broker
 from tests.e2e.staff_fixtures import serving_staff_app, staff_env
 from tests.helpers import free_port

@@ -19,7 +19,7 @@ from playwright.sync_api import Locator, Page, ViewportSize, expect
 from sqlalchemy import Engine, select
 
 from kiosk.lobby.camera import read_qr
-from shared.equipment.ingest import EVENTS
+from shared.equipment.ingest_rows import EVENTS
 from shared.equipment.stations import get_station, register_equipment
 from shared.staff.accounts import create_account
 from shared.staff.audit import recent_audit

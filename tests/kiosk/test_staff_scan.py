@@ -13,7 +13,8 @@ from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
 from shared.equipment.events import Decoded
-from shared.equipment.ingest import EVENTS, record_batch
+from shared.equipment.ingest import record_batch
+from shared.equipment.ingest_rows import EVENTS
 from shared.equipment.payloads import decode
 from shared.equipment.stations import StationView, get_station
 from shared.staff.audit import recent_audit

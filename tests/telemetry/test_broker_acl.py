@@ -10,7 +10,8 @@ from sqlalchemy import Engine
 
 from shared.equipment.stations import StationView, get_station, list_stations, register_equipment
 from shared.store.db import read_session, unit_of_work
-from telemetry.broker import LISTENER_USER, hash_password, set_device_password
+from telemetry.broker import hash_password, set_device_password
+from telemetry.broker_acl import LISTENER_USER
 from tests.conftest import Broker
 from tests.helpers import wait_until
 from tests.mqtt_helpers import connect, listener_settings, publish_all, running_listener, usage_messages

@@ -25,13 +25,15 @@ from sqlalchemy import Engine, func, select, text
 
 from shared.chain.overview import chain_overview
 from shared.chain.sites import add_site
-from shared.equipment.ingest import EVENTS, STATES
+from shared.equipment.ingest_rows import EVENTS, STATES
 from shared.equipment.models import DeadLetter
 from shared.equipment.rollups import DAYS
 from shared.equipment.stations import register_equipment
 from shared.store.db import init_db, make_engine, read_session, unit_of_work
 from shared.store.settings import Settings
-from telemetry.broker import SIMULATOR_USER, ensure_broker_files, listener_user, set_bridge_password, write_config
+from telemetry.broker import ensure_broker_files, set_bridge_password
+from telemetry.broker_acl import SIMULATOR_USER, listener_user
+from telemetry.broker_config import write_config
 from telemetry.registry import RegistryPublisher, wait_published
 from telemetry.registry_sync import RegistrySync
 from tests.conftest import TABLES, Broker

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from shared.store.settings import Settings
-from telemetry.broker import BrokerFiles, bridge_sites, ensure_broker_files, set_bridge_password, write_config
+from telemetry.broker import bridge_sites, ensure_broker_files, set_bridge_password
+from telemetry.broker_config import write_config
+from telemetry.broker_files import BrokerFiles
 from telemetry.broker_tls import BrokerTls, ensure_broker_tls
 
 

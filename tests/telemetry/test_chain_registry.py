@@ -16,11 +16,11 @@ from shared.chain.models import ChainSite
 from shared.chain.registrations import Registration
 from shared.chain.sites import add_site
 from shared.equipment import board
-from shared.equipment.ingest import EVENTS, STATES
+from shared.equipment.ingest_rows import EVENTS, STATES
 from shared.equipment.models import DeadLetter, Equipment
 from shared.equipment.stations import register_equipment
 from shared.store.db import init_db, make_engine, unit_of_work
-from telemetry.broker import REGISTRY_USER, SIMULATOR_USER
+from telemetry.broker_acl import REGISTRY_USER, SIMULATOR_USER
 from telemetry.registry import RegistrationError, RegistryPublisher, decode, encode, registry_topic
 from telemetry.registry_sync import RegistrySync
 from tests.conftest import Broker

@@ -14,7 +14,9 @@ from sqlalchemy import Engine
 from shared.equipment.stations import get_station, register_equipment
 from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
-from telemetry.broker import BrokerFiles, ensure_broker_files, set_device_password, write_config
+from telemetry.broker import ensure_broker_files, set_device_password
+from telemetry.broker_config import write_config
+from telemetry.broker_files import BrokerFiles
 from telemetry.broker_tls import BrokerTls, ensure_broker_tls
 from tests.conftest import Broker
 from tests.helpers import free_port, wait_for_port, wait_until

@@ -16,7 +16,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from shared.equipment.events import DeviceEvent
 from shared.equipment.payloads import decode
-from telemetry.broker import SIMULATOR_USER, listener_user
+from telemetry.broker_acl import SIMULATOR_USER, listener_user
 from telemetry.sim_device import SimulatedDevice
 from telemetry.simulator import Simulator, SimulatorError
 from tests.conftest import Broker

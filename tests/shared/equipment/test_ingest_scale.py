@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import Engine, event, select
 
 from shared.equipment.events import Decoded
-from shared.equipment.ingest import EVENTS, record_batch
+from shared.equipment.ingest import record_batch
+from shared.equipment.ingest_rows import EVENTS
 from shared.equipment.payloads import decode
 from shared.equipment.rollups import DAYS
 from shared.equipment.stations import register_equipment

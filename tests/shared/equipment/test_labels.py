@@ -18,7 +18,8 @@ from sqlalchemy import Engine, select
 from kiosk.lobby.camera import read_qr
 from shared.equipment import board
 from shared.equipment.events import Decoded
-from shared.equipment.ingest import EVENTS, record_batch
+from shared.equipment.ingest import record_batch
+from shared.equipment.ingest_rows import EVENTS
 from shared.equipment.labels import (
     LABEL_SIZE,
     PAGE_SIZE,

@@ -1,0 +1,64 @@
+"""The broker's service account names and the ACL: which topics each account may read or write."""
+
+from __future__ import annotations
+
+LISTENER_USER = "svc.listener"
+SIMULATOR_USER = "svc.simulator"
+REGISTRY_USER = "svc.registry"  # publishes a site's registrations (retained); at the center, reads them all
+SIMULATOR_POOL = 64  # `svc.simulator-<n>`: one account per simulated station (client id = username)
+
+
+def listener_user(n: int = 1) -> str:
+    """The broker account (and so the client id) of the n-th listener of a shared group: svc.listener, -2, ..."""
+    return LISTENER_USER if n == 1 else f"{LISTENER_USER}-{n}"
+
+
+def simulator_user(n: int) -> str:
+    """The account the simulator's n-th station connects as (0 to SIMULATOR_POOL - 1)."""
+    return f"{SIMULATOR_USER}-{n}"
+
+
+def acl_text(
+    prefix: str,
+    devices: dict[str, str] | None = None,
+    listeners: list[str] | None = None,
+    bridges: dict[str, str] | None = None,
+) -> str:
+    """The ACL: the listener reads everything under the prefix; each device writes only its own topics.
+
+    `devices` maps each device account (its equipment id) to its site, so a device can publish neither as
+    another station nor as a station of the same id at another site. `bridges` (at a chain's center) maps each
+    site to its bridge account, which may write that site's topics only.
+    """
+    device_rules: list[str] = []
+    for equipment_id, site in sorted((devices or {}).items()):
+        device_rules += [f"user {equipment_id}", f"topic write {prefix}/{site}/equipment/{equipment_id}/+", ""]
+    listener_rules: list[str] = []
+    for user in listeners or [LISTENER_USER]:
+        listener_rules += [f"user {user}", f"topic read {prefix}/#", ""]
+    simulator_rules: list[str] = []
+    for user in [SIMULATOR_USER, *(simulator_user(n) for n in range(SIMULATOR_POOL))]:
+        simulator_rules += [f"user {user}", f"topic write {prefix}/+/equipment/+/+", ""]
+    bridge_rules: list[str] = []
+    for site, user in sorted((bridges or {}).items()):
+        bridge_rules += [f"user {user}", f"topic write {prefix}/{site}/#", ""]
+    return "\n".join(
+        [
+            "# Written by `clinic init`; edit the generator (telemetry/broker_acl.py), not this file.",
+            "# The listeners (one account each: the broker makes the username the client id).",
+            *listener_rules,
+            "# A chain: equipment registrations (retained) and staff actions, published at each site for the",
+            "# center (`clinic chain publish`); at the center the same account reads the registrations.",
+            f"user {REGISTRY_USER}",
+            f"topic readwrite {prefix}/+/registry/+",
+            f"topic write {prefix}/+/equipment/+/+",
+            "",
+            "# Bridges of the chain's sites (`clinic chain add-site`): each forwards its own site's topics only.",
+            *bridge_rules,
+            "# Demo and test traffic generator (`clinic simulate`): svc.simulator and one account per simulated",
+            "# station; remove their lines from passwd in production.",
+            *simulator_rules,
+            "# Every device: its username is its equipment id, and it may only publish its own channels.",
+            *device_rules,
+        ]
+    )

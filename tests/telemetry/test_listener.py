@@ -248,8 +248,9 @@ def test_a_lock_during_the_one_at_a_time_fallback_holds_messages_and_run_goes_on
     lock = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     refused: list[str] = []
 
-    def refuse_the_batch_then_lock(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
-        if not refused and many and statement.startswith("INSERT INTO equipment_event") and len(params) > 1:
+    def refuse_the_batch_then_lock(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: bool) -> None:
+        # The first batch is refused whatever its size: the listener may flush the first message on its own.
+        if not refused and statement.startswith("INSERT INTO equipment_event"):
             refused.append(statement)
             raise ValueError("refused once, to send the batch down the one-at-a-time path")
         if len(refused) == 1 and statement == "BEGIN IMMEDIATE":  # the fallback's first transaction

@@ -13,6 +13,7 @@ from shared.equipment.events import Decoded, DeviceEvent, Rejected, StatusReport
 from shared.equipment.topics import TopicError, parse_topic
 
 MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_NESTING = 32  # objects and arrays within each other; the contract's payloads use two
 SUPPORTED_VERSION = 1
 
 
@@ -93,6 +94,8 @@ def decode(topic: str, payload: bytes, *, prefix: str, received_at: datetime) ->
         if text not in ("online", "offline"):
             return reject(f"status payload must be 'online' or 'offline', got {_preview(payload)}")
         return StatusReport(parts.site, parts.equipment_id, text == "online", received_at, topic, payload)
+    if (depth := _nesting(payload)) > MAX_NESTING:  # before json.loads, which would recurse that deep
+        return reject(f"payload is nested {depth} levels deep; at most {MAX_NESTING} are accepted")
     try:
         document = json.loads(payload, parse_constant=_refuse_constant, parse_float=_finite_float)
     except NonFiniteNumber as exc:
@@ -170,3 +173,28 @@ def _preview(payload: bytes) -> str:
 
 def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _nesting(payload: bytes) -> int:
+    """How deeply objects and arrays nest (brackets inside strings do not count); counted only when the payload
+    has enough brackets to be deep, so an ordinary message costs two `bytes.count` calls."""
+    if payload.count(b"[") + payload.count(b"{") <= MAX_NESTING:
+        return 0
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in payload:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # closing quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest

@@ -206,6 +206,7 @@ def test_the_welcome_screen_switches_to_spanish_and_back(new_page: Callable[...,
     expect(page.get_by_text("¡Bienvenido! Escanee el código de su tarjeta")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.get_by_role("button", name="English")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("textbox", name="Escanee su tarjeta")).to_be_focused()
     assert_axe_clean(page, "welcome (es)")
     shoot(page, "1-bienvenida")
     scan_with_scanner(page, demo.maria_card)  # Maria has no stored language: the patient's choice stays
@@ -335,6 +336,9 @@ def test_the_refusal_screens_pass_axe_in_both_languages(
     if lang == "es":
         page.get_by_role("button", name="Español").click()
         expect(page.locator("html")).to_have_attribute("lang", "es")
+        # A scanner types into whatever has the focus: wait until the Spanish screen's scan field has it, as a
+        # patient would see the screen change first (keystrokes typed during the rerun went elsewhere).
+        expect(page.get_by_role("textbox", name="Escanee su tarjeta")).to_be_focused()
     scan_with_scanner(page, "t=" + "A" * 32)
     expect(page.get_by_text(unknown)).to_be_visible()
     assert_axe_clean(page, f"unknown card ({lang})")

@@ -14,7 +14,7 @@ from telemetry.broker import hash_password, set_device_password
 from telemetry.broker_acl import LISTENER_USER
 from tests.conftest import Broker
 from tests.helpers import wait_until
-from tests.mqtt_helpers import connect, listener_settings, publish_all, running_listener, usage_messages
+from tests.mqtt_helpers import Client, connect, listener_settings, publish_all, running_listener, usage_messages
 
 pytestmark = pytest.mark.integration
 NOT_AUTHORIZED = 135
@@ -125,17 +125,27 @@ def test_a_device_using_the_listeners_client_id_cannot_disturb_its_session(
     settings = listener_settings(broker, db_url)
     messages = usage_messages(devices, per_device=200)
     publisher = connect(broker.port, "svc.simulator", broker.simulator_password)
+    left_open: list[Client] = []  # attackers still connected when the next one comes (a takeover)
     with running_listener(settings, engine) as listener:
         for n, chunk in enumerate(messages[i : i + 100] for i in range(0, len(messages), 100)):
+            for stale in left_open:  # still connected, but its network loop stops: paho would reconnect it and
+                stale.client.loop_stop()  # take the session back from the new one, a fight between attackers
             attacker = connect(broker.port, "tm-9", attacker_password, client_id=LISTENER_USER, clean_start=clean_start)
             assert not attacker.connack[0].is_failure, "the device itself may connect (as its own client id)"
             attacker.subscribe("clinic/#")  # what a taken-over session would receive
             publish_all(publisher, chunk)
             if n % 2:
                 attacker.close()
+            else:
+                left_open.append(attacker)
         wait_until(lambda: listener.stats.inserted == len(messages), timeout=60, what="every message recorded")
         assert listener.stats.connects == 1, "the listener was disconnected"
     publisher.close()
+    for stale in left_open:
+        if stale is attacker:
+            attacker.close()  # the last one still has its loop
+        elif (sock := stale.client.socket()) is not None:
+            sock.close()  # the broker dropped it at the takeover; without its loop, paho never closed it
     assert listener.stats.duplicates == 0
     with read_session(engine) as session:
         assert sum(s.uses_total for s in list_stations(session=session, tz=UTC)) == len(messages) // 2

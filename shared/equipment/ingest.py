@@ -25,7 +25,6 @@ from shared.equipment.ingest_rows import (
 from shared.equipment.rollups import Before, DayTotals
 from shared.equipment.state_machine import StationState, apply_event_in_place, apply_status
 from shared.store.db import write_transaction
-from shared.store.types import utcnow
 
 KEPT_PAYLOAD_BYTES = 8 * 1024  # dead letters keep at most this much of a payload (its size is kept too)
 _KEY_CHUNK = 400  # keys per IN (...) list, well under SQLite's bound-variable limit
@@ -103,7 +102,10 @@ def dead_letter(conn: Connection, rejects: Iterable[Rejected], *, quota: int = P
     rows = [_dead_letter_row(r) for r in rejects]
     if not rows:
         return 0
-    rows = within_quota(conn, rows, utcnow(), limit=quota)
+    # The quota's hour is the hour the listener received the batch, the same clock `_kept_this_hour` counts by
+    # (a batch recorded a moment past the hour, or replayed later, still counts against the hour it arrived in).
+    received = max(row["received_at"] for row in rows)
+    rows = within_quota(conn, rows, received, limit=quota)
     stmt = _insert(conn, DEAD)
     excluded = stmt.excluded  # type: ignore[attr-defined]
     stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
@@ -171,7 +173,6 @@ def _by_site(keys: set[Key]) -> Iterable[tuple[str, Sequence[str]]]:
     for site, ids in by_site.items():
         for chunk in _chunks(ids):
             yield site, chunk
-
 
 
 def _unknown(item: DeviceEvent | StatusReport) -> Rejected:

@@ -19,8 +19,8 @@ NOW = datetime.now(UTC)
 TOPIC = "clinic/main/equipment/tm-1/usage"
 
 
-def junk(n: int, size: int = 100) -> list:  # type: ignore[type-arg]
-    return [decode(TOPIC, f"junk {n}-{i} ".encode() + b"x" * size, prefix="clinic", received_at=NOW)
+def junk(n: int, size: int = 100, *, at: datetime = NOW) -> list:  # type: ignore[type-arg]
+    return [decode(TOPIC, f"junk {n}-{i}-{at.isoformat()} ".encode() + b"x" * size, prefix="clinic", received_at=at)
             for i in range(n)]  # fmt: skip
 
 
@@ -41,6 +41,21 @@ def test_past_its_hourly_quota_a_device_s_junk_is_counted_not_stored(engine: Eng
     assert len(letters) == 101 and len(over) == 1
     assert over[0].seen_count == 70, "50 of the first batch and all 20 of the second were dropped, and counted"
     assert total_seen(engine) == 170, "every message is accounted for"
+
+
+def test_the_quota_follows_the_hour_the_messages_arrived_in_not_when_they_are_written(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1")
+    hour = datetime(2026, 3, 4, 10, tzinfo=UTC)
+    record_batch(engine=engine, items=junk(150, at=hour - timedelta(seconds=1)), tz=UTC, dead_letter_quota=100)
+    record_batch(engine=engine, items=junk(30, at=hour - timedelta(seconds=1)), tz=UTC, dead_letter_quota=100)
+    record_batch(engine=engine, items=junk(20, at=hour + timedelta(seconds=1)), tz=UTC, dead_letter_quota=100)
+    with read_session(engine) as session:
+        letters = list_dead_letters(session=session)
+    over = [d for d in letters if d.reason == OVER_QUOTA.format(limit=100)]
+    assert [d.seen_count for d in over] == [80], "9:59:59's excess is counted in one row, whenever it is written"
+    assert len(letters) == 100 + 1 + 20, "10:00:01 starts a new hour with its own quota"
+    assert total_seen(engine) == 200
 
 
 def test_another_device_has_its_own_quota(engine: Engine) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import queue
 import statistics
 import subprocess
 import sys
@@ -170,10 +171,12 @@ class _People:
         """People work for `seconds`, or (with `until`) until it holds but at least MIN_PHASE_S; `then` runs
         once they have started (the backlog phase starts the listener there, so the drain meets them)."""
         tokens = tokens if tokens is not None else self.cards(seconds)
-        stop = self.manager.Event()
-        started = time.perf_counter()
+        stop, ready = self.manager.Event(), self.manager.Queue()
         people = (self.url, tokens, list(STAFF_USERS), STAFF_STATIONS, self.args.kiosks, stop)
-        futures = [self.pool.submit(run_app, app, *people, seed) for seed, app in enumerate(("lobby", "staff"))]
+        apps = ("lobby", "staff")
+        futures = [self.pool.submit(run_app, app, *people, seed, ready) for seed, app in enumerate(apps)]
+        _wait_until_at_work(ready, futures)  # the phase starts once both apps' people are at work
+        started = time.perf_counter()
         if then is not None:
             then()
         deadline, earliest = started + seconds, started + MIN_PHASE_S
@@ -184,6 +187,21 @@ class _People:
         for future in futures:
             results.merge(future.result(timeout=120))
         return Phase(name, time.perf_counter() - started, results)
+
+
+def _wait_until_at_work(ready: Any, futures: list[Any], timeout_s: float = 120.0) -> None:
+    """Wait for every app to say its people are at work; an app that failed on the way raises its error here."""
+    deadline, waiting = time.perf_counter() + timeout_s, len(futures)
+    while waiting:
+        try:
+            ready.get(timeout=0.1)
+            waiting -= 1
+        except queue.Empty:
+            for future in futures:
+                if future.done():
+                    future.result()  # raises what went wrong in the child
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"the apps' people were not at work after {timeout_s:.0f} s") from None
 
 
 def _paced(people: _People, broker: Broker, devices: list[str], args: argparse.Namespace, day: Day) -> Phase:
@@ -242,8 +260,9 @@ def _prepare_people(engine: Any) -> None:
         create_account(engine=engine, username=username, password=PASSWORD, role="admin")
     for station in STAFF_STATIONS:
         with unit_of_work(engine) as session:
-            register_equipment(session=session, site="main", equipment_id=station, name=station, kind="bike",
-                               zone="gym")
+            register_equipment(
+                session=session, site="main", equipment_id=station, name=station, kind="bike", zone="gym"
+            )
     with unit_of_work(engine) as session:
         add_exercise(session=session, name=EXERCISE, instructions="Walk at an easy pace.")
 

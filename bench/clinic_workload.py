@@ -83,8 +83,10 @@ class Recorder:
 
 
 def run_app(app: str, url: str, tokens: list[str], staff: list[str], stations: list[str], kiosks: int,
-            stop: Any, seed: int) -> Results:  # fmt: skip
-    """One app's people until `stop` (a multiprocessing Event) is set; returns what they measured."""
+            stop: Any, seed: int, ready: Any = None) -> Results:  # fmt: skip
+    """One app's people until `stop` (a multiprocessing Event) is set; returns what they measured. `ready` (a
+    multiprocessing queue) hears the app's name once its people are at work, so a phase is timed from there and
+    not from when a busy machine got round to starting the process."""
     engine = make_engine(url)
     settings = Settings(timezone="UTC", _env_file=None)  # type: ignore[call-arg]
     results, lock = Results(), threading.Lock()
@@ -101,6 +103,8 @@ def run_app(app: str, url: str, tokens: list[str], staff: list[str], stations: l
                for n, person in enumerate(people)]  # fmt: skip
     for thread in threads:
         thread.start()
+    if ready is not None:
+        ready.put(app)
     for thread in threads:
         thread.join()
     engine.dispose()
@@ -168,8 +172,9 @@ def _front_desk(engine: Engine, rec: Recorder, rng: random.Random, stop: Any) ->
                                                                 base_url="https://lobby.example",
                                                                 actor="desk"))  # fmt: skip
         line: dict[str, Any] = {"exercise": EXERCISE, "sets": 3, "active_from": date.today(), "actor": "desk"}
-        rec.timed("desk add plan line", lambda p=patient.id, line=line: _desk(engine, add_plan_item, patient_id=p,
-        **line))
+        rec.timed(
+            "desk add plan line", lambda p=patient.id, line=line: _desk(engine, add_plan_item, patient_id=p, **line)
+        )
 
 
 def _desk(engine: Engine, service: Callable[..., T], **values: Any) -> T:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -28,6 +29,16 @@ TABLES = (
     "session_feedback", "check_in", "qr_token", "plan_item", "exercise", "appointment", "patient", "staff_account",
     "audit_entry",
 )  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """Streamlit's AppTest runs a page as `__main__` and leaves it in `sys.modules`; a later test that starts
+    a process with multiprocessing's spawn would re-run that page in the child (bench.clinic_day did, and failed).
+    """
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @dataclass

@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import zxingcpp
 from PIL import Image
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -21,7 +20,7 @@ from shared.care.models import Appointment, PlanItem
 from shared.equipment.stations import register_equipment
 from shared.store.db import make_engine, unit_of_work
 from shared.store.settings import get_settings
-from tests.pdf_support import pdf_pages
+from tests.pdf_support import pdf_pages, read_qr_codes
 
 KIOSK = "https://lobby.example"
 PLAN_LINE_KEYS = {
@@ -232,7 +231,7 @@ def test_seed_demo_prints_cards_once_and_writes_pngs(cli: CliRunner, tmp_path: P
     assert read_qr((cards / "Maria.png").read_bytes()) in urls
     [sheet] = pdf_pages((cards / "cards.pdf").read_bytes())  # the four on one A4 page, to print and cut
     assert (round(sheet.width_mm), round(sheet.height_mm)) == (210, 297)
-    assert sorted(r.text for r in zxingcpp.read_barcodes(sheet.image)) == sorted(urls)
+    assert sorted(r.text for r in read_qr_codes(sheet.image)) == sorted(urls)
     code, again, _ = run(cli, "seed", "--demo")
     assert code == 0 and "demo data already exists: Maria (patient 1)" in again
     assert "?t=" not in again and "clinic patient card <id>" in again

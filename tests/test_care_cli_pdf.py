@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import zxingcpp
 from typer.testing import CliRunner
 
-from tests.pdf_support import pdf_pages
+from tests.pdf_support import pdf_pages, read_qr_codes
 from tests.test_care_cli import cli, maria, run, run_json  # noqa: F401  (fixtures)
 
 
@@ -19,7 +18,7 @@ def test_a_card_as_pdf_is_card_size_and_scans_to_its_link(cli: CliRunner, maria:
     assert data.startswith(b"%PDF") and b"Gonzalez" not in data and b"1950" not in data
     [page] = pdf_pages(data)
     assert (round(page.width_mm, 1), round(page.height_mm, 1)) == (85.7, 54.0)
-    assert [r.text for r in zxingcpp.read_barcodes(page.image)] == [info["url"]]
+    assert [r.text for r in read_qr_codes(page.image)] == [info["url"]]
 
 
 def test_a4_lays_the_card_out_on_a_page_to_cut(cli: CliRunner, maria: int, tmp_path: Path) -> None:  # noqa: F811
@@ -28,7 +27,7 @@ def test_a4_lays_the_card_out_on_a_page_to_cut(cli: CliRunner, maria: int, tmp_p
     assert isinstance(info, dict)
     [page] = pdf_pages(out.read_bytes())
     assert (round(page.width_mm), round(page.height_mm)) == (210, 297)
-    assert [r.text for r in zxingcpp.read_barcodes(page.image)] == [info["url"]]
+    assert [r.text for r in read_qr_codes(page.image)] == [info["url"]]
 
 
 def test_a4_without_pdf_is_refused_before_a_card_is_issued(cli: CliRunner, maria: int, tmp_path: Path) -> None:  # noqa: F811

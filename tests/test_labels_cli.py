@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import zxingcpp
 from PIL import Image
 from typer.testing import CliRunner
 
 from clinic.cli import app
 from kiosk.lobby.camera import read_qr
 from shared.store.settings import get_settings
+from tests.pdf_support import read_qr_codes
 
 STAFF = "https://staff.clinic.example"
 
@@ -76,11 +76,11 @@ def test_labels_writes_a_sheet_with_one_label_per_station_of_the_zone(cli: CliRu
     assert pdf.startswith(b"%PDF")
     pages = pdf_pages(pdf)
     assert [page.size for page in pages] == [(2480, 3508)]  # A4 at 300 dpi
-    found = sorted(r.text for r in zxingcpp.read_barcodes(pages[0]))
+    found = sorted(r.text for r in read_qr_codes(pages[0]))
     assert found == [f"{STAFF}/scan?s=main/bars-1", f"{STAFF}/scan?s=main/tm-1"]
     code, out, _ = run(cli, "device", "labels", "--zone", "Gym B", "--out", str(sheet), "--json")
     assert json.loads(out) == {"site": "main", "zone": "Gym B", "labels": 1, "pages": 1}
-    assert [r.text for r in zxingcpp.read_barcodes(pdf_pages(sheet.read_bytes())[0])] == [f"{STAFF}/scan?s=main/mat-1"]
+    assert [r.text for r in read_qr_codes(pdf_pages(sheet.read_bytes())[0])] == [f"{STAFF}/scan?s=main/mat-1"]
 
 
 def test_the_link_defaults_to_this_machines_staff_app(

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import zxingcpp
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
@@ -20,7 +19,7 @@ from shared.staff.accounts import create_account
 from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
 from tests.e2e.staff_fixtures import DESKTOP, PASSWORD, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
-from tests.pdf_support import pdf_pages
+from tests.pdf_support import pdf_pages, read_qr_codes
 
 
 def arrived(engine: Engine) -> list[tuple[str, str]]:
@@ -106,5 +105,5 @@ def test_a_new_card_prints_as_a_card_size_pdf(
     assert saved.suffix == ".pdf"
     [printed] = pdf_pages(saved.read_bytes())
     assert (round(printed.width_mm, 1), round(printed.height_mm, 1)) == (85.7, 54.0)
-    [code] = zxingcpp.read_barcodes(printed.image)
+    [code] = read_qr_codes(printed.image)
     assert code.text.startswith("http://localhost:8501/?t="), "the lobby's link with the token, nothing else"

@@ -13,7 +13,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import zxingcpp
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -30,7 +29,7 @@ from shared.staff.audit import recent_audit
 from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
 from tests.kiosk.staff_app import CLINIC_TZ_NAME, go_idle, session_of
-from tests.pdf_support import pdf_pages
+from tests.pdf_support import pdf_pages, read_qr_codes
 
 pytestmark = pytest.mark.usefixtures("care_env")
 
@@ -44,7 +43,6 @@ HOSTILE = "<img src=x onerror=alert(1)> **bold** [x](javascript:alert(1))"
 SQL = "Robert'); DROP TABLE patient;--"
 RTL = "\u202eمريم"  # a right-to-left override, then Arabic
 RAW_MARKUP = re.compile(r"(?<!\\)<img|(?<!\\)\*(?<!\\)\*bold|(?<!\\)\]\(javascript")
-
 
 
 CLINIC_TZ = ZoneInfo(CLINIC_TZ_NAME)
@@ -158,8 +156,9 @@ def todays_visits(engine: Engine) -> dict[str, int]:
     ):
         pid = patient(engine, first, last)
         with unit_of_work(engine) as session:
-            booked = add_appointment(session=session, patient_id=pid, starts_at=today_at(hour), site="main",
-                                     clinician="Alex")
+            booked = add_appointment(
+                session=session, patient_id=pid, starts_at=today_at(hour), site="main", clinician="Alex"
+            )
         assert booked.id is not None
         if status != "scheduled":
             with unit_of_work(engine) as session:
@@ -284,7 +283,7 @@ def test_add_find_edit_a_patient_and_issue_and_revoke_a_card(engine: Engine) -> 
     assert [b.label for b in app.download_button] == ["Download the card (PNG)", "Print card (PDF)"]
     [printed] = pdf_pages(app.session_state["patients_new_card"][2])
     assert (round(printed.width_mm, 1), round(printed.height_mm, 1)) == (85.7, 54.0)
-    [code] = zxingcpp.read_barcodes(printed.image)
+    [code] = read_qr_codes(printed.image)
     assert code.text.startswith("http://localhost:8501/?t=")
     assert "?t=" not in texts(app) and "?t=" not in " ".join(plain_texts(app)), "no token outside the card"
 

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import zxingcpp
 from PIL import Image
 from sqlalchemy import Engine, select
 
@@ -39,6 +38,7 @@ from shared.equipment.usage import usage_stats
 from shared.staff.audit import recent_audit
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
+from tests.pdf_support import read_qr_codes
 
 STAFF = "https://staff.clinic.example"
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -160,7 +160,7 @@ def test_a_zone_sheet_has_one_label_per_station_of_the_zone(gym: Engine) -> None
     assert sorted(label.station.id for label in labels) == ["bars-1", "mat-1"]
     pages = sheet_pages([label.image for label in labels], title="Gym B")
     assert [page.size for page in pages] == [PAGE_SIZE]
-    found = {r.text for r in zxingcpp.read_barcodes(pages[0])}
+    found = {r.text for r in read_qr_codes(pages[0])}
     assert found == {f"{STAFF}/scan?s=main/bars-1", f"{STAFF}/scan?s=main/mat-1"}
     with read_session(gym) as session:
         sheet = zone_sheet(session=session, site="main", zone="Gym B", staff_url=STAFF, tz=UTC)
@@ -174,7 +174,7 @@ def test_a_big_zone_fills_several_pages() -> None:
     label = label_image(f"{STAFF}/scan?s=main/x", name="X", zone="Z", site="main", equipment_id="x")
     pages = sheet_pages([label] * 30, title="Z")
     assert len(pages) == 2
-    assert len(zxingcpp.read_barcodes(pages[0])) == 24 and len(zxingcpp.read_barcodes(pages[1])) == 6
+    assert len(read_qr_codes(pages[0])) == 24 and len(read_qr_codes(pages[1])) == 6
 
 
 # --- taps recorded as a device's events -------------------------------------------------------------------------

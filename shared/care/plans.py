@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
 from shared.care.models import Exercise, Patient, PlanItem
@@ -56,6 +56,11 @@ def dose_words(sets: int | None, reps: int | None, hold_s: int | None, minutes: 
     return ", ".join(parts)
 
 
+def active_on(day: date) -> ColumnElement[bool]:
+    """The plan lines in force on `day`: started by then and not ended before it (the one rule for "today's")."""
+    return (col(PlanItem.active_from) <= day) & or_(col(PlanItem.active_to).is_(None), col(PlanItem.active_to) >= day)
+
+
 def add_plan_item(
     *,
     session: Session,
@@ -96,18 +101,16 @@ def add_plan_item(
     _check_item(item)
     if session.get(Patient, patient_id) is None:
         raise NotFound(f"no patient with id {patient_id}")
-    found = session.exec(select(Exercise).where(Exercise.name == " ".join(exercise.split()))).first()
-    if found is None or found.id is None:
-        raise NotFound(f"no exercise named {exercise!r} in the library (add it with `clinic exercise add`)")
+    exercise_id = _find_exercise(session, exercise)
     if position is None:
         existing = session.exec(select(PlanItem.position).where(PlanItem.patient_id == patient_id)).all()
         item.position = max(existing, default=0) + 1
-    item.exercise_id = found.id
+    item.exercise_id = exercise_id
     session.add(item)
     session.flush()
     if actor is not None:
         audit(session, actor=actor, action="plan.add", target=f"patient {patient_id}",
-              detail={"item": item.id, "exercise": found.name})  # fmt: skip
+              detail={"item": item.id, "exercise": " ".join(exercise.split())})  # fmt: skip
     return item
 
 
@@ -252,6 +255,7 @@ def _plan_row_view(item: PlanItem, exercise: Exercise) -> PlanRow:
 
 
 def _find_exercise(session: Session, name: str) -> int:
+    """The id of the library's exercise of that name (extra spaces do not matter); refused, naming it, if absent."""
     found = session.exec(select(Exercise).where(Exercise.name == " ".join(name.split()))).first()
     if found is None or found.id is None:
         raise NotFound(f"no exercise named {name!r} in the library")

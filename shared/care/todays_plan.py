@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, tzinfo
 
-from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from shared.care.models import Exercise, PlanItem
-from shared.care.plans import dose_words
+from shared.care.plans import active_on, dose_words
 from shared.equipment.stations import ShownStatus, StationView, list_stations
 
 PATIENT_STATUS_WORDS = {
@@ -94,48 +93,51 @@ def todays_plan(
     a free one of the same kind, when there is one (same zone first). Check-in calls it after its own commit,
     in a read session of its own.
     """
-    query = (
-        select(PlanItem, Exercise)
-        .join(Exercise, col(Exercise.id) == col(PlanItem.exercise_id))
-        .where(
-            PlanItem.patient_id == patient_id,
-            col(PlanItem.active_from) <= day,
-            or_(col(PlanItem.active_to).is_(None), col(PlanItem.active_to) >= day),
-        )
-        .order_by(col(PlanItem.position), col(PlanItem.id))
-    )
-    rows = session.exec(query).all()
+    rows = _active_items(session, patient_id=patient_id, day=day)
     views = list_stations(session=session, tz=tz, site=site, now=now, contact_time_min=contact_time_min) if rows else []
     stations = {(v.site, v.id): v for v in views}
     lines = []
     for item, exercise in rows:
         station = stations.get((item.equipment_site or site, item.equipment_id or ""))
-        other = _free_alternative(station, views)
-        lines.append(
-            PlanLine(
-                exercise=exercise.name,
-                sets=item.sets,
-                reps=item.reps,
-                hold_s=item.hold_s,
-                minutes=item.minutes,
-                load=item.load,
-                equipment_id=item.equipment_id,
-                equipment_name=station.name if station else None,
-                equipment_zone=station.zone if station else None,
-                equipment_status=station.status if station else None,
-                instructions=exercise.instructions,
-                image_url=exercise.image_url,
-                notes=item.notes,
-                equipment_ready_at=station.ready_at if station else None,
-                exercise_es=exercise.name_es,
-                instructions_es=exercise.instructions_es,
-                image_file=exercise.image_file,
-                alternative_id=other.id if other else None,
-                alternative_name=other.name if other else None,
-                alternative_zone=other.zone if other else None,
-            )
-        )
+        lines.append(_plan_line(item, exercise, station, _free_alternative(station, views)))
     return lines
+
+
+def _active_items(session: Session, *, patient_id: int, day: date) -> Sequence[tuple[PlanItem, Exercise]]:
+    """The patient's plan lines active on `day` with their exercises, in the therapist's order."""
+    query = (
+        select(PlanItem, Exercise)
+        .join(Exercise, col(Exercise.id) == col(PlanItem.exercise_id))
+        .where(PlanItem.patient_id == patient_id, active_on(day))
+        .order_by(col(PlanItem.position), col(PlanItem.id))
+    )
+    return session.exec(query).all()
+
+
+def _plan_line(item: PlanItem, exercise: Exercise, station: StationView | None, other: StationView | None) -> PlanLine:
+    """One line as the lobby shows it: the dose, the exercise's words and picture, the station and an alternative."""
+    return PlanLine(
+        exercise=exercise.name,
+        sets=item.sets,
+        reps=item.reps,
+        hold_s=item.hold_s,
+        minutes=item.minutes,
+        load=item.load,
+        equipment_id=item.equipment_id,
+        equipment_name=station.name if station else None,
+        equipment_zone=station.zone if station else None,
+        equipment_status=station.status if station else None,
+        instructions=exercise.instructions,
+        image_url=exercise.image_url,
+        notes=item.notes,
+        equipment_ready_at=station.ready_at if station else None,
+        exercise_es=exercise.name_es,
+        instructions_es=exercise.instructions_es,
+        image_file=exercise.image_file,
+        alternative_id=other.id if other else None,
+        alternative_name=other.name if other else None,
+        alternative_zone=other.zone if other else None,
+    )
 
 
 def start_here(lines: list[PlanLine]) -> int | None:

@@ -14,13 +14,14 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from shared.care.models import Appointment, Patient, PlanItem
+from shared.care.plans import active_on
 from shared.equipment.stations import StationView, list_stations
 from shared.store.clock import local_today
 
@@ -97,22 +98,7 @@ def station_needs(
         .where(Appointment.site == site, or_(checked_in_today, soon))
     )
     booked = session.exec(appointments).all()
-    patient_ids = {appointment.patient_id for appointment, _ in booked}
-    plans = (
-        session.exec(
-            select(PlanItem).where(
-                col(PlanItem.patient_id).in_(patient_ids),
-                col(PlanItem.equipment_id).is_not(None),
-                col(PlanItem.active_from) <= day,
-                or_(col(PlanItem.active_to).is_(None), col(PlanItem.active_to) >= day),
-            )
-        ).all()
-        if patient_ids
-        else []
-    )
-    lines: dict[int, list[PlanItem]] = defaultdict(list)
-    for item in plans:
-        lines[item.patient_id].append(item)
+    lines = _station_lines(session, patient_ids={appointment.patient_id for appointment, _ in booked}, day=day)
     needs = []
     for appointment, patient in booked:
         checked_in = appointment.status in CHECKED_IN
@@ -121,6 +107,19 @@ def station_needs(
             needs.append(Need(site_of_station, item.equipment_id or "", patient.display_name, appointment.starts_at,
                               checked_in, item.position))  # fmt: skip
     return needs
+
+
+def _station_lines(session: Session, *, patient_ids: set[int], day: date) -> dict[int, list[PlanItem]]:
+    """Each patient's plan lines in force on `day` that name a station."""
+    lines: dict[int, list[PlanItem]] = defaultdict(list)
+    if not patient_ids:
+        return lines
+    query = select(PlanItem).where(
+        col(PlanItem.patient_id).in_(patient_ids), col(PlanItem.equipment_id).is_not(None), active_on(day)
+    )
+    for item in session.exec(query).all():
+        lines[item.patient_id].append(item)
+    return lines
 
 
 def cleaning_queue(

@@ -53,12 +53,9 @@ def record_batch_in(
     result = BatchResult()
     rejects = [item for item in items if isinstance(item, Rejected)]
     known = [item for item in items if not isinstance(item, Rejected)]
-    keys = {(item.site, item.equipment_id) for item in known}
-    clean_rule = _registered(conn, keys)
+    clean_rule = _registered(conn, {(item.site, item.equipment_id) for item in known})
     states = _lock_states(conn, set(clean_rule))
-    for item in known:
-        if (item.site, item.equipment_id) not in clean_rule:
-            rejects.append(_unknown(item))
+    rejects += [_unknown(item) for item in known if (item.site, item.equipment_id) not in clean_rule]
     known = [item for item in known if (item.site, item.equipment_id) in clean_rule]
 
     events = [item for item in known if isinstance(item, DeviceEvent)]
@@ -66,27 +63,8 @@ def record_batch_in(
     result.inserted = len(new_keys)
     result.duplicates = len(events) - len(new_keys)
 
-    touched: dict[Key, StationState] = {}
     days = DayTotals(tz)
-    status_rows: list[tuple[Any, ...]] = []
-    for item in sorted(known, key=lambda it: it.event_at):
-        key = (item.site, item.equipment_id)
-        state = touched.get(key)
-        if state is None:
-            state = touched[key] = replace(states[key])  # one working copy per station per batch
-        if isinstance(item, DeviceEvent):
-            event_key = (item.site, item.equipment_id, item.event_id)
-            if event_key not in new_keys:
-                continue
-            new_keys.discard(event_key)  # a key repeated inside one batch is applied once
-            before = Before.of(state)
-            apply_event_in_place(state, item, clean_after_use=clean_rule[key], tz=tz)
-            days.add(item, before, state, clean_after_use=clean_rule[key])
-        else:
-            after = apply_status(state, item)
-            if after.online != state.online:
-                status_rows.append(status_values(item))
-            touched[key] = after
+    touched, status_rows = _apply_in_order(known, states, new_keys, clean_rule, days, tz)
     if status_rows:
         result.status_changes = len(insert_event_rows(conn, status_rows))
     write_states(conn, touched.values())
@@ -95,6 +73,36 @@ def record_batch_in(
     if not keep_rejects:
         result.dead_lettered = dead_letter(conn, rejects, quota=dead_letter_quota)
     return result
+
+
+def _apply_in_order(
+    known: list[DeviceEvent | StatusReport], states: dict[Key, StationState], new_keys: set[tuple[str, str, str]],
+    clean_rule: dict[Key, bool], days: DayTotals, tz: tzinfo,
+) -> tuple[dict[Key, StationState], list[tuple[Any, ...]]]:  # fmt: skip
+    """Apply the batch in event-time order to one working copy per station: new events move the state machine
+    and the day's totals (an event id repeated inside the batch counts once); a status report that changes
+    online-ness is kept as an event row. Returns the stations' new states and those status rows."""
+    touched: dict[Key, StationState] = {}
+    status_rows: list[tuple[Any, ...]] = []
+    for item in sorted(known, key=lambda it: it.event_at):
+        key = (item.site, item.equipment_id)
+        state = touched.get(key)
+        if state is None:
+            state = touched[key] = replace(states[key])
+        if isinstance(item, DeviceEvent):
+            event_key = (item.site, item.equipment_id, item.event_id)
+            if event_key not in new_keys:
+                continue
+            new_keys.discard(event_key)
+            before = Before.of(state)
+            apply_event_in_place(state, item, clean_after_use=clean_rule[key], tz=tz)
+            days.add(item, before, state, clean_after_use=clean_rule[key])
+        else:
+            after = apply_status(state, item)
+            if after.online != state.online:
+                status_rows.append(status_values(item))
+            touched[key] = after
+    return touched, status_rows
 
 
 def dead_letter(conn: Connection, rejects: Iterable[Rejected], *, quota: int = PER_DEVICE_HOUR) -> int:

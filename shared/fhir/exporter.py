@@ -9,11 +9,11 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from shared.care.feedback import Feedback
 from shared.care.models import Appointment, Exercise, Patient, PlanItem, SessionFeedback
+from shared.care.plans import active_on
 from shared.fhir import build
 from shared.fhir.build import Entry, Resource
 from shared.store.types import utcnow
@@ -88,8 +88,7 @@ def _plans(
     query = (
         select(PlanItem, Exercise)
         .join(Exercise, col(Exercise.id) == col(PlanItem.exercise_id))
-        .where(col(PlanItem.patient_id).in_(ids), col(PlanItem.active_from) <= day,
-               or_(col(PlanItem.active_to).is_(None), col(PlanItem.active_to) >= day))
+        .where(col(PlanItem.patient_id).in_(ids), active_on(day))
         .order_by(col(PlanItem.patient_id), col(PlanItem.position), col(PlanItem.id))
     )  # fmt: skip
     lines: dict[int, list[Entry]] = defaultdict(list)

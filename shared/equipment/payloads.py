@@ -94,23 +94,9 @@ def decode(topic: str, payload: bytes, *, prefix: str, received_at: datetime) ->
         if text not in ("online", "offline"):
             return reject(f"status payload must be 'online' or 'offline', got {_preview(payload)}")
         return StatusReport(parts.site, parts.equipment_id, text == "online", received_at, topic, payload)
-    if (depth := _nesting(payload)) > MAX_NESTING:  # before json.loads, which would recurse that deep
-        return reject(f"payload is nested {depth} levels deep; at most {MAX_NESTING} are accepted")
-    try:
-        document = json.loads(payload, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except NonFiniteNumber as exc:
-        return reject(f"payload has a number that is not finite ({exc}): send a real number or leave it out")
-    except (ValueError, RecursionError) as exc:
-        return reject(f"payload is not JSON: {_short(str(exc))}")
-    if not isinstance(document, dict):
-        return reject(f"payload must be a JSON object, got {type(document).__name__}")
-    # NUL and lone surrogates can only arrive as \u escapes (raw ones fail JSON or UTF-8 decoding above).
-    text_problem = _text_problem(document) if b"\\u" in payload else None
-    if text_problem:
-        return reject(text_problem)
-    version = document.get("v", SUPPORTED_VERSION)
-    if version != SUPPORTED_VERSION or isinstance(version, bool):
-        return reject(f"unsupported payload version v={_short(repr(version))} (this listener reads v=1)")
+    document = _v1_object(payload)
+    if isinstance(document, str):
+        return reject(document)
     try:
         model = PAYLOAD_MODELS[parts.channel].model_validate(document)
     except ValidationError as exc:
@@ -127,6 +113,29 @@ def decode(topic: str, payload: bytes, *, prefix: str, received_at: datetime) ->
         payload=payload,
         **model.model_dump(exclude={"v", "ts"}),
     )
+
+
+def _v1_object(payload: bytes) -> dict[str, Any] | str:
+    """The payload as a version-1 JSON object, or the reason it is not one (checked in the order that keeps a
+    hostile payload cheap: depth before parsing, text escapes only when there are any)."""
+    if (depth := _nesting(payload)) > MAX_NESTING:  # before json.loads, which would recurse that deep
+        return f"payload is nested {depth} levels deep; at most {MAX_NESTING} are accepted"
+    try:
+        document = json.loads(payload, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except NonFiniteNumber as exc:
+        return f"payload has a number that is not finite ({exc}): send a real number or leave it out"
+    except (ValueError, RecursionError) as exc:
+        return f"payload is not JSON: {_short(str(exc))}"
+    if not isinstance(document, dict):
+        return f"payload must be a JSON object, got {type(document).__name__}"
+    # NUL and lone surrogates can only arrive as \u escapes (raw ones fail JSON or UTF-8 decoding above).
+    text_problem = _text_problem(document) if b"\\u" in payload else None
+    if text_problem:
+        return text_problem
+    version = document.get("v", SUPPORTED_VERSION)
+    if version != SUPPORTED_VERSION or isinstance(version, bool):
+        return f"unsupported payload version v={_short(repr(version))} (this listener reads v=1)"
+    return document
 
 
 class NonFiniteNumber(ValueError):

@@ -43,7 +43,7 @@ from bench.common import (
     usage_backlog,
     wait_until,
 )
-from bench.ingest import RESULTS_DIR, clinic_listen_command
+from bench.ingest.__main__ import RESULTS_DIR, clinic_listen_command
 from shared.store.db import make_engine
 from telemetry.broker_acl import LISTENER_USER
 

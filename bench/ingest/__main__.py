@@ -87,7 +87,7 @@ from telemetry.listener import Listener
 
 DESIGNS = ("limit", "naive-sqlite", "naive-plain-sqlite", "project-sqlite", "naive-postgresql", "project-postgresql")
 TARGETS = {"project/limit": 0.5, "project/naive": 20.0, "flat": 0.9, "p99_s": 0.1, "rss_mb": 150.0}
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 
 
 @dataclass

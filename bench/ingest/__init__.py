@@ -1,0 +1,1 @@
+"""The ingest benchmark (`python -m bench.ingest`); its modules are being split out of __main__.py."""

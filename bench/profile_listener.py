@@ -4,7 +4,7 @@
     python -m bench.profile_listener --backend sqlite --messages 100000
     python -m bench.profile_listener --backend postgresql --messages 100000
 
-Same set-up as bench/ingest.py (the repo's broker config on a free port, a fresh store with the devices
+Same set-up as bench/ingest/ (the repo's broker config on a free port, a fresh store with the devices
 registered, the listener's session created first and the backlog queued), then `clinic listen` runs under
 `py-spy record` until every message is committed. Prints the functions with the most samples: inclusive (the
 function or anything it calls) and self (the function itself), as a share of all samples of the drain.
@@ -43,7 +43,8 @@ from bench.common import (
     usage_backlog,
     wait_until,
 )
-from bench.ingest import RESULTS_DIR, clinic_listen_command
+from bench.ingest.report import RESULTS_DIR
+from bench.ingest.service import clinic_listen_command
 from shared.store.db import make_engine
 from telemetry.broker_acl import LISTENER_USER
 

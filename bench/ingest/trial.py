@@ -1,0 +1,85 @@
+"""The types every run shares: the Context it is given, and the Meter that times one drain into a Trial.
+
+They sit apart so that the designs, the stores, the `clinic listen` run and the report can all use them without
+importing each other.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.common import Broker, load_average, process_cpu_s, thread_cpu_s
+
+
+@dataclass
+class Trial:
+    design: str
+    messages: int
+    publish_s: float
+    drain_s: float
+    cpu_s: float | None = None  # the consumer thread's own CPU time
+    broker_cpu_s: float | None = None  # Mosquitto's CPU time during the drain
+    load_before: float | None = None  # 1-minute load average when the drain started (other work on the machine)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.drain_s
+
+    @property
+    def cpu_us(self) -> float | None:
+        return None if self.cpu_s is None else self.cpu_s / self.messages * 1e6
+
+    @property
+    def broker_cpu_us(self) -> float | None:
+        return None if self.broker_cpu_s is None else self.broker_cpu_s / self.messages * 1e6
+
+
+class Meter:
+    """Wall time, the consumer thread's CPU time and the broker's CPU time of one drain."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker_pid = broker.process.pid
+        self.load = load_average()
+        self.broker_cpu0 = process_cpu_s(self.broker_pid)
+        self.started = time.perf_counter()
+
+    def finish(
+        self, trial_args: tuple[str, int, float], thread: threading.Thread | None, end: float | None = None
+    ) -> Trial:
+        """The Trial, measured now (call it as soon as the last message is in, while the thread still runs)."""
+        elapsed = (end if end is not None else time.perf_counter()) - self.started
+        cpu = thread_cpu_s(thread)
+        broker_cpu = process_cpu_s(self.broker_pid)
+        broker_s = None if broker_cpu is None or self.broker_cpu0 is None else broker_cpu - self.broker_cpu0
+        design, n, publish_s = trial_args
+        return Trial(design, n, publish_s, elapsed, cpu, broker_s, self.load)
+
+
+@dataclass
+class Context:
+    broker: Broker
+    tmp: Path
+    devices: list[str]
+    pg_url: str
+    poll_s: float
+    overrides: dict[str, str] = field(default_factory=dict)  # listener settings from --set
+    stored: int = 0  # events already in the store the project designs drain into (0: a fresh store per run)
+    preloaded: dict[tuple[str, int], str] = field(default_factory=dict)  # (backend, events) -> URL, reused
+
+    @property
+    def listener_password(self) -> str:
+        return self.broker.listener_password
+
+
+def drain_timeout(n: int) -> float:
+    return 60 + n / 100  # even at 100 msg/s a run finishes; a stuck consumer fails instead of hanging
+
+
+def new_tag() -> str:
+    return uuid.uuid4().hex[:8]

@@ -493,11 +493,11 @@ PRELOAD_COLS = ("site", "equipment_id", "event_id", "channel", "event", "device_
 
 
 def preload_events(url: str, devices: Sequence[str], count: int, *, chunk: int = 200_000) -> float:
-    """Bulk-load `count` usage events of `devices` (random 128-bit ids, over the last 30 days), as bench/scale.py
+    """Bulk-load `count` usage events of `devices` (random 128-bit ids, over the last 30 days), as bench.scale
     loads its chain; returns the seconds it took. The store must have the schema and the devices registered."""
     import random
 
-    from bench.scale import PostgresLoader, SQLiteLoader
+    from bench.scale.loaders import PostgresLoader, SQLiteLoader
 
     rng = random.Random(count)
     bits = rng.getrandbits

@@ -1,7 +1,7 @@
 """Faults survived during a flood: every event stored exactly once and the state consistent with the events.
 
 Real processes throughout: `clinic listen` as a child process, the repo's Mosquitto, SQLite files and
-PostgreSQL servers. These are the CI-sized versions (10,000 messages); bench/reliability.py runs the long ones.
+PostgreSQL servers. These are the CI-sized versions (10,000 messages); bench/reliability/ runs the long ones.
 """
 
 from __future__ import annotations

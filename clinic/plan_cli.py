@@ -11,7 +11,7 @@ import typer
 from clinic.common import JsonFlag, PatientId, store, user_errors
 from clinic.output import optional_day, read_text, table
 from shared.care.exercise_images import save_image_file
-from shared.care.exercises import add_exercise, list_exercises, update_exercise
+from shared.care.exercises import add_exercise, exercise_named, update_exercise
 from shared.care.models import PlanItem
 from shared.care.patients import get_patient
 from shared.care.plan_import import PLAN_CSV_COLUMNS, import_plan_csv
@@ -73,9 +73,8 @@ def exercise_update(
         raise ValidationFailed("give --image or --no-image, not both")
     with store() as (cfg, engine):
         with read_session(engine) as session:
-            found = next((e for e in list_exercises(session=session) if e.name == " ".join(name.split())), None)
-        if found is None or found.id is None:
-            raise ValidationFailed(f"no exercise named {name!r} in the library (see `clinic exercise add`)")
+            found = exercise_named(session=session, name=name)
+        assert found.id is not None
         picture = save_image_file(cfg.data_dir, image) if image else ("" if no_image else None)
         with unit_of_work(engine) as session:
             exercise = update_exercise(session=session, exercise_id=found.id, name=new_name,

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from types import FrameType
 
 import typer
-from sqlalchemy.engine import make_url
 
 from clinic.apps import app_url, streamlit_argv
 from clinic.log_rotation import rotate_logs
+from clinic.output import safe_url
 from clinic.processes import Child, port_open, start_child, stop_children, wait_for_port
 from clinic.up_setup import (
     BROKER_START_TIMEOUT_S,
@@ -45,11 +45,6 @@ BACKOFF_RESET_S = 60.0  # a child that ran this long before crashing starts agai
 ROTATE_EVERY_S = 30.0  # how often `watch` checks the size of the logs
 LISTENER_READY_TEXT = "subscribed"  # what the listener logs once its subscription is in place
 LISTENER_READY_TIMEOUT_S = 15.0
-
-
-def safe_url(url: str) -> str:
-    """A database URL without its password, for printing."""
-    return make_url(url).render_as_string(hide_password=True)
 
 
 @dataclass(slots=True)

@@ -1,1 +1,2 @@
-"""MQTT-facing code: the device contract at the edge, the listener, the simulator and broker set-up."""
+"""The MQTT adapter: the listener, the simulator, the broker's files and accounts, and the chain's bridges (the
+device contract itself, topics and payloads, is domain code in `shared/equipment`)."""

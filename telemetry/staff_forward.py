@@ -51,7 +51,9 @@ def staff_payload(row: Any) -> bytes:
 
 
 def pending_staff_events(engine: Engine, *, site: str, after: int) -> Sequence[Any]:
-    """The site's staff events stored after row `after`, oldest first (at most CHUNK)."""
+    """The site's staff events stored after row `after`, oldest first (at most CHUNK). Takes the engine, not a
+    session: each chunk is read in a short read session of its own, so no transaction stays open while the
+    broker is waited for."""
     query = (
         select(EVENTS.c.id, EVENTS.c.site, EVENTS.c.equipment_id, EVENTS.c.event_id, EVENTS.c.channel,
                EVENTS.c.event, EVENTS.c.event_at, EVENTS.c.session_id, EVENTS.c.duration_s, EVENTS.c.by,

@@ -15,10 +15,11 @@ from kiosk.lobby.language import _, lang
 from kiosk.lobby.plan import plan_cards, take_home
 from kiosk.lobby.scan import ask_feedback, confirm_birth_date, handle_scan
 from kiosk.lobby.state import notify, reset
-from kiosk.lobby.text import SCAN_LABEL, WAITING_TOLD, clock, headline, tries_left
+from kiosk.lobby.text import SCAN_LABEL, WAITING_TOLD, tries_left
 from kiosk.page_scripts import keep_scan_field_focused
 from kiosk.theme import literal
 from shared.care import checkin
+from shared.care.checkin_messages import clock, headline
 from shared.care.todays_plan import todays_plan
 from shared.store.clock import local_today
 from shared.store.db import read_session

@@ -11,9 +11,9 @@ from kiosk import resources
 from kiosk.lobby.dob import parse_birth_date
 from kiosk.lobby.language import _, apply_patient_language, lang
 from kiosk.lobby.state import notify
-from kiosk.lobby.text import headline
 from shared.care import checkin
 from shared.care.arrivals import note_waiting_patient
+from shared.care.checkin_messages import headline
 from shared.store.db import unit_of_work
 from shared.store.types import utcnow
 

@@ -1,8 +1,8 @@
 """What the lobby says, in plain words, and the plan as escaped HTML (pure functions, easy to test).
 
 Constants are the English texts (gettext message ids, marked with `N_`); they are translated where they are
-shown. `clock` and `headline` live in `shared.care.checkin_messages` (the CLI says the same sentences) and are
-re-exported.
+shown. The check-in outcome's own sentences (`clock`, `headline`) are in `shared.care.checkin_messages`: the CLI
+says them too.
 """
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ from datetime import datetime
 from html import escape
 
 from shared.care.checkin import Outcome
-from shared.care.checkin_messages import clock, headline
 from shared.care.feedback import DIFFICULTIES, PAIN_ALERT
 from shared.care.todays_plan import PlanLine
 from shared.i18n import N_, gettext_for
 
 __all__ = [
     "DIFFICULTY_BUTTONS", "DIFFICULTY_QUESTION", "EXERCISES_QUESTION", "PAIN_HINT", "PAIN_QUESTION",
-    "SCAN_LABEL", "WAITING_TOLD", "clock", "headline", "plan_card_html", "thanks", "tries_left",
+    "SCAN_LABEL", "WAITING_TOLD", "plan_card_html", "thanks", "tries_left",
 ]  # fmt: skip
 
 SCAN_LABEL = N_("Scan your card")

@@ -26,6 +26,7 @@ from shared.care.patients import search_patients
 from shared.equipment import board
 from shared.equipment.provisioning import broker_accounts, register_station
 from shared.equipment.replay import replay_dead_letters
+from shared.equipment.stations import is_registered
 from shared.staff.accounts import StaffUser
 from shared.staff.permissions import Area
 from shared.store.clock import local_today
@@ -57,8 +58,9 @@ def sentence(message: str) -> str:
 
 
 def show_error(message: str) -> None:
-    """An error box for a refusal; the message often quotes what was typed, so it shows exactly as typed."""
-    st.error(literal(message))
+    """An error box for a refusal, as a sentence (domain messages start lower case: "name must be ..."); the
+    message often quotes what was typed, so that shows exactly as typed."""
+    st.error(literal(sentence(message)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +77,10 @@ class Notice:
 
 def notify(text: str, kind: NoticeKind = "success", *, about: str | None = None, linger_s: float | None = None) -> None:
     """Keep a message to show on the page's next run (after a callback or `st.rerun`): once where `show_notice`
-    is called with the same `about`, or on every run for `linger_s` seconds (a fragment's refreshes too)."""
-    st.session_state[NOTICE_KEY] = Notice(kind, text, about, time.time(), linger_s)
+    is called with the same `about`, or on every run for `linger_s` seconds (a fragment's refreshes too). An
+    error reads as a sentence, as in `show_error`."""
+    st.session_state[NOTICE_KEY] = Notice(kind, sentence(text) if kind == "error" else text, about, time.time(),
+                                          linger_s)  # fmt: skip
 
 
 def clear_notice(about: str | None = None) -> None:
@@ -203,11 +207,21 @@ def unknown_devices(user: StaffUser, *, kind_help: str = "", say_none: bool = Fa
     allowed = user.can("register_devices")
     st.caption("Their messages are kept. Registering a device records its kept messages as if they had just come in."
                if allowed else "Their messages are kept until an administrator registers them.")  # fmt: skip
+    with read_session(resources.engine()) as session:
+        registered_since = {
+            (d.site, d.equipment_id) for d in devices
+            if is_registered(session=session, site=d.site, equipment_id=d.equipment_id)
+        }  # fmt: skip
     for device in devices:
         ident = f"{device.site}-{device.equipment_id}"
         st.text(f"{device.site}/{device.equipment_id}: {device.messages} message(s) kept, "
                 f"last {local(device.last_seen, cfg.tz)}")  # fmt: skip
         if not allowed:
+            continue
+        if (device.site, device.equipment_id) in registered_since:  # e.g. by `clinic device add`, which keeps them
+            if st.button(f"{device.equipment_id} is registered now: record its kept messages", key=f"replay-{ident}"):
+                _replay(device.site, device.equipment_id, done=f"{device.equipment_id} is registered")
+                return
             continue
         with st.form(f"unknown-{ident}"):
             left, mid, right = st.columns(3)
@@ -221,15 +235,19 @@ def unknown_devices(user: StaffUser, *, kind_help: str = "", say_none: bool = Fa
 
 def _register_unknown(user: StaffUser, site: str, equipment_id: str, *, name: str, zone: str, kind: str) -> bool:
     """Register one unknown device's station and replay its kept messages; False (and the error shown) if refused."""
-    engine, cfg = resources.engine(), resources.settings()
     try:
-        with unit_of_work(engine) as session:
+        with unit_of_work(resources.engine()) as session:
             register_station(session=session, accounts=broker_accounts(), site=site, equipment_id=equipment_id,
                              name=name, zone=zone, kind=kind, actor=user.username)  # fmt: skip
     except ClinicError as exc:
-        show_error(sentence(str(exc)))
+        show_error(str(exc))
         return False
-    outcome = replay_dead_letters(engine=engine, settings=cfg, site=site, equipment_id=equipment_id)
-    rerun_with_notice(f"Registered {name.strip()} ({equipment_id}): {outcome.recorded} kept message(s) recorded, "
-         f"{outcome.still_kept} still kept.")  # fmt: skip
+    _replay(site, equipment_id, done=f"Registered {name.strip()} ({equipment_id})")
     return True
+
+
+def _replay(site: str, equipment_id: str, *, done: str) -> None:
+    """Record a registered device's kept messages, and say how many (the page reruns with the notice)."""
+    outcome = replay_dead_letters(engine=resources.engine(), settings=resources.settings(), site=site,
+                                  equipment_id=equipment_id)  # fmt: skip
+    rerun_with_notice(f"{done}: {outcome.recorded} kept message(s) recorded, {outcome.still_kept} still kept.")

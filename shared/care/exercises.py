@@ -97,6 +97,14 @@ def update_exercise(
     return exercise
 
 
+def exercise_named(*, session: Session, name: str) -> Exercise:
+    """The library's exercise of that name (extra spaces do not matter); `NotFound`, naming it, when absent."""
+    found = session.exec(select(Exercise).where(Exercise.name == " ".join((name or "").split()))).first()
+    if found is None or found.id is None:
+        raise NotFound(f"no exercise named {name!r} in the library")
+    return found
+
+
 def list_exercises(*, session: Session) -> list[Exercise]:
     """The exercise library, by name."""
     return list(session.exec(select(Exercise).order_by(func.lower(col(Exercise.name)), col(Exercise.id))).all())

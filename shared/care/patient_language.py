@@ -39,11 +39,3 @@ def set_language(*, session: Session, patient_id: int, code: str | None, actor: 
         audit(session, actor=actor, action="patient.language", target=f"patient {patient_id}",
               detail={"language": value or DEFAULT})  # fmt: skip
     return True
-
-
-def get_language(*, session: Session, patient_id: int) -> str:
-    """The patient's lobby language code (the default when none is set)."""
-    patient = session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound(f"no patient with id {patient_id}")
-    return patient.language or DEFAULT

@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from shared.care.models import Exercise, Patient, PlanItem
-from shared.care.plans import _check_item
+from shared.care.plans import check_plan_line
 from shared.store.clock import parse_date
 from shared.store.errors import ValidationFailed
 
@@ -71,7 +71,7 @@ def _plan_row(
             active_from=parse_date(row["from"], "from") if _csv_text(row, "from") else today,
             active_to=parse_date(row["to"], "to") if _csv_text(row, "to") else None,
         )
-        _check_item(item)
+        check_plan_line(item)
     except ValidationFailed as exc:
         raise ValidationFailed(f"line {line}: {exc}; nothing was imported") from None
     return item

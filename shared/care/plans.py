@@ -9,6 +9,7 @@ from typing import Literal
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
+from shared.care.exercises import exercise_named
 from shared.care.models import Exercise, Patient, PlanItem
 from shared.staff.audit import audit
 from shared.store.errors import NotFound, ValidationFailed
@@ -98,7 +99,7 @@ def add_plan_item(
         active_from=active_from,
         active_to=active_to,
     )
-    _check_item(item)
+    check_plan_line(item)
     if session.get(Patient, patient_id) is None:
         raise NotFound(f"no patient with id {patient_id}")
     exercise_id = _find_exercise(session, exercise)
@@ -161,7 +162,7 @@ def update_plan_item(
         "equipment_id": (equipment_id or "").strip() or None, "notes": (notes or "").strip() or None,
         "active_from": active_from, "active_to": active_to,
     }  # fmt: skip
-    _check_item(PlanItem(patient_id=item.patient_id, **values))  # type: ignore[arg-type]
+    check_plan_line(PlanItem(patient_id=item.patient_id, **values))  # type: ignore[arg-type]
     changed = [name for name, value in values.items() if getattr(item, name) != value]
     for name in changed:
         setattr(item, name, values[name])
@@ -255,14 +256,13 @@ def _plan_row_view(item: PlanItem, exercise: Exercise) -> PlanRow:
 
 
 def _find_exercise(session: Session, name: str) -> int:
-    """The id of the library's exercise of that name (extra spaces do not matter); refused, naming it, if absent."""
-    found = session.exec(select(Exercise).where(Exercise.name == " ".join(name.split()))).first()
-    if found is None or found.id is None:
-        raise NotFound(f"no exercise named {name!r} in the library")
-    return found.id
+    """The id of the library's exercise of that name (`NotFound` when there is none)."""
+    found = exercise_named(session=session, name=name).id
+    assert found is not None  # a stored exercise has its id
+    return found
 
 
-def _check_item(item: PlanItem) -> None:
+def check_plan_line(item: PlanItem) -> None:
     """Refuse a plan line whose dose, text lengths, station id or dates are out of bounds."""
     for label, value in (("sets", item.sets), ("reps", item.reps), ("hold", item.hold_s), ("minutes", item.minutes)):
         if value is not None and not 0 < value <= 1000:

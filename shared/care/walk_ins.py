@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from shared.care.models import Appointment, Patient
 
 # The field checks of patient registration, so a walk-in's new patient is held to the same rules.
-from shared.care.patients import _dob, _name
+from shared.care.patients import checked_patient
 from shared.staff.audit import audit
 from shared.store.clock import local_today
 from shared.store.errors import NotFound, ValidationFailed
@@ -88,8 +88,7 @@ def _patient(session: Session, patient_id: int | None, new: NewPatient | None, a
             raise NotFound(f"no patient with id {patient_id}")
         return found, False
     assert new is not None
-    patient = Patient(first_name=_name(new.first, "first name"), last_name=_name(new.last, "last name"),
-                      dob=_dob(new.dob))  # fmt: skip
+    patient = checked_patient(first=new.first, last=new.last, dob=new.dob)
     same = select(Patient.id).where(
         func.lower(col(Patient.first_name)) == patient.first_name.lower(),
         func.lower(col(Patient.last_name)) == patient.last_name.lower(),

@@ -40,8 +40,3 @@ def list_sites(*, session: Session) -> list[SiteRecord]:
     """Every registered site, by id."""
     rows = session.execute(select(ChainSite).order_by(ChainSite.site)).scalars().all()
     return [SiteRecord(r.site, r.name, r.added_at) for r in rows]
-
-
-def known_sites(*, session: Session) -> set[str]:
-    """The ids of the registered sites."""
-    return {record.site for record in list_sites(session=session)}

@@ -1,1 +1,2 @@
-"""Demo data for `clinic up --demo`: stations, patients with plans, exercise pictures, one account per role."""
+"""Demo data for `clinic seed --demo` and `clinic up --seed`: stations, patients with plans, exercise pictures,
+one account per role."""

@@ -46,11 +46,6 @@ def registered_ids(*, session: Session, site: str) -> list[str]:
     return list(session.execute(query).scalars())
 
 
-def is_seeded(*, session: Session, site: str) -> bool:
-    """Whether every demo station is registered at `site`."""
-    return {s.id for s in DEMO_STATIONS} <= set(registered_ids(session=session, site=site))
-
-
 def seed_demo(*, session: Session, site: str) -> list[str]:
     """Register the demo stations missing at `site` (existing ones stay as they are); returns the demo ids."""
     present = set(registered_ids(session=session, site=site))

@@ -1,7 +1,7 @@
 """Bounds on what a device can make the clinic store as dead letters: a quota per device and hour, and retention.
 
 A rogue or broken device must not fill the disk: past `PER_DEVICE_HOUR` new dead letters from one device in the
-current hour, the excess is not stored but counted, in one row per device and hour whose `seen_count` says how
+hour they arrived in, the excess is not stored but counted, in one row per device and hour whose `seen_count` says how
 many were dropped and whose reason says why (so nothing is lost silently). Dead letters are kept for
 `RETENTION_DAYS`, then the listener deletes them.
 """
@@ -65,6 +65,7 @@ def _kept_this_hour(conn: Connection, source: Source, hour: datetime) -> int:
         DEAD.c.site.is_(None) if site is None else DEAD.c.site == site,
         DEAD.c.equipment_id.is_(None) if equipment_id is None else DEAD.c.equipment_id == equipment_id,
         DEAD.c.received_at >= hour,
+        DEAD.c.received_at < hour + timedelta(hours=1),
     )
     return int(conn.execute(query).scalar_one())
 

@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
-from shared.equipment.events import Decoded, Rejected
+from shared.equipment.events import Decoded
 from shared.equipment.ingest import fingerprint, record_batch_in
 from shared.equipment.ingest_rows import DEAD
 from shared.equipment.models import DeadLetter
@@ -121,4 +121,4 @@ def _view(letter: DeadLetter) -> DeadLetterView:
     )
 
 
-__all__ = ["DeadLetterView", "Rejected", "ReplayOutcome", "list_dead_letters", "resolve_dead_letters"]
+__all__ = ["DeadLetterView", "ReplayOutcome", "list_dead_letters", "resolve_dead_letters"]

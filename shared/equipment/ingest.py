@@ -110,8 +110,8 @@ def dead_letter(conn: Connection, rejects: Iterable[Rejected], *, quota: int = P
     rows = [_dead_letter_row(r) for r in rejects]
     if not rows:
         return 0
-    # The quota's hour is the hour the listener received the batch, the same clock `_kept_this_hour` counts by
-    # (a batch recorded a moment past the hour, or replayed later, still counts against the hour it arrived in).
+    # The quota's hour is the hour the listener received the batch, the clock `_kept_this_hour` counts by: a
+    # batch written a moment past the hour (or after an outage) counts against the hour it arrived in.
     received = max(row["received_at"] for row in rows)
     rows = within_quota(conn, rows, received, limit=quota)
     stmt = _insert(conn, DEAD)

@@ -56,15 +56,6 @@ def create_account(
         return staff_user(account)
 
 
-def refresh_user(*, session: Session, user: StaffUser) -> StaffUser | None:
-    """The signed-in `user` as the store has them now (a changed role applies at once); None once the account
-    is disabled or gone, so an open session does not outlive an admin's decision."""
-    account = session.get(StaffAccount, user.id)
-    if account is None or account.disabled or account.username != user.username:
-        return None
-    return staff_user(account)
-
-
 def list_accounts(*, session: Session) -> list[StaffAccount]:
     """Every account, by username (for the admin page; hashes stay server-side)."""
     return list(session.exec(select(StaffAccount).order_by(col(StaffAccount.username))).all())

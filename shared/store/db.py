@@ -84,11 +84,6 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
-def is_sqlite(engine: Engine) -> bool:
-    """Whether the engine talks to SQLite (some statements differ by dialect)."""
-    return engine.dialect.name == "sqlite"
-
-
 def init_db(engine: Engine) -> None:
     """Bring the schema to this code's revision (creating it in an empty store); one read when it is there.
 
@@ -147,4 +142,3 @@ def is_transient(exc: DBAPIError) -> bool:
     if "database is locked" in text or "database table is locked" in text or "busy" in text:
         return True
     return getattr(exc.orig, "sqlstate", None) in ("40001", "40P01", "55P03")
-

@@ -116,7 +116,7 @@ def test_a_station_in_use_cannot_be_marked_cleaned(gym: Engine) -> None:
 
 def test_out_of_service_needs_a_reason_then_back_in_service(gym: Engine) -> None:
     app = click(signed_in("ana"), "out-bars-1")
-    assert errors(app) == ["say why the station is out of service"], "the refusal must stay visible"
+    assert errors(app) == ["Say why the station is out of service"], "the refusal must stay visible"
     assert station(gym, "bars-1").status == "available"
     assert last_audit(gym)[1] != "equipment.out_of_service"
 

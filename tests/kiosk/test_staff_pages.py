@@ -303,10 +303,10 @@ def test_a_bad_new_patient_is_refused_with_the_reason(engine: Engine) -> None:
     add_staff(engine, "desk", "front_desk")
     app = open_page("desk", "patients.py")
     for first, dob, message in (
-        ("", "1950-04-17", "first name must not be empty"),
-        ("Maria", "17/04/1950", "date of birth '17/04/1950' is not a date like 1950-04-17"),
-        ("Maria", "", "date of birth '' is not a date like 1950-04-17"),
-        ("Maria", "2999-01-01", "date of birth 2999-01-01 is not a plausible birth date"),
+        ("", "1950-04-17", "First name must not be empty"),
+        ("Maria", "17/04/1950", "Date of birth '17/04/1950' is not a date like 1950-04-17"),
+        ("Maria", "", "Date of birth '' is not a date like 1950-04-17"),
+        ("Maria", "2999-01-01", "Date of birth 2999-01-01 is not a plausible birth date"),
     ):
         add_via_form(app, first, "Gonzalez", dob)
         assert errors(app) == [message]
@@ -324,7 +324,7 @@ def test_a_bad_edit_is_refused_and_changes_nothing(engine: Engine) -> None:
     app.run()
     app.text_input(key=f"edit_dob_{maria}").set_value("1950-13-01")
     click(app, f"edit_save_{maria}")
-    assert errors(app) == ["date of birth '1950-13-01' is not a date like 1950-04-17"]
+    assert errors(app) == ["Date of birth '1950-13-01' is not a date like 1950-04-17"]
     with read_session(engine) as session:
         assert get_patient(session=session, patient_id=maria).dob == date(1950, 4, 17)
 
@@ -390,7 +390,7 @@ def test_booking_an_appointment_and_a_bad_time(engine: Engine) -> None:
     add_staff(engine, "desk", "front_desk")
     maria = patient(engine, "Maria", "Gonzalez")
     app = book(open_page("desk", "appointments.py"), "maria", "25:99")
-    assert errors(app) == ["time '25:99' is not like 10:30, 3pm, 3:30 pm or 2026-11-23 10:30"]
+    assert errors(app) == ["Time '25:99' is not like 10:30, 3pm, 3:30 pm or 2026-11-23 10:30"]
     app = book(app, "maria", "14:15")
     assert not errors(app)
     assert successes(app)[0].startswith("Booked appointment #")
@@ -429,7 +429,7 @@ def test_changing_an_appointment(engine: Engine) -> None:
     app.number_input(key=f"change_minutes_{aid}").set_value(5)
     app.text_input(key=f"change_time_{aid}").set_value("9h45")
     click(app, f"change_submit_{aid}")
-    assert errors(app) == ["time '9h45' is not like 10:30, 3pm, 3:30 pm or 2026-11-23 10:30"]
+    assert errors(app) == ["Time '9h45' is not like 10:30, 3pm, 3:30 pm or 2026-11-23 10:30"]
 
 
 def upload(app: AppTest, content: bytes) -> AppTest:
@@ -444,10 +444,10 @@ def test_importing_a_csv_all_or_nothing(engine: Engine) -> None:
     app = open_page("desk", "appointments.py")
     bad = f"patient_id,start,minutes,clinician\n{maria},10:00,30,Alex\n{james},10:30,three,Sam\n".encode()
     upload(app, bad)
-    assert errors(app) == ["line 3: minutes 'three' is not a whole number; nothing was imported"]
+    assert errors(app) == ["Line 3: minutes 'three' is not a whole number; nothing was imported"]
     assert audit_log(engine) == []
     upload(app, b"\xff\xfe not utf-8")
-    assert errors(app) == ["the file is not UTF-8 text: save it as 'CSV UTF-8'"]
+    assert errors(app) == ["The file is not UTF-8 text: save it as 'CSV UTF-8'"]
     good = f"\ufeffpatient_id,start,minutes,clinician\n{maria},10:00,30,Alex\n{james},10:30,,\n".encode()
     upload(app, good)
     assert successes(app) == ["Imported 2 appointment(s)."]
@@ -458,7 +458,7 @@ def test_importing_a_csv_all_or_nothing(engine: Engine) -> None:
     assert [(r.patient_name, r.minutes) for r in rows] == [("Maria Gonzalez", 30), ("James Okafor", 45)]
     assert audit_log(engine) == [("desk", "appointment.import", "site main", {"imported": 2})]
     click(app, "appointments_import")
-    assert errors(app) == ["this file was imported already; upload it again to import it a second time"]
+    assert errors(app) == ["This file was imported already; upload it again to import it a second time"]
     with read_session(engine) as session:
         assert (
             len(
@@ -479,13 +479,13 @@ def test_the_exercise_library_add_edit_and_bad_names(engine: Engine) -> None:
     assert "The library is empty: add the first exercise below." in texts(app)
     app.text_input(key="exercise_add_name").set_value("  ")
     click(app, "exercise_add_submit")
-    assert errors(app) == ["exercise name must be 1 to 120 characters"]
+    assert errors(app) == ["Exercise name must be 1 to 120 characters"]
     app.text_input(key="exercise_add_name").set_value("Heel raises")
     app.text_area(key="exercise_add_instructions").set_value("Rise onto your toes.")
     click(app, "exercise_add_submit")
     assert successes(app) == ["Added Heel raises to the library."]
     click(app, "exercise_add_submit")
-    assert errors(app) == ["an exercise named 'Heel raises' is already in the library; edit that one"]
+    assert errors(app) == ["An exercise named 'Heel raises' is already in the library; edit that one"]
     with read_session(engine) as session:
         heel = list_exercises(session=session)[0]
     app.text_input(key=f"exercise_name_{heel.id}").set_value("Calf raises")
@@ -581,11 +581,11 @@ def test_bad_plan_lines_are_refused(engine: Engine, maria_plan: int) -> None:
     app = open_plan("boss", "maria")
     form = f"plan_add_{maria_plan}"
     click(app, f"{form}_submit")
-    assert errors(app) == ["choose an exercise for the line"]
+    assert errors(app) == ["Choose an exercise for the line"]
     app.selectbox(key=f"{form}_exercise").set_value("Bridges")
     app.date_input(key=f"{form}_to").set_value(datetime.now(CLINIC_TZ).date() - timedelta(days=1))
     click(app, f"{form}_submit")
-    assert errors(app) == ["the plan cannot end before it starts"]
+    assert errors(app) == ["The plan cannot end before it starts"]
     assert plan_names(engine, maria_plan) == ["Bridges", "Heel raises"]
     assert audit_log(engine) == []
 

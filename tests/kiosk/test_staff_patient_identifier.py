@@ -30,7 +30,7 @@ def test_staff_set_change_and_clear_a_patients_ehr_identifier(engine: Engine, ca
     app.text_input(key=f"edit_identifier_{john}").set_value(f"{MRN}|MRN0001")
     app.text_input(key=f"edit_last_{john}").set_value("Smithson")
     click(app, f"edit_save_{john}")
-    assert errors(app) == [f"identifier {MRN}|MRN0001 already belongs to patient {maria}"]
+    assert errors(app) == [f"Identifier {MRN}|MRN0001 already belongs to patient {maria}"]
     with read_session(engine) as session:
         assert get_patient(session=session, patient_id=john).last_name == "Smith", "a refused identifier saves nothing"
 

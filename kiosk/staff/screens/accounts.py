@@ -7,7 +7,7 @@ import streamlit as st
 
 from kiosk import resources
 from kiosk.staff.auth import require
-from kiosk.staff.kit import local, rerun_with_notice, sentence, show_error, show_notice
+from kiosk.staff.kit import local, rerun_with_notice, show_error, show_notice
 from shared.staff.accounts import create_account, list_accounts, update_account
 from shared.staff.models import ROLES, StaffAccount
 from shared.staff.passwords import MIN_PASSWORD
@@ -76,7 +76,7 @@ def _add() -> None:
             actor=user.username,
         )
     except ClinicError as exc:
-        show_error(sentence(str(exc)))
+        show_error(str(exc))
         return
     rerun_with_notice(f"Added {made.username} as {_role(made.role)}.")
 
@@ -133,7 +133,7 @@ def _update(
         update_account(engine=resources.engine(), username=username, actor=user.username, role=role,
                        disabled=disabled, password=password)  # fmt: skip
     except ClinicError as exc:
-        show_error(sentence(str(exc)))
+        show_error(str(exc))
         return
     rerun_with_notice(done)
 

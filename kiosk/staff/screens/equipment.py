@@ -7,7 +7,7 @@ import streamlit as st
 
 from kiosk import resources
 from kiosk.staff.auth import require
-from kiosk.staff.kit import rerun_with_notice, sentence, show_error, show_notice, unknown_devices
+from kiosk.staff.kit import rerun_with_notice, show_error, show_notice, unknown_devices
 from shared.equipment.provisioning import (
     AlreadyRegistered,
     account_status,
@@ -87,10 +87,10 @@ def _register() -> None:
                                        maintenance_interval_hours=interval or None, actor=user.username)  # fmt: skip
             registered = f"{station.name} ({station.id})"
     except AlreadyRegistered as exc:
-        show_error(sentence(f"{exc}: change it under 'Edit a station'."))
+        show_error(f"{exc}: change it under 'Edit a station'.")
         return
     except ClinicError as exc:
-        show_error(sentence(str(exc)))
+        show_error(str(exc))
         return
     rerun_with_notice(f"Registered {registered}. Create its broker password below if it sends messages.")
 
@@ -124,7 +124,7 @@ def _edit(stations: list[StationView]) -> None:
             edit_station(session=session, site=chosen.site, equipment_id=chosen.id, name=name, kind=kind, zone=zone,
                          clean_after_use=clean, maintenance_interval_hours=interval, actor=user.username)  # fmt: skip
     except ClinicError as exc:
-        show_error(sentence(str(exc)))
+        show_error(str(exc))
         return
     rerun_with_notice(f"Saved the changes to {name.strip()} ({chosen.id}).")
 
@@ -152,7 +152,7 @@ def _credentials(stations: list[StationView]) -> None:
             made = set_device_password(session=session, accounts=accounts, site=chosen.site, equipment_id=chosen.id,
                                        topic_prefix=cfg.topic_prefix, actor=user.username)  # fmt: skip
     except ClinicError as exc:
-        show_error(sentence(str(exc)))
+        show_error(str(exc))
         return
     st.session_state[PASSWORD_SHOWN] = {"username": made.username, "password": made.password, "topic": made.topic}
     st.rerun()

@@ -18,8 +18,17 @@ from kiosk import resources
 from kiosk.failsafe import safe_callback, staff_guarded
 from kiosk.lobby.camera import read_qr
 from kiosk.staff.auth import current_user, require
-from kiosk.staff.kit import NoticeKind, StationAction, clear_notice, notify, sentence, show_notice, station_action
-from kiosk.theme import literal, status_badge
+from kiosk.staff.kit import (
+    NoticeKind,
+    StationAction,
+    clear_notice,
+    notify,
+    sentence,
+    show_error,
+    show_notice,
+    station_action,
+)
+from kiosk.theme import status_badge
 from shared.equipment.labels import SCAN_PARAM, StationRef, label_zones, parse_station, zone_sheet
 from shared.equipment.stations import StationView, describe_status, get_station
 from shared.store.db import read_session
@@ -177,7 +186,7 @@ def station_panel(ref: StationRef) -> None:
         with read_session(resources.engine()) as session:
             view = get_station(session=session, site=ref.site, equipment_id=ref.equipment_id, tz=cfg.tz)
     except NotFound:
-        st.error(literal(f"No station {ref} is registered. Scan another label, or ask an administrator."))
+        show_error(f"No station {ref} is registered. Scan another label, or ask an administrator.")
         return
     show_notice(_about(view.id))
     _header(view)
@@ -231,7 +240,7 @@ def _print_labels() -> None:
 scanned = st.query_params.get(SCAN_PARAM)
 chosen = parse_station(scanned, default_site=cfg.site) if scanned else None
 if scanned and chosen is None:
-    st.error(NOT_A_LABEL)
+    show_error(NOT_A_LABEL)
 if chosen is not None:
     station_panel(chosen)
     st.divider()

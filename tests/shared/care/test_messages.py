@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, select
 
-from kiosk.lobby import text as lobby_text
+from kiosk.lobby import checkin_screens
 from shared.care import checkin_messages as messages
 from shared.care.checkin import Outcome
 from shared.care.models import QrToken
@@ -25,7 +25,7 @@ def test_headline_speaks_local_time_and_the_lobby_uses_the_same_function() -> No
         == "Welcome, Maria G. You're checked in for 16:30 with Alex."
     )
     assert messages.headline(Outcome("unreadable"), UTC).startswith("Sorry, we couldn't read that card.")
-    assert (lobby_text.headline, lobby_text.clock) == (messages.headline, messages.clock)
+    assert (checkin_screens.headline, checkin_screens.clock) == (messages.headline, messages.clock)
 
 
 def test_a_misread_an_unknown_and_a_revoked_card_each_say_what_to_do() -> None:

@@ -47,9 +47,10 @@ def test_the_quota_follows_the_hour_the_messages_arrived_in_not_when_they_are_wr
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1")
     hour = datetime(2026, 3, 4, 10, tzinfo=UTC)
+    record_batch(engine=engine, items=junk(20, at=hour + timedelta(seconds=1)), tz=UTC, dead_letter_quota=100)
+    # Then 9:59:59's messages, held back (an outage): written after 10:00's, counted against their own hour.
     record_batch(engine=engine, items=junk(150, at=hour - timedelta(seconds=1)), tz=UTC, dead_letter_quota=100)
     record_batch(engine=engine, items=junk(30, at=hour - timedelta(seconds=1)), tz=UTC, dead_letter_quota=100)
-    record_batch(engine=engine, items=junk(20, at=hour + timedelta(seconds=1)), tz=UTC, dead_letter_quota=100)
     with read_session(engine) as session:
         letters = list_dead_letters(session=session)
     over = [d for d in letters if d.reason == OVER_QUOTA.format(limit=100)]

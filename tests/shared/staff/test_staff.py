@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from shared.staff.accounts import StaffUser, create_account, refresh_user, update_account
+from shared.staff.accounts import create_account, update_account
 from shared.staff.audit import recent_audit
 from shared.staff.passwords import hash_password, verify_password
 from shared.staff.permissions import can
@@ -122,17 +122,3 @@ def test_an_admin_cannot_disable_or_demote_their_own_account(engine: Engine) -> 
     update_account(engine=engine, username="boss", actor="kim", role="technician")
     update_account(engine=engine, username="boss", actor="kim", disabled=True)
     assert sign_in(engine=engine, username="boss", password="a new secret!", now=NOW).user is None
-
-
-def test_refresh_user_follows_role_changes_and_ends_with_a_disabled_account(engine: Engine) -> None:
-    user = create_account(engine=engine, username="ana", password=PASSWORD, role="technician")
-    with read_session(engine) as session:
-        assert refresh_user(session=session, user=user) == user
-    update_account(engine=engine, username="ana", actor="boss", role="front_desk")
-    with read_session(engine) as session:
-        refreshed = refresh_user(session=session, user=user)
-    assert refreshed is not None and refreshed.role == "front_desk"
-    update_account(engine=engine, username="ana", actor="boss", disabled=True)
-    with read_session(engine) as session:
-        assert refresh_user(session=session, user=user) is None
-        assert refresh_user(session=session, user=StaffUser(9999, "ghost", "Ghost", "admin")) is None

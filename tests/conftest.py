@@ -1,4 +1,5 @@
-"""Fixtures: a real Mosquitto from the repo's config on a free port, and real SQLite and PostgreSQL stores."""
+"""Fixtures: a real Mosquitto from the repo's config on a free port, real SQLite and PostgreSQL stores, and a
+`clinic` command runner on the test store (its helpers `run`, `run_json` are in tests/cli_support.py)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
 
 from shared.store.db import init_db, make_engine
-from shared.store.settings import Settings
+from shared.store.settings import Settings, get_settings
 from telemetry.broker import ensure_broker_files
 from telemetry.broker_acl import LISTENER_USER, SIMULATOR_USER
 from telemetry.broker_config import write_config
+from tests.cli_support import KIOSK, run_json
 from tests.helpers import free_port, wait_for_port
 
 PG_ADMIN_URL = os.environ.get("CLINIC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -146,3 +149,23 @@ def engine(db_url: str) -> Iterator[Engine]:
     engine = make_engine(db_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Iterator[CliRunner]:
+    """A runner whose settings point at a fresh data folder, the test store and a known lobby address."""
+    monkeypatch.setenv("CLINIC_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CLINIC_DATABASE_URL", db_url)
+    monkeypatch.setenv("CLINIC_TIMEZONE", "UTC")
+    monkeypatch.setenv("CLINIC_KIOSK_URL", KIOSK)
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def maria(cli: CliRunner) -> int:
+    """Maria Gonzalez, born 1950-04-17, added with `clinic patient add`; her id."""
+    info = run_json(cli, "patient", "add", "--first", "Maria", "--last", "Gonzalez", "--dob", "1950-04-17")
+    assert isinstance(info, dict)
+    return int(info["id"])

@@ -9,10 +9,10 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from shared.care.models import Exercise, Patient
-from tests.test_care_cli import cli, run, run_json  # noqa: F401 (the runner fixture)
+from tests.cli_support import run, run_json
 
 
-def test_patient_add_stores_the_lobby_language_and_refuses_an_unknown_one(cli: CliRunner, engine: Engine) -> None:  # noqa: F811
+def test_patient_add_stores_the_lobby_language_and_refuses_an_unknown_one(cli: CliRunner, engine: Engine) -> None:
     info = run_json(cli, "patient", "add", "--first", "Rosa", "--last", "Diaz", "--dob", "1948-02-03",
                     "--language", "es")  # fmt: skip
     assert isinstance(info, dict)
@@ -26,7 +26,7 @@ def test_patient_add_stores_the_lobby_language_and_refuses_an_unknown_one(cli: C
 
 
 def test_exercise_add_and_update_take_a_picture_and_spanish_texts(
-    cli: CliRunner, engine: Engine, tmp_path: Path  # noqa: F811
+    cli: CliRunner, engine: Engine, tmp_path: Path
 ) -> None:
     good, bad = tmp_path / "walk.jpg", tmp_path / "walk.gif"
     Image.new("RGB", (64, 48), "navy").save(good, format="JPEG")

@@ -29,6 +29,12 @@ PAGES = {  # page file -> its title, for every staff page this suite covers
     "accounts.py": "Staff accounts",
     "audit.py": "Audit log",
 }
+CARE_PAGES = {  # the care pages (care_env): page file -> its title
+    "arrivals.py": "Arrivals",
+    "patients.py": "Patients",
+    "appointments.py": "Appointments",
+    "plans.py": "Exercises and plans",
+}
 
 
 def midday_zone() -> str:
@@ -92,6 +98,22 @@ def signed_in(username: str, page: str | None = None) -> AppTest:
         assert not app.exception, app.exception
         assert [t.value for t in app.title] == [PAGES[page]], texts(app)
     return app
+
+
+def open_page(username: str, page: str) -> AppTest:
+    """A new session signed in through the form as `username`, on the care page `page` (in kiosk/staff/screens/)."""
+    app = sign_in(new_app(), username)
+    assert not app.exception, app.exception
+    app.switch_page(f"screens/{page}").run()
+    assert not app.exception, app.exception
+    assert [t.value for t in app.title] == [CARE_PAGES[page]], texts(app)
+    return app
+
+
+def click(app: AppTest, key: str) -> AppTest:
+    """Press the button `key` and rerun (the caller looks at what is shown, exception included)."""
+    app.button(key=key).click()
+    return app.run()
 
 
 def shown(markdown: str) -> str:

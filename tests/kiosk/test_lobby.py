@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -18,91 +16,16 @@ from shared.care import checkin
 from shared.care.appointments import add_appointment, appointments_between, set_appointment_status, update_appointment
 from shared.care.arrivals import todays_arrivals
 from shared.care.cards import issue_card, revoke_cards
-from shared.care.exercises import add_exercise
 from shared.care.feedback import latest_feedback
 from shared.care.patient_language import set_language
 from shared.care.patients import add_patient
-from shared.care.plans import add_plan_item
 from shared.care.qr import parse_scan, qr_image
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
-from shared.equipment.stations import register_equipment
 from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
-
-LOBBY = str(Path(__file__).resolve().parents[2] / "kiosk" / "lobby" / "app.py")
-DOB = date(1950, 4, 17)
-
-
-def soon(minutes: int) -> datetime:
-    """An appointment start `minutes` from now, kept on today's date (UTC) so a run just before midnight books
-    today too (it then starts a few minutes ago, still inside the check-in window)."""
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    later = now + timedelta(minutes=minutes)
-    return later if later.date() == now.date() else now - timedelta(minutes=5)
-
-
-@pytest.fixture
-def patient_id(engine: Engine, lobby_env: None) -> int:
-    """Maria, booked 20 minutes from now with Alex, with a plan on a treadmill that is in use."""
-    with unit_of_work(engine) as session:
-        patient = add_patient(session=session, first="Maria", last="Gonzalez", dob=DOB)
-    assert patient.id is not None
-    starts = soon(20)
-    with unit_of_work(engine) as session:
-        add_appointment(session=session, patient_id=patient.id, starts_at=starts, site="main", clinician="Alex")
-    with unit_of_work(engine) as session:
-        register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1", zone="Gym A")
-    with unit_of_work(engine) as session:
-        add_exercise(session=session, name="Treadmill walk", instructions="Walk at an easy pace.")
-    with unit_of_work(engine) as session:
-        add_plan_item(session=session, patient_id=patient.id, exercise="Treadmill walk", minutes=10,
-                      equipment_id="tm-1",
-                      active_from=date.today() - timedelta(days=1))  # fmt: skip
-    start = b'{"event_id": "u1", "event": "start"}'
-    record_batch(engine=engine, items=[decode("clinic/main/equipment/tm-1/usage", start, prefix="clinic",
-                                              received_at=datetime.now(UTC))], tz=UTC)  # fmt: skip
-    return patient.id
-
-
-@pytest.fixture
-def card_url(engine: Engine, patient_id: int) -> str:
-    with unit_of_work(engine) as session:
-        return issue_card(session=session, patient_id=patient_id, base_url="https://lobby.example").url
-
-
-def new_app() -> AppTest:
-    app = AppTest.from_file(LOBBY, default_timeout=30)
-    app.run()
-    return app
-
-
-def scan(app: AppTest, text: str) -> None:
-    app.text_input(key="scan").set_value(text)
-    app.run()
-
-
-def type_dob(app: AppTest, month: str, day: str, year: str) -> None:
-    """Type into the three birth-date fields as a patient would (digits), then Continue."""
-    app.text_input(key="dob_month").input(month)
-    app.text_input(key="dob_day").input(day)
-    app.text_input(key="dob_year").input(year)
-    app.button(key="dob_continue").click()
-    app.run()
-
-
-def enter_dob(app: AppTest, dob: date) -> None:
-    type_dob(app, f"{dob.month:02d}", str(dob.day), str(dob.year))
-
-
-def shown(markdown: str) -> str:
-    """What a person reads: the Markdown source without its backslash escapes."""
-    return re.sub(r"\\(.)", r"\1", markdown)
-
-
-def texts(app: AppTest) -> str:
-    parts = [e.value for e in (*app.title, *app.success, *app.warning, *app.error, *app.markdown)]
-    return "\n".join(shown(str(p)) for p in parts)
+from tests.factories import DOB
+from tests.kiosk.lobby_app import LOBBY, enter_dob, new_app, scan, shown, soon, texts, type_dob
 
 
 def test_welcome_screen_asks_for_a_scan_and_shows_no_patient(patient_id: int) -> None:

@@ -4,7 +4,6 @@ accounts, the audit log, and the usage charts."""
 from __future__ import annotations
 
 import base64
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,7 +15,7 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from shared.equipment.ingest import record_batch
-from shared.equipment.stations import StationView, get_station, register_equipment
+from shared.equipment.stations import register_equipment
 from shared.staff.accounts import list_accounts, update_account
 from shared.staff.audit import recent_audit
 from shared.staff.models import StaffAccount
@@ -34,7 +33,6 @@ from tests.kiosk.staff_app import (
     successes,
     texts,
 )
-from tests.kiosk.test_staff_board import device, use
 from tests.mqtt_helpers import connect
 
 # Page behaviour does not depend on the backend, and the services behind these pages run on both SQLite and
@@ -53,17 +51,6 @@ def gym(engine: Engine) -> Engine:
     add_staff(engine, "boss", "admin", "The Boss")
     add_staff(engine, "ana", "technician", "Ana K.")
     return engine
-
-
-def station(engine: Engine, equipment_id: str) -> StationView:
-    with read_session(engine) as session:
-        return get_station(session=session, site="main", equipment_id=equipment_id, tz=UTC)
-
-
-def last_audit(engine: Engine) -> tuple[str, str, str, dict[str, object]]:
-    with read_session(engine) as session:
-        entry = recent_audit(session=session, limit=1)[0]
-    return entry.actor, entry.action, entry.target, json.loads(entry.detail or "{}")
 
 
 def submit(app: AppTest, label: str) -> AppTest:
@@ -117,7 +104,7 @@ def test_register_a_station(gym: Engine) -> None:
         signed_in("boss", "equipment.py"), "rower-1", HOSTILE, kind="rower", zone="Gym B", interval=250.0, clean=False
     )
     assert successes(app) == [f"Registered {HOSTILE} (rower-1). Create its broker password below if it sends messages."]
-    view = station(gym, "rower-1")
+    view = make.read_station(gym, "rower-1")
     assert (view.name, view.kind, view.zone, view.clean_after_use, view.maintenance_interval_hours) == (
         HOSTILE,
         "rower",
@@ -125,7 +112,7 @@ def test_register_a_station(gym: Engine) -> None:
         False,
         250.0,
     )
-    actor, action, target, detail = last_audit(gym)
+    actor, action, target, detail = make.last_audit(gym, json_detail=True)
     assert (actor, action, target, detail["name"]) == ("boss", "equipment.register", "main/rower-1", HOSTILE)
     assert HOSTILE in list(table(app)["Name"]), "the table shows the name as typed"
     assert "[x](javascript:alert(1))" in app.success[0].value.replace("\\", ""), "escaped, not a link"
@@ -145,7 +132,7 @@ def test_register_a_station(gym: Engine) -> None:
 def test_bad_station_details_are_refused(gym: Engine, equipment_id: str, name: str, message: str) -> None:
     app = register_form(signed_in("boss", "equipment.py"), equipment_id, name)
     assert len(errors(app)) == 1 and errors(app)[0].startswith(message), errors(app)
-    assert station(gym, "tm-1").name == "Treadmill 1"
+    assert make.read_station(gym, "tm-1").name == "Treadmill 1"
     with read_session(gym) as session:
         assert [e.action for e in recent_audit(session=session)].count("equipment.register") == 0
 
@@ -160,7 +147,7 @@ def test_edit_a_station(gym: Engine) -> None:
     app.checkbox(key="edit-clean-tm-1").set_value(False)
     submit(app, "Save changes")
     assert successes(app) == ["Saved the changes to Treadmill One (tm-1)."]
-    view = station(gym, "tm-1")
+    view = make.read_station(gym, "tm-1")
     assert (view.name, view.zone, view.kind, view.clean_after_use, view.maintenance_interval_hours) == (
         "Treadmill One",
         "Gym B",
@@ -168,7 +155,7 @@ def test_edit_a_station(gym: Engine) -> None:
         False,
         100.0,
     )
-    assert last_audit(gym)[:3] == ("boss", "equipment.register", "main/tm-1")
+    assert make.last_audit(gym)[:3] == ("boss", "equipment.register", "main/tm-1")
     assert "Treadmill One" in list(table(app)["Name"])
 
     app.text_input(key="edit-name-tm-1").set_value("")
@@ -178,7 +165,7 @@ def test_edit_a_station(gym: Engine) -> None:
     app.number_input(key="edit-interval-tm-1").set_value(0.0)
     submit(app, "Save changes")
     assert errors(app) == ["A maintenance interval cannot be removed, only changed to a positive number"]
-    assert station(gym, "tm-1").maintenance_interval_hours == 100.0
+    assert make.read_station(gym, "tm-1").maintenance_interval_hours == 100.0
 
 
 def test_a_broker_password_is_shown_once_and_works(gym: Engine, tmp_path: Path) -> None:
@@ -194,7 +181,8 @@ def test_a_broker_password_is_shown_once_and_works(gym: Engine, tmp_path: Path) 
     salt = base64.b64decode(entries["tm-1"].split("$")[3])
     assert entries["tm-1"] == hash_password(password, salt=salt), "the broker keeps only its hash"
     assert password not in (data / "mosquitto" / "passwd").read_text()
-    assert last_audit(gym) == ("boss", "equipment.broker_password", "main/tm-1", {"replaced": False})
+    audited = make.last_audit(gym, json_detail=True)
+    assert audited == ("boss", "equipment.broker_password", "main/tm-1", {"replaced": False})
     assert dict(zip(table(app)["ID"], table(app)["Broker account"], strict=True))["tm-1"] == "yes"
 
     app.run()
@@ -202,7 +190,7 @@ def test_a_broker_password_is_shown_once_and_works(gym: Engine, tmp_path: Path) 
     assert app.button(key="cred_make").label == "Replace the broker password"
     app.button(key="cred_make").click().run()
     assert app.code[0].value != password
-    assert last_audit(gym)[3] == {"replaced": True}
+    assert make.last_audit(gym, json_detail=True)[3] == {"replaced": True}
 
 
 def test_an_id_with_a_broker_account_at_another_site_is_refused(gym: Engine, tmp_path: Path) -> None:
@@ -238,14 +226,14 @@ def test_the_password_from_the_page_lets_the_device_publish(gym: Engine, broker:
 
 
 def test_the_equipment_page_registers_an_unknown_device_and_replays_it(gym: Engine) -> None:
-    record_batch(engine=gym, items=[*use("rower-1", 9, 10, 5)], tz=UTC)
+    record_batch(engine=gym, items=[*make.use_messages("rower-1", 9, 10, 5)], tz=UTC)
     app = signed_in("boss", "equipment.py")
     assert any(t.value.startswith("main/rower-1: 2 message(s) kept, last ") for t in app.text)
     app.text_input(key="unknown-name-main-rower-1").set_value("Rower 1")
     submit(app, "Register rower-1 and replay its messages")
     assert successes(app) == ["Registered Rower 1 (rower-1): 2 kept message(s) recorded, 0 still kept."]
-    assert station(gym, "rower-1").uses_total == 1
-    assert last_audit(gym)[:3] == ("boss", "equipment.register", "main/rower-1")
+    assert make.read_station(gym, "rower-1").uses_total == 1
+    assert make.last_audit(gym)[:3] == ("boss", "equipment.register", "main/rower-1")
     assert "None: every device that sent a message is registered." in [t.value for t in app.text]
 
 
@@ -274,7 +262,7 @@ def test_add_an_account(gym: Engine) -> None:
     app = add_form(signed_in("boss", "accounts.py"), "Bo.Front", "front_desk", PASSWORD, PASSWORD, name="Bo")
     assert successes(app) == ["Added bo.front as front desk."]
     assert (account(gym, "bo.front").role, account(gym, "bo.front").display_name) == ("front_desk", "Bo")
-    assert last_audit(gym) == ("boss", "staff.create", "bo.front", {"role": "front_desk"})
+    assert make.last_audit(gym, json_detail=True) == ("boss", "staff.create", "bo.front", {"role": "front_desk"})
     assert "bo.front" in list(table(app)["Username"])
     assert sign_in(engine=gym, username="bo.front", password=PASSWORD).user is not None
 
@@ -305,13 +293,13 @@ def test_change_a_role_disable_and_enable(gym: Engine) -> None:
     app.button(key="manage-set-role-ana").click().run()
     assert successes(app) == ["ana is now front desk."]
     assert account(gym, "ana").role == "front_desk"
-    assert last_audit(gym) == ("boss", "staff.update", "ana", {"role": "front_desk"})
+    assert make.last_audit(gym, json_detail=True) == ("boss", "staff.update", "ana", {"role": "front_desk"})
 
     app.button(key="manage-disable-ana").click().run()
     assert successes(app) == ["ana can no longer sign in."]
     assert account(gym, "ana").disabled and sign_in(engine=gym, username="ana", password=PASSWORD).user is None
     assert dict(zip(table(app)["Username"], table(app)["State"], strict=True))["ana"] == "disabled"
-    assert last_audit(gym) == ("boss", "staff.update", "ana", {"disabled": True})
+    assert make.last_audit(gym, json_detail=True) == ("boss", "staff.update", "ana", {"disabled": True})
 
     app.button(key="manage-enable-ana").click().run()
     assert not account(gym, "ana").disabled and sign_in(engine=gym, username="ana", password=PASSWORD).user is not None
@@ -339,7 +327,7 @@ def test_a_new_password_lifts_a_lock_out(gym: Engine) -> None:
     submit(app, "Set password")
     assert successes(app) == ["New password set for ana."]
     assert sign_in(engine=gym, username="ana", password="a brand new secret").user is not None
-    assert last_audit(gym)[1] == "staff.sign_in"
+    assert make.last_audit(gym)[1] == "staff.sign_in"
     with read_session(gym) as session:
         assert recent_audit(session=session, limit=2)[1].actor == "boss"
     assert dict(zip(table(app)["Username"], table(app)["State"], strict=True))["ana"] == "active"
@@ -383,10 +371,10 @@ def chart_data(app: AppTest, n: int) -> pd.DataFrame:
 
 def test_the_charts_page_shows_use_and_cleaning(gym: Engine) -> None:
     events = [
-        *use("tm-1", 1, 120, 20),
-        device("tm-1", "cleaning", {"event_id": "c1", "event": "cleaned"}, 90),
-        *use("tm-1", 2, 60, 10),
-        *use("tm-1", 3, 30, 10),
+        *make.use_messages("tm-1", 1, 120, 20),
+        make.device_message("tm-1", "cleaning", {"event_id": "c1", "event": "cleaned"}, 90),
+        *make.use_messages("tm-1", 2, 60, 10),
+        *make.use_messages("tm-1", 3, 30, 10),
     ]
     record_batch(engine=gym, items=events, tz=UTC)
     app = signed_in("ana", "charts.py")

@@ -5,18 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 
 import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from shared.equipment.events import Decoded
 from shared.equipment.ingest import record_batch
-from shared.equipment.payloads import decode
-from shared.equipment.stations import StationView, get_station
-from shared.staff.audit import recent_audit
-from shared.store.db import read_session
 from tests import factories as make
 from tests.kiosk.staff_app import (
     add_staff,
@@ -31,20 +26,6 @@ HOSTILE = "<img src=x onerror=alert(1)> **bold**"
 STATUS_RE = re.compile(r"id='status-([^']+)'><span [^>]*>([^<]*)</span>")
 
 
-def device(equipment_id: str, channel: str, body: dict[str, object], minutes_ago: float) -> Decoded:
-    at = datetime.now(UTC) - timedelta(minutes=minutes_ago)  # now, not at import: the suite may run long
-    payload = json.dumps({**body, "ts": at.isoformat()}).encode()
-    return decode(f"clinic/main/equipment/{equipment_id}/{channel}", payload, prefix="clinic", received_at=at)
-
-
-def use(equipment_id: str, n: int, start_ago: float, minutes: float) -> list[Decoded]:
-    stop = {"event_id": f"e{n}", "event": "stop", "duration_s": minutes * 60}
-    return [
-        device(equipment_id, "usage", {"event_id": f"s{n}", "event": "start"}, start_ago),
-        device(equipment_id, "usage", stop, start_ago - minutes),
-    ]
-
-
 @pytest.fixture
 def gym(engine: Engine) -> Engine:
     """A treadmill due for maintenance and waiting to be cleaned, a bike in use, free bars, a hostile name, and
@@ -53,9 +34,13 @@ def gym(engine: Engine) -> Engine:
     make.station(engine, "bike-1", "Bike 1", zone="Gym A")
     make.station(engine, "bars-1", "Parallel bars", zone="Gym B")
     make.station(engine, "odd-1", HOSTILE, zone="<b>Gym C</b>")
-    record_batch(engine=engine, items=[*use("tm-1", 1, 90, 30), *use("tm-1", 2, 40, 15)], tz=UTC)
-    record_batch(engine=engine, items=[device("bike-1", "usage", {"event_id": "b1", "event": "start"}, 4)], tz=UTC)
-    record_batch(engine=engine, items=[*use("rower-1", 9, 10, 5)], tz=UTC)
+    record_batch(
+        engine=engine, items=[*make.use_messages("tm-1", 1, 90, 30), *make.use_messages("tm-1", 2, 40, 15)], tz=UTC
+    )
+    record_batch(
+        engine=engine, items=[make.device_message("bike-1", "usage", {"event_id": "b1", "event": "start"}, 4)], tz=UTC
+    )
+    record_batch(engine=engine, items=[*make.use_messages("rower-1", 9, 10, 5)], tz=UTC)
     add_staff(engine, "ana", "technician", "Ana K.")
     return engine
 
@@ -65,17 +50,6 @@ def statuses(app: AppTest) -> dict[str, str]:
     for block in app.markdown:
         found.update(STATUS_RE.findall(block.value))
     return found
-
-
-def station(engine: Engine, equipment_id: str) -> StationView:
-    with read_session(engine) as session:
-        return get_station(session=session, site="main", equipment_id=equipment_id, tz=UTC)
-
-
-def last_audit(engine: Engine) -> tuple[str, str, str, str]:
-    with read_session(engine) as session:
-        entry = recent_audit(session=session, limit=1)[0]
-    return entry.actor, entry.action, entry.target, entry.detail
 
 
 def click(app: AppTest, key: str) -> AppTest:
@@ -103,9 +77,9 @@ def test_the_board_lists_every_station_with_its_status_in_words(gym: Engine) -> 
 
 def test_mark_cleaned_records_who_cleaned(gym: Engine) -> None:
     app = click(signed_in("ana"), "clean-tm-1")
-    view = station(gym, "tm-1")
+    view = make.read_station(gym, "tm-1")
     assert (view.status, view.last_cleaned_by) == ("available", "ana")
-    assert last_audit(gym)[:3] == ("ana", "equipment.cleaned", "main/tm-1")
+    assert make.last_audit(gym)[:3] == ("ana", "equipment.cleaned", "main/tm-1")
     assert statuses(app)["tm-1"] == "cleaning, ready in 2 min", "the disinfectant's contact time (default 2 min)"
     assert [t.value.replace("\\", "") for t in app.toast] == ["Treadmill 1: done"]  # Markdown-escaped
 
@@ -117,22 +91,22 @@ def test_a_station_in_use_cannot_be_marked_cleaned(gym: Engine) -> None:
 def test_out_of_service_needs_a_reason_then_back_in_service(gym: Engine) -> None:
     app = click(signed_in("ana"), "out-bars-1")
     assert errors(app) == ["Say why the station is out of service"], "the refusal must stay visible"
-    assert station(gym, "bars-1").status == "available"
-    assert last_audit(gym)[1] != "equipment.out_of_service"
+    assert make.read_station(gym, "bars-1").status == "available"
+    assert make.last_audit(gym)[1] != "equipment.out_of_service"
 
     app.text_input(key="out-reason-bars-1").set_value("Loose rail <left>")
     click(app, "out-bars-1")
-    view = station(gym, "bars-1")
+    view = make.read_station(gym, "bars-1")
     assert (view.status, view.fault_code, view.fault_message) == ("out_of_service", "manual", "Loose rail <left>")
-    assert last_audit(gym) == ("ana", "equipment.out_of_service", "main/bars-1", "Loose rail <left>")
+    assert make.last_audit(gym) == ("ana", "equipment.out_of_service", "main/bars-1", "Loose rail <left>")
     assert statuses(app)["bars-1"] == "out of service (manual)"
     assert "Fault: Loose rail <left>" in [t.value for t in app.text]
     assert not errors(app)
 
     app.text_input(key="back-note-bars-1").set_value("Rail tightened")
     click(app, "back-bars-1")
-    assert station(gym, "bars-1").status == "available"
-    assert last_audit(gym) == ("ana", "equipment.back_in_service", "main/bars-1", "Rail tightened")
+    assert make.read_station(gym, "bars-1").status == "available"
+    assert make.last_audit(gym) == ("ana", "equipment.back_in_service", "main/bars-1", "Rail tightened")
     assert statuses(app)["bars-1"] == "available"
 
 
@@ -141,8 +115,8 @@ def test_mark_serviced_when_maintenance_is_due(gym: Engine) -> None:
     assert app.button(key="serviced-tm-1") is not None
     assert not [b for b in app.button if b.key == "serviced-bike-1"], "only where maintenance is due"
     click(app, "serviced-tm-1")
-    assert station(gym, "tm-1").in_use_hours_since_service == 0
-    assert last_audit(gym)[:3] == ("ana", "equipment.serviced", "main/tm-1")
+    assert make.read_station(gym, "tm-1").in_use_hours_since_service == 0
+    assert make.last_audit(gym)[:3] == ("ana", "equipment.serviced", "main/tm-1")
     assert not [b for b in app.button if b.key == "serviced-tm-1"]
     assert not [w for w in app.warning if w.value.startswith("Maintenance due")]
 
@@ -157,9 +131,9 @@ def test_registering_an_unknown_device_replays_its_messages(gym: Engine) -> None
     app.run()
     assert not app.exception
     assert successes(app) == ["Registered Rower 1 (rower-1): 2 kept message(s) recorded, 0 still kept."]
-    view = station(gym, "rower-1")
+    view = make.read_station(gym, "rower-1")
     assert (view.name, view.zone, view.uses_total, view.status) == ("Rower 1", "Gym B", 1, "needs_cleaning")
-    actor, action, target, detail = last_audit(gym)
+    actor, action, target, detail = make.last_audit(gym)
     assert (actor, action, target) == ("boss", "equipment.register", "main/rower-1")
     assert json.loads(detail)["name"] == "Rower 1"
     app.run()
@@ -180,5 +154,5 @@ def test_an_action_after_the_idle_timeout_is_not_recorded(gym: Engine) -> None:
     app.button(key="clean-tm-1").click()
     app.run()
     assert [t.value for t in app.title] == ["Staff sign-in"]
-    assert station(gym, "tm-1").status == "needs_cleaning"
-    assert last_audit(gym)[1] != "equipment.cleaned"
+    assert make.read_station(gym, "tm-1").status == "needs_cleaning"
+    assert make.last_audit(gym)[1] != "equipment.cleaned"

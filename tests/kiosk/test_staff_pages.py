@@ -6,10 +6,8 @@ signed-in username, hostile text shown as typed, and who may open which page.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,23 +20,31 @@ from shared.care.appointments import add_appointment, set_appointment_status
 from shared.care.arrivals import day_appointments
 from shared.care.cards import active_cards, issue_card
 from shared.care.exercises import add_exercise, list_exercises
-from shared.care.patients import add_patient, get_patient, search_patients
+from shared.care.patients import get_patient, search_patients
 from shared.care.plans import add_plan_item, list_plan_items
-from shared.staff.accounts import create_account
-from shared.staff.audit import recent_audit
 from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
-from tests.kiosk.staff_app import CLINIC_TZ_NAME, go_idle, session_of
+from tests import factories as make
+from tests.kiosk.staff_app import (
+    CARE_PAGES,
+    CLINIC_TZ_NAME,
+    KIOSK,
+    REFUSED,
+    add_staff,
+    click,
+    errors,
+    go_idle,
+    new_app,
+    open_page,
+    session_of,
+    sign_in,
+    successes,
+    texts,
+)
 from tests.pdf_support import pdf_pages, read_qr_codes
 
 pytestmark = pytest.mark.usefixtures("care_env")
 
-KIOSK = Path(__file__).resolve().parents[2] / "kiosk" / "staff"
-STAFF = str(KIOSK / "app.py")
-PASSWORD = "correct horse battery"
-REFUSED = "Your role does not give access to this page."
-TITLES = {"arrivals.py": "Arrivals", "patients.py": "Patients", "appointments.py": "Appointments",
-          "plans.py": "Exercises and plans"}  # fmt: skip
 HOSTILE = "<img src=x onerror=alert(1)> **bold** [x](javascript:alert(1))"
 SQL = "Robert'); DROP TABLE patient;--"
 RTL = "\u202eمريم"  # a right-to-left override, then Arabic
@@ -47,62 +53,6 @@ RAW_MARKUP = re.compile(r"(?<!\\)<img|(?<!\\)\*(?<!\\)\*bold|(?<!\\)\]\(javascri
 
 CLINIC_TZ = ZoneInfo(CLINIC_TZ_NAME)
 MARKDOWN_ELEMENTS = ("title", "header", "subheader", "success", "info", "warning", "error", "markdown", "caption")
-
-
-def add_staff(engine: Engine, username: str, role: str) -> None:
-    create_account(engine=engine, username=username, password=PASSWORD, role=role, display_name=username)
-
-
-def new_app() -> AppTest:
-    return AppTest.from_file(STAFF, default_timeout=30).run()
-
-
-def sign_in(app: AppTest, username: str) -> AppTest:
-    """Fill in and submit the sign-in form."""
-    app.text_input(key="sign_in_username").set_value(username)
-    app.text_input(key="sign_in_password").set_value(PASSWORD)
-    app.button[0].click()  # the form's only button
-    return app.run()
-
-
-def shown(markdown: str) -> str:
-    """What a person reads: the Markdown source without its backslash escapes."""
-    return re.sub(r"\\(.)", r"\1", markdown)
-
-
-def texts(app: AppTest) -> str:
-    """Every message, heading and text on the page, as read."""
-    kinds = ("title", "header", "subheader", "success", "info", "warning", "error", "markdown", "text", "caption")
-    return "\n".join(shown(str(e.value)) for kind in kinds for e in getattr(app, kind))
-
-
-def errors(app: AppTest) -> list[str]:
-    return [shown(str(e.value)) for e in app.error]
-
-
-def successes(app: AppTest) -> list[str]:
-    return [shown(str(e.value)) for e in app.success]
-
-
-def open_page(username: str, page: str) -> AppTest:
-    """A new session signed in through the form as `username`, on `page` (a file in kiosk/staff/screens/)."""
-    app = sign_in(new_app(), username)
-    assert not app.exception, app.exception
-    app.switch_page(f"screens/{page}").run()
-    assert not app.exception, app.exception
-    assert [t.value for t in app.title] == [TITLES[page]], texts(app)
-    return app
-
-
-def audit_log(engine: Engine) -> list[tuple[str, str, str, dict[str, object]]]:
-    """(actor, action, target, detail), oldest first, without sign-ins."""
-    with read_session(engine) as session:
-        entries = recent_audit(session=session)
-    return [
-        (a.actor, a.action, a.target, json.loads(a.detail))
-        for a in reversed(entries)
-        if a.action not in ("staff.create", "staff.sign_in")
-    ]
 
 
 def plain_texts(app: AppTest) -> list[str]:
@@ -125,18 +75,6 @@ def today_at(hour: int, minute: int = 0) -> datetime:
     return datetime.combine(datetime.now(CLINIC_TZ).date(), time(hour, minute), tzinfo=CLINIC_TZ)
 
 
-def patient(engine: Engine, first: str, last: str, dob: date = date(1950, 4, 17)) -> int:
-    with unit_of_work(engine) as session:
-        created = add_patient(session=session, first=first, last=last, dob=dob)
-    assert created.id is not None
-    return created.id
-
-
-def click(app: AppTest, key: str) -> AppTest:
-    app.button(key=key).click()
-    return app.run()
-
-
 # --- arrivals --------------------------------------------------------------------------------------------------
 
 
@@ -154,7 +92,7 @@ def todays_visits(engine: Engine) -> dict[str, int]:
         ],
         start=8,
     ):
-        pid = patient(engine, first, last)
+        pid = make.new_patient_id(engine, first, last)
         with unit_of_work(engine) as session:
             booked = add_appointment(
                 session=session, patient_id=pid, starts_at=today_at(hour), site="main", clinician="Alex"
@@ -169,7 +107,7 @@ def todays_visits(engine: Engine) -> dict[str, int]:
                     now=datetime.now(UTC) - timedelta(minutes=20),
                 )
         out[first] = booked.id
-    walk_in = patient(engine, "Zed", "Walker")
+    walk_in = make.new_patient_id(engine, "Zed", "Walker")
     settings = Settings(_env_file=None, timezone=CLINIC_TZ_NAME)  # type: ignore[call-arg]
     with unit_of_work(engine) as session:
         scanned = issue_card(session=session, patient_id=walk_in, base_url="https://x").url
@@ -225,7 +163,7 @@ def test_each_arrivals_action_changes_the_store_and_names_who_did_it(
             session=session, site="main", tz=CLINIC_TZ, day=datetime.now(CLINIC_TZ).date(),
             now=datetime.now(UTC))}  # fmt: skip
     assert (statuses[james], statuses[maria], statuses[sam]) == ("no_show", "in_session", "done")
-    assert [(actor, action, target, detail["to"]) for actor, action, target, detail in audit_log(engine)] == [
+    assert [(actor, action, target, detail["to"]) for actor, action, target, detail in make.audit_log(engine)] == [
         ("tech", "appointment.status", f"appointment {james}", "arrived"),
         ("tech", "appointment.status", f"appointment {maria}", "in_session"),
         ("tech", "appointment.status", f"appointment {sam}", "done"),
@@ -243,7 +181,7 @@ def test_a_button_pressed_after_the_session_timed_out_changes_nothing(
     go_idle(engine, app, 31 * 60)
     click(app, f"arrivals-arrived-{todays_visits['James']}")
     assert [t.value for t in app.title] == ["Staff sign-in"]
-    assert audit_log(engine) == []
+    assert make.audit_log(engine) == []
 
 
 # --- patients --------------------------------------------------------------------------------------------------
@@ -293,7 +231,7 @@ def test_add_find_edit_a_patient_and_issue_and_revoke_a_card(engine: Engine) -> 
         assert active_cards(session=session, patient_id=maria) == 0
     assert not [m for m in app.markdown if m.value.startswith("<img")], "the revoked card is no longer shown"
     assert not app.download_button, "nor offered"
-    assert [(a, action) for a, action, _, _ in audit_log(engine)] == [
+    assert [(a, action) for a, action, _, _ in make.audit_log(engine)] == [
         ("desk", "patient.add"), ("desk", "patient.update"), ("desk", "patient.card_issued"),
         ("desk", "patient.cards_revoked"),
     ]  # fmt: skip
@@ -311,14 +249,14 @@ def test_a_bad_new_patient_is_refused_with_the_reason(engine: Engine) -> None:
         add_via_form(app, first, "Gonzalez", dob)
         assert errors(app) == [message]
         assert not successes(app)
-    assert audit_log(engine) == []
+    assert make.audit_log(engine) == []
     app.text_input(key="patients_search").set_value("Gonzalez")
     assert "No patient matches that search." in texts(app.run())
 
 
 def test_a_bad_edit_is_refused_and_changes_nothing(engine: Engine) -> None:
     add_staff(engine, "desk", "front_desk")
-    maria = patient(engine, "Maria", "Gonzalez")
+    maria = make.new_patient_id(engine, "Maria", "Gonzalez")
     app = open_page("desk", "patients.py")
     app.text_input(key="patients_search").set_value("gonz")
     app.run()
@@ -359,7 +297,7 @@ def test_a_very_long_name_is_cut_at_the_fields_limit(engine: Engine) -> None:
 
 def test_a_days_appointments_are_listed_and_the_date_picker_changes_the_day(engine: Engine) -> None:
     add_staff(engine, "desk", "front_desk")
-    maria, james = patient(engine, "Maria", "Gonzalez"), patient(engine, "James", HOSTILE)
+    maria, james = make.new_patient_id(engine, "Maria", "Gonzalez"), make.new_patient_id(engine, "James", HOSTILE)
     with unit_of_work(engine) as session:
         add_appointment(session=session, patient_id=maria, starts_at=today_at(9, 30), site="main", clinician="Alex")
     with unit_of_work(engine) as session:
@@ -388,7 +326,7 @@ def book(app: AppTest, search: str, clock: str, minutes: int = 30, clinician: st
 
 def test_booking_an_appointment_and_a_bad_time(engine: Engine) -> None:
     add_staff(engine, "desk", "front_desk")
-    maria = patient(engine, "Maria", "Gonzalez")
+    maria = make.new_patient_id(engine, "Maria", "Gonzalez")
     app = book(open_page("desk", "appointments.py"), "maria", "25:99")
     assert errors(app) == ["Time '25:99' is not like 10:30, 3pm, 3:30 pm or 2026-11-23 10:30"]
     app = book(app, "maria", "14:15")
@@ -401,12 +339,12 @@ def test_booking_an_appointment_and_a_bad_time(engine: Engine) -> None:
         (maria, today_at(14, 15), 30, "Alex")
     ]
     assert app.dataframe[-1].value["Time"].tolist() == ["14:15"]
-    assert [(a, action) for a, action, _, _ in audit_log(engine)] == [("desk", "appointment.add")]
+    assert [(a, action) for a, action, _, _ in make.audit_log(engine)] == [("desk", "appointment.add")]
 
 
 def test_changing_an_appointment(engine: Engine) -> None:
     add_staff(engine, "desk", "front_desk")
-    maria = patient(engine, "Maria", "Gonzalez")
+    maria = make.new_patient_id(engine, "Maria", "Gonzalez")
     with unit_of_work(engine) as session:
         booked = add_appointment(
             session=session, patient_id=maria, starts_at=today_at(9), site="main", clinician="Alex"
@@ -425,7 +363,7 @@ def test_changing_an_appointment(engine: Engine) -> None:
         )[0]
     assert (row.starts_at, row.minutes, row.clinician, row.status) == (today_at(9, 45), 60, "Sam", "arrived")
     assert row.arrived_at is not None
-    assert audit_log(engine)[-1][:3] == ("desk", "appointment.update", f"appointment {aid}")
+    assert make.audit_log(engine)[-1][:3] == ("desk", "appointment.update", f"appointment {aid}")
     app.number_input(key=f"change_minutes_{aid}").set_value(5)
     app.text_input(key=f"change_time_{aid}").set_value("9h45")
     click(app, f"change_submit_{aid}")
@@ -440,12 +378,12 @@ def upload(app: AppTest, content: bytes) -> AppTest:
 
 def test_importing_a_csv_all_or_nothing(engine: Engine) -> None:
     add_staff(engine, "desk", "front_desk")
-    maria, james = patient(engine, "Maria", "Gonzalez"), patient(engine, "James", "Okafor")
+    maria, james = make.new_patient_id(engine, "Maria", "Gonzalez"), make.new_patient_id(engine, "James", "Okafor")
     app = open_page("desk", "appointments.py")
     bad = f"patient_id,start,minutes,clinician\n{maria},10:00,30,Alex\n{james},10:30,three,Sam\n".encode()
     upload(app, bad)
     assert errors(app) == ["Line 3: minutes 'three' is not a whole number; nothing was imported"]
-    assert audit_log(engine) == []
+    assert make.audit_log(engine) == []
     upload(app, b"\xff\xfe not utf-8")
     assert errors(app) == ["The file is not UTF-8 text: save it as 'CSV UTF-8'"]
     good = f"\ufeffpatient_id,start,minutes,clinician\n{maria},10:00,30,Alex\n{james},10:30,,\n".encode()
@@ -456,7 +394,7 @@ def test_importing_a_csv_all_or_nothing(engine: Engine) -> None:
             session=session, site="main", tz=CLINIC_TZ, day=today_at(0).date(), now=datetime.now(UTC)
         )
     assert [(r.patient_name, r.minutes) for r in rows] == [("Maria Gonzalez", 30), ("James Okafor", 45)]
-    assert audit_log(engine) == [("desk", "appointment.import", "site main", {"imported": 2})]
+    assert make.audit_log(engine) == [("desk", "appointment.import", "site main", {"imported": 2})]
     click(app, "appointments_import")
     assert errors(app) == ["This file was imported already; upload it again to import it a second time"]
     with read_session(engine) as session:
@@ -496,14 +434,14 @@ def test_the_exercise_library_add_edit_and_bad_names(engine: Engine) -> None:
         edited = list_exercises(session=session)[0]
     assert (edited.name, edited.instructions, edited.equipment_kind) == ("Calf raises", "Rise onto your toes.", "step")
     assert app.dataframe[0].value["Exercise"].tolist() == ["Calf raises"]
-    assert [(a, action) for a, action, _, _ in audit_log(engine)] == [("boss", "exercise.add"),
+    assert [(a, action) for a, action, _, _ in make.audit_log(engine)] == [("boss", "exercise.add"),
                                                                       ("boss", "exercise.update")]  # fmt: skip
 
 
 @pytest.fixture
 def maria_plan(engine: Engine) -> int:
     """Maria with Bridges then Heel raises since last week; the library also has Treadmill walk."""
-    maria = patient(engine, "Maria", "Gonzalez")
+    maria = make.new_patient_id(engine, "Maria", "Gonzalez")
     for name in ("Bridges", "Heel raises", "Treadmill walk"):
         with unit_of_work(engine) as session:
             add_exercise(session=session, name=name)
@@ -570,10 +508,10 @@ def test_a_plan_line_is_added_edited_moved_and_ended(engine: Engine, maria_plan:
             CLINIC_TZ
         ).date() - timedelta(days=1)
     assert not any(str(t.value).startswith("Bridges") for t in app.text)
-    assert [action for _, action, _, _ in audit_log(engine)] == [
+    assert [action for _, action, _, _ in make.audit_log(engine)] == [
         "plan.add", "plan.move", "plan.move", "plan.update", "plan.end",
     ]  # fmt: skip
-    assert {actor for actor, _, _, _ in audit_log(engine)} == {"boss"}
+    assert {actor for actor, _, _, _ in make.audit_log(engine)} == {"boss"}
 
 
 def test_bad_plan_lines_are_refused(engine: Engine, maria_plan: int) -> None:
@@ -587,7 +525,7 @@ def test_bad_plan_lines_are_refused(engine: Engine, maria_plan: int) -> None:
     click(app, f"{form}_submit")
     assert errors(app) == ["The plan cannot end before it starts"]
     assert plan_names(engine, maria_plan) == ["Bridges", "Heel raises"]
-    assert audit_log(engine) == []
+    assert make.audit_log(engine) == []
 
 
 # --- who may open which page -----------------------------------------------------------------------------------
@@ -595,7 +533,7 @@ def test_bad_plan_lines_are_refused(engine: Engine, maria_plan: int) -> None:
 ALLOWED = {
     "technician": {"arrivals.py"},
     "front_desk": {"arrivals.py", "patients.py", "appointments.py"},
-    "admin": set(TITLES),
+    "admin": set(CARE_PAGES),
 }
 
 
@@ -603,11 +541,11 @@ ALLOWED = {
 def test_each_role_reaches_its_care_pages_and_no_other(engine: Engine, role: str) -> None:
     add_staff(engine, "someone", role)
     app = sign_in(new_app(), "someone")
-    for page in TITLES:
+    for page in CARE_PAGES:
         if page in ALLOWED[role]:
             app.switch_page(f"screens/{page}").run()
             assert not app.exception, (page, app.exception)
-            assert [t.value for t in app.title] == [TITLES[page]]
+            assert [t.value for t in app.title] == [CARE_PAGES[page]]
             assert REFUSED not in errors(app)
         else:  # hidden from the navigation; opened anyway, the page refuses
             app.switch_page(f"screens/{page}").run()
@@ -619,8 +557,8 @@ def test_each_role_reaches_its_care_pages_and_no_other(engine: Engine, role: str
 def test_a_care_page_itself_refuses_a_role_that_may_not_use_it(engine: Engine, role: str) -> None:
     """Opened directly (as a stale link or a changed role would), the page checks the role itself."""
     add_staff(engine, "someone", role)
-    patient(engine, "Maria", "Gonzalez")
-    for page in sorted(set(TITLES) - ALLOWED[role]):
+    make.new_patient_id(engine, "Maria", "Gonzalez")
+    for page in sorted(set(CARE_PAGES) - ALLOWED[role]):
         direct = AppTest.from_file(str(KIOSK / "screens" / page), default_timeout=30)
         session_of(engine, direct, "someone")
         direct.run()

@@ -6,15 +6,16 @@ from sqlalchemy import Engine
 
 from shared.care.patients import get_patient
 from shared.store.db import read_session
-from tests.kiosk.test_staff_pages import add_staff, audit_log, click, errors, open_page, patient, successes
+from tests import factories as make
+from tests.kiosk.staff_app import add_staff, click, errors, open_page, successes
 
 MRN = "http://ehr.example/mrn"
 
 
 def test_staff_set_change_and_clear_a_patients_ehr_identifier(engine: Engine, care_env: None) -> None:
     add_staff(engine, "desk", "front_desk")
-    maria = patient(engine, "Maria", "Gonzalez")
-    john = patient(engine, "John", "Smith")
+    maria = make.new_patient_id(engine, "Maria", "Gonzalez")
+    john = make.new_patient_id(engine, "John", "Smith")
     app = open_page("desk", "patients.py")
     app.text_input(key="patients_search").set_value(f"#{maria}")
     app.run()
@@ -40,4 +41,4 @@ def test_staff_set_change_and_clear_a_patients_ehr_identifier(engine: Engine, ca
     click(app, f"edit_save_{maria}")
     with read_session(engine) as session:
         assert get_patient(session=session, patient_id=maria).identifier_value is None
-    assert [action for _, action, _, _ in audit_log(engine)] == ["patient.identifier", "patient.identifier"]
+    assert [action for _, action, _, _ in make.audit_log(engine)] == ["patient.identifier", "patient.identifier"]

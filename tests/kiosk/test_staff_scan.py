@@ -4,21 +4,15 @@ sign-in and back to the same station, names show as typed, and equipment manager
 
 from __future__ import annotations
 
-import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 
 import pytest
 from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
-from shared.equipment.events import Decoded
 from shared.equipment.ingest import record_batch
 from shared.equipment.ingest_rows import EVENTS
-from shared.equipment.payloads import decode
-from shared.equipment.stations import StationView, get_station
-from shared.staff.audit import recent_audit
-from shared.store.db import read_session
 from tests import factories as make
 from tests.kiosk.staff_app import (
     KIOSK,
@@ -43,19 +37,15 @@ STATUS_RE = re.compile(r"id='scan-status'><span [^>]*>([^<]*)</span>")
 SCAN = "screens/scan.py"
 
 
-def device(equipment_id: str, channel: str, body: dict[str, object], minutes_ago: float) -> Decoded:
-    at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
-    payload = json.dumps({**body, "ts": at.isoformat()}).encode()
-    return decode(f"clinic/main/equipment/{equipment_id}/{channel}", payload, prefix="clinic", received_at=at)
-
-
 @pytest.fixture
 def gym(engine: Engine) -> Engine:
     """A treadmill its device says is in use, free bars, a mat with a hostile name; a technician and an admin."""
     make.station(engine, "tm-1", "Treadmill 1", zone="Gym A")
     make.station(engine, "bars-1", "Parallel bars", zone="Gym B")
     make.station(engine, "mat-1", HOSTILE, zone="<b>Gym B</b>")
-    record_batch(engine=engine, items=[device("tm-1", "usage", {"event_id": "d1", "event": "start"}, 4)], tz=UTC)
+    record_batch(
+        engine=engine, items=[make.device_message("tm-1", "usage", {"event_id": "d1", "event": "start"}, 4)], tz=UTC
+    )
     add_staff(engine, "ana", "technician", "Ana K.")
     add_staff(engine, "boss", "admin", "The Boss")
     return engine
@@ -75,17 +65,6 @@ def status(app: AppTest) -> str:
     found = [m for block in app.markdown for m in STATUS_RE.findall(block.value)]
     assert len(found) == 1, texts(app)
     return found[0]
-
-
-def station(engine: Engine, equipment_id: str) -> StationView:
-    with read_session(engine) as session:
-        return get_station(session=session, site="main", equipment_id=equipment_id, tz=UTC)
-
-
-def last_audit(engine: Engine) -> tuple[str, str, str, str]:
-    with read_session(engine) as session:
-        entry = recent_audit(session=session, limit=1)[0]
-    return entry.actor, entry.action, entry.target, entry.detail
 
 
 def tap(app: AppTest, key: str) -> AppTest:
@@ -111,44 +90,44 @@ def test_each_tap_changes_the_store_and_is_audited_under_the_user(gym: Engine) -
     assert status(app) == "available"
 
     tap(app, "scan-start")
-    assert station(gym, "bars-1").status == "in_use"
-    assert last_audit(gym)[:3] == ("ana", "equipment.use_started", "main/bars-1")
+    assert make.read_station(gym, "bars-1").status == "in_use"
+    assert make.last_audit(gym)[:3] == ("ana", "equipment.use_started", "main/bars-1")
     assert status(app) == "in use for 0 min"
     assert successes(app) == ["Parallel bars: use started"]
 
     tap(app, "scan-end")
-    view = station(gym, "bars-1")
+    view = make.read_station(gym, "bars-1")
     assert (view.status, view.uses_today) == ("needs_cleaning", 1)
-    assert last_audit(gym)[:3] == ("ana", "equipment.use_ended", "main/bars-1")
+    assert make.last_audit(gym)[:3] == ("ana", "equipment.use_ended", "main/bars-1")
     assert status(app) == "needs cleaning for 0 min"
     assert "Not cleaned since its last use: clean it before the next patient." in [w.value for w in app.warning]
 
     app.button_group(key="scan-method-bars-1").set_value("uv")
     tap(app, "scan-clean")
-    view = station(gym, "bars-1")
+    view = make.read_station(gym, "bars-1")
     assert (view.status, view.last_cleaned_by) == ("available", "ana")
-    assert last_audit(gym) == ("ana", "equipment.cleaned", "main/bars-1", "uv")
+    assert make.last_audit(gym) == ("ana", "equipment.cleaned", "main/bars-1", "uv")
     assert successes(app) == ["Parallel bars: cleaned (UV)"]
 
     app.text_input(key="scan-problem-bars-1").set_value("Left rail <loose>")
     tap(app, "scan-report")
-    view = station(gym, "bars-1")
+    view = make.read_station(gym, "bars-1")
     assert (view.status, view.fault_severity, view.fault_message) == ("available", "warning", "Left rail <loose>")
-    assert last_audit(gym) == ("ana", "equipment.problem_reported", "main/bars-1", "warning: Left rail <loose>")
+    assert make.last_audit(gym) == ("ana", "equipment.problem_reported", "main/bars-1", "warning: Left rail <loose>")
     assert "Problem (warning): Left rail <loose>" in [t.value for t in app.text]
     assert app.text_input(key="scan-problem-bars-1").value == "", "ready for the next report"
 
     app.text_input(key="scan-problem-bars-1").set_value("Rail came off")
     app.radio(key="scan-severity-bars-1").set_value("critical")
     tap(app, "scan-report")
-    assert station(gym, "bars-1").status == "out_of_service"
-    assert last_audit(gym)[1:] == ("equipment.problem_reported", "main/bars-1", "critical: Rail came off")
+    assert make.read_station(gym, "bars-1").status == "out_of_service"
+    assert make.last_audit(gym)[1:] == ("equipment.problem_reported", "main/bars-1", "critical: Rail came off")
     assert status(app) == "out of service (reported)"
     assert app.button(key="scan-start").disabled
 
     tap(app, "scan-back")
-    assert station(gym, "bars-1").status == "available"
-    assert last_audit(gym)[:3] == ("ana", "equipment.back_in_service", "main/bars-1")
+    assert make.read_station(gym, "bars-1").status == "available"
+    assert make.last_audit(gym)[:3] == ("ana", "equipment.back_in_service", "main/bars-1")
 
     with gym.connect() as conn:
         rows = conn.execute(select(EVENTS).where(EVENTS.c.equipment_id == "bars-1").order_by(EVENTS.c.id)).all()
@@ -166,7 +145,7 @@ def test_each_tap_changes_the_store_and_is_audited_under_the_user(gym: Engine) -
 def test_a_problem_needs_words_and_a_refusal_stays_visible(gym: Engine) -> None:
     app = tap(scan_page("ana", "main/bars-1"), "scan-report")
     assert errors(app) == ["Describe the problem"]
-    assert station(gym, "bars-1").fault_code is None
+    assert make.read_station(gym, "bars-1").fault_code is None
 
 
 def test_a_signed_out_scan_goes_through_sign_in_to_the_same_station(gym: Engine) -> None:
@@ -183,8 +162,8 @@ def test_a_signed_out_scan_goes_through_sign_in_to_the_same_station(gym: Engine)
     assert [t.value for t in app.title] == ["Scan a station"]
     assert status(app) == "in use for 4 min"
     tap(app, "scan-end")
-    assert station(gym, "tm-1").status == "needs_cleaning"
-    assert last_audit(gym)[:3] == ("ana", "equipment.use_ended", "main/tm-1")
+    assert make.read_station(gym, "tm-1").status == "needs_cleaning"
+    assert make.last_audit(gym)[:3] == ("ana", "equipment.use_ended", "main/tm-1")
 
 
 def test_the_page_itself_asks_to_sign_in(gym: Engine) -> None:
@@ -245,8 +224,8 @@ def test_a_tap_after_the_idle_timeout_is_not_recorded(gym: Engine) -> None:
     app.button(key="scan-start").click()
     app.run()
     assert [t.value for t in app.title] == ["Staff sign-in"]
-    assert station(gym, "bars-1").status == "available"
-    assert last_audit(gym)[1] != "equipment.use_started"
+    assert make.read_station(gym, "bars-1").status == "available"
+    assert make.last_audit(gym)[1] != "equipment.use_started"
 
 
 def test_equipment_managers_download_a_zones_label_sheet(gym: Engine) -> None:

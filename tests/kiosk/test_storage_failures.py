@@ -18,9 +18,10 @@ from sqlalchemy.engine import make_url
 from kiosk.failsafe import PATIENT_SORRY, STAFF_SORRY
 from shared.care.models import Appointment
 from shared.store import db
+from tests.factories import DOB
+from tests.kiosk.lobby_app import enter_dob, scan, texts
+from tests.kiosk.lobby_app import new_app as new_lobby
 from tests.kiosk.staff_app import add_staff, errors, new_app, sign_in
-from tests.kiosk.test_lobby import DOB, card_url, enter_dob, patient_id, scan, texts  # noqa: F401
-from tests.kiosk.test_lobby import new_app as new_lobby
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -54,7 +55,7 @@ def _start_again(app):  # type: ignore[no-untyped-def]
 
 
 def test_a_patient_sees_a_plain_sorry_and_a_way_back_never_a_traceback(
-    db_url: str, engine: Engine, card_url: str  # noqa: F811
+    db_url: str, engine: Engine, card_url: str
 ) -> None:
     app = new_lobby()
     with write_locked(db_url):
@@ -71,7 +72,7 @@ def test_a_patient_sees_a_plain_sorry_and_a_way_back_never_a_traceback(
     assert app.title[0].value == "Please confirm it's you"
 
 
-def test_a_check_in_that_fails_is_not_half_done(db_url: str, engine: Engine, card_url: str) -> None:  # noqa: F811
+def test_a_check_in_that_fails_is_not_half_done(db_url: str, engine: Engine, card_url: str) -> None:
     app = new_lobby()
     scan(app, card_url)
     with write_locked(db_url):
@@ -86,7 +87,7 @@ def test_a_check_in_that_fails_is_not_half_done(db_url: str, engine: Engine, car
     assert app.title[0].value == "You're checked in"
 
 
-def test_a_wrong_birth_date_during_a_failure_is_not_counted(db_url: str, engine: Engine, card_url: str) -> None:  # noqa: F811
+def test_a_wrong_birth_date_during_a_failure_is_not_counted(db_url: str, engine: Engine, card_url: str) -> None:
     app = new_lobby()
     scan(app, card_url)
     with write_locked(db_url):

@@ -17,9 +17,10 @@ import shared.store.db
 from shared.equipment.dead_letters import DeadLetterView, list_dead_letters
 from shared.equipment.ingest import KEPT_PAYLOAD_BYTES
 from shared.equipment.models import EquipmentEvent
-from shared.equipment.stations import StationView, get_station, list_stations, register_equipment
+from shared.equipment.stations import StationView, list_stations, register_equipment
 from shared.store.db import init_db, make_engine, read_session, unit_of_work
 from tests.conftest import Broker
+from tests.factories import read_station
 from tests.helpers import wait_until
 from tests.mqtt_helpers import (
     connect,
@@ -47,14 +48,8 @@ def event_count(engine: Engine) -> int:
         return int(conn.execute(query).scalar_one())
 
 
-def station(engine: Engine, equipment_id: str) -> StationView:
-    """One station, read in a session of its own (so a wait sees each new commit)."""
-    with read_session(engine) as session:
-        return get_station(session=session, site="main", equipment_id=equipment_id, tz=UTC)
-
-
 def status_of(engine: Engine, equipment_id: str) -> str:
-    return station(engine, equipment_id).status
+    return read_station(engine, equipment_id).status
 
 
 def stations(engine: Engine) -> list[StationView]:
@@ -91,7 +86,7 @@ def test_device_messages_move_the_station_through_its_states(broker: Broker, eng
             wait_until(lambda expected=expected: status_of(engine, "tm-1") == expected, what=expected)
         device.publish(TOPIC.format("tm-1", "status"), "online", retain=True)
         wait_until(lambda: stations(engine)[0].online is True, what="online")
-    view = station(engine, "tm-1")
+    view = read_station(engine, "tm-1")
     assert (view.uses_total, view.in_use_seconds_total, view.last_cleaned_by) == (1, 600.0, "tech-ana")
     device.close()
 
@@ -107,7 +102,7 @@ def test_the_same_event_published_twice_is_stored_once(broker: Broker, engine: E
         device.publish(TOPIC.format("tm-1", "usage"), marker)
         wait_until(lambda: "after" in event_ids(engine), what="marker stored")
     assert sorted(event_ids(engine)) == ["after", "dup-1"]
-    assert (listener.stats.duplicates, station(engine, "tm-1").uses_total) == (1, 1)
+    assert (listener.stats.duplicates, read_station(engine, "tm-1").uses_total) == (1, 1)
     device.close()
 
 

@@ -13,9 +13,10 @@ from shared.equipment.ingest import record_batch
 from shared.equipment.models import EquipmentEvent
 from shared.equipment.payloads import decode
 from shared.equipment.replay import replay_dead_letters
-from shared.equipment.stations import get_station, register_equipment
+from shared.equipment.stations import register_equipment
 from shared.store.db import init_db, read_session, unit_of_work
 from shared.store.settings import Settings
+from tests.factories import read_station
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
@@ -36,17 +37,12 @@ def event_count(engine: Engine) -> int:
         return int(conn.execute(select(func.count()).select_from(EquipmentEvent)).scalar_one())
 
 
-def station(engine: Engine, equipment_id: str = "tm-1") -> dict[str, object]:
-    with read_session(engine) as session:
-        return get_station(session=session, site="main", equipment_id=equipment_id, tz=UTC).as_json()
-
-
 def test_init_is_safe_to_run_twice(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1")
     init_db(engine)
     init_db(engine)
-    assert station(engine)["name"] == "Treadmill 1"
+    assert read_station(engine, "tm-1").as_json()["name"] == "Treadmill 1"
 
 
 def test_same_event_twice_is_one_row_and_counted_once(engine: Engine) -> None:
@@ -57,18 +53,18 @@ def test_same_event_twice_is_one_row_and_counted_once(engine: Engine) -> None:
     again = record_batch(engine=engine, items=[start], tz=UTC)
     assert (first.inserted, first.duplicates, again.inserted, again.duplicates) == (1, 1, 0, 1)
     assert event_count(engine) == 1
-    assert station(engine)["uses_total"] == 1
+    assert read_station(engine, "tm-1").as_json()["uses_total"] == 1
 
 
 def test_state_and_counters_follow_the_events(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1")
     record_batch(engine=engine, items=[usage("e1", "start", 0), usage("e2", "stop", 20, duration_s=1190)], tz=UTC)
-    view = station(engine)
+    view = read_station(engine, "tm-1").as_json()
     assert (view["status"], view["uses_total"], view["in_use_seconds_total"]) == ("needs_cleaning", 1, 1190.0)
     cleaned = msg("tm-1", "cleaning", {"event_id": "c1", "event": "cleaned", "by": "tech-ana"}, 25)
     record_batch(engine=engine, items=[cleaned], tz=UTC)
-    view = station(engine)
+    view = read_station(engine, "tm-1").as_json()
     assert (view["status"], view["last_cleaned_by"]) == ("available", "tech-ana")
 
 
@@ -80,7 +76,8 @@ def test_late_event_is_stored_but_does_not_roll_back(engine: Engine) -> None:
     late = usage("e0", "start", 5)
     record_batch(engine=engine, items=[late], tz=UTC)
     assert event_count(engine) == 4
-    assert (station(engine)["status"], station(engine)["uses_total"]) == ("available", 2)
+    view = read_station(engine, "tm-1").as_json()
+    assert (view["status"], view["uses_total"]) == ("available", 2)
 
 
 def test_status_is_logged_only_when_it_changes(engine: Engine) -> None:
@@ -89,7 +86,7 @@ def test_status_is_logged_only_when_it_changes(engine: Engine) -> None:
     online = [msg("tm-1", "status", "online", m) for m in (0, 1, 2)]
     result = record_batch(engine=engine, items=[*online, msg("tm-1", "status", "offline", 3)], tz=UTC)
     assert result.status_changes == 2
-    assert station(engine)["online"] is False
+    assert read_station(engine, "tm-1").as_json()["online"] is False
     assert event_count(engine) == 2
 
 
@@ -104,7 +101,7 @@ def test_unknown_equipment_is_kept_and_replayed_after_registration(engine: Engin
         register_equipment(session=session, site="main", equipment_id="bike-7", name="Bike 7")
     outcome = replay_dead_letters(engine=engine, settings=Settings(topic_prefix="clinic", _env_file=None))  # type: ignore[call-arg]
     assert (outcome.recorded, outcome.still_kept) == (1, 0)
-    assert station(engine, "bike-7")["status"] == "in_use"
+    assert read_station(engine, "bike-7").as_json()["status"] == "in_use"
     with read_session(engine) as session:
         assert list_dead_letters(session=session) == []
         assert len(list_dead_letters(session=session, include_replayed=True)) == 1
@@ -135,7 +132,7 @@ def test_hostile_strings_round_trip_unchanged(engine: Engine) -> None:
     by = "Robert'); DROP TABLE equipment_event;--"
     cleaned = msg("tm-1", "cleaning", {"event_id": "c", "event": "cleaned", "by": by})
     record_batch(engine=engine, items=[cleaned], tz=UTC)
-    view = station(engine)
+    view = read_station(engine, "tm-1").as_json()
     assert (view["name"], view["zone"], view["last_cleaned_by"]) == (name, 'Zone "A" & <b>', by)
 
 

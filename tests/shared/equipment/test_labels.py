@@ -33,11 +33,12 @@ from shared.equipment.labels import (
     zone_sheet,
 )
 from shared.equipment.payloads import decode
-from shared.equipment.stations import StationView, get_station, register_equipment
+from shared.equipment.stations import register_equipment
 from shared.equipment.usage import usage_stats
 from shared.staff.audit import recent_audit
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
+from tests.factories import read_station
 from tests.pdf_support import read_qr_codes
 
 STAFF = "https://staff.clinic.example"
@@ -52,11 +53,6 @@ def ago(minutes: float) -> datetime:
 def device(equipment_id: str, channel: str, body: dict[str, object], at: datetime) -> Decoded:
     payload = json.dumps({**body, "ts": at.isoformat()}).encode()
     return decode(f"clinic/main/equipment/{equipment_id}/{channel}", payload, prefix="clinic", received_at=at)
-
-
-def station(engine: Engine, equipment_id: str) -> StationView:
-    with read_session(engine) as session:
-        return get_station(session=session, site="main", equipment_id=equipment_id, tz=UTC)
 
 
 def png(image: Image.Image) -> bytes:
@@ -123,8 +119,7 @@ def test_a_bare_id_needs_a_site() -> None:
 
 
 def test_round_trip_from_the_link_to_the_station(gym: Engine) -> None:
-    with read_session(gym) as session:
-        views = [station(gym, "tm-staff"), get_station(session=session, site="north", equipment_id="bars-1", tz=UTC)]
+    views = [read_station(gym, "tm-staff"), read_station(gym, "bars-1", site="north")]
     for view in views:
         ref = parse_station(station_url(STAFF, view.site, view.id))
         assert ref == StationRef(view.site, view.id)
@@ -184,7 +179,7 @@ STATE_FIELDS = ("status", "in_use_since", "needs_cleaning_since", "used_without_
 
 
 def same_state(engine: Engine) -> None:
-    staff, dev = asdict(station(engine, "tm-staff")), asdict(station(engine, "tm-device"))
+    staff, dev = asdict(read_station(engine, "tm-staff")), asdict(read_station(engine, "tm-device"))
     assert {k: staff[k] for k in STATE_FIELDS} == {k: dev[k] for k in STATE_FIELDS}
 
 
@@ -194,12 +189,12 @@ def test_start_and_end_use_change_the_state_exactly_as_a_device_does(gym: Engine
     record_batch(
         engine=gym, items=[device("tm-device", "usage", {"event_id": "d1", "event": "start"}, ago(50))], tz=UTC
     )
-    assert station(gym, "tm-staff").status == "in_use"
+    assert read_station(gym, "tm-staff").status == "in_use"
     same_state(gym)
 
     board.end_use(engine=gym, now=ago(30), **args)
     record_batch(engine=gym, items=[device("tm-device", "usage", {"event_id": "d2", "event": "stop"}, ago(30))], tz=UTC)
-    view = station(gym, "tm-staff")
+    view = read_station(gym, "tm-staff")
     today = 1 if ago(50).date() == datetime.now(UTC).date() else 0  # a use started before midnight is yesterday's
     assert (view.status, view.uses_today, view.in_use_seconds_total) == ("needs_cleaning", today, 1200.0)
     same_state(gym)
@@ -210,9 +205,9 @@ def test_start_and_end_use_change_the_state_exactly_as_a_device_does(gym: Engine
     )
     board.end_use(engine=gym, now=ago(10), **args)
     record_batch(engine=gym, items=[device("tm-device", "usage", {"event_id": "d4", "event": "stop"}, ago(10))], tz=UTC)
-    assert station(gym, "tm-staff").used_without_cleaning == 1
+    assert read_station(gym, "tm-staff").used_without_cleaning == 1
     same_state(gym)
-    assert board.alerts(station(gym, "tm-staff"), UTC) == ("Used again without cleaning (once)",)
+    assert board.alerts(read_station(gym, "tm-staff"), UTC) == ("Used again without cleaning (once)",)
 
     with gym.connect() as conn:
         query = select(EVENTS).where(EVENTS.c.site == "main", EVENTS.c.equipment_id == "tm-staff")
@@ -238,7 +233,7 @@ def test_a_station_not_cleaned_after_use_is_available_again(gym: Engine) -> None
     args = {"site": "main", "equipment_id": "mat-1", "by": "ana", "tz": UTC}
     board.start_use(engine=gym, **args)
     board.end_use(engine=gym, **args)
-    assert station(gym, "mat-1").status == "available"
+    assert read_station(gym, "mat-1").status == "available"
 
 
 def test_a_cleaning_tap_after_a_use_makes_the_station_available(gym: Engine) -> None:
@@ -246,7 +241,7 @@ def test_a_cleaning_tap_after_a_use_makes_the_station_available(gym: Engine) -> 
     board.start_use(engine=gym, now=ago(20), **args)
     board.end_use(engine=gym, now=ago(10), **args)
     board.mark_cleaned(engine=gym, method="uv", now=ago(5), **args)
-    view = station(gym, "tm-staff")
+    view = read_station(gym, "tm-staff")
     assert (view.status, view.last_cleaned_by) == ("available", "ana")
     with read_session(gym) as session:
         found = usage_stats(session=session, site="main", days=2, tz=UTC, now=NOW)  # across midnight
@@ -266,7 +261,7 @@ def test_taps_that_do_not_fit_the_status_are_refused(gym: Engine) -> None:
         board.start_use(engine=gym, site="main", equipment_id="tm-staff", by="ana", tz=UTC)
     with pytest.raises(NotFound):
         board.start_use(engine=gym, site="main", equipment_id="nope", by="ana", tz=UTC)
-    assert station(gym, "tm-staff").uses_total == 1
+    assert read_station(gym, "tm-staff").uses_total == 1
 
 
 def test_problem_reports_are_fault_events_a_critical_one_takes_the_station_out(gym: Engine) -> None:
@@ -279,14 +274,14 @@ def test_problem_reports_are_fault_events_a_critical_one_takes_the_station_out(g
     board.report_problem(engine=gym, message="Squeaks <loudly>", now=ago(30), **args)
     fault = {"event_id": "f1", "event": "fault", "severity": "warning", "message": "Squeaks <loudly>"}
     record_batch(engine=gym, items=[device("tm-device", "fault", fault, ago(30))], tz=UTC)
-    view = station(gym, "tm-staff")
+    view = read_station(gym, "tm-staff")
     assert (view.status, view.fault_code, view.fault_severity) == ("available", "reported", "warning")
     same_state(gym)
 
     board.report_problem(engine=gym, message="Belt torn", severity="critical", now=ago(20), **args)
     fault = {"event_id": "f2", "event": "fault", "severity": "critical", "message": "Belt torn"}
     record_batch(engine=gym, items=[device("tm-device", "fault", fault, ago(20))], tz=UTC)
-    view = station(gym, "tm-staff")
+    view = read_station(gym, "tm-staff")
     assert (view.status, view.fault_message) == ("out_of_service", "Belt torn")
     same_state(gym)
     with read_session(gym) as session:
@@ -296,5 +291,5 @@ def test_problem_reports_are_fault_events_a_critical_one_takes_the_station_out(g
     board.back_in_service(engine=gym, now=ago(10), **args)
     cleared = device("tm-device", "fault", {"event_id": "f3", "event": "cleared"}, ago(10))
     record_batch(engine=gym, items=[cleared], tz=UTC)
-    assert station(gym, "tm-staff").status == "available"
+    assert read_station(gym, "tm-staff").status == "available"
     same_state(gym)

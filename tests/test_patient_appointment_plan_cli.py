@@ -1,10 +1,10 @@
-"""The care commands as front-desk staff and scripts use them: output shapes, exit codes, privacy of cards."""
+"""The patient, appointment, exercise and plan commands, check-in and demo seeding, as front-desk staff and
+scripts use them: output shapes, exit codes, privacy of cards."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -14,49 +14,17 @@ from PIL import Image
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from clinic.cli import app
 from kiosk.lobby.camera import read_qr
 from shared.care.models import Appointment, PlanItem
 from shared.equipment.stations import register_equipment
 from shared.store.db import make_engine, unit_of_work
 from shared.store.settings import get_settings
+from tests.cli_support import KIOSK, run, run_json
 from tests.pdf_support import pdf_pages, read_qr_codes
 
-KIOSK = "https://lobby.example"
 PLAN_LINE_KEYS = {
     "exercise", "sets", "reps", "hold_s", "minutes", "load", "equipment_id", "equipment_status", "instructions",
 }  # fmt: skip
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Iterator[CliRunner]:
-    """A runner whose settings point at a fresh data folder, the test store and a known lobby address."""
-    monkeypatch.setenv("CLINIC_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("CLINIC_DATABASE_URL", db_url)
-    monkeypatch.setenv("CLINIC_TIMEZONE", "UTC")
-    monkeypatch.setenv("CLINIC_KIOSK_URL", KIOSK)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
-
-
-def run(cli: CliRunner, *args: str) -> tuple[int, str, str]:
-    result = cli.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
-
-
-def run_json(cli: CliRunner, *args: str) -> object:
-    code, out, err = run(cli, *args, "--json")
-    assert code == 0, err
-    return json.loads(out)
-
-
-@pytest.fixture
-def maria(cli: CliRunner) -> int:
-    """Maria Gonzalez, born 1950-04-17; her id."""
-    info = run_json(cli, "patient", "add", "--first", "Maria", "--last", "Gonzalez", "--dob", "1950-04-17")
-    assert isinstance(info, dict)
-    return int(info["id"])
 
 
 def count(db_url: str, table: type[Appointment] | type[PlanItem]) -> int:

@@ -15,6 +15,7 @@ import typer
 
 from clinic.common import JsonTableFlag, engine_for, settings, store, user_errors
 from clinic.output import clip, local_time, table, write_bytes
+from shared.equipment.board import unknown_devices
 from shared.equipment.dead_letters import list_dead_letters
 from shared.equipment.stations import describe_status, list_stations
 from shared.store.db import read_session, unit_of_work
@@ -59,6 +60,11 @@ def device_add(
         )
         info = {"site": equipment.site, "id": equipment.id, "name": equipment.name, "username": device.username,
                 "password": device.password, "topic": device.topic}  # fmt: skip
+        kept = sum(d.messages for d in unknown_devices(session=session)
+                   if (d.site, d.equipment_id) == (equipment.site, equipment.id))  # fmt: skip
+    if kept:
+        typer.echo(f"note: {kept} message(s) from {equipment.id} were kept while it was not registered; "
+                   f"`clinic deadletters replay --equipment {equipment.id}` records them", err=True)  # fmt: skip
     if as_json:
         typer.echo(json.dumps(info))
         return

@@ -56,6 +56,22 @@ def test_device_add_registers_and_prints_credentials_once(cli: CliRunner, tmp_pa
     assert "tm-1:$7$" in passwd and info["password"] not in passwd
 
 
+def test_device_add_says_how_to_record_what_the_device_sent_before(cli: CliRunner, db_url: str) -> None:
+    engine = make_engine(db_url)
+    start = b'{"event_id": "s1", "event": "start", "session_id": "a"}'
+    record_batch(engine=engine, items=[decode("clinic/main/equipment/tm-9/usage", start, prefix="clinic",
+                                              received_at=datetime.now(UTC))], tz=UTC)  # fmt: skip
+    code, out, err = run(cli, "device", "add", "tm-9", "--name", "Treadmill 9", "--json")
+    assert code == 0 and json.loads(out)["id"] == "tm-9", "the JSON for scripts stays as it was"
+    assert err == (
+        "note: 1 message(s) from tm-9 were kept while it was not registered; "
+        "`clinic deadletters replay --equipment tm-9` records them\n"
+    )
+    assert run(cli, "deadletters", "replay", "--equipment", "tm-9")[1] == "recorded 1, still kept 0\n"
+    assert run(cli, "device", "add", "tm-9")[2] == "", "nothing kept any more: no note"
+    engine.dispose()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

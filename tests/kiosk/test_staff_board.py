@@ -141,6 +141,21 @@ def test_registering_an_unknown_device_replays_its_messages(gym: Engine) -> None
     assert "main/rower-1" not in "\n".join(t.value for t in app.text), "no longer unknown"
 
 
+def test_a_device_registered_elsewhere_since_its_messages_were_kept_gets_them_recorded(gym: Engine) -> None:
+    make.station(gym, "rower-1", "Rower 1")  # as `clinic device add` does: registered, its kept messages not replayed
+    add_staff(gym, "boss", "admin")
+    app = signed_in("boss")
+    assert "main/rower-1: 2 message(s) kept, last " in "\n".join(t.value for t in app.text)
+    assert not [t for t in app.text_input if t.key == "unknown-name-main-rower-1"], "nothing left to register"
+    next(b for b in app.button if b.label == "rower-1 is registered now: record its kept messages").click()
+    app.run()
+    assert not app.exception and not errors(app)
+    assert successes(app) == ["rower-1 is registered: 2 kept message(s) recorded, 0 still kept."]
+    assert make.read_station(gym, "rower-1").uses_total == 1
+    app.run()
+    assert "main/rower-1" not in "\n".join(t.value for t in app.text), "no longer listed"
+
+
 def test_a_technician_sees_unknown_devices_but_may_not_register_them(gym: Engine) -> None:
     app = signed_in("ana")
     assert "main/rower-1: 2 message(s) kept, last " in "\n".join(t.value for t in app.text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import text
@@ -27,30 +28,38 @@ def backend_versions(pg_url: str | None) -> dict[str, str]:
     except (OSError, subprocess.SubprocessError):
         out["mosquitto"] = "?"
     if pg_url:
-        engine = make_engine(pg_url)
-        try:
-            with engine.connect() as conn:
-                out["postgresql"] = str(conn.execute(text("SHOW server_version")).scalar_one())
-        except Exception as exc:
-            out["postgresql"] = f"unavailable ({type(exc).__name__})"
-        finally:
-            engine.dispose()
+        out["postgresql"] = postgres_version(pg_url)
     return out
 
 
-def code_version() -> str:
-    """The commit benchmarked, and whether the ingest path differs from it in the working tree."""
+def postgres_version(pg_url: str) -> str:
+    """The PostgreSQL server's version, or why it could not be read."""
+    engine = make_engine(pg_url)
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(text("SHOW server_version")).scalar_one())
+    except Exception as exc:
+        return f"unavailable ({type(exc).__name__})"
+    finally:
+        engine.dispose()
+
+
+INGEST_PATHS = (
+    "telemetry/listener.py",
+    "telemetry/batching.py",
+    "shared/equipment/payloads.py",
+    "shared/equipment/ingest.py",
+    "shared/equipment/ingest_rows.py",
+    "shared/store/db.py",
+    "shared/store/types.py",
+    "shared/equipment/models.py",
+)
+
+
+def code_version(paths: Sequence[str] = INGEST_PATHS) -> str:
+    """The commit benchmarked, and whether the code it times (`paths`, by default the ingest path) differs from
+    it in the working tree."""
     root = Path(__file__).resolve().parents[2]  # bench/common/machine_facts.py -> the repository
-    paths = [
-        "telemetry/listener.py",
-        "telemetry/batching.py",
-        "shared/equipment/payloads.py",
-        "shared/equipment/ingest.py",
-        "shared/equipment/ingest_rows.py",
-        "shared/store/db.py",
-        "shared/store/types.py",
-        "shared/equipment/models.py",
-    ]
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
         dirty = subprocess.run(

@@ -139,7 +139,12 @@ def set_device_password(
     actor: str | None = None,
 ) -> DevicePassword:  # fmt: skip
     """Create or replace the broker password of the station's device (refused when another site's station owns
-    the id's account); with `actor`, audited in the caller's transaction."""
+    the id's account); with `actor`, audited in the caller's transaction.
+
+    The broker change comes after every check, as the last step before the caller commits: a refusal changes
+    nothing anywhere. It takes milliseconds (a 101-round hash, three small files, a SIGHUP), so the write lock is
+    not held for long; should the commit itself then fail, the device has a password nobody saw, and running
+    the action again replaces it."""
     validate_station(site=site, equipment_id=equipment_id)
     check_account_free(accounts, site=site, equipment_id=equipment_id)
     replaced = has_account(accounts, site=site, equipment_id=equipment_id)

@@ -132,7 +132,9 @@ def patient_language(
 
 @user_errors
 def checkin(
-    scan: Annotated[str, typer.Argument(help="The card's token or its whole link.")],
+    scan: Annotated[
+        str, typer.Argument(help="The card's token or its whole link (an old token beginning with '-' goes after --).")
+    ],
     as_json: JsonFlag = False,
 ) -> None:
     """Check a card's patient in for today's appointment, as the kiosk does but without the birth-date step.

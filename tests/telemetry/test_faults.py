@@ -216,7 +216,9 @@ def test_two_listeners_sharing_the_load_one_killed_midway(broker: Broker, engine
     prepare(engine, broker, second)  # both members' sessions exist before the flood, so both get a share
     messages = usage_messages(DEVICES, PER_DEVICE)
     with listener(first) as one, listener(second), Flood(broker, messages):
-        wait_until(lambda: usage_count(engine) >= 0.4 * len(messages), timeout=120)
+        # Killed at a fifth: even if the first member had recorded none of it, the survivor has at least 2,500 of
+        # its half still to record (at two fifths, a slow-starting first member once left it fewer than 1,000).
+        wait_until(lambda: usage_count(engine) >= 0.2 * len(messages), timeout=120)
         one[-1].send_signal(signal.SIGKILL)
         one[-1].wait(timeout=10)
         at_kill = usage_count(engine)

@@ -14,7 +14,7 @@ from shared.care.exercises import add_exercise
 from shared.care.models import CheckIn, QrToken
 from shared.care.patients import add_patient
 from shared.care.plans import add_plan_item
-from shared.care.qr import parse_scan
+from shared.care.qr import new_token, parse_scan
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import register_equipment
@@ -188,3 +188,9 @@ def test_no_patient_data_reaches_the_logs(engine: Engine, card: str, caplog: pyt
     logged = caplog.text
     for secret in ("Maria", "Gonzalez", "1950", "04-17", token):
         assert secret not in logged
+
+
+def test_no_new_card_token_begins_with_a_dash_which_a_command_line_takes_for_an_option() -> None:
+    tokens = [new_token() for _ in range(3000)]  # with a plain token_urlsafe, ~47 of them would
+    assert not [t for t in tokens if t.startswith("-")]
+    assert all(parse_scan(t) == t for t in tokens) and len(set(tokens)) == len(tokens)

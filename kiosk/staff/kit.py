@@ -214,11 +214,12 @@ def unknown_devices(user: StaffUser, *, kind_help: str = "", say_none: bool = Fa
         }  # fmt: skip
     for device in devices:
         ident = f"{device.site}-{device.equipment_id}"
+        since = (device.site, device.equipment_id) in registered_since
         st.text(f"{device.site}/{device.equipment_id}: {device.messages} message(s) kept, "
-                f"last {local(device.last_seen, cfg.tz)}")  # fmt: skip
+                f"last {local(device.last_seen, cfg.tz)}" + ("; registered since then" if since else ""))  # fmt: skip
         if not allowed:
             continue
-        if (device.site, device.equipment_id) in registered_since:  # e.g. by `clinic device add`, which keeps them
+        if since:  # e.g. by `clinic device add`, which leaves its kept messages as they are
             if st.button(f"{device.equipment_id} is registered now: record its kept messages", key=f"replay-{ident}"):
                 _replay(device.site, device.equipment_id, done=f"{device.equipment_id} is registered")
                 return

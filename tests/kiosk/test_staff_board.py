@@ -146,6 +146,7 @@ def test_a_device_registered_elsewhere_since_its_messages_were_kept_gets_them_re
     add_staff(gym, "boss", "admin")
     app = signed_in("boss")
     assert "main/rower-1: 2 message(s) kept, last " in "\n".join(t.value for t in app.text)
+    assert "; registered since then" in "\n".join(t.value for t in app.text)
     assert not [t for t in app.text_input if t.key == "unknown-name-main-rower-1"], "nothing left to register"
     next(b for b in app.button if b.label == "rower-1 is registered now: record its kept messages").click()
     app.run()

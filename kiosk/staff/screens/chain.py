@@ -114,6 +114,6 @@ overview()
 with read_session(resources.engine()) as session:
     labels = {s.site: _label(s) for s in chain_overview(session=session, tz=cfg.tz, now=utcnow(), days=1)}
 if labels:
-    st.subheader("One site")
+    st.header("One site")  # h2 under the page's h1 (a subheader, h3, skipped a level)
     chosen = st.selectbox("Site", list(labels), format_func=labels.__getitem__, key=SITE_KEY)
     site_board(chosen)

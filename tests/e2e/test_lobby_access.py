@@ -25,6 +25,7 @@ from shared.store.settings import Settings
 from tests.e2e.axe import axe_violations, describe
 from tests.e2e.conftest import Lobby
 from tests.e2e.steps import (
+    PAD_DELAY_MS,
     dob_field,
     enter_birth_date,
     open_welcome,
@@ -121,7 +122,7 @@ def test_an_english_patient_types_the_birth_date_and_is_guided(
     assert_axe_clean(page, "birth date (en)")
     assert not small_targets(page), small_targets(page)
     month.click()  # a wrong date first: what was typed stays, to be corrected
-    page.keyboard.type("04181950", delay=30)
+    page.keyboard.type("04181950", delay=PAD_DELAY_MS)
     expect(year).to_have_value("1950")
     page.get_by_role("button", name="Continue", exact=True).click()
     expect(page.get_by_text("That date of birth doesn't match our records")).to_be_visible()
@@ -130,7 +131,7 @@ def test_an_english_patient_types_the_birth_date_and_is_guided(
     shoot(page, "2-wrong-date-kept")
     day.fill("")
     day.click()
-    page.keyboard.type("17", delay=30)
+    page.keyboard.type("17", delay=PAD_DELAY_MS)
     expect(year).to_be_focused()  # a complete day moves on by itself
     page.get_by_role("button", name="Continue", exact=True).click()
 

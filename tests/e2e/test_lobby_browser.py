@@ -32,7 +32,7 @@ from tests.e2e.steps import (
 )
 
 Shoot = Callable[[Page, str], Path]
-IDLE_S = 6
+IDLE_S = 10  # short for a test, but longer than a loaded CI machine once took to answer Continue (over 6 s)
 PORTRAIT = ViewportSize(width=820, height=1180)
 LANDSCAPE = ViewportSize(width=1180, height=820)
 

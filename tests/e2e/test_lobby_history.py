@@ -25,7 +25,7 @@ from tests.e2e.steps import (
     title,
 )
 
-IDLE_S = 6
+IDLE_S = 10  # short for a test, but longer than a loaded CI machine once took to answer Continue (over 6 s)
 NO_TOKEN = re.compile(r"^(?!.*[?&]t=)")
 
 

@@ -22,8 +22,10 @@ PAD_DELAY_MS = 100
 
 
 def title(page: Page) -> Locator:
-    """The screen's title (Streamlit renders st.title as the page's only h1)."""
-    return page.get_by_role("heading", level=1)
+    """The screen's title (Streamlit renders st.title as the page's only h1). While a rerun is on its way, the
+    last screen's elements stay, faded and marked `data-stale="true"`, until the new ones replace them: the
+    title is the h1 that is not stale (a slow rerun after Done once showed both titles for a moment)."""
+    return page.locator('[data-testid="stElementContainer"]:not([data-stale="true"])').get_by_role("heading", level=1)
 
 
 def scan_field(page: Page) -> Locator:

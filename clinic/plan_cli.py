@@ -11,7 +11,7 @@ import typer
 from clinic.common import JsonFlag, PatientId, store, user_errors
 from clinic.output import optional_day, read_text, table
 from shared.care.exercise_images import save_image_file
-from shared.care.exercises import add_exercise, exercise_named, update_exercise
+from shared.care.exercises import add_exercise, exercise_id, update_exercise
 from shared.care.models import PlanItem
 from shared.care.patients import get_patient
 from shared.care.plan_import import PLAN_CSV_COLUMNS, import_plan_csv
@@ -73,11 +73,10 @@ def exercise_update(
         raise ValidationFailed("give --image or --no-image, not both")
     with store() as (cfg, engine):
         with read_session(engine) as session:
-            found = exercise_named(session=session, name=name)
-        assert found.id is not None
+            found = exercise_id(session=session, name=name)
         picture = save_image_file(cfg.data_dir, image) if image else ("" if no_image else None)
         with unit_of_work(engine) as session:
-            exercise = update_exercise(session=session, exercise_id=found.id, name=new_name,
+            exercise = update_exercise(session=session, exercise_id=found, name=new_name,
                                        instructions=instructions, equipment_kind=kind,
                                        image_file=picture, name_es=name_es,
                                        instructions_es=instructions_es)  # fmt: skip

@@ -26,7 +26,6 @@ from shared.care.patients import search_patients
 from shared.equipment import board
 from shared.equipment.provisioning import broker_accounts, register_station
 from shared.equipment.replay import replay_dead_letters
-from shared.equipment.stations import is_registered
 from shared.staff.accounts import StaffUser
 from shared.staff.permissions import Area
 from shared.store.clock import local_today
@@ -207,19 +206,14 @@ def unknown_devices(user: StaffUser, *, kind_help: str = "", say_none: bool = Fa
     allowed = user.can("register_devices")
     st.caption("Their messages are kept. Registering a device records its kept messages as if they had just come in."
                if allowed else "Their messages are kept until an administrator registers them.")  # fmt: skip
-    with read_session(resources.engine()) as session:
-        registered_since = {
-            (d.site, d.equipment_id) for d in devices
-            if is_registered(session=session, site=d.site, equipment_id=d.equipment_id)
-        }  # fmt: skip
     for device in devices:
         ident = f"{device.site}-{device.equipment_id}"
-        since = (device.site, device.equipment_id) in registered_since
+        since = "; registered since then" if device.registered else ""
         st.text(f"{device.site}/{device.equipment_id}: {device.messages} message(s) kept, "
-                f"last {local(device.last_seen, cfg.tz)}" + ("; registered since then" if since else ""))  # fmt: skip
+                f"last {local(device.last_seen, cfg.tz)}{since}")  # fmt: skip
         if not allowed:
             continue
-        if since:  # e.g. by `clinic device add`, which leaves its kept messages as they are
+        if device.registered:  # e.g. by `clinic device add`, which leaves its kept messages as they are
             if st.button(f"{device.equipment_id} is registered now: record its kept messages", key=f"replay-{ident}"):
                 _replay(device.site, device.equipment_id, done=f"{device.equipment_id} is registered")
                 return

@@ -97,10 +97,10 @@ def update_exercise(
     return exercise
 
 
-def exercise_named(*, session: Session, name: str) -> Exercise:
-    """The library's exercise of that name (extra spaces do not matter); `NotFound`, naming it, when absent."""
-    found = session.exec(select(Exercise).where(Exercise.name == " ".join((name or "").split()))).first()
-    if found is None or found.id is None:
+def exercise_id(*, session: Session, name: str) -> int:
+    """The id of the library's exercise of that name (extra spaces do not matter); `NotFound`, naming it."""
+    found = session.exec(select(Exercise.id).where(Exercise.name == " ".join((name or "").split()))).first()
+    if found is None:
         raise NotFound(f"no exercise named {name!r} in the library")
     return found
 

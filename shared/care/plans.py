@@ -9,7 +9,7 @@ from typing import Literal
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
-from shared.care.exercises import exercise_named
+from shared.care.exercises import exercise_id
 from shared.care.models import Exercise, Patient, PlanItem
 from shared.staff.audit import audit
 from shared.store.errors import NotFound, ValidationFailed
@@ -102,11 +102,11 @@ def add_plan_item(
     check_plan_line(item)
     if session.get(Patient, patient_id) is None:
         raise NotFound(f"no patient with id {patient_id}")
-    exercise_id = _find_exercise(session, exercise)
+    found = exercise_id(session=session, name=exercise)
     if position is None:
         existing = session.exec(select(PlanItem.position).where(PlanItem.patient_id == patient_id)).all()
         item.position = max(existing, default=0) + 1
-    item.exercise_id = exercise_id
+    item.exercise_id = found
     session.add(item)
     session.flush()
     if actor is not None:
@@ -155,7 +155,7 @@ def update_plan_item(
     item = session.get(PlanItem, item_id)
     if item is None:
         raise NotFound(f"no plan line with id {item_id}")
-    found = _find_exercise(session, exercise)
+    found = exercise_id(session=session, name=exercise)
     values: dict[str, object] = {
         "exercise_id": found, "sets": sets, "reps": reps, "hold_s": hold_s, "minutes": minutes,
         "load": (load or "").strip() or None, "equipment_site": equipment_site if equipment_id else None,
@@ -253,13 +253,6 @@ def _plan_row_view(item: PlanItem, exercise: Exercise) -> PlanRow:
         active_from=item.active_from,
         active_to=item.active_to,
     )
-
-
-def _find_exercise(session: Session, name: str) -> int:
-    """The id of the library's exercise of that name (`NotFound` when there is none)."""
-    found = exercise_named(session=session, name=name).id
-    assert found is not None  # a stored exercise has its id
-    return found
 
 
 def check_plan_line(item: PlanItem) -> None:

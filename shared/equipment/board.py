@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, update
+from sqlalchemy import Connection, Engine, insert, or_, update
 from sqlmodel import Session, col, select
 
 from shared.equipment.events import Channel, DeviceEvent
 from shared.equipment.ingest import record_batch_in
 from shared.equipment.ingest_rows import STATES
-from shared.equipment.models import DeadLetter
+from shared.equipment.models import DeadLetter, Equipment
 from shared.equipment.stations import StationView, get_station, list_stations
 from shared.staff.models import AuditEntry
 from shared.store.db import read_session, write_transaction
@@ -41,12 +41,14 @@ class BoardRow:
 
 @dataclass(frozen=True, slots=True)
 class UnknownDevice:
-    """A device that sends messages but is not registered: they wait in the dead letters."""
+    """A device whose messages wait in the dead letters because it was not registered when they came; it may
+    be `registered` since (e.g. by `clinic device add`, which leaves them kept until they are replayed)."""
 
     site: str
     equipment_id: str
     messages: int
     last_seen: datetime
+    registered: bool = False
 
 
 def board(
@@ -198,7 +200,7 @@ def mark_serviced(*, engine: Engine, site: str, equipment_id: str, by: str, tz: 
 
 
 def unknown_devices(*, session: Session) -> list[UnknownDevice]:
-    """Devices whose messages wait in the dead letters because they are not registered yet."""
+    """Devices whose messages wait in the dead letters because they were not registered, and whether they are now."""
     query = select(DeadLetter).where(
         col(DeadLetter.replayed_at).is_(None), col(DeadLetter.reason).contains(UNKNOWN_REASON)
     )
@@ -212,6 +214,12 @@ def unknown_devices(*, session: Session) -> list[UnknownDevice]:
             letter.site, letter.equipment_id, (seen.messages if seen else 0) + letter.seen_count,
             max(letter.last_received_at, seen.last_seen) if seen else letter.last_received_at,
         )  # fmt: skip
+    if found:
+        known = session.exec(select(Equipment.site, Equipment.id).where(
+            or_(*((col(Equipment.site) == site) & (col(Equipment.id) == eid) for site, eid in found))
+        )).all()  # fmt: skip
+        for site, equipment_id in known:
+            found[(site, equipment_id)] = replace(found[(site, equipment_id)], registered=True)
     return sorted(found.values(), key=lambda d: (d.site, d.equipment_id))
 
 

@@ -115,6 +115,12 @@ def test_unknown_devices_are_listed_from_the_dead_letters(gym: Engine) -> None:
     with read_session(gym) as session:
         found = board.unknown_devices(session=session)
     assert [(d.site, d.equipment_id, d.messages) for d in found] == [("main", "rower-1", 2)]
+    assert not found[0].registered
+    with unit_of_work(gym) as session:  # registered without a replay, as `clinic device add` does
+        register_equipment(session=session, site="main", equipment_id="rower-1", name="Rower 1")
+    with read_session(gym) as session:
+        [later] = board.unknown_devices(session=session)
+    assert (later.messages, later.registered) == (2, True), "still listed, its messages still kept"
 
 
 def test_usage_statistics_per_day_compliance_and_time_to_clean(gym: Engine) -> None:

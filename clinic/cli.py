@@ -14,6 +14,8 @@ from clinic.chain_cli import chain_app
 from clinic.db_cli import db_app
 from clinic.equipment_cli import dead_app, device_app, equipment_app
 from clinic.fhir_cli import fhir_app
+from clinic.native_cli import native
+from clinic.native_sim_cli import simulate_native
 from clinic.patient_cli import checkin, patient_app, seed
 from clinic.plan_cli import exercise_app, plan_app
 from clinic.staff_cli import staff_app
@@ -25,9 +27,11 @@ app.command("checkin")(checkin)
 app.command("seed")(seed)
 app.command("init")(run_cli.init)
 app.command("listen")(run_cli.listen)
+app.command("native")(native)
 app.command("lobby")(run_cli.lobby)
 app.command("up")(run_cli.up)
 app.command("simulate")(run_cli.simulate)
+app.command("simulate-native")(simulate_native)
 
 # Command groups, in the order `clinic --help` lists them.
 for name, group in [

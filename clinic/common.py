@@ -101,20 +101,25 @@ class Runner(Protocol):
     def stop(self) -> None: ...
 
 
-def run_until_stopped(make: Callable[[Settings, Engine], Runner], *, records_events: bool = False) -> None:
+def run_until_stopped(
+    make: Callable[[Settings, Engine], Runner], *, records_events: bool = False, single: str | None = None
+) -> None:
     """Run an adapter on the store until SIGTERM or Ctrl-C (`clinic listen`, `clinic chain listen|sync`).
 
     `records_events` takes the listener lock first, so `clinic db restore` of this store refuses while it runs;
-    a broker that refuses the adapter's account is one `error:` line.
+    a broker that refuses the adapter's account is one `error:` line. `single` (a command's name, `native`)
+    refuses a second copy of that command on this store.
     """
-    from shared.store.lock import listener_lock
+    from shared.store.lock import listener_lock, only_one
     from telemetry.listener import BrokerRefused
 
     cfg = settings()
     setup_logging(cfg)
-    lock: AbstractContextManager[object] = (
-        listener_lock(cfg.data_dir, cfg.resolved_database_url) if records_events else nullcontext()
-    )
+    lock: AbstractContextManager[object] = nullcontext()
+    if records_events:
+        lock = listener_lock(cfg.data_dir, cfg.resolved_database_url)
+    elif single is not None:
+        lock = only_one(cfg.data_dir, cfg.resolved_database_url, command=single)
     with lock, engine_for(cfg) as engine:
         runner = make(cfg, engine)
         stop_on_signals(runner.stop)

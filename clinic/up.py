@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 import typer
+from sqlalchemy import Engine
 
 from clinic.apps import app_url, streamlit_argv
 from clinic.log_rotation import rotate_logs
@@ -27,17 +28,20 @@ from clinic.up_setup import (
     clinic_command,
     forget_pid_file,
     listener_env,
+    native_env,
     simulator_env,
     start_broker,
     with_certificate,
 )
+from shared.demo.native import seed_demo_bindings
 from shared.demo.patients import seed_demo_patients
 from shared.demo.staff import ensure_demo_staff
 from shared.demo.stations import registered_ids, seed_demo
 from shared.store.db import init_db, make_engine, read_session, unit_of_work
+from shared.store.errors import ValidationFailed
 from shared.store.settings import Settings
 from shared.store.types import utcnow
-from telemetry.broker import ensure_broker_files
+from telemetry.broker import FileBrokerAccounts, ensure_broker_files
 
 POLL_S = 0.2
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 1.0, 30.0  # a crashed child is restarted after 1 s, 2 s, 4 s, ... at most 30 s
@@ -116,10 +120,15 @@ class Supervisor:
         self.children.append(
             self.start_child("listener", clinic_command("listen"), listener_env(cfg, os.environ, accounts))
         )
+        # The native adapter translates plugs, Zigbee sensors and ESPHome nodes; it runs whether or not any is bound
+        # yet, so a device set up later reports (and is offered for binding) without another start.
+        self.children.append(self.start_child("native", clinic_command("native"), native_env(os.environ, accounts)))
         if self.simulate:
-            self.wait_for_listener()
+            self.wait_for_listener(self.children[-2])
             argv = clinic_command("simulate", "--rate", str(self.rate), "--duration", "0", "--site", cfg.site)
             self.children.append(self.start_child("simulator", argv, simulator_env(os.environ, accounts)))
+            argv = clinic_command("simulate-native", "--duration", "0", "--site", cfg.site)  # plugs, sensors, nodes
+            self.children.append(self.start_child("native-sim", argv, simulator_env(os.environ, accounts)))
         for app, port, address in (
             ("lobby", cfg.lobby_port, cfg.lobby_address),
             ("staff", cfg.staff_port, cfg.staff_address),
@@ -132,9 +141,8 @@ class Supervisor:
                 typer.echo(f"the {child.name} app is not answering yet; see {child.log_path}", err=True)
         self.print_summary(reused)
 
-    def wait_for_listener(self) -> None:
+    def wait_for_listener(self, listener: Child) -> None:
         """Let the listener subscribe before simulating: on a first run it has no session queueing for it."""
-        listener = self.children[-1]
         deadline = time.monotonic() + LISTENER_READY_TIMEOUT_S
         while not self.stopping and listener.process.poll() is None and time.monotonic() < deadline:
             if LISTENER_READY_TEXT in listener.output():
@@ -155,6 +163,7 @@ class Supervisor:
                     ids = seed_demo(session=session, site=self.cfg.site)
                 typer.echo(f"registered {len(ids)} demo stations at site {self.cfg.site!r}")
             if self.seed:
+                self.bind_demo_devices(engine)
                 cards = seed_demo_patients(engine=engine, settings=self.cfg, now=utcnow())
                 self.demo_lines = [f"  {demo.first:<6} born {demo.dob.isoformat()}  {card.url}" for demo, card in cards]
                 self.staff_lines = [
@@ -164,16 +173,29 @@ class Supervisor:
         finally:
             engine.dispose()
 
+    def bind_demo_devices(self, engine: Engine) -> None:
+        """Bind the demo's native devices (`clinic simulate-native` plays them) to their demo stations, once."""
+        try:
+            with unit_of_work(engine) as session:
+                bound = seed_demo_bindings(session=session, accounts=FileBrokerAccounts(self.cfg), site=self.cfg.site)
+        except ValidationFailed as exc:
+            typer.echo(f"the demo devices were not bound: {exc}", err=True)
+            return
+        if bound:
+            typer.echo(f"bound {len(bound)} demo devices to their stations ({', '.join(bound)})")
+
     def print_summary(self, reused: bool) -> None:
         """Say what runs where, and how to see the state."""
         cfg = self.cfg
         broker = "using the broker already running there" if reused else f"started, pid {self._pid('mosquitto')}"
-        simulator = f"pid {self._pid('simulator')}, {self.rate:g} msg/s" if self.simulate else "off (add --simulate)"
+        simulator = (f"pid {self._pid('simulator')}, {self.rate:g} msg/s; native devices pid {self._pid('native-sim')}"
+                     if self.simulate else "off (add --simulate)")  # fmt: skip
         lines = [
             "clinic is up:",
             f"  broker     {cfg.mqtt_host}:{cfg.mqtt_port} ({broker})",
             f"  database   {safe_url(cfg.resolved_database_url)}",
             f"  listener   pid {self._pid('listener')}",
+            f"  native     pid {self._pid('native')} (Shelly, Tasmota, Zigbee2MQTT and ESPHome devices)",
             f"  simulator  {simulator}",
             f"  lobby      {app_url(cfg, port=cfg.lobby_port, address=cfg.lobby_address)} (pid {self._pid('lobby')})",
             f"  staff app  {app_url(cfg, port=cfg.staff_port, address=cfg.staff_address)} (pid {self._pid('staff')})",
@@ -233,6 +255,7 @@ class Supervisor:
 
     def _pid(self, name: str) -> str:
         return next((str(c.process.pid) for c in self.children if c.name == name), "?")
+
 
 def run_up(cfg: Settings, *, simulate: bool, rate: float, seed: bool, https: bool = False) -> int:
     """Run `clinic up` until Ctrl-C or SIGTERM; returns the exit code."""

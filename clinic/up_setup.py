@@ -13,7 +13,7 @@ import typer
 from clinic.processes import Child, start_child, stop_children, wait_for_port
 from clinic.tls import TlsError, ensure_self_signed
 from shared.store.settings import Settings
-from telemetry.broker_acl import LISTENER_USER, SIMULATOR_USER
+from telemetry.broker_acl import LISTENER_USER, NATIVE_USER, SIMULATOR_USER
 from telemetry.broker_config import write_config
 from telemetry.broker_files import BrokerFiles
 
@@ -46,6 +46,11 @@ def listener_env(cfg: Settings, environ: Mapping[str, str], accounts: Mapping[st
         env["CLINIC_MQTT_USERNAME"] = LISTENER_USER
         env["CLINIC_MQTT_PASSWORD"] = accounts[LISTENER_USER]
     return env
+
+
+def native_env(environ: Mapping[str, str], accounts: Mapping[str, str]) -> dict[str, str]:
+    """The native adapter's environment: always the svc.native account (it reads the vendors' topics)."""
+    return {**environ, "CLINIC_MQTT_USERNAME": NATIVE_USER, "CLINIC_MQTT_PASSWORD": accounts[NATIVE_USER]}
 
 
 def simulator_env(environ: Mapping[str, str], accounts: Mapping[str, str]) -> dict[str, str]:

@@ -20,6 +20,7 @@ from shared.store.settings import ID_PATTERN, Settings, get_settings
 from telemetry.bridge import bridge_user
 from telemetry.broker_acl import (
     LISTENER_USER,
+    NATIVE_USER,
     REGISTRY_USER,
     SIMULATOR_POOL,
     SIMULATOR_USER,
@@ -55,7 +56,7 @@ def ensure_broker_files(settings: Settings, *, listeners: int = 1) -> dict[str, 
     private_dir(files.root)
     accounts = read_json(files.accounts)
     changed = False
-    for user in (*(listener_user(n) for n in range(1, listeners + 1)), SIMULATOR_USER, REGISTRY_USER):
+    for user in (*(listener_user(n) for n in range(1, listeners + 1)), SIMULATOR_USER, REGISTRY_USER, NATIVE_USER):
         if user not in accounts:
             accounts[user] = secrets.token_urlsafe(24)
             changed = True
@@ -69,7 +70,8 @@ def ensure_broker_files(settings: Settings, *, listeners: int = 1) -> dict[str, 
             entries[user] = hash_password(password)
     write_passwd(files.passwd, entries)
     listener_accounts = sorted(u for u in accounts if u == LISTENER_USER or u.startswith(f"{LISTENER_USER}-"))
-    acl = acl_text(settings.topic_prefix, read_json(files.devices), listener_accounts, read_json(files.bridges))
+    acl = acl_text(settings.topic_prefix, read_json(files.devices), listener_accounts, read_json(files.bridges),
+                   read_json(files.natives))  # fmt: skip
     write_private(files.acl, acl)
     return accounts
 
@@ -101,6 +103,52 @@ def bridge_sites(settings: Settings) -> dict[str, str]:
     return read_json(BrokerFiles(settings.broker_dir).bridges)
 
 
+def native_account(settings: Settings, username: str) -> str | None:
+    """The dialect of the native device account `username`, if there is one."""
+    return read_json(BrokerFiles(settings.broker_dir).natives).get(username)
+
+
+def set_native_password(settings: Settings, username: str, *, via: str) -> str:
+    """Create or replace a native device's account (allowed its own vendor topics only); returns the password.
+
+    The name is the device's own MQTT name, so it must be no station's account and no service account.
+    """
+    files = BrokerFiles(settings.broker_dir)
+    private_dir(files.root)
+    if "." in username or username in read_json(files.devices):
+        raise ValueError(f"{username!r} is already a broker account of this clinic; rename the device")
+    natives = read_json(files.natives)
+    natives[username] = via
+    write_private(files.natives, json.dumps(natives, indent=2, sort_keys=True) + "\n")
+    return _new_password(settings, username)
+
+
+def remove_native_account(settings: Settings, username: str) -> None:
+    """Delete a native device's account and its ACL lines; the broker refuses it from then on."""
+    files = BrokerFiles(settings.broker_dir)
+    natives = read_json(files.natives)
+    if natives.pop(username, None) is None:
+        return
+    write_private(files.natives, json.dumps(natives, indent=2, sort_keys=True) + "\n")
+    entries = read_passwd(files.passwd)
+    entries.pop(username, None)
+    write_passwd(files.passwd, entries)
+    ensure_broker_files(settings)
+    reload_broker(settings)
+
+
+def _new_password(settings: Settings, username: str) -> str:
+    """Give `username` a new random password in the password file, rewrite the ACL, and tell the broker."""
+    files = BrokerFiles(settings.broker_dir)
+    ensure_broker_files(settings)
+    password = secrets.token_urlsafe(18)
+    entries = read_passwd(files.passwd)
+    entries[username] = hash_password(password)
+    write_passwd(files.passwd, entries)
+    reload_broker(settings)
+    return password
+
+
 def device_account_site(settings: Settings, equipment_id: str) -> str | None:
     """The site whose station owns the broker account `equipment_id`, if there is one."""
     return read_json(BrokerFiles(settings.broker_dir).devices).get(equipment_id)
@@ -119,15 +167,11 @@ def set_device_password(settings: Settings, equipment_id: str, *, site: str | No
     devices = read_json(files.devices)
     if devices.get(equipment_id, site) != site:
         raise ValueError(account_taken(equipment_id, devices[equipment_id]))
+    if equipment_id in read_json(files.natives):
+        raise ValueError(f"{equipment_id!r} is already the broker account of a native device (`clinic device bind`)")
     devices[equipment_id] = site
     write_private(files.devices, json.dumps(devices, indent=2, sort_keys=True) + "\n")
-    ensure_broker_files(settings)
-    password = secrets.token_urlsafe(18)
-    entries = read_passwd(files.passwd)
-    entries[equipment_id] = hash_password(password)
-    write_passwd(files.passwd, entries)
-    reload_broker(settings)
-    return password
+    return _new_password(settings, equipment_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,3 +194,15 @@ class FileBrokerAccounts:
     def set_password(self, equipment_id: str, *, site: str) -> str:
         """Create or replace the device account; returns the new password."""
         return set_device_password(self._settings(), equipment_id, site=site)
+
+    def native_account(self, username: str) -> str | None:
+        """The dialect of the native device account `username`, if there is one."""
+        return native_account(self._settings(), username)
+
+    def add_native_account(self, username: str, *, via: str) -> str:
+        """Create or replace a native device's account; returns the password."""
+        return set_native_password(self._settings(), username, via=via)
+
+    def remove_native_account(self, username: str) -> None:
+        """Delete a native device's account."""
+        remove_native_account(self._settings(), username)

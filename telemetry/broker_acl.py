@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from shared.equipment.native.dialects import NATIVE_SUBSCRIPTIONS, device_topics_read, native_topics
+
 LISTENER_USER = "svc.listener"
 SIMULATOR_USER = "svc.simulator"
+NATIVE_USER = "svc.native"  # the native-device adapter: reads the vendors' topics, publishes derived contract events
 REGISTRY_USER = "svc.registry"  # publishes a site's registrations (retained); at the center, reads them all
 SIMULATOR_POOL = 64  # `svc.simulator-<n>`: one account per simulated station (client id = username)
 
@@ -23,12 +26,15 @@ def acl_text(
     devices: dict[str, str] | None = None,
     listeners: list[str] | None = None,
     bridges: dict[str, str] | None = None,
+    natives: dict[str, str] | None = None,
 ) -> str:
     """The ACL: the listener reads everything under the prefix; each device writes only its own topics.
 
     `devices` maps each device account (its equipment id) to its site, so a device can publish neither as
     another station nor as a station of the same id at another site. `bridges` (at a chain's center) maps each
-    site to its bridge account, which may write that site's topics only.
+    site to its bridge account, which may write that site's topics only. `natives` maps each native device's
+    account to its dialect: it may publish its own native topics only (a plug cannot publish as another plug, nor
+    on the contract's topics), and the adapter `svc.native` reads them all and publishes the derived events.
     """
     device_rules: list[str] = []
     for equipment_id, site in sorted((devices or {}).items()):
@@ -37,8 +43,9 @@ def acl_text(
     for user in listeners or [LISTENER_USER]:
         listener_rules += [f"user {user}", f"topic read {prefix}/#", ""]
     simulator_rules: list[str] = []
+    native_writes = [f"topic write {topic}" for topic in NATIVE_SUBSCRIPTIONS]
     for user in [SIMULATOR_USER, *(simulator_user(n) for n in range(SIMULATOR_POOL))]:
-        simulator_rules += [f"user {user}", f"topic write {prefix}/+/equipment/+/+", ""]
+        simulator_rules += [f"user {user}", f"topic write {prefix}/+/equipment/+/+", *native_writes, ""]
     bridge_rules: list[str] = []
     for site, user in sorted((bridges or {}).items()):
         bridge_rules += [f"user {user}", f"topic write {prefix}/{site}/#", ""]
@@ -60,5 +67,20 @@ def acl_text(
             *simulator_rules,
             "# Every device: its username is its equipment id, and it may only publish its own channels.",
             *device_rules,
+            *_native_rules(prefix, natives or {}),
         ]
     )
+
+
+def _native_rules(prefix: str, natives: dict[str, str]) -> list[str]:
+    """The adapter's rights, then each native device's: write its own topics, read its own commands."""
+    rules = ["# The native adapter (`clinic native`): reads the vendors' topics, writes derived contract events.",
+             f"user {NATIVE_USER}", *(f"topic read {topic}" for topic in NATIVE_SUBSCRIPTIONS),
+             f"topic write {prefix}/+/equipment/+/+", "",
+             "# Native devices (`clinic device bind`): each writes its own vendor topics only."]  # fmt: skip
+    for username, via in sorted(natives.items()):
+        name = "" if via == "zigbee2mqtt" else username
+        writes = ["zigbee2mqtt/#"] if via == "zigbee2mqtt" else list(native_topics(via, name))  # type: ignore[arg-type]
+        reads = device_topics_read(via, name)  # type: ignore[arg-type]
+        rules += [f"user {username}", *(f"topic write {t}" for t in writes), *(f"topic read {t}" for t in reads), ""]
+    return rules

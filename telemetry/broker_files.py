@@ -35,6 +35,11 @@ class BrokerFiles:
         return self.root / "devices.json"
 
     @property
+    def natives(self) -> Path:
+        """Native devices' accounts (Shelly, Tasmota, ESPHome, the Zigbee2MQTT bridge): username -> dialect."""
+        return self.root / "natives.json"
+
+    @property
     def bridges(self) -> Path:
         """At a chain's center: the sites whose bridges may connect (site -> its bridge account)."""
         return self.root / "bridges.json"

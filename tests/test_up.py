@@ -62,12 +62,13 @@ def test_up_simulate_runs_everything_and_stops_cleanly_on_ctrl_c(tmp_path: Path)
     assert proc.returncode == 0, out
     assert f"broker     127.0.0.1:{port} (started, pid" in out
     assert "simulator  pid" in out
-    assert "stopped simulator (exit code 0)\nstopped listener (exit code 0)\nstopped mosquitto" in out
+    assert ("stopped native-sim (exit code 0)\nstopped simulator (exit code 0)\nstopped native (exit code 0)\n"
+            "stopped listener (exit code 0)\nstopped mosquitto") in out  # fmt: skip
     wait_for_port(port, up=False, timeout=10)
     board = stations(env, tmp_path)
     assert {"bars-1", "hotpack-1", "treadmill-1"} <= {s["id"] for s in board}
     assert all(s["online"] is False for s in board), "every device said offline at shutdown"
-    for name in ("mosquitto", "listener", "simulator"):
+    for name in ("mosquitto", "listener", "simulator", "native", "native-sim"):
         assert (tmp_path / "data" / "logs" / f"{name}.log").exists()
 
 

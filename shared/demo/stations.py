@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from shared.equipment.models import Equipment
+from shared.equipment.native.models import NativeBinding
 from shared.equipment.stations import register_equipment
 
 
@@ -64,14 +66,22 @@ def seed_demo(*, session: Session, site: str) -> list[str]:
     return [station.id for station in DEMO_STATIONS]
 
 
-def ensure_sim_stations(*, session: Session, site: str, count: int) -> list[str]:
-    """Ids of `count` stations at `site`, registering `sim-001`, `sim-002`, ... when too few exist."""
-    ids = registered_ids(session=session, site=site)
+def natively_fed(*, session: Session, site: str) -> set[str]:
+    """Ids of the stations at `site` that a native device (a plug, a sensor, a button) feeds."""
+    query = select(col(NativeBinding.equipment_id)).where(col(NativeBinding.site) == site).distinct()
+    return set(session.execute(query).scalars())
+
+
+def ensure_sim_stations(*, session: Session, site: str, count: int, exclude: Collection[str] = ()) -> list[str]:
+    """Ids of `count` stations at `site` (none of `exclude`), registering `sim-001`, `sim-002`, ... when too few
+    exist."""
+    registered = registered_ids(session=session, site=site)
+    ids = [i for i in registered if i not in exclude]
     number = 0
     while len(ids) < count:
         number += 1
         candidate = f"{SIM_PREFIX}{number:03d}"
-        if candidate not in ids:
+        if candidate not in registered:
             register_equipment(
                 session=session,
                 site=site,
@@ -80,6 +90,7 @@ def ensure_sim_stations(*, session: Session, site: str, count: int) -> list[str]
                 kind="simulated",
                 zone="Simulated",
             )
+            registered.append(candidate)
             ids.append(candidate)
     return ids[:count]
 
@@ -89,15 +100,18 @@ def devices_to_simulate(
 ) -> tuple[list[str], set[str]]:
     """The ids `clinic simulate` runs (every registered one by default) and those not cleaned after use.
 
-    With `register`, missing simulated stations are registered in the caller's unit of work.
+    Stations fed by a native device are left out: `clinic simulate-native` plays their devices. With `register`,
+    missing simulated stations are registered in the caller's unit of work.
     """
     registered = registered_ids(session=session, site=site)
-    wanted = count or len(registered) or DEFAULT_SIM_DEVICES
+    native = natively_fed(session=session, site=site)
+    own = [i for i in registered if i not in native]
+    wanted = count or len(own) or DEFAULT_SIM_DEVICES
     if register:
-        ids = ensure_sim_stations(session=session, site=site, count=wanted)
+        ids = ensure_sim_stations(session=session, site=site, count=wanted, exclude=native)
     else:  # unregistered ids too: their messages become dead letters, which is worth seeing in a demo
         extra = (f"{SIM_PREFIX}{n:03d}" for n in range(1, wanted + 1))
-        ids = (registered + [i for i in extra if i not in registered])[:wanted]
+        ids = (own + [i for i in extra if i not in registered])[:wanted]
     query = select(col(Equipment.id)).where(col(Equipment.site) == site, col(Equipment.clean_after_use).is_(False))
     no_cleaning = set(session.execute(query).scalars())
     return ids, no_cleaning

@@ -16,7 +16,8 @@ from shared.store.errors import ValidationFailed
 
 
 class BrokerAccounts(Protocol):
-    """The message broker's device accounts (username = equipment id), as the domain needs them."""
+    """The message broker's device accounts (username = equipment id, or a native device's own name), as the domain
+needs them."""
 
     def account_site(self, equipment_id: str) -> str | None:
         """The site whose station owns the account `equipment_id`, or None when there is none."""
@@ -24,6 +25,18 @@ class BrokerAccounts(Protocol):
 
     def set_password(self, equipment_id: str, *, site: str) -> str:
         """Create or replace the account of `equipment_id` at `site`; returns the new password (shown once)."""
+        ...
+
+    def native_account(self, username: str) -> str | None:
+        """The dialect (`shelly`, ...) of the native device account `username`, or None when there is none."""
+        ...
+
+    def add_native_account(self, username: str, *, via: str) -> str:
+        """Create or replace a native device's account, allowed its own native topics only; returns the password."""
+        ...
+
+    def remove_native_account(self, username: str) -> None:
+        """Delete a native device's account (its device is refused from then on)."""
         ...
 
 

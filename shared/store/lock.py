@@ -66,3 +66,14 @@ def _locked(path: Path, mode: int) -> Iterator[bool]:
         yield True
     finally:
         os.close(fd)  # closing releases the lock
+
+
+@contextmanager
+def only_one(data_dir: Path, url: str, *, command: str) -> Iterator[None]:
+    """Held by `clinic <command>` where one may run per store (the native adapter): a second one is refused."""
+    store_lock = lock_path(data_dir, url)
+    with _locked(store_lock.with_name(f"{store_lock.stem}-{command}.lock"), fcntl.LOCK_EX) as held:
+        if not held:
+            raise StoreInUse(f"`clinic {command}` is already running for this store; stop the other one first "
+                             "(`clinic up` starts it)")  # fmt: skip
+        yield

@@ -26,6 +26,7 @@ PAGES = {  # page file -> its title, for every staff page this suite covers
     "board.py": "Equipment board",
     "charts.py": "Usage and cleaning",
     "equipment.py": "Equipment",
+    "devices.py": "Devices",
     "accounts.py": "Staff accounts",
     "audit.py": "Audit log",
 }

@@ -86,7 +86,7 @@ def _bars(per_day: pd.DataFrame, *, value: str, axis_title: str) -> alt.Chart:
                        legend=alt.Legend(orient="bottom", direction="horizontal", columns=LEGEND_COLUMNS,
                                          labelLimit=0, titleFontSize=14, labelFontSize=14, symbolSize=160))  # fmt: skip
     tooltip = ["Day", "Station", alt.Tooltip(f"{value}:Q", title=axis_title)]
-    amount = alt.Y(f"{value}:Q", title=axis_title, axis=alt.Axis(format="~g", tickMinStep=1))
+    amount = alt.Y(f"{value}:Q", title=axis_title, axis=alt.Axis(format="~f", tickMinStep=1))
     bars = alt.Chart(per_day).mark_bar().encode(x=day, y=amount, color=colour, tooltip=tooltip)
     return bars.configure_axis(labelFontSize=13, titleFontSize=14).properties(height=320)
 

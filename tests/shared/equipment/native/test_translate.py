@@ -72,7 +72,8 @@ def test_a_cleaning_button_ends_the_use_its_sensor_still_holds_open() -> None:
 def test_a_zigbee2mqtt_bridge_going_offline_takes_its_sensors_with_it_and_back() -> None:
     t = translator(binding(1, "zigbee2mqtt", "Plinth vibration"))
     available = NativeMessage("zigbee2mqtt/Plinth vibration/availability", b'{"state":"online"}', T0, 1)
-    assert [(o.topic, o.payload) for o in run(t, [available], 0)] == [("clinic/main/equipment/plinth-1/status", b"online")]
+    status = [(o.topic, o.payload) for o in run(t, [available], 0)]
+    assert status == [("clinic/main/equipment/plinth-1/status", b"online")]
     bridge_off = NativeMessage("zigbee2mqtt/bridge/state", b'{"state":"offline"}', T0 + timedelta(seconds=5), 2)
     assert [o.payload for o in run(t, [bridge_off], 5)] == [b"offline"]
     bridge_on = NativeMessage("zigbee2mqtt/bridge/state", b'{"state":"online"}', T0 + timedelta(seconds=9), 3)

@@ -21,7 +21,7 @@ PAGES: tuple[tuple[str, str, Area], ...] = (
     ("appointments.py", "Appointments", "appointments"),
     ("plans.py", "Exercises and plans", "plans"),
     ("equipment.py", "Equipment", "equipment"),
-    ("devices.py", "Devices", "equipment"),
+    ("devices.py", "Devices", "devices"),
     ("accounts.py", "Staff accounts", "staff"),
     ("audit.py", "Audit log", "audit"),
     ("chain.py", "Chain", "chain"),

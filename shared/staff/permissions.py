@@ -6,13 +6,15 @@ from typing import Literal
 
 Area = Literal[
     "board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit", "chain",
-    "register_devices",
+    "register_devices", "devices", "bind_devices",
 ]  # fmt: skip
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "technician": frozenset({"board", "arrivals"}),
+    # Technicians set up the gym's plugs and sensors (the Devices page: bind, calibrate); registering stations and
+    # their broker passwords stays with administrators.
+    "technician": frozenset({"board", "arrivals", "devices", "bind_devices"}),
     "front_desk": frozenset({"board", "arrivals", "patients", "appointments"}),
     "admin": frozenset({"board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit",
-                       "chain", "register_devices"}),
+                       "chain", "register_devices", "devices", "bind_devices"}),
 }
 
 

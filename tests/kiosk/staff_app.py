@@ -48,7 +48,7 @@ def midday_zone() -> str:
 __all__ = ["PASSWORD", "add_staff"]  # from tests.factories, for the staff tests
 CLINIC_TZ_NAME = midday_zone()  # the care pages' clinic (care_env)
 ALLOWED = {
-    "technician": {"board.py", "charts.py"},
+    "technician": {"board.py", "charts.py", "devices.py"},
     "front_desk": {"board.py", "charts.py"},
     "admin": set(PAGES),
 }

@@ -44,6 +44,7 @@ def gym(engine: Engine) -> Engine:
     make.station(engine, "bike-1", "Bike 1", zone="Gym A", kind="bike")
     add_staff(engine, "boss", "admin", "The Boss")
     add_staff(engine, "ana", "technician", "Ana K.")
+    add_staff(engine, "fran", "front_desk", "Fran D.")
     heard(engine, PLUG, IDLE_THEN_RUNNING)
     return engine
 
@@ -250,15 +251,16 @@ def test_connect_a_new_device_needs_a_station_then_binds_it(gym: Engine) -> None
     ], "until the device reports"
 
 
-def test_a_technician_may_not_open_the_page(gym: Engine) -> None:
-    app = devices_page("ana")
+def test_a_technician_binds_but_the_front_desk_may_not_open_the_page(gym: Engine) -> None:
+    assert f"bind-{IDENT}" in button_keys(devices_page("ana")), "technicians set up the gym's plugs and sensors"
+    app = devices_page("fran")
     assert errors(app) == [REFUSED]
     assert f"bind-{IDENT}" not in button_keys(app) and SAID not in texts(app)
 
 
-def test_without_register_devices_there_is_no_bind_button(gym: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A role with the Equipment page but not `register_devices` (none has that today) sees and calibrates only."""
-    monkeypatch.setitem(PERMISSIONS, "technician", PERMISSIONS["technician"] | {"equipment"})
+def test_without_bind_devices_there_is_no_bind_button(gym: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A role with the Devices page but not `bind_devices` (none has that today) sees and calibrates only."""
+    monkeypatch.setitem(PERMISSIONS, "technician", PERMISSIONS["technician"] - {"bind_devices"})
     binding = bound_directly(gym, source="shellyplug-s-0a1b2c")
     app = devices_page("ana")
     assert not errors(app)

@@ -38,9 +38,9 @@ from shared.equipment.stations import StationView, list_stations
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ClinicError, NotFound
 
-user = require("equipment")
+user = require("devices")
 cfg = resources.settings()
-may_bind = user.can("register_devices")
+may_bind = user.can("bind_devices")
 
 OUTCOME_KEY = "devices_outcome"  # what the last bind did, shown once (the password above all)
 OPEN_KEY = "devices_bind_open"  # the unbound device whose Bind form is open: (via, source)
@@ -122,7 +122,7 @@ def _station_label(station: StationView) -> str:
 def _bind(station: StationView, via: str, source: str, *, role: str, part: str | None,
           changes: ThresholdChanges | None) -> None:  # fmt: skip
     """Bind the device to the station; the outcome is shown once after the rerun (a refusal is shown here)."""
-    acting = acting_user("register_devices")
+    acting = acting_user("bind_devices")
     if acting is None:
         st.rerun()
     assert acting is not None
@@ -152,7 +152,7 @@ def _outcome(outcome: BindOutcome, station: StationView) -> dict[str, Any]:
 
 
 def _unbind(binding: BindingView, *, remove_account: bool) -> None:
-    acting = acting_user("register_devices")
+    acting = acting_user("bind_devices")
     if acting is None:
         st.rerun()
     assert acting is not None
@@ -408,7 +408,7 @@ def live_calibration(binding_id: int) -> None:
 
 def _use_thresholds(binding: BindingView, on_watts: float, off_watts: float) -> None:
     """Bind the same device to the same station again with the suggested watts (this changes the binding)."""
-    acting = acting_user("register_devices")
+    acting = acting_user("bind_devices")
     if acting is None:
         st.rerun(scope="app")
     assert acting is not None

@@ -86,14 +86,16 @@ def test_usernames_are_unique_whatever_the_case(engine: Engine) -> None:
 @pytest.mark.parametrize(
     ("role", "allowed"),
     [
-        ("technician", {"board", "arrivals"}),
+        ("technician", {"board", "arrivals", "devices", "bind_devices"}),
         ("front_desk", {"board", "arrivals", "patients", "appointments"}),
-        ("admin", {"board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit"}),
+        ("admin", {"board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit", "devices",
+                   "bind_devices"}),
         ("intruder", set()),
     ],
 )
 def test_what_each_role_may_use(role: str, allowed: set[str]) -> None:
-    areas = ("board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit")
+    areas = ("board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit", "devices",
+             "bind_devices")
     assert {a for a in areas if can(role, a)} == allowed  # type: ignore[arg-type]
 
 

@@ -25,9 +25,13 @@ class DemoStation:
     maintenance_interval_hours: float | None = None
 
 
+# The demo's station with no device yet: its plug (the simulated, unbound `shellyplugsg3-demo01`) is for a person to
+# bind from the staff app's Devices page, so `clinic simulate` leaves it alone.
+AWAITING_PLUG = "treadmill-3"
 DEMO_STATIONS: tuple[DemoStation, ...] = (
     DemoStation("treadmill-1", "Treadmill 1", "treadmill", "Gym A", maintenance_interval_hours=500),
     DemoStation("treadmill-2", "Treadmill 2", "treadmill", "Gym A", maintenance_interval_hours=500),
+    DemoStation(AWAITING_PLUG, "Treadmill 3", "treadmill", "Gym A", maintenance_interval_hours=500),
     DemoStation("bike-1", "Recumbent bike 1", "recumbent_bike", "Gym A"),
     DemoStation("bike-2", "Recumbent bike 2", "recumbent_bike", "Gym A"),
     DemoStation("nustep-1", "NuStep T5", "nustep", "Gym A"),
@@ -100,11 +104,13 @@ def devices_to_simulate(
 ) -> tuple[list[str], set[str]]:
     """The ids `clinic simulate` runs (every registered one by default) and those not cleaned after use.
 
-    Stations fed by a native device are left out: `clinic simulate-native` plays their devices. With `register`,
+    Stations fed by a native device are left out: `clinic simulate-native` plays their devices (and the demo's
+    station awaiting its plug is left for a person to bind). With `register`,
     missing simulated stations are registered in the caller's unit of work.
     """
     registered = registered_ids(session=session, site=site)
     native = natively_fed(session=session, site=site)
+    native |= {AWAITING_PLUG}
     own = [i for i in registered if i not in native]
     wanted = count or len(own) or DEFAULT_SIM_DEVICES
     if register:

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     staff_address: str = "127.0.0.1"
     staff_session_timeout_min: int = Field(default=30, ge=1, description="staff are signed out after this idle")
     staff_session_max_hours: int = Field(default=12, ge=1, le=24 * 7, description="a staff sign-in lasts at most this")
-    board_refresh_s: float = Field(default=3.0, ge=1, description="how often the equipment board refreshes")
+    board_refresh_s: float = Field(default=1.5, ge=1, description="how often the equipment board refreshes")
     tls_cert: Path | None = Field(default=None, description="certificate (PEM) to serve the lobby over HTTPS")
     tls_key: Path | None = None
 

@@ -54,7 +54,8 @@ def device_bind(
     with engine_for(cfg) as engine, unit_of_work(engine) as session:
         outcome = bind_source(session=session, accounts=FileBrokerAccounts(cfg), site=site or cfg.site,
                               equipment_id=station, via=via, source=source, role=role, channel=channel, entity=entity,
-                              thresholds=changes, report_interval_s=report_interval, actor=CLI_ACTOR)  # fmt: skip
+                              thresholds=changes, report_interval_s=report_interval, actor=CLI_ACTOR,
+                              topic_prefix=cfg.topic_prefix)  # fmt: skip
     for warning in outcome.warnings:
         typer.echo(f"warning: {warning}", err=True)
     binding = outcome.binding

@@ -130,9 +130,10 @@ def _bind(station: StationView, via: str, source: str, *, role: str, part: str |
     entity = part if via == "esphome" and part else None
     try:
         with unit_of_work(resources.engine()) as session:
-            outcome = bind_source(session=session, accounts=broker_accounts(), site=station.site,
-                                  equipment_id=station.id, via=via, source=source, role=role, channel=channel,
-                                  entity=entity, thresholds=changes, actor=acting.username)  # fmt: skip
+            outcome = bind_source(session=session, accounts=broker_accounts(), topic_prefix=cfg.topic_prefix,
+                                  site=station.site, equipment_id=station.id, via=via, source=source, role=role,
+                                  channel=channel, entity=entity, thresholds=changes,
+                                  actor=acting.username)  # fmt: skip
     except ClinicError as exc:
         show_error(str(exc))
         return

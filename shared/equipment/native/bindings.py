@@ -88,10 +88,12 @@ def native_username(via: Via, source: str) -> str:
     return ZIGBEE2MQTT_ACCOUNT if via == "zigbee2mqtt" else source
 
 
-def check_source(via: str, source: str) -> Via:
+def check_source(via: str, source: str, *, topic_prefix: str = "clinic") -> Via:
     """Refuse an unknown dialect or a name the device could not have; returns the dialect."""
     if via not in VIAS:
         raise ValidationFailed(f"--via {via!r} is not one of {', '.join(VIAS)}")
+    if source == topic_prefix:  # its ACL would be `<prefix>/#`: every station's topics
+        raise ValidationFailed(f"{source!r} is the clinic's own topic prefix; give the device another name")
     problem = source_name_problem(via, source)
     if problem:
         raise ValidationFailed(problem)
@@ -102,10 +104,11 @@ def bind_source(
     *, session: Session, accounts: BrokerAccounts, site: str, equipment_id: str, via: str, source: str,
     role: str = "usage", channel: str | None = None, entity: str | None = None,
     thresholds: ThresholdChanges | None = None, report_interval_s: float | None = None, actor: str,
+    topic_prefix: str = "clinic",
 ) -> BindOutcome:  # fmt: skip
     """Bind `source` (its `channel` or `entity`) to a station, or change the thresholds of that binding; makes
     the device's broker account when it has none (its password, shown once, is in the outcome)."""
-    dialect = check_source(via, source)
+    dialect = check_source(via, source, topic_prefix=topic_prefix)
     station = _station(session, site, equipment_id)
     if role not in ROLES:
         raise ValidationFailed(f"--role {role!r} is not one of {', '.join(ROLES)}")

@@ -19,6 +19,9 @@ class NativeBinding(SQLModel, table=True):
         Index("uq_native_binding_source", "via", "source", "channel", "entity", unique=True),
         Index("ix_native_binding_station", "site", "equipment_id"),
         ForeignKeyConstraint(["site", "equipment_id"], ["equipment.site", "equipment.id"], ondelete="CASCADE"),
+        # Never reuse an id (SQLite would after a delete): derived event ids carry it, and a new binding's
+        # events must not repeat an old one's, which ingest would take for duplicates.
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -63,7 +63,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['site', 'equipment_id'], ['equipment.site', 'equipment.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True,  # ids are never reused: derived event ids carry them
     )
     with op.batch_alter_table('native_binding', schema=None) as batch_op:
         batch_op.create_index('ix_native_binding_station', ['site', 'equipment_id'], unique=False)

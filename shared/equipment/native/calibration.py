@@ -1,6 +1,7 @@
 """Suggest a plug's thresholds from what it drew: the idle level and the running level it was seen at.
 
-The readings split into two groups at the widest gap between sorted levels (idle: the console or standby draw;
+The readings split into two groups (of at least three readings each, so a lone spike is no group) at the widest
+gap between sorted levels (idle: the console or standby draw;
 running: the motor or generator under load). on-watts sits halfway up that gap and off-watts a fifth of the way,
 so the hysteresis band is wide and neither level sits near a threshold. With fewer than two clearly different
 levels there is nothing to suggest yet: the page says to run the equipment for a minute and look again.
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 MIN_GAP_W = 5.0  # idle and running levels closer than this cannot be told apart by a threshold
 MIN_RATIO = 1.5  # and the running level must be at least this multiple of the idle one
+MIN_SIDE = 3  # readings on each side of the split: one spike (switching on, a belt test) is not a running level
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +36,9 @@ class Suggestion:
 def suggest_power(watts: Sequence[float]) -> Suggestion | None:
     """Thresholds from a plug's recent readings, or None when it has not yet been seen both idle and running."""
     levels = sorted(w for w in watts if w >= 0)
-    if len(levels) < 2:
+    if len(levels) < 2 * MIN_SIDE:
         return None
-    gaps = [(levels[i + 1] - levels[i], i) for i in range(len(levels) - 1)]
+    gaps = [(levels[i + 1] - levels[i], i) for i in range(MIN_SIDE - 1, len(levels) - MIN_SIDE)]
     width, index = max(gaps)
     idle_max, running_min = levels[index], levels[index + 1]
     if width < MIN_GAP_W or running_min < max(idle_max * MIN_RATIO, 1.0):

@@ -61,8 +61,11 @@ def store_plan(conn: Connection, plan: Plan, *, client_id: str, done: Sequence[i
     if plan.states:
         _upsert(conn, STATES, ["binding_id"], [{"binding_id": bid, "state": s.to_json(), "updated_at": now}
                                                for bid, s in plan.states.items()], live=_live_bindings(conn, plan))
-    if plan.sources:
-        _upsert(conn, SOURCES, ["via", "source"], [_source_row(s) for s in plan.sources.values()])
+    if plan.sources:  # the calibration history only where it is due (the same columns in each executemany)
+        for with_recent in (True, False):
+            rows = [_source_row(s, with_recent) for s in plan.sources.values() if s.save_recent is with_recent]
+            if rows:
+                _upsert(conn, SOURCES, ["via", "source"], rows)
     if plan.deliveries:
         rows = [{"client_id": client_id, "mid": mid, "fingerprint": fp} for mid, fp in plan.deliveries.items()]
         _upsert(conn, DELIVERIES, ["client_id", "mid"], rows)
@@ -95,11 +98,13 @@ def _live_bindings(conn: Connection, plan: Plan) -> set[int]:
     return {row[0] for row in conn.execute(query)}
 
 
-def _source_row(seen: SourceSeen) -> dict[str, Any]:
-    return {"via": seen.via, "source": seen.source, "first_seen": seen.first_seen, "last_seen": seen.last_seen,
-            "online": seen.online, "messages": seen.messages, "last_topic": seen.last_topic,
-            "last_payload": seen.last_payload, "summary": json.dumps(seen.summary, default=str),
-            "recent": json.dumps(seen.recent, separators=(",", ":"))}  # fmt: skip
+def _source_row(seen: SourceSeen, with_recent: bool) -> dict[str, Any]:
+    row = {"via": seen.via, "source": seen.source, "first_seen": seen.first_seen, "last_seen": seen.last_seen,
+           "online": seen.online, "messages": seen.messages, "last_topic": seen.last_topic,
+           "last_payload": seen.last_payload, "summary": json.dumps(seen.summary, default=str)}  # fmt: skip
+    if with_recent:
+        row["recent"] = json.dumps(seen.recent, separators=(",", ":"))
+    return row
 
 
 def _upsert(conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]],

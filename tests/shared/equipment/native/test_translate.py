@@ -87,3 +87,25 @@ def test_unreadable_native_payloads_are_rejected_with_the_vendor_and_reason() ->
     assert [(r.topic, r.reason) for r in plan.rejects] == [
         ("tele/plug-1/SENSOR", "tasmota: tele/plug-1/SENSOR: ENERGY.Power must be a number, got 'abc'")
     ]
+
+
+def test_a_device_history_is_saved_every_two_seconds_and_its_last_readings_once_it_goes_quiet() -> None:
+    t = translator()
+
+    def plug(watts: float, seconds: float) -> NativeMessage:
+        body = json.dumps({"id": 0, "apower": watts}).encode()
+        at = T0 + timedelta(seconds=seconds)
+        return NativeMessage("shellyplugsg3-demo01/status/switch:0", body, at, int(seconds * 10))
+
+    saved = []
+    for seconds, watts in ((0, 2.0), (0.5, 120.0), (1.0, 0.0)):
+        plan = t.plan([plug(watts, seconds)], T0 + timedelta(seconds=seconds))
+        saved.append([s.save_recent for s in plan.sources.values()])
+        t.accept(plan)
+    assert saved == [[True], [False], [False]], "the first reading is saved, then at most every 2 s"
+    assert t.due(T0 + timedelta(seconds=2.5)), "a quiet device's unsaved readings make work for the timer"
+    plan = t.plan([], T0 + timedelta(seconds=2.5))
+    [seen] = plan.sources.values()
+    assert seen.save_recent and [r[2] for r in seen.recent] == [2.0, 120.0, 0.0]
+    t.accept(plan)
+    assert not t.due(T0 + timedelta(seconds=60))

@@ -122,7 +122,10 @@ def device_unbound(as_json: JsonTableFlag = False) -> None:
 
 @device_app.command("bindings")
 @user_errors
-def device_bindings(site: SiteOption = None, as_json: JsonTableFlag = False) -> None:
+def device_bindings(
+    site: Annotated[str | None, typer.Option(help="Only this site (default: every site).")] = None,
+    as_json: JsonTableFlag = False,
+) -> None:
     """Every device bound to a station, with its thresholds."""
     with store() as (_cfg, engine), read_session(engine) as session:
         bindings = list_bindings(session=session, site=site)

@@ -28,8 +28,8 @@ TASMOTA_TELE_PERIOD_S = 5.0  # the demo's TelePeriod (Tasmota's default is 300 s
 
 # Short holds, so that the board moves within a minute of a simulated use beginning or ending.
 DEMO_HOLDS = ThresholdChanges(on_hold_s=5.0, off_hold_s=10.0, idle_s=20.0)
-# The plinth's sensor says `vibration: false` when a session ends; its button is pressed 5-15 s later. The use must
-# have stopped by then: a cleaning that reaches the board before the (older) stop would leave the station in use.
+# The plinth's sensor says `vibration: false` when a session ends and its button is pressed 5-15 s later (the press
+# itself ends a use still open); a short idle time lets the board show "needs cleaning" in between.
 PLINTH_HOLDS = ThresholdChanges(on_hold_s=5.0, off_hold_s=10.0, idle_s=3.0)
 
 

@@ -4,7 +4,7 @@ Power figures are for a plug between the wall and the equipment: a treadmill's m
 while its console idles at 5-20 W; an ultrasound or traction unit draws tens of watts while treating. The holds
 keep a one-off spike (switching on, a belt test) or a short pause (a patient stepping off) from counting as a
 use boundary. Unpowered stations (bars, plinths, stairs) use a vibration or occupancy sensor and the idle time.
-Calibrating from live readings (the staff app's Equipment page) replaces them with what a station really draws.
+Calibrating from live readings (the staff app's Devices page) replaces them with what a station really draws.
 """
 
 from __future__ import annotations

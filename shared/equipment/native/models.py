@@ -53,7 +53,7 @@ class NativeState(SQLModel, table=True):
 
 
 class NativeSource(SQLModel, table=True):
-    """A native device the adapter has heard from, bound or not: what it last said, for the Equipment page."""
+    """A native device the adapter has heard from, bound or not: what it last said, for the staff app's Devices page."""
 
     __tablename__ = "native_source"
 

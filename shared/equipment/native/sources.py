@@ -16,7 +16,7 @@ from shared.store.errors import NotFound
 
 @dataclass(frozen=True, slots=True)
 class SourceView:
-    """A native device as the Equipment page and `clinic device unbound` show it."""
+    """A native device as the Devices page and `clinic device unbound` show it."""
 
     via: Via
     source: str

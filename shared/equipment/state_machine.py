@@ -84,6 +84,8 @@ def apply_event_in_place(new: StationState, event: DeviceEvent, *, clean_after_u
     new.last_seen = _latest(new.last_seen, event.received_at)
     _count(new, event, tz)
     if new.last_event_at is not None and at < new.last_event_at:
+        if _ends_open_session(new, event):
+            _late_stop(new, event, at, clean_after_use)
         return  # late: recorded and counted, but the state does not go back in time
     new.last_event_at = at
     if event.channel == "usage":
@@ -136,6 +138,28 @@ def _apply_usage(new: StationState, event: DeviceEvent, at: datetime, clean_afte
     else:
         new.usage_status = "available"
         new.needs_cleaning_since = None
+
+
+def _ends_open_session(state: StationState, event: DeviceEvent) -> bool:
+    """A late stop of the session still open: a plug's use is confirmed after its off-hold and dated when the power
+    fell, so a cleaning or fault recorded meanwhile is newer; the session must still end."""
+    if event.channel != "usage" or event.event != "stop" or state.usage_status != "in_use":
+        return False
+    if state.in_use_since is None or event.event_at < state.in_use_since:
+        return False
+    return event.session_id is None or event.session_id == state.current_session_id
+
+
+def _late_stop(new: StationState, event: DeviceEvent, at: datetime, clean_after_use: bool) -> None:
+    """End the open session at `at`; a cleaning already recorded after it leaves the station available."""
+    if event.duration_s is None and new.in_use_since is not None:
+        new.in_use_seconds_total += max(0.0, (at - new.in_use_since).total_seconds())
+    new.in_use_since, new.current_session_id = None, None
+    cleaned_since = new.last_cleaned_at is not None and new.last_cleaned_at >= at
+    if clean_after_use and not cleaned_since:
+        new.usage_status, new.needs_cleaning_since = "needs_cleaning", at
+    else:
+        new.usage_status, new.needs_cleaning_since = "available", None
 
 
 def _apply_fault(new: StationState, event: DeviceEvent, at: datetime) -> None:

@@ -152,3 +152,21 @@ def test_a_late_stop_after_the_next_start_counts_its_session_once(session_ids: b
 def test_a_stop_that_never_comes_leaves_the_time_until_the_next_start() -> None:
     state = run([ev(*START, 0), ev(*START, 10), ev(*STOP, 12, duration_s=120)])
     assert state.in_use_seconds_total == 720
+
+
+@pytest.mark.parametrize(
+    ("late", "expected"),
+    [
+        ([ev(*START, 0, session_id="s1"), ev(*CLEANED, 12), ev(*STOP, 10, session_id="s1")], "available"),
+        ([ev(*START, 0, session_id="s1"), ev("fault", "fault", 12, code="E1"), ev(*STOP, 10, session_id="s1")],
+         "needs_cleaning"),
+        ([ev(*START, 0, session_id="s1"), ev(*CLEANED, 12), ev(*STOP, 10, session_id="other")], "in_use"),
+    ],
+    ids=["cleaned after the stop", "a fault after the stop", "another session's stop"],
+)
+def test_a_late_stop_still_ends_the_open_session(late: list[DeviceEvent], expected: str) -> None:
+    """A plug's stop is dated when the power fell and confirmed after its off-hold: a technician's "Mark cleaned" or
+    a fault recorded meanwhile is newer, and the station must not stay "in use" for ever."""
+    state = run(late)
+    assert state.status == expected
+    assert state.uses_total == 1

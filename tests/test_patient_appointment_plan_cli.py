@@ -189,7 +189,7 @@ def test_checkin_with_an_invalid_card_exits_1(cli: CliRunner) -> None:
 
 def test_seed_demo_prints_cards_once_and_writes_pngs(cli: CliRunner, tmp_path: Path) -> None:
     code, out, _ = run(cli, "seed", "--demo")
-    assert code == 0 and "demo stations ready at site 'main' (11)" in out
+    assert code == 0 and "demo stations ready at site 'main' (12)" in out
     urls = re.findall(rf"{re.escape(KIOSK)}/\?t=[A-Za-z0-9_-]+", out)
     assert len(urls) == 4 and "Maria" in out and "1950-04-17" in out
     maria_row = next(line for line in out.splitlines() if line.startswith("Maria"))

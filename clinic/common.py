@@ -111,7 +111,7 @@ def run_until_stopped(
     refuses a second copy of that command on this store.
     """
     from shared.store.lock import listener_lock, only_one
-    from telemetry.listener import BrokerRefused
+    from telemetry.persistent_session import BrokerRefused
 
     cfg = settings()
     setup_logging(cfg)

@@ -18,9 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy import Engine
@@ -29,18 +27,13 @@ from shared.equipment.events import BatchResult
 from shared.equipment.topics import subscription
 from shared.store.settings import Settings
 from telemetry.batching import Backoff, Batching, ListenerStats, Pending
-from telemetry.broker_tls import use_tls
+from telemetry.persistent_session import BrokerRefused, connect_persistent, persistent_client, refusal
 
 log = logging.getLogger(__name__)
 
 RECONNECT_MIN_S, RECONNECT_MAX_S = 0.5, 30.0  # exponential backoff between connection attempts
 DB_RETRY_MIN_S, DB_RETRY_MAX_S = 0.2, 10.0  # backoff while the database is locked or down
 IDLE_POLL_S = 0.25  # longest the network loop blocks, so stop() and keep-alives are noticed
-FATAL_CONNACK = {134, 135, 138}  # bad credentials, not authorised, banned: retrying will not help
-
-
-class BrokerRefused(RuntimeError):
-    """The broker refused our credentials; the message says why."""
 
 
 class Listener(Batching):
@@ -107,17 +100,7 @@ class Listener(Batching):
 
     # -- connection -------------------------------------------------------------------------------------
     def _make_client(self) -> mqtt.Client:
-        s = self.settings
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=s.resolved_mqtt_client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
-        )
-        if s.mqtt_username:
-            client.username_pw_set(s.mqtt_username, s.mqtt_password)
-        if s.mqtt_tls_ca:
-            use_tls(client, s.mqtt_tls_ca)
+        client = persistent_client(self.settings, self.settings.resolved_mqtt_client_id)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -125,25 +108,14 @@ class Listener(Batching):
         return client
 
     def _try_connect(self) -> bool:
-        s = self.settings
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = s.mqtt_session_expiry_s  # the broker queues for us while we are down
-        props.ReceiveMaximum = s.mqtt_receive_maximum  # unacked messages in flight: must exceed a batch
-        try:
-            self._client.connect(
-                s.mqtt_host, s.mqtt_port, keepalive=s.mqtt_keepalive_s, clean_start=False, properties=props
-            )
-        except OSError as exc:
-            log.warning("cannot reach the broker at %s:%s (%s); retrying", s.mqtt_host, s.mqtt_port, exc)
+        if not connect_persistent(self._client, self.settings):
             return False
         self._generation += 1
         return True
 
     def _on_connect(self, client: mqtt.Client, _userdata: Any, flags: Any, reason: ReasonCode, _props: Any) -> None:
         if reason.is_failure:
-            if reason.value in FATAL_CONNACK:
-                self._refused = f"the broker refused the listener: {reason} (check CLINIC_MQTT_USERNAME/PASSWORD)"
-            log.warning("broker refused the connection: %s", reason)
+            self._refused = refusal(reason, "the listener", "check CLINIC_MQTT_USERNAME/PASSWORD")
             return
         self._connected = True
         self._net_backoff.reset()

@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -40,8 +38,7 @@ from shared.store.settings import Settings
 from shared.store.types import utcnow
 from telemetry.batching import Backoff
 from telemetry.broker_acl import NATIVE_USER
-from telemetry.broker_tls import use_tls
-from telemetry.listener import FATAL_CONNACK, BrokerRefused
+from telemetry.persistent_session import BrokerRefused, connect_persistent, persistent_client, refusal
 
 log = logging.getLogger(__name__)
 
@@ -196,13 +193,7 @@ class NativeAdapter:
 
     # -- connection ------------------------------------------------------------------------------------------
     def _make_client(self) -> mqtt.Client:
-        s = self.settings
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5,
-                             manual_ack=True)  # fmt: skip
-        if s.mqtt_username:
-            client.username_pw_set(s.mqtt_username, s.mqtt_password)
-        if s.mqtt_tls_ca:
-            use_tls(client, s.mqtt_tls_ca)
+        client = persistent_client(self.settings, self.client_id)
         client.max_inflight_messages_set(1000)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -212,24 +203,14 @@ class NativeAdapter:
         return client
 
     def _try_connect(self) -> bool:
-        s = self.settings
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = s.mqtt_session_expiry_s  # the broker queues native messages while we are down
-        props.ReceiveMaximum = s.mqtt_receive_maximum
-        try:
-            self._client.connect(s.mqtt_host, s.mqtt_port, keepalive=s.mqtt_keepalive_s, clean_start=False,
-                                 properties=props)  # fmt: skip
-        except OSError as exc:
-            log.warning("cannot reach the broker at %s:%s (%s); retrying", s.mqtt_host, s.mqtt_port, exc)
+        if not connect_persistent(self._client, self.settings):
             return False
         self._generation += 1
         return True
 
     def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: ReasonCode, _p: Any) -> None:
         if reason.is_failure:
-            if reason.value in FATAL_CONNACK:
-                self._refused = f"the broker refused the native adapter: {reason} (check its account {self.client_id})"
-            log.warning("broker refused the connection: %s", reason)
+            self._refused = refusal(reason, "the native adapter", f"check its account {self.client_id}")
             return
         self._connected = True
         self._net_backoff.reset()

@@ -32,7 +32,7 @@ from telemetry.broker import pool_password
 from telemetry.broker_acl import SIMULATOR_POOL, SIMULATOR_USER, simulator_user
 from telemetry.broker_tls import use_tls
 from telemetry.native_sim_devices import Behaviour, NativeSimDevice, Publish, behaviours, state_json
-from telemetry.simulator import CONNECT_TIMEOUT_S, SHUTDOWN_TIMEOUT_S, SimulatorError, _outstanding, _wait_for
+from telemetry.simulator import SHUTDOWN_TIMEOUT_S, connect_all, outstanding, wait_for
 
 log = logging.getLogger(__name__)
 
@@ -197,22 +197,7 @@ class NativeSimulator:
         conn.connected.set()
 
     def _connect_all(self) -> None:
-        s = self.settings
-        where = f"{s.mqtt_host}:{s.mqtt_port}"
-        for conn in self._connections:
-            try:
-                conn.client.connect(s.mqtt_host, s.mqtt_port, keepalive=s.mqtt_keepalive_s)
-            except OSError as exc:
-                raise SimulatorError(f"cannot reach the broker at {where}: {exc}") from exc
-            conn.client.loop_start()
-        deadline = time.monotonic() + CONNECT_TIMEOUT_S
-        for conn in self._connections:
-            if not conn.connected.wait(max(0.0, deadline - time.monotonic())):
-                raise SimulatorError(f"no answer from the broker at {where} in {CONNECT_TIMEOUT_S:.0f}s")
-            if conn.refused:
-                who = self._username or "anonymous"
-                hint = "check CLINIC_MQTT_USERNAME/PASSWORD, or run `clinic init` for the svc.simulator account"
-                raise SimulatorError(f"the broker refused {who}: {conn.refused} ({hint})")
+        connect_all(self.settings, self._connections, self._username)
 
     # -- the clock --------------------------------------------------------------------------------------------------
     def _loop(self) -> None:
@@ -239,7 +224,7 @@ class NativeSimulator:
     def _publish(self, conn: _Connection, message: Publish) -> None:
         info = conn.client.publish(message.topic, message.payload, qos=1, retain=message.retain)
         with self._lock:
-            conn.pending = [p for p in conn.pending if _outstanding(p)]
+            conn.pending = [p for p in conn.pending if outstanding(p)]
             conn.pending.append(info)
             self.counts[conn.group[0].via] += 1
         log.debug("published %s on %s", message.payload, message.topic)
@@ -253,7 +238,7 @@ class NativeSimulator:
                     self._publish(conn, message)
         deadline = time.monotonic() + SHUTDOWN_TIMEOUT_S
         unconfirmed = sum(
-            _wait_for(self._pending(conn), deadline if conn.client.is_connected() else 0.0)
+            wait_for(self._pending(conn), deadline if conn.client.is_connected() else 0.0)
             for conn in self._connections
         )
         if unconfirmed:

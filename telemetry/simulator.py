@@ -15,9 +15,9 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -156,22 +156,7 @@ class Simulator:
         conn.connected.set()
 
     def _connect_all(self) -> None:
-        s = self.settings
-        where = f"{s.mqtt_host}:{s.mqtt_port}"
-        for conn in self._connections:
-            try:
-                conn.client.connect(s.mqtt_host, s.mqtt_port, keepalive=s.mqtt_keepalive_s)
-            except OSError as exc:
-                raise SimulatorError(f"cannot reach the broker at {where}: {exc}") from exc
-            conn.client.loop_start()
-        deadline = time.monotonic() + CONNECT_TIMEOUT_S
-        for conn in self._connections:
-            if not conn.connected.wait(max(0.0, deadline - time.monotonic())):
-                raise SimulatorError(f"no answer from the broker at {where} in {CONNECT_TIMEOUT_S:.0f}s")
-            if conn.refused:
-                who = self._username or "anonymous"
-                hint = "check CLINIC_MQTT_USERNAME/PASSWORD, or run `clinic init` for the svc.simulator account"
-                raise SimulatorError(f"the broker refused {who}: {conn.refused} ({hint})")
+        connect_all(self.settings, self._connections, self._username)
 
     # -- schedule ---------------------------------------------------------------------------------------
     def _publish_loop(self) -> None:
@@ -203,7 +188,7 @@ class Simulator:
     def _publish(self, conn: _Connection, channel: Channel, body: dict[str, Any]) -> None:
         topic = equipment_topic(self.settings.topic_prefix, self.site, conn.device.equipment_id, channel)
         info = conn.client.publish(topic, json.dumps(body, separators=(",", ":")), qos=1)
-        conn.pending = [p for p in conn.pending if _outstanding(p)]
+        conn.pending = [p for p in conn.pending if outstanding(p)]
         conn.pending.append(info)
         self.counts[channel] += 1
         log.debug("published %s %s on %s", channel, body["event"], topic)
@@ -218,7 +203,7 @@ class Simulator:
         deadline = time.monotonic() + SHUTDOWN_TIMEOUT_S
         # No point waiting on a client that is not connected: its acks cannot come.
         unconfirmed = sum(
-            _wait_for(conn.pending, deadline if conn.client.is_connected() else 0.0) for conn in self._connections
+            wait_for(conn.pending, deadline if conn.client.is_connected() else 0.0) for conn in self._connections
         )
         if unconfirmed:
             log.warning("%d messages were not acknowledged by the broker before shutdown", unconfirmed)
@@ -228,18 +213,45 @@ class Simulator:
             conn.client.loop_stop()
 
 
-def _wait_for(infos: list[mqtt.MQTTMessageInfo], deadline: float) -> int:
+class SimConnection(Protocol):
+    """What `connect_all` needs of a simulated device's connection."""
+
+    client: mqtt.Client
+    connected: threading.Event
+    refused: str | None
+
+
+def connect_all(settings: Settings, connections: Sequence[SimConnection], username: str | None) -> None:
+    """Connect every simulated device and wait for each CONNACK; `SimulatorError` says what went wrong."""
+    where = f"{settings.mqtt_host}:{settings.mqtt_port}"
+    for conn in connections:
+        try:
+            conn.client.connect(settings.mqtt_host, settings.mqtt_port, keepalive=settings.mqtt_keepalive_s)
+        except OSError as exc:
+            raise SimulatorError(f"cannot reach the broker at {where}: {exc}") from exc
+        conn.client.loop_start()
+    deadline = time.monotonic() + CONNECT_TIMEOUT_S
+    for conn in connections:
+        if not conn.connected.wait(max(0.0, deadline - time.monotonic())):
+            raise SimulatorError(f"no answer from the broker at {where} in {CONNECT_TIMEOUT_S:.0f}s")
+        if conn.refused:
+            who = username or "anonymous"
+            hint = "check CLINIC_MQTT_USERNAME/PASSWORD, or run `clinic init` for the svc.simulator account"
+            raise SimulatorError(f"the broker refused {who}: {conn.refused} ({hint})")
+
+
+def wait_for(infos: list[mqtt.MQTTMessageInfo], deadline: float) -> int:
     """Wait until `deadline` for publishes to be acknowledged; returns how many still are not."""
     missing = 0
     for info in infos:
         # A publish made while disconnected stays queued for the next connection, but paho cannot wait on it.
         with contextlib.suppress(RuntimeError, ValueError):
             info.wait_for_publish(timeout=max(0.0, deadline - time.monotonic()))
-        missing += _outstanding(info)
+        missing += outstanding(info)
     return missing
 
 
-def _outstanding(info: mqtt.MQTTMessageInfo) -> bool:
+def outstanding(info: mqtt.MQTTMessageInfo) -> bool:
     """Whether a publish still awaits the broker's ack (False once acked, or when paho cannot tell)."""
     try:
         return not info.is_published()

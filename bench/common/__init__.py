@@ -16,7 +16,7 @@ from __future__ import annotations
 from bench.common.broker import Broker, mosquitto_binary, start_broker, start_broker_again, stop_broker
 from bench.common.listener import child_env, listener_settings
 from bench.common.machine_facts import backend_versions, code_version, machine
-from bench.common.payloads import PREFIX, SITE, Message, timed_usage, usage_backlog
+from bench.common.payloads import ID_STYLES, PREFIX, SITE, Message, timed_usage, usage_backlog
 from bench.common.preload import PRELOAD_COLS, preload_events
 from bench.common.processes import (
     install_sigterm_as_interrupt,
@@ -28,7 +28,7 @@ from bench.common.processes import (
     wait_until,
 )
 from bench.common.publishing import PUBLISH_WINDOW, Publisher, publish_backlog
-from bench.common.sessions import SESSION_EXPIRY_S, drop_session, listener_topic, prime_session
+from bench.common.sessions import SESSION_EXPIRY_S, drop_session, listener_topic, prime_session, session_held
 from bench.common.stores import (
     PG_ADMIN_URL,
     count_rows,
@@ -44,6 +44,7 @@ from tests.helpers import free_port, port_open
 from tests.pg_cluster import PrivateCluster
 
 __all__ = [
+    "ID_STYLES",
     "PG_ADMIN_URL",
     "PREFIX",
     "PRELOAD_COLS",
@@ -75,6 +76,7 @@ __all__ = [
     "private_postgres",
     "process_cpu_s",
     "publish_backlog",
+    "session_held",
     "sqlite_store",
     "start_broker",
     "start_broker_again",

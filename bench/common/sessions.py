@@ -57,13 +57,18 @@ def disconnect(client: mqtt.Client) -> None:
     client.loop_stop()
 
 
-def prime_session(broker: Broker, client_id: str, username: str, password: str) -> None:
-    """Create a persistent session subscribed (QoS 1) to the listener's topic, then leave: the broker queues."""
+def prime_session(broker: Broker, client_id: str, username: str, password: str, *, topic: str | None = None) -> None:
+    """Create a persistent session subscribed (QoS 1) to the listener's topic (or `topic`), then leave: the broker
+    queues. The clean start discards whatever an earlier session of this account held.
+
+    The repo's broker makes every client's id its username (use_username_as_clientid), so the session is the
+    account's whatever `client_id` says: two consumers get separate sessions only with separate accounts.
+    """
     client = v5_client(client_id, username, password)
     subscribed = threading.Event()
     client.on_subscribe = lambda *_a: subscribed.set()
     connect_blocking(client, broker.port, clean_start=True, expiry=SESSION_EXPIRY_S)
-    client.subscribe(listener_topic(), qos=1)
+    client.subscribe(topic or listener_topic(), qos=1)
     wait_until(subscribed.is_set, timeout=15, what="SUBACK")
     disconnect(client)
 
@@ -75,3 +80,29 @@ def drop_session(broker: Broker, client_id: str, username: str, password: str) -
     client = v5_client(client_id, username, password)
     connect_blocking(client, broker.port, clean_start=True, expiry=0)
     disconnect(client)
+
+
+def session_held(broker: Broker, username: str, password: str) -> bool:
+    """Whether the broker holds a session for this account (its client id); ends it if so (expiry 0).
+
+    A benchmark calls this before publishing a backlog meant for another consumer: a session still held would
+    queue that backlog too and drain it on top of its own next time, which reads as a slow-down.
+    """
+    client = v5_client(username, username, password)
+    present: list[bool] = []
+    connected = threading.Event()
+
+    def on_connect(_c: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
+        present.append(bool(flags.session_present) and not reason.is_failure)
+        connected.set()
+
+    client.on_connect = on_connect
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 0
+    client.connect("127.0.0.1", broker.port, keepalive=30, clean_start=False, properties=props)
+    client.loop_start()
+    try:
+        wait_until(connected.is_set, timeout=15, what="CONNACK")
+    finally:
+        disconnect(client)
+    return present[0]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import bench.ingest
 from bench.common import (
+    ID_STYLES,
     PG_ADMIN_URL,
     backend_versions,
     code_version,
@@ -21,9 +22,10 @@ from bench.common import (
     machine,
     start_broker,
 )
-from bench.ingest.limit import run_limit
-from bench.ingest.listeners import run_naive, run_project
-from bench.ingest.report import print_report, summarise, write_results
+from bench.ingest.growth import LONG_ROWS, GrowthRound, run_growth
+from bench.ingest.limit import limit_problems, run_limit
+from bench.ingest.listeners import project_problems, run_naive, run_project
+from bench.ingest.report import print_growth, print_report, print_services, summarise, write_results
 from bench.ingest.service import ServiceRun, run_service
 from bench.ingest.stores import preload
 from bench.ingest.trial import Context, Trial
@@ -39,6 +41,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--messages", type=int, default=100_000, help="backlog per run (default 100000)")
     parser.add_argument("--devices", type=int, default=200, help="simulated devices (default 200)")
+    parser.add_argument(
+        "--ids", choices=ID_STYLES, default="uuid", help="event ids of every backlog: UUIDs (default) or tag-device-n"
+    )
+    parser.add_argument(
+        "--growth",
+        type=_count,
+        default=None,
+        metavar="ROWS",
+        help="store-growth mode: --messages backlogs into one store per backend, each round beside the limit, "
+        "until it holds ROWS rows (e.g. 1000000)",
+    )
+    parser.add_argument("--long", action="store_true", help=f"--growth {LONG_ROWS}")
     parser.add_argument("--repeat", type=int, default=3, help="runs per design; the median is reported")
     parser.add_argument("--naive-messages", type=int, default=5_000, help="backlog for the naive peer")
     parser.add_argument("--designs", default=",".join(DESIGNS), help=f"comma-separated subset of {DESIGNS}")
@@ -61,6 +75,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--poll-ms", type=float, default=5.0, help="poll interval for completion and visibility")
     parser.add_argument("--json", type=Path, default=None, help="write results here (default bench/results/)")
     args = parser.parse_args(argv)
+    if args.long and args.growth is not None:
+        parser.error("--long means --growth 5000000: give one of them")
+    if args.long:
+        args.growth = LONG_ROWS
+    if args.messages < 1 or (args.growth is not None and args.growth < 1):
+        parser.error("--messages and --growth take a positive count")
     designs = [d.strip() for d in args.designs.split(",") if d.strip()]
     unknown = set(designs) - set(DESIGNS)
     if unknown:
@@ -69,6 +89,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         designs = [d for d in designs if not d.endswith("postgresql")]
     args.designs = [d for d in DESIGNS if d in designs]
     args.stored = sorted({int(n.replace("_", "")) for n in args.stored.split(",") if n.strip()})
+    if args.growth is not None and any(args.stored):
+        parser.error("--growth fills its own stores; it does not take --stored")
     try:
         args.overrides = dict(item.split("=", 1) for item in args.set)
     except ValueError:
@@ -83,35 +105,60 @@ def main(argv: list[str] | None = None) -> int:
     backends = ["sqlite"] + ([] if args.no_postgres else ["postgresql"])
     info = {**machine(), **backend_versions(None if args.no_postgres else args.pg_url), "commit": code_version()}
     print("machine:", ", ".join(f"{k} {v}" for k, v in info.items()))
-    print(
-        f"run: {args.messages:,} messages from {args.devices} devices (naive peer: {args.naive_messages:,}), "
-        f"repeat {args.repeat}, designs {', '.join(args.designs)}"
-        + (f", listener settings {args.overrides}" if args.overrides else "")
-    )
+    settings = f", listener settings {args.overrides}" if args.overrides else ""
+    if args.growth is not None:
+        rounds = -(-args.growth // args.messages)
+        print(
+            f"run: store growth, backlogs of {args.messages:,} messages from {args.devices} devices, event ids "
+            f"{args.ids}, into one store per backend ({', '.join(backends)}) until it holds >= {args.growth:,} rows "
+            f"({rounds} rounds), each round the limit then the project listener{settings}"
+        )
+    else:
+        print(
+            f"run: {args.messages:,} messages from {args.devices} devices (naive peer: {args.naive_messages:,}), "
+            f"event ids {args.ids}, repeat {args.repeat}, designs {', '.join(args.designs)}{settings}"
+        )
     trials: list[Trial] = []
     services: list[ServiceRun] = []
+    growth: list[GrowthRound] | None = None
     began = time.monotonic()
     try:
         with ExitStack() as stack:
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="clinic-bench-")))
             broker = start_broker(tmp / "data", stack)
-            ctx = Context(broker, tmp, device_ids(args.devices), args.pg_url, args.poll_ms / 1000, args.overrides)
+            ctx = Context(
+                broker, tmp, device_ids(args.devices), args.pg_url, args.poll_ms / 1000, args.overrides, ids=args.ids
+            )
             print(f"broker: mosquitto pid {broker.process.pid} on 127.0.0.1:{broker.port} ({broker.settings.data_dir})")
             for events in (n for n in args.stored if n):
                 for backend in backends:
                     if f"project-{backend}" in args.designs:
                         ctx.preloaded[(backend, events)] = preload(ctx, stack, backend, events, args.keep_stores)
-            trials = run_rounds(ctx, args)
+            if args.growth is not None:
+                growth = run_growth(ctx, stack, backends, args.messages, args.growth)
+            else:
+                trials = run_rounds(ctx, args)
             if not args.no_service:
                 services = run_services(ctx, args, backends)
     except KeyboardInterrupt:
         print("\ninterrupted: child processes stopped, temporary databases dropped", file=sys.stderr)
         return 130
+    if growth is not None:
+        growth_stats = print_growth(growth, args.ids)
+        print_services(services)
+        print(f"\ntotal wall time {time.monotonic() - began:.0f}s")
+        write_results(args, info, {}, {}, [], services, growth, growth_stats)
+        return 1 if any(g.problems for g in growth) else 0
     summary = summarise(trials)
     ratios = print_report(summary, services, args.repeat)
     print(f"\ntotal wall time {time.monotonic() - began:.0f}s")
     write_results(args, info, summary, ratios, trials, services)
     return 0
+
+
+def _count(text: str) -> int:
+    """A row count as typed: 1000000, 1_000_000 or 1,000,000."""
+    return int(text.replace("_", "").replace(",", ""))
 
 
 def run_rounds(ctx: Context, args: argparse.Namespace) -> list[Trial]:
@@ -131,6 +178,10 @@ def run_rounds(ctx: Context, args: argparse.Namespace) -> list[Trial]:
                 f"{trial.publish_s:5.1f}s, drained in {trial.drain_s:6.2f}s = {trial.rate:8,.0f} msgs/s{extra}",
                 flush=True,
             )
+            problems = limit_problems(trial) if design == "limit" else []
+            problems += project_problems(trial) if design.startswith("project") else []
+            if problems:
+                print(f"  CHECK FAILED, this run's rate is not its own backlog's: {'; '.join(problems)}", flush=True)
     return trials
 
 

@@ -14,6 +14,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from bench.common import (
+    PREFIX,
     SESSION_EXPIRY_S,
     drop_session,
     prime_session,
@@ -21,20 +22,21 @@ from bench.common import (
     usage_backlog,
     wait_until,
 )
-from bench.ingest.trial import Context, Meter, Trial, drain_timeout, new_tag
-from telemetry.broker_acl import LISTENER_USER
+from bench.ingest.trial import LIMIT_SITE, LIMIT_USER, STORE_USER, Context, Meter, Trial, drain_timeout, new_tag
 
 
 def run_limit(ctx: Context, n: int) -> Trial:
+    """Drain `n` messages of its own site through its own account's session; `extra["received"]` is counted after
+    it disconnected, so anything beyond its backlog shows."""
     tag = new_tag()
-    client_id = f"bench-limit-{tag}"
+    user, password = LIMIT_USER, ctx.password(LIMIT_USER)
+    received = 0
+    done_at = 0.0
     with ExitStack() as stack:
-        prime_session(ctx.broker, client_id, LISTENER_USER, ctx.listener_password)
-        stack.callback(drop_session, ctx.broker, client_id, LISTENER_USER, ctx.listener_password)
-        publish_s = publish_backlog(ctx.broker, usage_backlog(ctx.devices, n, tag))
-
-        received = 0
-        done_at = 0.0
+        prime_session(ctx.broker, user, user, password, topic=f"{PREFIX}/{LIMIT_SITE}/equipment/+/+")
+        stack.callback(drop_session, ctx.broker, user, user, password)
+        ctx.ensure_no_session(STORE_USER)  # else the listener's session would queue this backlog too
+        publish_s = publish_backlog(ctx.broker, usage_backlog(ctx.devices, n, tag, ids=ctx.ids, site=LIMIT_SITE))
 
         def on_message(_c: mqtt.Client, _u: Any, _msg: mqtt.MQTTMessage) -> None:
             nonlocal received, done_at
@@ -42,8 +44,8 @@ def run_limit(ctx: Context, n: int) -> Trial:
             if received == n:
                 done_at = time.perf_counter()
 
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-        client.username_pw_set(LISTENER_USER, ctx.listener_password)
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=user, protocol=mqtt.MQTTv5)
+        client.username_pw_set(user, password)
         client.on_message = on_message
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY_S
@@ -56,4 +58,12 @@ def run_limit(ctx: Context, n: int) -> Trial:
         stack.callback(thread.join, 15)
         stack.callback(client.disconnect)
         wait_until(lambda: received >= n, timeout=drain_timeout(n), interval=ctx.poll_s, what="limit subscriber")
-        return meter.finish(("limit", n, publish_s), thread, end=done_at)
+        trial = meter.finish(("limit", n, publish_s), thread, end=done_at)
+    trial.extra = {"received": received}
+    return trial
+
+
+def limit_problems(trial: Trial) -> list[str]:
+    """What the limit's counts say is wrong: it must have received its backlog, once."""
+    received = trial.extra.get("received")
+    return [] if received == trial.messages else [f"limit received {received:,} of {trial.messages:,} messages"]

@@ -7,6 +7,8 @@ import sys
 import threading
 from contextlib import ExitStack
 
+from sqlalchemy import Engine
+
 from bench.common import (
     count_rows,
     drop_session,
@@ -18,10 +20,9 @@ from bench.common import (
     wait_until,
 )
 from bench.ingest.stores import store
-from bench.ingest.trial import Context, Meter, Trial, drain_timeout, new_tag
+from bench.ingest.trial import LIMIT_USER, STORE_USER, Context, Meter, Trial, drain_timeout, new_tag
 from bench.naive import NaiveListener
 from shared.store.db import init_db, make_engine
-from telemetry.broker_acl import LISTENER_USER
 from telemetry.listener import Listener
 
 
@@ -29,15 +30,16 @@ from telemetry.listener import Listener
 def run_naive(ctx: Context, design: str, n: int) -> Trial:
     backend = design.rsplit("-", 1)[1]
     tag = new_tag()
-    client_id = f"bench-naive-{tag}"
+    client_id = STORE_USER  # the broker makes the username the client id, whatever a client asks for
     with ExitStack() as stack:
         url = store(ctx, stack, backend)
-        prime_session(ctx.broker, client_id, LISTENER_USER, ctx.listener_password)
-        stack.callback(drop_session, ctx.broker, client_id, LISTENER_USER, ctx.listener_password)
-        publish_s = publish_backlog(ctx.broker, usage_backlog(ctx.devices, n, tag))
+        prime_session(ctx.broker, client_id, STORE_USER, ctx.listener_password)
+        stack.callback(drop_session, ctx.broker, client_id, STORE_USER, ctx.listener_password)
+        ctx.ensure_no_session(LIMIT_USER)
+        publish_s = publish_backlog(ctx.broker, usage_backlog(ctx.devices, n, tag, ids=ctx.ids))
 
         password, plain = ctx.listener_password, "plain" in design
-        peer = NaiveListener(ctx.broker.port, LISTENER_USER, password, client_id, listener_topic(), url, plain=plain)
+        peer = NaiveListener(ctx.broker.port, STORE_USER, password, client_id, listener_topic(), url, plain=plain)
         meter = Meter(ctx.broker)
         peer.start()
         stack.callback(peer.stop)
@@ -48,39 +50,78 @@ def run_naive(ctx: Context, design: str, n: int) -> Trial:
 
 
 # -- the project's listener -----------------------------------------------------------------------------------
-def run_project(ctx: Context, backend: str, n: int) -> Trial:
+def run_project(ctx: Context, backend: str, n: int, url: str | None = None) -> Trial:
+    """Drain `n` messages into a fresh store, the pre-loaded one (--stored) or `url` (the growth mode's).
+
+    The counts in `extra` are taken after the listener stopped and its session was dropped, so a message beyond
+    the backlog (or a late duplicate) shows in them; `project_problems` checks them.
+    """
     tag = new_tag()
-    client_id = f"bench-project-{tag}"
-    with ExitStack() as stack:
-        url = store(ctx, stack, backend)
-        settings = listener_settings(ctx.broker, ctx.tmp, url, **ctx.overrides)
-        prime_session(ctx.broker, client_id, LISTENER_USER, ctx.listener_password)
-        stack.callback(drop_session, ctx.broker, client_id, LISTENER_USER, ctx.listener_password)
-        publish_s = publish_backlog(ctx.broker, usage_backlog(ctx.devices, n, tag))
-
+    with ExitStack() as outer:
+        url = url or store(ctx, outer, backend)
         engine = make_engine(url)  # what `clinic listen` does (clinic.cli.engine_for)
-        stack.callback(engine.dispose)
+        outer.callback(engine.dispose)
         init_db(engine)
-        listener = Listener(settings, engine)
-        thread = threading.Thread(target=listener.run, name="project-listener", daemon=True)
-        stats = listener.stats
+        rows_before, dead_before = count_rows(engine), count_rows(engine, "dead_letter")
+        with ExitStack() as stack:
+            settings = listener_settings(ctx.broker, ctx.tmp, url, **ctx.overrides)
+            client_id = settings.resolved_mqtt_client_id
+            if client_id != STORE_USER:  # the session primed below must be the one the listener resumes
+                raise RuntimeError(f"the listener would connect as {client_id}, not {STORE_USER}")
+            prime_session(ctx.broker, STORE_USER, STORE_USER, ctx.listener_password)
+            stack.callback(drop_session, ctx.broker, STORE_USER, STORE_USER, ctx.listener_password)
+            ctx.ensure_no_session(LIMIT_USER)  # else the limit's session would queue this backlog too
+            publish_s = publish_backlog(ctx.broker, usage_backlog(ctx.devices, n, tag, ids=ctx.ids))
 
-        def done() -> bool:
-            return stats.inserted + stats.duplicates + stats.dead_lettered >= n
+            listener = Listener(settings, engine)
+            thread = threading.Thread(target=listener.run, name="project-listener", daemon=True)
+            stats = listener.stats
 
-        meter = Meter(ctx.broker)
-        thread.start()
-        stack.callback(_stop_listener, listener, thread)
-        wait_until(done, timeout=drain_timeout(n), interval=ctx.poll_s, what="project listener")
-        trial = meter.finish((f"project-{backend}", n, publish_s), thread)
-        trial.extra = {
-            "rows": count_rows(engine),
-            "dead_letters": count_rows(engine, "dead_letter"),
-            "duplicates": stats.duplicates,
-            "batches": stats.batches,
-            "mean_batch": round(stats.inserted / max(1, stats.batches), 1),
-        }
+            def done() -> bool:
+                return stats.inserted + stats.duplicates + stats.dead_lettered >= n
+
+            meter = Meter(ctx.broker)
+            thread.start()
+            stack.callback(_stop_listener, listener, thread)
+            wait_until(done, timeout=drain_timeout(n), interval=ctx.poll_s, what="project listener")
+            trial = meter.finish((f"project-{backend}", n, publish_s), thread)
+        trial.extra = _counts(engine, rows_before, dead_before, listener)
         return trial
+
+
+def _counts(engine: Engine, rows_before: int, dead_before: int, listener: Listener) -> dict[str, int | float]:
+    stats = listener.stats
+    rows = count_rows(engine)
+    return {
+        "rows": rows,
+        "stored_before": rows_before,
+        "received": stats.received,
+        "inserted": stats.inserted,
+        "duplicates": stats.duplicates,
+        "dead_letters": count_rows(engine, "dead_letter") - dead_before,
+        "batches": stats.batches,
+        "mean_batch": round(stats.inserted / max(1, stats.batches), 1),
+    }
+
+
+def project_problems(trial: Trial) -> list[str]:
+    """What the listener's counts say is wrong: every message of the backlog received and inserted once, no
+    duplicate, no dead letter, and the table grown by exactly the backlog."""
+    n, x = trial.messages, trial.extra
+    problems = [
+        f"{name} {x[key]:,} (expected {want:,})"
+        for name, key, want in (
+            ("received", "received", n),
+            ("inserted", "inserted", n),
+            ("duplicates", "duplicates", 0),
+            ("dead letters", "dead_letters", 0),
+        )
+        if x.get(key) != want
+    ]
+    grown = x["rows"] - x["stored_before"]
+    if grown != n:
+        problems.append(f"the table grew by {grown:,} rows (expected {n:,})")
+    return problems
 
 
 def _stop_listener(listener: Listener, thread: threading.Thread) -> None:

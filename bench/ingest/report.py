@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.ingest.growth import GrowthRound, growth_summary
 from bench.ingest.service import ServiceRun
 from bench.ingest.trial import Trial
 
@@ -56,8 +57,7 @@ def print_report(summary: dict[str, dict[str, Any]], services: list[ServiceRun],
     """The drain rates, the ratios against the targets and the `clinic listen` runs; returns the ratios."""
     _print_drains(summary, repeat)
     ratios = _print_ratios(summary)
-    if services:
-        _print_services(services)
+    print_services(services)
     return ratios
 
 
@@ -123,7 +123,9 @@ def _print_ratios(summary: dict[str, dict[str, Any]]) -> dict[str, float]:
     return ratios
 
 
-def _print_services(services: list[ServiceRun]) -> None:
+def print_services(services: list[ServiceRun]) -> None:
+    if not services:
+        return
     print()
     print("`clinic listen` as a process: backlog drain, then a steady rate (latency), peak RSS")
     for s in services:
@@ -151,6 +153,46 @@ def _print_services(services: list[ServiceRun]) -> None:
             print(f"    {name} {value:.3g} {unit} (target < {target:g} {unit}): {verdict}")
 
 
+def print_growth(rounds: list[GrowthRound], ids: str) -> dict[str, dict[str, Any]]:
+    """The store-growth table, round by round per backend, and its summary; returns the summary."""
+    if not rounds:
+        return {}
+    print()
+    print(
+        f"Store growth: backlogs of {rounds[0].project.messages:,} messages (event ids {ids}) drained round after "
+        "round into one store per backend, each beside the limit draining as many in the same round"
+    )
+    print("ratio = project msgs/s / limit msgs/s in that round; vs round 1 = ratio / the backend's round-1 ratio")
+    print("cpu us: CPU time per message of the consumer's thread (limit / project)")
+    print(
+        f"{'backend':<11} {'round':>5} {'stored before':>14} {'limit msgs/s':>13} {'project msgs/s':>15} "
+        f"{'project/limit':>14} {'vs round 1':>11} {'cpu us':>11}  checks"
+    )
+    for g in sorted(rounds, key=lambda g: (g.backend != "sqlite", g.backend, g.round)):
+        cpu = f"{_num(g.limit.cpu_us)}/{_num(g.project.cpu_us)}"
+        checks = "FAILED: " + "; ".join(g.problems) if g.problems else "ok"
+        print(
+            f"{g.backend:<11} {g.round:>5} {g.stored_before:>14,} {g.limit.rate:>13,.0f} {g.project.rate:>15,.0f} "
+            f"{g.ratio:>14.2f} {g.vs_first:>11.2f} {cpu:>11}  {checks}"
+        )
+    summary = growth_summary(rounds)
+    print()
+    for backend, row in summary.items():
+        if not row["rounds"]:
+            print(f"  {backend}: no round passed its checks")
+            continue
+        ratio_target, flat_target = TARGETS["project/limit"], TARGETS["flat"]
+        ratio_ok = "met" if row["median_ratio"] >= ratio_target else "MISSED"
+        flat_ok = "met" if row["min_vs_round_1"] >= flat_target else "MISSED"
+        print(
+            f"  {backend:<10} {row['rounds']} rounds to {row['rows']:,} rows: median project/limit "
+            f"{row['median_ratio']:.2f} (target >= {ratio_target:g}: {ratio_ok}); lowest vs round 1 "
+            f"{row['min_vs_round_1']:.2f} at round {row['min_vs_round_1_at']} (target >= {flat_target:g}: {flat_ok})"
+            + ("; STOPPED at a round that failed its checks" if row["failed"] else "")
+        )
+    return summary
+
+
 def _split(design: str) -> tuple[str, int]:
     """("project-sqlite", 1000000) from "project-sqlite@1000000"; stored 0 without a suffix."""
     base, _, stored = design.partition("@")
@@ -176,6 +218,8 @@ def write_results(
     ratios: dict[str, Any],
     trials: list[Trial],
     services: list[ServiceRun],
+    growth: list[GrowthRound] | None = None,
+    growth_stats: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     """Everything above as JSON: to --json, or a file named by the time in bench/results/."""
     path = args.json or RESULTS_DIR / f"ingest-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
@@ -184,11 +228,17 @@ def write_results(
         json.dumps(
             {
                 "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+                "ids": args.ids,
                 "machine": info,
                 "summary": summary,
                 "ratios": ratios,
                 "trials": [{**asdict(t), "rate": t.rate, "cpu_us": t.cpu_us} for t in trials],
                 "services": [asdict(s) for s in services],
+                **(
+                    {"growth": {"summary": growth_stats or {}, "rounds": [g.as_dict() for g in growth]}}
+                    if growth is not None
+                    else {}
+                ),
             },
             indent=2,
         )

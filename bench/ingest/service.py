@@ -25,9 +25,8 @@ from bench.common import (
 )
 from bench.ingest.latency import measure_latency
 from bench.ingest.stores import store
-from bench.ingest.trial import Context, drain_timeout, new_tag
+from bench.ingest.trial import LIMIT_USER, STORE_USER, Context, drain_timeout, new_tag
 from shared.store.db import make_engine
-from telemetry.broker_acl import LISTENER_USER
 
 
 @dataclass
@@ -59,14 +58,15 @@ def clinic_listen_command() -> list[str]:
 def run_service(ctx: Context, backend: str, backlog: int, rate: float, seconds: float) -> ServiceRun:
     out = ServiceRun(backend=backend, backlog=backlog)
     tag = new_tag()
-    client_id = f"bench-service-{tag}"
     with ExitStack() as stack:
         url = store(ctx, stack, backend)
         settings = listener_settings(ctx.broker, ctx.tmp, url, **ctx.overrides)
-        prime_session(ctx.broker, client_id, LISTENER_USER, ctx.listener_password)
-        stack.callback(drop_session, ctx.broker, client_id, LISTENER_USER, ctx.listener_password)
+        # `clinic listen` connects as its account, and the broker makes that the client id: prime that session
+        prime_session(ctx.broker, STORE_USER, STORE_USER, ctx.listener_password)
+        stack.callback(drop_session, ctx.broker, STORE_USER, STORE_USER, ctx.listener_password)
+        ctx.ensure_no_session(LIMIT_USER)
         if backlog:
-            publish_backlog(ctx.broker, usage_backlog(ctx.devices, backlog, tag))
+            publish_backlog(ctx.broker, usage_backlog(ctx.devices, backlog, tag, ids=ctx.ids))
         engine = make_engine(url)
         stack.callback(engine.dispose)
 

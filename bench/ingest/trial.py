@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import Broker, load_average, process_cpu_s, thread_cpu_s
+from bench.common import Broker, load_average, process_cpu_s, session_held, thread_cpu_s
+from telemetry.broker_acl import LISTENER_USER, listener_user
+
+# The broker makes a client's id its username, so each consumer has its own account and with it its own session:
+# the store designs read as the listener's account, the limit as the group's second listener account, on topics
+# of its own site. (The listener subscribes to every site, so only the sessions keep the traffic apart.)
+STORE_USER = LISTENER_USER
+LIMIT_USER = listener_user(2)
+LIMIT_SITE = "bare"  # as long as the listener's site "main": same topic length, same bytes to route
 
 
 @dataclass
@@ -68,13 +76,23 @@ class Context:
     devices: list[str]
     pg_url: str
     poll_s: float
-    overrides: dict[str, str] = field(default_factory=dict)  # listener settings from --set
+    overrides: dict[str, Any] = field(default_factory=dict)  # listener settings from --set
+    ids: str = "uuid"  # event ids of every backlog (--ids): random UUIDs or `tag-device-n`
     stored: int = 0  # events already in the store the project designs drain into (0: a fresh store per run)
     preloaded: dict[tuple[str, int], str] = field(default_factory=dict)  # (backend, events) -> URL, reused
 
     @property
     def listener_password(self) -> str:
         return self.broker.listener_password
+
+    def password(self, user: str) -> str:
+        return self.broker.accounts[user]
+
+    def ensure_no_session(self, user: str) -> None:
+        """Fail unless the broker holds no session for `user`: called before publishing another consumer's
+        backlog, which such a session would queue as well (and a later drain would count)."""
+        if session_held(self.broker, user, self.password(user)):
+            raise RuntimeError(f"the broker still held a session for {user} while another consumer's backlog was due")
 
 
 def drain_timeout(n: int) -> float:

@@ -1,0 +1,126 @@
+"""Store growth (--growth ROWS, --long): backlog after backlog drained into the same store per backend, each beside
+a bare subscriber draining a backlog of the same size in the same round.
+
+A slow-down as the store grows then shows as a falling ratio project/limit, which drift on the machine (other
+load, thermal limits) moves far less than either rate alone. Every round checks the listener's counts, so a
+round that drained anything but its own backlog (the trap of a session shared with the limit) fails loudly
+instead of reading as a slow-down.
+"""
+
+from __future__ import annotations
+
+import statistics
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bench.ingest.limit import limit_problems, run_limit
+from bench.ingest.listeners import project_problems, run_project
+from bench.ingest.stores import store
+from bench.ingest.trial import Context, Trial
+
+LONG_ROWS = 5_000_000  # --long
+WARM_UP = 5_000  # messages per consumer before round 1, so round 1 (every round's reference) is not a cold start
+
+
+@dataclass
+class GrowthRound:
+    backend: str
+    round: int
+    stored_before: int  # rows in the store when the round began
+    limit: Trial
+    project: Trial
+    first_ratio: float | None = None  # the backend's round-1 ratio (its own, in round 1)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        """Project msgs/s over limit msgs/s, both measured in this round."""
+        return self.project.rate / self.limit.rate
+
+    @property
+    def vs_first(self) -> float:
+        return self.ratio / (self.first_ratio or self.ratio)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend,
+            "round": self.round,
+            "stored_before": self.stored_before,
+            "limit_rate": self.limit.rate,
+            "project_rate": self.project.rate,
+            "ratio": self.ratio,
+            "vs_round_1": self.vs_first,
+            "problems": self.problems,
+            "limit": {**asdict(self.limit), "cpu_us": self.limit.cpu_us},
+            "project": {**asdict(self.project), "cpu_us": self.project.cpu_us},
+        }
+
+
+def run_growth(ctx: Context, stack: ExitStack, backends: list[str], messages: int, rows: int) -> list[GrowthRound]:
+    """Rounds until every backend's store holds at least `rows` rows; stops at the first round that fails its checks.
+
+    One store per backend for the whole run (a SQLite file, a PostgreSQL database dropped when `stack` closes).
+    In a round each backend gets the limit's drain, then the listener's, so both see the same state of the machine.
+    Each backlog is built, published and dropped inside its drain, so memory stays at one backlog.
+    """
+    _warm_up(ctx, backends, min(messages, WARM_UP))
+    urls = {backend: store(ctx, stack, backend) for backend in backends}
+    held = dict.fromkeys(backends, 0)
+    first: dict[str, float] = {}
+    total = -(-rows // messages)
+    out: list[GrowthRound] = []
+    r = 0
+    while min(held.values()) < rows:
+        r += 1
+        for backend in backends:
+            limit = run_limit(ctx, messages)
+            project = run_project(ctx, backend, messages, url=urls[backend])
+            done = GrowthRound(backend, r, int(project.extra["stored_before"]), limit, project)
+            done.problems = limit_problems(limit) + project_problems(project)
+            first.setdefault(backend, done.ratio)
+            done.first_ratio = first[backend]
+            held[backend] = int(project.extra["rows"])
+            out.append(done)
+            x = project.extra
+            print(
+                f"  [round {r}/{total}] {backend:<10} {done.stored_before:>10,} stored: limit {limit.rate:8,.0f} "
+                f"msgs/s, project {project.rate:8,.0f} msgs/s = {done.ratio:.2f}x (vs round 1 {done.vs_first:.2f}); "
+                f"received {x['received']:,}, inserted {x['inserted']:,}, duplicates {x['duplicates']}, "
+                f"dead letters {x['dead_letters']}",
+                flush=True,
+            )
+            if done.problems:
+                print(f"  round {r} on {backend} FAILED its checks: {'; '.join(done.problems)}", flush=True)
+                return out
+    return out
+
+
+def _warm_up(ctx: Context, backends: list[str], n: int) -> None:
+    """A short drain per consumer, the listener's into a throwaway store: imports, caches and connections warm."""
+    print(f"  warm-up, not reported: {n:,} messages to the limit and to the listener on a throwaway store", flush=True)
+    for backend in backends:
+        limit, project = run_limit(ctx, n), run_project(ctx, backend, n)
+        problems = limit_problems(limit) + project_problems(project)
+        if problems:
+            raise RuntimeError(f"the warm-up on {backend} failed its checks: {'; '.join(problems)}")
+
+
+def growth_summary(rounds: list[GrowthRound]) -> dict[str, dict[str, Any]]:
+    """Per backend, over the rounds that passed their checks: the median ratio and the lowest `vs round 1`."""
+    out: dict[str, dict[str, Any]] = {}
+    for backend in dict.fromkeys(g.backend for g in rounds):
+        good = [g for g in rounds if g.backend == backend and not g.problems]
+        if not good:
+            out[backend] = {"rounds": 0, "failed": True}
+            continue
+        low = min(good, key=lambda g: g.vs_first)
+        out[backend] = {
+            "rounds": len(good),
+            "rows": int(good[-1].project.extra["rows"]),
+            "median_ratio": statistics.median(g.ratio for g in good),
+            "min_vs_round_1": low.vs_first,
+            "min_vs_round_1_at": low.round,
+            "failed": any(g.problems for g in rounds if g.backend == backend),
+        }
+    return out

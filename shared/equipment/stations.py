@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta, tzinfo
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
-from sqlalchemy import Row, Table, select
+from sqlalchemy import Table, select, type_coerce
+from sqlalchemy.types import NullType
 from sqlmodel import Session
 
 from shared.equipment.models import Equipment, EquipmentState
-from shared.equipment.state_machine import StationState, Status, uses_today
+from shared.equipment.state_machine import Status
 from shared.staff.audit import audit
 from shared.store.errors import NotFound, ValidationFailed
 from shared.store.settings import ID_PATTERN, contact_time_for, get_settings
@@ -168,30 +169,38 @@ def list_stations(
 
     A station cleaned less than its kind's contact time before `now` gets `ready_at` (shown as "cleaning");
     the times per kind come from `contact_time_min`, by default the `CLINIC_CONTACT_TIME_MIN` setting.
-    Read through the session's Core connection, not ORM objects: loading 1,000 ORM pairs was most of the
-    all-sites board's time.
+    Read through the session's Core connection without per-column type processing, and each view built straight
+    from its row by position: ORM objects, SQLAlchemy's datetime processing and a StationState per row were
+    nearly all of the all-sites board's time at 1,000 stations (docs/benchmarks.md, issue #23).
     """
     now = now or utcnow()
     day = today or now.astimezone(tz).date()
-    table = dict(contact_time_min if contact_time_min is not None else get_settings().contact_time_min)
+    table = contact_time_min if contact_time_min is not None else get_settings().contact_time_min
+    connection = session.connection()
     query = _BOARD_QUERY if site is None else _BOARD_QUERY.where(EQUIPMENT.c.site == site)
-    query = query.order_by(EQUIPMENT.c.site, EQUIPMENT.c.zone, EQUIPMENT.c.name, EQUIPMENT.c.id)
-    rows = session.connection().execute(query).all()
-    return [_view(row, day, _ready_at(row, table, now)) for row in rows]
+    rows = connection.execute(query.order_by(*_BOARD_ORDER)).all()
+    # SQLite keeps dates as ISO text ("2026-11-23"), PostgreSQL returns them as dates
+    day_key: date | str = day.isoformat() if connection.dialect.name == "sqlite" else day
+    return _views(rows, day_key, now, _ContactTimes(table))
 
 
 EQUIPMENT: Table = Equipment.__table__  # type: ignore[attr-defined]
 STATES: Table = EquipmentState.__table__  # type: ignore[attr-defined]
-_STATE_FIELDS = [f.name for f in fields(StationState)][2:]
-_StationRow = Row[*tuple[Any, ...]]  # a row of _BOARD_QUERY (Core, read through the session's connection)
-_BOARD_QUERY = select(
+# The columns _views unpacks, in its order, as the driver returns them (NullType: no result processing here;
+# _utc converts the times, the only columns that need it besides booleans and the date).
+_BOARD_COLUMNS = (
     *(EQUIPMENT.c[n] for n in ("site", "id", "name", "kind", "zone", "clean_after_use", "maintenance_interval_hours")),
-    STATES.c.equipment_id.label("state_id"),
-    STATES.c.serviced_in_use_seconds,
-    *(STATES.c[n] for n in _STATE_FIELDS),
-).join(
-    STATES, (STATES.c.site == EQUIPMENT.c.site) & (STATES.c.equipment_id == EQUIPMENT.c.id), isouter=True
-)
+    *(STATES.c[n] for n in ("equipment_id", "usage_status", "out_of_service", "online", "online_changed_at",
+                            "last_seen", "in_use_since", "needs_cleaning_since", "last_cleaned_at", "last_cleaned_by",
+                            "used_without_cleaning", "uses_total", "uses_today", "uses_today_date",
+                            "in_use_seconds_total", "serviced_in_use_seconds", "fault_code", "fault_severity",
+                            "fault_message", "last_event_at")),
+)  # fmt: skip
+_BOARD_QUERY = select(
+    *(type_coerce(c, NullType()).label(f"{c.table.name}_{c.name}") for c in _BOARD_COLUMNS)
+).join_from(EQUIPMENT, STATES, (STATES.c.site == EQUIPMENT.c.site) & (STATES.c.equipment_id == EQUIPMENT.c.id),
+            isouter=True)  # fmt: skip
+_BOARD_ORDER = (EQUIPMENT.c.site, EQUIPMENT.c.zone, EQUIPMENT.c.name, EQUIPMENT.c.id)
 
 
 def get_station(*, session: Session, site: str, equipment_id: str, tz: tzinfo) -> StationView:
@@ -202,50 +211,67 @@ def get_station(*, session: Session, site: str, equipment_id: str, tz: tzinfo) -
     raise NotFound(f"no equipment {equipment_id!r} at site {site!r}")
 
 
-def _ready_at(row: _StationRow, table: dict[str, float], now: datetime) -> datetime | None:
-    """When the contact time of the last cleaning ends, if it is still running at `now` (computed at read time,
-    so nothing about it is stored).
+class _ContactTimes(dict[str, timedelta]):
+    """Contact time per equipment kind, worked out once per call from the kind -> minutes table."""
 
-    Only an available station counts: the cleaning made it so, and nothing has used it since. Where cleaning
-    after use is off, a use leaves the station available, so the cleaning must also be its newest event.
+    def __init__(self, table: Mapping[str, float]) -> None:
+        super().__init__()
+        self.table = table
+
+    def __missing__(self, kind: str) -> timedelta:
+        self[kind] = delta = contact_time_for(self.table, kind)
+        return delta
+
+
+_fromisoformat = datetime.fromisoformat
+
+
+def _utc(value: datetime | str | None) -> datetime | None:
+    """A time as the driver returns it, as `UTCDateTime` reads it: SQLite's stored UTC text
+    ("2026-11-23 10:30:00.000000") gets its zone in the one parse, aware datetimes are converted to UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return _fromisoformat(value + "+00:00")
+        except ValueError:  # text with an offset (or a "Z") of its own, not what UTCDateTime writes
+            value = _fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _views(rows: Sequence[Any], day_key: date | str, now: datetime, contact: _ContactTimes) -> list[StationView]:
+    """The board's views, one per row of _BOARD_QUERY (unpacked by position; no state row: a new station).
+
+    The contact time of the last cleaning runs (`ready_at`) only on an available station: the cleaning made it so
+    and nothing has used it since. Where cleaning after use is off, a use leaves the station available, so the
+    cleaning must also be its newest event. Computed at read time, so nothing about it is stored.
+    Views are built with positional arguments in StationView's field order (keywords cost a tenth of the call);
+    tests/shared/equipment/test_station_list.py checks every field by name.
     """
-    if row.state_id is None or row.last_cleaned_at is None or row.out_of_service or row.usage_status != "available":
-        return None
-    if not row.clean_after_use and row.last_event_at != row.last_cleaned_at:
-        return None
-    ready: datetime = row.last_cleaned_at + contact_time_for(table, row.kind)
-    return ready if now < ready else None
-
-
-def _view(row: _StationRow, day: date, ready_at: datetime | None) -> StationView:
-    if row.state_id is not None:
-        state = StationState(row.site, row.id, *(getattr(row, n) for n in _STATE_FIELDS))
-        serviced = row.serviced_in_use_seconds
-    else:
-        state, serviced = StationState(row.site, row.id), 0.0
-    return StationView(
-        site=row.site,
-        id=row.id,
-        name=row.name,
-        kind=row.kind,
-        zone=row.zone,
-        clean_after_use=bool(row.clean_after_use),
-        status=state.status,
-        online=state.online,
-        online_changed_at=state.online_changed_at,
-        last_seen=state.last_seen,
-        in_use_since=state.in_use_since,
-        needs_cleaning_since=state.needs_cleaning_since,
-        last_cleaned_at=state.last_cleaned_at,
-        last_cleaned_by=state.last_cleaned_by,
-        used_without_cleaning=state.used_without_cleaning,
-        uses_today=uses_today(state, day),
-        uses_total=state.uses_total,
-        in_use_seconds_total=round(state.in_use_seconds_total, 1),
-        fault_code=state.fault_code,
-        fault_severity=state.fault_severity,
-        fault_message=state.fault_message,
-        maintenance_interval_hours=row.maintenance_interval_hours,
-        in_use_hours_since_service=round((state.in_use_seconds_total - serviced) / 3600, 2),
-        ready_at=ready_at,
-    )
+    views: list[StationView] = []
+    append = views.append
+    for (site, station_id, name, kind, zone, clean_after_use, maintenance_h, state_id, usage_status, out_of_service,
+         online, online_changed_at, last_seen, in_use_since, needs_cleaning_since, last_cleaned_at, last_cleaned_by,
+         used_without_cleaning, uses_total, uses_today, uses_today_date, in_use_s, serviced_s, fault_code,
+         fault_severity, fault_message, last_event_at) in rows:  # fmt: skip
+        if state_id is None:
+            append(StationView(site, station_id, name, kind, zone, bool(clean_after_use), "available",
+                               None, None, None, None, None, None, None, 0, 0, 0, 0.0, None, None, None,
+                               maintenance_h, 0.0))  # fmt: skip
+            continue
+        cleaned_at = _utc(last_cleaned_at)
+        ready_at = None
+        if (cleaned_at is not None and not out_of_service and usage_status == "available"
+                and (clean_after_use or _utc(last_event_at) == cleaned_at)):  # fmt: skip
+            ready_at = cleaned_at + contact[kind]
+            if not now < ready_at:
+                ready_at = None
+        append(StationView(
+            site, station_id, name, kind, zone, bool(clean_after_use),
+            "out_of_service" if out_of_service else usage_status, None if online is None else bool(online),
+            _utc(online_changed_at), _utc(last_seen), _utc(in_use_since), _utc(needs_cleaning_since), cleaned_at,
+            last_cleaned_by, used_without_cleaning, uses_today if uses_today_date == day_key else 0, uses_total,
+            round(in_use_s, 1), fault_code, fault_severity, fault_message, maintenance_h,
+            round((in_use_s - serviced_s) / 3600, 2), ready_at,
+        ))  # fmt: skip
+    return views

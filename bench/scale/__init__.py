@@ -22,7 +22,7 @@ full, small, ...) so that load from other work on the machine hits both alike: m
 calls after warm-up, and the growth ratio full / small.
 
   board, one site     shared.equipment.stations.list_stations(session=..., tz=..., site=...)      target < 50 ms
-  board, all sites    shared.equipment.stations.list_stations(session=..., tz=...)                 target < 50 ms
+  board, all sites    shared.equipment.stations.list_stations(session=..., tz=...)                 target < 20 ms
   board()             shared.equipment.board.board(session=..., tz=..., site=...) (alerts + urgency sort, for reference)
   check-in, first     shared.care.checkin.check_in: token -> card -> patient -> today's appointment (marked arrived,
                       check-in recorded) -> plan with live station status; a new patient each call, at a time

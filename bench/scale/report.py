@@ -8,7 +8,7 @@ from typing import Any
 from bench.scale.queries import QUERIES, Timing
 from bench.scale.stores import Store
 
-TARGETS_MS = {"board_site": 50.0, "board_all": 50.0, "checkin_first": 30.0}
+TARGETS_MS = {"board_site": 50.0, "board_all": 20.0, "checkin_first": 30.0}  # board_all: issue #23 (was 50)
 
 
 def summary(samples: list[float]) -> dict[str, float]:

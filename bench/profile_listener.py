@@ -27,6 +27,7 @@ from pathlib import Path
 import psutil
 
 from bench.common import (
+    ID_STYLES,
     PG_ADMIN_URL,
     child_env,
     count_rows,
@@ -64,6 +65,7 @@ def main() -> int:
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--devices", type=int, default=200)
+    parser.add_argument("--ids", choices=ID_STYLES, default="uuid", help="event ids: random UUIDs or sequential")
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--pg-url", default=PG_ADMIN_URL)
@@ -98,7 +100,7 @@ def profile(stack: ExitStack, args: argparse.Namespace, out: Path) -> float:
     prime_session(broker, client_id, LISTENER_USER, broker.listener_password)
     stack.callback(drop_session, broker, client_id, LISTENER_USER, broker.listener_password)
     print(f"queueing {args.messages:,} messages ...", flush=True)
-    publish_backlog(broker, usage_backlog(devices, args.messages, uuid.uuid4().hex[:8]))
+    publish_backlog(broker, usage_backlog(devices, args.messages, uuid.uuid4().hex[:8], ids=args.ids))
     engine = make_engine(url)
     stack.callback(engine.dispose)
 

@@ -6,7 +6,8 @@
 
 Same set-up as bench/ingest/ (the repo's broker config on a free port, a fresh store with the devices
 registered, the listener's session created first and the backlog queued), then `clinic listen` runs under
-`py-spy record` until every message is committed. Prints the functions with the most samples: inclusive (the
+`py-spy record --subprocesses` (its writer process too) until every message is committed. Prints, for each of
+the two processes, the functions with the most samples: inclusive (the
 function or anything it calls) and self (the function itself), as a share of all samples of the drain.
 """
 
@@ -104,7 +105,8 @@ def profile(stack: ExitStack, args: argparse.Namespace, out: Path) -> float:
     engine = make_engine(url)
     stack.callback(engine.dispose)
 
-    cmd = ["py-spy", "record", "--idle", "--nonblocking", "-r", str(args.rate), "-f", "raw", "-o", str(out)]
+    cmd = ["py-spy", "record", "--idle", "--nonblocking", "--subprocesses", "-r", str(args.rate), "-f", "raw",
+           "-o", str(out)]  # fmt: skip
     started = time.perf_counter()
     spy = subprocess.Popen(
         [*cmd, "--", *clinic_listen_command()],
@@ -128,7 +130,20 @@ def profile(stack: ExitStack, args: argparse.Namespace, out: Path) -> float:
     return drain_s
 
 
+ROOTS = {  # the two processes of `clinic listen`, each reported on its own
+    "Listener.run (": "the network loop (Listener.run: read, acknowledge)",
+    "_Writer.run (": "the writer process (_Writer.run: decode, commit)",
+}
+
+
 def report(path: Path, top: int) -> None:
+    for root, title in ROOTS.items():
+        print(f"== {title}")
+        report_root(path, top, root)
+        print()
+
+
+def report_root(path: Path, top: int, root: str) -> None:
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
     groups: Counter[str] = Counter()
@@ -139,11 +154,11 @@ def report(path: Path, top: int) -> None:
             continue
         count = int(count_text)
         frames = [_short(f) for f in stack_text.split(";")]
-        run = next((i for i, f in enumerate(frames) if f.startswith("Listener.run (")), None)
+        run = next((i for i, f in enumerate(frames) if f.startswith(root)), None)
         if run is None:
-            other += count  # start-up (imports, schema check) and shut-down
+            other += count  # start-up (imports, schema check), shut-down, and the other process
             continue
-        frames = frames[run:]  # what Listener.run spends its time on (not typer and the CLI above it)
+        frames = frames[run:]  # what the process's loop spends its time on (not typer and the CLI above it)
         total += count
         for frame in set(frames):
             inclusive[frame] += count
@@ -154,7 +169,7 @@ def report(path: Path, top: int) -> None:
     if not total:
         print("no samples")
         return
-    print(f"{total:,} samples inside Listener.run (wall clock, idle included); {other:,} more in start-up/shut-down\n")
+    print(f"{total:,} samples inside {root.strip(' (')} (wall clock, idle included); {other:,} elsewhere\n")
     print("by component (a sample counts for each component on its stack):")
     for label, count in groups.most_common():
         print(f"  {100 * count / total:5.1f}%  {label}")

@@ -10,19 +10,12 @@ waiting for it from the first second. Each site's events go to exactly one liste
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
-from typing import Any
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.reasoncodes import ReasonCode
-from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy import Engine
 
 from shared.store.settings import ID_PATTERN, Settings
 from telemetry.listener import Listener
-
-log = logging.getLogger(__name__)
 
 
 def site_subscriptions(prefix: str, sites: Sequence[str]) -> list[str]:
@@ -45,18 +38,9 @@ class SiteListener(Listener):
             raise ValueError(f"sites must be one or more ids matching {ID_PATTERN.pattern} (got {bad or 'none'})")
         if settings.mqtt_shared_group:
             raise ValueError("a listener of given sites takes them alone: leave CLINIC_MQTT_SHARED_GROUP unset")
-        super().__init__(settings, engine)
         self.sites = sorted(set(sites))
+        super().__init__(settings, engine)
 
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any) -> None:
-        if reason.is_failure:
-            super()._on_connect(client, userdata, flags, reason, props)
-            return
-        self._connected = True
-        self._net_backoff.reset()
-        self.stats.connects += 1
-        options = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
-        topics = site_subscriptions(self.settings.topic_prefix, self.sites)
-        client.subscribe([(topic, options) for topic in topics])  # on every connect, as the base class does
-        log.info("connected (session present: %s), subscribing to %s", getattr(flags, "session_present", "?"),
-                 ", ".join(topics))  # fmt: skip
+    def subscriptions(self) -> list[str]:
+        """One plain subscription per site of this listener."""
+        return site_subscriptions(self.settings.topic_prefix, self.sites)

@@ -1,20 +1,25 @@
-"""The MQTT listener: persistent QoS 1 session, batches committed in the MQTT thread, acks only after commit.
+"""The MQTT listener: persistent QoS 1 session, batches committed by a writer process, acks only after commit.
 
 Why this shape (docs/devices.md has the contract, docs/benchmarks.md the figures): the broker keeps our
 session while we are down, so nothing published meanwhile is lost; a message is acknowledged only once its
 row is committed, so a crash before the ack means the broker redelivers it, and the unique event key turns
 that into one row.
-Writing in the MQTT thread (no queue to a writer thread) and committing whatever is buffered as soon as the
-socket has nothing more to read keeps latency low at light load and batches large under a flood.
-The batching half (buffer, commit, dead letters, ack) is the `Batching` mixin in telemetry/batching.py.
+Two processes: this network loop reads messages and sends the acks; the writer (telemetry/writer_process.py)
+decodes and commits them, on the other core. While the writer commits one batch, the loop reads the next, and hands
+it over as soon as the writer is free: at light load every message is committed at once, under a flood batches
+grow to what arrives during one commit (at most `ingest_batch_max`). The loop is paho's own external-loop API
+(`loop_read`, `loop_write`, `loop_misc`) around one `select` that also watches the writer's pipe, so an ack goes
+out the moment its batch is committed, and a burst of messages costs one `select`, not one each.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import select
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -23,40 +28,53 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy import Engine
 
-from shared.equipment.events import BatchResult
+import shared.store.db as db
 from shared.equipment.topics import subscription
 from shared.store.settings import Settings
-from telemetry.batching import Backoff, Batching, ListenerStats, Pending
+from shared.store.types import utcnow
+from telemetry.batching import Backoff, ListenerStats, Pending
 from telemetry.persistent_session import BrokerRefused, connect_persistent, persistent_client, refusal
+from telemetry.writer_process import Raw, WriterConfig, WriterProcess
 
 log = logging.getLogger(__name__)
 
 RECONNECT_MIN_S, RECONNECT_MAX_S = 0.5, 30.0  # exponential backoff between connection attempts
-DB_RETRY_MIN_S, DB_RETRY_MAX_S = 0.2, 10.0  # backoff while the database is locked or down
-IDLE_POLL_S = 0.25  # longest the network loop blocks, so stop() and keep-alives are noticed
+IDLE_POLL_S = 0.25  # longest the network loop blocks, so keep-alives are noticed
+READ_BURST = 256  # most messages read after one select before the loop looks at the writer again
+STOP_WITHIN_S = 10.0  # on stop, how long the writer may keep retrying an unavailable database
+WRITER_DEATHS_PER_MINUTE = 5  # more than this and the listener ends (its service manager restarts it)
+_OK = MQTTErrorCode.MQTT_ERR_SUCCESS
 
 
-class Listener(Batching):
-    """Records every device message exactly once; `run()` blocks until `stop()` (or a signal) is called."""
+class Listener:
+    """Records every device message exactly once; `run()` blocks until `stop()` (or a signal) is called.
 
-    def __init__(
-        self,
-        settings: Settings,
-        engine: Engine,
-        *,
-        on_batch: Callable[[BatchResult], None] | None = None,
-    ) -> None:
+    `writer_thread=True` runs the writer as a thread on `engine` (tests that hook the engine's events);
+    otherwise it is a process of its own with its own engine on the same database.
+    """
+
+    def __init__(self, settings: Settings, engine: Engine, *, writer_thread: bool = False) -> None:
         self.settings = settings
         self.engine = engine
         self.stats = ListenerStats()
-        self._on_batch = on_batch
-        self._tz = settings.tz
-        self._quota = settings.dead_letters_per_device_hour
-        self._next_purge = 0.0  # monotonic time of the next retention sweep of the dead letters
-        self._buffer: list[Pending] = []
-        self._first_buffered = 0.0
-        self._retry_at = 0.0
-        self._db_backoff = Backoff(DB_RETRY_MIN_S, DB_RETRY_MAX_S)
+        self._buffer: list[Pending] = []  # received, not yet handed to the writer
+        self._in_flight: list[Pending] = []  # handed to the writer, not yet committed (in order)
+        self._seq = 0  # the batch the writer has (reports name it)
+        self._writer_busy = False
+        self._writer_deaths: list[float] = []
+        config = WriterConfig(
+            database_url=engine.url.render_as_string(hide_password=False),
+            topic_prefix=settings.topic_prefix,
+            tz=settings.tz,
+            dead_letter_quota=settings.dead_letters_per_device_hour,
+            retention_days=settings.dead_letter_retention_days,
+            sqlite_busy_timeout_ms=db.SQLITE_BUSY_TIMEOUT_MS,
+        )
+        self._writer = WriterProcess(config, engine=engine if writer_thread else None)
+        self._wake_r, self._wake_w = os.pipe()  # stop() from a signal handler interrupts the select
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._pipe_closed = False
         self._net_backoff = Backoff(RECONNECT_MIN_S, RECONNECT_MAX_S)
         self._generation = 0
         self._connected = False
@@ -67,11 +85,26 @@ class Listener(Batching):
 
     # -- public -----------------------------------------------------------------------------------------
     def stop(self) -> None:
-        """Ask `run()` to flush, acknowledge what it committed and return (safe from a signal handler)."""
+        """Ask `run()` to commit, acknowledge what it committed and return (safe from a signal handler)."""
         self._stopping = True
+        if not self._pipe_closed:
+            with contextlib.suppress(OSError):  # BlockingIOError: already woken
+                os.write(self._wake_w, b"!")
 
     def run(self) -> None:
         """Connect, then receive and record until stopped; reconnects with backoff when the broker goes."""
+        self._writer.start()
+        try:
+            self._run()
+        finally:
+            self._shutdown()
+
+    def subscriptions(self) -> list[str]:
+        """The topic filters this listener subscribes to (every device's messages, or a shared group's share)."""
+        return [subscription(self.settings.topic_prefix, self.settings.mqtt_shared_group)]
+
+    # -- the network loop -------------------------------------------------------------------------------
+    def _run(self) -> None:
         next_attempt = 0.0
         while not self._stopping:
             if self._refused:
@@ -79,24 +112,146 @@ class Listener(Batching):
             if self._client.socket() is None:
                 if time.monotonic() >= next_attempt and not self._try_connect():
                     next_attempt = time.monotonic() + self._net_backoff.next()
-                self._maybe_flush(force=bool(self._buffer))
-                time.sleep(0.05 if self._client.socket() is None else 0)
-                continue
-            rc = self._client.loop(timeout=self._loop_timeout())
-            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                if self._client.socket() is None:
+                    self._wait([], 0.05)
+            elif (rc := self._pump(IDLE_POLL_S)) != _OK:
                 self._lost_connection(rc)
                 next_attempt = time.monotonic() + self._net_backoff.next()
-            self._maybe_flush()
-            self._maybe_purge()
-        self._shutdown()
+            self._settle()
+            self._hand_over()
 
-    def _loop_timeout(self) -> float:
-        """How long the network loop may wait for the socket: not at all while a batch is ready to commit, and
-        until the next attempt while the database is unavailable (so a long outage costs no CPU)."""
-        if not self._buffer:
-            return IDLE_POLL_S
-        wait = self._retry_at - time.monotonic()
-        return min(wait, IDLE_POLL_S) if wait > 0 else 0.0
+    def _pump(self, timeout: float) -> MQTTErrorCode:
+        """One turn of paho's external loop: wait for the socket or the writer, read a burst, write, keep alive."""
+        client = self._client
+        sock = client.socket()
+        if sock is None:
+            return MQTTErrorCode.MQTT_ERR_NO_CONN
+        pending = sock.pending() if hasattr(sock, "pending") else 0  # TLS: bytes already decrypted
+        fd = sock.fileno()
+        readable = self._wait([fd], 0 if pending else timeout, write=client.want_write())
+        if readable is None:  # the socket was closed under us
+            return MQTTErrorCode.MQTT_ERR_CONN_LOST
+        if fd in readable or pending:
+            for _ in range(READ_BURST):  # paho reads one packet per call: go on while messages keep coming
+                before = self.stats.received
+                rc = client.loop_read()
+                if rc != _OK:
+                    return rc
+                if self.stats.received == before or client.socket() is None:
+                    break
+        if client.socket() is None:
+            return MQTTErrorCode.MQTT_ERR_CONN_LOST
+        if client.want_write():
+            rc = client.loop_write()
+            if rc != _OK:
+                return rc
+        return client.loop_misc()
+
+    def _wait(self, fds: list[int], timeout: float, *, write: bool = False) -> list[int] | None:
+        """select() on `fds`, the writer's pipe and the stop pipe; the readable ones (None if a socket closed)."""
+        watched = [*fds, self._writer.fileno(), self._wake_r]
+        try:
+            readable, _, _ = select.select(watched, fds if write else [], [], timeout)
+        except (OSError, ValueError, TypeError):
+            return None
+        if self._wake_r in readable:
+            with contextlib.suppress(OSError):
+                while os.read(self._wake_r, 4096):
+                    pass
+        return readable
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        # Nothing may raise out of a paho callback; decoding (and turning bad messages into dead letters with
+        # their reason) is the writer's.
+        try:
+            topic: str | None = msg.topic
+        except UnicodeDecodeError:
+            topic = None
+        raw: Raw = (topic, b"" if topic is not None else msg._topic, bytes(msg.payload), utcnow())
+        self._buffer.append(Pending(msg.mid, msg.qos, self._generation, raw))
+        self.stats.received += 1
+
+    def _hand_over(self) -> None:
+        """Give the writer what arrived while it committed the last batch (at most `ingest_batch_max`)."""
+        if not self._buffer or self._writer_busy:
+            return
+        size = self.settings.ingest_batch_max
+        batch, self._buffer = self._buffer[:size], self._buffer[size:]
+        self._submit(batch)
+
+    def _submit(self, batch: list[Pending]) -> None:
+        self._seq += 1
+        self._in_flight = batch
+        self._writer_busy = True
+        with contextlib.suppress(OSError, ValueError):  # the writer died: _settle sees it and starts another
+            self._writer.submit(self._seq, [p.message for p in batch])
+
+    def _settle(self) -> None:
+        """Act on the writer's reports: acknowledge what it committed, count it, log what it saw."""
+        try:
+            reports = self._writer.reports()
+        except (EOFError, OSError):
+            self._writer_died()
+            return
+        for report in reports:
+            self._on_report(report)
+
+    def _on_report(self, report: tuple[Any, ...]) -> None:
+        kind = report[0]
+        if kind in ("committed", "done") and report[1] != self._seq:
+            return  # from a batch before the writer was restarted (cannot happen: each writer has its own pipe)
+        if kind == "committed":
+            _, _seq, count, inserted, duplicates, dead_lettered, rejects = report
+            done, self._in_flight = self._in_flight[:count], self._in_flight[count:]
+            self._ack(done)
+            self.stats.batches += 1
+            self.stats.inserted += inserted
+            self.stats.duplicates += duplicates
+            self.stats.dead_lettered += dead_lettered
+            for reason, topic in rejects:
+                log.warning("dead letter (%s) on %s", reason, topic)
+        elif kind == "done":
+            self._writer_busy = False  # what is left in _in_flight (it gave up while stopping) stays unacked
+            self._in_flight = []
+        elif kind == "held":
+            _, error, count, delay = report
+            self.stats.db_retries += 1
+            log.warning("database unavailable (%s); holding %d messages unacked, retrying in %.1fs",
+                        error, count + len(self._buffer), delay)  # fmt: skip
+        elif kind == "recovered":
+            log.info("database available again after %.0fs: stored the %d messages held, recording goes on",
+                     report[1], report[2])  # fmt: skip
+        elif kind == "fallback":
+            log.warning("a batch of %d could not be recorded (%s); retrying one message at a time", *report[1:])
+        elif kind == "unstorable":
+            log.warning("a message on %s could not be stored (%s); keeping it as a dead letter", *report[1:])
+        elif kind == "gave_up":
+            log.warning("stopping with %d messages uncommitted: the broker redelivers them", report[1])
+        elif kind == "purged":
+            log.info("deleted %d dead letters older than %d days", *report[1:])
+        elif kind == "purge_failed":
+            log.warning("dead-letter retention sweep failed (%s); trying again in an hour", report[1])
+
+    def _writer_died(self) -> None:
+        """Start a new writer and give it the batch the old one held (unacked; the event key dedupes)."""
+        self._writer.reap()
+        code = self._writer.exitcode()
+        now = time.monotonic()
+        self._writer_deaths = [t for t in self._writer_deaths if now - t < 60] + [now]
+        if len(self._writer_deaths) > WRITER_DEATHS_PER_MINUTE:
+            raise RuntimeError(f"the listener's writer process ended {len(self._writer_deaths)} times in a minute "
+                               f"(last exit code {code}); see the log above")  # fmt: skip
+        log.error("the listener's writer process ended unexpectedly (exit code %s); starting a new one", code)
+        self._writer.start()
+        self._writer_busy = False
+        if self._in_flight:
+            self._submit(self._in_flight)
+
+    def _ack(self, messages: list[Pending]) -> None:
+        for pending in messages:
+            # Acks for a previous connection are void: the broker redelivers those, and they dedupe.
+            if pending.qos > 0 and pending.generation == self._generation and self._connected:
+                self._client.ack(pending.mid, pending.qos)
 
     # -- connection -------------------------------------------------------------------------------------
     def _make_client(self) -> mqtt.Client:
@@ -120,16 +275,22 @@ class Listener(Batching):
         self._connected = True
         self._net_backoff.reset()
         self.stats.connects += 1
-        topic = subscription(self.settings.topic_prefix, self.settings.mqtt_shared_group)
+        topics = self.subscriptions()
         # Subscribe on every connect, so a broker that lost our session still gets the subscription back.
         options = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
-        client.subscribe(topic, options=options)
+        try:
+            rc, _mid = client.subscribe([(topic, options) for topic in topics])
+        except ValueError as exc:  # a topic filter paho refuses: stop with the reason rather than die in a callback
+            self._refused = f"the listener cannot subscribe to {topics}: {exc}"
+            return
+        if rc != _OK:
+            log.error("could not send the subscription (%s); reconnecting", mqtt.error_string(rc))
         log.info(
             "connected to %s:%s (session present: %s), subscribing to %s",
             self.settings.mqtt_host,
             self.settings.mqtt_port,
             getattr(flags, "session_present", "?"),
-            topic,
+            ", ".join(topics),
         )
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list[ReasonCode], _p: Any) -> None:
@@ -146,26 +307,29 @@ class Listener(Batching):
         self.subscribed.clear()
 
     def _lost_connection(self, rc: MQTTErrorCode) -> None:
-        """Commit what we hold (the broker will redeliver it, and the event key dedupes); drop the socket."""
+        """Hand what we hold to the writer (the broker will redeliver it, and the event key dedupes)."""
         log.debug("network loop ended with %s", rc)
         self._connected = False
-        self._maybe_flush(force=True)
-        if self._client.socket() is not None:  # paho closes it on most errors; make sure, so run() reconnects
-            self._client._sock_close()
+        self._hand_over()
 
     def _shutdown(self) -> None:
-        """Flush, commit and acknowledge, then leave the session in place for next time."""
-        deadline = time.monotonic() + 10
-        while self._buffer and time.monotonic() < deadline:
-            self._retry_at = 0.0
-            self._flush()
-            if self._buffer:
-                time.sleep(0.2)
+        """Commit and acknowledge what was received, then leave the session in place for next time."""
+        give_up_at = time.monotonic() + STOP_WITHIN_S
+        with contextlib.suppress(OSError, ValueError):
+            self._writer.hurry(STOP_WITHIN_S)
+        while (self._buffer or self._writer_busy) and time.monotonic() < give_up_at:
+            self._hand_over()
+            self._wait([], 0.2)
+            self._settle()
+        self._writer.stop(timeout=max(1.0, give_up_at - time.monotonic() + 1))
         if self._client.socket() is not None:
             end = time.monotonic() + 2
-            while self._client.want_write() and time.monotonic() < end:
-                self._client.loop(timeout=0.05)
+            while self._client.want_write() and time.monotonic() < end and self._client.loop_write() == _OK:
+                pass
             self._connected = False  # a disconnect we asked for is not worth a warning
             self._client.disconnect()
-            self._client.loop(timeout=0.1)
+            self._client.loop_read()
+        self._pipe_closed = True
+        for fd in (self._wake_r, self._wake_w):
+            os.close(fd)
         log.info("listener stopped: %s", self.stats)

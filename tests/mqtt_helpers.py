@@ -120,9 +120,10 @@ def listener_settings(broker: Broker, db_url: str, *, member: int = 1, **overrid
 
 
 @contextmanager
-def running_listener(settings: Settings, engine: Any) -> Iterator[Listener]:
-    """The project's listener on a thread, stopped (flush, commit, ack) on exit."""
-    listener = Listener(settings, engine)
+def running_listener(settings: Settings, engine: Any, *, writer_thread: bool = False) -> Iterator[Listener]:
+    """The project's listener on a thread (its writer a process, or with `writer_thread` a thread on `engine`, for
+    tests that hook the engine's events), stopped (commit, ack) on exit."""
+    listener = Listener(settings, engine, writer_thread=writer_thread)
     thread = threading.Thread(target=listener.run, daemon=True)
     thread.start()
     try:

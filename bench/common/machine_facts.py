@@ -47,6 +47,7 @@ def postgres_version(pg_url: str) -> str:
 INGEST_PATHS = (
     "telemetry/listener.py",
     "telemetry/batching.py",
+    "telemetry/writer_process.py",
     "shared/equipment/payloads.py",
     "shared/equipment/ingest.py",
     "shared/equipment/ingest_rows.py",

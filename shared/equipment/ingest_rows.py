@@ -83,8 +83,8 @@ def insert_event_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> set[tupl
         arrays = {name: [row[i] for row in rows] for i, name in enumerate(_EVENT_COLUMNS)}
         return {(site, eq, event_id) for site, eq, event_id in conn.execute(_PG_INSERT_EVENTS, arrays)}
     last = conn.exec_driver_sql(_SQLITE_LAST_ID).scalar() or 0
-    times = (5, 6, 7)  # device_ts, event_at, received_at
-    bound = [tuple(_sqlite_time(v) if i in times else v for i, v in enumerate(row)) for row in rows]
+    time = _sqlite_time  # device_ts, event_at and received_at (columns 5 to 7) as stored text
+    bound = [(*row[:5], time(row[5]), time(row[6]), time(row[7]), *row[8:]) for row in rows]
     conn.exec_driver_sql(_SQLITE_INSERT_EVENTS, bound)
     return {(site, eq, event_id) for site, eq, event_id in conn.exec_driver_sql(_SQLITE_NEW_KEYS, (last,))}
 
@@ -93,8 +93,9 @@ def _sqlite_time(value: datetime | None) -> str | None:
     """UTCDateTime's stored text (the listener's datetimes are UTC already; others are converted)."""
     if value is None:
         return None
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
+    if value.tzinfo is UTC:
+        return value.isoformat(" ", "microseconds")[:26]  # without its "+00:00": one call, no copy
+    value = value.astimezone(UTC)  # another zone, or naive (taken as local time, as before)
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 

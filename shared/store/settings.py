@@ -82,7 +82,6 @@ class Settings(BaseSettings):
     )
     dead_letter_retention_days: int = Field(default=90, ge=1, description="dead letters older than this are deleted")
     ingest_batch_max: int = Field(default=500, ge=1, description="most messages committed in one transaction")
-    ingest_max_delay_ms: int = Field(default=200, ge=1, description="longest a message waits for its batch")
     mqtt_receive_maximum: int = Field(default=1000, ge=1, le=65535, description="unacked messages in flight")
 
     @field_validator("site")

@@ -6,8 +6,8 @@ PostgreSQL servers. These are the CI-sized versions (10,000 messages); bench/rel
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
 
+import psutil
 import pytest
 from sqlalchemy import Engine, func, select
 
@@ -182,6 +183,65 @@ def test_sqlite_locked_for_ten_seconds_then_listener_killed_loses_nothing(broker
     engine.dispose()
 
 
+PULSE_LOCK = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+print("pulsing", flush=True)
+end = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    conn.execute("BEGIN IMMEDIATE")
+    time.sleep(0.4)  # a slow disk: every commit of the listener waits for this
+    conn.execute("ROLLBACK")
+    time.sleep(0.1)
+"""
+
+
+def writer_of(listener: subprocess.Popen[bytes]) -> psutil.Process:
+    """The listener's writer process (it commits; the listener reads and acknowledges), not multiprocessing's
+    resource tracker, its other child."""
+
+    def writers() -> list[psutil.Process]:
+        children = psutil.Process(listener.pid).children()
+        return [c for c in children if any("spawn_main" in part for part in c.cmdline())]
+
+    wait_until(lambda: bool(writers()), timeout=30, what="the writer process")
+    return writers()[0]
+
+
+def test_listener_and_its_writer_killed_while_commits_lag_behind_reading(broker: Broker, tmp_path: Path) -> None:
+    """Every commit waits on a pulsing lock (a slow disk), so the listener reads far ahead of what its writer
+    has committed: received, not committed, not acknowledged. Killing the writer (the listener starts another
+    and gives it the batch again) and then the listener itself (its writer is orphaned mid-commit and ends)
+    loses nothing and stores nothing twice."""
+    path = tmp_path / "slow.db"
+    db_url = f"sqlite:///{path}"
+    engine = make_engine(db_url)
+    init_db(engine)
+    settings = listener_settings(broker, db_url)
+    prepare(engine, broker, settings)
+    messages = usage_messages(DEVICES, PER_DEVICE)
+    log = settings.data_dir / "listener.log"
+    with listener(settings) as processes, Flood(broker, messages):
+        pulser = subprocess.Popen([sys.executable, "-c", PULSE_LOCK, str(path), "600"], stdout=subprocess.PIPE)
+        assert pulser.stdout is not None and pulser.stdout.readline().strip() == b"pulsing"
+        try:
+            wait_until(lambda: usage_count(engine) >= 0.1 * len(messages), timeout=180)
+            writer_of(processes[-1]).kill()
+            wait_until(lambda: "starting a new one" in log.read_text(), timeout=30, what="a new writer")
+            wait_until(lambda: usage_count(engine) >= 0.3 * len(messages), timeout=180)
+            orphan = writer_of(processes[-1])
+            kill_and_restart(processes, settings)
+            orphan.wait(timeout=30)  # the orphaned writer ends on its own: its pipe to the listener is closed
+        finally:
+            pulser.kill()
+            pulser.wait(timeout=10)
+            pulser.stdout.close()
+        wait_until(lambda: usage_count(engine) == len(messages), timeout=180, what="every event after the kills")
+    assert processes[-1].returncode == 0
+    assert_exactly_once(engine, messages)
+    engine.dispose()
+
+
 @pytest.fixture
 def private_pg() -> Iterator[PrivateCluster]:
     # Not under pytest's tmp_path: that is private to root, and PostgreSQL runs as its own user.
@@ -231,9 +291,14 @@ def test_two_listeners_sharing_the_load_one_killed_midway(broker: Broker, engine
 
 
 def process_cpu_s(pid: int) -> float:
-    """CPU time (user + system) a process has used so far, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time (user + system) a process and its children (the listener's writer) have used so far."""
+    process = psutil.Process(pid)
+    total = 0.0
+    for each in [process, *process.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = each.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 def idle_while(process: subprocess.Popen[bytes], seconds: float, publish: Callable[[], None]) -> float:

@@ -255,7 +255,7 @@ def test_a_lock_during_the_one_at_a_time_fallback_holds_messages_and_run_goes_on
     event.listen(engine, "before_cursor_execute", refuse_the_batch_then_lock)
     settings = listener_settings(broker, f"sqlite:///{path}")
     device = connect(broker.port, "svc.simulator", broker.simulator_password)
-    with running_listener(settings, engine) as listener:
+    with running_listener(settings, engine, writer_thread=True) as listener:  # the hook is on this engine
         thread = next(t for t in threading.enumerate() if getattr(t, "_target", None) == listener.run)
         publish_all(device, messages)
         wait_until(lambda: listener.stats.db_retries >= 2, timeout=30, what="the listener waiting for the lock")

@@ -142,12 +142,14 @@ def print_services(services: list[ServiceRun]) -> None:
         received = f"p50 {_ms(s.receive_p50_ms)}, p99 {_ms(s.receive_p99_ms)}"
         print(f"    publish -> received_at (stamped by the listener): {received}")
         print(
-            f"    peak RSS (VmHWM): listener {_mb(s.listener_rss_mb)}, broker {_mb(s.broker_rss_mb)}; "
+            f"    peak RSS (VmHWM): listener {_mb(s.listener_rss_mb)} + its writer process {_mb(s.children_rss_mb)}, "
+            f"broker {_mb(s.broker_rss_mb)}; "
             f"listener exit code {s.exit_code} after SIGTERM"
         )
         for name, value, target, unit in (
             ("p99", (s.p99_ms or 0) / 1000, TARGETS["p99_s"], "s"),
-            ("peak RSS", s.listener_rss_mb or 0, TARGETS["rss_mb"], "MB"),
+            ("peak RSS, listener and writer", (s.listener_rss_mb or 0) + (s.children_rss_mb or 0), TARGETS["rss_mb"],
+             "MB"),
         ):
             verdict = "met" if value < target else "MISSED"
             print(f"    {name} {value:.3g} {unit} (target < {target:g} {unit}): {verdict}")

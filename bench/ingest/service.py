@@ -11,6 +11,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from bench.common import (
     child_env,
     count_rows,
@@ -43,6 +45,7 @@ class ServiceRun:
     receive_p99_ms: float | None = None
     poll_query_ms: float | None = None
     listener_rss_mb: float | None = None
+    children_rss_mb: float | None = None  # the listener's writer process (and multiprocessing's resource tracker)
     broker_rss_mb: float | None = None
     exit_code: int | None = None
     error: str | None = None
@@ -99,6 +102,7 @@ def run_service(ctx: Context, backend: str, backlog: int, rate: float, seconds: 
             out.receive_p50_ms, out.receive_p99_ms = lat["receive_p50_ms"], lat["receive_p99_ms"]
             out.poll_query_ms = lat["poll_query_ms"]
             out.listener_rss_mb = vm_hwm_mb(proc.pid)
+            out.children_rss_mb = sum(vm_hwm_mb(c.pid) or 0 for c in psutil.Process(proc.pid).children(recursive=True))
             out.broker_rss_mb = vm_hwm_mb(ctx.broker.process.pid)
             stop_process(proc, timeout=30)
             out.exit_code = proc.returncode

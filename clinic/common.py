@@ -10,7 +10,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from functools import wraps
 from typing import Annotated, Any, NoReturn, Protocol, TypeVar
 
@@ -106,7 +106,8 @@ def run_until_stopped(
 ) -> None:
     """Run an adapter on the store until SIGTERM or Ctrl-C (`clinic listen`, `clinic chain listen|sync`).
 
-    `records_events` takes the listener lock first, so `clinic db restore` of this store refuses while it runs;
+    `records_events` takes the listener lock first, so `clinic db restore` of this store refuses while it runs,
+    and refuses a second listener with the same broker account on this store (it would take over the session);
     a broker that refuses the adapter's account is one `error:` line. `single` (a command's name, `native`)
     refuses a second copy of that command on this store.
     """
@@ -115,12 +116,16 @@ def run_until_stopped(
 
     cfg = settings()
     setup_logging(cfg)
-    lock: AbstractContextManager[object] = nullcontext()
-    if records_events:
-        lock = listener_lock(cfg.data_dir, cfg.resolved_database_url)
-    elif single is not None:
-        lock = only_one(cfg.data_dir, cfg.resolved_database_url, command=single)
-    with lock, engine_for(cfg) as engine:
+    with ExitStack() as held:
+        if records_events:
+            held.enter_context(listener_lock(cfg.data_dir, cfg.resolved_database_url))
+            # The broker names a session after the account (use_username_as_clientid): a second listener with
+            # the same account would take the session over, and the two would knock each other off for ever.
+            account = f"{cfg.mqtt_username or cfg.resolved_mqtt_client_id} on {cfg.mqtt_host}:{cfg.mqtt_port}"
+            held.enter_context(only_one(cfg.data_dir, cfg.resolved_database_url, command="listen", as_=account))
+        elif single is not None:
+            held.enter_context(only_one(cfg.data_dir, cfg.resolved_database_url, command=single))
+        engine = held.enter_context(engine_for(cfg))
         runner = make(cfg, engine)
         stop_on_signals(runner.stop)
         try:

@@ -69,11 +69,14 @@ def _locked(path: Path, mode: int) -> Iterator[bool]:
 
 
 @contextmanager
-def only_one(data_dir: Path, url: str, *, command: str) -> Iterator[None]:
-    """Held by `clinic <command>` where one may run per store (the native adapter): a second one is refused."""
+def only_one(data_dir: Path, url: str, *, command: str, as_: str | None = None) -> Iterator[None]:
+    """Held by `clinic <command>` where one may run per store (the native adapter), or one per store and `as_`
+    (a listener's broker account: two with one account take each other's session): a second one is refused."""
     store_lock = lock_path(data_dir, url)
-    with _locked(store_lock.with_name(f"{store_lock.stem}-{command}.lock"), fcntl.LOCK_EX) as held:
+    suffix = command if as_ is None else f"{command}-{hashlib.sha256(as_.encode()).hexdigest()[:12]}"
+    with _locked(store_lock.with_name(f"{store_lock.stem}-{suffix}.lock"), fcntl.LOCK_EX) as held:
         if not held:
-            raise StoreInUse(f"`clinic {command}` is already running for this store; stop the other one first "
-                             "(`clinic up` starts it)")  # fmt: skip
+            who = "" if as_ is None else f" as {as_}"
+            raise StoreInUse(f"`clinic {command}` is already running for this store{who}; stop the other one first "
+                             "(`clinic up` starts it, and so may a service)")  # fmt: skip
         yield

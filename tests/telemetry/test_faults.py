@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -181,6 +182,31 @@ def test_sqlite_locked_for_ten_seconds_then_listener_killed_loses_nothing(broker
         wait_until(lambda: usage_count(engine) == len(messages), timeout=180, what="every event after the lock")
     assert_exactly_once(engine, messages)
     engine.dispose()
+
+
+def test_a_second_listener_with_the_same_account_is_refused_and_the_first_goes_on(
+    broker: Broker, engine: Engine, db_url: str
+) -> None:
+    """Two `clinic listen` with one account (a service plus a manual start) would take the broker session from
+    each other over and over; the second is refused with the reason, and the first is never disconnected."""
+    settings = listener_settings(broker, db_url)
+    prepare(engine, broker, settings)
+    log = settings.data_dir / "listener.log"
+    messages = usage_messages(DEVICES[:2], 10)
+    before = log.read_text().count(SUBSCRIBED)
+    with listener(settings):
+        with subscribed(settings, before=before):
+            pass  # the first has its locks and its subscription
+        env = {**os.environ, **settings.as_env()}
+        second = subprocess.run([sys.executable, "-c", "from clinic.cli import main; main()", "listen"], env=env,
+                                capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert second.returncode != 0
+        assert "already running for this store as svc.listener" in second.stderr, second.stderr
+        device = connect(broker.port, "svc.simulator", broker.simulator_password)
+        publish_all(device, messages)
+        device.close()
+        wait_until(lambda: usage_count(engine) == len(messages), what="the first listener still recording")
+    assert "disconnected from the broker" not in log.read_text()
 
 
 PULSE_LOCK = """

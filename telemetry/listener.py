@@ -219,8 +219,8 @@ class Listener:
             log.warning("database unavailable (%s); holding %d messages unacked, retrying in %.1fs",
                         error, count + len(self._buffer), delay)  # fmt: skip
         elif kind == "recovered":
-            log.info("database available again after %.0fs: stored the %d messages held, recording goes on",
-                     report[1], report[2])  # fmt: skip
+            log.info("database available again after %.0f s; %d held messages recorded, %d more being recorded",
+                     report[1], report[2], len(self._buffer))  # fmt: skip
         elif kind == "fallback":
             log.warning("a batch of %d could not be recorded (%s); retrying one message at a time", *report[1:])
         elif kind == "unstorable":

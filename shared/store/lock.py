@@ -74,9 +74,21 @@ def only_one(data_dir: Path, url: str, *, command: str, as_: str | None = None) 
     (a listener's broker account: two with one account take each other's session): a second one is refused."""
     store_lock = lock_path(data_dir, url)
     suffix = command if as_ is None else f"{command}-{hashlib.sha256(as_.encode()).hexdigest()[:12]}"
-    with _locked(store_lock.with_name(f"{store_lock.stem}-{suffix}.lock"), fcntl.LOCK_EX) as held:
+    path = store_lock.with_name(f"{store_lock.stem}-{suffix}.lock")
+    with _locked(path, fcntl.LOCK_EX) as held:
         if not held:
             who = "" if as_ is None else f" as {as_}"
-            raise StoreInUse(f"`clinic {command}` is already running for this store{who}; stop the other one first "
-                             "(`clinic up` starts it, and so may a service)")  # fmt: skip
+            pid = _holder(path)
+            raise StoreInUse(f"`clinic {command}` is already running for this store{who}{pid}; stop the other one "
+                             "first (`clinic up` starts it, and so may a service)")  # fmt: skip
+        path.write_text(f"{os.getpid()}\n")  # who holds it, for the message above (the lock is the flock)
         yield
+
+
+def _holder(path: Path) -> str:
+    """" (pid N)" of the process that wrote the lock file, when it says."""
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return ""
+    return f" (pid {text})" if text.isdigit() else ""

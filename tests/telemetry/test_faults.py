@@ -194,7 +194,7 @@ def test_a_second_listener_with_the_same_account_is_refused_and_the_first_goes_o
     log = settings.data_dir / "listener.log"
     messages = usage_messages(DEVICES[:2], 10)
     before = log.read_text().count(SUBSCRIBED)
-    with listener(settings):
+    with listener(settings) as processes:
         with subscribed(settings, before=before):
             pass  # the first has its locks and its subscription
         env = {**os.environ, **settings.as_env()}
@@ -202,6 +202,7 @@ def test_a_second_listener_with_the_same_account_is_refused_and_the_first_goes_o
                                 capture_output=True, text=True, timeout=60)  # fmt: skip
         assert second.returncode != 0
         assert "already running for this store as svc.listener" in second.stderr, second.stderr
+        assert f"(pid {processes[-1].pid})" in second.stderr, second.stderr
         device = connect(broker.port, "svc.simulator", broker.simulator_password)
         publish_all(device, messages)
         device.close()

@@ -23,6 +23,7 @@ from bench.common import (
     wait_until,
 )
 from bench.ingest.trial import LIMIT_SITE, LIMIT_USER, STORE_USER, Context, Meter, Trial, drain_timeout, new_tag
+from shared.store.settings import Settings
 
 
 def run_limit(ctx: Context, n: int) -> Trial:
@@ -49,7 +50,7 @@ def run_limit(ctx: Context, n: int) -> Trial:
         client.on_message = on_message
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY_S
-        props.ReceiveMaximum = 1000  # the project listener's setting (mqtt_receive_maximum)
+        props.ReceiveMaximum = Settings.model_fields["mqtt_receive_maximum"].default  # the listener's default
         thread = threading.Thread(target=client.loop_forever, name="limit", daemon=True)
 
         meter = Meter(ctx.broker)

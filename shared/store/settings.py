@@ -81,8 +81,8 @@ class Settings(BaseSettings):
         default=100, ge=1, description="new dead letters kept per device and hour; the excess is counted, not stored"
     )
     dead_letter_retention_days: int = Field(default=90, ge=1, description="dead letters older than this are deleted")
-    ingest_batch_max: int = Field(default=500, ge=1, description="most messages committed in one transaction")
-    mqtt_receive_maximum: int = Field(default=1000, ge=1, le=65535, description="unacked messages in flight")
+    ingest_batch_max: int = Field(default=2000, ge=1, description="most messages committed in one transaction")
+    mqtt_receive_maximum: int = Field(default=4000, ge=1, le=65535, description="unacked messages in flight")
 
     @field_validator("site")
     @classmethod

@@ -96,9 +96,13 @@ def listener(settings: Settings) -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 def kill_and_restart(processes: list[subprocess.Popen[bytes]], settings: Settings) -> None:
+    """SIGKILL the listener and start another, returning once the new one has subscribed: the killed one's
+    writer may still commit its last batch and finish the flood on its own, and a listener stopped while it is
+    still importing dies of the SIGTERM instead of exiting cleanly."""
     processes[-1].send_signal(signal.SIGKILL)
     processes[-1].wait(timeout=10)
-    processes.append(listener_process(settings))
+    with subscribed(settings):
+        processes.append(listener_process(settings))
 
 
 def assert_exactly_once(engine: Engine, messages: list[tuple[str, bytes]]) -> None:

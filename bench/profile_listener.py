@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -45,6 +44,7 @@ from bench.common import (
     usage_backlog,
     wait_until,
 )
+from bench.common.pyspy_stacks import print_tally, tally
 from bench.ingest.report import RESULTS_DIR
 from bench.ingest.service import clinic_listen_command
 from shared.store.db import make_engine
@@ -144,51 +144,12 @@ def report(path: Path, top: int) -> None:
 
 
 def report_root(path: Path, top: int, root: str) -> None:
-    inclusive: Counter[str] = Counter()
-    own: Counter[str] = Counter()
-    groups: Counter[str] = Counter()
-    total = other = 0
-    for line in path.read_text().splitlines():
-        stack_text, _, count_text = line.rpartition(" ")
-        if not stack_text:
-            continue
-        count = int(count_text)
-        frames = [_short(f) for f in stack_text.split(";")]
-        run = next((i for i, f in enumerate(frames) if f.startswith(root)), None)
-        if run is None:
-            other += count  # start-up (imports, schema check), shut-down, and the other process
-            continue
-        frames = frames[run:]  # what the process's loop spends its time on (not typer and the CLI above it)
-        total += count
-        for frame in set(frames):
-            inclusive[frame] += count
-        own[frames[-1]] += count
-        for key, label in GROUPS.items():
-            if any(key in f for f in frames):
-                groups[label] += count
-    if not total:
+    found = tally([path], lambda frame: frame.startswith(root), GROUPS)
+    if not found.total:
         print("no samples")
         return
-    print(f"{total:,} samples inside {root.strip(' (')} (wall clock, idle included); {other:,} elsewhere\n")
-    print("by component (a sample counts for each component on its stack):")
-    for label, count in groups.most_common():
-        print(f"  {100 * count / total:5.1f}%  {label}")
-    print(f"\ninclusive (top {top}):")
-    for frame, count in inclusive.most_common(top):
-        print(f"  {100 * count / total:5.1f}%  {frame}")
-    print(f"\nself (top {top}):")
-    for frame, count in own.most_common(top):
-        print(f"  {100 * count / total:5.1f}%  {frame}")
-
-
-def _short(frame: str) -> str:
-    """`func (path/to/site-packages/pkg/mod.py:12)` -> `func (pkg/mod.py)`: one entry per function."""
-    name, _, where = frame.partition(" (")
-    where = where.rstrip(")").rsplit(":", 1)[0]
-    for marker in ("site-packages/", "/lib/python3.11/", "/work/main/"):
-        if marker in where:
-            where = where.split(marker, 1)[1]
-    return f"{name} ({where})"
+    print(f"{found.total:,} samples inside {root.strip(' (')} (wall clock, idle included); {found.other:,} elsewhere\n")
+    print_tally(found, top)
 
 
 if __name__ == "__main__":

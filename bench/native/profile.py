@@ -11,12 +11,11 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
 
-from bench.profile_listener import _short
+from bench.common.pyspy_stacks import print_tally, tally
 
-ENTRY = "NativeAdapter.run (telemetry/native_adapter.py)"  # as _short names the frame
+ENTRY = "NativeAdapter.run (telemetry/native_adapter.py)"  # as short_frame names the frame
 GROUPS = {  # where time goes, by the file or function a frame comes from
     "paho": "paho-mqtt (network loop, packets, acks, publishes)",
     "sqlalchemy": "SQLAlchemy (compile, execute, types, rows)",
@@ -59,41 +58,10 @@ def stop_py_spy(spy: subprocess.Popen[bytes]) -> None:
 
 
 def print_profile(paths: list[Path], top: int = 25) -> None:
-    inclusive: Counter[str] = Counter()
-    own: Counter[str] = Counter()
-    groups: Counter[str] = Counter()
-    total = other = 0
-    for path in paths:
-        if not path.exists():
-            continue
-        for line in path.read_text().splitlines():
-            stack_text, _, count_text = line.rpartition(" ")
-            if not stack_text:
-                continue
-            count = int(count_text)
-            frames = [_short(f) for f in stack_text.split(";")]
-            entry = next((i for i, f in enumerate(frames) if f.endswith(ENTRY)), None)
-            if entry is None:
-                other += count
-                continue
-            frames = frames[entry:]
-            total += count
-            for frame in set(frames):
-                inclusive[frame] += count
-            own[frames[-1]] += count
-            for key, label in GROUPS.items():
-                if any(key in f for f in frames):
-                    groups[label] += count
-    if not total:
+    found = tally(paths, lambda frame: frame.endswith(ENTRY), GROUPS)
+    if not found.total:
         print("  no samples inside NativeAdapter.run")
         return
-    print(f"\n  py-spy: {total:,} busy samples inside NativeAdapter.run ({other:,} elsewhere); shares of those")
-    print("  by component (a sample counts for each component on its stack):")
-    for label, count in groups.most_common():
-        print(f"    {100 * count / total:5.1f}%  {label}")
-    print(f"  inclusive (top {top}):")
-    for frame, count in inclusive.most_common(top):
-        print(f"    {100 * count / total:5.1f}%  {frame}")
-    print(f"  self (top {top}):")
-    for frame, count in own.most_common(top):
-        print(f"    {100 * count / total:5.1f}%  {frame}")
+    print(f"\n  py-spy: {found.total:,} busy samples inside NativeAdapter.run ({found.other:,} elsewhere); shares of "
+          "those")  # fmt: skip
+    print_tally(found, top, indent="  ")

@@ -83,8 +83,8 @@ def insert_event_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> set[tupl
         arrays = {name: [row[i] for row in rows] for i, name in enumerate(_EVENT_COLUMNS)}
         return {(site, eq, event_id) for site, eq, event_id in conn.execute(_PG_INSERT_EVENTS, arrays)}
     last = conn.exec_driver_sql(_SQLITE_LAST_ID).scalar() or 0
-    time = _sqlite_time  # device_ts, event_at and received_at (columns 5 to 7) as stored text
-    bound = [(*row[:5], time(row[5]), time(row[6]), time(row[7]), *row[8:]) for row in rows]
+    as_text = _sqlite_time  # device_ts, event_at and received_at (columns 5 to 7) as stored text
+    bound = [(*row[:5], as_text(row[5]), as_text(row[6]), as_text(row[7]), *row[8:]) for row in rows]
     conn.exec_driver_sql(_SQLITE_INSERT_EVENTS, bound)
     return {(site, eq, event_id) for site, eq, event_id in conn.exec_driver_sql(_SQLITE_NEW_KEYS, (last,))}
 

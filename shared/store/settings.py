@@ -81,6 +81,16 @@ class Settings(BaseSettings):
         default=100, ge=1, description="new dead letters kept per device and hour; the excess is counted, not stored"
     )
     dead_letter_retention_days: int = Field(default=90, ge=1, description="dead letters older than this are deleted")
+    disk_warn_percent: int = Field(
+        default=90,
+        ge=1,
+        le=100,
+        description="warn (listener log, staff app, `clinic status`) when the data disk is this full",
+    )
+    backup_dir: Path | None = Field(
+        default=None, description="where `clinic db backup` writes; default data_dir/backups"
+    )
+    backup_max_age_h: int = Field(default=36, ge=1, description="warn when the last backup is older than this")
     ingest_batch_max: int = Field(default=2000, ge=1, description="most messages committed in one transaction")
     mqtt_receive_maximum: int = Field(default=4000, ge=1, le=65535, description="unacked messages in flight")
 
@@ -182,6 +192,11 @@ class Settings(BaseSettings):
         local = datetime.now().astimezone().tzinfo
         assert local is not None
         return local
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        """Where `clinic db backup` writes when not told otherwise: CLINIC_BACKUP_DIR, or data_dir/backups."""
+        return self.backup_dir or self.data_dir / "backups"
 
     @property
     def broker_dir(self) -> Path:

@@ -204,7 +204,7 @@ def _demo_cards(
 def _outcome_json(outcome: Outcome) -> dict[str, object]:
     """The documented shape of `clinic checkin --json`."""
     return {
-        "result": outcome.result,
+        "result": outcome.public_result,  # a revoked card is "invalid" here, as on the lobby's screen
         "display_name": outcome.display_name,
         "appointment_at": rfc3339(outcome.appointment_at),
         "plan": [line.as_json() for line in outcome.plan],

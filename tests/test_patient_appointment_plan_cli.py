@@ -74,7 +74,10 @@ def test_a_new_card_or_revoke_stops_older_cards(cli: CliRunner, maria: int, tmp_
     code, out, _ = run(cli, "patient", "revoke", str(maria))
     assert (code, out) == (0, "revoked 1 card(s)\n")
     code, out, _ = run(cli, "checkin", second["token"], "--json")
-    assert (code, json.loads(out)["result"]) == (1, "revoked")
+    assert (code, json.loads(out)["result"]) == (1, "invalid"), "a revoked card answers as an unknown one"
+    unknown = run(cli, "checkin", f"{KIOSK}/?t=not-a-real-token-at-all-000")
+    assert run(cli, "checkin", second["url"]) == unknown
+    assert unknown[:2] == (1, "We can't use this card. Please see the front desk.\n")
 
 
 def test_appointment_add_reads_local_time_in_the_clinic_zone(

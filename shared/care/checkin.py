@@ -30,6 +30,8 @@ Result = Literal[
     "wrong_dob",
 ]  # fmt: skip
 REFUSED = ("invalid", "unreadable", "revoked")  # unknown card, misread scan, card no longer active
+# Staff records keep "revoked" apart from "invalid"; a patient or a card's finder never sees the difference
+# (`Outcome.public_result`, docs/security.md "Lost or stolen cards").
 ARRIVED_STATUSES = ("arrived", "in_session", "done")
 
 
@@ -56,6 +58,12 @@ class Outcome:
     def ok(self) -> bool:
         """Checked in now or earlier: the CLI exits 0 for these."""
         return self.result in ("checked_in", "already_checked_in")
+
+    @property
+    def public_result(self) -> Result:
+        """The result as the lobby, a phone opening the card's link and `clinic checkin` say it: a revoked (old,
+        replaced, lost) card answers exactly as an unknown token, so a found or guessed card reveals nothing."""
+        return "invalid" if self.result == "revoked" else self.result
 
 
 def begin(

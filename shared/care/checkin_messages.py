@@ -34,16 +34,15 @@ def headline(outcome: Outcome, tz: tzinfo, lang: str | None = None) -> str:
                 else _("Welcome back, {name} You're already checked in for {time}"))  # fmt: skip
         text += _(" (since {since}).") if outcome.checked_in_at else "."
     else:
-        text = _(_OTHER[outcome.result])
+        text = _(_OTHER[outcome.public_result])  # a revoked card says what an unknown one says
     return text.format(**values)
 
 
 _OTHER = {
     "no_appointment": N_("Hello, {name} We can't find an appointment for you today. "
                          "Please see the front desk. We have let them know you are here."),
-    "invalid": N_("We don't know this card. Please see the front desk."),
+    "invalid": N_("We can't use this card. Please see the front desk."),  # also every revoked card
     "unreadable": N_("Sorry, we couldn't read that card. Please try again, or see the front desk."),
-    "revoked": N_("This card is no longer active. Please see the front desk."),
     "locked": N_("For your security, this card is paused for a little while. Please see the front desk."),
     "wrong_dob": N_("That date of birth doesn't match our records. Please try again."),
     "needs_dob": N_("To protect your privacy, please enter your date of birth."),

@@ -320,8 +320,8 @@ def test_the_questions_after_the_session_pass_axe_in_both_languages(
 
 
 REFUSALS = {
-    "en": ("We don't know this card. Please see the front desk.", "Please see the front desk"),
-    "es": ("No reconocemos esta tarjeta. Acuda a la recepción.", "Acuda a la recepción"),
+    "en": ("We can't use this card. Please see the front desk.", "Please see the front desk"),
+    "es": ("No podemos usar esta tarjeta. Acuda a la recepción.", "Acuda a la recepción"),
 }
 
 

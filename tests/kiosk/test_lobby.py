@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from kiosk import resources
 from kiosk.lobby.text import DIFFICULTY_QUESTION, EXERCISES_QUESTION, PAIN_QUESTION, WAITING_TOLD
 from shared.care import checkin
 from shared.care.appointments import add_appointment, appointments_between, set_appointment_status, update_appointment
@@ -19,7 +20,7 @@ from shared.care.cards import issue_card, revoke_cards
 from shared.care.feedback import latest_feedback
 from shared.care.patient_language import set_language
 from shared.care.patients import add_patient
-from shared.care.qr import parse_scan, qr_image
+from shared.care.qr import new_token, parse_scan, qr_image
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.store.db import read_session, unit_of_work
@@ -114,13 +115,51 @@ def test_no_appointment_today_sends_the_patient_to_the_front_desk(engine: Engine
     assert shown(app.warning[0].value).startswith("Hello, Sam W. We can't find an appointment for you today.")
 
 
-def test_a_revoked_card_is_refused_on_the_welcome_screen(engine: Engine, card_url: str, patient_id: int) -> None:
+CARD_REFUSED = {
+    "en": "We can't use this card. Please see the front desk.",
+    "es": "No podemos usar esta tarjeta. Acuda a la recepción.",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_revoked_card_and_an_unknown_one_get_the_same_answer(
+    engine: Engine, card_url: str, patient_id: int, lang: str
+) -> None:
+    """An old card's patient is sent to the desk; a found or guessed card learns nothing, not even the
+    patient's language (docs/security.md "Lost or stolen cards")."""
+    with unit_of_work(engine) as session:
+        set_language(session=session, patient_id=patient_id, code="es" if lang == "en" else "en")
+    with unit_of_work(engine) as session:
+        revoke_cards(session=session, patient_id=patient_id)
+    seen = {}
+    for name, url in (("revoked", card_url), ("unknown", "https://lobby.example/?t=" + new_token())):
+        resources.scan_throttle.clear()  # each card's own answer, not the throttle's
+        app = new_app()
+        if lang != "en":
+            click(app, f"lang_{lang}")
+        scan(app, url)
+        phone = AppTest.from_file(LOBBY, default_timeout=30)  # a phone opening the card's link
+        phone.query_params["t"] = parse_scan(url) or ""
+        phone.run()
+        seen[name] = [(a.title[0].value, [shown(e.value) for e in a.error], texts(a)) for a in (app, phone)]
+    assert seen["revoked"] == seen["unknown"]
+    (title, errors, _), (phone_title, phone_errors, _) = seen["revoked"]
+    assert (title, errors) == ("Riverside Physical Therapy", [CARD_REFUSED[lang]])
+    assert (phone_title, phone_errors) == ("Riverside Physical Therapy", [CARD_REFUSED["en"]])
+
+
+def test_revoked_cards_count_as_failed_guesses_like_unknown_ones(
+    engine: Engine, card_url: str, patient_id: int
+) -> None:
     with unit_of_work(engine) as session:
         revoke_cards(session=session, patient_id=patient_id)
     app = new_app()
+    for n in range(4):
+        scan(app, card_url if n % 2 else f"https://lobby.example/?t={'Z' * 30}{n}")
+        if n < 3:
+            assert [shown(e.value) for e in app.error] == [CARD_REFUSED["en"]]
     scan(app, card_url)
-    assert app.title[0].value == "Riverside Physical Therapy"
-    assert shown(app.error[0].value) == "This card is no longer active. Please see the front desk."
+    assert shown(app.error[0].value).startswith("Please wait ")
 
 
 def test_already_checked_in_shows_the_first_time(card_url: str) -> None:
@@ -394,7 +433,7 @@ def test_the_welcome_message_clears_itself(card_url: str, engine: Engine, patien
         revoke_cards(session=session, patient_id=patient_id)
     app = new_app()
     scan(app, card_url)
-    assert [shown(e.value) for e in app.error] == ["This card is no longer active. Please see the front desk."]
+    assert [shown(e.value) for e in app.error] == [CARD_REFUSED["en"]]
     app.session_state["notice_at"] = time.time() - 60
     app.run()
     assert not app.error

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
+from sqlmodel import col
 
+from shared import i18n
 from shared.care import checkin
 from shared.care.appointments import add_appointment
 from shared.care.cards import issue_card, revoke_cards
+from shared.care.checkin_messages import headline
 from shared.care.exercises import add_exercise
 from shared.care.models import CheckIn, QrToken
 from shared.care.patients import add_patient
@@ -163,6 +168,48 @@ def test_a_revoked_card_stops_working_and_a_new_one_replaces_it(engine: Engine, 
     with unit_of_work(engine) as session:
         fresh = issue_card(session=session, patient_id=patient_id, base_url="https://lobby.example")
     assert checkin.check_in(engine=engine, settings=settings(), scan=fresh.url, now=NOW).result == "checked_in"
+
+
+def test_a_revoked_card_and_an_unknown_token_tell_a_patient_the_same_in_every_language(
+    engine: Engine, card: str
+) -> None:
+    """docs/security.md "Lost or stolen cards": an old card sends its patient to the desk, and a found or guessed
+    one learns nothing. Staff's records still tell the two apart."""
+    with engine.connect() as conn:
+        patient_id = conn.execute(select(QrToken.patient_id)).scalar_one()  # type: ignore[call-overload]
+    with unit_of_work(engine) as session:
+        revoke_cards(session=session, patient_id=patient_id)
+    unknown = "https://lobby.example/?t=" + new_token()
+    cfg = settings()
+    statements: list[str] = []
+
+    def statement(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        statements.append(sql)
+
+    def answer(step: Callable[..., checkin.Outcome], scan: str) -> tuple[checkin.Outcome, list[str]]:
+        statements.clear()
+        outcome = step(engine=engine, settings=cfg, scan=scan, now=NOW)
+        return outcome, list(statements)
+
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        answers = [(answer(step, card), answer(step, unknown)) for step in (checkin.begin, checkin.check_in)]
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+    for (revoked, revoked_sql), (guessed, guessed_sql) in answers:  # the lobby and the card's link; `clinic checkin`
+        assert revoked_sql == guessed_sql, "the same work, so the time taken tells nothing either"
+        assert (revoked.result, guessed.result) == ("revoked", "invalid")
+        assert revoked.public_result == guessed.public_result == "invalid"
+        assert replace(revoked, result="invalid") == guessed, "nothing else in the outcome differs either"
+        for lang in (None, *i18n.languages()):
+            said = headline(revoked, cfg.tz, lang)
+            assert said == headline(guessed, cfg.tz, lang) != headline(checkin.Outcome("unreadable"), cfg.tz, lang)
+    assert {"invalid", "revoked"} <= set(checkin.REFUSED), "the lobby's throttle counts both as failed guesses"
+    assert headline(revoked, cfg.tz, "en") == "We can't use this card. Please see the front desk."
+    assert headline(revoked, cfg.tz, "es") == "No podemos usar esta tarjeta. Acuda a la recepción."
+    with engine.connect() as conn:
+        recorded = conn.execute(select(col(CheckIn.result)).order_by(col(CheckIn.id))).scalars().all()
+    assert recorded == ["revoked", "invalid", "revoked", "invalid"]
 
 
 def test_tokens_are_stored_only_as_hashes(engine: Engine, card: str) -> None:

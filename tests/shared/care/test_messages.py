@@ -28,12 +28,12 @@ def test_headline_speaks_local_time_and_the_lobby_uses_the_same_function() -> No
     assert (checkin_screens.headline, checkin_screens.clock) == (messages.headline, messages.clock)
 
 
-def test_a_misread_an_unknown_and_a_revoked_card_each_say_what_to_do() -> None:
+def test_a_misread_card_may_be_tried_again_and_an_unknown_or_revoked_one_is_told_the_same() -> None:
     said = {result: messages.headline(Outcome(result), UTC) for result in ("unreadable", "invalid", "revoked")}
     assert said == {
         "unreadable": "Sorry, we couldn't read that card. Please try again, or see the front desk.",
-        "invalid": "We don't know this card. Please see the front desk.",
-        "revoked": "This card is no longer active. Please see the front desk.",
+        "invalid": "We can't use this card. Please see the front desk.",
+        "revoked": "We can't use this card. Please see the front desk.",
     }
 
 
@@ -44,7 +44,8 @@ def test_the_lobby_says_it_in_the_patients_language_and_time_format() -> None:
     assert messages.headline(outcome, berlin, "es") == (
         "Bienvenido, Maria G. Su llegada está registrada para las 16:30 con Alex."
     )
-    assert messages.headline(Outcome("revoked"), UTC, "es") == "Esta tarjeta ya no está activa. Acuda a la recepción."
+    assert messages.headline(Outcome("revoked"), UTC, "es") == "No podemos usar esta tarjeta. Acuda a la recepción."
+    assert messages.headline(Outcome("invalid"), UTC, "es") == messages.headline(Outcome("revoked"), UTC, "es")
     assert messages.headline(Outcome("revoked"), UTC, "xx") == messages.headline(Outcome("revoked"), UTC)
 
 

@@ -14,6 +14,7 @@ import typer
 
 from clinic.common import engine_for, fail, settings, user_errors
 from clinic.output import safe_url
+from shared.store.settings import Settings
 
 db_app = typer.Typer(help="The store: schema upgrades, backups and restore.", no_args_is_help=True)
 
@@ -66,22 +67,57 @@ def current(as_json: Annotated[bool, typer.Option("--json", help="Print JSON for
 @db_app.command("backup")
 @user_errors
 def backup(
-    out: Annotated[Path, typer.Option("--out", help="The backup file to write (must not exist).")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="The archive to write (must not exist), or a folder for a dated one. "
+            "Default: CLINIC_BACKUP_DIR (data/backups).",
+        ),
+    ] = None,
+    keep: Annotated[
+        int | None,
+        typer.Option("--keep", min=1, help="Then delete all but the newest N dated backups in that folder."),
+    ] = None,
 ) -> None:
-    """Write a consistent copy of the store while the listener and apps keep running (SQLite or pg_dump)."""
+    """Write one archive of the store (a consistent copy while everything runs) and the broker's accounts, ACL
+    and TLS files, owner-only (0600); with --keep N, rotate the folder's dated backups."""
     from shared.store.backup import backup as make_backup
+    from shared.store.backup_rotation import dated_name, rotate
+    from shared.store.types import utcnow
+    from shared.upkeep.backups import record_backup
 
     cfg = settings()
-    info = make_backup(url=cfg.resolved_database_url, out=out)
+    now = utcnow()
+    folder = out if out is None or out.is_dir() else None
+    if out is not None and folder is None and keep is not None:
+        fail("--keep rotates the dated backups in a folder: give --out a folder, or leave --out out")
+    target = (folder or cfg.resolved_backup_dir) / dated_name(now) if out is None or folder else out
+    info = make_backup(url=cfg.resolved_database_url, out=target, data_dir=cfg.data_dir, files=kept_files(cfg),
+                       made_at=now)  # fmt: skip
+    record_backup(cfg.data_dir, path=info.path, at=now, size=info.size)
     schema = f", schema {info.revision}" if info.revision else ""
     where = safe_url(cfg.resolved_database_url)
-    typer.echo(f"backed up {where} to {info.path} ({info.kind}, {info.size:,} bytes{schema})")
+    typer.echo(f"backed up {where} and {len(info.files)} broker and TLS files to {info.path} "
+               f"({info.kind}, {info.size:,} bytes{schema})")  # fmt: skip
+    if keep is not None:
+        for path in rotate(target.parent, keep=keep):
+            typer.echo(f"deleted the older backup {path}")
+
+
+def kept_files(cfg: Settings) -> list[Path]:
+    """What a backup holds beside the store: the broker's accounts, ACL and TLS files, the lobby's certificate."""
+    from telemetry.broker_files import BrokerFiles
+
+    lobby_tls = [cfg.data_dir / "tls" / name for name in ("lobby.pem", "lobby.key")]
+    return BrokerFiles(cfg.broker_dir).kept_by_backups() + [path for path in lobby_tls if path.is_file()]
 
 
 @db_app.command("restore")
 @user_errors
-def restore(source: Annotated[Path, typer.Argument(help="A file written by `clinic db backup`.")]) -> None:
-    """Replace the store with a backup (refused while the listener runs), then upgrade it to this release."""
+def restore(source: Annotated[Path, typer.Argument(help="An archive written by `clinic db backup`.")]) -> None:
+    """Replace the store and the broker's accounts, ACL and TLS files with a backup (refused while the listener
+    runs), then upgrade the store to this release. The data folder ends owner-only (0700 folders, 0600 files)."""
     from shared.store.backup import restore as restore_backup
     from shared.store.schema import upgrade_store
 
@@ -92,6 +128,13 @@ def restore(source: Annotated[Path, typer.Argument(help="A file written by `clin
     upgraded = f", upgraded to {result.after}" if result.changed else ""
     schema = info.revision or "before migrations"
     typer.echo(f"restored {safe_url(cfg.resolved_database_url)} from {source} (schema {schema}{upgraded})")
+    if info.archive:
+        typer.echo(f"restored {len(info.files)} broker and TLS files into {cfg.data_dir} "
+                   f"({', '.join(info.files) or 'none'}); restart the broker (`clinic up`, or "
+                   "`systemctl restart clinic-broker`) so devices connect with their old passwords")  # fmt: skip
+    else:
+        typer.echo("this is a store-only backup from an older release: the broker's accounts were not in it; "
+                   "copy data/mosquitto/ from the old machine, or give each device a new password")  # fmt: skip
 
 
 @db_app.command("revision", hidden=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import socket
 import subprocess
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import typer
+
+from shared.store.private_files import open_private
 
 STOP_TIMEOUT_S = 15.0  # per child: SIGTERM, then SIGKILL after this long
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -58,7 +61,7 @@ def wait_for_port(host: str, port: int, *, timeout: float, process: subprocess.P
 def start_child(name: str, argv: list[str], env: Mapping[str, str], logs_dir: Path) -> Child:
     """Start a process in its own session with stdout and stderr appended to `<logs_dir>/<name>.log`."""
     log_path = logs_dir / f"{name}.log"
-    with log_path.open("ab") as log_file:
+    with os.fdopen(open_private(log_path, append=True), "ab") as log_file:  # 0600: logs name devices and staff
         offset = log_file.tell()
         process = subprocess.Popen(
             argv,

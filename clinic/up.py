@@ -33,12 +33,14 @@ from clinic.up_setup import (
     start_broker,
     with_certificate,
 )
+from clinic.up_state import ChildState, UpState, forget_state, write_state
 from shared.demo.native import seed_demo_bindings
 from shared.demo.patients import seed_demo_patients
 from shared.demo.staff import ensure_demo_staff
 from shared.demo.stations import registered_ids, seed_demo
 from shared.store.db import init_db, make_engine, read_session, unit_of_work
 from shared.store.errors import ValidationFailed
+from shared.store.private_files import make_private, private_dir
 from shared.store.settings import Settings
 from shared.store.types import utcnow
 from telemetry.broker import FileBrokerAccounts, ensure_broker_files
@@ -58,12 +60,14 @@ class Restarts:
     count: int = 0
     due: float | None = None
     running_since: float | None = None
+    total: int = 0  # restarts since `clinic up` started, for `clinic status`
 
     def crashed(self, now: float) -> float:
         """Note a crash; returns the delay before the restart (doubling, reset after a minute of uptime)."""
         if self.running_since is not None and now - self.running_since >= BACKOFF_RESET_S:
             self.count = 0
         self.count += 1
+        self.total += 1
         delay = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** (self.count - 1))
         self.due = now + delay
         return delay
@@ -82,6 +86,9 @@ class Supervisor:
         self.demo_lines: list[str] = []
         self.staff_lines: list[str] = []
         self.commands: dict[str, tuple[list[str], dict[str, str]]] = {}  # how each child was started
+        self.started_at = utcnow()
+        self.child_started: dict[str, str] = {}  # name -> when this run of it started (ISO), for `clinic status`
+        self.restarts: dict[str, Restarts] = {}
 
     def request_stop(self, _signum: int = 0, _frame: FrameType | None = None) -> None:
         """Signal handler: ask the supervisor to stop everything (only sets a flag)."""
@@ -99,6 +106,7 @@ class Supervisor:
             return 2
         finally:
             stop_children(self.children)
+            forget_state(self.cfg.data_dir)
             if self.broker is not None:
                 forget_pid_file(self.cfg, self.broker)
 
@@ -109,10 +117,12 @@ class Supervisor:
         cfg = self.cfg
         self.prepare_store()
         accounts = ensure_broker_files(cfg)
-        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.logs_dir)
+        make_private(cfg.data_dir)  # owner-only throughout: the store, logs and backups of older releases were 0644
         reused = port_open(cfg.mqtt_host, cfg.mqtt_port)
         if not reused:
             self.broker = start_broker(cfg, self.logs_dir)
+            self.child_started["mosquitto"] = utcnow().isoformat()
             self.commands["mosquitto"] = (list(self.broker.process.args), dict(os.environ))  # type: ignore[arg-type]
             self.children.append(self.broker)
         if self.stopping:
@@ -140,6 +150,7 @@ class Supervisor:
             if not wait_for_port(address, port, timeout=BROKER_START_TIMEOUT_S):
                 typer.echo(f"the {child.name} app is not answering yet; see {child.log_path}", err=True)
         self.print_summary(reused)
+        self.save_state()
 
     def wait_for_listener(self, listener: Child) -> None:
         """Let the listener subscribe before simulating: on a first run it has no session queueing for it."""
@@ -210,7 +221,7 @@ class Supervisor:
 
     def watch(self) -> int:
         """Until a stop request (returns 0), restart any child that dies, with backoff, and leave the rest be."""
-        restarts = {child.name: Restarts() for child in self.children}
+        restarts = self.restarts = {child.name: Restarts() for child in self.children}
         next_rotation = 0.0
         while not self.stopping:
             now = time.monotonic()
@@ -232,9 +243,11 @@ class Supervisor:
                         "the other services go on.",
                         err=True,
                     )
+                    self.save_state()
                 elif now >= state.due:
                     self.children[index] = self.restart(child)
                     state.due, state.running_since = None, None
+                    self.save_state()
             time.sleep(POLL_S)
         typer.echo("stopping...")
         return 0
@@ -243,6 +256,7 @@ class Supervisor:
         """Start a dead child again with the command and environment it was first started with."""
         argv, env = self.commands[child.name]
         fresh = start_child(child.name, argv, env, self.logs_dir)
+        self.child_started[child.name] = utcnow().isoformat()
         if child is self.broker:
             self.broker = fresh
         typer.echo(f"restarted {child.name} (pid {fresh.process.pid})", err=True)
@@ -251,7 +265,19 @@ class Supervisor:
     def start_child(self, name: str, argv: list[str], env: Mapping[str, str]) -> Child:
         """Start a child and remember how, so that `watch` can restart it."""
         self.commands[name] = (argv, dict(env))
+        self.child_started[name] = utcnow().isoformat()
         return start_child(name, argv, env, self.logs_dir)
+
+    def save_state(self) -> None:
+        """Tell `clinic status` what runs: this supervisor, each child's pid, its start and restarts."""
+        children = [
+            ChildState(name=c.name, pid=c.process.pid, started_at=self.child_started.get(c.name, ""),
+                       restarts=self.restarts[c.name].total if c.name in self.restarts else 0,
+                       running=c.process.poll() is None)
+            for c in self.children
+        ]  # fmt: skip
+        write_state(self.cfg.data_dir, UpState(pid=os.getpid(), started_at=self.started_at.isoformat(),
+                                               children=children))  # fmt: skip
 
     def _pid(self, name: str) -> str:
         return next((str(c.process.pid) for c in self.children if c.name == name), "?")

@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass
 
 from shared.equipment.provisioning import account_taken
+from shared.store.private_files import private_dir, write_private
 from shared.store.settings import ID_PATTERN, Settings, get_settings
 from telemetry.bridge import bridge_user
 from telemetry.broker_acl import (
@@ -29,7 +30,7 @@ from telemetry.broker_acl import (
     simulator_user,
 )
 from telemetry.broker_config import reload_broker
-from telemetry.broker_files import BrokerFiles, private_dir, read_json, read_passwd, write_passwd, write_private
+from telemetry.broker_files import BrokerFiles, read_json, read_passwd, write_passwd
 
 PBKDF2_ITERATIONS = 101  # what Mosquitto 2.0's own mosquitto_passwd writes (its "$7$" format)
 

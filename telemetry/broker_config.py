@@ -7,9 +7,10 @@ import os
 import signal
 from pathlib import Path
 
+from shared.store.private_files import private_dir, write_private
 from shared.store.settings import Settings
 from telemetry.bridge import bridge_lines
-from telemetry.broker_files import BrokerFiles, private_dir, write_private
+from telemetry.broker_files import BrokerFiles
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "mosquitto.conf"
 

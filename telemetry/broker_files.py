@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.store.private_files import write_private
 from telemetry.broker_tls import BrokerTls
 
 
@@ -61,12 +61,15 @@ class BrokerFiles:
         """The broker's CA and server certificate (made by `clinic init --tls`)."""
         return BrokerTls(self.root / "tls")
 
+    def kept_by_backups(self) -> list[Path]:
+        """What a backup must hold for the site's devices to connect after a restore: accounts, ACL, TLS.
 
-def private_dir(path: Path) -> None:
-    """Create a folder (and its missing parents, e.g. the data folder) readable by its owner only."""
-    for folder in reversed([path, *path.parents]):
-        if not folder.exists():
-            folder.mkdir(mode=0o700)
+        Not the rendered mosquitto.conf (`clinic up` writes it anew for the machine), the pid, the log, or the
+        broker's persistence (sessions and retained messages the devices and the listener renew on connect).
+        """
+        secrets = [self.passwd, self.acl, self.accounts, self.devices, self.natives, self.bridges]
+        tls = [self.tls.ca, self.tls.ca_key, self.tls.cert, self.tls.key]
+        return [path for path in secrets + tls if path.is_file()]
 
 
 def read_passwd(path: Path) -> dict[str, str]:
@@ -92,12 +95,3 @@ def read_json(path: Path) -> dict[str, str]:
         return {}
     data = json.loads(path.read_text())
     return {str(k): str(v) for k, v in data.items()}
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write a secret file readable by its owner only (atomically, so a running broker never sees half)."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)

@@ -10,6 +10,9 @@ it over as soon as the writer is free: at light load every message is committed 
 grow to what arrives during one commit (at most `ingest_batch_max`). The loop is paho's own external-loop API
 (`loop_read`, `loop_write`, `loop_misc`) around one `select` that also watches the writer's pipe, so an ack goes
 out the moment its batch is committed, and a burst of messages costs one `select`, not one each.
+Between turns, at most every 2 s, the loop does its chores: about once a minute it checks the data disk (a
+warning in the log when it is nearly full), and it rewrites its status file for operators
+(telemetry/listener_status.py), which it removes when it stops cleanly.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import os
 import select
 import threading
 import time
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -32,7 +37,9 @@ import shared.store.db as db
 from shared.equipment.topics import subscription
 from shared.store.settings import Settings
 from shared.store.types import utcnow
-from telemetry.batching import Backoff, ListenerStats, Pending
+from shared.upkeep.disk import disk_status
+from telemetry.batching import Backoff, DiskAlarm, ListenerStats, Pending
+from telemetry.listener_status import WRITE_MAX_S, WRITE_MIN_S, ListenerStatus, remove_status, status_path, write_status
 from telemetry.persistent_session import BrokerRefused, connect_persistent, persistent_client, refusal
 from telemetry.writer_process import Raw, WriterConfig, WriterProcess
 
@@ -43,6 +50,8 @@ IDLE_POLL_S = 0.25  # longest the network loop blocks, so keep-alives are notice
 READ_BURST = 256  # most messages read after one select before the loop looks at the writer again
 STOP_WITHIN_S = 10.0  # on stop, how long the writer may keep retrying an unavailable database
 WRITER_DEATHS_PER_MINUTE = 5  # more than this and the listener ends (its service manager restarts it)
+DISK_CHECK_EVERY_S = 60.0  # how often the loop looks at the data disk's fill
+DISK_REMIND_EVERY_S = 3600.0  # while the disk stays nearly full, the warning is repeated this often
 _OK = MQTTErrorCode.MQTT_ERR_SUCCESS
 
 
@@ -81,6 +90,18 @@ class Listener:
         self._stopping = False
         self._refused: str | None = None
         self.subscribed = threading.Event()  # set once the broker confirmed our subscription
+        # What operators see (the log's disk warning, the status file), refreshed by `_chores` between turns.
+        self._holding = False  # the writer reported the database unavailable and holds its batch
+        self._last_commit_at: datetime | None = None
+        self._started_at = utcnow()
+        self._disk_alarm = DiskAlarm(remind_s=DISK_REMIND_EVERY_S)
+        self._disk_check_failed = False
+        self._next_chores = 0.0
+        self._next_disk_check = 0.0
+        self._status_file: Path | None = None
+        self._status_written: tuple[Any, ...] | None = None  # what the file says (but its time), and when
+        self._status_written_at = 0.0
+        self._status_failed = False
         self._client = self._make_client()
 
     # -- public -----------------------------------------------------------------------------------------
@@ -93,11 +114,17 @@ class Listener:
 
     def run(self) -> None:
         """Connect, then receive and record until stopped; reconnects with backoff when the broker goes."""
+        self._started_at = utcnow()
+        self._chores()
         self._writer.start()
+        stopped = False
         try:
             self._run()
+            stopped = True
         finally:
             self._shutdown()
+            if stopped:  # a listener that ended on an error leaves its status to go stale: "not answering"
+                self._remove_status()
 
     def subscriptions(self) -> list[str]:
         """The topic filters this listener subscribes to (every device's messages, or a shared group's share)."""
@@ -119,6 +146,8 @@ class Listener:
                 next_attempt = time.monotonic() + self._net_backoff.next()
             self._settle()
             self._hand_over()
+            if time.monotonic() >= self._next_chores:
+                self._chores()
 
     def _pump(self, timeout: float) -> MQTTErrorCode:
         """One turn of paho's external loop: wait for the socket or the writer, read a burst, write, keep alive."""
@@ -204,6 +233,10 @@ class Listener:
             _, _seq, count, inserted, duplicates, dead_lettered, rejects = report
             done, self._in_flight = self._in_flight[:count], self._in_flight[count:]
             self._ack(done)
+            if count:
+                self._holding = False
+                self._last_commit_at = utcnow()
+            self.stats.committed += count
             self.stats.batches += 1
             self.stats.inserted += inserted
             self.stats.duplicates += duplicates
@@ -216,6 +249,7 @@ class Listener:
         elif kind == "held":
             _, error, count, delay = report
             self.stats.db_retries += 1
+            self._holding = True
             log.warning("database unavailable (%s); holding %d messages unacked, retrying in %.1fs",
                         error, count + len(self._buffer), delay)  # fmt: skip
         elif kind == "recovered":
@@ -321,6 +355,8 @@ class Listener:
             self._hand_over()
             self._wait([], 0.2)
             self._settle()
+            if time.monotonic() >= self._next_chores:
+                self._chores()  # the heartbeat goes on while the last batch is committed
         self._writer.stop(timeout=max(1.0, give_up_at - time.monotonic() + 1))
         if self._client.socket() is not None:
             end = time.monotonic() + 2
@@ -333,3 +369,79 @@ class Listener:
         for fd in (self._wake_r, self._wake_w):
             os.close(fd)
         log.info("listener stopped: %s", self.stats)
+
+    # -- chores between turns: the data disk and the status file --------------------------------------------
+    def _chores(self) -> None:
+        """Check the disk when a minute has passed, and rewrite the status file when due (at most every 2 s)."""
+        now = time.monotonic()
+        self._next_chores = now + WRITE_MIN_S
+        if now >= self._next_disk_check:
+            self._check_disk(now)
+        self._heartbeat(now)
+
+    def _check_disk(self, now: float) -> None:
+        """Warn when the data disk has become nearly full (again each hour while it stays so); say when it is not."""
+        self._next_disk_check = now + DISK_CHECK_EVERY_S
+        percent = self.settings.disk_warn_percent
+        try:
+            disk = disk_status(self.settings.data_dir, warn_percent=percent)
+        except Exception as exc:  # a check that fails must never stop the recording
+            if not self._disk_check_failed:
+                log.warning("could not check the data disk (%s: %s); trying again in a minute", type(exc).__name__, exc)
+            self._disk_check_failed = True
+            return
+        self._disk_check_failed = False
+        outcome = self._disk_alarm.update(disk.nearly_full, now)
+        if outcome == "warn":
+            log.warning("data disk nearly full: %s; free space before recording stops", disk.describe())
+        elif outcome == "clear":
+            log.info("data disk back under %d%% full: %s", percent, disk.describe())
+
+    def _heartbeat(self, now: float) -> None:
+        """Rewrite the status file when what it says changed, or when it is getting old (at least every 5 s)."""
+        state = (
+            self._connected,
+            self._holding,
+            len(self._buffer) + len(self._in_flight),
+            self.stats.committed,
+            self._last_commit_at,
+            self._disk_alarm.full,
+        )
+        if state == self._status_written and now - self._status_written_at < WRITE_MAX_S:
+            return
+        connected, holding, held, recorded, last_commit_at, disk_full = state
+        status = ListenerStatus(
+            pid=os.getpid(),
+            account=self.settings.resolved_mqtt_client_id,
+            started_at=self._started_at.isoformat(),
+            updated_at=utcnow().isoformat(),
+            connected=connected,
+            holding=holding,
+            held=held,
+            recorded=recorded,
+            last_commit_at=last_commit_at.isoformat() if last_commit_at is not None else None,
+            disk_nearly_full=disk_full,
+        )
+        try:
+            if self._status_file is None:
+                self._status_file = status_path(self.settings.data_dir, self.settings.resolved_mqtt_client_id)
+            write_status(self._status_file, status)
+        except OSError as exc:  # a full disk, a read-only folder: recording goes on, and we try again next time
+            if not self._status_failed:
+                log.warning("could not write the listener's status file (%s); retrying every few seconds", exc)
+            self._status_failed = True
+            return
+        if self._status_failed:
+            log.info("the listener's status file is written again: %s", self._status_file)
+        self._status_failed = False
+        self._status_written, self._status_written_at = state, now
+
+    def _remove_status(self) -> None:
+        """A clean stop removes the status file (an operator tool then says "not running", not "not answering")."""
+        path = self._status_file
+        if path is None:  # never written
+            return
+        try:
+            remove_status(path)
+        except OSError as exc:
+            log.warning("could not remove the listener's status file %s (%s)", path, exc)

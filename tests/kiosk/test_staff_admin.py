@@ -4,7 +4,7 @@ accounts, the audit log, and the usage charts."""
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from shared.staff.models import StaffAccount
 from shared.staff.sign_in import sign_in
 from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
+from shared.upkeep.backups import record_backup
 from telemetry.broker import hash_password, set_device_password
 from tests import factories as make
 from tests.conftest import Broker
@@ -29,6 +30,7 @@ from tests.kiosk.staff_app import (
     PASSWORD,
     add_staff,
     errors,
+    shown,
     signed_in,
     successes,
     texts,
@@ -331,6 +333,34 @@ def test_a_new_password_lifts_a_lock_out(gym: Engine) -> None:
     with read_session(gym) as session:
         assert recent_audit(session=session, limit=2)[1].actor == "boss"
     assert dict(zip(table(app)["Username"], table(app)["State"], strict=True))["ana"] == "active"
+
+
+# --- site upkeep (on the accounts page) ------------------------------------------------------------------
+
+
+def test_the_admin_page_warns_until_a_backup_is_made(gym: Engine, staff_env: Path) -> None:
+    app = signed_in("boss", "accounts.py")
+    warnings = [shown(w.value) for w in app.warning]
+    assert "No backup has been made yet: run `clinic db backup` (or enable the nightly backup timer)." in warnings
+    lines = [t.value for t in app.text]
+    assert "Last backup: none yet" in lines
+    assert any(line.startswith("Data disk: ") and "% used, " in line and " free of " in line for line in lines)
+
+    archive = staff_env / "backups" / "clinic-20261207.tar.gz"
+    at = datetime.now(UTC) - timedelta(hours=3)
+    record_backup(staff_env, path=archive, at=at, size=12_345)
+    app.run()
+    assert not app.exception, app.exception
+    assert not [w.value for w in app.warning if "backup" in w.value.lower()]
+    assert f"Last backup: {at:%Y-%m-%d %H:%M} (3 h ago), {archive.resolve()}" in [t.value for t in app.text]
+
+
+def test_the_admin_page_warns_of_an_old_backup(gym: Engine, staff_env: Path) -> None:
+    record_backup(staff_env, path=staff_env / "old.tar.gz", at=datetime.now(UTC) - timedelta(hours=40), size=1)
+    app = signed_in("boss", "accounts.py")
+    assert [shown(w.value) for w in app.warning if "backup" in w.value.lower()] == [
+        "The last backup is 40 hours old (over 36 h): check the nightly backup timer, or run `clinic db backup`."
+    ]
 
 
 # --- audit -------------------------------------------------------------------------------------------------

@@ -1,6 +1,12 @@
-"""Staff accounts (admin): who may sign in, with which role; add, change role, disable/enable, new password."""
+"""Staff accounts (admin): who may sign in, with which role; add, change role, disable/enable, new password.
+
+Above them, what an administrator must act on for the whole site (shared/upkeep): a nearly full data disk, a
+backup never made or too old, with the disk's fill and the last backup as figures.
+"""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
@@ -8,12 +14,14 @@ import streamlit as st
 from kiosk import resources
 from kiosk.staff.auth import require
 from kiosk.staff.kit import local, rerun_with_notice, show_error, show_notice
+from kiosk.theme import literal
 from shared.staff.accounts import create_account, list_accounts, update_account
 from shared.staff.models import ROLES, StaffAccount
 from shared.staff.passwords import MIN_PASSWORD
 from shared.store.db import read_session
 from shared.store.errors import ClinicError
 from shared.store.types import utcnow
+from shared.upkeep.warnings import upkeep
 
 user = require("staff")
 cfg = resources.settings()
@@ -31,6 +39,29 @@ def _state(account: StaffAccount) -> str:
     if account.locked_until is not None and account.locked_until > utcnow():
         return f"locked until {local(account.locked_until, cfg.tz, '%H:%M')}"
     return "active"
+
+
+def _ago(age: timedelta) -> str:
+    minutes = max(0, int(age.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // (24 * 60)} days ago"
+
+
+def _upkeep() -> None:
+    """The site's warnings (as boxes), then the data disk and the last backup (as plain text)."""
+    now = utcnow()
+    site = upkeep(settings=cfg, now=now)
+    for warning in site.warnings:
+        st.warning(literal(warning))
+    st.text(f"Data disk: {site.disk.describe()}")
+    backup = site.backup
+    if backup is None:
+        st.text("Last backup: none yet")
+    else:
+        st.text(f"Last backup: {local(backup.at, cfg.tz)} ({_ago(backup.age(now))}), {backup.path}")
 
 
 def _table(accounts: list[StaffAccount]) -> None:
@@ -139,6 +170,7 @@ def _update(
 
 
 show_notice()
+_upkeep()
 with read_session(resources.engine()) as session:
     accounts = list_accounts(session=session)
 _table(accounts)

@@ -6,6 +6,8 @@ error handler) is `clinic.common`, and how they print is `clinic.output`.
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from clinic import run_cli
@@ -19,6 +21,7 @@ from clinic.native_sim_cli import simulate_native
 from clinic.patient_cli import checkin, patient_app, seed
 from clinic.plan_cli import exercise_app, plan_app
 from clinic.staff_cli import staff_app
+from clinic.status_cli import status
 
 app = typer.Typer(help="Clinic check-in and equipment telemetry.", no_args_is_help=True, add_completion=False)
 
@@ -32,6 +35,7 @@ app.command("lobby")(run_cli.lobby)
 app.command("up")(run_cli.up)
 app.command("simulate")(run_cli.simulate)
 app.command("simulate-native")(simulate_native)
+app.command("status")(status)
 
 # Command groups, in the order `clinic --help` lists them.
 for name, group in [
@@ -50,6 +54,11 @@ for name, group in [
     app.add_typer(group, name=name)
 
 
+PRIVATE_UMASK = 0o077  # the store, backups, logs, cards and broker files hold patient data or secrets
+
+
 def main() -> None:
-    """Entry point of the console script."""
+    """Entry point of the console script: everything it and its children create is owner-only, whatever the
+    shell's umask (the systemd units set the same, UMask=0077)."""
+    os.umask(PRIVATE_UMASK)
     app()

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from pathlib import Path
+
+from shared.store.private_files import private_dir, write_private
 
 STALE_AFTER_S = 15.0  # a status not updated for this long: the listener is not answering
 WRITE_MIN_S = 2.0  # the listener rewrites the file at most this often ...
@@ -53,32 +54,14 @@ def status_path(data_dir: Path, account: str) -> Path:
     Characters that do not belong in a file name (a client id is free text) become "_".
     """
     run = data_dir / RUN_DIR
-    data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        run.mkdir(mode=0o700)
-    except FileExistsError:
-        pass
-    else:
-        run.chmod(0o700)  # mkdir's mode is masked by the umask
+    private_dir(run)
+    run.chmod(0o700)  # a run folder made by an older release, or by hand
     return run / f"listener-{_UNSAFE.sub('_', account)}.json"
 
 
 def write_status(path: Path, status: ListenerStatus) -> None:
     """Replace the status file atomically, readable by its owner only (0600 whatever the umask)."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # O_CREAT's mode is masked by the umask; a stale partial may have had another mode
-        with os.fdopen(fd, "w") as handle:
-            fd = -1
-            json.dump(asdict(status), handle)
-        os.replace(partial, path)
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        with contextlib.suppress(OSError):
-            partial.unlink()
-        raise
+    write_private(path, json.dumps(asdict(status)))
 
 
 def read_status(path: Path) -> ListenerStatus | None:

@@ -236,7 +236,7 @@ class _Writer:
                 self._conn.send(("gave_up", count))
                 return False
             delay = STOPPING_RETRY_S
-        self._conn.send(("held", type(exc).__name__, count, delay))
+        self._conn.send(("held", _db_reason(exc), count, delay))
         until = time.monotonic() + delay
         while (left := until - time.monotonic()) > 0 and self._conn.poll(left):
             self._handle(self._conn.recv())  # only "hurry" or "stop" can come while a batch is in hand
@@ -305,6 +305,14 @@ def _unavailable(exc: Exception) -> bool:
     if isinstance(exc, OperationalError):
         return True
     return isinstance(exc, DBAPIError) and (exc.connection_invalidated or is_transient(exc))
+
+
+def _db_reason(exc: Exception) -> str:
+    """What the database said, for the operator ("OperationalError: database or disk is full"): the driver's first
+    line only, never the statement or its parameters."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    first = (str(cause).strip().splitlines() or [""])[0][:160]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _short(exc: BaseException) -> str:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -123,6 +124,26 @@ def test_up_restarts_a_listener_killed_with_sigkill_and_the_lobby_still_answers(
         assert port_open("127.0.0.1", port), "the broker went down with the listener"
         assert f"listener (pid {first}) exited unexpectedly with code -9" in read(out)
         assert "Restarting it in 1s (restart 1)" in read(out)
+
+        # `clinic status` says the truth: everything runs again, the listener once restarted, under its new pid.
+        env = clinic_env(tmp_path / "data", port) | {"CLINIC_DISK_WARN_PERCENT": "100"}
+        assert subprocess.run(clinic("db", "backup"), env=env, cwd=tmp_path, check=False).returncode == 0
+
+        seen: list[tuple[int, dict[str, Any]]] = []
+
+        def status_once_the_new_listener_reports() -> bool:
+            done = subprocess.run(clinic("status", "--json"), env=env, cwd=tmp_path, capture_output=True, text=True,
+                                  check=False)  # fmt: skip
+            seen.append((done.returncode, json.loads(done.stdout)))
+            return any(item["pid"] == second and item["answering"] for item in seen[-1][1]["listeners"])
+
+        wait_until(status_once_the_new_listener_reports, timeout=30, what="the new listener in clinic status")
+        code, report = seen[-1]
+        assert code == 0, report["needs_attention"]
+        children = {p["name"]: p for p in report["processes"]}
+        assert set(children) == {"mosquitto", "listener", "native", "lobby", "staff"}
+        assert all(p["running"] for p in children.values())
+        assert children["listener"]["pid"] == second and children["listener"]["restarts"] == 1
     finally:
         stop(proc)
     assert proc.returncode == 0, read(out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session, col
 
 from shared.equipment.events import Decoded
@@ -122,3 +122,19 @@ def _view(letter: DeadLetter) -> DeadLetterView:
 
 
 __all__ = ["DeadLetterView", "ReplayOutcome", "list_dead_letters", "resolve_dead_letters"]
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterCounts:
+    """How many kept messages wait for a person, and how many of them came lately (for `clinic status`)."""
+
+    kept: int  # not replayed
+    new: int  # of those, first received since the time asked about
+
+
+def dead_letter_counts(*, session: Session, since: datetime) -> DeadLetterCounts:
+    """Kept (not replayed) messages, and those first received since `since`; two indexed counts."""
+    waiting = select(func.count()).select_from(DeadLetter).where(col(DeadLetter.replayed_at).is_(None))
+    kept = session.execute(waiting).scalar_one()
+    new = session.execute(waiting.where(col(DeadLetter.received_at) >= since)).scalar_one()
+    return DeadLetterCounts(kept=int(kept), new=int(new))

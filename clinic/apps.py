@@ -31,9 +31,13 @@ STREAMLIT_OPTIONS = {
 }
 
 
-# The staff app runs as an st.App (clinic/staff_app.py): Streamlit plus the endpoints that set its HttpOnly
-# sign-in cookie, with the adapters its pages use registered first.
-SCRIPTS = {"lobby": KIOSK_DIR / "lobby" / "app.py", "staff": Path(__file__).resolve().parent / "staff_app.py"}
+# Both apps run as an st.App: Streamlit plus `/healthz` (kiosk/health_routes.py) for a monitor. The staff app
+# (clinic/staff_app.py) also serves the endpoints that set its HttpOnly sign-in cookie, with the adapters its
+# pages use registered first; the lobby (clinic/lobby_app.py) serves kiosk/lobby/app.py as it is.
+SCRIPTS = {
+    "lobby": Path(__file__).resolve().parent / "lobby_app.py",
+    "staff": Path(__file__).resolve().parent / "staff_app.py",
+}
 
 
 def compose_staff() -> None:

@@ -26,6 +26,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, make_url
@@ -199,7 +200,8 @@ def _manifest(tar: tarfile.TarFile, source: Path) -> dict:
     return manifest
 
 
-def _read_member(tar: tarfile.TarFile, name: str, source: Path) -> bytes:
+def _member(tar: tarfile.TarFile, name: str, source: Path) -> IO[bytes]:
+    """The archive member `name` to read, or a clear refusal when the archive lacks it (or it is not a file)."""
     try:
         member = tar.getmember(name)
         handle = tar.extractfile(member) if member.isfile() else None
@@ -207,19 +209,16 @@ def _read_member(tar: tarfile.TarFile, name: str, source: Path) -> bytes:
         handle = None
     if handle is None:
         raise BackupError(f"{source} is incomplete: it has no {name}")
-    with handle:
+    return handle
+
+
+def _read_member(tar: tarfile.TarFile, name: str, source: Path) -> bytes:
+    with _member(tar, name, source) as handle:
         return handle.read()
 
 
 def _extract(tar: tarfile.TarFile, name: str, target: Path, source: Path) -> None:
-    try:
-        member = tar.getmember(name)
-        handle = tar.extractfile(member) if member.isfile() else None
-    except (KeyError, tarfile.TarError):
-        handle = None
-    if handle is None:
-        raise BackupError(f"{source} is incomplete: it has no {name}")
-    with handle, os.fdopen(open_private(target), "wb") as out:
+    with _member(tar, name, source) as handle, os.fdopen(open_private(target), "wb") as out:
         shutil.copyfileobj(handle, out, 1024 * 1024)
 
 

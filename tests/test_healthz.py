@@ -128,6 +128,8 @@ def test_a_store_that_never_answers_is_reported_within_the_timeout_by_one_check_
 
 def test_a_store_that_answers_is_none_and_a_failure_to_open_it_is_a_reason(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'clinic.db'}")
+    assert store_answers(engine) == "OperationalError: no such table: alembic_version", "a store without a schema"
+    init_db(engine)
     assert store_answers(engine) is None
     engine.dispose()
 

@@ -1,7 +1,8 @@
 """Whether the store answers: the check behind the apps' `/healthz` (and anything else that must say so quickly).
 
-`store_answers` runs `SELECT 1` on a worker thread and waits at most `timeout_s`, so a store that hangs (a
-PostgreSQL host that stopped answering, a disk that blocks) is reported as such instead of holding the caller.
+`store_answers` reads the schema version table on a worker thread and waits at most `timeout_s`, so a store
+that hangs (a PostgreSQL host that stopped answering, a disk that blocks) is reported
+as such instead of holding the caller.
 At most one check per engine is in flight: a caller that comes while one still runs waits for that one's
 answer, so a monitor polling a hung store does not pile up threads. The reason given is short and never holds
 the store's URL or password (a monitor's log is no place for them).
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
+
+from shared.store.schema import VERSION_TABLE
 
 STORE_TIMEOUT_S = 2.0
 MAX_REASON = 120
@@ -34,7 +37,7 @@ _lock = threading.Lock()
 
 
 def store_answers(engine: EngineSource, *, timeout_s: float = STORE_TIMEOUT_S) -> str | None:
-    """None when the store answers `SELECT 1` within `timeout_s`, else a short reason.
+    """None when the store answers a read of its schema version within `timeout_s`, else a short reason.
 
     `engine` is the engine, or how to get it (an app's process-wide engine, opened at its first use): getting
     it counts towards the timeout, and a failure to get it is a reason like any other.
@@ -56,7 +59,7 @@ def _probe(engine: EngineSource, key: int, check: _Check) -> None:
         bound = engine if isinstance(engine, Engine) else engine()
         password = bound.url.password
         with bound.connect() as conn:
-            conn.execute(text("SELECT 1")).scalar_one()
+            conn.execute(text(f"SELECT count(*) FROM {VERSION_TABLE}")).scalar_one()  # reads the store itself
     except Exception as exc:  # every failure is a reason to report, never the caller's error
         check.reason = short_reason(exc, password=password)
     finally:

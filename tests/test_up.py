@@ -135,7 +135,9 @@ def test_up_restarts_a_listener_killed_with_sigkill_and_the_lobby_still_answers(
             done = subprocess.run(clinic("status", "--json"), env=env, cwd=tmp_path, capture_output=True, text=True,
                                   check=False)  # fmt: skip
             seen.append((done.returncode, json.loads(done.stdout)))
-            return any(item["pid"] == second and item["answering"] for item in seen[-1][1]["listeners"])
+            return any(
+                item["pid"] == second and item["answering"] and item["connected"] for item in seen[-1][1]["listeners"]
+            )
 
         wait_until(status_once_the_new_listener_reports, timeout=30, what="the new listener in clinic status")
         code, report = seen[-1]

@@ -20,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from kiosk import resources
+from kiosk.staff.actions import sentence, show_error  # also the pages' (kit is their one UI kit)
 from kiosk.staff.auth import current_user
 from kiosk.theme import literal
 from shared.care.patients import search_patients
@@ -49,17 +50,6 @@ def bidi_safe(text: str) -> str:
         return text
     kept = "".join(ch for ch, kind in zip(text, kinds, strict=True) if kind not in BIDI_CONTROLS)
     return f"\u2068{kept}\u2069"
-
-
-def sentence(message: str) -> str:
-    """A domain message ("name must be ...") as a sentence, its first letter capitalised."""
-    return message[:1].upper() + message[1:]
-
-
-def show_error(message: str) -> None:
-    """An error box for a refusal, as a sentence (domain messages start lower case: "name must be ..."); the
-    message often quotes what was typed, so that shows exactly as typed."""
-    st.error(literal(sentence(message)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,29 +4,50 @@ the head revision agree on both backends; a store newer than the code stops ever
 tests/fixtures/store_364688b.sql is a real store of release 364688b: that commit's `clinic init`, `clinic seed
 --demo`, `clinic staff add frontdesk`, three device events and a dead letter through its ingest, Maria checked
 in with `clinic checkin`, one session feedback; dumped with sqlite3's iterdump (CLINIC_TIMEZONE=UTC).
+
+Revision 0002's backfill of the day rollups is frozen in the revision: after an upgrade its rows must equal what
+today's `rebuild_days` computes from the same events, on the fixture and on a long, untidy made-up history.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Boolean, Column, Date, DateTime, Engine, Integer, MetaData, Table, Text, insert, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    insert,
+    text,
+)
 
 from shared.care.checkin import check_in
 from shared.care.patients import get_patient
 from shared.care.plans import list_plan_items
 from shared.equipment.dead_letters import list_dead_letters
+from shared.equipment.events import DeviceEvent
+from shared.equipment.rollups import rebuild_days
 from shared.equipment.stations import list_stations
 from shared.staff.sign_in import sign_in
 from shared.store.db import init_db, make_engine, read_session
@@ -42,11 +63,12 @@ from shared.store.schema import (
     store_status,
     upgrade_store,
 )
-from shared.store.settings import Settings
+from shared.store.settings import Settings, get_settings
 from shared.tables import metadata
 from tests.conftest import new_pg_database
 
 FIXTURE = Path(__file__).parent / "fixtures" / "store_364688b.sql"
+CHICAGO = ZoneInfo("America/Chicago")  # its midnight is 05:00 or 06:00 UTC: days split where UTC's do not
 MARIA_CARD = "zB9Es7ZLxHFBLpSdgjYD_Hrvm8v2m5VO"  # checked in by the old release
 JAMES_CARD = "Ip9jl-IeGtM02VEzEnULZSJMy2G59I4w"  # booked for 2026-12-02 00:03 UTC, not yet checked in
 JAMES_APPOINTMENT = datetime(2026, 12, 2, 0, 3, tzinfo=UTC)
@@ -106,6 +128,24 @@ def settings() -> Settings:
     return Settings(timezone="UTC", kiosk_url="http://localhost:8501", _env_file=None)  # type: ignore[call-arg]
 
 
+def station_days(conn: Connection) -> list[tuple[Any, ...]]:
+    """Every rollup row, in key order."""
+    query = text("SELECT site, equipment_id, day, uses, in_use_seconds, cleanings, faults, uses_needing_cleaning, "
+                 "cleaned_before_next_use, clean_wait_minutes FROM station_day ORDER BY site, equipment_id, day")
+    return [tuple(row) for row in conn.execute(query)]
+
+
+def assert_rollups_as_rebuilt_today(engine: Engine, tz: tzinfo) -> list[tuple[Any, ...]]:
+    """The rows the upgrade left in `station_day` are those today's `rebuild_days` computes (then rolled back)."""
+    with engine.connect() as conn:
+        upgraded = station_days(conn)
+    with engine.connect() as conn, conn.begin() as rebuilt:
+        rebuild_days(conn, tz=tz)
+        assert station_days(conn) == upgraded
+        rebuilt.rollback()
+    return upgraded
+
+
 def assert_old_data_kept(engine: Engine) -> None:
     """Patients, appointments, plans, devices, events, dead letters, staff and cards as the old release left them."""
     with read_session(engine) as session:
@@ -150,7 +190,8 @@ def test_a_real_store_of_release_364688b_upgrades_and_keeps_its_data(tmp_path: P
     store = tmp_path / "clinic.db"
     with sqlite3.connect(store) as conn:
         conn.executescript(FIXTURE.read_text())
-    env = {**os.environ, "CLINIC_DATABASE_URL": f"sqlite:///{store}", "CLINIC_DATA_DIR": str(tmp_path / "data")}
+    env = {**os.environ, "CLINIC_DATABASE_URL": f"sqlite:///{store}", "CLINIC_DATA_DIR": str(tmp_path / "data"),
+           "CLINIC_TIMEZONE": "UTC"}
     before = _clinic(env, "db", "current")
     assert "made before migrations" in before.stdout
     done = _clinic(env, "db", "upgrade")
@@ -160,13 +201,18 @@ def test_a_real_store_of_release_364688b_upgrades_and_keeps_its_data(tmp_path: P
     assert f"schema {head_revision()}, up to date" in again.stdout
     engine = make_engine(f"sqlite:///{store}")
     try:
+        assert_rollups_as_rebuilt_today(engine, UTC)
         assert_old_data_kept(engine)
     finally:
         engine.dispose()
 
 
 @pytest.mark.parametrize("versioned", [True, False], ids=["at-baseline", "before-migrations"])
-def test_a_filled_baseline_store_upgrades_to_head_and_keeps_its_data(empty_url: str, versioned: bool) -> None:
+def test_a_filled_baseline_store_upgrades_to_head_and_keeps_its_data(
+    empty_url: str, versioned: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLINIC_TIMEZONE", "UTC")  # the zone the fixture was made in, which 0002's backfill reads
+    get_settings.cache_clear()
     engine = make_engine(empty_url)
     try:
         with engine.begin() as conn:
@@ -178,7 +224,82 @@ def test_a_filled_baseline_store_upgrades_to_head_and_keeps_its_data(empty_url: 
         result = upgrade_store(engine)
         assert (result.after, result.adopted) == (head_revision(), not versioned)
         assert store_status(engine).up_to_date
+        assert_rollups_as_rebuilt_today(engine, UTC)
         assert_old_data_kept(engine)
+    finally:
+        engine.dispose()
+        get_settings.cache_clear()
+
+
+def made_up_history(seed: int) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """Stations (some cleaned after use) and a long event history at the baseline's columns: sessions with and
+    without ids, stops with and without durations, starts that close a session whose stop comes later, cleanings,
+    faults, device clocks missing or wrong, several events at one instant, days that end at Chicago's midnight,
+    and a few rows whose stored order (event_at as an older release stored it) differs from their device time."""
+    rng = random.Random(seed)
+    t0 = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # 21:00 the evening before in Chicago
+    equipment = [
+        {"site": site, "id": f"{site}-{n}", "name": f"Bike {n}", "kind": "bike", "zone": "Gym",
+         "clean_after_use": n % 3 != 0, "maintenance_interval_hours": None, "created_at": t0}
+        for site in ("main", "annex") for n in range(4)
+    ]  # fmt: skip
+    events: list[dict[str, object]] = []
+    for station in equipment:
+        at, session = t0, 0
+        for n in range(90):
+            at += timedelta(minutes=rng.choice([0, 1, 4, 20, 45, 200]))
+            channel, name = rng.choices(
+                [("usage", "start"), ("usage", "stop"), ("cleaning", "cleaned"), ("fault", "fault"),
+                 ("fault", "cleared")], weights=[5, 5, 3, 1, 1])[0]  # fmt: skip
+            session_id: str | None = None
+            duration: float | None = None
+            if channel == "usage":
+                if name == "start":
+                    session += 1
+                session_id = rng.choice([f"s{session}", f"s{session - 1}", None])
+                if name == "stop" and rng.random() < 0.6:
+                    duration = rng.choice([0.0, 30.0, 600.0, 5400.0, -5.0])
+            received = at + timedelta(seconds=rng.choice([0, 2, 30]))
+            clocks = [at, None, at + timedelta(days=2), at - timedelta(days=9)]  # right, none, ahead, far behind
+            device_ts = rng.choices(clocks, weights=[12, 2, 1, 1])[0]
+            event = DeviceEvent(
+                site=str(station["site"]), equipment_id=str(station["id"]), channel=channel, event=name,  # type: ignore[arg-type]
+                event_id=f"e{n}", received_at=received, device_ts=device_ts, session_id=session_id, duration_s=duration,
+                severity=rng.choice(["warning", "critical"]) if name == "fault" else None,
+                code="E1" if channel == "fault" else None, by="Sam" if channel == "cleaning" else None,
+            )
+            stored_at = event.event_at if rng.random() < 0.93 else received + timedelta(minutes=rng.choice([-90, 90]))
+            events.append({
+                "site": event.site, "equipment_id": event.equipment_id, "event_id": event.event_id,
+                "channel": channel, "event": name, "device_ts": device_ts, "event_at": stored_at,
+                "received_at": received, "session_id": session_id, "duration_s": duration, "code": event.code,
+                "severity": event.severity, "message": None, "by": event.by, "method": None, "metrics": None,
+                "source": "device",
+            })  # fmt: skip
+    return equipment, events
+
+
+def test_revision_0002_backfills_the_rollups_as_todays_rebuild_days_computes_them(empty_url: str) -> None:
+    """The backfill frozen in 0002 and today's rollup code agree on a long, untidy history (in Chicago's days)."""
+    engine = make_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), BASELINE)
+        meta = MetaData()
+        meta.reflect(engine, only=["equipment", "equipment_event"])
+        equipment, events = made_up_history(seed=24)
+        with engine.begin() as conn:
+            conn.execute(insert(meta.tables["equipment"]), equipment)
+            conn.execute(insert(meta.tables["equipment_event"]), events)
+        with _migration_connection(engine) as conn, conn.begin():
+            config = alembic_config(conn)
+            config.attributes["clinic_tz"] = CHICAGO
+            command.upgrade(config, "head")
+        days = assert_rollups_as_rebuilt_today(engine, CHICAGO)
+        assert len(days) > 2 * len(equipment), "several local days per station"
+        for column, name in enumerate(("uses", "in_use_seconds", "cleanings", "faults", "uses_needing_cleaning",
+                                       "cleaned_before_next_use"), start=3):  # fmt: skip
+            assert sum(row[column] for row in days) > 0, f"the history exercises {name}"
     finally:
         engine.dispose()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -45,28 +44,6 @@ class DeviceEvent:
         if not self.received_at - MAX_LATENESS <= self.device_ts <= self.received_at + FUTURE_TOLERANCE:
             return self.received_at
         return self.device_ts
-
-    def as_row(self) -> dict[str, Any]:
-        """The event as a row of the `equipment_event` table."""
-        return {
-            "site": self.site,
-            "equipment_id": self.equipment_id,
-            "event_id": self.event_id,
-            "channel": self.channel,
-            "event": self.event,
-            "device_ts": self.device_ts,
-            "event_at": self.event_at,
-            "received_at": self.received_at,
-            "session_id": self.session_id,
-            "duration_s": self.duration_s,
-            "code": self.code,
-            "severity": self.severity,
-            "message": self.message,
-            "by": self.by,
-            "method": self.method,
-            "metrics": json.dumps(self.metrics, separators=(",", ":")) if self.metrics is not None else None,
-            "source": self.source,
-        }
 
 
 @dataclass(frozen=True, slots=True)

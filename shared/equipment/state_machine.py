@@ -7,9 +7,9 @@ recorded but does not roll the state back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
-from typing import Any, Literal
+from typing import Literal
 
 from shared.equipment.events import DeviceEvent, StatusReport
 
@@ -55,15 +55,6 @@ class StationState:
         if self.out_of_service:
             return "out_of_service"
         return self.usage_status  # type: ignore[return-value]
-
-    def as_row(self) -> dict[str, Any]:
-        """All fields as a dict for an UPDATE of the state row."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def from_row(cls, row: Any) -> StationState:
-        """Build from a row or ORM object that has the state's columns."""
-        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
 
 
 def uses_today(state: StationState, today: date) -> int:

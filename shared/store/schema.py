@@ -1,7 +1,8 @@
 """The store's schema version: run the Alembic revisions in shared/store/migrations/, say where a store stands.
 
 `upgrade_store` is what `clinic init`, `clinic up`, the listener and the apps run at start (through
-`shared.store.db.init_db`). It is a single read when the store is already at head, so starting a process is cheap; an
+`shared.store.db.init_db`; this module works on the engine it is given and never imports `shared.store.db`, an
+import-linter contract). It is a single read when the store is already at head, so starting a process is cheap; an
 upgrade runs in one transaction that holds the write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory
 lock), so two processes starting at once do it once. A store made by the releases before migrations (tables,
 no alembic_version) is adopted: the baseline revision creates only the tables it lacks. A store whose revision
@@ -24,7 +25,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from shared.store.errors import ClinicError
@@ -128,10 +129,8 @@ def upgrade_store(engine: Engine) -> UpgradeResult:
 
 def new_revision(message: str) -> Path:
     """Write a revision for the model changes not yet migrated (compared on a scratch SQLite store at head)."""
-    from shared.store.db import make_engine
-
     with tempfile.TemporaryDirectory() as scratch:
-        engine = make_engine(f"sqlite:///{scratch}/scratch.db")
+        engine = create_engine(f"sqlite:///{scratch}/scratch.db")  # throwaway: none of the store's pragmas needed
         try:
             upgrade_store(engine)
             number = len(list(script_directory().walk_revisions())) + 1

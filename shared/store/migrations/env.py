@@ -2,7 +2,9 @@
 
 Batch mode (`render_as_batch`) makes ALTERs that SQLite cannot do copy the table instead; generated revisions
 spell column types in plain SQLAlchemy (`sa.String`, `sa.DateTime(timezone=True)`), so a revision never
-depends on today's models.
+depends on today's models. A revision imports nothing of the clinic's code (an import-linter contract): what a
+data migration needs from outside, the clinic's time zone, it reads from `context.config.attributes["clinic_tz"]`,
+set here from the settings unless the caller passed one.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any, Literal
 from alembic import context
 from sqlmodel.sql.sqltypes import AutoString
 
+from shared.store.settings import get_settings
 from shared.store.types import UTCDateTime
 from shared.tables import metadata
 
@@ -30,6 +33,8 @@ def run() -> None:
     connection = context.config.attributes.get("connection")
     if connection is None:
         raise RuntimeError("run migrations through `clinic db upgrade` (shared.store.schema): it passes the connection")
+    if "clinic_tz" not in context.config.attributes:
+        context.config.attributes["clinic_tz"] = get_settings().tz  # what "a day" means to data migrations
     context.configure(
         connection=connection,
         target_metadata=metadata,

@@ -1,6 +1,14 @@
 """Station day rollups, closed-by-start state, FHIR identifiers.
 
-`station_day` is filled from the event log already stored (the charts read it), in the clinic's time zone.
+`station_day` is filled from the event log already stored (the charts read it), in the clinic's time zone
+(`clinic_tz` in Alembic's config attributes, which shared/store/migrations/env.py sets from the settings).
+
+The backfill is frozen here: the tables it reads and writes are declared in this file as they are at this
+revision, and the replay of each station's events is a copy of what `shared.equipment.rollups.rebuild_days` and the
+state machine counted when this revision was frozen (with the late-stop rule of a56d4fd), reduced to the fields
+the rollups depend on. A later change to the rollups or the state machine does not change what this upgrade does;
+tests/test_migrations.py checks that, on the events it is given, it still agrees with today's `rebuild_days`.
+An import-linter contract keeps the revisions free of the domain's code.
 
 Revision 0002 (after 0001), created 2026-12-01 23:40:10.688598.
 """
@@ -8,9 +16,11 @@ Revision 0002 (after 0001), created 2026-12-01 23:40:10.688598.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -53,12 +63,205 @@ def upgrade() -> None:
     _backfill_station_days()
 
 
-def _backfill_station_days() -> None:
-    """The usage and cleaning charts read `station_day`: count the events stored before it existed."""
-    from shared.equipment.rollups import rebuild_days
-    from shared.store.settings import get_settings
+# What an event's time is, for ordering: the device's time unless its clock is clearly wrong (as at this revision).
+FUTURE_TOLERANCE = timedelta(minutes=5)
+MAX_LATENESS = timedelta(days=8)
+COUNTERS = ("uses", "in_use_seconds", "cleanings", "faults", "uses_needing_cleaning", "cleaned_before_next_use")
 
-    rebuild_days(op.get_bind(), tz=get_settings().tz)
+
+def _tables(sqlite: bool) -> tuple[sa.TableClause, sa.TableClause, sa.TableClause]:
+    """equipment, equipment_event and station_day as this revision knows them (only the columns it uses).
+
+    On SQLite the times are read as the stored text and parsed by `_utc`, as the store's UTC column type does.
+    """
+    when: Any = sa.Text() if sqlite else sa.DateTime(timezone=True)
+    equipment = sa.table("equipment", sa.column("site", sa.String()), sa.column("id", sa.String()),
+                         sa.column("clean_after_use", sa.Boolean()))  # fmt: skip
+    events = sa.table(
+        "equipment_event",
+        *(sa.column(n, sa.String()) for n in ("site", "equipment_id", "channel", "event", "session_id")),
+        sa.column("id", sa.Integer()),
+        sa.column("duration_s", sa.Float()),
+        *(sa.column(n, when) for n in ("event_at", "received_at", "device_ts")),
+    )
+    days = sa.table(
+        "station_day",
+        sa.column("site", sa.String()),
+        sa.column("equipment_id", sa.String()),
+        sa.column("day", sa.Date()),
+        *(sa.column(n, sa.Float() if n == "in_use_seconds" else sa.Integer()) for n in COUNTERS),
+        sa.column("clean_wait_minutes", sa.Text()),
+    )
+    return equipment, events, days
+
+
+def _utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _Station:
+    """The part of a station's state the day rollups depend on, replayed from a fresh station.
+
+    (Plain classes: Alembic loads a revision outside sys.modules, where dataclasses cannot resolve annotations.)
+    """
+
+    def __init__(self) -> None:
+        self.usage_status = "available"
+        self.last_event_at: datetime | None = None
+        self.in_use_since: datetime | None = None
+        self.current_session_id: str | None = None
+        self.needs_cleaning_since: datetime | None = None
+        self.last_cleaned_at: datetime | None = None
+        self.in_use_seconds_total = 0.0
+        self.closed_by_start_from: datetime | None = None
+        self.closed_by_start_at: datetime | None = None
+        self.closed_by_start_session: str | None = None
+
+
+class _Day:
+    """One station's figures for one local day."""
+
+    def __init__(self) -> None:
+        self.uses = 0
+        self.in_use_seconds = 0.0
+        self.cleanings = 0
+        self.faults = 0
+        self.uses_needing_cleaning = 0
+        self.cleaned_before_next_use = 0
+        self.clean_waits: list[str] = []
+
+
+def _backfill_station_days() -> None:
+    """The usage and cleaning charts read `station_day`: count the events stored before it existed.
+
+    Each station's events are replayed in event order from a fresh state, as ingest would have counted them.
+    """
+    conn = op.get_bind()
+    tz: tzinfo = context.config.attributes["clinic_tz"]
+    equipment, events, days_table = _tables(conn.dialect.name == "sqlite")
+    rules = {(r.site, r.id): bool(r.clean_after_use) for r in conn.execute(sa.select(equipment))}
+    query = sa.select(events).order_by(events.c.site, events.c.equipment_id, events.c.event_at, events.c.id)
+    days: dict[tuple[str, str, date], _Day] = {}
+    key: tuple[str, str] | None = None
+    station = _Station()
+    for row in conn.execute(query.execution_options(yield_per=5000)):
+        if (row.site, row.equipment_id) not in rules:
+            continue
+        if key != (row.site, row.equipment_id):
+            key, station = (row.site, row.equipment_id), _Station()
+        _replay(station, row, days, tz=tz, clean_after_use=rules[key])
+    if days:
+        conn.execute(sa.insert(days_table), [
+            {"site": site, "equipment_id": equipment_id, "day": day, "uses": d.uses,
+             "in_use_seconds": d.in_use_seconds, "cleanings": d.cleanings, "faults": d.faults,
+             "uses_needing_cleaning": d.uses_needing_cleaning, "cleaned_before_next_use": d.cleaned_before_next_use,
+             "clean_wait_minutes": "".join(d.clean_waits)}
+            for (site, equipment_id, day), d in days.items()
+        ])  # fmt: skip
+
+
+def _replay(
+    s: _Station, row: Any, days: dict[tuple[str, str, date], _Day], *, tz: tzinfo, clean_after_use: bool
+) -> None:
+    """Apply one stored event to its station and add what it contributes to its local day."""
+    received_at, device_ts = _utc(row.received_at), _utc(row.device_ts)
+    assert received_at is not None
+    at = received_at
+    if device_ts is not None and received_at - MAX_LATENESS <= device_ts <= received_at + FUTURE_TOLERANCE:
+        at = device_ts
+    day = days.setdefault((row.site, row.equipment_id, at.astimezone(tz).date()), _Day())
+    before_status, before_cleaning, before_last, before_seconds = (
+        s.usage_status, s.needs_cleaning_since, s.last_event_at, s.in_use_seconds_total
+    )
+    channel, name = row.channel, row.event
+    _count(s, row, at)
+    if s.last_event_at is not None and at < s.last_event_at:
+        if _ends_open_session(s, row, at):
+            _late_stop(s, row, at, clean_after_use)
+    else:
+        s.last_event_at = at
+        if channel == "usage":
+            _apply_usage(s, row, at, clean_after_use)
+        elif channel == "cleaning":
+            if s.usage_status != "in_use":
+                s.usage_status, s.needs_cleaning_since = "available", None
+            s.last_cleaned_at = at
+    day.uses += 1 if channel == "usage" and name == "start" else 0
+    day.in_use_seconds += s.in_use_seconds_total - before_seconds
+    if channel == "usage":
+        if name == "stop" and clean_after_use:
+            day.uses_needing_cleaning += 1
+    elif channel == "cleaning":
+        day.cleanings += 1
+        in_order = before_last is None or at >= before_last
+        if in_order and before_status == "needs_cleaning" and before_cleaning is not None:
+            day.cleaned_before_next_use += 1
+            day.clean_waits.append(f"{max(0.0, (at - before_cleaning).total_seconds() / 60):.3f} ")
+    elif channel == "fault" and name == "fault":
+        day.faults += 1
+
+
+def _count(s: _Station, row: Any, at: datetime) -> None:
+    """In-use seconds a stop's duration adds (less what a later start already credited for its session)."""
+    if row.channel != "usage" or row.event == "start" or row.duration_s is None:
+        return
+    seconds = max(0.0, float(row.duration_s))
+    if _closed_by_start(s, row, at):
+        assert s.closed_by_start_from is not None and s.closed_by_start_at is not None
+        seconds -= (s.closed_by_start_at - s.closed_by_start_from).total_seconds()
+        s.closed_by_start_from = s.closed_by_start_at = s.closed_by_start_session = None
+    s.in_use_seconds_total = max(0.0, s.in_use_seconds_total + seconds)
+
+
+def _closed_by_start(s: _Station, row: Any, at: datetime) -> bool:
+    if s.closed_by_start_from is None or s.closed_by_start_at is None:
+        return False
+    if row.session_id is not None and s.closed_by_start_session is not None:
+        return bool(row.session_id == s.closed_by_start_session)
+    return s.closed_by_start_from < at <= s.closed_by_start_at
+
+
+def _apply_usage(s: _Station, row: Any, at: datetime, clean_after_use: bool) -> None:
+    if row.event == "start":
+        if s.usage_status == "in_use" and s.in_use_since is not None:
+            s.in_use_seconds_total += max(0.0, (at - s.in_use_since).total_seconds())
+            s.closed_by_start_from, s.closed_by_start_at = s.in_use_since, at
+            s.closed_by_start_session = s.current_session_id
+        s.usage_status, s.in_use_since, s.current_session_id = "in_use", at, row.session_id
+        s.needs_cleaning_since = None
+        return
+    if row.duration_s is None and s.usage_status == "in_use" and s.in_use_since is not None:
+        s.in_use_seconds_total += max(0.0, (at - s.in_use_since).total_seconds())
+    s.in_use_since = s.current_session_id = None
+    if clean_after_use:
+        if s.usage_status != "needs_cleaning":
+            s.needs_cleaning_since = at
+        s.usage_status = "needs_cleaning"
+    else:
+        s.usage_status, s.needs_cleaning_since = "available", None
+
+
+def _ends_open_session(s: _Station, row: Any, at: datetime) -> bool:
+    if row.channel != "usage" or row.event != "stop" or s.usage_status != "in_use":
+        return False
+    if s.in_use_since is None or at < s.in_use_since:
+        return False
+    return row.session_id is None or bool(row.session_id == s.current_session_id)
+
+
+def _late_stop(s: _Station, row: Any, at: datetime, clean_after_use: bool) -> None:
+    if row.duration_s is None and s.in_use_since is not None:
+        s.in_use_seconds_total += max(0.0, (at - s.in_use_since).total_seconds())
+    s.in_use_since = s.current_session_id = None
+    cleaned_since = s.last_cleaned_at is not None and s.last_cleaned_at >= at
+    if clean_after_use and not cleaned_since:
+        s.usage_status, s.needs_cleaning_since = "needs_cleaning", at
+    else:
+        s.usage_status, s.needs_cleaning_since = "available", None
 
 
 def downgrade() -> None:

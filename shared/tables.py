@@ -7,8 +7,10 @@ from sqlmodel import SQLModel
 from shared.care import models as care_models
 from shared.chain import models as chain_models
 from shared.equipment import models as equipment_models
+from shared.equipment import recording as recording_models
 from shared.equipment.native import models as native_models
 from shared.staff import models as staff_models
 
-MODULES = (care_models, chain_models, equipment_models, native_models, staff_models)  # imported for their tables
+# imported for their tables
+MODULES = (care_models, chain_models, equipment_models, native_models, recording_models, staff_models)
 metadata = SQLModel.metadata

@@ -18,20 +18,22 @@ from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from kiosk import resources
-from kiosk.staff.actions import sentence, show_error  # also the pages' (kit is their one UI kit)
+from kiosk.staff.actions import Refused, run_action, sentence
+from kiosk.staff.actions import show_error as show_error  # pages that import it from their UI kit keep working
 from kiosk.staff.auth import current_user
 from kiosk.theme import literal
 from shared.care.patients import search_patients
 from shared.equipment import board
-from shared.equipment.provisioning import broker_accounts, register_station
-from shared.equipment.replay import replay_dead_letters
+from shared.equipment.dead_letters import ReplayOutcome
+from shared.equipment.provisioning import broker_accounts
+from shared.equipment.replay import register_and_replay, replay_kept
 from shared.staff.accounts import StaffUser
 from shared.staff.permissions import Area
 from shared.store.clock import local_today
-from shared.store.db import read_session, unit_of_work
-from shared.store.errors import ClinicError
+from shared.store.db import read_session
 from shared.store.types import utcnow
 
 NOTICE_KEY = "staff_notice"
@@ -152,32 +154,36 @@ def pick_patient(key: str, label: str = "Patient", *, table: bool = False) -> in
 StationAction = Literal["start", "end", "cleaned", "out", "back", "serviced", "report"]
 
 
-def station_action(action: StationAction, *, site: str, equipment_id: str, by: str, reason: str = "",
-                   method: str = "wipe", severity: str = "warning") -> str:  # fmt: skip
-    """Run one board action on a station as `by`; returns what was done in words ("use started"). A refusal
-    raises the service's `ClinicError`, for the page to show where the action was."""
-    engine, tz = resources.engine(), resources.settings().tz
-    where: dict[str, Any] = {"site": site, "equipment_id": equipment_id, "by": by, "tz": tz}
-    if action == "start":
-        board.start_use(engine=engine, **where)
-        return "use started"
-    if action == "end":
-        board.end_use(engine=engine, **where)
-        return "use ended"
-    if action == "cleaned":
-        board.mark_cleaned(engine=engine, method=method, **where)
-        return "cleaned"
-    if action == "out":
-        board.take_out_of_service(engine=engine, reason=reason, **where)
-        return "out of service"
-    if action == "back":
-        board.back_in_service(engine=engine, reason=reason, **where)
-        return "back in service"
-    if action == "serviced":
-        board.mark_serviced(engine=engine, **where)
-        return "serviced"
-    board.report_problem(engine=engine, severity=severity, message=reason, **where)
-    return f"problem reported ({severity})"
+def station_action(action: StationAction, *, site: str, equipment_id: str, by: str, refused: Refused,
+                   reason: str = "", method: str = "wipe", severity: str = "warning") -> str | None:  # fmt: skip
+    """Run one board action on a station as `by`, in one unit of work; returns what was done in words ("use
+    started"), or None when the service refused it (given to `refused`, for the page to show where it was)."""
+    where: dict[str, Any] = {"site": site, "equipment_id": equipment_id, "by": by, "tz": resources.settings().tz}
+
+    def act(session: Session) -> str:
+        if action == "start":
+            board.start_use(session=session, **where)
+            return "use started"
+        if action == "end":
+            board.end_use(session=session, **where)
+            return "use ended"
+        if action == "cleaned":
+            board.mark_cleaned(session=session, method=method, **where)
+            return "cleaned"
+        if action == "out":
+            board.take_out_of_service(session=session, reason=reason, **where)
+            return "out of service"
+        if action == "back":
+            board.back_in_service(session=session, reason=reason, **where)
+            return "back in service"
+        if action == "serviced":
+            board.mark_serviced(session=session, **where)
+            return "serviced"
+        board.report_problem(session=session, severity=severity, message=reason, **where)
+        return f"problem reported ({severity})"
+
+    done = run_action(act, refused=refused)
+    return None if done is None else done.value
 
 
 def unknown_devices(user: StaffUser, *, kind_help: str = "", say_none: bool = False) -> None:
@@ -219,20 +225,25 @@ def unknown_devices(user: StaffUser, *, kind_help: str = "", say_none: bool = Fa
 
 
 def _register_unknown(user: StaffUser, site: str, equipment_id: str, *, name: str, zone: str, kind: str) -> bool:
-    """Register one unknown device's station and replay its kept messages; False (and the error shown) if refused."""
-    try:
-        with unit_of_work(resources.engine()) as session:
-            register_station(session=session, accounts=broker_accounts(), site=site, equipment_id=equipment_id,
-                             name=name, zone=zone, kind=kind, actor=user.username)  # fmt: skip
-    except ClinicError as exc:
-        show_error(str(exc))
+    """Register one unknown device's station and record its kept messages, one user action in one unit of work;
+    False (and the error shown) if refused."""
+    done = run_action(lambda session: register_and_replay(
+        session=session, accounts=broker_accounts(), settings=resources.settings(), site=site,
+        equipment_id=equipment_id, name=name, zone=zone, kind=kind, actor=user.username))  # fmt: skip
+    if done is None:
         return False
-    _replay(site, equipment_id, done=f"Registered {name.strip()} ({equipment_id})")
+    _say_replayed(done.value, f"Registered {name.strip()} ({equipment_id})")
     return True
 
 
 def _replay(site: str, equipment_id: str, *, done: str) -> None:
-    """Record a registered device's kept messages, and say how many (the page reruns with the notice)."""
-    outcome = replay_dead_letters(engine=resources.engine(), settings=resources.settings(), site=site,
-                                  equipment_id=equipment_id)  # fmt: skip
+    """Record a registered device's kept messages in one unit of work, and say how many."""
+    replayed = run_action(lambda session: replay_kept(session=session, settings=resources.settings(), site=site,
+                                                      equipment_id=equipment_id))  # fmt: skip
+    if replayed is not None:
+        _say_replayed(replayed.value, done)
+
+
+def _say_replayed(outcome: ReplayOutcome, done: str) -> None:
+    """The page reruns with how many kept messages were recorded."""
     rerun_with_notice(f"{done}: {outcome.recorded} kept message(s) recorded, {outcome.still_kept} still kept.")

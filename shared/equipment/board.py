@@ -1,9 +1,10 @@
 """The equipment board for staff: alerts, urgency order, and actions recorded as events like a device's.
 
-The reads (`board`, `unknown_devices`) take the caller's session. The station actions (mark cleaned, out of /
-back in service, start and end use, report, serviced) take the engine, not a session: each is one Core
-`write_transaction` (IMMEDIATE on SQLite) through the same ingest as a device's messages (the board's and the
-listener's fast path), which must own its transaction to order its writes with ingest.
+Every service takes the caller's session. A station action (mark cleaned, out of / back in service, start and
+end use, report, serviced) is one user action: the caller's unit of work (IMMEDIATE on SQLite, so it holds the
+write lock from its first read) checks the station, reads its status on the locked row, and records the event
+through the same ingest as a device's messages (Core, on the session's connection) with its audit entry.
+(`engine_accepted` lets test and benchmark set-up outside the packages still pass `engine=`; the apps never do.)
 """
 
 from __future__ import annotations
@@ -14,21 +15,22 @@ from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, or_, update
+from sqlalchemy import Connection, insert, or_, update
 from sqlmodel import Session, col, select
 
 from shared.equipment.events import Channel, DeviceEvent
 from shared.equipment.ingest import record_batch_in
-from shared.equipment.ingest_rows import STATES
+from shared.equipment.ingest_rows import EQUIPMENT, STATES
 from shared.equipment.models import DeadLetter, Equipment
-from shared.equipment.stations import StationView, get_station, list_stations
+from shared.equipment.payloads import ReasonCode
+from shared.equipment.stations import StationView, list_stations
 from shared.staff.models import AuditEntry
-from shared.store.db import read_session, write_transaction
-from shared.store.errors import ValidationFailed
+from shared.store.engine_accepted import engine_accepted
+from shared.store.errors import NotFound, ValidationFailed
 from shared.store.types import utcnow
 
 MANUAL_FAULT = "manual"  # fault code of a station a person took out of service
-UNKNOWN_REASON = "is not registered at site"
+UNKNOWN_DEVICE: ReasonCode = "unknown_device"  # the code of a kept message from a station not registered
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +85,10 @@ def alerts(view: StationView, tz: tzinfo) -> tuple[str, ...]:
     return tuple(found)
 
 
+@engine_accepted
 def mark_cleaned(
     *,
-    engine: Engine,
+    session: Session,
     site: str,
     equipment_id: str,
     by: str,
@@ -93,31 +96,31 @@ def mark_cleaned(
     tz: tzinfo,
     now: datetime | None = None,
 ) -> None:
-    """Record a cleaning by a signed-in person, exactly as a device's `cleaned` event (owns its transaction:
-    one Core `write_transaction`, IMMEDIATE on SQLite, shared with ingest)."""
+    """Record a cleaning by a signed-in person, exactly as a device's `cleaned` event."""
     event = _staff_event(site, equipment_id, "cleaning", "cleaned", now, by=by, method=method)
-    _record_event(engine, event, tz=tz, actor=by, action="equipment.cleaned", detail=method)
+    _record_event(session, event, tz=tz, actor=by, action="equipment.cleaned", detail=method)
 
 
+@engine_accepted
 def take_out_of_service(
-    *, engine: Engine, site: str, equipment_id: str, by: str, reason: str, tz: tzinfo, now: datetime | None = None
+    *, session: Session, site: str, equipment_id: str, by: str, reason: str, tz: tzinfo, now: datetime | None = None
 ) -> None:
-    """Take a station out of service with a reason (a critical fault with code `manual`); owns its transaction
-    (one Core `write_transaction`, IMMEDIATE on SQLite, shared with ingest)."""
+    """Take a station out of service with a reason (a critical fault with code `manual`)."""
     if not reason.strip():
         raise ValidationFailed("say why the station is out of service")
     event = _staff_event(site, equipment_id, "fault", "fault", now, code=MANUAL_FAULT, severity="critical",
                          message=reason.strip()[:500], by=by)  # fmt: skip
-    _record_event(engine, event, tz=tz, actor=by, action="equipment.out_of_service", detail=reason.strip())
+    _record_event(session, event, tz=tz, actor=by, action="equipment.out_of_service", detail=reason.strip())
 
 
+@engine_accepted
 def back_in_service(
-    *, engine: Engine, site: str, equipment_id: str, by: str, reason: str = "", tz: tzinfo, now: datetime | None = None
-) -> None:
-    """Put a station back in service (clears any fault, a device's included); owns its transaction (one Core
-    `write_transaction`, IMMEDIATE on SQLite, shared with ingest)."""
+    *, session: Session, site: str, equipment_id: str, by: str, reason: str = "", tz: tzinfo,
+    now: datetime | None = None,
+) -> None:  # fmt: skip
+    """Put a station back in service (clears any fault, a device's included)."""
     event = _staff_event(site, equipment_id, "fault", "cleared", now, message=reason.strip()[:500] or None, by=by)
-    _record_event(engine, event, tz=tz, actor=by, action="equipment.back_in_service", detail=reason.strip())
+    _record_event(session, event, tz=tz, actor=by, action="equipment.back_in_service", detail=reason.strip())
 
 
 REPORTED_FAULT = "reported"  # fault code of a problem a person reported at the station
@@ -125,10 +128,13 @@ PROBLEM_SEVERITIES = ("warning", "critical")  # critical takes the station out o
 CLEANING_METHODS = ("wipe", "spray", "uv", "other")
 
 
-def start_use(*, engine: Engine, site: str, equipment_id: str, by: str, tz: tzinfo, now: datetime | None = None) -> str:
+@engine_accepted
+def start_use(
+    *, session: Session, site: str, equipment_id: str, by: str, tz: tzinfo, now: datetime | None = None
+) -> str:
     """A person starts using a station (a `usage` `start` with a new session id, as a device sends); returns
-    the session id. Refused while the station is in use or out of service (checked inside its own Core
-    `write_transaction`, IMMEDIATE on SQLite and shared with ingest, so two taps at once cannot both start it)."""
+    the session id. Refused while the station is in use or out of service (checked on the row locked in the
+    unit of work, so two taps at once cannot both start it)."""
     session_id = f"staff-{uuid.uuid4().hex[:20]}"
     event = _staff_event(site, equipment_id, "usage", "start", now, session_id=session_id, by=by)
 
@@ -139,15 +145,17 @@ def start_use(*, engine: Engine, site: str, equipment_id: str, by: str, tz: tzin
             raise ValidationFailed("the station is out of service")
         return event
 
-    _record(engine, refuse_busy, site=site, equipment_id=equipment_id, tz=tz, actor=by,
+    _record(session, refuse_busy, site=site, equipment_id=equipment_id, tz=tz, actor=by,
             action="equipment.use_started", detail=session_id)  # fmt: skip
     return session_id
 
 
-def end_use(*, engine: Engine, site: str, equipment_id: str, by: str, tz: tzinfo, now: datetime | None = None) -> None:
+@engine_accepted
+def end_use(
+    *, session: Session, site: str, equipment_id: str, by: str, tz: tzinfo, now: datetime | None = None
+) -> None:
     """A person ends the station's current use (a `usage` `stop` for the open session, whoever started it);
-    the station then needs cleaning, or is available when it is not cleaned after each use. Owns its
-    transaction (one Core `write_transaction`, IMMEDIATE on SQLite, shared with ingest)."""
+    the station then needs cleaning, or is available when it is not cleaned after each use."""
     ended: list[str] = []
 
     def stop_current(status: str, current: str | None) -> DeviceEvent:
@@ -156,13 +164,14 @@ def end_use(*, engine: Engine, site: str, equipment_id: str, by: str, tz: tzinfo
         ended.append(current or "")
         return _staff_event(site, equipment_id, "usage", "stop", now, session_id=current, by=by)
 
-    _record(engine, stop_current, site=site, equipment_id=equipment_id, tz=tz, actor=by,
+    _record(session, stop_current, site=site, equipment_id=equipment_id, tz=tz, actor=by,
             action="equipment.use_ended", detail=lambda: ended[0])  # fmt: skip
 
 
+@engine_accepted
 def report_problem(
     *,
-    engine: Engine,
+    session: Session,
     site: str,
     equipment_id: str,
     by: str,
@@ -172,8 +181,7 @@ def report_problem(
     now: datetime | None = None,
 ) -> None:
     """A person reports a problem at a station: a fault event (code `reported`), as a device's; a critical one
-    takes the station out of service. Owns its transaction (one Core `write_transaction`, IMMEDIATE on SQLite,
-    shared with ingest)."""
+    takes the station out of service."""
     if severity not in PROBLEM_SEVERITIES:
         raise ValidationFailed(f"severity must be one of {', '.join(PROBLEM_SEVERITIES)}")
     text = message.strip()
@@ -181,29 +189,24 @@ def report_problem(
         raise ValidationFailed("describe the problem")
     event = _staff_event(site, equipment_id, "fault", "fault", now, code=REPORTED_FAULT, severity=severity,
                          message=text[:500], by=by)  # fmt: skip
-    _record_event(engine, event, tz=tz, actor=by, action="equipment.problem_reported", detail=f"{severity}: {text}")
+    _record_event(session, event, tz=tz, actor=by, action="equipment.problem_reported", detail=f"{severity}: {text}")
 
 
-def mark_serviced(*, engine: Engine, site: str, equipment_id: str, by: str, tz: tzinfo) -> None:
-    """Maintenance done: in-use hours count again from now. Owns its transaction (one Core
-    `write_transaction`, IMMEDIATE on SQLite, as the other station actions)."""
-    _check_registered(engine, site=site, equipment_id=equipment_id, tz=tz)
-    with write_transaction(engine) as conn:
-        where = (STATES.c.site == site) & (STATES.c.equipment_id == equipment_id)
-        conn.execute(
-            update(STATES)
-            .where(where)
-            .values(serviced_at=utcnow(), serviced_in_use_seconds=STATES.c.in_use_seconds_total)
-        )
-        conn.execute(insert(AuditEntry).values(actor=by, action="equipment.serviced", target=f"{site}/{equipment_id}",
-                                               detail="", at=utcnow()))  # fmt: skip
+@engine_accepted
+def mark_serviced(*, session: Session, site: str, equipment_id: str, by: str, tz: tzinfo) -> None:
+    """Maintenance done: in-use hours count again from now."""
+    conn = _checked_connection(session, site=site, equipment_id=equipment_id)
+    where = (STATES.c.site == site) & (STATES.c.equipment_id == equipment_id)
+    conn.execute(
+        update(STATES).where(where).values(serviced_at=utcnow(), serviced_in_use_seconds=STATES.c.in_use_seconds_total)
+    )
+    conn.execute(insert(AuditEntry).values(actor=by, action="equipment.serviced", target=f"{site}/{equipment_id}",
+                                           detail="", at=utcnow()))  # fmt: skip
 
 
 def unknown_devices(*, session: Session) -> list[UnknownDevice]:
     """Devices whose messages wait in the dead letters because they were not registered, and whether they are now."""
-    query = select(DeadLetter).where(
-        col(DeadLetter.replayed_at).is_(None), col(DeadLetter.reason).contains(UNKNOWN_REASON)
-    )
+    query = select(DeadLetter).where(col(DeadLetter.replayed_at).is_(None), col(DeadLetter.code) == UNKNOWN_DEVICE)
     found: dict[tuple[str, str], UnknownDevice] = {}
     for letter in session.exec(query):
         if letter.site is None or letter.equipment_id is None:
@@ -223,10 +226,14 @@ def unknown_devices(*, session: Session) -> list[UnknownDevice]:
     return sorted(found.values(), key=lambda d: (d.site, d.equipment_id))
 
 
-def _check_registered(engine: Engine, *, site: str, equipment_id: str, tz: tzinfo) -> None:
-    """`NotFound` for a typo, read before the write transaction takes the lock."""
-    with read_session(engine) as session:
-        get_station(session=session, site=site, equipment_id=equipment_id, tz=tz)
+def _checked_connection(session: Session, *, site: str, equipment_id: str) -> Connection:
+    """The unit of work's connection, once the station is known to be registered (`NotFound` for a typo, before
+    anything is written: ingest would keep an unknown station's event as a dead letter)."""
+    conn = session.connection()
+    known = select(EQUIPMENT.c.id).where((EQUIPMENT.c.site == site) & (EQUIPMENT.c.id == equipment_id))
+    if conn.execute(known).first() is None:
+        raise NotFound(f"no equipment {equipment_id!r} at site {site!r}")
+    return conn
 
 
 def _status_now(conn: Connection, site: str, equipment_id: str) -> tuple[str, str | None]:
@@ -259,14 +266,14 @@ def _staff_event(
     )  # fmt: skip
 
 
-def _record_event(engine: Engine, event: DeviceEvent, *, tz: tzinfo, actor: str, action: str, detail: str) -> None:
+def _record_event(session: Session, event: DeviceEvent, *, tz: tzinfo, actor: str, action: str, detail: str) -> None:
     """A staff event that needs no check of the current status, with its audit entry."""
-    _record(engine, lambda _status, _current: event, site=event.site, equipment_id=event.equipment_id, tz=tz,
+    _record(session, lambda _status, _current: event, site=event.site, equipment_id=event.equipment_id, tz=tz,
             actor=actor, action=action, detail=detail)  # fmt: skip
 
 
 def _record(
-    engine: Engine,
+    session: Session,
     decide: Callable[[str, str | None], DeviceEvent],
     *,
     site: str,
@@ -276,11 +283,11 @@ def _record(
     action: str,
     detail: str | Callable[[], str],
 ) -> None:
-    """The event `decide` makes from the station's current status, and its audit entry, in one transaction."""
-    _check_registered(engine, site=site, equipment_id=equipment_id, tz=tz)
-    with write_transaction(engine) as conn:
-        event = decide(*_status_now(conn, site, equipment_id))
-        record_batch_in(conn, [event], tz=tz)
-        text = detail() if callable(detail) else detail
-        conn.execute(insert(AuditEntry).values(actor=actor, action=action, detail=text[:1000], at=event.received_at,
-                                               target=f"{event.site}/{event.equipment_id}"))  # fmt: skip
+    """The event `decide` makes from the station's current status, through the same ingest as a device's, and
+    its audit entry, in the caller's unit of work."""
+    conn = _checked_connection(session, site=site, equipment_id=equipment_id)
+    event = decide(*_status_now(conn, site, equipment_id))
+    record_batch_in(conn, [event], tz=tz)
+    text = detail() if callable(detail) else detail
+    conn.execute(insert(AuditEntry).values(actor=actor, action=action, detail=text[:1000], at=event.received_at,
+                                           target=f"{event.site}/{event.equipment_id}"))  # fmt: skip

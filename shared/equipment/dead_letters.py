@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from shared.equipment.events import Decoded
 from shared.equipment.ingest import fingerprint, record_batch_in
 from shared.equipment.ingest_rows import DEAD
 from shared.equipment.models import DeadLetter
-from shared.store.db import write_transaction
+from shared.equipment.payloads import reason_code
 from shared.store.types import utcnow
 
 
@@ -26,6 +26,7 @@ class DeadLetterView:
     seen_count: int
     topic: str
     reason: str
+    code: str
     payload: str
     payload_size: int
     truncated: bool
@@ -47,6 +48,7 @@ class DeadLetterView:
             "seen_count": self.seen_count,
             "topic": self.topic,
             "reason": self.reason,
+            "code": self.code,
             "payload": self.payload,
             "payload_size": self.payload_size,
             "truncated": self.truncated,
@@ -60,8 +62,11 @@ class DeadLetterView:
 class ReplayOutcome:
     """What a replay did: how many kept messages are now recorded, and how many are still kept."""
 
-    recorded: int
-    still_kept: int
+    recorded: int = 0
+    still_kept: int = 0
+
+    def __add__(self, other: ReplayOutcome) -> ReplayOutcome:
+        return ReplayOutcome(self.recorded + other.recorded, self.still_kept + other.still_kept)
 
 
 def list_dead_letters(
@@ -85,20 +90,18 @@ def list_dead_letters(
     return [_view(letter) for letter in session.scalars(query)]
 
 
-def resolve_dead_letters(*, engine: Engine, decoded: dict[int, Decoded], tz: tzinfo) -> ReplayOutcome:
-    """Record re-decoded kept messages; those recorded are marked replayed, the rest keep their new reason.
-
-    Owns its transaction: one Core `write_transaction` (IMMEDIATE on SQLite) through ingest, per replay batch."""
+def resolve_dead_letters(*, session: Session, decoded: dict[int, Decoded], tz: tzinfo) -> ReplayOutcome:
+    """Record re-decoded kept messages (keyed by their dead letter's id) through ingest, in the caller's unit of
+    work; those recorded are marked replayed, the rest keep their new reason and its code."""
     by_fingerprint = {fingerprint(item.topic, item.payload): letter_id for letter_id, item in decoded.items()}
-    with write_transaction(engine) as conn:
-        result = record_batch_in(conn, list(decoded.values()), tz=tz, keep_rejects=True)
-        still = {fingerprint(r.topic, r.payload): r.reason for r in result.rejected}
-        now = utcnow()
-        for fp, letter_id in by_fingerprint.items():
-            if fp in still:
-                conn.execute(update(DEAD).where(DEAD.c.id == letter_id).values(reason=still[fp]))
-            else:
-                conn.execute(update(DEAD).where(DEAD.c.id == letter_id).values(replayed_at=now))
+    conn = session.connection()
+    result = record_batch_in(conn, list(decoded.values()), tz=tz, keep_rejects=True)
+    still = {fingerprint(r.topic, r.payload): r for r in result.rejected}
+    now = utcnow()
+    for fp, letter_id in by_fingerprint.items():
+        reject = still.get(fp)
+        values = {"replayed_at": now} if reject is None else {"reason": reject.reason, "code": reason_code(reject)}
+        conn.execute(update(DEAD).where(DEAD.c.id == letter_id).values(**values))
     return ReplayOutcome(recorded=len(by_fingerprint) - len(still), still_kept=len(still))
 
 
@@ -111,6 +114,7 @@ def _view(letter: DeadLetter) -> DeadLetterView:
         seen_count=letter.seen_count,
         topic=letter.topic,
         reason=letter.reason,
+        code=letter.code,
         payload=letter.payload.decode("utf-8", "replace"),
         payload_size=letter.payload_size,
         truncated=letter.truncated,

@@ -22,6 +22,7 @@ from shared.equipment.ingest_rows import (
     status_values,
     write_states,
 )
+from shared.equipment.payloads import CodedReject, reason_code
 from shared.equipment.rollups import Before, DayTotals
 from shared.equipment.state_machine import StationState, apply_event_in_place, apply_status
 from shared.store.db import write_transaction
@@ -113,7 +114,11 @@ def dead_letter(conn: Connection, rejects: Iterable[Rejected], *, quota: int = P
     # The quota's hour is the hour the listener received the batch, the clock `_kept_this_hour` counts by: a
     # batch written a moment past the hour (or after an outage) counts against the hour it arrived in.
     received = max(row["received_at"] for row in rows)
+    given = {row["fingerprint"] for row in rows}
     rows = within_quota(conn, rows, received, limit=quota)
+    for row in rows:
+        if row["fingerprint"] not in given:  # a row counting a device's excess (it copies its first's fields)
+            row["code"] = "over_quota"
     stmt = _insert(conn, DEAD)
     excluded = stmt.excluded  # type: ignore[attr-defined]
     stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
@@ -122,6 +127,7 @@ def dead_letter(conn: Connection, rejects: Iterable[Rejected], *, quota: int = P
             "seen_count": DEAD.c.seen_count + excluded.seen_count,  # 1, or what an over-quota row counted
             "last_received_at": excluded.last_received_at,
             "reason": excluded.reason,
+            "code": excluded.code,
             "replayed_at": None,  # it failed again: show it again
         },
     )
@@ -184,13 +190,14 @@ def _by_site(keys: set[Key]) -> Iterable[tuple[str, Sequence[str]]]:
 
 
 def _unknown(item: DeviceEvent | StatusReport) -> Rejected:
-    return Rejected(
+    return CodedReject(
         topic=item.topic,
         payload=item.payload,
         reason=f"equipment {item.equipment_id!r} is not registered at site {item.site!r}",
         received_at=item.received_at,
         site=item.site,
         equipment_id=item.equipment_id,
+        code="unknown_device",
     )
 
 
@@ -206,6 +213,7 @@ def _dead_letter_row(reject: Rejected) -> dict[str, Any]:
         "payload_size": len(reject.payload),
         "truncated": len(kept) < len(reject.payload),
         "reason": reject.reason,
+        "code": reason_code(reject),
         "site": reject.site,
         "equipment_id": reject.equipment_id,
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, ForeignKeyConstraint, Index, LargeBinary, Text
+from sqlalchemy import Column, Date, ForeignKeyConstraint, Index, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
 from shared.store.types import BIG_ID, utc_column, utcnow
@@ -129,7 +129,9 @@ class DeadLetter(SQLModel, table=True):
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     payload_size: int
     truncated: bool = False
-    reason: str = Field(sa_column=Column(Text, nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))  # for people: may be reworded
+    code: str = Field(default="other", sa_column=Column(String(32), nullable=False, server_default="other", index=True))
+    # ^ the reason's stable code (`shared.equipment.payloads.ReasonCode`): what code matches on, never the text
     site: str | None = Field(default=None, max_length=64, index=True)
     equipment_id: str | None = Field(default=None, max_length=64, index=True)
     replayed_at: datetime | None = Field(default=None, sa_column=utc_column())

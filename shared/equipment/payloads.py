@@ -1,11 +1,16 @@
-"""Parse at the edge: MQTT topic + payload bytes become a `DeviceEvent`, a `StatusReport` or a `Rejected`."""
+"""Parse at the edge: MQTT topic + payload bytes become a `DeviceEvent`, a `StatusReport` or a `Rejected`.
+
+A reject carries its reason twice: as text for people (which may be reworded) and as a short stable code
+(`ReasonCode`) that the store keeps beside it and that code matches on, e.g. the staff app's unknown devices.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -15,6 +20,33 @@ from shared.equipment.topics import TopicError, parse_topic
 MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_NESTING = 32  # objects and arrays within each other; the contract's payloads use two
 SUPPORTED_VERSION = 1
+
+# The stable codes of the reasons a message is kept as a dead letter (stored in `dead_letter.code`; a change
+# here needs a migration that recodes the stored rows). `other` is a reject made without one.
+ReasonCode = Literal[
+    "unknown_topic",  # the topic is not `<prefix>/<site>/equipment/<id>/<channel>`
+    "too_large",  # the payload is over MAX_PAYLOAD_BYTES
+    "malformed_json",  # not a JSON object, nested too deeply, or a number that is not finite
+    "bad_text",  # text the store cannot hold (NUL, an unpaired surrogate)
+    "unsupported_version",  # a payload version this listener does not read
+    "schema",  # the fields do not match the channel's (a status that is not online/offline too)
+    "unknown_device",  # the topic names a station not registered at its site
+    "over_quota",  # counts a device's messages past its hourly quota (not stored)
+    "other",
+]
+REASON_CODES: tuple[ReasonCode, ...] = get_args(ReasonCode)
+
+
+@dataclass(frozen=True, slots=True)
+class CodedReject(Rejected):
+    """A `Rejected` with its reason's stable code, as the decoder and the ingest make them."""
+
+    code: ReasonCode = "other"
+
+
+def reason_code(reject: Rejected) -> ReasonCode:
+    """The stable code of a reject's reason (`other` for one made without a code)."""
+    return reject.code if isinstance(reject, CodedReject) else "other"
 
 
 def _rfc3339_text(value: Any) -> Any:
@@ -82,27 +114,27 @@ def decode(topic: str, payload: bytes, *, prefix: str, received_at: datetime) ->
     try:
         parts = parse_topic(topic, prefix)
     except TopicError as exc:
-        return Rejected(topic=topic, payload=payload, reason=str(exc), received_at=received_at)
+        return CodedReject(topic=topic, payload=payload, reason=str(exc), received_at=received_at, code="unknown_topic")
 
-    def reject(reason: str) -> Rejected:
-        return Rejected(topic, payload, reason, received_at, site=parts.site, equipment_id=parts.equipment_id)
+    def reject(code: ReasonCode, reason: str) -> Rejected:
+        return CodedReject(topic, payload, reason, received_at, parts.site, parts.equipment_id, code)
 
     if len(payload) > MAX_PAYLOAD_BYTES:
-        return reject(f"payload of {len(payload)} bytes is over the {MAX_PAYLOAD_BYTES}-byte limit")
+        return reject("too_large", f"payload of {len(payload)} bytes is over the {MAX_PAYLOAD_BYTES}-byte limit")
     if parts.channel == "status":
         text = payload.decode("utf-8", "replace").strip().lower()
         if text not in ("online", "offline"):
-            return reject(f"status payload must be 'online' or 'offline', got {_preview(payload)}")
+            return reject("schema", f"status payload must be 'online' or 'offline', got {_preview(payload)}")
         return StatusReport(parts.site, parts.equipment_id, text == "online", received_at, topic, payload)
     document = _v1_object(payload)
-    if isinstance(document, str):
-        return reject(document)
+    if isinstance(document, tuple):
+        return reject(*document)
     try:
         model = PAYLOAD_MODELS[parts.channel].model_validate(document)
     except ValidationError as exc:
-        return reject(f"{parts.channel} payload: {_describe(exc)}")
+        return reject("schema", f"{parts.channel} payload: {_describe(exc)}")
     except RecursionError:
-        return reject(f"{parts.channel} payload is nested too deeply")
+        return reject("malformed_json", f"{parts.channel} payload is nested too deeply")
     return DeviceEvent(
         site=parts.site,
         equipment_id=parts.equipment_id,
@@ -115,26 +147,26 @@ def decode(topic: str, payload: bytes, *, prefix: str, received_at: datetime) ->
     )
 
 
-def _v1_object(payload: bytes) -> dict[str, Any] | str:
-    """The payload as a version-1 JSON object, or the reason it is not one (checked in the order that keeps a
-    hostile payload cheap: depth before parsing, text escapes only when there are any)."""
+def _v1_object(payload: bytes) -> dict[str, Any] | tuple[ReasonCode, str]:
+    """The payload as a version-1 JSON object, or the code and reason it is not one (checked in the order that
+    keeps a hostile payload cheap: depth before parsing, text escapes only when there are any)."""
     if (depth := _nesting(payload)) > MAX_NESTING:  # before json.loads, which would recurse that deep
-        return f"payload is nested {depth} levels deep; at most {MAX_NESTING} are accepted"
+        return "malformed_json", f"payload is nested {depth} levels deep; at most {MAX_NESTING} are accepted"
     try:
         document = json.loads(payload, parse_constant=_refuse_constant, parse_float=_finite_float)
     except NonFiniteNumber as exc:
-        return f"payload has a number that is not finite ({exc}): send a real number or leave it out"
+        return "malformed_json", f"payload has a number that is not finite ({exc}): send a real number or leave it out"
     except (ValueError, RecursionError) as exc:
-        return f"payload is not JSON: {_short(str(exc))}"
+        return "malformed_json", f"payload is not JSON: {_short(str(exc))}"
     if not isinstance(document, dict):
-        return f"payload must be a JSON object, got {type(document).__name__}"
+        return "malformed_json", f"payload must be a JSON object, got {type(document).__name__}"
     # NUL and lone surrogates can only arrive as \u escapes (raw ones fail JSON or UTF-8 decoding above).
     text_problem = _text_problem(document) if b"\\u" in payload else None
     if text_problem:
-        return text_problem
+        return "bad_text", text_problem
     version = document.get("v", SUPPORTED_VERSION)
     if version != SUPPORTED_VERSION or isinstance(version, bool):
-        return f"unsupported payload version v={_short(repr(version))} (this listener reads v=1)"
+        return "unsupported_version", f"unsupported payload version v={_short(repr(version))} (this listener reads v=1)"
     return document
 
 

@@ -46,10 +46,11 @@ def _about(equipment_id: str) -> str:
 
 def _act(action: StationAction, site: str, equipment_id: str, name: str, by: str, reason: str = "") -> None:
     """Run one board action; a refusal stays in the station's card for a while, never a traceback."""
-    try:
-        station_action(action, site=site, equipment_id=equipment_id, by=by, reason=reason)
-    except ClinicError as exc:  # survives the redraw that follows
+
+    def refused(exc: ClinicError) -> None:  # survives the redraw that follows
         notify(str(exc), "error", about=_about(equipment_id), linger_s=REFUSAL_SHOWN_S)
+
+    if station_action(action, site=site, equipment_id=equipment_id, by=by, reason=reason, refused=refused) is None:
         return
     clear_notice(_about(equipment_id))
     st.toast(literal(f"{name}: done"))

@@ -32,7 +32,7 @@ from kiosk.theme import status_badge
 from shared.equipment.labels import SCAN_PARAM, StationRef, label_zones, parse_station, zone_sheet
 from shared.equipment.stations import StationView, describe_status, get_station
 from shared.store.db import read_session
-from shared.store.errors import ClinicError, NotFound
+from shared.store.errors import NotFound
 from shared.store.types import utcnow
 
 NOTICE_SHOWN_S = 20  # the outcome of the last tap (or scan) stays shown for this long
@@ -93,11 +93,10 @@ def _act(action: StationAction, site: str, equipment_id: str, name: str) -> None
     method = st.session_state.get(f"scan-method-{equipment_id}") or "wipe"
     severity = st.session_state.get(f"scan-severity-{equipment_id}") or "warning"
     problem = st.session_state.get(f"scan-problem-{equipment_id}", "") if action == "report" else ""
-    try:
-        done = station_action(action, site=site, equipment_id=equipment_id, by=current.username, method=method,
-                              severity=severity, reason=problem)  # fmt: skip
-    except ClinicError as exc:
-        _tell(equipment_id, "error", str(exc))
+    done = station_action(action, site=site, equipment_id=equipment_id, by=current.username, method=method,
+                          severity=severity, reason=problem,
+                          refused=lambda exc: _tell(equipment_id, "error", str(exc)))  # fmt: skip
+    if done is None:
         return
     if action == "cleaned":
         done = f"cleaned ({METHOD_WORDS.get(method, method)})"

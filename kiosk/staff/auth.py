@@ -17,7 +17,6 @@ from shared.staff.web_sessions import (
     check_session,
     digest,
     end_session,
-    open_session,
     resume_session,
 )
 from shared.store.db import unit_of_work
@@ -111,14 +110,14 @@ def sign_in_form() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if not submitted:
         return
-    answer = sign_in(engine=resources.engine(), username=username, password=password,
-                     source=resources.client_address(), guard=resources.sign_in_guard())  # fmt: skip
-    if answer.user is None:
+    with unit_of_work(resources.engine()) as session:  # the sign-in's one transaction
+        answer = sign_in(session=session, username=username, password=password, user_agent=_agent(),
+                         max_hours=resources.settings().staff_session_max_hours, source=resources.client_address(),
+                         guard=resources.sign_in_guard())  # fmt: skip
+    opened = answer.opened
+    if answer.user is None or opened is None:
         st.error(answer.message)
         return
-    with unit_of_work(resources.engine()) as session:
-        opened = open_session(session=session, user=answer.user, user_agent=_agent(),
-                              max_hours=resources.settings().staff_session_max_hours)  # fmt: skip
     st.session_state.pop(NOTICE_KEY, None)
     st.session_state[USER_KEY] = answer.user
     st.session_state[SESSION_KEY] = opened.session_id

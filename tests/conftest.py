@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -19,18 +20,28 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from shared.store.db import init_db, make_engine
+from shared.store.schema import VERSION_TABLE
 from shared.store.settings import Settings, get_settings
 from shared.tables import metadata
 from telemetry.broker import ensure_broker_files
 from telemetry.broker_acl import LISTENER_USER, SIMULATOR_USER
 from telemetry.broker_config import write_config
 from tests.cli_support import KIOSK, run_json
+from tests.clock import MIDDAY, clock_at
 from tests.helpers import free_port, wait_for_port
 
 PG_ADMIN_URL = os.environ.get("CLINIC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-# Every table of the store but the chain's site registry (test_chain_bridge keeps it apart), from the metadata, so a
-# new table is emptied between tests without anyone remembering to list it.
-TABLES = tuple(name for name in metadata.tables if name != "chain_site")
+# Every table of the store, from the models' metadata (what the head revision must match) less Alembic's version
+# table, so a new table is emptied between tests without anyone remembering to list it.
+TABLES = tuple(table.name for table in metadata.sorted_tables if table.name != VERSION_TABLE)
+
+
+@pytest.fixture
+def clock(request: pytest.FixtureRequest) -> Iterator[datetime]:
+    """This process's clock at midday of a fixed day (UTC), or at the instant a test passes by indirect
+    parametrization (`tests.clock.MIDNIGHT_EDGES`), running on from there; yields that instant."""
+    with clock_at(getattr(request, "param", MIDDAY)) as instant:
+        yield instant
 
 
 @pytest.fixture(autouse=True)

@@ -88,11 +88,9 @@ def card(engine: Engine, patient_id: int, *, base_url: str = KIOSK_URL) -> Issue
 
 def appointment_today(engine: Engine, patient_id: int, *, in_minutes: int = 20, site: str = "main",
                       **details: Any) -> Appointment:  # fmt: skip
-    """An appointment `in_minutes` from now, kept on today's date (UTC): near midnight it starts a few minutes
-    ago instead, still inside the check-in window (`details`: minutes, clinician)."""
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    later = now + timedelta(minutes=in_minutes)
-    starts = later if later.date() == now.date() else now - timedelta(minutes=5)
+    """An appointment `in_minutes` from now (`details`: minutes, clinician). "Today" is the test's: run it under
+    the `clock` fixture (tests/clock.py), not at whatever hour the suite runs."""
+    starts = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=in_minutes)
     with unit_of_work(engine) as session:
         return add_appointment(session=session, patient_id=patient_id, starts_at=starts, site=site, **details)
 

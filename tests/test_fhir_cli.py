@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,15 +13,18 @@ from typer.testing import CliRunner
 
 from clinic.cli import app
 from shared.store.settings import get_settings
+from tests.clock import MIDDAY
 from tests.fhir_support import MRN, appointment, bundle, fhir_server, patient, validate_bundle
 from tests.helpers import free_port
 
-SOON = (datetime.now(UTC) + timedelta(minutes=20)).replace(microsecond=0)  # within the check-in window
-DAY = SOON.date().isoformat()  # the appointment's day (not "today", which differs just before midnight)
+SOON = MIDDAY + timedelta(minutes=20)  # within the check-in window of the tests' clock (the `clock` fixture)
+DAY = SOON.date().isoformat()  # today, on that clock
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Iterator[CliRunner]:
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str, clock: datetime) -> Iterator[CliRunner]:
+    """A runner on the test store (the clinic in UTC), the commands run in this process at the `clock`'s time."""
+    assert clock == MIDDAY
     monkeypatch.setenv("CLINIC_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("CLINIC_DATABASE_URL", db_url)
     monkeypatch.setenv("CLINIC_TIMEZONE", "UTC")

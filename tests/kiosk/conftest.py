@@ -24,9 +24,10 @@ from shared.equipment.payloads import decode
 from shared.equipment.stations import register_equipment
 from shared.store.db import unit_of_work
 from shared.store.settings import get_settings
+from tests.clock import clock_at
 from tests.factories import DOB
 from tests.kiosk.lobby_app import soon
-from tests.kiosk.staff_app import CLINIC_TZ_NAME
+from tests.kiosk.staff_app import CARE_CLOCK, CLINIC_TZ_NAME
 
 
 def _app_env(monkeypatch: pytest.MonkeyPatch, *, clear: bool, **env: str) -> Iterator[None]:
@@ -58,17 +59,20 @@ def staff_env(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path) -> I
 
 
 @pytest.fixture
-def lobby_env(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path) -> Iterator[None]:
-    """Point the lobby at the test store, its cards at https://lobby.example."""
+def lobby_env(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path, clock: datetime) -> Iterator[None]:
+    """Point the lobby at the test store, its cards at https://lobby.example; the clock at midday (UTC, the
+    clinic's zone here), so "in 20 minutes" is today whatever the hour the suite runs at."""
     yield from _app_env(monkeypatch, clear=False, database_url=db_url, data_dir=str(tmp_path / "data"),
                         timezone="UTC", kiosk_url="https://lobby.example")  # fmt: skip
 
 
 @pytest.fixture
 def care_env(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path) -> Iterator[None]:
-    """Point the staff app's care pages at the test store, the clinic in a zone where it is midday now."""
-    yield from _app_env(monkeypatch, clear=True, database_url=db_url, data_dir=str(tmp_path / "data"),
-                        timezone=CLINIC_TZ_NAME)  # fmt: skip
+    """Point the staff app's care pages at the test store, the clinic in CLINIC_TZ_NAME with the clock at
+    CARE_CLOCK (12:30 there)."""
+    with clock_at(CARE_CLOCK):
+        yield from _app_env(monkeypatch, clear=True, database_url=db_url, data_dir=str(tmp_path / "data"),
+                            timezone=CLINIC_TZ_NAME)  # fmt: skip
 
 
 @pytest.fixture

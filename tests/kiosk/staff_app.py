@@ -6,8 +6,9 @@ The apps' environment fixtures (`staff_env`, `care_env`, `lobby_env`) are in tes
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
@@ -16,6 +17,7 @@ from shared.staff.accounts import StaffUser, list_accounts
 from shared.staff.models import StaffWebSession
 from shared.staff.web_sessions import open_session
 from shared.store.db import read_session, unit_of_work
+from tests.clock import on_day
 from tests.factories import PASSWORD
 from tests.factories import staff_account as add_staff
 
@@ -38,15 +40,11 @@ CARE_PAGES = {  # the care pages (care_env): page file -> its title
 }
 
 
-def midday_zone() -> str:
-    """A fixed-offset zone where it is now 12:00-12:59, so the day's bookings at 08:00-12:00 have begun and
-    "today" does not end during the run, whenever the suite runs (Etc/GMT signs are POSIX: GMT-2 is UTC+2)."""
-    offset = 12 - datetime.now(UTC).hour
-    return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
-
-
 __all__ = ["PASSWORD", "add_staff"]  # from tests.factories, for the staff tests
-CLINIC_TZ_NAME = midday_zone()  # the care pages' clinic (care_env)
+CLINIC_TZ_NAME = "America/Chicago"  # the care pages' clinic (care_env): a zone away from UTC (UTC-6 in December)
+# The care pages' tests run with the clock at 12:30 there (tests/clock.py): the day's bookings at 08:00-12:00 have
+# begun, and "today" is the same day in the clinic and in UTC, whatever the hour the suite runs at.
+CARE_CLOCK = on_day(time(12, 30), ZoneInfo(CLINIC_TZ_NAME))
 ALLOWED = {
     "technician": {"board.py", "charts.py", "devices.py"},
     "front_desk": {"board.py", "charts.py"},

@@ -225,7 +225,7 @@ def booked_at(engine: Engine) -> datetime:
 
 
 def appointment_id(engine: Engine) -> int:
-    """The one appointment booked (found by time, not by "today": it may start after midnight)."""
+    """The one appointment booked (found by time: within a day either side of the clock)."""
     now = datetime.now(UTC)
     with read_session(engine) as session:
         [booked] = appointments_between(

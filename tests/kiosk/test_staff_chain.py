@@ -3,30 +3,28 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from shared.chain.models import ChainSite
 from shared.chain.sites import add_site
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.equipment.stations import register_equipment
 from shared.store.db import unit_of_work
+from tests.clock import AFTER_MIDNIGHT, BEFORE_MIDNIGHT
 from tests.kiosk.staff_app import REFUSED, STAFF, add_staff, errors, sign_in, texts
 
 COMPLIANCE = "Cleaned after use, 7 d (%)"
 
 
 @pytest.fixture
-def chain(staff_env: Path, engine: Engine) -> Iterator[Engine]:
-    """A center's store: north (3 stations) and south (1 station) registered, with a little traffic each."""
-    with engine.begin() as conn:
-        conn.execute(delete(ChainSite))
+def chain(staff_env: Path, engine: Engine, clock: datetime) -> Engine:
+    """A center's store: north (3 stations) and south (1 station) registered, with a little traffic each, from 30
+    minutes before the test's clock (the clinic's zone is UTC)."""
     with unit_of_work(engine) as session:
         add_site(session=session, site="north", name="North Clinic")
         add_site(session=session, site="south", name="South Clinic")
@@ -36,7 +34,7 @@ def chain(staff_env: Path, engine: Engine) -> Iterator[Engine]:
                 register_equipment(
                     session=session, site=site, equipment_id=equipment_id, name=f"Bike {equipment_id}", zone="Gym"
                 )
-    start = datetime.now(UTC) - timedelta(minutes=30)
+    start = clock - timedelta(minutes=30)
     messages = [
         ("north", "n1", "usage", {"event": "start"}),
         ("north", "n1", "usage", {"event": "stop", "duration_s": 600}),  # n1 now needs cleaning
@@ -54,9 +52,7 @@ def chain(staff_env: Path, engine: Engine) -> Iterator[Engine]:
         topic = f"clinic/{site}/equipment/{equipment_id}/{channel}"
         decoded.append(decode(topic, payload.encode(), prefix="clinic", received_at=at))
     assert record_batch(engine=engine, items=decoded, tz=UTC).inserted == 6
-    yield engine
-    with engine.begin() as conn:
-        conn.execute(delete(ChainSite))
+    return engine
 
 
 def _chain_page(engine: Engine, role: str) -> AppTest:
@@ -66,7 +62,16 @@ def _chain_page(engine: Engine, role: str) -> AppTest:
     return app
 
 
-def test_an_admin_sees_every_site_at_a_glance(chain: Engine) -> None:
+@pytest.mark.parametrize(
+    ("clock", "uses_today"),
+    [
+        pytest.param(BEFORE_MIDNIGHT, (2, 1), id="before-midnight"),
+        pytest.param(AFTER_MIDNIGHT, (0, 0), id="after-midnight"),
+    ],
+    indirect=["clock"],
+)
+def test_an_admin_sees_every_site_at_a_glance(chain: Engine, uses_today: tuple[int, int]) -> None:
+    """Just before midnight the starts of the last half hour are today's uses; just after, they are yesterday's."""
     app = _chain_page(chain, "admin")
     assert [t.value for t in app.title] == ["Chain"]
     table = app.dataframe[0].value.set_index("Site")
@@ -77,7 +82,7 @@ def test_an_admin_sees_every_site_at_a_glance(chain: Engine) -> None:
     assert (south["Stations"], south["Needs cleaning"], south["Available"], south["Offline"]) == (1, 0, 1, 0)
     assert north[COMPLIANCE] == 0  # n1 was used and is still not cleaned
     assert south[COMPLIANCE] == 100
-    assert north["Uses today"] + south["Uses today"] == 3 or datetime.now(UTC).hour == 0  # uses counted today
+    assert (north["Uses today"], south["Uses today"]) == uses_today
     assert "2 sites · 4 stations" in texts(app)
 
 

@@ -12,14 +12,14 @@ import pandas as pd
 import streamlit as st
 
 from kiosk import resources
+from kiosk.staff.actions import attempt, show_error
 from kiosk.staff.auth import require
-from kiosk.staff.kit import local, rerun_with_notice, show_error, show_notice
+from kiosk.staff.kit import local, rerun_with_notice, show_notice
 from kiosk.theme import literal
 from shared.staff.accounts import create_account, list_accounts, update_account
 from shared.staff.models import ROLES, StaffAccount
 from shared.staff.passwords import MIN_PASSWORD
 from shared.store.db import read_session
-from shared.store.errors import ClinicError
 from shared.store.types import utcnow
 from shared.upkeep.warnings import upkeep
 
@@ -97,19 +97,10 @@ def _add() -> None:
     if password != repeat:
         show_error("The two passwords differ.")
         return
-    try:
-        made = create_account(
-            engine=resources.engine(),
-            username=username,
-            password=password,
-            role=role or "",
-            display_name=display,
-            actor=user.username,
-        )
-    except ClinicError as exc:
-        show_error(str(exc))
-        return
-    rerun_with_notice(f"Added {made.username} as {_role(made.role)}.")
+    made = attempt(lambda: create_account(engine=resources.engine(), username=username, password=password,
+                                          role=role or "", display_name=display, actor=user.username))  # fmt: skip
+    if made is not None:
+        rerun_with_notice(f"Added {made.value.username} as {_role(made.value.role)}.")
 
 
 def _manage(accounts: list[StaffAccount]) -> None:
@@ -160,13 +151,9 @@ def _manage(accounts: list[StaffAccount]) -> None:
 def _update(
     username: str, done: str, *, role: str | None = None, disabled: bool | None = None, password: str | None = None
 ) -> None:
-    try:
-        update_account(engine=resources.engine(), username=username, actor=user.username, role=role,
-                       disabled=disabled, password=password)  # fmt: skip
-    except ClinicError as exc:
-        show_error(str(exc))
-        return
-    rerun_with_notice(done)
+    if attempt(lambda: update_account(engine=resources.engine(), username=username, actor=user.username, role=role,
+                                      disabled=disabled, password=password)) is not None:  # fmt: skip
+        rerun_with_notice(done)
 
 
 show_notice()

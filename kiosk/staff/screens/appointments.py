@@ -6,10 +6,12 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from kiosk import resources
+from kiosk.staff.actions import run_action
 from kiosk.staff.auth import require
-from kiosk.staff.kit import bidi_safe, clinic_today, notify, pick_patient, show_error, show_notice
+from kiosk.staff.kit import bidi_safe, clinic_today, notify, pick_patient, show_notice
 from shared.care.appointments import (
     CSV_COLUMNS,
     add_appointment,
@@ -19,8 +21,8 @@ from shared.care.appointments import (
 )
 from shared.care.arrivals import STATUS_WORDS, Arrival, day_appointments
 from shared.store.clock import parse_local_datetime
-from shared.store.db import read_session, unit_of_work
-from shared.store.errors import ClinicError, ValidationFailed
+from shared.store.db import read_session
+from shared.store.errors import ValidationFailed
 from shared.store.types import utcnow
 
 CSV_MAX_BYTES = 2_000_000
@@ -59,15 +61,13 @@ def _book(day: date) -> None:
         clinician = left.text_input("Clinician", key="book_clinician", max_chars=100)
         if not st.form_submit_button("Book", type="primary", key="book_submit"):
             return
-    try:
-        starts_at = parse_local_datetime(clock, cfg.tz, today=when)
-        with unit_of_work(resources.engine()) as session:
-            appointment = add_appointment(session=session, patient_id=patient_id, starts_at=starts_at, site=cfg.site,
-                                          minutes=int(minutes), clinician=clinician, actor=user.username)  # fmt: skip
-    except ClinicError as exc:
-        show_error(str(exc))
+    done = run_action(lambda session: add_appointment(
+        session=session, patient_id=patient_id, starts_at=parse_local_datetime(clock, cfg.tz, today=when),
+        site=cfg.site, minutes=int(minutes), clinician=clinician, actor=user.username))  # fmt: skip
+    if done is None:
         return
-    notify(f"Booked appointment #{appointment.id} on {starts_at.astimezone(cfg.tz):%Y-%m-%d at %H:%M}.")
+    booked = done.value
+    notify(f"Booked appointment #{booked.id} on {booked.starts_at.astimezone(cfg.tz):%Y-%m-%d at %H:%M}.")
     st.rerun()
 
 
@@ -96,13 +96,10 @@ def _change(rows: list[Arrival]) -> None:
                                   key=f"change_status_{aid}")  # fmt: skip
         if not st.form_submit_button("Save changes", key=f"change_submit_{aid}"):
             return
-    try:
-        starts_at = parse_local_datetime(clock, cfg.tz, today=when)
-        with unit_of_work(resources.engine()) as session:
-            update_appointment(session=session, appointment_id=aid, starts_at=starts_at, minutes=int(minutes),
-                               clinician=clinician, status=status, actor=user.username)  # fmt: skip
-    except ClinicError as exc:
-        show_error(str(exc))
+    done = run_action(lambda session: update_appointment(
+        session=session, appointment_id=aid, starts_at=parse_local_datetime(clock, cfg.tz, today=when),
+        minutes=int(minutes), clinician=clinician, status=status, actor=user.username))  # fmt: skip
+    if done is None:
         return
     notify(f"Saved the changes to appointment #{aid}.")
     st.rerun()
@@ -116,7 +113,8 @@ def _import(day: date) -> None:
     if upload is None or not st.button("Import", type="primary", key="appointments_import"):
         return
     imported: set[str] = st.session_state.setdefault(IMPORTED_KEY, set())
-    try:
+
+    def import_file(session: Session) -> int:
         if upload.file_id in imported:
             raise ValidationFailed("this file was imported already; upload it again to import it a second time")
         if upload.size > CSV_MAX_BYTES:
@@ -125,14 +123,14 @@ def _import(day: date) -> None:
             text = upload.getvalue().decode("utf-8")
         except UnicodeDecodeError:
             raise ValidationFailed("the file is not UTF-8 text: save it as 'CSV UTF-8'") from None
-        with unit_of_work(resources.engine()) as session:
-            rows = import_appointments_csv(session=session, text=text, site=cfg.site, tz=cfg.tz, today=day,
-                                           actor=user.username)  # fmt: skip
-    except ClinicError as exc:
-        show_error(str(exc))
+        return len(import_appointments_csv(session=session, text=text, site=cfg.site, tz=cfg.tz, today=day,
+                                           actor=user.username))  # fmt: skip
+
+    done = run_action(import_file)
+    if done is None:
         return
     imported.add(upload.file_id)
-    notify(f"Imported {len(rows)} appointment(s).")
+    notify(f"Imported {done.value} appointment(s).")
     st.rerun()
 
 

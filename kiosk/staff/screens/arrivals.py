@@ -10,6 +10,7 @@ import streamlit as st
 
 from kiosk import resources
 from kiosk.failsafe import safe_callback, staff_guarded
+from kiosk.staff.actions import run_action
 from kiosk.staff.auth import require
 from kiosk.staff.kit import acting_user, bidi_safe, notify, show_notice
 from kiosk.staff.walk_in import check_in as check_in_walk_in
@@ -18,8 +19,7 @@ from kiosk.theme import literal
 from shared.care.appointments import next_statuses, set_appointment_status
 from shared.care.arrivals import Arrival, describe_arrival, todays_arrivals, todays_walk_ins, waits_too_long
 from shared.care.feedback import Feedback, describe_exercises, describe_feedback, latest_feedback
-from shared.store.db import read_session, unit_of_work
-from shared.store.errors import ClinicError
+from shared.store.db import read_session
 from shared.store.types import utcnow
 
 REFRESH_S = 10
@@ -39,13 +39,11 @@ def _set_status(appointment_id: int, status: str, patient_name: str) -> None:
     actor = acting_user("arrivals")
     if actor is None:
         return
-    try:
-        with unit_of_work(resources.engine()) as session:
-            set_appointment_status(session=session, appointment_id=appointment_id, status=status, actor=actor.username)
-    except ClinicError as exc:
-        notify(str(exc), "error")
-        return
-    notify(f"{bidi_safe(patient_name)}: {DONE_WORDS[status]}.")
+    done = run_action(lambda session: set_appointment_status(session=session, appointment_id=appointment_id,
+                                                             status=status, actor=actor.username),
+                      refused=lambda exc: notify(str(exc), "error"))  # fmt: skip
+    if done is not None:
+        notify(f"{bidi_safe(patient_name)}: {DONE_WORDS[status]}.")
 
 
 def _row(row: Arrival, answers: Feedback | None) -> None:

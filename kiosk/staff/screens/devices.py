@@ -14,8 +14,9 @@ import streamlit as st
 
 from kiosk import resources
 from kiosk.failsafe import staff_guarded
+from kiosk.staff.actions import run_action, show_error
 from kiosk.staff.auth import current_user, require
-from kiosk.staff.kit import acting_user, bidi_safe, local, rerun_with_notice, sentence, show_error, show_notice
+from kiosk.staff.kit import acting_user, bidi_safe, local, rerun_with_notice, sentence, show_notice
 from kiosk.theme import literal
 from shared.equipment.native.bindings import (
     CHANNELED,
@@ -35,8 +36,8 @@ from shared.equipment.native.readings import VENDOR_NAMES, VIAS
 from shared.equipment.native.sources import SourceView, source_view, unbound_sources
 from shared.equipment.provisioning import broker_accounts
 from shared.equipment.stations import StationView, list_stations
-from shared.store.db import read_session, unit_of_work
-from shared.store.errors import ClinicError, NotFound
+from shared.store.db import read_session
+from shared.store.errors import NotFound
 
 user = require("devices")
 cfg = resources.settings()
@@ -128,17 +129,14 @@ def _bind(station: StationView, via: str, source: str, *, role: str, part: str |
     assert acting is not None
     channel = part if via in CHANNELED and part else None
     entity = part if via == "esphome" and part else None
-    try:
-        with unit_of_work(resources.engine()) as session:
-            outcome = bind_source(session=session, accounts=broker_accounts(), topic_prefix=cfg.topic_prefix,
-                                  site=station.site, equipment_id=station.id, via=via, source=source, role=role,
-                                  channel=channel, entity=entity, thresholds=changes,
-                                  actor=acting.username)  # fmt: skip
-    except ClinicError as exc:
-        show_error(str(exc))
+    done = run_action(lambda session: bind_source(
+        session=session, accounts=broker_accounts(), topic_prefix=cfg.topic_prefix, site=station.site,
+        equipment_id=station.id, via=via, source=source, role=role, channel=channel, entity=entity,
+        thresholds=changes, actor=acting.username))  # fmt: skip
+    if done is None:
         return
-    st.session_state[OUTCOME_KEY] = _outcome(outcome, station)
-    st.session_state[CALIBRATE_KEY] = outcome.binding.id
+    st.session_state[OUTCOME_KEY] = _outcome(done.value, station)
+    st.session_state[CALIBRATE_KEY] = done.value.binding.id
     st.session_state.pop(OPEN_KEY, None)
     st.rerun()
 
@@ -157,15 +155,12 @@ def _unbind(binding: BindingView, *, remove_account: bool) -> None:
     if acting is None:
         st.rerun()
     assert acting is not None
-    try:
-        with unit_of_work(resources.engine()) as session:
-            removed = unbind_source(session=session, accounts=broker_accounts(), site=binding.site,
-                                    equipment_id=binding.equipment_id, source=binding.source, via=binding.via,
-                                    remove_account=remove_account, actor=acting.username)  # fmt: skip
-    except ClinicError as exc:
-        show_error(str(exc))
+    done = run_action(lambda session: unbind_source(
+        session=session, accounts=broker_accounts(), site=binding.site, equipment_id=binding.equipment_id,
+        source=binding.source, via=binding.via, remove_account=remove_account, actor=acting.username))  # fmt: skip
+    if done is None:
         return
-    if st.session_state.get(CALIBRATE_KEY) in {b.id for b in removed}:
+    if st.session_state.get(CALIBRATE_KEY) in {b.id for b in done.value}:
         st.session_state.pop(CALIBRATE_KEY, None)
     account = " and deleted its broker account" if remove_account else ""
     rerun_with_notice(f"Unbound {binding.source} from station {binding.equipment_id}{account}.")
@@ -413,16 +408,12 @@ def _use_thresholds(binding: BindingView, on_watts: float, off_watts: float) -> 
     if acting is None:
         st.rerun(scope="app")
     assert acting is not None
-    try:
-        with unit_of_work(resources.engine()) as session:
-            bind_source(session=session, accounts=broker_accounts(), site=binding.site,
-                        equipment_id=binding.equipment_id, via=binding.via, source=binding.source, role=binding.role,
-                        channel=binding.channel if binding.via in CHANNELED else None,
-                        entity=binding.entity or None, thresholds=ThresholdChanges(on_watts=on_watts,
-                                                                                   off_watts=off_watts),
-                        actor=acting.username)  # fmt: skip
-    except ClinicError as exc:
-        show_error(str(exc))
+    done = run_action(lambda session: bind_source(
+        session=session, accounts=broker_accounts(), site=binding.site, equipment_id=binding.equipment_id,
+        via=binding.via, source=binding.source, role=binding.role,
+        channel=binding.channel if binding.via in CHANNELED else None, entity=binding.entity or None,
+        thresholds=ThresholdChanges(on_watts=on_watts, off_watts=off_watts), actor=acting.username))  # fmt: skip
+    if done is None:
         return
     rerun_with_notice(f"{binding.equipment_id} is now in use above {_plain(on_watts)} W and done below "
                       f"{_plain(off_watts)} W.")  # fmt: skip

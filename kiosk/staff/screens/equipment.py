@@ -6,8 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from kiosk import resources
+from kiosk.staff.actions import run_action, show_error
 from kiosk.staff.auth import require
-from kiosk.staff.kit import rerun_with_notice, show_error, show_notice, unknown_devices
+from kiosk.staff.kit import rerun_with_notice, show_notice, unknown_devices
 from shared.equipment.provisioning import (
     AlreadyRegistered,
     account_status,
@@ -18,7 +19,7 @@ from shared.equipment.provisioning import (
     set_device_password,
 )
 from shared.equipment.stations import StationView, list_stations
-from shared.store.db import read_session, unit_of_work
+from shared.store.db import read_session
 from shared.store.errors import ClinicError
 
 user = require("equipment")
@@ -80,19 +81,19 @@ def _register() -> None:
         submitted = st.form_submit_button("Register station", type="primary")
     if not submitted:
         return
-    try:
-        with unit_of_work(resources.engine()) as session:
-            station = register_station(session=session, accounts=accounts, site=cfg.site, equipment_id=equipment_id,
-                                       name=name, kind=kind, zone=zone, clean_after_use=clean,
-                                       maintenance_interval_hours=interval or None, actor=user.username)  # fmt: skip
-            registered = f"{station.name} ({station.id})"
-    except AlreadyRegistered as exc:
-        show_error(f"{exc}: change it under 'Edit a station'.")
-        return
-    except ClinicError as exc:
-        show_error(str(exc))
-        return
-    rerun_with_notice(f"Registered {registered}. Create its broker password below if it sends messages.")
+    done = run_action(lambda session: register_station(
+        session=session, accounts=accounts, site=cfg.site, equipment_id=equipment_id, name=name, kind=kind,
+        zone=zone, clean_after_use=clean, maintenance_interval_hours=interval or None, actor=user.username),
+        refused=_refused_registration)  # fmt: skip
+    if done is not None:
+        station = done.value
+        rerun_with_notice(f"Registered {station.name} ({station.id}). Create its broker password below if it "
+                          "sends messages.")  # fmt: skip
+
+
+def _refused_registration(exc: ClinicError) -> None:
+    """A station registered already is changed elsewhere on this page: say where."""
+    show_error(f"{exc}: change it under 'Edit a station'." if isinstance(exc, AlreadyRegistered) else str(exc))
 
 
 def _edit(stations: list[StationView]) -> None:
@@ -119,12 +120,10 @@ def _edit(stations: list[StationView]) -> None:
         submitted = st.form_submit_button("Save changes", type="primary")
     if not submitted:
         return
-    try:
-        with unit_of_work(resources.engine()) as session:
-            edit_station(session=session, site=chosen.site, equipment_id=chosen.id, name=name, kind=kind, zone=zone,
-                         clean_after_use=clean, maintenance_interval_hours=interval, actor=user.username)  # fmt: skip
-    except ClinicError as exc:
-        show_error(str(exc))
+    done = run_action(lambda session: edit_station(
+        session=session, site=chosen.site, equipment_id=chosen.id, name=name, kind=kind, zone=zone,
+        clean_after_use=clean, maintenance_interval_hours=interval, actor=user.username))  # fmt: skip
+    if done is None:
         return
     rerun_with_notice(f"Saved the changes to {name.strip()} ({chosen.id}).")
 
@@ -147,13 +146,12 @@ def _credentials(stations: list[StationView]) -> None:
     label = "Replace the broker password" if exists else "Create a broker password"
     if not st.button(label, key="cred_make"):
         return
-    try:
-        with unit_of_work(resources.engine()) as session:
-            made = set_device_password(session=session, accounts=accounts, site=chosen.site, equipment_id=chosen.id,
-                                       topic_prefix=cfg.topic_prefix, actor=user.username)  # fmt: skip
-    except ClinicError as exc:
-        show_error(str(exc))
+    done = run_action(lambda session: set_device_password(
+        session=session, accounts=accounts, site=chosen.site, equipment_id=chosen.id, topic_prefix=cfg.topic_prefix,
+        actor=user.username))  # fmt: skip
+    if done is None:
         return
+    made = done.value
     st.session_state[PASSWORD_SHOWN] = {"username": made.username, "password": made.password, "topic": made.topic}
     st.rerun()
 

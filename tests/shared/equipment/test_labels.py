@@ -38,6 +38,7 @@ from shared.equipment.usage import usage_stats
 from shared.staff.audit import recent_audit
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
+from tests.clock import AFTER_MIDNIGHT, BEFORE_MIDNIGHT
 from tests.factories import read_station
 from tests.pdf_support import read_qr_codes
 
@@ -183,7 +184,17 @@ def same_state(engine: Engine) -> None:
     assert {k: staff[k] for k in STATE_FIELDS} == {k: dev[k] for k in STATE_FIELDS}
 
 
-def test_start_and_end_use_change_the_state_exactly_as_a_device_does(gym: Engine) -> None:
+@pytest.mark.parametrize(("clock", "uses_today"), [
+    pytest.param(BEFORE_MIDNIGHT, 1, id="before-midnight"), pytest.param(AFTER_MIDNIGHT, 0, id="after-midnight"),
+], indirect=["clock"])  # fmt: skip
+def test_start_and_end_use_change_the_state_exactly_as_a_device_does(
+    gym: Engine, clock: datetime, uses_today: int
+) -> None:
+    """A use started 50 minutes before the clock: today's just before midnight, yesterday's just after."""
+
+    def ago(minutes: float) -> datetime:
+        return clock - timedelta(minutes=minutes)
+
     args = {"site": "main", "equipment_id": "tm-staff", "by": "ana", "tz": UTC}
     started = board.start_use(engine=gym, now=ago(50), **args)
     record_batch(
@@ -195,8 +206,7 @@ def test_start_and_end_use_change_the_state_exactly_as_a_device_does(gym: Engine
     board.end_use(engine=gym, now=ago(30), **args)
     record_batch(engine=gym, items=[device("tm-device", "usage", {"event_id": "d2", "event": "stop"}, ago(30))], tz=UTC)
     view = read_station(gym, "tm-staff")
-    today = 1 if ago(50).date() == datetime.now(UTC).date() else 0  # a use started before midnight is yesterday's
-    assert (view.status, view.uses_today, view.in_use_seconds_total) == ("needs_cleaning", today, 1200.0)
+    assert (view.status, view.uses_today, view.in_use_seconds_total) == ("needs_cleaning", uses_today, 1200.0)
     same_state(gym)
 
     board.start_use(engine=gym, now=ago(20), **args)  # used again before a cleaning: the board's alert
@@ -221,7 +231,7 @@ def test_start_and_end_use_change_the_state_exactly_as_a_device_does(gym: Engine
     assert audit == [("ana", "equipment.use_ended", "main/tm-staff"), ("ana", "equipment.use_started", "main/tm-staff")]
 
     with read_session(gym) as session:
-        found = usage_stats(session=session, site="main", days=2, tz=UTC, now=NOW)  # across midnight
+        found = usage_stats(session=session, site="main", days=2, tz=UTC, now=clock)  # across midnight
     stats = {s.equipment_id: s for s in found}
     staff, dev = stats["tm-staff"], stats["tm-device"]
     assert (staff.uses_by_day, staff.minutes_by_day) == (dev.uses_by_day, dev.minutes_by_day)

@@ -17,8 +17,10 @@ from clinic.common import JsonTableFlag, engine_for, settings, store, user_error
 from clinic.output import clip, local_time, table, write_bytes
 from shared.equipment.board import unknown_devices
 from shared.equipment.dead_letters import list_dead_letters
+from shared.equipment.payloads import REASON_CODES
 from shared.equipment.stations import describe_status, list_stations
 from shared.store.db import read_session, unit_of_work
+from shared.store.errors import ValidationFailed
 
 device_app = typer.Typer(help="Register equipment devices and their broker accounts.", no_args_is_help=True)
 equipment_app = typer.Typer(help="See equipment and its live state.", no_args_is_help=True)
@@ -160,21 +162,26 @@ def equipment_list(
 def deadletters(
     ctx: typer.Context,
     include_replayed: Annotated[bool, typer.Option("--all", help="Include messages already replayed.")] = False,
+    code: Annotated[
+        str | None, typer.Option(help=f"Only those kept for this reason: {', '.join(REASON_CODES)}.")
+    ] = None,
     as_json: JsonTableFlag = False,
 ) -> None:
-    """List kept messages with the reason each could not be recorded."""
+    """List kept messages with the reason each could not be recorded (and its stable code, for scripts)."""
     if ctx.invoked_subcommand is not None:
         return
+    if code is not None and code not in REASON_CODES:
+        raise ValidationFailed(f"--code {code!r} is not one of {', '.join(REASON_CODES)}")
     with store() as (cfg, engine), read_session(engine) as session:
-        letters = list_dead_letters(session=session, include_replayed=include_replayed)
+        letters = list_dead_letters(session=session, include_replayed=include_replayed, code=code)
     if as_json:
         typer.echo(json.dumps([letter.as_json() for letter in letters], indent=2))
         return
     if not letters:
         typer.echo("no dead letters")
         return
-    rows = [[local_time(d.received_at, cfg.tz), d.topic, d.reason, clip(d.payload, 40)] for d in letters]
-    table(["RECEIVED", "TOPIC", "REASON", "PAYLOAD"], rows)
+    rows = [[local_time(d.received_at, cfg.tz), d.topic, d.code, d.reason, clip(d.payload, 40)] for d in letters]
+    table(["RECEIVED", "TOPIC", "CODE", "REASON", "PAYLOAD"], rows)
 
 
 @dead_app.command("replay")

@@ -75,9 +75,10 @@ def list_dead_letters(
     include_replayed: bool = False,
     site: str | None = None,
     equipment_id: str | None = None,
+    code: str | None = None,
     limit: int | None = None,
 ) -> list[DeadLetterView]:
-    """Kept messages, oldest first; replayed ones only when asked."""
+    """Kept messages, oldest first; replayed ones only when asked; `code` keeps those kept for that reason."""
     query = select(DeadLetter).order_by(col(DeadLetter.received_at), col(DeadLetter.id))
     if not include_replayed:
         query = query.where(col(DeadLetter.replayed_at).is_(None))
@@ -85,6 +86,8 @@ def list_dead_letters(
         query = query.where(col(DeadLetter.site) == site)
     if equipment_id is not None:
         query = query.where(col(DeadLetter.equipment_id) == equipment_id)
+    if code is not None:
+        query = query.where(col(DeadLetter.code) == code)
     if limit is not None:
         query = query.limit(limit)
     return [_view(letter) for letter in session.scalars(query)]

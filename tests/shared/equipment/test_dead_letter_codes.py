@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from sqlalchemy import Engine, MetaData, insert, select, update
+from typer.testing import CliRunner
 
 from shared.equipment import board
 from shared.equipment.dead_letter_limits import OVER_QUOTA
@@ -23,6 +24,7 @@ from shared.equipment.stations import register_equipment
 from shared.store.db import make_engine, read_session, unit_of_work, write_transaction
 from shared.store.schema import _migration_connection, alembic_config
 from shared.store.settings import Settings
+from tests.cli_support import run, run_json
 from tests.conftest import new_pg_database
 from tests.transactions import count_transactions
 
@@ -177,3 +179,18 @@ def test_revision_0008_codes_the_kept_messages_as_todays_code_does(store_at_0007
     expected |= {OVER_QUOTA.format(limit=100): "over_quota", "topic is not valid UTF-8": "other",
                  "shelly: payload is not JSON: Expecting value": "other"}  # fmt: skip
     assert coded == expected
+
+
+def test_clinic_deadletters_shows_each_code_and_keeps_only_those_asked_for(cli: CliRunner, engine: Engine) -> None:
+    record_batch(engine=engine, items=[decode(topic, payload, prefix="clinic", received_at=AT)
+                                       for topic, payload, _ in BAD[-3:]], tz=UTC)  # fmt: skip
+    letters = run_json(cli, "deadletters", "--json")
+    assert isinstance(letters, list)
+    assert sorted(letter["code"] for letter in letters) == ["schema", "schema", "unknown_device"]
+    unknown = run_json(cli, "deadletters", "--code", "unknown_device", "--json")
+    assert [(d["topic"], d["code"]) for d in unknown] == [("clinic/main/equipment/ghost-1/usage", "unknown_device")]  # type: ignore[index,union-attr]
+    code, table, _ = run(cli, "deadletters", "--code", "schema")
+    assert code == 0 and table.splitlines()[0].split() == ["RECEIVED", "TOPIC", "CODE", "REASON", "PAYLOAD"]
+    assert len(table.splitlines()) == 3
+    code, _, error = run(cli, "deadletters", "--code", "ghost")
+    assert code == 2 and "--code 'ghost' is not one of unknown_topic, too_large" in error

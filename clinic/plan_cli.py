@@ -18,6 +18,7 @@ from shared.care.plan_import import PLAN_CSV_COLUMNS, import_plan_csv
 from shared.care.plans import add_plan_item
 from shared.care.todays_plan import PATIENT_STATUS_WORDS, PlanLine
 from shared.care.todays_plan import todays_plan as plan_for_day
+from shared.staff.audit import cli_actor
 from shared.store.clock import local_today
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ValidationFailed
@@ -49,7 +50,8 @@ def exercise_add(
         picture = save_image_file(cfg.data_dir, image) if image else None  # a bad file is refused first
         with unit_of_work(engine) as session:
             exercise = add_exercise(session=session, name=name, instructions=instructions, equipment_kind=kind,
-                                    image_file=picture, name_es=name_es, instructions_es=instructions_es)  # fmt: skip
+                                    image_file=picture, name_es=name_es, instructions_es=instructions_es,
+                                    actor=cli_actor())  # fmt: skip
     if as_json:
         typer.echo(json.dumps({"id": exercise.id, "name": exercise.name, "image": exercise.image_file}))
     else:
@@ -72,14 +74,13 @@ def exercise_update(
     if image and no_image:
         raise ValidationFailed("give --image or --no-image, not both")
     with store() as (cfg, engine):
-        with read_session(engine) as session:
-            found = exercise_id(session=session, name=name)
-        picture = save_image_file(cfg.data_dir, image) if image else ("" if no_image else None)
+        picture = save_image_file(cfg.data_dir, image) if image else ("" if no_image else None)  # refused first
         with unit_of_work(engine) as session:
+            found = exercise_id(session=session, name=name)
             exercise = update_exercise(session=session, exercise_id=found, name=new_name,
                                        instructions=instructions, equipment_kind=kind,
                                        image_file=picture, name_es=name_es,
-                                       instructions_es=instructions_es)  # fmt: skip
+                                       instructions_es=instructions_es, actor=cli_actor())  # fmt: skip
     typer.echo(f"saved exercise {exercise.name!r} (id {exercise.id})")
 
 
@@ -117,6 +118,7 @@ def plan_add(
             notes=notes,
             active_from=optional_day(active_from, "--from") or local_today(utcnow(), cfg.tz),
             active_to=optional_day(active_to, "--to"),
+            actor=cli_actor(),
         )
     if as_json:
         typer.echo(json.dumps(_plan_item_json(item)))

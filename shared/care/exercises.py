@@ -6,7 +6,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from shared.care.models import Exercise
-from shared.staff.audit import audit
+from shared.staff.audit import apply_changes, audit
 from shared.store.errors import NotFound, ValidationFailed
 
 MAX_INSTRUCTIONS = 5000
@@ -88,12 +88,8 @@ def update_exercise(
         clash = session.exec(select(Exercise).where(Exercise.name == values["name"])).first()
         if clash is not None:
             raise ValidationFailed(f"an exercise named {values['name']!r} is already in the library")
-    changed = [field for field, value in values.items() if getattr(exercise, field) != value]
-    for field in changed:
-        setattr(exercise, field, values[field])
-    session.add(exercise)
-    if actor is not None and changed:
-        audit(session, actor=actor, action="exercise.update", target=exercise.name, detail={"changed": changed})
+    renamed = str(values.get("name", exercise.name))  # the audit names the exercise as it is called now
+    apply_changes(session, exercise, values, actor=actor, action="exercise.update", target=renamed)
     return exercise
 
 

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal, Required, TypedDict, Unpack
 
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
 from shared.care.exercises import exercise_id
 from shared.care.models import Exercise, Patient, PlanItem
-from shared.staff.audit import audit
+from shared.staff.audit import apply_changes, audit
 from shared.store.errors import NotFound, ValidationFailed
 from shared.store.settings import ID_PATTERN
 
 
 @dataclass(frozen=True, slots=True)
-class PlanRow:
-    """One line of a patient's plan as staff see and edit it."""
+class PlannedExercise:
+    """What staff's row and the patient's line both show of a plan line: the exercise, its dose, station, notes."""
 
-    id: int
-    position: int
     exercise: str
     sets: int | None
     reps: int | None
@@ -30,13 +29,21 @@ class PlanRow:
     load: str | None
     equipment_id: str | None
     notes: str | None
-    active_from: date
-    active_to: date | None
 
     @property
     def dose(self) -> str:
         """'3 x 10, hold 5 s, 10 min, 2 kg' in plain words."""
         return dose_words(self.sets, self.reps, self.hold_s, self.minutes, self.load)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRow(PlannedExercise):
+    """One line of a patient's plan as staff see and edit it."""
+
+    id: int
+    position: int
+    active_from: date
+    active_to: date | None
 
 
 def dose_words(sets: int | None, reps: int | None, hold_s: int | None, minutes: float | None, load: str | None) -> str:
@@ -62,91 +69,79 @@ def active_on(day: date) -> ColumnElement[bool]:
     return (col(PlanItem.active_from) <= day) & or_(col(PlanItem.active_to).is_(None), col(PlanItem.active_to) >= day)
 
 
+class PlanLineFields(TypedDict, total=False):
+    """A plan line's details as staff give them: the keywords of `add_plan_item` and `update_plan_item`."""
+
+    exercise: Required[str]  # the library's name
+    active_from: Required[date]
+    sets: int | None
+    reps: int | None
+    hold_s: int | None
+    minutes: float | None
+    load: str | None
+    equipment_site: str | None
+    equipment_id: str | None
+    notes: str | None
+    active_to: date | None
+
+
 def add_plan_item(
-    *,
-    session: Session,
-    patient_id: int,
-    exercise: str,
-    active_from: date,
-    sets: int | None = None,
-    reps: int | None = None,
-    hold_s: int | None = None,
-    minutes: float | None = None,
-    load: str | None = None,
-    equipment_site: str | None = None,
-    equipment_id: str | None = None,
-    notes: str | None = None,
-    active_to: date | None = None,
-    position: int | None = None,
-    actor: str | None = None,
-) -> PlanItem:
+    *, session: Session, patient_id: int, position: int | None = None, actor: str | None = None,
+    **line: Unpack[PlanLineFields],
+) -> PlanItem:  # fmt: skip
     """Add an exercise to a patient's plan; it goes last unless a position is given.
 
     With `actor`, the addition is recorded in the audit log in the same transaction.
     """
-    item = PlanItem(
-        patient_id=patient_id,
-        exercise_id=0,  # set once the exercise is found
-        position=position or 0,
-        sets=sets,
-        reps=reps,
-        hold_s=hold_s,
-        minutes=minutes,
-        load=(load or "").strip() or None,
-        equipment_site=equipment_site,
-        equipment_id=equipment_id,
-        notes=(notes or "").strip() or None,
-        active_from=active_from,
-        active_to=active_to,
-    )
+    item = PlanItem(patient_id=patient_id, exercise_id=0, position=position or 0, **_stored(line))
     check_plan_line(item)
     if session.get(Patient, patient_id) is None:
         raise NotFound(f"no patient with id {patient_id}")
-    found = exercise_id(session=session, name=exercise)
+    item.exercise_id = exercise_id(session=session, name=line["exercise"])
     if position is None:
         existing = session.exec(select(PlanItem.position).where(PlanItem.patient_id == patient_id)).all()
         item.position = max(existing, default=0) + 1
-    item.exercise_id = found
     session.add(item)
     session.flush()
     if actor is not None:
         audit(session, actor=actor, action="plan.add", target=f"patient {patient_id}",
-              detail={"item": item.id, "exercise": " ".join(exercise.split())})  # fmt: skip
+              detail={"item": item.id, "exercise": " ".join(line["exercise"].split())})  # fmt: skip
     return item
 
 
 def list_plan_items(*, session: Session, patient_id: int, today: date | None = None) -> list[PlanRow]:
     """The patient's plan lines in order; with `today`, only those not ended before it (future ones too)."""
+    if session.get(Patient, patient_id) is None:
+        raise NotFound(f"no patient with id {patient_id}")
+    showing = None if today is None else or_(col(PlanItem.active_to).is_(None), col(PlanItem.active_to) >= today)
+    rows = plan_lines(session=session, patient_id=patient_id, where=showing)
+    return [PlanRow(id=item.id or 0, position=item.position, active_from=item.active_from, active_to=item.active_to,
+                    **line_fields(item, exercise)) for item, exercise in rows]  # fmt: skip
+
+
+def plan_lines(
+    *, session: Session, patient_id: int, where: ColumnElement[bool] | None = None
+) -> Sequence[tuple[PlanItem, Exercise]]:
+    """The patient's plan lines with their exercises in the therapist's order (the one plan query), those
+    matching `where` (like `active_on(day)`) when given."""
     query = (
         select(PlanItem, Exercise)
         .join(Exercise, col(Exercise.id) == col(PlanItem.exercise_id))
         .where(PlanItem.patient_id == patient_id)
         .order_by(col(PlanItem.position), col(PlanItem.id))
     )
-    if today is not None:
-        query = query.where(or_(col(PlanItem.active_to).is_(None), col(PlanItem.active_to) >= today))
-    if session.get(Patient, patient_id) is None:
-        raise NotFound(f"no patient with id {patient_id}")
-    rows = session.exec(query).all()
-    return [_plan_row_view(item, exercise) for item, exercise in rows]
+    return session.exec(query if where is None else query.where(where)).all()
+
+
+def line_fields(item: PlanItem, exercise: Exercise) -> dict[str, Any]:
+    """A stored line's `PlannedExercise` fields, for staff's row and the patient's line alike."""
+    return {"exercise": exercise.name, "sets": item.sets, "reps": item.reps, "hold_s": item.hold_s,
+            "minutes": item.minutes, "load": item.load, "equipment_id": item.equipment_id,
+            "notes": item.notes}  # fmt: skip
 
 
 def update_plan_item(
-    *,
-    session: Session,
-    item_id: int,
-    exercise: str,
-    active_from: date,
-    sets: int | None = None,
-    reps: int | None = None,
-    hold_s: int | None = None,
-    minutes: float | None = None,
-    load: str | None = None,
-    equipment_site: str | None = None,
-    equipment_id: str | None = None,
-    notes: str | None = None,
-    active_to: date | None = None,
-    actor: str | None = None,
+    *, session: Session, item_id: int, actor: str | None = None, **line: Unpack[PlanLineFields]
 ) -> PlanItem:
     """Replace every detail of a plan line (None clears a dose, the station or the end); its place stays.
 
@@ -155,22 +150,24 @@ def update_plan_item(
     item = session.get(PlanItem, item_id)
     if item is None:
         raise NotFound(f"no plan line with id {item_id}")
-    found = exercise_id(session=session, name=exercise)
-    values: dict[str, object] = {
-        "exercise_id": found, "sets": sets, "reps": reps, "hold_s": hold_s, "minutes": minutes,
-        "load": (load or "").strip() or None, "equipment_site": equipment_site if equipment_id else None,
-        "equipment_id": (equipment_id or "").strip() or None, "notes": (notes or "").strip() or None,
-        "active_from": active_from, "active_to": active_to,
-    }  # fmt: skip
-    check_plan_line(PlanItem(patient_id=item.patient_id, **values))  # type: ignore[arg-type]
-    changed = [name for name, value in values.items() if getattr(item, name) != value]
-    for name in changed:
-        setattr(item, name, values[name])
-    session.add(item)
-    if actor is not None and changed:
-        audit(session, actor=actor, action="plan.update", target=f"patient {item.patient_id}",
-              detail={"item": item_id, "changed": changed})  # fmt: skip
+    values = {"exercise_id": exercise_id(session=session, name=line["exercise"]), **_stored(line)}
+    check_plan_line(PlanItem(patient_id=item.patient_id, **values))
+    apply_changes(session, item, values, actor=actor, action="plan.update", target=f"patient {item.patient_id}",
+                  detail={"item": item_id})  # fmt: skip
     return item
+
+
+def _stored(line: PlanLineFields) -> dict[str, Any]:
+    """A plan line's fields as stored, for adding and changing one alike: texts trimmed (empty is none), and a
+    station's site only with a station."""
+    station = (line.get("equipment_id") or "").strip() or None
+    return {
+        "sets": line.get("sets"), "reps": line.get("reps"), "hold_s": line.get("hold_s"),
+        "minutes": line.get("minutes"), "load": (line.get("load") or "").strip() or None,
+        "equipment_site": line.get("equipment_site") if station else None, "equipment_id": station,
+        "notes": (line.get("notes") or "").strip() or None, "active_from": line["active_from"],
+        "active_to": line.get("active_to"),
+    }  # fmt: skip
 
 
 def move_plan_item(
@@ -235,24 +232,6 @@ def end_plan_item(*, session: Session, item_id: int, today: date, actor: str | N
         audit(session, actor=actor, action="plan.end", target=f"patient {item.patient_id}",
               detail={"item": item_id, "removed": removed, "active_to": ended})  # fmt: skip
     return removed
-
-
-def _plan_row_view(item: PlanItem, exercise: Exercise) -> PlanRow:
-    assert item.id is not None
-    return PlanRow(
-        id=item.id,
-        position=item.position,
-        exercise=exercise.name,
-        sets=item.sets,
-        reps=item.reps,
-        hold_s=item.hold_s,
-        minutes=item.minutes,
-        load=item.load,
-        equipment_id=item.equipment_id,
-        notes=item.notes,
-        active_from=item.active_from,
-        active_to=item.active_to,
-    )
 
 
 def check_plan_line(item: PlanItem) -> None:

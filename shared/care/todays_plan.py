@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, tzinfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from shared.care.models import Exercise, PlanItem
-from shared.care.plans import active_on, dose_words
+from shared.care.plans import PlannedExercise, active_on, line_fields, plan_lines
 from shared.equipment.stations import ShownStatus, StationView, list_stations
 
 PATIENT_STATUS_WORDS = {
@@ -22,22 +22,14 @@ PATIENT_STATUS_WORDS = {
 
 
 @dataclass(frozen=True, slots=True)
-class PlanLine:
+class PlanLine(PlannedExercise):
     """One exercise of today's plan as the patient sees it."""
 
-    exercise: str
-    sets: int | None
-    reps: int | None
-    hold_s: int | None
-    minutes: float | None
-    load: str | None
-    equipment_id: str | None
     equipment_name: str | None
     equipment_zone: str | None
     equipment_status: str | None
     instructions: str
     image_url: str | None
-    notes: str | None
     equipment_ready_at: datetime | None = None  # while the station's disinfectant contact time runs, its end
     exercise_es: str | None = None  # the library's Spanish texts, when it has them
     instructions_es: str | None = None
@@ -72,11 +64,6 @@ class PlanLine:
             return "cleaning"
         return self.equipment_status  # type: ignore[return-value]
 
-    @property
-    def dose(self) -> str:
-        """'3 x 10, hold 5 s, 10 min, 2 kg' in plain words."""
-        return dose_words(self.sets, self.reps, self.hold_s, self.minutes, self.load)
-
 
 def todays_plan(
     *,
@@ -90,10 +77,9 @@ def todays_plan(
 ) -> list[PlanLine]:
     """The patient's active plan for `day`, in order, each station with its live status (and, during a
     disinfectant's contact time, when it is ready; see `list_stations`); a station that is not free comes with
-    a free one of the same kind, when there is one (same zone first). Check-in calls it after its own commit,
-    in a read session of its own.
+    a free one of the same kind, when there is one (same zone first). Check-in reads it in its own transaction.
     """
-    rows = _active_items(session, patient_id=patient_id, day=day)
+    rows = plan_lines(session=session, patient_id=patient_id, where=active_on(day))
     views = list_stations(session=session, tz=tz, site=site, now=now, contact_time_min=contact_time_min) if rows else []
     stations = {(v.site, v.id): v for v in views}
     lines = []
@@ -103,33 +89,15 @@ def todays_plan(
     return lines
 
 
-def _active_items(session: Session, *, patient_id: int, day: date) -> Sequence[tuple[PlanItem, Exercise]]:
-    """The patient's plan lines active on `day` with their exercises, in the therapist's order."""
-    query = (
-        select(PlanItem, Exercise)
-        .join(Exercise, col(Exercise.id) == col(PlanItem.exercise_id))
-        .where(PlanItem.patient_id == patient_id, active_on(day))
-        .order_by(col(PlanItem.position), col(PlanItem.id))
-    )
-    return session.exec(query).all()
-
-
 def _plan_line(item: PlanItem, exercise: Exercise, station: StationView | None, other: StationView | None) -> PlanLine:
     """One line as the lobby shows it: the dose, the exercise's words and picture, the station and an alternative."""
     return PlanLine(
-        exercise=exercise.name,
-        sets=item.sets,
-        reps=item.reps,
-        hold_s=item.hold_s,
-        minutes=item.minutes,
-        load=item.load,
-        equipment_id=item.equipment_id,
+        **line_fields(item, exercise),
         equipment_name=station.name if station else None,
         equipment_zone=station.zone if station else None,
         equipment_status=station.status if station else None,
         instructions=exercise.instructions,
         image_url=exercise.image_url,
-        notes=item.notes,
         equipment_ready_at=station.ready_at if station else None,
         exercise_es=exercise.name_es,
         instructions_es=exercise.instructions_es,

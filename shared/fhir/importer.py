@@ -14,7 +14,7 @@ from shared.care.models import Appointment, Patient
 from shared.fhir.errors import BundleRefused
 from shared.fhir.parse import parse_bundle
 from shared.fhir.parsed import AppointmentIn, IdentifierIn, PatientIn
-from shared.staff.audit import audit
+from shared.staff.audit import apply_changes, audit
 from shared.store.settings import ID_PATTERN
 
 CANCELLABLE = ("scheduled", "no_show")  # after a check-in an EHR cancellation is reported, not applied
@@ -89,9 +89,7 @@ def _apply_patient(session: Session, incoming: PatientIn, system: str | None, re
         values["phone"] = incoming.phone
     if matches:
         patient = matches[0]
-        changed = [name for name, value in values.items() if getattr(patient, name) != value]
-        for name in changed:
-            setattr(patient, name, values[name])
+        changed = apply_changes(session, patient, values)  # one audit entry for the whole import, not per row
         report.patients_updated += bool(changed)
         report.unchanged += not changed
     else:
@@ -145,7 +143,7 @@ def _apply_appointment(
                                 external_id=incoming.external_id))  # fmt: skip
         report.appointments_created += 1
         return
-    moved = _move(existing, incoming, patient_id, report)
+    moved = _move(session, existing, incoming, patient_id, report)
     marked = incoming.status == "noshow" and existing.status == "scheduled"
     if marked:
         existing.status = "no_show"
@@ -155,7 +153,9 @@ def _apply_appointment(
     session.add(existing)
 
 
-def _move(existing: Appointment, incoming: AppointmentIn, patient_id: int, report: ImportReport) -> bool:
+def _move(
+    session: Session, existing: Appointment, incoming: AppointmentIn, patient_id: int, report: ImportReport
+) -> bool:
     """Take the EHR's time, length and clinician (and patient, before a check-in); whether anything changed."""
     values: dict[str, object] = {"starts_at": incoming.starts_at, "minutes": incoming.minutes,
                                  "clinician": incoming.clinician}  # fmt: skip
@@ -164,10 +164,7 @@ def _move(existing: Appointment, incoming: AppointmentIn, patient_id: int, repor
             values["patient_id"] = patient_id
         else:
             report.notes.append(f"{incoming.where}: the patient was not changed: someone has already checked in")
-    changed = [name for name, value in values.items() if getattr(existing, name) != value]
-    for name in changed:
-        setattr(existing, name, values[name])
-    return bool(changed)
+    return bool(apply_changes(session, existing, values))
 
 
 def _cancel(session: Session, incoming: AppointmentIn, existing: Appointment | None, report: ImportReport) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal, TypedDict
+from typing import Literal
 
 import pandas as pd
 import streamlit as st
@@ -11,32 +11,24 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from kiosk import resources
 from kiosk.failsafe import safe_callback
+from kiosk.staff.actions import attempt, run_action
 from kiosk.staff.auth import require
 from kiosk.staff.kit import acting_user, bidi_safe, clinic_today, notify, pick_patient, show_error, show_notice
 from shared.care.exercise_images import image_data_uri, save_image
 from shared.care.exercises import add_exercise, list_exercises, update_exercise
 from shared.care.models import Exercise
-from shared.care.plans import PlanRow, add_plan_item, end_plan_item, list_plan_items, move_plan_item, update_plan_item
+from shared.care.plans import (
+    PlanLineFields,
+    PlanRow,
+    add_plan_item,
+    end_plan_item,
+    list_plan_items,
+    move_plan_item,
+    update_plan_item,
+)
 from shared.equipment.stations import list_stations
-from shared.store.db import read_session, unit_of_work
+from shared.store.db import read_session
 from shared.store.errors import ClinicError
-
-
-class LineValues(TypedDict):
-    """A plan line as the form gives it (the keywords of add_plan_item and update_plan_item)."""
-
-    exercise: str
-    sets: int | None
-    reps: int | None
-    hold_s: int | None
-    minutes: float | None
-    load: str
-    notes: str
-    equipment_site: str | None
-    equipment_id: str | None
-    active_from: date
-    active_to: date | None
-
 
 PICTURE_LABEL = "Picture for patients (PNG or JPEG, at most 2 MB)"
 
@@ -70,15 +62,11 @@ def _library() -> None:
                                        max_chars=5000)  # fmt: skip
         upload = st.file_uploader(PICTURE_LABEL, type=["png", "jpg", "jpeg"], key="exercise_add_image")
         if st.form_submit_button("Add exercise", type="primary", key="exercise_add_submit"):
-            try:
-                picture = _saved_picture(upload)
-                with unit_of_work(resources.engine()) as session:
-                    add_exercise(session=session, name=name, instructions=instructions, equipment_kind=kind,
-                                 name_es=name_es, instructions_es=instructions_es, image_file=picture, replace=False,
-                                 actor=user.username)  # fmt: skip
-            except ClinicError as exc:
-                show_error(str(exc))
-            else:
+            picture = attempt(lambda: _saved_picture(upload))  # a bad file is refused before the library changes
+            if picture is not None and run_action(lambda session: add_exercise(
+                session=session, name=name, instructions=instructions, equipment_kind=kind, name_es=name_es,
+                instructions_es=instructions_es, image_file=picture.value, replace=False, actor=user.username,
+            )) is not None:  # fmt: skip
                 notify(f"Added {bidi_safe(' '.join(name.split()))} to the library.")
                 st.rerun()
     if exercises:
@@ -109,14 +97,11 @@ def _edit_exercise(library: list[Exercise]) -> None:
         if not st.form_submit_button("Save exercise", key=f"exercise_save_{eid}"):
             return
     assert eid is not None
-    try:
-        image_file = _saved_picture(upload) or ("" if remove else None)
-        with unit_of_work(resources.engine()) as session:
-            update_exercise(session=session, exercise_id=eid, name=name, instructions=instructions, equipment_kind=kind,
-                            name_es=name_es, instructions_es=instructions_es, image_file=image_file,
-                            actor=user.username)  # fmt: skip
-    except ClinicError as exc:
-        show_error(str(exc))
+    new_picture = attempt(lambda: _saved_picture(upload) or ("" if remove else None))
+    if new_picture is None or run_action(lambda session: update_exercise(
+        session=session, exercise_id=eid, name=name, instructions=instructions, equipment_kind=kind, name_es=name_es,
+        instructions_es=instructions_es, image_file=new_picture.value, actor=user.username,
+    )) is None:  # fmt: skip
         return
     notify("Saved the exercise; plans that use it show the change.")
     st.rerun()
@@ -138,12 +123,9 @@ def _move(item_id: int, direction: Literal["up", "down"]) -> None:
     actor = acting_user("plans")
     if actor is None:
         return
-    try:
-        with unit_of_work(resources.engine()) as session:
-            move_plan_item(session=session, item_id=item_id, direction=direction, today=clinic_today(),
-                           actor=actor.username)
-    except ClinicError as exc:
-        notify(str(exc), "error")
+    run_action(lambda session: move_plan_item(session=session, item_id=item_id, direction=direction,
+                                              today=clinic_today(), actor=actor.username),
+               refused=_tell)  # fmt: skip
 
 
 @safe_callback("plan end")
@@ -152,14 +134,17 @@ def _end(item_id: int, exercise: str) -> None:
     actor = acting_user("plans")
     if actor is None:
         return
-    try:
-        with unit_of_work(resources.engine()) as session:
-            removed = end_plan_item(session=session, item_id=item_id, today=clinic_today(), actor=actor.username)
-    except ClinicError as exc:
-        notify(str(exc), "error")
+    ended = run_action(lambda session: end_plan_item(session=session, item_id=item_id, today=clinic_today(),
+                                                     actor=actor.username), refused=_tell)  # fmt: skip
+    if ended is None:
         return
     name = bidi_safe(exercise)
-    notify(f"Removed {name} (it had not started)." if removed else f"Ended {name}: it no longer shows.")
+    notify(f"Removed {name} (it had not started)." if ended.value else f"Ended {name}: it no longer shows.")
+
+
+def _tell(exc: ClinicError) -> None:
+    """A refused button callback: the notice shows once the page redraws."""
+    notify(str(exc), "error")
 
 
 def _dates(row: PlanRow) -> str:
@@ -188,7 +173,7 @@ def _plan_lines(rows: list[PlanRow]) -> None:
                        help="Stops showing from today; past days keep it.")  # fmt: skip
 
 
-def _line_form(key: str, row: PlanRow | None) -> LineValues | None:
+def _line_form(key: str, row: PlanRow | None) -> PlanLineFields | None:
     """The fields of a plan line (prefilled from `row`); the values when submitted, else None."""
     names = [e.name for e in exercises]
     with st.form(key):
@@ -257,12 +242,9 @@ def _plan() -> None:
     with st.expander("Add a line", expanded=not rows):
         values = _line_form(f"plan_add_{patient_id}", None)
         if values is not None:
-            try:
-                with unit_of_work(resources.engine()) as session:
-                    add_plan_item(session=session, patient_id=patient_id, actor=user.username, **values)
-            except ClinicError as exc:
-                show_error(str(exc))
-            else:
+            line = values
+            if run_action(lambda session: add_plan_item(session=session, patient_id=patient_id, actor=user.username,
+                                                        **line)) is not None:  # fmt: skip
                 notify(f"Added {bidi_safe(values['exercise'])} to the plan.")
                 st.rerun()
     if rows:
@@ -272,12 +254,9 @@ def _plan() -> None:
             row = next(r for r in rows if r.id == chosen)
             values = _line_form(f"plan_edit_{row.id}", row)
             if values is not None:
-                try:
-                    with unit_of_work(resources.engine()) as session:
-                        update_plan_item(session=session, item_id=row.id, actor=user.username, **values)
-                except ClinicError as exc:
-                    show_error(str(exc))
-                else:
+                edited = values
+                if run_action(lambda session: update_plan_item(session=session, item_id=row.id, actor=user.username,
+                                                               **edited)) is not None:  # fmt: skip
                     notify(f"Saved line {list(labels).index(row.id) + 1}.")
                     st.rerun()
 

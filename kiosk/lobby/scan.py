@@ -1,8 +1,8 @@
-"""Every way in ends in one code path: throttle the scan, check in, and pick the screen the outcome leads to."""
+"""Every way in ends in one code path: one call into `shared.care.lobby_scan` (one transaction), then the screen
+it leads to."""
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
 import streamlit as st
@@ -11,13 +11,9 @@ from kiosk import resources
 from kiosk.lobby.dob import parse_birth_date
 from kiosk.lobby.language import _, apply_patient_language, lang
 from kiosk.lobby.state import notify
-from shared.care import checkin
-from shared.care.arrivals import note_waiting_patient
 from shared.care.checkin_messages import headline
+from shared.care.lobby_scan import LobbyStep, lobby_confirm, lobby_scan
 from shared.store.db import unit_of_work
-from shared.store.types import utcnow
-
-AFTER_SESSION = ("in_session", "done")  # a scan at these appointment statuses goes straight to the questions
 
 
 def _kiosk_id() -> str:
@@ -27,44 +23,31 @@ def _kiosk_id() -> str:
 
 
 def handle_scan(text: str) -> None:
-    """Every way in ends here: throttle, then the check-in service decides what comes next."""
-    throttle = resources.scan_throttle()
-    wait = throttle.wait_s(_kiosk_id(), time.monotonic())
-    if wait > 0:
-        notify(_("Please wait {n} seconds, then scan again.").format(n=int(wait) + 1))
+    """Every way in ends here: the lobby's scan use case decides what comes next."""
+    step = lobby_scan(engine=resources.engine(), settings=resources.settings(), throttle=resources.scan_throttle(),
+                      scan=text, kiosk=_kiosk_id())  # fmt: skip
+    if step.outcome is None:
+        notify(_("Please wait {n} seconds, then scan again.").format(n=int(step.wait_s) + 1))
         return
-    outcome = checkin.begin(engine=resources.engine(), settings=resources.settings(), scan=text, kiosk=_kiosk_id())
-    if outcome.result in checkin.REFUSED:
-        throttle.failed(_kiosk_id(), time.monotonic())
-        notify(headline(outcome, resources.settings().tz, lang()))
+    if step.screen == "welcome":
+        notify(headline(step.outcome, resources.settings().tz, lang()))
         st.session_state["screen"] = "welcome"
         return
-    throttle.succeeded(_kiosk_id())
-    apply_patient_language(outcome.language)
+    apply_patient_language(step.outcome.language)
     st.session_state["notice"] = None
-    st.session_state["token"] = outcome.token
-    _show(outcome)
+    st.session_state["token"] = step.outcome.token
+    _show(step)
 
 
-def _show(outcome: checkin.Outcome) -> None:
-    """The screen an outcome leads to: the birth date, the questions after a session, or the result."""
-    st.session_state["outcome"] = outcome
-    if outcome.result in ("needs_dob", "wrong_dob"):
-        st.session_state["screen"] = "dob"
-        return
-    again = outcome.result == "already_checked_in" and outcome.appointment_id is not None
-    if again and outcome.appointment_status in AFTER_SESSION:
+def _show(step: LobbyStep) -> None:
+    """Go to the screen a step leads to, keeping its outcome for that screen."""
+    st.session_state["outcome"] = step.outcome
+    if step.screen == "feedback":
         ask_feedback()
         return
-    if again and outcome.appointment_status == "arrived":
-        cfg = resources.settings()
-        assert outcome.appointment_id is not None
-        with unit_of_work(resources.engine()) as session:
-            st.session_state["waiting_told"] = note_waiting_patient(
-                session=session, appointment_id=outcome.appointment_id, limit_min=cfg.waiting_alert_min,
-                now=utcnow(), kiosk=_kiosk_id(),
-            )  # fmt: skip
-    st.session_state["screen"] = "result"
+    if step.screen == "result":
+        st.session_state["waiting_told"] = step.waiting_told
+    st.session_state["screen"] = step.screen
 
 
 def ask_feedback() -> None:
@@ -79,7 +62,8 @@ def confirm_birth_date(month: str, day: str, year: str) -> None:
     if not isinstance(dob, date):
         st.warning(dob)
         return
-    token = st.session_state["token"]
-    _show(checkin.confirm(engine=resources.engine(), settings=resources.settings(), token=token, dob=dob,
-                          kiosk=_kiosk_id()))
+    with unit_of_work(resources.engine()) as session:
+        step = lobby_confirm(session=session, settings=resources.settings(), token=st.session_state["token"],
+                             dob=dob, kiosk=_kiosk_id())  # fmt: skip
+    _show(step)
     st.rerun()

@@ -1,30 +1,31 @@
 """Check-in: from a scanned card to today's appointment and plan, with the birth-date check and lock-out.
 
 One code path for every way in (scanner text, camera, a phone opening the card's link, the CLI): the scan is
-parsed by `shared.care.qr.parse_scan`, then `begin` decides whether a birth date is needed, and `confirm` or
-`check_in` finish. Outcomes carry only what the lobby may show: first name and last initial.
+parsed by `shared.care.qr.parse_scan`, then `scan_card` decides whether a birth date is needed, and
+`confirm_birth_date` or `check_in_card` finish, each in the caller's one transaction (the lobby's whole scan is
+`shared.care.lobby_scan`). Outcomes carry only what the lobby may show: first name and last initial.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 from sqlalchemy import Engine, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from shared.care.models import Appointment, CheckIn, Patient, QrToken
 from shared.care.qr import hash_token, parse_scan
 from shared.care.todays_plan import PlanLine, todays_plan
 from shared.store.clock import local_today
-from shared.store.db import read_session, unit_of_work
+from shared.store.db import is_transient, unit_of_work
 from shared.store.settings import Settings
 from shared.store.types import utcnow
 
-log = logging.getLogger(__name__)
+T = TypeVar("T")
 Result = Literal[
     "checked_in", "already_checked_in", "no_appointment", "invalid", "unreadable", "revoked", "locked", "needs_dob",
     "wrong_dob",
@@ -66,70 +67,97 @@ class Outcome:
         return "invalid" if self.result == "revoked" else self.result
 
 
-def begin(
-    *, engine: Engine, settings: Settings, scan: str, now: datetime | None = None, kiosk: str = ""
+def scan_card(
+    *, session: Session, settings: Settings, scan: str, now: datetime | None = None, kiosk: str = ""
 ) -> Outcome:
-    """First step at the kiosk: a valid, unlocked card asks for the birth date (or checks in if that is off).
+    """First step at the kiosk, in the caller's transaction: a valid, unlocked card asks for the birth date (or
+    checks in when that step is off); a refused scan is recorded."""
+    now = now or utcnow()
+    if not settings.confirm_dob:
+        return check_in_card(session=session, settings=settings, scan=scan, now=now, kiosk=kiosk)
+    token = parse_scan(scan)
+    card = _usable_card(session, token, now, settings, kiosk)
+    if isinstance(card, Outcome):
+        return card
+    patient = session.get(Patient, card.patient_id)
+    return Outcome("needs_dob", token=token, language=patient.language if patient else None)
 
-    Takes the engine, not a session: it owns its transactions on purpose. A usable card is only read (no wait
-    behind the listener's write lock); the write lock is taken only to record a refused scan.
-    """
+
+def confirm_birth_date(
+    *, session: Session, settings: Settings, token: str, dob: date, now: datetime | None = None, kiosk: str = ""
+) -> Outcome:
+    """Second step, in the caller's transaction: the right birth date checks in and reads today's plan; wrong
+    ones count, and too many lock the card."""
+    now = now or utcnow()
+    card = _usable_card(session, token, now, settings, kiosk)
+    if isinstance(card, Outcome):
+        return card
+    patient = session.get(Patient, card.patient_id)
+    if patient is None or patient.dob != dob:
+        return _wrong_dob(session, card, now, settings)
+    if card.failed_dob_attempts:
+        card.failed_dob_attempts = 0
+        session.add(card)
+    return _with_plan(session, settings, _arrive(session, card, token, now, settings, kiosk), now)
+
+
+def check_in_card(
+    *, session: Session, settings: Settings, scan: str, now: datetime | None = None, kiosk: str = ""
+) -> Outcome:
+    """Check the card's patient in for today's appointment (idempotent) and read today's plan, in the caller's
+    transaction; no birth-date step (staff, CLI)."""
     now = now or utcnow()
     token = parse_scan(scan)
-    if settings.confirm_dob:
-        with read_session(engine) as session:  # a usable card writes nothing: no wait behind the listener
-            card = _card(session, token)
-            if card is not None and card.revoked_at is None and not (card.locked_until and card.locked_until > now):
-                patient = session.get(Patient, card.patient_id)
-                return Outcome("needs_dob", token=token, language=patient.language if patient else None)
-        with unit_of_work(engine) as session:  # a refused scan is recorded
-            refused = _usable_card(session, token, now, settings, kiosk)
-            if isinstance(refused, Outcome):
-                return refused
-            patient = session.get(Patient, refused.patient_id)  # unlocked meanwhile
-            return Outcome("needs_dob", token=token, language=patient.language if patient else None)
-    return check_in(engine=engine, settings=settings, scan=scan, now=now, kiosk=kiosk)
+    card = _usable_card(session, token, now, settings, kiosk)
+    if isinstance(card, Outcome):
+        return card
+    assert token is not None
+    return _with_plan(session, settings, _arrive(session, card, token, now, settings, kiosk), now)
+
+
+def read_first(engine: Engine, work: Callable[[Session], T]) -> T:
+    """Run `work` in one transaction that begins as a read, for a scan (which only reads when the card is good).
+
+    Takes the engine, to choose the transaction: on SQLite it takes the write lock only when `work` first writes
+    (a refused scan's record), so a good card never waits behind the listener's batch. When SQLite refuses that
+    upgrade (another writer holds the lock, or wrote since the read began), `work` runs again, once, in a unit of
+    work that queues for the lock; the first attempt was rolled back, so one transaction commits.
+    """
+    try:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            return work(session)
+    except DBAPIError as exc:
+        if not is_transient(exc):
+            raise
+    with unit_of_work(engine) as session:
+        return work(session)
+
+
+# Engine-taking forms for callers that hold only an engine (benchmarks and tests written before these took a
+# session). New code opens the unit of work and calls the session service, so a user action with more to do
+# (the lobby's waiting note) stays one transaction.
+
+
+def begin(*, engine: Engine, settings: Settings, scan: str, now: datetime | None = None, kiosk: str = "") -> Outcome:
+    """`scan_card` in a transaction of its own that takes no write lock for a good card (`read_first`)."""
+    return read_first(engine, lambda session: scan_card(session=session, settings=settings, scan=scan, now=now,
+                                                        kiosk=kiosk))  # fmt: skip
 
 
 def confirm(
     *, engine: Engine, settings: Settings, token: str, dob: date, now: datetime | None = None, kiosk: str = ""
 ) -> Outcome:
-    """Second step: the right birth date checks in (in the same transaction); wrong ones count, and too many
-    lock the card.
-
-    Takes the engine: the check-in commits first, then today's plan is read outside the write transaction.
-    """
-    now = now or utcnow()
+    """`confirm_birth_date` in a unit of work of its own."""
     with unit_of_work(engine) as session:
-        card = _usable_card(session, token, now, settings, kiosk)
-        if isinstance(card, Outcome):
-            return card
-        patient = session.get(Patient, card.patient_id)
-        if patient is None or patient.dob != dob:
-            return _wrong_dob(session, card, now, settings)
-        if card.failed_dob_attempts:
-            card.failed_dob_attempts = 0
-            session.add(card)
-        arrival = _arrive(session, card, token, now, settings, kiosk)
-    return _with_plan(engine, settings, arrival, now)
+        return confirm_birth_date(session=session, settings=settings, token=token, dob=dob, now=now, kiosk=kiosk)
 
 
 def check_in(
     *, engine: Engine, settings: Settings, scan: str, now: datetime | None = None, kiosk: str = ""
 ) -> Outcome:
-    """Check the card's patient in for today's appointment (idempotent); no birth-date step (staff, CLI).
-
-    Takes the engine: the check-in commits first, then today's plan is read outside the write transaction.
-    """
-    now = now or utcnow()
-    token = parse_scan(scan)
+    """`check_in_card` in a unit of work of its own."""
     with unit_of_work(engine) as session:
-        card = _usable_card(session, token, now, settings, kiosk)
-        if isinstance(card, Outcome):
-            return card
-        assert token is not None
-        arrival = _arrive(session, card, token, now, settings, kiosk)
-    return _with_plan(engine, settings, arrival, now)
+        return check_in_card(session=session, settings=settings, scan=scan, now=now, kiosk=kiosk)
 
 
 def _arrive(session: Session, card: QrToken, token: str, now: datetime, settings: Settings, kiosk: str) -> Outcome:
@@ -161,17 +189,13 @@ def _arrive(session: Session, card: QrToken, token: str, now: datetime, settings
     )
 
 
-def _with_plan(engine: Engine, settings: Settings, arrival: Outcome, now: datetime) -> Outcome:
-    """After the commit: today's plan for a checked-in patient (a read, so it never blocks the listener)."""
+def _with_plan(session: Session, settings: Settings, arrival: Outcome, now: datetime) -> Outcome:
+    """Today's plan for a checked-in patient, read in the check-in's transaction."""
     if not arrival.ok or arrival.patient_id is None or arrival.site is None:
         return arrival
-    try:
-        with read_session(engine) as session:
-            plan = todays_plan(session=session, patient_id=arrival.patient_id, day=local_today(now, settings.tz),
-                               site=arrival.site, tz=settings.tz, now=now, contact_time_min=settings.contact_time_min)
-    except SQLAlchemyError:  # the check-in has committed: say so, and let the lobby's plan refresh retry the read
-        log.warning("check-in: today's plan could not be read now; the lobby will retry", exc_info=True)
-        plan = []
+    plan = todays_plan(session=session, patient_id=arrival.patient_id, day=local_today(now, settings.tz),
+                       site=arrival.site, tz=settings.tz, now=now,
+                       contact_time_min=settings.contact_time_min)  # fmt: skip
     return replace(arrival, plan=plan)
 
 

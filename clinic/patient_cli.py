@@ -18,17 +18,17 @@ from clinic.output import ensure_folder, local_time, rfc3339, save_png, table, w
 from clinic.plan_cli import print_plan
 from shared.care.appointments import appointments_between
 from shared.care.card_print import card_pdf, cards_sheet_pdf, issued_card_image
-from shared.care.cards import IssuedCard, issue_card, revoke_cards
-from shared.care.checkin import Outcome, check_in
+from shared.care.cards import IssuedCard, issue_card, revoke_lost_card
+from shared.care.checkin import Outcome, check_in_card
 from shared.care.checkin_messages import headline
 from shared.care.models import Appointment
 from shared.care.patient_language import checked_language, language_choices, set_language
-from shared.care.patients import add_patient, get_patient
-from shared.care.plan_shares import revoke_shares
+from shared.care.patients import add_patient
 from shared.care.qr import card_image
 from shared.demo.patients import DemoPatient, existing_demo_patients, seed_demo_patients
 from shared.demo.stations import seed_demo
-from shared.fhir.identifiers import check_identifier_free, parse_identifier, set_identifier
+from shared.fhir.identifiers import parse_identifier
+from shared.staff.audit import cli_actor
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ValidationFailed
 from shared.store.settings import Settings
@@ -53,18 +53,10 @@ def patient_add(
     as_json: JsonFlag = False,
 ) -> None:
     """Register a patient and print the new id."""
-    ehr_id = parse_identifier(identifier)
-    lobby_language = checked_language(language)  # refused before anything is added
-    with store() as (_, engine):
-        with read_session(engine) as session:
-            check_identifier_free(session=session, identifier=ehr_id)  # before the patient is added
-        with unit_of_work(engine) as session:  # the patient, their EHR id and language: all or nothing
-            patient = add_patient(session=session, first=first, last=last, dob=dob, phone=phone)
-            assert patient.id is not None
-            if ehr_id is not None:
-                set_identifier(session=session, patient_id=patient.id, identifier=ehr_id)
-            if lobby_language is not None:
-                set_language(session=session, patient_id=patient.id, code=lobby_language)
+    ehr_id = parse_identifier(identifier)  # refused before anything is added
+    with store() as (_, engine), unit_of_work(engine) as session:  # the patient, EHR id and language: all or nothing
+        patient = add_patient(session=session, first=first, last=last, dob=dob, phone=phone, identifier=ehr_id,
+                              language=language, actor=cli_actor())  # fmt: skip
     if as_json:
         typer.echo(json.dumps({"id": patient.id, "display_name": patient.display_name}))
     else:
@@ -75,22 +67,27 @@ def patient_add(
 @user_errors
 def patient_card(
     patient_id: PatientId,
-    out: Annotated[Path, typer.Option("--out", dir_okay=False, help="Where to write the printable card.")],
-    pdf: Annotated[bool, typer.Option("--pdf", help="A print-ready PDF at card size (85.7 x 54 mm).")] = False,
-    a4: Annotated[bool, typer.Option("--a4", help="With --pdf: the card on an A4 page, to cut out.")] = False,
+    out: Annotated[
+        Path,
+        typer.Option("--out", dir_okay=False, help="Where to write the card: a .png image, or a .pdf at card size "
+                     "(85.7 x 54 mm) ready to print."),
+    ],
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Check that --out is a PDF (a .pdf name already makes a print-ready card).")
+    ] = False,
+    png: Annotated[bool, typer.Option("--png", help="Check that --out is a PNG (a .png name).")] = False,
+    a4: Annotated[bool, typer.Option("--a4", help="In a PDF: the card on an A4 page, to cut out.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Issue a new card (older cards stop working), write it as a PNG (or a PDF) and print its link."""
-    if a4 and not pdf:
-        raise ValidationFailed("--a4 lays the card out in a PDF: add --pdf")
-    with store() as (cfg, engine):
-        with read_session(engine) as session:
-            get_patient(session=session, patient_id=patient_id)
-        ensure_folder(out)
-        with unit_of_work(engine) as session:
-            card = issue_card(session=session, patient_id=patient_id, base_url=cfg.resolved_kiosk_url)
+    """Issue a new card (older cards stop working), write it as a PNG or a PDF (as --out's name says) and print
+    its link."""
+    as_pdf = _card_format(out, pdf=pdf, png=png, a4=a4)  # refused before a card is issued
+    with store() as (cfg, engine), unit_of_work(engine) as session:
+        card = issue_card(session=session, patient_id=patient_id, base_url=cfg.resolved_kiosk_url,
+                          actor=cli_actor())  # fmt: skip
+        ensure_folder(out)  # an unwritable folder issues no card
     image = issued_card_image(card, clinic_name=cfg.clinic_name)
-    if pdf:
+    if as_pdf:
         write_bytes(out, cards_sheet_pdf([image]) if a4 else card_pdf(image))
     else:
         save_png(image, out)
@@ -104,16 +101,13 @@ def patient_card(
 @patient_app.command("revoke")
 @user_errors
 def patient_revoke(patient_id: PatientId) -> None:
-    """Stop the patient's cards working at once (a lost card); print a new one with `clinic patient card`."""
-    with store() as (_, engine):
-        with read_session(engine) as session:
-            get_patient(session=session, patient_id=patient_id)
-        with unit_of_work(engine) as session:
-            count = revoke_cards(session=session, patient_id=patient_id)
-            links = revoke_shares(session=session, patient_id=patient_id)
-    typer.echo(f"revoked {count} card(s)")
-    if links:
-        typer.echo(f"revoked {links} take-home plan link(s)")
+    """Stop the patient's cards and take-home plan links working at once (a lost card); print a new card with
+    `clinic patient card`."""
+    with store() as (_, engine), unit_of_work(engine) as session:
+        revoked = revoke_lost_card(session=session, patient_id=patient_id, actor=cli_actor())
+    typer.echo(f"revoked {revoked.cards} card(s)")
+    if revoked.plan_links:
+        typer.echo(f"revoked {revoked.plan_links} take-home plan link(s)")
 
 
 @patient_app.command("language")
@@ -123,8 +117,25 @@ def patient_language(
 ) -> None:
     """Set the language the lobby speaks to the patient after their scan."""
     with store() as (_, engine), unit_of_work(engine) as session:
-        set_language(session=session, patient_id=patient_id, code=code)
+        set_language(session=session, patient_id=patient_id, code=code, actor=cli_actor())
     typer.echo(f"patient {patient_id}: lobby language {language_choices()[checked_language(code) or 'en']}")
+
+
+def _card_format(out: Path, *, pdf: bool, png: bool, a4: bool) -> bool:
+    """Whether the card goes out as a PDF: --out's extension decides (.pdf or .png); a flag or --a4 that says
+    otherwise is refused, as is any other extension."""
+    suffix = out.suffix.lower()
+    if suffix not in (".pdf", ".png"):
+        raise ValidationFailed(f"--out {out.name}: a card is written as .png (an image) or .pdf (ready to print); "
+                               "name the file like card.png or card.pdf")  # fmt: skip
+    if pdf and png:
+        raise ValidationFailed("--pdf and --png contradict each other: give one, or neither (--out's name decides)")
+    if (pdf and suffix == ".png") or (png and suffix == ".pdf"):
+        flag, other = ("--pdf", ".pdf") if pdf else ("--png", ".png")
+        raise ValidationFailed(f"{flag} does not match --out {out.name}: name the file with {other}, or drop {flag}")
+    if a4 and suffix != ".pdf":
+        raise ValidationFailed(f"--a4 lays the card out in a PDF: write it to a .pdf file, not {out.name}")
+    return suffix == ".pdf"
 
 
 # --- check-in and demo data -----------------------------------------------------------------------------------
@@ -141,8 +152,8 @@ def checkin(
 
     Exit 0 when checked in (now or earlier), 1 otherwise (invalid card, no appointment, locked).
     """
-    with store() as (cfg, engine):
-        outcome = check_in(engine=engine, settings=cfg, scan=scan, kiosk="cli")
+    with store() as (cfg, engine), unit_of_work(engine) as session:
+        outcome = check_in_card(session=session, settings=cfg, scan=scan, kiosk="cli")
     if as_json:
         typer.echo(json.dumps(_outcome_json(outcome)))
     else:

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from kiosk.lobby.camera import read_qr
@@ -19,6 +19,7 @@ from shared.care.models import Appointment, PlanItem
 from shared.equipment.stations import register_equipment
 from shared.store.db import make_engine, unit_of_work
 from shared.store.settings import get_settings
+from tests import factories as make
 from tests.cli_support import KIOSK, run, run_json
 from tests.pdf_support import pdf_pages, read_qr_codes
 
@@ -78,6 +79,25 @@ def test_a_new_card_or_revoke_stops_older_cards(cli: CliRunner, maria: int, tmp_
     unknown = run(cli, "checkin", f"{KIOSK}/?t=not-a-real-token-at-all-000")
     assert run(cli, "checkin", second["url"]) == unknown
     assert unknown[:2] == (1, "We can't use this card. Please see the front desk.\n")
+
+
+def test_patient_changes_from_the_cli_are_audited_with_the_os_user(
+    cli: CliRunner, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOGNAME", "frontdesk")  # getpass.getuser() reads LOGNAME first
+    info = run_json(cli, "patient", "add", "--first", "Maria", "--last", "Gonzalez", "--dob", "1950-04-17",
+                    "--language", "es")  # fmt: skip
+    assert isinstance(info, dict)
+    patient = f"patient {info['id']}"
+    run(cli, "patient", "card", str(info["id"]), "--out", str(tmp_path / "card.png"))
+    run(cli, "patient", "language", str(info["id"]), "en")
+    assert run(cli, "patient", "revoke", str(info["id"]))[:2] == (0, "revoked 1 card(s)\n")
+    assert make.audit_log(engine) == [
+        ("cli:frontdesk", "patient.add", patient, {}),
+        ("cli:frontdesk", "patient.card_issued", patient, {"older_cards_revoked": 0}),
+        ("cli:frontdesk", "patient.language", patient, {"language": "en"}),
+        ("cli:frontdesk", "patient.cards_revoked", patient, {"revoked": 1, "plan_links_revoked": 0}),
+    ]
 
 
 def test_appointment_add_reads_local_time_in_the_clinic_zone(

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from shared.care.models import Patient, QrToken
+from shared.care.models import QrToken
+from shared.care.patients import get_patient
+from shared.care.plan_shares import revoke_shares
 from shared.care.qr import card_url, hash_token, new_token
 from shared.staff.audit import audit
-from shared.store.errors import NotFound
 from shared.store.types import utcnow
 
 
@@ -30,9 +32,7 @@ def issue_card(*, session: Session, patient_id: int, base_url: str, actor: str |
     With `actor`, the issue is recorded in the audit log (never the token).
     """
     token = new_token()
-    patient = session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound(f"no patient with id {patient_id}")
+    patient = get_patient(session=session, patient_id=patient_id)
     revoked = _revoke(session, patient_id)
     session.add(QrToken(patient_id=patient_id, token_hash=hash_token(token)))
     if actor is not None:
@@ -41,18 +41,32 @@ def issue_card(*, session: Session, patient_id: int, base_url: str, actor: str |
     return IssuedCard(patient_id, patient.first_name, token, card_url(base_url, token))
 
 
-def revoke_cards(*, session: Session, patient_id: int, actor: str | None = None) -> int:
-    """Revoke the patient's cards (a lost card); returns how many were active.
+@dataclass(frozen=True, slots=True)
+class Revoked:
+    """What revoking a lost card stopped: the patient's cards and the take-home links of their plan."""
 
-    With `actor`, the patient must exist and the revocation is recorded in the audit log.
+    cards: int
+    plan_links: int
+
+
+def revoke_lost_card(
+    *, session: Session, patient_id: int, actor: str | None = None, now: datetime | None = None
+) -> Revoked:
+    """A lost card: every card of the patient and every working take-home link of their plan stop at once.
+
+    The patient must exist. With `actor`, the revocation is recorded in the audit log (the counts only).
     """
-    if actor is not None and session.get(Patient, patient_id) is None:
-        raise NotFound(f"no patient with id {patient_id}")
-    count = _revoke(session, patient_id)
+    get_patient(session=session, patient_id=patient_id)
+    revoked = Revoked(_revoke(session, patient_id), revoke_shares(session=session, patient_id=patient_id, now=now))
     if actor is not None:
         audit(session, actor=actor, action="patient.cards_revoked", target=f"patient {patient_id}",
-              detail={"revoked": count})  # fmt: skip
-    return count
+              detail={"revoked": revoked.cards, "plan_links_revoked": revoked.plan_links})  # fmt: skip
+    return revoked
+
+
+def revoke_cards(*, session: Session, patient_id: int, actor: str | None = None) -> int:
+    """`revoke_lost_card`, returning how many cards were active."""
+    return revoke_lost_card(session=session, patient_id=patient_id, actor=actor).cards
 
 
 def active_cards(*, session: Session, patient_id: int) -> int:

@@ -1,18 +1,35 @@
-"""Patients: registering, changing and finding them (the field checks are shared with walk-ins)."""
+"""Patients: registering, changing and finding them (the field checks are shared with walk-ins).
+
+`add_patient` and `edit_patient` are the front desk's two actions on a patient, whoever asks (the staff app's
+Patients page, `clinic patient add`): every field checked, the EHR identifier and the lobby language included,
+in the caller's one transaction and audited with the actor.
+"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Protocol
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from shared.care.models import Patient
-from shared.staff.audit import audit
+from shared.care.patient_language import checked_language, set_language
+from shared.staff.audit import apply_changes, audit
 from shared.store.clock import parse_date
 from shared.store.errors import NotFound, ValidationFailed
 
 SEARCH_LIMIT_MAX = 200
+
+
+class EhrIdentifier(Protocol):
+    """A patient's id in the clinic's EHR, as parsed from staff's `SYSTEM|VALUE` (`shared.fhir.identifiers`)."""
+
+    @property
+    def system(self) -> str: ...
+
+    @property
+    def value(self) -> str: ...
 
 
 def add_patient(
@@ -22,17 +39,53 @@ def add_patient(
     last: str,
     dob: date | str,
     phone: str | None = None,
+    identifier: EhrIdentifier | None = None,
+    language: str | None = None,
     actor: str | None = None,
 ) -> Patient:
     """Register a patient after checking every field; returns it with its id.
 
-    With `actor` (a signed-in user), the addition is recorded in the audit log in the same transaction.
+    `identifier` (their id in the EHR) must not belong to another patient; `language` is the lobby's language
+    after their scan. With `actor`, the addition is recorded in the audit log in the same transaction.
     """
+    _check_identifier_free(session, identifier)
     patient = checked_patient(first=first, last=last, dob=dob, phone=phone)
+    patient.language = checked_language(language)
+    if identifier is not None:
+        patient.identifier_system, patient.identifier_value = identifier.system, identifier.value
     session.add(patient)
     session.flush()
     if actor is not None:
         audit(session, actor=actor, action="patient.add", target=f"patient {patient.id}")
+    return patient
+
+
+def edit_patient(
+    *,
+    session: Session,
+    patient_id: int,
+    first: str,
+    last: str,
+    dob: date | str,
+    phone: str | None,
+    identifier: EhrIdentifier | None,
+    language: str | None,
+    actor: str,
+) -> Patient:
+    """Save the front desk's whole form for a patient: details, EHR identifier (None clears it) and language.
+
+    All or nothing: an identifier of another patient or a bad field changes nothing. Each kind of change is
+    audited (`patient.update` with the changed fields' names, `patient.identifier`, `patient.language`).
+    """
+    _check_identifier_free(session, identifier, patient_id)
+    patient = update_patient(session=session, patient_id=patient_id, first=first, last=last, dob=dob,
+                             phone=phone or "", actor=actor)  # fmt: skip
+    system, value = (identifier.system, identifier.value) if identifier is not None else (None, None)
+    if (patient.identifier_system, patient.identifier_value) != (system, value):
+        patient.identifier_system, patient.identifier_value = system, value
+        audit(session, actor=actor, action="patient.identifier", target=f"patient {patient_id}",
+              detail={"cleared": identifier is None})  # fmt: skip
+    set_language(session=session, patient_id=patient_id, code=language, actor=actor)
     return patient
 
 
@@ -59,16 +112,8 @@ def update_patient(
         values["dob"] = _dob(dob)
     if phone is not None:
         values["phone"] = _phone(phone)
-    patient = session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound(f"no patient with id {patient_id}")
-    changed = [name for name, value in values.items() if getattr(patient, name) != value]
-    for name in changed:
-        setattr(patient, name, values[name])
-    session.add(patient)
-    if actor is not None and changed:
-        audit(session, actor=actor, action="patient.update", target=f"patient {patient_id}",
-              detail={"changed": changed})  # fmt: skip
+    patient = get_patient(session=session, patient_id=patient_id)
+    apply_changes(session, patient, values, actor=actor, action="patient.update", target=f"patient {patient_id}")
     return patient
 
 
@@ -105,6 +150,18 @@ def get_patient(*, session: Session, patient_id: int) -> Patient:
     if patient is None:
         raise NotFound(f"no patient with id {patient_id}")
     return patient
+
+
+def _check_identifier_free(session: Session, identifier: EhrIdentifier | None, patient_id: int | None = None) -> None:
+    """Refuse an EHR identifier that another patient already has (imports match patients on it)."""
+    if identifier is None:
+        return
+    owner = select(Patient.id).where(
+        Patient.identifier_system == identifier.system, Patient.identifier_value == identifier.value
+    )
+    other = session.exec(owner if patient_id is None else owner.where(col(Patient.id) != patient_id)).first()
+    if other is not None:
+        raise ValidationFailed(f"identifier {identifier.system}|{identifier.value} already belongs to patient {other}")
 
 
 def checked_patient(*, first: str, last: str, dob: date | str, phone: str | None = None) -> Patient:

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from shared.care.models import Appointment, Patient
 
 # The field checks of patient registration, so a walk-in's new patient is held to the same rules.
-from shared.care.patients import checked_patient
+from shared.care.patients import add_patient, checked_patient
 from shared.staff.audit import audit
 from shared.store.clock import local_today
 from shared.store.errors import NotFound, ValidationFailed
@@ -100,10 +100,8 @@ def _patient(session: Session, patient_id: int | None, new: NewPatient | None, a
             f"{patient.first_name} {patient.last_name}, born {patient.dob.isoformat()}, is already patient "
             f"#{existing}: find them by name instead"
         )
-    session.add(patient)
-    session.flush()
-    audit(session, actor=actor, action="patient.add", target=f"patient {patient.id}")
-    return patient, True
+    added = add_patient(session=session, first=patient.first_name, last=patient.last_name, dob=patient.dob, actor=actor)
+    return added, True
 
 
 def _todays(session: Session, patient_id: int, site: str, tz: tzinfo, now: datetime) -> list[Appointment]:

@@ -7,14 +7,15 @@ import io
 import streamlit as st
 
 from kiosk import resources
+from kiosk.staff.actions import run_action
 from kiosk.staff.auth import require
 from kiosk.staff.kit import bidi_safe, card_preview, notify, pick_patient, show_error, show_notice
 from shared.care.card_print import card_pdf, issued_card_image
-from shared.care.cards import IssuedCard, active_cards, issue_card, revoke_cards
-from shared.care.patient_language import language_choices, set_language
-from shared.care.patients import add_patient, get_patient, update_patient
-from shared.fhir.identifiers import checked_identifier, identifier_text, set_identifier
-from shared.store.db import read_session, unit_of_work
+from shared.care.cards import IssuedCard, active_cards, issue_card, revoke_lost_card
+from shared.care.patient_language import language_choices
+from shared.care.patients import add_patient, edit_patient, get_patient
+from shared.fhir.identifiers import identifier_text, parse_identifier
+from shared.store.db import read_session
 from shared.store.errors import ClinicError
 
 CARD_KEY = "patients_new_card"  # (patient id, PNG, PDF) of the card just issued: the only place a token shows
@@ -34,13 +35,11 @@ def _add() -> None:
         phone = right.text_input("Phone (optional)", key="add_phone", max_chars=40)
         if not st.form_submit_button("Add patient", type="primary", key="add_patient_submit"):
             return
-        try:
-            with unit_of_work(resources.engine()) as session:
-                patient = add_patient(session=session, first=first, last=last, dob=dob, phone=phone,
-                                      actor=user.username)  # fmt: skip
-        except ClinicError as exc:
-            show_error(str(exc))
+        added = run_action(lambda session: add_patient(session=session, first=first, last=last, dob=dob, phone=phone,
+                                                       actor=user.username))  # fmt: skip
+        if added is None:
             return
+    patient = added.value
     st.session_state["patients_search"] = f"#{patient.id}"  # the search below is not drawn yet in this run
     notify(f"Added {bidi_safe(f'{patient.first_name} {patient.last_name}')} as patient #{patient.id}.")
     st.rerun()
@@ -68,15 +67,11 @@ def _edit(patient_id: int) -> None:
                                 help="The lobby speaks this language after the patient's scan.")  # fmt: skip
         if not st.form_submit_button("Save changes", key=f"edit_save_{patient_id}"):
             return
-    try:
-        with unit_of_work(resources.engine()) as session:  # the whole form, all or nothing
-            identifier = checked_identifier(session=session, text=ehr_id, patient_id=patient_id)
-            update_patient(session=session, patient_id=patient_id, first=first, last=last, dob=dob, phone=phone,
-                           actor=user.username)  # fmt: skip
-            set_identifier(session=session, patient_id=patient_id, identifier=identifier, actor=user.username)
-            set_language(session=session, patient_id=patient_id, code=language, actor=user.username)
-    except ClinicError as exc:
-        show_error(str(exc))
+    # the whole form, all or nothing
+    saved = run_action(lambda session: edit_patient(session=session, patient_id=patient_id, first=first, last=last,
+                                                    dob=dob, phone=phone, identifier=parse_identifier(ehr_id),
+                                                    language=language, actor=user.username))  # fmt: skip
+    if saved is None:
         return
     notify(f"Saved the changes to patient #{patient_id}.")
     st.rerun()
@@ -97,28 +92,26 @@ def _cards(patient_id: int) -> None:
     st.caption("A working card." if working else "No working card: the patient cannot check in with a card.")
     issue, revoke = st.columns(2)
     if issue.button("Issue a new card", key=f"issue_card_{patient_id}", help="Any older card stops working."):
-        try:
-            with unit_of_work(resources.engine()) as session:
-                card = issue_card(
-                    session=session, patient_id=patient_id, base_url=cfg.resolved_kiosk_url, actor=user.username
-                )
-        except ClinicError as exc:
-            show_error(str(exc))
+        issued = run_action(lambda session: issue_card(session=session, patient_id=patient_id,
+                                                       base_url=cfg.resolved_kiosk_url,
+                                                       actor=user.username))  # fmt: skip
+        if issued is None:
             return
+        card = issued.value
         st.session_state[CARD_KEY] = (patient_id, *_printable(card))
         notify(f"New card for patient #{patient_id}; older cards no longer work.")
         st.rerun()
     with revoke.popover("Revoke cards", disabled=not working):
         st.write("For a lost card: it stops working at once. Issue a new card when the patient needs one.")
         if st.button("Revoke the patient's cards", key=f"revoke_cards_{patient_id}", type="primary"):
-            try:
-                with unit_of_work(resources.engine()) as session:
-                    count = revoke_cards(session=session, patient_id=patient_id, actor=user.username)
-            except ClinicError as exc:
-                show_error(str(exc))
+            revoked = run_action(lambda session: revoke_lost_card(session=session, patient_id=patient_id,
+                                                                  actor=user.username))  # fmt: skip
+            if revoked is None:
                 return
             st.session_state.pop(CARD_KEY, None)
-            notify(f"Revoked {count} card(s) of patient #{patient_id}.")
+            links = revoked.value.plan_links
+            also = f" and {links} take-home plan link(s)" if links else ""
+            notify(f"Revoked {revoked.value.cards} card(s){also} of patient #{patient_id}.")
             st.rerun()
     new_card = st.session_state.get(CARD_KEY)
     if new_card is None or new_card[0] != patient_id:

@@ -142,7 +142,7 @@ def test_cards_issued_and_revoked_are_audited_without_the_token(engine: Engine, 
     assert [(r[1], r[3]) for r in rows] == [
         ("patient.card_issued", {"older_cards_revoked": 0}),
         ("patient.card_issued", {"older_cards_revoked": 1}),
-        ("patient.cards_revoked", {"revoked": 1}),
+        ("patient.cards_revoked", {"revoked": 1, "plan_links_revoked": 0}),
     ]
     assert first.token not in str(rows) and second.token not in str(rows)
     with pytest.raises(NotFound), unit_of_work(engine) as session:

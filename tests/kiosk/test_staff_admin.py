@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -19,7 +20,7 @@ from shared.equipment.stations import register_equipment
 from shared.staff.accounts import list_accounts, update_account
 from shared.staff.audit import recent_audit
 from shared.staff.models import StaffAccount
-from shared.staff.sign_in import sign_in
+from shared.staff.sign_in import SignIn, sign_in
 from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
 from shared.upkeep.backups import record_backup
@@ -44,6 +45,12 @@ pytestmark = [
     pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
 ]
 HOSTILE = "<script>alert(1)</script> [x](javascript:alert(1))"
+
+
+def signing_in(engine: Engine, **kwargs: Any) -> SignIn:
+    """A sign-in as the staff app runs it: in a unit of work of its own."""
+    with unit_of_work(engine) as session:
+        return sign_in(session=session, **kwargs)
 
 
 @pytest.fixture
@@ -266,7 +273,7 @@ def test_add_an_account(gym: Engine) -> None:
     assert (account(gym, "bo.front").role, account(gym, "bo.front").display_name) == ("front_desk", "Bo")
     assert make.last_audit(gym, json_detail=True) == ("boss", "staff.create", "bo.front", {"role": "front_desk"})
     assert "bo.front" in list(table(app)["Username"])
-    assert sign_in(engine=gym, username="bo.front", password=PASSWORD).user is not None
+    assert signing_in(gym, username="bo.front", password=PASSWORD).user is not None
 
 
 @pytest.mark.parametrize(
@@ -299,12 +306,12 @@ def test_change_a_role_disable_and_enable(gym: Engine) -> None:
 
     app.button(key="manage-disable-ana").click().run()
     assert successes(app) == ["ana can no longer sign in."]
-    assert account(gym, "ana").disabled and sign_in(engine=gym, username="ana", password=PASSWORD).user is None
+    assert account(gym, "ana").disabled and signing_in(gym, username="ana", password=PASSWORD).user is None
     assert dict(zip(table(app)["Username"], table(app)["State"], strict=True))["ana"] == "disabled"
     assert make.last_audit(gym, json_detail=True) == ("boss", "staff.update", "ana", {"disabled": True})
 
     app.button(key="manage-enable-ana").click().run()
-    assert not account(gym, "ana").disabled and sign_in(engine=gym, username="ana", password=PASSWORD).user is not None
+    assert not account(gym, "ana").disabled and signing_in(gym, username="ana", password=PASSWORD).user is not None
 
 
 def test_an_admin_cannot_disable_or_demote_themselves_on_the_page(gym: Engine) -> None:
@@ -316,7 +323,7 @@ def test_an_admin_cannot_disable_or_demote_themselves_on_the_page(gym: Engine) -
 
 def test_a_new_password_lifts_a_lock_out(gym: Engine) -> None:
     for _ in range(5):
-        sign_in(engine=gym, username="ana", password="bad password!")
+        signing_in(gym, username="ana", password="bad password!")
     app = signed_in("boss", "accounts.py")
     assert dict(zip(table(app)["Username"], table(app)["State"], strict=True))["ana"].startswith("locked until ")
     app.selectbox(key="manage_account").set_value("ana").run()
@@ -328,7 +335,7 @@ def test_a_new_password_lifts_a_lock_out(gym: Engine) -> None:
     app.text_input(key="manage-password2-ana").set_value("a brand new secret")
     submit(app, "Set password")
     assert successes(app) == ["New password set for ana."]
-    assert sign_in(engine=gym, username="ana", password="a brand new secret").user is not None
+    assert signing_in(gym, username="ana", password="a brand new secret").user is not None
     assert make.last_audit(gym)[1] == "staff.sign_in"
     with read_session(gym) as session:
         assert recent_audit(session=session, limit=2)[1].actor == "boss"

@@ -4,8 +4,9 @@ used beyond twenty summed as one series), and the days written level."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
@@ -14,6 +15,14 @@ from shared.equipment import board
 from shared.equipment.stations import register_equipment
 from shared.store.db import unit_of_work
 from tests.kiosk.staff_app import add_staff, signed_in
+
+T = TypeVar("T")
+
+
+def act(engine: Engine, action: Callable[..., T], **kwargs: Any) -> T:
+    """A board action as the staff app runs it: in a unit of work of its own."""
+    with unit_of_work(engine) as session:
+        return action(session=session, **kwargs)
 
 
 def specs(app: AppTest) -> list[dict[str, Any]]:
@@ -28,8 +37,8 @@ def gym(engine: Engine, stations: int) -> None:
                 session=session, site="main", equipment_id=f"st-{n:02d}", name=f"Station with a long name {n:02d}"
             )
         for _ in range(1 + n % 3):
-            board.start_use(engine=engine, site="main", equipment_id=f"st-{n:02d}", by="device", tz=UTC)
-            board.end_use(engine=engine, site="main", equipment_id=f"st-{n:02d}", by="device", tz=UTC)
+            act(engine, board.start_use, site="main", equipment_id=f"st-{n:02d}", by="device", tz=UTC)
+            act(engine, board.end_use, site="main", equipment_id=f"st-{n:02d}", by="device", tz=UTC)
 
 
 def test_each_station_has_its_own_colour_and_the_legend_is_whole(engine: Engine, staff_env: object) -> None:

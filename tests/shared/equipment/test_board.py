@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Engine
@@ -19,6 +21,15 @@ from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+T = TypeVar("T")
+
+
+def act(engine: Engine, action: Callable[..., T], **kwargs: Any) -> T:
+    """A board action as the staff app runs it: in a unit of work of its own."""
+    with unit_of_work(engine) as session:
+        return action(session=session, **kwargs)
 
 
 def device(equipment_id: str, channel: str, body: dict[str, object] | str, minutes_ago: float) -> Decoded:
@@ -51,7 +62,7 @@ def gym(engine: Engine) -> Engine:
 
 def test_mark_cleaned_is_an_event_by_the_signed_in_user(gym: Engine) -> None:
     record_batch(engine=gym, items=use("tm-1", 1, 30, 20), tz=UTC)
-    board.mark_cleaned(engine=gym, site="main", equipment_id="tm-1", by="ana", method="spray", tz=UTC)
+    act(gym, board.mark_cleaned, site="main", equipment_id="tm-1", by="ana", method="spray", tz=UTC)
     with read_session(gym) as session:
         view = get_station(session=session, site="main", equipment_id="tm-1", tz=UTC)
     assert (view.status, view.last_cleaned_by) == ("available", "ana")
@@ -62,19 +73,19 @@ def test_mark_cleaned_is_an_event_by_the_signed_in_user(gym: Engine) -> None:
 
 def test_out_of_service_needs_a_reason_and_back_in_service_clears_any_fault(gym: Engine) -> None:
     with pytest.raises(ValidationFailed, match="say why"):
-        board.take_out_of_service(engine=gym, site="main", equipment_id="bike-1", by="ana", reason=" ", tz=UTC)
-    board.take_out_of_service(engine=gym, site="main", equipment_id="bike-1", by="ana", reason="Pedal loose", tz=UTC)
+        act(gym, board.take_out_of_service, site="main", equipment_id="bike-1", by="ana", reason=" ", tz=UTC)
+    act(gym, board.take_out_of_service, site="main", equipment_id="bike-1", by="ana", reason="Pedal loose", tz=UTC)
     with read_session(gym) as session:
         view = get_station(session=session, site="main", equipment_id="bike-1", tz=UTC)
     assert (view.status, view.fault_code, view.fault_message) == ("out_of_service", "manual", "Pedal loose")
-    board.back_in_service(engine=gym, site="main", equipment_id="bike-1", by="ana", tz=UTC)
+    act(gym, board.back_in_service, site="main", equipment_id="bike-1", by="ana", tz=UTC)
     with read_session(gym) as session:
         assert get_station(session=session, site="main", equipment_id="bike-1", tz=UTC).status == "available"
 
 
 def test_actions_on_unknown_equipment_are_refused(gym: Engine) -> None:
     with pytest.raises(NotFound):
-        board.mark_cleaned(engine=gym, site="main", equipment_id="nope", by="ana", tz=UTC)
+        act(gym, board.mark_cleaned, site="main", equipment_id="nope", by="ana", tz=UTC)
 
 
 def test_alerts_for_reuse_without_cleaning_offline_and_maintenance(gym: Engine) -> None:
@@ -86,7 +97,7 @@ def test_alerts_for_reuse_without_cleaning_offline_and_maintenance(gym: Engine) 
     assert alerts[0] == "Used again without cleaning (once)"
     assert alerts[1].startswith("Offline since ")
     assert alerts[2] == "Maintenance due: 0.67 h of use (every 0.5 h)"
-    board.mark_serviced(engine=gym, site="main", equipment_id="tm-1", by="ana", tz=UTC)
+    act(gym, board.mark_serviced, site="main", equipment_id="tm-1", by="ana", tz=UTC)
     with read_session(gym) as session:
         assert not any(a.startswith("Maintenance") for a in board.board(session=session, tz=UTC)[0].alerts)
 

@@ -4,7 +4,9 @@ of its kind has passed, computed at read time; the stored status and the JSON `s
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Engine
@@ -23,6 +25,15 @@ from shared.store.settings import Settings
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # the cleaning
 TIMES = {"treadmill": 3.0, "default": 1.0}
+
+
+T = TypeVar("T")
+
+
+def act(engine: Engine, action: Callable[..., T], **kwargs: Any) -> T:
+    """A board action as the staff app runs it: in a unit of work of its own."""
+    with unit_of_work(engine) as session:
+        return action(session=session, **kwargs)
 
 
 def device(equipment_id: str, channel: str, body: dict[str, object], at: datetime) -> Decoded:
@@ -116,8 +127,8 @@ def test_only_a_station_nobody_has_used_since_the_cleaning_counts_down(gym: Engi
 
 def test_out_of_service_wins_over_the_countdown(gym: Engine) -> None:
     record_batch(engine=gym, items=used_then_cleaned("tm-1"), tz=UTC)
-    board.take_out_of_service(engine=gym, site="main", equipment_id="tm-1", by="ana", reason="Belt torn", tz=UTC,
-                              now=T0 + timedelta(seconds=10))  # fmt: skip
+    act(gym, board.take_out_of_service, site="main", equipment_id="tm-1", by="ana", reason="Belt torn", tz=UTC,
+        now=T0 + timedelta(seconds=10))  # fmt: skip
     assert at(gym, "tm-1", T0 + timedelta(seconds=20)) == ("out_of_service",) * 2 + ("out of service (manual)",)
 
 

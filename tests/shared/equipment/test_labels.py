@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -45,6 +47,15 @@ from tests.pdf_support import read_qr_codes
 STAFF = "https://staff.clinic.example"
 NOW = datetime.now(UTC).replace(microsecond=0)
 HOSTILE = "<img src=x onerror=alert(1)> **Rower** [x](https://evil)"
+
+
+T = TypeVar("T")
+
+
+def act(engine: Engine, action: Callable[..., T], **kwargs: Any) -> T:
+    """A board action as the staff app runs it: in a unit of work of its own."""
+    with unit_of_work(engine) as session:
+        return action(session=session, **kwargs)
 
 
 def ago(minutes: float) -> datetime:
@@ -196,24 +207,24 @@ def test_start_and_end_use_change_the_state_exactly_as_a_device_does(
         return clock - timedelta(minutes=minutes)
 
     args = {"site": "main", "equipment_id": "tm-staff", "by": "ana", "tz": UTC}
-    started = board.start_use(engine=gym, now=ago(50), **args)
+    started = act(gym, board.start_use, now=ago(50), **args)
     record_batch(
         engine=gym, items=[device("tm-device", "usage", {"event_id": "d1", "event": "start"}, ago(50))], tz=UTC
     )
     assert read_station(gym, "tm-staff").status == "in_use"
     same_state(gym)
 
-    board.end_use(engine=gym, now=ago(30), **args)
+    act(gym, board.end_use, now=ago(30), **args)
     record_batch(engine=gym, items=[device("tm-device", "usage", {"event_id": "d2", "event": "stop"}, ago(30))], tz=UTC)
     view = read_station(gym, "tm-staff")
     assert (view.status, view.uses_today, view.in_use_seconds_total) == ("needs_cleaning", uses_today, 1200.0)
     same_state(gym)
 
-    board.start_use(engine=gym, now=ago(20), **args)  # used again before a cleaning: the board's alert
+    act(gym, board.start_use, now=ago(20), **args)  # used again before a cleaning: the board's alert
     record_batch(
         engine=gym, items=[device("tm-device", "usage", {"event_id": "d3", "event": "start"}, ago(20))], tz=UTC
     )
-    board.end_use(engine=gym, now=ago(10), **args)
+    act(gym, board.end_use, now=ago(10), **args)
     record_batch(engine=gym, items=[device("tm-device", "usage", {"event_id": "d4", "event": "stop"}, ago(10))], tz=UTC)
     assert read_station(gym, "tm-staff").used_without_cleaning == 1
     same_state(gym)
@@ -241,16 +252,16 @@ def test_start_and_end_use_change_the_state_exactly_as_a_device_does(
 
 def test_a_station_not_cleaned_after_use_is_available_again(gym: Engine) -> None:
     args = {"site": "main", "equipment_id": "mat-1", "by": "ana", "tz": UTC}
-    board.start_use(engine=gym, **args)
-    board.end_use(engine=gym, **args)
+    act(gym, board.start_use, **args)
+    act(gym, board.end_use, **args)
     assert read_station(gym, "mat-1").status == "available"
 
 
 def test_a_cleaning_tap_after_a_use_makes_the_station_available(gym: Engine) -> None:
     args = {"site": "main", "equipment_id": "tm-staff", "by": "ana", "tz": UTC}
-    board.start_use(engine=gym, now=ago(20), **args)
-    board.end_use(engine=gym, now=ago(10), **args)
-    board.mark_cleaned(engine=gym, method="uv", now=ago(5), **args)
+    act(gym, board.start_use, now=ago(20), **args)
+    act(gym, board.end_use, now=ago(10), **args)
+    act(gym, board.mark_cleaned, method="uv", now=ago(5), **args)
     view = read_station(gym, "tm-staff")
     assert (view.status, view.last_cleaned_by) == ("available", "ana")
     with read_session(gym) as session:
@@ -262,33 +273,33 @@ def test_a_cleaning_tap_after_a_use_makes_the_station_available(gym: Engine) -> 
 def test_taps_that_do_not_fit_the_status_are_refused(gym: Engine) -> None:
     args = {"site": "main", "equipment_id": "tm-staff", "by": "ana", "tz": UTC}
     with pytest.raises(ValidationFailed, match="the station is not in use"):
-        board.end_use(engine=gym, **args)
-    board.start_use(engine=gym, **args)
+        act(gym, board.end_use, **args)
+    act(gym, board.start_use, **args)
     with pytest.raises(ValidationFailed, match="already in use"):
-        board.start_use(engine=gym, **args)
-    board.report_problem(engine=gym, severity="critical", message="Belt torn", **args)
+        act(gym, board.start_use, **args)
+    act(gym, board.report_problem, severity="critical", message="Belt torn", **args)
     with pytest.raises(ValidationFailed, match="out of service"):
-        board.start_use(engine=gym, site="main", equipment_id="tm-staff", by="ana", tz=UTC)
+        act(gym, board.start_use, site="main", equipment_id="tm-staff", by="ana", tz=UTC)
     with pytest.raises(NotFound):
-        board.start_use(engine=gym, site="main", equipment_id="nope", by="ana", tz=UTC)
+        act(gym, board.start_use, site="main", equipment_id="nope", by="ana", tz=UTC)
     assert read_station(gym, "tm-staff").uses_total == 1
 
 
 def test_problem_reports_are_fault_events_a_critical_one_takes_the_station_out(gym: Engine) -> None:
     args = {"site": "main", "equipment_id": "tm-staff", "by": "ana", "tz": UTC}
     with pytest.raises(ValidationFailed, match="describe the problem"):
-        board.report_problem(engine=gym, message="  ", **args)
+        act(gym, board.report_problem, message="  ", **args)
     with pytest.raises(ValidationFailed, match="severity must be one of warning, critical"):
-        board.report_problem(engine=gym, message="Squeaks", severity="info", **args)
+        act(gym, board.report_problem, message="Squeaks", severity="info", **args)
 
-    board.report_problem(engine=gym, message="Squeaks <loudly>", now=ago(30), **args)
+    act(gym, board.report_problem, message="Squeaks <loudly>", now=ago(30), **args)
     fault = {"event_id": "f1", "event": "fault", "severity": "warning", "message": "Squeaks <loudly>"}
     record_batch(engine=gym, items=[device("tm-device", "fault", fault, ago(30))], tz=UTC)
     view = read_station(gym, "tm-staff")
     assert (view.status, view.fault_code, view.fault_severity) == ("available", "reported", "warning")
     same_state(gym)
 
-    board.report_problem(engine=gym, message="Belt torn", severity="critical", now=ago(20), **args)
+    act(gym, board.report_problem, message="Belt torn", severity="critical", now=ago(20), **args)
     fault = {"event_id": "f2", "event": "fault", "severity": "critical", "message": "Belt torn"}
     record_batch(engine=gym, items=[device("tm-device", "fault", fault, ago(20))], tz=UTC)
     view = read_station(gym, "tm-staff")
@@ -298,7 +309,7 @@ def test_problem_reports_are_fault_events_a_critical_one_takes_the_station_out(g
         entry = recent_audit(session=session)[0]
     assert (entry.actor, entry.action, entry.detail) == ("ana", "equipment.problem_reported", "critical: Belt torn")
 
-    board.back_in_service(engine=gym, now=ago(10), **args)
+    act(gym, board.back_in_service, now=ago(10), **args)
     cleared = device("tm-device", "fault", {"event_id": "f3", "event": "cleared"}, ago(10))
     record_batch(engine=gym, items=[cleared], tz=UTC)
     assert read_station(gym, "tm-staff").status == "available"

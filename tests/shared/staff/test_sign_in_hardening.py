@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event
 
 from shared.staff import passwords
 from shared.staff.accounts import create_account
-from shared.staff.sign_in import REFUSED, sign_in
+from shared.staff.sign_in import REFUSED, SignIn, sign_in
 from shared.staff.sign_in_guard import MAX_WAIT_S, SourceGuard
+from shared.store.db import unit_of_work
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
 STRANGER, FRONT_DESK = "203.0.113.9", "192.168.1.20"
+
+
+def signing_in(engine: Engine, **kwargs: Any) -> SignIn:
+    """A sign-in as the staff app runs it: in a unit of work of its own."""
+    with unit_of_work(engine) as session:
+        return sign_in(session=session, **kwargs)
 
 
 @pytest.fixture
@@ -39,7 +47,7 @@ def work(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, 
 
 def _cost(engine: Engine, work: dict[str, int], username: str, password: str, **kwargs: object) -> tuple[str, int, int]:
     before = dict(work)
-    answer = sign_in(engine=engine, username=username, password=password, now=NOW, **kwargs)  # type: ignore[arg-type]
+    answer = signing_in(engine, username=username, password=password, now=NOW, **kwargs)
     return answer.message, work["scrypt"] - before["scrypt"], work["sql"] - before["sql"]
 
 
@@ -50,7 +58,7 @@ def test_unknown_user_wrong_password_and_paused_account_answer_alike_for_the_sam
     create_account(engine=engine, username="paused", password=PASSWORD, role="technician")
     passwords.dummy_hash()  # made once per process, before the first unknown name
     for _ in range(5):
-        sign_in(engine=engine, username="paused", password="bad password!", now=NOW)
+        signing_in(engine, username="paused", password="bad password!", now=NOW)
     answers = {
         "unknown user": _cost(engine, work, "nobody", PASSWORD),
         "wrong password": _cost(engine, work, "admin", "bad password!"),
@@ -63,11 +71,11 @@ def test_a_stranger_who_pauses_the_admin_does_not_lock_out_the_admin_at_the_fron
     create_account(engine=engine, username="admin", password=PASSWORD, role="admin")
     guard = SourceGuard()
     for _ in range(5):
-        guess = sign_in(engine=engine, username="admin", password="guess!!!!!", now=NOW, source=STRANGER, guard=guard)
+        guess = signing_in(engine, username="admin", password="guess!!!!!", now=NOW, source=STRANGER, guard=guard)
         assert guess.message == REFUSED
-    stranger = sign_in(engine=engine, username="admin", password=PASSWORD, now=NOW, source=STRANGER, guard=guard)
+    stranger = signing_in(engine, username="admin", password=PASSWORD, now=NOW, source=STRANGER, guard=guard)
     assert stranger.user is None
-    desk = sign_in(engine=engine, username="admin", password=PASSWORD, now=NOW, source=FRONT_DESK, guard=guard)
+    desk = signing_in(engine, username="admin", password=PASSWORD, now=NOW, source=FRONT_DESK, guard=guard)
     assert desk.user is not None
 
 
@@ -91,10 +99,10 @@ def test_a_waiting_source_is_told_how_long_and_its_guesses_are_not_even_checked(
     create_account(engine=engine, username="admin", password=PASSWORD, role="admin")
     guard = SourceGuard()
     for _ in range(5):
-        sign_in(engine=engine, username="admin", password="guess!!!!!", now=NOW, source=STRANGER, guard=guard)
+        signing_in(engine, username="admin", password="guess!!!!!", now=NOW, source=STRANGER, guard=guard)
     message, hashes, _ = _cost(engine, work, "admin", PASSWORD, source=STRANGER, guard=guard)
     assert message == "Too many failed sign-ins from this device. Please wait 2 seconds."
     assert hashes == 0
-    later = sign_in(engine=engine, username="admin", password="guess!!!!!", now=NOW + timedelta(seconds=3),
+    later = signing_in(engine, username="admin", password="guess!!!!!", now=NOW + timedelta(seconds=3),
                     source=STRANGER, guard=guard)  # fmt: skip
     assert later.message == REFUSED

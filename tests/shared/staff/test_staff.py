@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -11,12 +12,18 @@ from shared.staff.accounts import create_account, update_account
 from shared.staff.audit import recent_audit
 from shared.staff.passwords import hash_password, verify_password
 from shared.staff.permissions import can
-from shared.staff.sign_in import REFUSED, sign_in
-from shared.store.db import read_session
+from shared.staff.sign_in import REFUSED, SignIn, sign_in
+from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ValidationFailed
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
+
+
+def signing_in(engine: Engine, **kwargs: Any) -> SignIn:
+    """A sign-in as the staff app runs it: in a unit of work of its own."""
+    with unit_of_work(engine) as session:
+        return sign_in(session=session, **kwargs)
 
 
 def test_passwords_are_stored_as_salted_scrypt_hashes() -> None:
@@ -29,9 +36,9 @@ def test_passwords_are_stored_as_salted_scrypt_hashes() -> None:
 
 def test_sign_in_with_the_right_password_and_refuse_the_wrong_one_alike(engine: Engine) -> None:
     create_account(engine=engine, username="Ana", password=PASSWORD, role="technician", display_name="Ana K.")
-    good = sign_in(engine=engine, username="ana", password=PASSWORD, now=NOW)
-    wrong = sign_in(engine=engine, username="ana", password="not the password", now=NOW)
-    nobody = sign_in(engine=engine, username="nobody", password=PASSWORD, now=NOW)
+    good = signing_in(engine, username="ana", password=PASSWORD, now=NOW)
+    wrong = signing_in(engine, username="ana", password="not the password", now=NOW)
+    nobody = signing_in(engine, username="nobody", password=PASSWORD, now=NOW)
     assert good.user is not None and (good.user.username, good.user.role) == ("ana", "technician")
     assert (wrong.user, wrong.message) == (None, REFUSED)
     assert nobody.message == wrong.message, "the answer must not reveal which usernames exist"
@@ -41,26 +48,26 @@ def test_five_failures_pause_the_account_and_each_pause_is_longer_up_to_fifteen_
     create_account(engine=engine, username="ana", password=PASSWORD, role="technician")
     at = NOW
     for pause_min in (1, 5, 15, 15):
-        answers = [sign_in(engine=engine, username="ana", password="bad password!", now=at).message for _ in range(5)]
+        answers = [signing_in(engine, username="ana", password="bad password!", now=at).message for _ in range(5)]
         assert answers == [REFUSED] * 5, "a paused account answers like a wrong password"
         early = at + timedelta(minutes=pause_min - 0.5)
-        assert sign_in(engine=engine, username="ana", password=PASSWORD, now=early).user is None
+        assert signing_in(engine, username="ana", password=PASSWORD, now=early).user is None
         at += timedelta(minutes=pause_min + 0.5)
-    assert sign_in(engine=engine, username="ana", password=PASSWORD, now=at).user is not None, "never locked for good"
+    assert signing_in(engine, username="ana", password=PASSWORD, now=at).user is not None, "never locked for good"
 
 
 def test_a_new_password_from_an_admin_clears_the_lock(engine: Engine) -> None:
     create_account(engine=engine, username="ana", password=PASSWORD, role="technician")
     for _ in range(5):
-        sign_in(engine=engine, username="ana", password="bad password!", now=NOW)
+        signing_in(engine, username="ana", password="bad password!", now=NOW)
     update_account(engine=engine, username="ana", actor="admin", password="a brand new secret")
-    assert sign_in(engine=engine, username="ana", password="a brand new secret", now=NOW).user is not None
+    assert signing_in(engine, username="ana", password="a brand new secret", now=NOW).user is not None
 
 
 def test_a_disabled_account_cannot_sign_in(engine: Engine) -> None:
     create_account(engine=engine, username="ana", password=PASSWORD, role="technician")
     update_account(engine=engine, username="ana", actor="admin", disabled=True)
-    assert sign_in(engine=engine, username="ana", password=PASSWORD, now=NOW).user is None
+    assert signing_in(engine, username="ana", password=PASSWORD, now=NOW).user is None
 
 
 @pytest.mark.parametrize(
@@ -116,11 +123,11 @@ def test_an_admin_cannot_disable_or_demote_their_own_account(engine: Engine) -> 
     with pytest.raises(ValidationFailed, match=r"^you cannot take the admin role from your own account$"):
         update_account(engine=engine, username="boss", actor="boss", role="technician")
     update_account(engine=engine, username="boss", actor="boss", role="admin", disabled=False, password="a new secret!")
-    own = sign_in(engine=engine, username="boss", password="a new secret!", now=NOW)
+    own = signing_in(engine, username="boss", password="a new secret!", now=NOW)
     assert own.user is not None, "their own password they may change"
     with read_session(engine) as session:
         updates = [e.action for e in recent_audit(session=session)].count("staff.update")
     assert updates == 1, "refusals change and record nothing"
     update_account(engine=engine, username="boss", actor="kim", role="technician")
     update_account(engine=engine, username="boss", actor="kim", disabled=True)
-    assert sign_in(engine=engine, username="boss", password="a new secret!", now=NOW).user is None
+    assert signing_in(engine, username="boss", password="a new secret!", now=NOW).user is None

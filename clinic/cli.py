@@ -7,6 +7,8 @@ error handler) is `clinic.common`, and how they print is `clinic.output`.
 from __future__ import annotations
 
 import os
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
 
 import typer
 
@@ -24,6 +26,27 @@ from clinic.staff_cli import staff_app
 from clinic.status_cli import status
 
 app = typer.Typer(help="Clinic check-in and equipment telemetry.", no_args_is_help=True, add_completion=False)
+
+
+def _print_version(wanted: bool) -> None:
+    """`clinic --version`: the installed distribution's version (from its metadata), then exit 0."""
+    if wanted:
+        try:
+            typer.echo(f"clinic {version('clinic-checkin')}")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            typer.echo("clinic (not installed: no version)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    _version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the installed version and exit.", callback=_print_version, is_eager=True),
+    ] = False,
+) -> None:
+    """Clinic check-in and equipment telemetry."""
+
 
 # Top-level commands, in the order `clinic --help` lists them.
 app.command("checkin")(checkin)

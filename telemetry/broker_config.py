@@ -12,7 +12,16 @@ from shared.store.settings import Settings
 from telemetry.bridge import bridge_lines
 from telemetry.broker_files import BrokerFiles
 
-REPO_CONFIG = Path(__file__).resolve().parent.parent / "mosquitto.conf"
+
+def _repo_config() -> Path:
+    """The repo's root mosquitto.conf: the copy the wheel ships beside this module (pyproject.toml force-includes
+    it as telemetry/mosquitto.conf), else, in a checkout or an editable install, the file at the repo's root."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "mosquitto.conf"
+    return packaged if packaged.is_file() else here.parent / "mosquitto.conf"
+
+
+REPO_CONFIG = _repo_config()
 
 
 def reload_broker(settings: Settings) -> bool:

@@ -5,13 +5,15 @@
 # with its data in the temporary folder, until the lobby answers /healthz with 200; stop it with SIGINT (Ctrl-C)
 # and check that it exits 0 and leaves no process behind. Everything it makes is deleted at the end; on any error
 # it says which step failed and prints the logs. scripts/test.sh runs it ("== wheel") after scripts/setup.sh.
-# CLINIC_WHEEL_DEADLINE_S (default 90) bounds the wait for /healthz and for the stop.
+# CLINIC_WHEEL_DEADLINE_S (default 90) bounds the wait for /healthz and for the stop; CLINIC_WHEEL_CACHE is where
+# the dependencies' wheels are kept between runs (below).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DEV_PY=$ROOT/.venv/bin/python  # has `build` (the dev extra); made by scripts/setup.sh
 PYTHON=${PYTHON:-python3}       # the interpreter the new environment is made from, as in scripts/setup.sh
 DEADLINE_S=${CLINIC_WHEEL_DEADLINE_S:-90}
 PIP_OPTS=(-q --disable-pip-version-check)  # as scripts/setup.sh: the machine's pip configuration picks the sources
+CACHE=${CLINIC_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clinic-checkin/wheel-check}  # kept between runs
 
 [ -x "$DEV_PY" ] || { echo "wheel: no $DEV_PY; run scripts/setup.sh first" >&2; exit 1; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/clinic-wheel.XXXXXX")
@@ -91,8 +93,34 @@ sys.exit(1 if wrong or missing else 0)' "$WHEEL"
 
 step "install the wheel into a new virtual environment"
 "$PYTHON" -m venv --without-pip "$VENV"
+pip_new() { "$DEV_PY" -m pip "${PIP_OPTS[@]}" --python "$VENV/bin/python" "$@" >>"$WORK/pip.log" 2>&1; }
+# The dependencies' wheels are downloaded once per set of requirements (the wheel's Requires-Dist and the Python),
+# from the sources pip is configured with, and kept in CACHE (pip's own cache stores nothing on this machine: the
+# registry's answers carry no caching headers); an install from them takes a fraction of a fresh one.
 # --no-compile: no .pyc for all of site-packages (half of pip's time); what runs compiles what it imports.
-"$DEV_PY" -m pip "${PIP_OPTS[@]}" --python "$VENV/bin/python" install --no-compile "$WHEEL" >"$WORK/pip.log" 2>&1
+key=$("$VENV/bin/python" -c '
+import hashlib, platform, sys, zipfile
+wheel = zipfile.ZipFile(sys.argv[1])
+meta = wheel.read(next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+needs = sorted(l for l in meta.splitlines() if l.startswith("Requires-Dist:") and "extra ==" not in l)
+needs.append(f"{sys.implementation.cache_tag} {platform.machine()}")
+print(hashlib.sha256("\n".join(needs).encode()).hexdigest()[:16])' "$WHEEL")
+wheels=$CACHE/$key
+if [ ! -e "$wheels/complete" ]; then
+  step "download the dependencies' wheels for this set of requirements (once, into $CACHE)"
+  mkdir -p "$CACHE"
+  find "$CACHE" -mindepth 1 -maxdepth 1 ! -name "$key" -exec rm -rf {} +  # older sets
+  rm -rf "$wheels.part"
+  pip_new download -d "$wheels.part" "$WHEEL"
+  rm -f "$wheels.part"/clinic_checkin-*
+  rm -rf "$wheels" && mv "$wheels.part" "$wheels" && touch "$wheels/complete"
+  step "install the wheel into a new virtual environment"
+fi
+if ! pip_new install --no-compile --no-index --find-links "$wheels" "$WHEEL"; then
+  echo "wheel: the kept wheels in $wheels do not install; installing from the sources instead" >&2
+  rm -rf "$wheels"
+  pip_new install --no-compile "$WHEEL"
+fi
 
 # A new user's shell: no CLINIC_* or PYTHONPATH from outside, the new environment's commands first, and a working
 # directory outside the checkout.

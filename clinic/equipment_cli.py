@@ -14,10 +14,11 @@ from typing import Annotated
 import typer
 
 from clinic.common import JsonTableFlag, engine_for, settings, store, user_errors
-from clinic.output import clip, local_time, table, write_bytes
+from clinic.output import clip, local_time, rfc3339, table, write_bytes
 from shared.equipment.board import unknown_devices
 from shared.equipment.dead_letters import list_dead_letters
 from shared.equipment.payloads import REASON_CODES
+from shared.equipment.recording import recording_status
 from shared.equipment.stations import describe_status, list_stations
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ValidationFailed
@@ -131,16 +132,27 @@ def equipment_list(
     site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
     as_json: JsonTableFlag = False,
 ) -> None:
-    """Every station with its live state (from the current-state table, never the whole log)."""
+    """Every station with its live state (from the current-state table, never the whole log); first, when no listener
+    records device messages, since when (the list may be out of date)."""
+    now = datetime.now(UTC)
     with store() as (cfg, engine), read_session(engine) as session:
         views = list_stations(session=session, tz=cfg.tz, site=site)
-    if as_json:
-        typer.echo(json.dumps([v.as_json() for v in views], indent=2))
+        recording = recording_status(session=session, now=now, keepalive_s=cfg.mqtt_keepalive_s)
+    stopped = (f"recording stopped since {recording.since_text(cfg.tz, now)}: device messages are not being recorded; "
+               "this list may be out of date") if recording.stopped else None  # fmt: skip
+    if as_json:  # still the list of stations scripts rely on: each row gains the recording state
+        seen = recording.recording or recording.stopped  # null: no listener ever ran on this store
+        state = {"recording": recording.recording if seen else None,
+                 "recording_stopped_since": rfc3339(recording.stopped_since)}  # fmt: skip
+        typer.echo(json.dumps([{**v.as_json(), **state} for v in views], indent=2))
+        if stopped:
+            typer.echo(f"warning: {stopped}", err=True)
         return
+    if stopped:
+        typer.echo(stopped)
     if not views:
         typer.echo("no equipment registered yet (see `clinic device add`)")
         return
-    now = datetime.now(UTC)
     rows = [
         [
             v.site,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shared.equipment.native.dialects import NATIVE_SUBSCRIPTIONS, device_topics_read, native_topics
+from shared.equipment.recording import status_topic
 
 LISTENER_USER = "svc.listener"
 SIMULATOR_USER = "svc.simulator"
@@ -28,7 +29,8 @@ def acl_text(
     bridges: dict[str, str] | None = None,
     natives: dict[str, str] | None = None,
 ) -> str:
-    """The ACL: the listener reads everything under the prefix; each device writes only its own topics.
+    """The ACL: the listener reads everything under the prefix and writes its own retained status (online, and its
+    last will offline) at any site; each device writes only its own topics.
 
     `devices` maps each device account (its equipment id) to its site, so a device can publish neither as
     another station nor as a station of the same id at another site. `bridges` (at a chain's center) maps each
@@ -41,7 +43,8 @@ def acl_text(
         device_rules += [f"user {equipment_id}", f"topic write {prefix}/{site}/equipment/{equipment_id}/+", ""]
     listener_rules: list[str] = []
     for user in listeners or [LISTENER_USER]:
-        listener_rules += [f"user {user}", f"topic read {prefix}/#", ""]
+        status = status_topic(prefix, "+", user)
+        listener_rules += [f"user {user}", f"topic read {prefix}/#", *([f"topic write {status}"] if status else []), ""]
     simulator_rules: list[str] = []
     native_writes = [f"topic write {topic}" for topic in NATIVE_SUBSCRIPTIONS]
     for user in [SIMULATOR_USER, *(simulator_user(n) for n in range(SIMULATOR_POOL))]:
@@ -52,7 +55,9 @@ def acl_text(
     return "\n".join(
         [
             "# Written by `clinic init`; edit the generator (telemetry/broker_acl.py), not this file.",
-            "# The listeners (one account each: the broker makes the username the client id).",
+            "# The listeners (one account each: the broker makes the username the client id). Each publishes its own",
+            "# status (retained, and its last will) on <prefix>/<site>/system/listener/<account>, which the listener",
+            "# accounts read like everything under the prefix; a monitoring account needs a read line for it.",
             *listener_rules,
             "# A chain: equipment registrations (retained) and staff actions, published at each site for the",
             "# center (`clinic chain publish`); at the center the same account reads the registrations.",

@@ -13,6 +13,14 @@ out the moment its batch is committed, and a burst of messages costs one `select
 Between turns, at most every 2 s, the loop does its chores: about once a minute it checks the data disk (a
 warning in the log when it is nearly full), and it rewrites its status file for operators
 (telemetry/listener_status.py), which it removes when it stops cleanly.
+Whether it is recording is also said where the apps and MQTT clients can see it (shared/equipment/recording.py,
+docs/reliability.md "When recording stops"): while subscribed, it asks the writer to record a heartbeat in the store
+about every third of the keep-alive; and it publishes a retained status on `<prefix>/<site>/system/listener/<client
+id>`: "online" once subscribed, "offline" on a clean stop, and "offline" as its last will, which the broker
+publishes when the connection is lost (killed, hung, cut off).
+Nothing a paho callback meets ends the listener: each callback is guarded (but `_on_message`, the hot path, which is
+written never to raise), a bad setting is refused at start (shared/store/settings.py), and a refused connection or
+subscription ends `run()` with its reason.
 """
 
 from __future__ import annotations
@@ -21,19 +29,23 @@ import contextlib
 import logging
 import os
 import select
+import socket
 import threading
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy import Engine
 
 import shared.store.db as db
+from shared.equipment.recording import ListenerIdentity, beat_interval_s, status_payload, status_topic
 from shared.equipment.topics import subscription
 from shared.store.settings import Settings
 from shared.store.types import utcnow
@@ -52,6 +64,7 @@ STOP_WITHIN_S = 10.0  # on stop, how long the writer may keep retrying an unavai
 WRITER_DEATHS_PER_MINUTE = 5  # more than this and the listener ends (its service manager restarts it)
 DISK_CHECK_EVERY_S = 60.0  # how often the loop looks at the data disk's fill
 DISK_REMIND_EVERY_S = 3600.0  # while the disk stays nearly full, the warning is repeated this often
+OFFLINE_WITHIN_S = 2.0  # on a clean stop, how long to wait for the broker to take the "offline" status
 _OK = MQTTErrorCode.MQTT_ERR_SUCCESS
 
 
@@ -102,6 +115,14 @@ class Listener:
         self._status_written: tuple[Any, ...] | None = None  # what the file says (but its time), and when
         self._status_written_at = 0.0
         self._status_failed = False
+        # Whether it records, for the apps (a heartbeat in the store) and for MQTT clients (a retained status).
+        self._identity: ListenerIdentity | None = None  # set by run()
+        self._beat_every = max(WRITE_MIN_S, beat_interval_s(settings.mqtt_keepalive_s))
+        self._next_beat = 0.0
+        self._beat_due = False
+        self._status_topic = status_topic(settings.topic_prefix, settings.site, settings.resolved_mqtt_client_id)
+        self._status_mids: set[int] = set()
+        self._status_refusal_logged = False
         self._client = self._make_client()
 
     # -- public -----------------------------------------------------------------------------------------
@@ -115,6 +136,9 @@ class Listener:
     def run(self) -> None:
         """Connect, then receive and record until stopped; reconnects with backoff when the broker goes."""
         self._started_at = utcnow()
+        self._identity = ListenerIdentity(account=self.settings.resolved_mqtt_client_id, site=self.settings.site,
+                                          pid=os.getpid(), host=socket.gethostname()[:255],
+                                          started_at=self._started_at)  # fmt: skip
         self._chores()
         self._writer.start()
         stopped = False
@@ -201,19 +225,26 @@ class Listener:
         self.stats.received += 1
 
     def _hand_over(self) -> None:
-        """Give the writer what arrived while it committed the last batch (at most `ingest_batch_max`)."""
-        if not self._buffer or self._writer_busy:
+        """Give the writer what arrived while it committed the last batch (at most `ingest_batch_max`), with the
+        heartbeat when one is due; a beat due while nothing is to be committed goes alone."""
+        if self._writer_busy:
             return
-        size = self.settings.ingest_batch_max
-        batch, self._buffer = self._buffer[:size], self._buffer[size:]
-        self._submit(batch)
+        if self._buffer:
+            size = self.settings.ingest_batch_max
+            batch, self._buffer = self._buffer[:size], self._buffer[size:]
+            self._submit(batch)
+        elif self._beat_due and self._identity is not None:
+            self._beat_due = False
+            with contextlib.suppress(OSError, ValueError):  # the writer died: _settle sees it and starts another
+                self._writer.beat(self._identity)
 
     def _submit(self, batch: list[Pending]) -> None:
         self._seq += 1
         self._in_flight = batch
         self._writer_busy = True
+        beat, self._beat_due = (self._identity if self._beat_due else None), False
         with contextlib.suppress(OSError, ValueError):  # the writer died: _settle sees it and starts another
-            self._writer.submit(self._seq, [p.message for p in batch])
+            self._writer.submit(self._seq, [p.message for p in batch], beat)
 
     def _settle(self) -> None:
         """Act on the writer's reports: acknowledge what it committed, count it, log what it saw."""
@@ -241,8 +272,8 @@ class Listener:
             self.stats.inserted += inserted
             self.stats.duplicates += duplicates
             self.stats.dead_lettered += dead_lettered
-            for reason, topic in rejects:
-                log.warning("dead letter (%s) on %s", reason, topic)
+            for reason, topic in rejects:  # one line each, never a traceback: a device's mistake is not ours
+                log.warning("dead letter (%s) on %s", _one_line(reason), _one_line(topic))
         elif kind == "done":
             self._writer_busy = False  # what is left in _in_flight (it gave up while stopping) stays unacked
             self._in_flight = []
@@ -258,13 +289,17 @@ class Listener:
         elif kind == "fallback":
             log.warning("a batch of %d could not be recorded (%s); retrying one message at a time", *report[1:])
         elif kind == "unstorable":
-            log.warning("a message on %s could not be stored (%s); keeping it as a dead letter", *report[1:])
+            log.warning("a message on %s could not be stored (%s); keeping it as a dead letter",
+                        *(_one_line(part) for part in report[1:]))  # fmt: skip
         elif kind == "gave_up":
             log.warning("stopping with %d messages uncommitted: the broker redelivers them", report[1])
         elif kind == "purged":
             log.info("deleted %d dead letters older than %d days", *report[1:])
         elif kind == "purge_failed":
             log.warning("dead-letter retention sweep failed (%s); trying again in an hour", report[1])
+        elif kind == "beat_failed":
+            log.warning("could not record the listener's heartbeat (%s): the apps will say recording has stopped "
+                        "until it is recorded again", report[1])  # fmt: skip
 
     def _writer_died(self) -> None:
         """Start a new writer and give it the batch the old one held (unacked; the event key dedupes)."""
@@ -290,11 +325,26 @@ class Listener:
     # -- connection -------------------------------------------------------------------------------------
     def _make_client(self) -> mqtt.Client:
         client = persistent_client(self.settings, self.settings.resolved_mqtt_client_id)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
-        client.on_subscribe = self._on_subscribe
+        if self._status_topic is None:
+            log.warning("client id %r cannot be a topic level: the listener publishes no online/offline status",
+                        self.settings.resolved_mqtt_client_id)  # fmt: skip
+        else:  # the broker publishes this the moment it loses the connection (no delay), and keeps it
+            will = Properties(PacketTypes.WILLMESSAGE)
+            will.WillDelayInterval = 0
+            client.will_set(self._status_topic, status_payload("offline", None, os.getpid()), qos=1, retain=True,
+                            properties=will)  # fmt: skip
+        client.on_connect = _guarded(self._on_connect, "on_connect", then=self._reconnect)
+        client.on_disconnect = _guarded(self._on_disconnect, "on_disconnect")
+        client.on_message = self._on_message  # the hot path, written never to raise: no wrapper
+        client.on_subscribe = _guarded(self._on_subscribe, "on_subscribe", then=self._reconnect)
+        client.on_publish = _guarded(self._on_publish, "on_publish")
         return client
+
+    def _reconnect(self) -> None:
+        """After a callback failed while (re)establishing the session: drop the connection, so `_run` connects and
+        subscribes again with backoff."""
+        with contextlib.suppress(Exception):
+            self._client.disconnect()
 
     def _try_connect(self) -> bool:
         if not connect_persistent(self._client, self.settings):
@@ -309,6 +359,7 @@ class Listener:
         self._connected = True
         self._net_backoff.reset()
         self.stats.connects += 1
+        self._status_mids.clear()
         topics = self.subscriptions()
         # Subscribe on every connect, so a broker that lost our session still gets the subscription back.
         options = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
@@ -328,22 +379,54 @@ class Listener:
         )
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: list[ReasonCode], _p: Any) -> None:
-        if any(reason.is_failure for reason in reasons):
-            log.error("the broker refused the subscription: %s (check the ACL)", reasons)
+        refused = [str(reason) for reason in reasons if reason.is_failure]
+        if refused:  # retrying cannot help: end run() with the reason (`clinic listen` prints it, exit code 2)
+            self._refused = (f"the broker refused the subscription to {', '.join(self.subscriptions())}: "
+                             f"{', '.join(refused)} (check the ACL of {self.settings.resolved_mqtt_client_id} "
+                             "and CLINIC_MQTT_SHARED_GROUP)")  # fmt: skip
+            log.error("%s", self._refused)
             return
         log.info("subscribed: the broker confirmed the subscription")
         self.subscribed.set()
+        self._beat_due = True  # the apps learn at once that recording has resumed
+        self._next_beat = time.monotonic() + self._beat_every
+        self._publish_status("online")
+
+    def _on_publish(self, _c: mqtt.Client, _u: Any, mid: int, reason: ReasonCode, _p: Any) -> None:
+        if mid not in self._status_mids:
+            return
+        self._status_mids.discard(mid)
+        if reason.is_failure and not self._status_refusal_logged:
+            self._status_refusal_logged = True
+            log.warning("the broker refused the listener's status on %s (%s): `clinic init` renders an ACL that "
+                        "allows it; recording goes on", self._status_topic, reason)  # fmt: skip
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: ReasonCode, _p: Any) -> None:
         if self._connected:
             log.warning("disconnected from the broker: %s", reason)
         self._connected = False
         self.subscribed.clear()
+        self._beat_due = False  # not recording from now on: the heartbeat goes stale
+
+    def _publish_status(self, state: Literal["online", "offline"]) -> mqtt.MQTTMessageInfo | None:
+        """Publish the listener's retained status (QoS 1); None when it has no status topic or could not send it."""
+        if self._status_topic is None:
+            return None
+        try:
+            info = self._client.publish(self._status_topic, status_payload(state, utcnow(), os.getpid()), qos=1,
+                                        retain=True)  # fmt: skip
+        except (ValueError, RuntimeError, OSError) as exc:
+            log.warning("could not publish the listener's status %r (%s)", state, exc)
+            return None
+        self._status_mids.add(info.mid)
+        return info
 
     def _lost_connection(self, rc: MQTTErrorCode) -> None:
         """Hand what we hold to the writer (the broker will redeliver it, and the event key dedupes)."""
         log.debug("network loop ended with %s", rc)
         self._connected = False
+        self.subscribed.clear()  # (paho has said so through on_disconnect, if it could)
+        self._beat_due = False
         self._hand_over()
 
     def _shutdown(self) -> None:
@@ -357,7 +440,11 @@ class Listener:
             self._settle()
             if time.monotonic() >= self._next_chores:
                 self._chores()  # the heartbeat goes on while the last batch is committed
-        self._writer.stop(timeout=max(1.0, give_up_at - time.monotonic() + 1))
+        self._writer.stop(timeout=max(1.0, give_up_at - time.monotonic() + 1), listener=self._identity)
+        if self._client.socket() is not None and self._connected:  # a clean stop: no last will, so say it
+            offline = self._publish_status("offline")
+            if offline is not None:
+                self._flush_until(offline.is_published, OFFLINE_WITHIN_S)
         if self._client.socket() is not None:
             end = time.monotonic() + 2
             while self._client.want_write() and time.monotonic() < end and self._client.loop_write() == _OK:
@@ -370,6 +457,24 @@ class Listener:
             os.close(fd)
         log.info("listener stopped: %s", self.stats)
 
+    def _flush_until(self, done: Any, timeout: float) -> None:
+        """Turn paho's loop on the socket alone (the writer is gone) until `done()` or `timeout` seconds; what
+        arrives meanwhile stays unacknowledged, and the broker redelivers it."""
+        end = time.monotonic() + timeout
+        while not done() and (left := end - time.monotonic()) > 0:
+            sock = self._client.socket()
+            if sock is None:
+                return
+            if self._client.want_write() and self._client.loop_write() != _OK:
+                return
+            pending = sock.pending() if hasattr(sock, "pending") else 0
+            try:
+                readable, _, _ = select.select([sock], [], [], 0 if pending else min(left, 0.1))
+            except (OSError, ValueError, TypeError):
+                return
+            if (readable or pending) and self._client.loop_read() != _OK:
+                return
+
     # -- chores between turns: the data disk and the status file --------------------------------------------
     def _chores(self) -> None:
         """Check the disk when a minute has passed, and rewrite the status file when due (at most every 2 s)."""
@@ -378,6 +483,9 @@ class Listener:
         if now >= self._next_disk_check:
             self._check_disk(now)
         self._heartbeat(now)
+        if not self._stopping and self.subscribed.is_set() and now >= self._next_beat:
+            self._next_beat = now + self._beat_every
+            self._beat_due = True  # `_hand_over` gives it to the writer, with the next batch or alone
 
     def _check_disk(self, now: float) -> None:
         """Warn when the data disk has become nearly full (again each hour while it stays so); say when it is not."""
@@ -445,3 +553,24 @@ class Listener:
             remove_status(path)
         except OSError as exc:
             log.warning("could not remove the listener's status file %s (%s)", path, exc)
+
+
+def _guarded(callback: Any, name: str, *, then: Any = None) -> Any:
+    """`callback` for paho, which must never raise out of it (paho would re-raise it from `loop_read` and end the
+    listener): a failure is logged with its traceback (a bug of ours, not a device's), then `then()` if given."""
+
+    def guarded(*args: Any) -> None:
+        try:
+            callback(*args)
+        except Exception:
+            log.exception("the listener's %s callback failed; going on", name)
+            if then is not None:
+                then()
+
+    guarded.__name__ = name
+    return guarded
+
+
+def _one_line(value: object) -> str:
+    """A value for a log line: newlines (a database's multi-line message, say) never split the line."""
+    return " ".join(str(value).splitlines())

@@ -14,6 +14,11 @@ batch and retries with backoff, and nothing it holds is acknowledged. If either 
 (a closed pipe): the writer exits, or the network loop starts a new writer and gives it the batch again (the
 unique event key makes that harmless). The writer logs nothing itself: it reports to the network loop, which
 logs, so an operator reads one log.
+
+It also keeps the listener's heartbeat (`listener_heartbeat`, shared/equipment/recording.py), which the apps read
+to say when recording has stopped: the network loop asks for a beat about every third of the keep-alive while it
+holds its subscription, riding in the next batch's transaction (one more statement) or alone when idle; a clean
+stop records `stopped_at`. A beat is written only when a commit can be, so a held batch also goes stale.
 """
 
 from __future__ import annotations
@@ -33,8 +38,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shared.equipment.dead_letter_limits import purge_old
 from shared.equipment.events import BatchResult, Decoded, Rejected
-from shared.equipment.ingest import record_batch
+from shared.equipment.ingest import record_batch, record_batch_in
 from shared.equipment.payloads import decode
+from shared.equipment.recording import ListenerIdentity, record_beat, record_stop
 from shared.store.db import is_transient, make_engine, write_transaction
 from shared.store.types import utcnow
 
@@ -92,9 +98,15 @@ class WriterProcess:
         assert self._conn is not None
         return self._conn.fileno()
 
-    def submit(self, seq: int, messages: list[Raw]) -> None:
+    def submit(self, seq: int, messages: list[Raw], beat: ListenerIdentity | None = None) -> None:
+        """A batch to commit; with `beat`, the listener's heartbeat goes in the same transaction."""
         assert self._conn is not None
-        self._conn.send(("batch", seq, messages))
+        self._conn.send(("batch", seq, messages, beat))
+
+    def beat(self, listener: ListenerIdentity) -> None:
+        """Record the listener's heartbeat now (between batches: nothing else to commit)."""
+        assert self._conn is not None
+        self._conn.send(("beat", listener))
 
     def hurry(self, give_up_in_s: float) -> None:
         """Retry an unavailable database often, and give up after `give_up_in_s` (the listener is stopping)."""
@@ -112,11 +124,12 @@ class WriterProcess:
     def exitcode(self) -> int | None:
         return getattr(self._process, "exitcode", None)
 
-    def stop(self, timeout: float) -> None:
-        """Ask the writer to end (after its batch), wait for it, and make sure it is gone."""
+    def stop(self, timeout: float, *, listener: ListenerIdentity | None = None) -> None:
+        """Ask the writer to end (after its batch; recording `listener`'s clean stop), wait for it, and make sure it
+        is gone."""
         if self._conn is not None:
             with contextlib.suppress(OSError, ValueError):  # it died already
-                self._conn.send(("stop",))
+                self._conn.send(("stop", listener))
         if self._process is not None:
             self._process.join(timeout)
             if self._process.is_alive() and hasattr(self._process, "kill"):
@@ -175,6 +188,8 @@ class _Writer:
         self._give_up_at: float | None = None
         self._next_purge = 0.0  # soon after start, then hourly
         self._stopping = False
+        self._stop_as: ListenerIdentity | None = None  # whose clean stop to record once the last batch is in
+        self._beat_failing = False
 
     def run(self) -> None:
         while not self._stopping:
@@ -182,26 +197,31 @@ class _Writer:
                 self._purge()
                 continue
             self._handle(self._conn.recv())
+        self._record_stop()
 
     def _handle(self, command: tuple[Any, ...]) -> None:
         kind = command[0]
         if kind == "batch":
-            _, seq, messages = command
-            self._commit(seq, [_decoded(raw, self._prefix) for raw in messages])
+            _, seq, messages, beat = command
+            self._commit(seq, [_decoded(raw, self._prefix) for raw in messages], beat)
             self._conn.send(("done", seq))
+        elif kind == "beat":
+            self._beat(command[1])
         elif kind == "hurry":
             self._give_up_at = time.monotonic() + float(command[1])
         elif kind == "stop":
             self._stopping = True
             self._give_up_at = time.monotonic()
+            self._stop_as = command[1]
 
-    def _commit(self, seq: int, items: list[Decoded]) -> None:
-        """Store `items`, reporting each committed part (counted from the start of the batch)."""
+    def _commit(self, seq: int, items: list[Decoded], beat: ListenerIdentity | None = None) -> None:
+        """Store `items` (with the listener's heartbeat, when given, in the same transaction), reporting each
+        committed part (counted from the start of the batch)."""
         start = 0
         while start < len(items):
             remaining = items[start:]
             try:
-                result = record_batch(engine=self._engine, items=remaining, tz=self._tz, dead_letter_quota=self._quota)
+                result = self._record(remaining, beat)
             except Exception as exc:
                 if _unavailable(exc):
                     if not self._hold(exc, len(remaining)):
@@ -211,11 +231,44 @@ class _Writer:
                 result, done, failure = self._record_one_by_one(remaining)
                 self._report(seq, done, result)
                 start += done
+                if beat is not None and failure is None:  # the batch's transaction, and its beat, were rolled back
+                    self._beat(beat)
+                    beat = None
                 if failure is not None and not self._hold(failure, len(items) - start):
                     return
                 continue
             self._report(seq, len(remaining), result)
+            if beat is not None:
+                self._beat_failing = False
             return
+
+    def _record(self, items: list[Decoded], beat: ListenerIdentity | None) -> BatchResult:
+        """One batch in one transaction; with `beat`, the heartbeat's upsert too (one statement more)."""
+        with write_transaction(self._engine) as conn:
+            result = record_batch_in(conn, items, tz=self._tz, dead_letter_quota=self._quota)
+            if beat is not None:
+                record_beat(conn, beat, utcnow())
+        return result
+
+    def _beat(self, listener: ListenerIdentity) -> None:
+        """The heartbeat alone (the listener is idle); a failure is reported once until a beat succeeds again."""
+        try:
+            with write_transaction(self._engine) as conn:
+                record_beat(conn, listener, utcnow())
+        except Exception as exc:
+            if not self._beat_failing:
+                self._conn.send(("beat_failed", _db_reason(exc)))
+            self._beat_failing = True
+            return
+        self._beat_failing = False
+
+    def _record_stop(self) -> None:
+        """A clean stop, once the last batch is committed: the apps then say "recording stopped since" now. Not when
+        the database was unavailable (the beat has gone stale anyway) and never raising: the writer is ending."""
+        if self._stop_as is None or self._held_since is not None:
+            return
+        with contextlib.suppress(Exception), write_transaction(self._engine) as conn:
+            record_stop(conn, self._stop_as, utcnow())
 
     def _report(self, seq: int, count: int, result: BatchResult) -> None:
         if self._held_since is not None and count:

@@ -1,5 +1,9 @@
 """Today's plan on the lobby (and on the patient's phone): which exercise to start with, where to go instead of
-a busy station, pictures, and the QR code that takes the plan home."""
+a busy station, pictures, and the QR code that takes the plan home.
+
+While no listener records device messages (shared/equipment/recording.py), the stations' live status is not
+live: each station's badge then says a neutral "Status unknown" (patients never read alarming words), and the
+plan neither steers to nor away from a station by its status."""
 
 from __future__ import annotations
 
@@ -19,9 +23,15 @@ from shared.care.exercise_images import image_data_uri
 from shared.care.plan_shares import create_share, share_url
 from shared.care.qr import qr_image
 from shared.care.todays_plan import PlanLine, start_here
-from shared.store.db import unit_of_work
+from shared.equipment.recording import recording_status
+from shared.i18n import gettext_for
+from shared.store.db import read_session, unit_of_work
 
 SHARE_KEY = "share_url"  # this visit's link to the plan (made once, cleared with the session)
+# The badge while recording has stopped. Looked up in the catalogues like every lobby text, but not yet marked for
+# extraction: shared/locale has no translation of it yet (until then every language shows these English words).
+STATUS_UNKNOWN = "Status unknown"
+UNKNOWN_BADGE_COLOUR = "#4a4a4a"  # neutral grey, white text (contrast 8.9:1)
 
 
 def picture_html(line: PlanLine) -> str:
@@ -37,14 +47,35 @@ def picture_html(line: PlanLine) -> str:
 
 
 def plan_cards(lines: list[PlanLine], now: datetime, *, guide: bool = True) -> str:
-    """Every exercise as a card; with `guide`, "Start here" on the one to begin with and free alternatives."""
-    first = start_here(lines) if guide else None
+    """Every exercise as a card; with `guide`, "Start here" on the one to begin with and free alternatives (or,
+    while recording has stopped, "Status unknown" on each station and no guidance by status)."""
+    live = guide and _recording(now)
+    shown = lines if live else [_without_status(line) for line in lines]
+    first = start_here(shown) if guide else None
     cards = []
-    for number, line in enumerate(lines, 1):
-        badge = status_badge(line.station_status, station_words(line, now, lang())) if guide else ""
-        cards.append(plan_card_html(number, line if guide else _without_status(line), badge, lang=lang(),
-                                    start=number - 1 == first, picture=picture_html(line)))  # fmt: skip
+    for number, (line, card_line) in enumerate(zip(lines, shown, strict=True), 1):
+        badge = _station_badge(line, now, live=live) if guide else ""
+        cards.append(plan_card_html(number, card_line, badge, lang=lang(), start=number - 1 == first,
+                                    picture=picture_html(line)))  # fmt: skip
     return "".join(cards)
+
+
+def _station_badge(line: PlanLine, now: datetime, *, live: bool) -> str:
+    """The station's live status in the patient's words, or a neutral "Status unknown" while it is not live."""
+    if live:
+        return status_badge(line.station_status, station_words(line, now, lang()))
+    if not line.equipment_id:
+        return ""
+    words = escape(gettext_for(lang()).gettext(STATUS_UNKNOWN))
+    return f'<span class="kiosk-badge kiosk-badge-unknown" style="background:{UNKNOWN_BADGE_COLOUR}">{words}</span>'
+
+
+def _recording(now: datetime) -> bool:
+    """Whether the stations' status is live: some listener records device messages, or none ever ran here."""
+    cfg = resources.settings()
+    with read_session(resources.engine()) as session:
+        status = recording_status(session=session, now=now, keepalive_s=cfg.mqtt_keepalive_s)
+    return not status.stopped
 
 
 def _without_status(line: PlanLine) -> PlanLine:

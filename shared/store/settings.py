@@ -101,6 +101,19 @@ class Settings(BaseSettings):
             raise ValueError(f"site {value!r} must match {ID_PATTERN.pattern}")
         return value
 
+    @field_validator("mqtt_shared_group")
+    @classmethod
+    def _shared_group_is_a_group_name(cls, value: str | None) -> str | None:
+        # It becomes a topic level ($share/<group>/...): a bad one would fail the subscription on every connect.
+        if value is None:
+            return None
+        if not value or any(ch in "/+#" or ch.isspace() or not ch.isprintable() for ch in value):
+            raise ValueError(
+                f"CLINIC_MQTT_SHARED_GROUP {value!r} must be a shared-subscription group name: one or more characters "
+                "without / + # or spaces (or leave it unset for no shared group)"
+            )
+        return value
+
     @model_validator(mode="after")
     def _client_id_is_the_account(self) -> Settings:
         # The broker replaces every client id with the username (use_username_as_clientid), so another id

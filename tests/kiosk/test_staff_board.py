@@ -1,18 +1,27 @@
 """The equipment board through AppTest: statuses in words, and every action changes the store and is audited
-under the signed-in username."""
+under the signed-in username; a banner while recording has stopped (a real `clinic listen` killed)."""
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import UTC
+import signal
+import time
+from datetime import UTC, timedelta
 
 import pytest
+import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from shared.equipment.ingest import record_batch
+from shared.equipment.recording import ListenerIdentity, record_beat, record_stop, recording_status
+from shared.store.db import read_session, write_transaction
+from shared.store.settings import get_settings
+from shared.store.types import utcnow
 from tests import factories as make
+from tests.conftest import Broker
+from tests.helpers import wait_until
 from tests.kiosk.staff_app import (
     add_staff,
     errors,
@@ -20,10 +29,12 @@ from tests.kiosk.staff_app import (
     signed_in,
     successes,
 )
+from tests.mqtt_helpers import listener_process, listener_settings
 
 pytestmark = pytest.mark.usefixtures("staff_env")
 HOSTILE = "<img src=x onerror=alert(1)> **bold**"
 STATUS_RE = re.compile(r"id='status-([^']+)'><span [^>]*>([^<]*)</span>")
+STOPPED = "Recording stopped since {}: device messages are not being recorded; the board may be out of date"
 
 
 @pytest.fixture
@@ -172,3 +183,64 @@ def test_an_action_after_the_idle_timeout_is_not_recorded(gym: Engine) -> None:
     assert [t.value for t in app.title] == ["Staff sign-in"]
     assert make.read_station(gym, "tm-1").status == "needs_cleaning"
     assert make.last_audit(gym)[1] != "equipment.cleaned"
+
+
+# -- recording stopped ------------------------------------------------------------------------------------------
+def stopped_banners(app: AppTest) -> list[str]:
+    return [e.value for e in app.error if str(e.value).startswith("Recording stopped")]
+
+
+def test_no_banner_when_no_listener_ever_ran_on_this_store(gym: Engine) -> None:
+    assert stopped_banners(signed_in("ana")) == [], "a fresh install before `clinic up` says nothing"
+
+
+def test_a_clean_stop_shows_the_banner_and_the_next_heartbeat_takes_it_away(gym: Engine) -> None:
+    listener = ListenerIdentity(account="svc.listener", site="main", pid=4242, host="box",
+                                started_at=utcnow() - timedelta(hours=1))  # fmt: skip
+    with write_transaction(gym) as conn:
+        record_beat(conn, listener, utcnow())
+    app = signed_in("ana")
+    assert stopped_banners(app) == [], "recording: nothing to say"
+    stopped_at = utcnow()
+    with write_transaction(gym) as conn:
+        record_stop(conn, listener, stopped_at)
+    assert stopped_banners(app.run()) == [STOPPED.format(stopped_at.strftime("%H:%M"))]
+    assert statuses(app)["bike-1"] == "in use for 4 min", "the board itself stays"
+    with write_transaction(gym) as conn:
+        record_beat(conn, listener, utcnow())
+    assert stopped_banners(app.run()) == []
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # both stores: tests/telemetry/test_recording_stopped.py
+def test_the_board_says_recording_stopped_within_the_keepalive_when_the_listener_is_killed(
+    broker: Broker, engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keepalive_s = 5  # the smallest allowed: the heartbeat goes stale after 7.5 s
+    monkeypatch.setenv("CLINIC_MQTT_KEEPALIVE_S", str(keepalive_s))  # the staff app's too
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    add_staff(engine, "ana", "technician", "Ana K.")
+
+    def recording() -> bool:
+        with read_session(engine) as session:
+            return recording_status(session=session, now=utcnow(), keepalive_s=keepalive_s).recording
+
+    process = listener_process(listener_settings(broker, db_url, mqtt_keepalive_s=keepalive_s))
+    try:
+        wait_until(recording, timeout=30, what="the listener's first heartbeat")
+        app = signed_in("ana")
+        assert stopped_banners(app) == [], "a running listener: nothing to say"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        killed = time.monotonic()
+        wait_until(lambda: stopped_banners(app.run()), timeout=1.5 * keepalive_s + 10, what="the banner")
+        assert time.monotonic() - killed <= 1.5 * keepalive_s + 3
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    with read_session(engine) as session:
+        since = recording_status(session=session, now=utcnow(), keepalive_s=keepalive_s).stopped_since
+    assert since is not None
+    assert stopped_banners(app) == [STOPPED.format(since.strftime("%H:%M"))], "UTC is the clinic's zone here"

@@ -1,5 +1,6 @@
 """Equipment board: "Clean next" (the cleaning queue, by when each station is next needed), then every station
-live (both refreshing by themselves), with the actions a technician takes."""
+live (both refreshing by themselves), with the actions a technician takes; above them, a banner while no listener
+records device messages (shared/equipment/recording.py: nothing when none ever ran on this store)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from kiosk.theme import literal, status_badge
 from shared.equipment import board
 from shared.equipment.board import BoardRow
 from shared.equipment.cleaning_queue import QueueItem, cleaning_queue, describe_item, hold_places
+from shared.equipment.recording import recording_status
 from shared.equipment.stations import describe_status
 from shared.store.db import read_session
 from shared.store.errors import ClinicError
@@ -34,6 +36,23 @@ user = require("board")
 cfg = resources.settings()
 st.title("Equipment board")
 show_notice()
+
+
+@st.fragment(run_every=cfg.board_refresh_s)
+@staff_guarded("recording status")
+def recording_banner() -> None:
+    """Says so, refreshing by itself, while no listener records device messages: what the board shows may be old."""
+    if current_user(touch=False) is None:
+        st.rerun()
+    now = utcnow()
+    with read_session(resources.engine()) as session:
+        status = recording_status(session=session, now=now, keepalive_s=cfg.mqtt_keepalive_s)
+    if status.stopped:
+        st.error(f"Recording stopped since {status.since_text(cfg.tz, now)}: device messages are not being "
+                 "recorded; the board may be out of date", icon="⚠️")  # fmt: skip
+
+
+recording_banner()
 
 
 def _when(value: datetime | None) -> str:

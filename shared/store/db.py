@@ -7,6 +7,7 @@ its first read, which a DEFERRED transaction cannot survive. Reads use `read_ses
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import sqlite3
@@ -20,6 +21,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
+
+from shared.store.errors import ClinicError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # a writer waits this long for another writer before raising "locked"
 WRITE_ATTEMPTS = 3  # a transient failure (lock timeout, PG serialization or deadlock) is retried this often
@@ -36,6 +39,9 @@ def make_engine(url: str) -> Engine:
         return _make_sqlite_engine(url, parsed.database)
     if parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg"))
+    if parsed.get_backend_name() == "postgresql" and importlib.util.find_spec("psycopg") is None:
+        raise ClinicError("CLINIC_DATABASE_URL is a PostgreSQL store, and its driver is not installed: "
+                          "pip install 'clinic-checkin[postgres]' (or psycopg[binary])")  # fmt: skip
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
 
 

@@ -24,6 +24,7 @@ from shared.equipment.ingest_rows import EQUIPMENT, STATES
 from shared.equipment.models import DeadLetter, Equipment
 from shared.equipment.payloads import ReasonCode
 from shared.equipment.stations import StationView, list_stations
+from shared.equipment.stations import get_station as get_station  # a station's row, as callers read it from here
 from shared.staff.models import AuditEntry
 from shared.store.engine_accepted import engine_accepted
 from shared.store.errors import NotFound, ValidationFailed

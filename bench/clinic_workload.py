@@ -145,7 +145,7 @@ def _staff_sign_ins(engine: Engine, staff: list[str], rec: Recorder, rng: random
     while _pause(rng, stop):
         user = rng.choice(staff)
         password = PASSWORD if rng.random() > 0.1 else "mistyped-password"
-        rec.timed("staff sign-in", partial(sign_in, engine=engine, username=user, password=password))
+        rec.timed("staff sign-in", partial(_desk, engine, sign_in, username=user, password=password))
 
 
 def _technician(engine: Engine, stations: list[str], rec: Recorder, rng: random.Random, stop: Any) -> None:
@@ -153,9 +153,9 @@ def _technician(engine: Engine, stations: list[str], rec: Recorder, rng: random.
     while _pause(rng, stop):
         station = rng.choice(stations)
         where = {"site": "main", "equipment_id": station, "by": "tech", "tz": UTC}
-        rec.timed("board start use", lambda where=where: board.start_use(engine=engine, **where))
-        rec.timed("board end use", lambda where=where: board.end_use(engine=engine, **where))
-        rec.timed("board mark cleaned", lambda where=where: board.mark_cleaned(engine=engine, method="spray", **where))
+        rec.timed("board start use", lambda where=where: _desk(engine, board.start_use, **where))
+        rec.timed("board end use", lambda where=where: _desk(engine, board.end_use, **where))
+        rec.timed("board mark cleaned", lambda where=where: _desk(engine, board.mark_cleaned, method="spray", **where))
 
 
 def _front_desk(engine: Engine, rec: Recorder, rng: random.Random, stop: Any) -> None:
@@ -178,7 +178,7 @@ def _front_desk(engine: Engine, rec: Recorder, rng: random.Random, stop: Any) ->
 
 
 def _desk(engine: Engine, service: Callable[..., T], **values: Any) -> T:
-    """One front-desk action: one unit of work around one service call, as the staff app does per click."""
+    """One staff action: one unit of work around one service call, as the staff app does per click."""
     with unit_of_work(engine) as session:
         return service(session=session, **values)
 

@@ -50,7 +50,7 @@ from shared.equipment.events import DeviceEvent
 from shared.equipment.rollups import rebuild_days
 from shared.equipment.stations import list_stations
 from shared.staff.sign_in import sign_in
-from shared.store.db import init_db, make_engine, read_session
+from shared.store.db import init_db, make_engine, read_session, unit_of_work
 from shared.store.errors import ClinicError
 from shared.store.schema import (
     BASELINE,
@@ -130,8 +130,10 @@ def settings() -> Settings:
 
 def station_days(conn: Connection) -> list[tuple[Any, ...]]:
     """Every rollup row, in key order."""
-    query = text("SELECT site, equipment_id, day, uses, in_use_seconds, cleanings, faults, uses_needing_cleaning, "
-                 "cleaned_before_next_use, clean_wait_minutes FROM station_day ORDER BY site, equipment_id, day")
+    query = text(
+        "SELECT site, equipment_id, day, uses, in_use_seconds, cleanings, faults, uses_needing_cleaning, "
+        "cleaned_before_next_use, clean_wait_minutes FROM station_day ORDER BY site, equipment_id, day"
+    )
     return [tuple(row) for row in conn.execute(query)]
 
 
@@ -164,7 +166,11 @@ def assert_old_data_kept(engine: Engine) -> None:
     assert days["treadmill-1"] == (1, 1)
     with read_session(engine) as session:
         assert next(d.reason for d in list_dead_letters(session=session)).startswith("payload is not JSON")
-    assert sign_in(engine=engine, username="frontdesk", password=STAFF_PASSWORD, now=JAMES_APPOINTMENT).user is not None
+    with unit_of_work(engine) as session:
+        assert (
+            sign_in(session=session, username="frontdesk", password=STAFF_PASSWORD, now=JAMES_APPOINTMENT).user
+            is not None
+        )
     already = check_in(engine=engine, settings=settings(), scan=MARIA_CARD, now=JAMES_APPOINTMENT)
     assert already.result == "already_checked_in"
     james = check_in(engine=engine, settings=settings(), scan=JAMES_CARD, now=JAMES_APPOINTMENT)
@@ -190,8 +196,12 @@ def test_a_real_store_of_release_364688b_upgrades_and_keeps_its_data(tmp_path: P
     store = tmp_path / "clinic.db"
     with sqlite3.connect(store) as conn:
         conn.executescript(FIXTURE.read_text())
-    env = {**os.environ, "CLINIC_DATABASE_URL": f"sqlite:///{store}", "CLINIC_DATA_DIR": str(tmp_path / "data"),
-           "CLINIC_TIMEZONE": "UTC"}
+    env = {
+        **os.environ,
+        "CLINIC_DATABASE_URL": f"sqlite:///{store}",
+        "CLINIC_DATA_DIR": str(tmp_path / "data"),
+        "CLINIC_TIMEZONE": "UTC",
+    }
     before = _clinic(env, "db", "current")
     assert "made before migrations" in before.stdout
     done = _clinic(env, "db", "upgrade")
@@ -263,10 +273,18 @@ def made_up_history(seed: int) -> tuple[list[dict[str, object]], list[dict[str, 
             clocks = [at, None, at + timedelta(days=2), at - timedelta(days=9)]  # right, none, ahead, far behind
             device_ts = rng.choices(clocks, weights=[12, 2, 1, 1])[0]
             event = DeviceEvent(
-                site=str(station["site"]), equipment_id=str(station["id"]), channel=channel, event=name,  # type: ignore[arg-type]
-                event_id=f"e{n}", received_at=received, device_ts=device_ts, session_id=session_id, duration_s=duration,
+                site=str(station["site"]),
+                equipment_id=str(station["id"]),
+                channel=channel,
+                event=name,  # type: ignore[arg-type]
+                event_id=f"e{n}",
+                received_at=received,
+                device_ts=device_ts,
+                session_id=session_id,
+                duration_s=duration,
                 severity=rng.choice(["warning", "critical"]) if name == "fault" else None,
-                code="E1" if channel == "fault" else None, by="Sam" if channel == "cleaning" else None,
+                code="E1" if channel == "fault" else None,
+                by="Sam" if channel == "cleaning" else None,
             )
             stored_at = event.event_at if rng.random() < 0.93 else received + timedelta(minutes=rng.choice([-90, 90]))
             events.append({
@@ -353,4 +371,3 @@ def test_upgrading_an_up_to_date_store_is_one_read(engine: Engine) -> None:
 def _clinic(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "clinic", *argv], env=env, capture_output=True, text=True,
                           timeout=120, check=False)  # fmt: skip
-

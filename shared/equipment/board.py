@@ -4,7 +4,6 @@ Every service takes the caller's session. A station action (mark cleaned, out of
 end use, report, serviced) is one user action: the caller's unit of work (IMMEDIATE on SQLite, so it holds the
 write lock from its first read) checks the station, reads its status on the locked row, and records the event
 through the same ingest as a device's messages (Core, on the session's connection) with its audit entry.
-(`engine_accepted` lets test and benchmark set-up outside the packages still pass `engine=`; the apps never do.)
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ from shared.equipment.payloads import ReasonCode
 from shared.equipment.stations import StationView, list_stations
 from shared.equipment.stations import get_station as get_station  # a station's row, as callers read it from here
 from shared.staff.models import AuditEntry
-from shared.store.engine_accepted import engine_accepted
 from shared.store.errors import NotFound, ValidationFailed
 from shared.store.types import utcnow
 
@@ -86,7 +84,6 @@ def alerts(view: StationView, tz: tzinfo) -> tuple[str, ...]:
     return tuple(found)
 
 
-@engine_accepted
 def mark_cleaned(
     *,
     session: Session,
@@ -102,7 +99,6 @@ def mark_cleaned(
     _record_event(session, event, tz=tz, actor=by, action="equipment.cleaned", detail=method)
 
 
-@engine_accepted
 def take_out_of_service(
     *, session: Session, site: str, equipment_id: str, by: str, reason: str, tz: tzinfo, now: datetime | None = None
 ) -> None:
@@ -114,7 +110,6 @@ def take_out_of_service(
     _record_event(session, event, tz=tz, actor=by, action="equipment.out_of_service", detail=reason.strip())
 
 
-@engine_accepted
 def back_in_service(
     *, session: Session, site: str, equipment_id: str, by: str, reason: str = "", tz: tzinfo,
     now: datetime | None = None,
@@ -129,7 +124,6 @@ PROBLEM_SEVERITIES = ("warning", "critical")  # critical takes the station out o
 CLEANING_METHODS = ("wipe", "spray", "uv", "other")
 
 
-@engine_accepted
 def start_use(
     *, session: Session, site: str, equipment_id: str, by: str, tz: tzinfo, now: datetime | None = None
 ) -> str:
@@ -151,7 +145,6 @@ def start_use(
     return session_id
 
 
-@engine_accepted
 def end_use(
     *, session: Session, site: str, equipment_id: str, by: str, tz: tzinfo, now: datetime | None = None
 ) -> None:
@@ -169,7 +162,6 @@ def end_use(
             action="equipment.use_ended", detail=lambda: ended[0])  # fmt: skip
 
 
-@engine_accepted
 def report_problem(
     *,
     session: Session,
@@ -193,7 +185,6 @@ def report_problem(
     _record_event(session, event, tz=tz, actor=by, action="equipment.problem_reported", detail=f"{severity}: {text}")
 
 
-@engine_accepted
 def mark_serviced(*, session: Session, site: str, equipment_id: str, by: str, tz: tzinfo) -> None:
     """Maintenance done: in-use hours count again from now."""
     conn = _checked_connection(session, site=site, equipment_id=equipment_id)

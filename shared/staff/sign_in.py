@@ -16,7 +16,6 @@ from shared.staff.models import StaffAccount
 from shared.staff.passwords import dummy_hash, verify_password
 from shared.staff.sign_in_guard import SourceGuard
 from shared.staff.web_sessions import Opened, open_session
-from shared.store.engine_accepted import engine_accepted
 from shared.store.types import utcnow
 
 MAX_FAILED_SIGN_INS = 5  # failures in a row before the account pauses
@@ -36,7 +35,6 @@ class SignIn:
     opened: Opened | None = None
 
 
-@engine_accepted
 def sign_in(
     *,
     session: Session,

@@ -52,8 +52,10 @@ def boxes(page: Page, selector: str) -> dict[str, tuple[float, float]]:
 
 
 def used(engine: Engine, equipment_id: str) -> None:
-    board.start_use(engine=engine, site="main", equipment_id=equipment_id, by="device", tz=UTC)
-    board.end_use(engine=engine, site="main", equipment_id=equipment_id, by="device", tz=UTC)
+    with unit_of_work(engine) as session:
+        board.start_use(session=session, site="main", equipment_id=equipment_id, by="device", tz=UTC)
+    with unit_of_work(engine) as session:
+        board.end_use(session=session, site="main", equipment_id=equipment_id, by="device", tz=UTC)
 
 
 def test_cards_and_the_queue_keep_their_places_while_statuses_change(
@@ -83,8 +85,14 @@ def test_cards_and_the_queue_keep_their_places_while_statuses_change(
     expect(page.locator(".st-key-card-bike-1")).to_be_in_viewport()
     shoot(page, "1-before")
 
-    board.start_use(engine=engine, site="main", equipment_id="bike-1", by="device", tz=UTC)  # statuses change meanwhile
-    board.take_out_of_service(engine=engine, site="main", equipment_id="us-1", by="device", reason="cable", tz=UTC)
+    with unit_of_work(engine) as session:
+        board.start_use(
+            session=session, site="main", equipment_id="bike-1", by="device", tz=UTC
+        )  # statuses change meanwhile
+    with unit_of_work(engine) as session:
+        board.take_out_of_service(
+            session=session, site="main", equipment_id="us-1", by="device", reason="cable", tz=UTC
+        )
     used(engine, "stairs-1")  # a third station joins the queue
     expect(page.locator("#status-bike-1")).to_have_text(re.compile("^in use"), timeout=LIVE_MS)
     expect(page.locator("#status-us-1")).to_have_text(re.compile("^out of service", re.IGNORECASE), timeout=LIVE_MS)

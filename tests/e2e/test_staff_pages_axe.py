@@ -38,9 +38,12 @@ def seed_day(engine: Engine) -> None:
                                      ("bars-1", "Parallel bars", "Gym B")):  # fmt: skip
         with unit_of_work(engine) as session:
             register_equipment(session=session, site="main", equipment_id=equipment_id, name=name, zone=zone)
-    board.start_use(engine=engine, site="main", equipment_id="tm-1", by="device", tz=UTC)
-    board.end_use(engine=engine, site="main", equipment_id="tm-1", by="device", tz=UTC)
-    board.start_use(engine=engine, site="main", equipment_id="bike-1", by="device", tz=UTC)
+    with unit_of_work(engine) as session:
+        board.start_use(session=session, site="main", equipment_id="tm-1", by="device", tz=UTC)
+    with unit_of_work(engine) as session:
+        board.end_use(session=session, site="main", equipment_id="tm-1", by="device", tz=UTC)
+    with unit_of_work(engine) as session:
+        board.start_use(session=session, site="main", equipment_id="bike-1", by="device", tz=UTC)
     with unit_of_work(engine) as session:
         maria = add_patient(session=session, first="Maria", last="Gonzalez", dob=date(1950, 4, 17))
     with unit_of_work(engine) as session:

@@ -27,8 +27,10 @@ COOKIE_S = 10.0
 
 def used(engine: Engine, equipment_id: str) -> None:
     """A patient used the station: it needs cleaning now."""
-    board.start_use(engine=engine, site="main", equipment_id=equipment_id, by="device", tz=UTC)
-    board.end_use(engine=engine, site="main", equipment_id=equipment_id, by="device", tz=UTC)
+    with unit_of_work(engine) as session:
+        board.start_use(session=session, site="main", equipment_id=equipment_id, by="device", tz=UTC)
+    with unit_of_work(engine) as session:
+        board.end_use(session=session, site="main", equipment_id=equipment_id, by="device", tz=UTC)
 
 
 def session_cookie(context: BrowserContext) -> dict[str, object]:
@@ -136,7 +138,10 @@ def test_a_problem_report_in_progress_survives_a_status_change(
     field = phone.get_by_label("What is wrong?")
     field.fill("the left rail is loose")
     field.press("Tab")
-    board.start_use(engine=engine, site="main", equipment_id="tm-1", by="device", tz=UTC)  # a patient starts meanwhile
+    with unit_of_work(engine) as session:
+        board.start_use(
+            session=session, site="main", equipment_id="tm-1", by="device", tz=UTC
+        )  # a patient starts meanwhile
     expect(phone.locator("#scan-status")).to_have_text(re.compile("^in use"))  # the panel refreshed
     expect(phone.get_by_label("What is wrong?")).to_have_value("the left rail is loose")
     expect(phone.get_by_role("button", name="Report the problem")).to_be_visible()

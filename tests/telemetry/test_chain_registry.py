@@ -137,7 +137,8 @@ def test_a_staff_action_at_a_site_reaches_the_center_as_the_same_event(
     site = registry  # the site's store; the center's is another file on the same test broker
     with unit_of_work(site) as session:
         register_equipment(session=session, site="north", equipment_id="bike-1", name="Bike 1")
-    board.mark_cleaned(engine=site, site="north", equipment_id="bike-1", by="Ana", tz=UTC)
+    with unit_of_work(site) as session:
+        board.mark_cleaned(session=session, site="north", equipment_id="bike-1", by="Ana", tz=UTC)
     center_url = f"sqlite:///{tmp_path / 'center.db'}"
     center = make_engine(center_url)
     init_db(center)

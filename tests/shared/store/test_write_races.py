@@ -51,12 +51,18 @@ def _at_once(action: Callable[[], T], count: int = PARALLEL) -> list[T | BaseExc
 
 def test_parallel_wrong_passwords_all_count(engine: Engine) -> None:
     create_account(engine=engine, username="admin", password="correct horse battery", role="admin")
-    results = _at_once(lambda: sign_in(engine=engine, username="admin", password="wrong password!"))
+
+    def guess() -> object:
+        with unit_of_work(engine) as session:  # each browser's sign-in: one unit of work, as the staff app's
+            return sign_in(session=session, username="admin", password="wrong password!")
+
+    results = _at_once(guess)
     assert [r.message for r in results if not isinstance(r, BaseException)] == [REFUSED] * 4
     with engine.connect() as conn:
         failed = conn.execute(select(StaffAccount.failed_attempts)).scalar_one()
     assert failed == PARALLEL, "no failed sign-in may be lost, or the lock-out could be outrun"
-    sign_in(engine=engine, username="admin", password="wrong password!")
+    with unit_of_work(engine) as session:
+        sign_in(session=session, username="admin", password="wrong password!")
     with engine.connect() as conn:
         assert conn.execute(select(StaffAccount.locked_until)).scalar_one() is not None, "the fifth pauses it"
 
@@ -87,9 +93,15 @@ def test_two_taps_at_once_start_or_end_a_use_once(engine: Engine, action: str) -
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1")
     if action == "end":
-        board.start_use(engine=engine, site="main", equipment_id="tm-1", by="alex", tz=UTC)
+        with unit_of_work(engine) as session:
+            board.start_use(session=session, site="main", equipment_id="tm-1", by="alex", tz=UTC)
     act = board.start_use if action == "start" else board.end_use
-    results = _at_once(lambda: act(engine=engine, site="main", equipment_id="tm-1", by="alex", tz=UTC), count=2)
+
+    def tap() -> None:
+        with unit_of_work(engine) as session:  # each phone's tap: one unit of work, as the staff app's
+            act(session=session, site="main", equipment_id="tm-1", by="alex", tz=UTC)
+
+    results = _at_once(tap, count=2)
     refused = [r for r in results if isinstance(r, ValidationFailed)]
     assert len(refused) == 1, results
     assert not [r for r in results if isinstance(r, BaseException) and not isinstance(r, ValidationFailed)]

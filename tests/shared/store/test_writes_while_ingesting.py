@@ -109,7 +109,11 @@ def _booked_patient(engine: Engine, first: str = "Maria") -> tuple[int, int, str
         appointment = add_appointment(session=session, patient_id=patient.id, starts_at=starts, site="main")
     assert appointment.id is not None
     with unit_of_work(engine) as session:
-        return patient.id, appointment.id, issue_card(session=session, patient_id=patient.id, base_url="https://lobby.example").token
+        return (
+            patient.id,
+            appointment.id,
+            issue_card(session=session, patient_id=patient.id, base_url="https://lobby.example").token,
+        )
 
 
 def test_front_desk_writes_succeed_while_devices_report(engine: Engine, ingesting: Ingesting) -> None:
@@ -195,23 +199,37 @@ def test_staff_sign_ins_and_account_changes_succeed_while_devices_report(engine:
     create_account(engine=engine, username="admin", password=PASSWORD, role="admin")
     for n in range(ROUNDS):
         create_account(engine=engine, username=f"tech{n}", password=PASSWORD, role="technician", actor="admin")
-        assert sign_in(engine=engine, username=f"tech{n}", password=PASSWORD).user is not None
-        assert sign_in(engine=engine, username=f"tech{n}", password="wrong password!").user is None
+        with unit_of_work(engine) as session:
+            assert sign_in(session=session, username=f"tech{n}", password=PASSWORD).user is not None
+        with unit_of_work(engine) as session:
+            assert sign_in(session=session, username=f"tech{n}", password="wrong password!").user is None
         update_account(engine=engine, username=f"tech{n}", actor="admin", role="front_desk")
-    assert sign_in(engine=engine, username="admin", password=PASSWORD).user is not None
+    with unit_of_work(engine) as session:
+        assert sign_in(session=session, username="admin", password=PASSWORD).user is not None
 
 
 def test_board_actions_succeed_while_devices_report(engine: Engine, ingesting: Ingesting) -> None:
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1", actor="admin")
     for _ in range(ROUNDS):
-        board.start_use(engine=engine, site="main", equipment_id="tm-1", by="tech", tz=UTC)
-        board.end_use(engine=engine, site="main", equipment_id="tm-1", by="tech", tz=UTC)
-        board.mark_cleaned(engine=engine, site="main", equipment_id="tm-1", by="tech", method="spray", tz=UTC)
-        board.report_problem(engine=engine, site="main", equipment_id="tm-1", by="tech", message="squeaks", tz=UTC)
-        board.take_out_of_service(engine=engine, site="main", equipment_id="tm-1", by="tech", reason="belt", tz=UTC)
-        board.back_in_service(engine=engine, site="main", equipment_id="tm-1", by="tech", tz=UTC)
-        board.mark_serviced(engine=engine, site="main", equipment_id="tm-1", by="tech", tz=UTC)
+        with unit_of_work(engine) as session:
+            board.start_use(session=session, site="main", equipment_id="tm-1", by="tech", tz=UTC)
+        with unit_of_work(engine) as session:
+            board.end_use(session=session, site="main", equipment_id="tm-1", by="tech", tz=UTC)
+        with unit_of_work(engine) as session:
+            board.mark_cleaned(session=session, site="main", equipment_id="tm-1", by="tech", method="spray", tz=UTC)
+        with unit_of_work(engine) as session:
+            board.report_problem(
+                session=session, site="main", equipment_id="tm-1", by="tech", message="squeaks", tz=UTC
+            )
+        with unit_of_work(engine) as session:
+            board.take_out_of_service(
+                session=session, site="main", equipment_id="tm-1", by="tech", reason="belt", tz=UTC
+            )
+        with unit_of_work(engine) as session:
+            board.back_in_service(session=session, site="main", equipment_id="tm-1", by="tech", tz=UTC)
+        with unit_of_work(engine) as session:
+            board.mark_serviced(session=session, site="main", equipment_id="tm-1", by="tech", tz=UTC)
     with read_session(engine) as session:
         view = board.get_station(session=session, site="main", equipment_id="tm-1", tz=UTC)
     assert view.status == "available"

@@ -24,13 +24,11 @@ from shared.care.plan_shares import create_share, share_url
 from shared.care.qr import qr_image
 from shared.care.todays_plan import PlanLine, start_here
 from shared.equipment.recording import recording_status
-from shared.i18n import gettext_for
+from shared.i18n import N_, gettext_for
 from shared.store.db import read_session, unit_of_work
 
 SHARE_KEY = "share_url"  # this visit's link to the plan (made once, cleared with the session)
-# The badge while recording has stopped. Looked up in the catalogues like every lobby text, but not yet marked for
-# extraction: shared/locale has no translation of it yet (until then every language shows these English words).
-STATUS_UNKNOWN = "Status unknown"
+STATUS_UNKNOWN = N_("Status unknown")  # the badge while recording has stopped
 UNKNOWN_BADGE_COLOUR = "#4a4a4a"  # neutral grey, white text (contrast 8.9:1)
 
 

@@ -21,7 +21,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
-from shared.care import checkin
 from shared.care.appointments import add_appointment
 from shared.care.cards import issue_card
 from shared.care.patients import add_patient
@@ -31,6 +30,7 @@ from shared.staff.sign_in import sign_in
 from shared.store.db import make_engine, unit_of_work
 from shared.store.errors import ClinicError
 from shared.store.settings import Settings
+from tests import lobby_steps
 
 T = TypeVar("T")
 DOB = date(1950, 4, 17)
@@ -123,20 +123,24 @@ def _kiosk(engine: Engine, settings: Settings, tokens: list[str], rec: Recorder,
         if not _pause(rng, stop, ARRIVAL_S):
             return
         rec.timed(
-            "lobby scan", lambda token=token: checkin.begin(engine=engine, settings=settings, scan=token, kiosk="bench")
+            "lobby scan",
+            lambda token=token: lobby_steps.begin(engine=engine, settings=settings, scan=token, kiosk="bench"),
         )
         if rng.random() < 0.2:
             rec.timed(
                 "lobby wrong birth date",
-                lambda token=token: checkin.confirm(engine=engine, settings=settings, token=token, dob=WRONG_DOB),
+                lambda token=token: lobby_steps.confirm(engine=engine, settings=settings, token=token, dob=WRONG_DOB),
             )
         rec.timed(
             "lobby check-in",
-            lambda token=token: checkin.confirm(engine=engine, settings=settings, token=token, dob=DOB, kiosk="bench"),
+            lambda token=token: lobby_steps.confirm(
+                engine=engine, settings=settings, token=token, dob=DOB, kiosk="bench"
+            ),
         )
         if rng.random() < 0.3:
             rec.timed(
-                "lobby scan again", lambda token=token: checkin.check_in(engine=engine, settings=settings, scan=token)
+                "lobby scan again",
+                lambda token=token: lobby_steps.check_in(engine=engine, settings=settings, scan=token),
             )
 
 

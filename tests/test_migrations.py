@@ -42,7 +42,6 @@ from sqlalchemy import (
     text,
 )
 
-from shared.care.checkin import check_in
 from shared.care.patients import get_patient
 from shared.care.plans import list_plan_items
 from shared.equipment.dead_letters import list_dead_letters
@@ -66,6 +65,7 @@ from shared.store.schema import (
 from shared.store.settings import Settings, get_settings
 from shared.tables import metadata
 from tests.conftest import new_pg_database
+from tests.lobby_steps import check_in
 
 FIXTURE = Path(__file__).parent / "fixtures" / "store_364688b.sql"
 CHICAGO = ZoneInfo("America/Chicago")  # its midnight is 05:00 or 06:00 UTC: days split where UTC's do not

@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import event
 
 from bench.scale.stores import Store
-from shared.care.checkin import check_in
 from shared.equipment.board import board
 from shared.equipment.stations import list_stations
 from shared.equipment.usage import usage_stats
 from shared.store.db import read_session
+from tests.lobby_steps import check_in
 
 
 @dataclass(frozen=True)

@@ -133,33 +133,6 @@ def read_first(engine: Engine, work: Callable[[Session], T]) -> T:
         return work(session)
 
 
-# Engine-taking forms for callers that hold only an engine (benchmarks and tests written before these took a
-# session). New code opens the unit of work and calls the session service, so a user action with more to do
-# (the lobby's waiting note) stays one transaction.
-
-
-def begin(*, engine: Engine, settings: Settings, scan: str, now: datetime | None = None, kiosk: str = "") -> Outcome:
-    """`scan_card` in a transaction of its own that takes no write lock for a good card (`read_first`)."""
-    return read_first(engine, lambda session: scan_card(session=session, settings=settings, scan=scan, now=now,
-                                                        kiosk=kiosk))  # fmt: skip
-
-
-def confirm(
-    *, engine: Engine, settings: Settings, token: str, dob: date, now: datetime | None = None, kiosk: str = ""
-) -> Outcome:
-    """`confirm_birth_date` in a unit of work of its own."""
-    with unit_of_work(engine) as session:
-        return confirm_birth_date(session=session, settings=settings, token=token, dob=dob, now=now, kiosk=kiosk)
-
-
-def check_in(
-    *, engine: Engine, settings: Settings, scan: str, now: datetime | None = None, kiosk: str = ""
-) -> Outcome:
-    """`check_in_card` in a unit of work of its own."""
-    with unit_of_work(engine) as session:
-        return check_in_card(session=session, settings=settings, scan=scan, now=now, kiosk=kiosk)
-
-
 def _arrive(session: Session, card: QrToken, token: str, now: datetime, settings: Settings, kiosk: str) -> Outcome:
     """Inside the caller's unit of work: mark today's appointment arrived and record the scan."""
     patient = session.get(Patient, card.patient_id)

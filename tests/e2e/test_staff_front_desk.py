@@ -11,13 +11,13 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
-from shared.care import checkin
 from shared.care.arrivals import todays_arrivals
 from shared.care.cards import issue_card
 from shared.care.patients import add_patient, search_patients
 from shared.staff.accounts import create_account
 from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
+from tests import lobby_steps
 from tests.e2e.staff_fixtures import DESKTOP, PASSWORD, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 from tests.pdf_support import pdf_pages, read_qr_codes
 
@@ -43,7 +43,7 @@ def test_walk_ins_are_checked_in_from_arrivals_in_one_step(
     settings = Settings(_env_file=None, timezone="UTC")  # type: ignore[call-arg]
     with unit_of_work(engine) as session:
         scanned = issue_card(session=session, patient_id=zed.id, base_url="https://x").url
-    checkin.check_in(
+    lobby_steps.check_in(
         engine=engine,
         settings=settings,
         scan=scanned,

@@ -12,7 +12,6 @@ import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 from sqlalchemy import Engine
 
-from shared.care import checkin
 from shared.care.appointments import add_appointment
 from shared.care.cards import issue_card
 from shared.care.patients import add_patient
@@ -21,6 +20,7 @@ from shared.equipment.stations import register_equipment
 from shared.staff.accounts import create_account
 from shared.store.db import unit_of_work
 from shared.store.settings import Settings
+from tests import lobby_steps
 from tests.e2e.axe import BLOCKING, axe_violations, describe
 from tests.e2e.staff_fixtures import DESKTOP, PHONE, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 
@@ -55,7 +55,7 @@ def seed_day(engine: Engine) -> None:
     settings = Settings(_env_file=None, timezone="UTC")  # type: ignore[call-arg]
     with unit_of_work(engine) as session:
         scanned = issue_card(session=session, patient_id=zed.id, base_url="https://x").url
-    checkin.check_in(engine=engine, settings=settings, scan=scanned)
+    lobby_steps.check_in(engine=engine, settings=settings, scan=scanned)
     create_account(engine=engine, username="boss", password="correct horse battery", role="admin", display_name="boss")
 
 

@@ -13,7 +13,6 @@ from streamlit.testing.v1 import AppTest
 
 from kiosk import resources
 from kiosk.lobby.text import DIFFICULTY_QUESTION, EXERCISES_QUESTION, PAIN_QUESTION, WAITING_TOLD
-from shared.care import checkin
 from shared.care.appointments import add_appointment, appointments_between, set_appointment_status, update_appointment
 from shared.care.arrivals import todays_arrivals
 from shared.care.cards import issue_card, revoke_cards
@@ -25,6 +24,7 @@ from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
 from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
+from tests import lobby_steps
 from tests.factories import DOB
 from tests.kiosk.lobby_app import LOBBY, enter_dob, new_app, scan, shown, soon, texts, type_dob
 
@@ -324,7 +324,7 @@ def test_scanning_again_after_the_session_goes_straight_to_the_questions(engine:
 def test_a_waiting_patient_who_scans_again_is_told_the_team_knows(engine: Engine, card_url: str) -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     # Arrived 40 min ago for the appointment 20 min from now, which is moved to 20 min ago: waiting 20 min.
-    checkin.check_in(engine=engine, settings=settings, scan=card_url, now=datetime.now(UTC) - timedelta(minutes=40))
+    lobby_steps.check_in(engine=engine, settings=settings, scan=card_url, now=datetime.now(UTC) - timedelta(minutes=40))
     with unit_of_work(engine) as session:
         update_appointment(
             session=session, appointment_id=appointment_id(engine), starts_at=booked_at(engine) - timedelta(minutes=40)

@@ -15,7 +15,6 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from kiosk.staff.kit import bidi_safe
-from shared.care import checkin
 from shared.care.appointments import add_appointment, set_appointment_status
 from shared.care.arrivals import day_appointments
 from shared.care.cards import active_cards, issue_card
@@ -25,6 +24,7 @@ from shared.care.plans import add_plan_item, list_plan_items
 from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
 from tests import factories as make
+from tests import lobby_steps
 from tests.kiosk.staff_app import (
     CARE_PAGES,
     CLINIC_TZ_NAME,
@@ -111,7 +111,7 @@ def todays_visits(engine: Engine) -> dict[str, int]:
     settings = Settings(_env_file=None, timezone=CLINIC_TZ_NAME)  # type: ignore[call-arg]
     with unit_of_work(engine) as session:
         scanned = issue_card(session=session, patient_id=walk_in, base_url="https://x").url
-    outcome = checkin.check_in(
+    outcome = lobby_steps.check_in(
         engine=engine,
         settings=settings,
         scan=scanned,

@@ -8,13 +8,13 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from shared.care import checkin
 from shared.care.arrivals import todays_arrivals, todays_walk_ins
 from shared.care.cards import issue_card
 from shared.care.patients import add_patient, search_patients
 from shared.staff.audit import recent_audit
 from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
+from tests import lobby_steps
 from tests.kiosk.staff_app import STAFF, add_staff, errors, sign_in, successes
 
 
@@ -44,7 +44,7 @@ def test_a_patient_who_scanned_without_an_appointment_is_checked_in_from_their_r
     settings = Settings(_env_file=None, timezone="UTC")  # type: ignore[call-arg]
     with unit_of_work(engine) as session:
         scanned = issue_card(session=session, patient_id=zed.id, base_url="https://x").url
-    assert checkin.check_in(
+    assert lobby_steps.check_in(
         engine=engine,
         settings=settings,
         scan=scanned,

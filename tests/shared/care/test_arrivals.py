@@ -6,13 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from shared.care import checkin
 from shared.care.appointments import add_appointment, set_appointment_status
 from shared.care.arrivals import todays_arrivals, todays_walk_ins
 from shared.care.cards import issue_card
 from shared.care.patients import add_patient
 from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
+from tests import lobby_steps
 
 NOW = datetime(2026, 11, 23, 10, 30, tzinfo=UTC)
 
@@ -34,7 +34,7 @@ def test_arrivals_show_status_and_how_long_each_arrived_patient_has_waited(engin
         add_appointment(session=session, patient_id=james.id, starts_at=NOW + timedelta(days=1), site="main")
     with unit_of_work(engine) as session:
         url = issue_card(session=session, patient_id=maria.id, base_url="https://x").url
-    checkin.check_in(engine=engine, settings=settings, scan=url, now=NOW - timedelta(minutes=9))
+    lobby_steps.check_in(engine=engine, settings=settings, scan=url, now=NOW - timedelta(minutes=9))
     with read_session(engine) as session:
         rows = todays_arrivals(session=session, site="main", tz=UTC, now=NOW)
     assert [(r.patient_name, r.status, r.waiting_min) for r in rows] == [
@@ -56,7 +56,7 @@ def test_walk_ins_without_an_appointment_are_listed_once(engine: Engine) -> None
     with unit_of_work(engine) as session:
         url = issue_card(session=session, patient_id=sam.id, base_url="https://x").url
     for minutes in (5, 3):
-        checkin.check_in(engine=engine, settings=settings, scan=url, now=NOW - timedelta(minutes=minutes))
+        lobby_steps.check_in(engine=engine, settings=settings, scan=url, now=NOW - timedelta(minutes=minutes))
     with read_session(engine) as session:
         assert [(w.patient_name, w.at) for w in todays_walk_ins(session=session, site="main", tz=UTC, now=NOW)] == [
             ("Sam Whitfield", NOW - timedelta(minutes=3))

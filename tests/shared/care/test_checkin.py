@@ -25,6 +25,7 @@ from shared.equipment.payloads import decode
 from shared.equipment.stations import register_equipment
 from shared.store.db import unit_of_work
 from shared.store.settings import Settings
+from tests import lobby_steps
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 DOB = date(1950, 4, 17)
@@ -73,7 +74,7 @@ def test_the_card_carries_only_an_opaque_token(card: str) -> None:
 
 
 def test_scan_asks_for_birth_date_first_and_shows_nothing_personal(engine: Engine, card: str) -> None:
-    outcome = checkin.begin(engine=engine, settings=settings(), scan=card, now=NOW)
+    outcome = lobby_steps.begin(engine=engine, settings=settings(), scan=card, now=NOW)
     assert outcome.result == "needs_dob"
     assert (outcome.display_name, outcome.plan, outcome.appointment_at) == (None, [], None)
 
@@ -82,9 +83,9 @@ def test_right_birth_date_checks_in_and_shows_the_plan_with_station_status(engin
     start = decode("clinic/main/equipment/tm-1/usage", b'{"event_id":"u","event":"start"}', prefix="clinic",
                    received_at=NOW)  # fmt: skip
     record_batch(engine=engine, items=[start], tz=UTC)
-    token = checkin.begin(engine=engine, settings=settings(), scan=card, now=NOW).token
+    token = lobby_steps.begin(engine=engine, settings=settings(), scan=card, now=NOW).token
     assert token is not None
-    outcome = checkin.confirm(engine=engine, settings=settings(), token=token, dob=DOB, now=NOW)
+    outcome = lobby_steps.confirm(engine=engine, settings=settings(), token=token, dob=DOB, now=NOW)
     assert (outcome.result, outcome.display_name, outcome.clinician) == ("checked_in", "Maria G.", "Alex")
     assert outcome.appointment_at == NOW + timedelta(minutes=30)
     assert [(line.exercise, line.dose, line.equipment_status) for line in outcome.plan] == [
@@ -94,8 +95,8 @@ def test_right_birth_date_checks_in_and_shows_the_plan_with_station_status(engin
 
 
 def test_checking_in_twice_is_idempotent_and_shows_the_first_time(engine: Engine, card: str) -> None:
-    first = checkin.check_in(engine=engine, settings=settings(), scan=card, now=NOW)
-    again = checkin.check_in(engine=engine, settings=settings(), scan=card, now=NOW + timedelta(minutes=3))
+    first = lobby_steps.check_in(engine=engine, settings=settings(), scan=card, now=NOW)
+    again = lobby_steps.check_in(engine=engine, settings=settings(), scan=card, now=NOW + timedelta(minutes=3))
     assert (first.result, again.result) == ("checked_in", "already_checked_in")
     assert again.checked_in_at == first.checked_in_at == NOW
 
@@ -109,12 +110,14 @@ def test_matching_window_is_two_hours_before_to_one_hour_after(
     engine: Engine, card: str, offset_min: int, expected: str
 ) -> None:
     start = NOW + timedelta(minutes=30)
-    outcome = checkin.check_in(engine=engine, settings=settings(), scan=card, now=start + timedelta(minutes=offset_min))
+    outcome = lobby_steps.check_in(
+        engine=engine, settings=settings(), scan=card, now=start + timedelta(minutes=offset_min)
+    )
     assert outcome.result == expected
 
 
 def test_no_appointment_today_is_recorded_for_staff(engine: Engine, card: str) -> None:
-    outcome = checkin.check_in(engine=engine, settings=settings(), scan=card, now=NOW + timedelta(days=1))
+    outcome = lobby_steps.check_in(engine=engine, settings=settings(), scan=card, now=NOW + timedelta(days=1))
     assert (outcome.result, outcome.display_name, outcome.plan) == ("no_appointment", "Maria G.", [])
     with engine.connect() as conn:
         results = conn.execute(select(CheckIn.result)).scalars().all()  # type: ignore[call-overload]
@@ -125,22 +128,23 @@ def test_five_wrong_birth_dates_lock_the_card_for_fifteen_minutes(engine: Engine
     token = parse_scan(card)
     assert token is not None
     wrong = [
-        checkin.confirm(engine=engine, settings=settings(), token=token, dob=date(1960, 1, 1), now=NOW)
+        lobby_steps.confirm(engine=engine, settings=settings(), token=token, dob=date(1960, 1, 1), now=NOW)
         for _ in range(5)
     ]
     assert [o.result for o in wrong] == ["wrong_dob"] * 4 + ["locked"]
     assert [o.attempts_left for o in wrong[:4]] == [4, 3, 2, 1]
     assert (
-        checkin.confirm(
+        lobby_steps.confirm(
             engine=engine, settings=settings(), token=token, dob=DOB, now=NOW + timedelta(minutes=14)
         ).result
         == "locked"
     )
     assert (
-        checkin.begin(engine=engine, settings=settings(), scan=card, now=NOW + timedelta(minutes=14)).result == "locked"
+        lobby_steps.begin(engine=engine, settings=settings(), scan=card, now=NOW + timedelta(minutes=14)).result
+        == "locked"
     )
     assert (
-        checkin.confirm(
+        lobby_steps.confirm(
             engine=engine, settings=settings(), token=token, dob=DOB, now=NOW + timedelta(minutes=16)
         ).result
         == "checked_in"
@@ -155,7 +159,7 @@ def test_five_wrong_birth_dates_lock_the_card_for_fifteen_minutes(engine: Engine
 def test_misread_and_unknown_codes_are_told_apart_and_reveal_nothing(
     engine: Engine, card: str, scan: str, result: str
 ) -> None:
-    outcome = checkin.begin(engine=engine, settings=settings(), scan=scan, now=NOW)
+    outcome = lobby_steps.begin(engine=engine, settings=settings(), scan=scan, now=NOW)
     assert outcome == checkin.Outcome(result)  # type: ignore[arg-type]
 
 
@@ -164,10 +168,10 @@ def test_a_revoked_card_stops_working_and_a_new_one_replaces_it(engine: Engine, 
         patient_id = conn.execute(select(QrToken.patient_id)).scalar_one()  # type: ignore[call-overload]
     with unit_of_work(engine) as session:
         assert revoke_cards(session=session, patient_id=patient_id) == 1
-    assert checkin.check_in(engine=engine, settings=settings(), scan=card, now=NOW) == checkin.Outcome("revoked")
+    assert lobby_steps.check_in(engine=engine, settings=settings(), scan=card, now=NOW) == checkin.Outcome("revoked")
     with unit_of_work(engine) as session:
         fresh = issue_card(session=session, patient_id=patient_id, base_url="https://lobby.example")
-    assert checkin.check_in(engine=engine, settings=settings(), scan=fresh.url, now=NOW).result == "checked_in"
+    assert lobby_steps.check_in(engine=engine, settings=settings(), scan=fresh.url, now=NOW).result == "checked_in"
 
 
 def test_a_revoked_card_and_an_unknown_token_tell_a_patient_the_same_in_every_language(
@@ -193,7 +197,7 @@ def test_a_revoked_card_and_an_unknown_token_tell_a_patient_the_same_in_every_la
 
     event.listen(engine, "before_cursor_execute", statement)
     try:
-        answers = [(answer(step, card), answer(step, unknown)) for step in (checkin.begin, checkin.check_in)]
+        answers = [(answer(step, card), answer(step, unknown)) for step in (lobby_steps.begin, lobby_steps.check_in)]
     finally:
         event.remove(engine, "before_cursor_execute", statement)
     for (revoked, revoked_sql), (guessed, guessed_sql) in answers:  # the lobby and the card's link; `clinic checkin`
@@ -221,17 +225,17 @@ def test_tokens_are_stored_only_as_hashes(engine: Engine, card: str) -> None:
 
 
 def test_with_birth_date_check_off_a_scan_checks_in_directly(engine: Engine, card: str) -> None:
-    outcome = checkin.begin(engine=engine, settings=settings(confirm_dob=False), scan=card, now=NOW)
+    outcome = lobby_steps.begin(engine=engine, settings=settings(confirm_dob=False), scan=card, now=NOW)
     assert outcome.result == "checked_in"
 
 
 def test_no_patient_data_reaches_the_logs(engine: Engine, card: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("DEBUG")
-    token = checkin.begin(engine=engine, settings=settings(), scan=card, now=NOW).token
+    token = lobby_steps.begin(engine=engine, settings=settings(), scan=card, now=NOW).token
     assert token is not None
-    checkin.confirm(engine=engine, settings=settings(), token=token, dob=date(1961, 1, 1), now=NOW)
-    checkin.confirm(engine=engine, settings=settings(), token=token, dob=DOB, now=NOW)
-    checkin.check_in(engine=engine, settings=settings(), scan=card, now=NOW + timedelta(days=1))
+    lobby_steps.confirm(engine=engine, settings=settings(), token=token, dob=date(1961, 1, 1), now=NOW)
+    lobby_steps.confirm(engine=engine, settings=settings(), token=token, dob=DOB, now=NOW)
+    lobby_steps.check_in(engine=engine, settings=settings(), scan=card, now=NOW + timedelta(days=1))
     logged = caplog.text
     for secret in ("Maria", "Gonzalez", "1950", "04-17", token):
         assert secret not in logged

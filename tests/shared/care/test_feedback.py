@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from shared.care import checkin
 from shared.care.appointments import add_appointment, set_appointment_status
 from shared.care.cards import issue_card
 from shared.care.feedback import (
@@ -24,6 +23,7 @@ from shared.care.patients import add_patient
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
 from shared.store.settings import Settings
+from tests import lobby_steps
 
 NOW = datetime(2026, 11, 23, 10, 30, tzinfo=UTC)
 SETTINGS = Settings(_env_file=None, timezone="UTC")  # type: ignore[call-arg]
@@ -154,7 +154,7 @@ def test_a_scan_after_the_check_in_window_still_finds_todays_session(engine: Eng
     with unit_of_work(engine) as session:
         card = issue_card(session=session, patient_id=patient, base_url="https://x").url
     way_out = NOW + timedelta(minutes=50)  # 80 min after the start: the 60-min check-in window has closed
-    outcome = checkin.check_in(engine=engine, settings=SETTINGS, scan=card, now=way_out)
+    outcome = lobby_steps.check_in(engine=engine, settings=SETTINGS, scan=card, now=way_out)
     assert (outcome.result, outcome.appointment_id, outcome.appointment_status) == (
         "already_checked_in", appointment, "done",
     )  # fmt: skip
@@ -165,7 +165,7 @@ def test_a_scan_after_the_check_in_window_still_finds_todays_session(engine: Eng
         add_appointment(session=session, patient_id=other.id or 0, starts_at=NOW - timedelta(minutes=30), site="main")
     with unit_of_work(engine) as session:
         scanned = issue_card(session=session, patient_id=other.id or 0, base_url="https://x").url
-    late = checkin.check_in(
+    late = lobby_steps.check_in(
         engine=engine,
         settings=SETTINGS,
         scan=scanned,

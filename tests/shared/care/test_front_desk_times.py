@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine
 
-from shared.care import checkin
 from shared.care.appointments import add_appointment
 from shared.care.arrivals import todays_arrivals, wait_start
 from shared.care.cards import issue_card
@@ -18,6 +17,7 @@ from shared.store.clock import parse_clock_time, parse_local_datetime
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ValidationFailed
 from shared.store.settings import Settings
+from tests import lobby_steps
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,7 @@ def test_an_early_patient_waits_from_their_appointment_time_not_from_arrival(eng
         card = issue_card(session=session, patient_id=patient.id, base_url="http://kiosk")
     settings = Settings(timezone="UTC", checkin_before_min=120)
     early = start - timedelta(minutes=73)
-    checkin.check_in(engine=engine, settings=settings, scan=card.url, now=early)
+    lobby_steps.check_in(engine=engine, settings=settings, scan=card.url, now=early)
     with read_session(engine) as session:
         arrivals = todays_arrivals(session=session, site="main", tz=UTC, now=start - timedelta(minutes=10))
     assert [a.waiting_min for a in arrivals] == [0]  # not 63 min: the visit has not started yet

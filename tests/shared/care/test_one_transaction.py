@@ -17,7 +17,6 @@ from sqlmodel import col, select
 from shared.care.appointments import add_appointment
 from shared.care.arrivals import WAITING_ASKED
 from shared.care.cards import active_cards, issue_card, revoke_lost_card
-from shared.care.checkin import check_in
 from shared.care.lobby_scan import LobbyStep, lobby_confirm, lobby_scan
 from shared.care.models import CheckIn, Patient
 from shared.care.patients import add_patient, edit_patient, get_patient
@@ -29,6 +28,7 @@ from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ValidationFailed
 from shared.store.settings import Settings
 from tests import factories as make
+from tests.lobby_steps import check_in
 from tests.transactions import Transactions, count_transactions
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -50,9 +50,7 @@ def card(engine: Engine) -> str:
         return issue_card(session=session, patient_id=patient.id, base_url="https://lobby.example").url
 
 
-def scan_at(
-    engine: Engine, scanned: str, *, now: datetime = NOW, **overrides: Any
-) -> tuple[LobbyStep, Transactions]:
+def scan_at(engine: Engine, scanned: str, *, now: datetime = NOW, **overrides: Any) -> tuple[LobbyStep, Transactions]:
     with count_transactions(engine) as seen:
         step = lobby_scan(engine=engine, settings=settings(**overrides), throttle=ScanThrottle(), scan=scanned,
                           kiosk="lobby-1", now=now)  # fmt: skip

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from shared.care import checkin
 from shared.care.appointments import add_appointment
 from shared.care.arrivals import todays_arrivals, todays_walk_ins
 from shared.care.cards import issue_card
@@ -18,6 +17,7 @@ from shared.staff.audit import recent_audit
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ValidationFailed
 from shared.store.settings import Settings
+from tests import lobby_steps
 
 NOW = datetime(2026, 11, 23, 10, 30, tzinfo=UTC)
 SETTINGS = Settings(_env_file=None, timezone="UTC")  # type: ignore[call-arg]
@@ -26,7 +26,7 @@ SETTINGS = Settings(_env_file=None, timezone="UTC")  # type: ignore[call-arg]
 def scan_without_appointment(engine: Engine, patient_id: int, at: datetime) -> None:
     with unit_of_work(engine) as session:
         scanned = issue_card(session=session, patient_id=patient_id, base_url="https://x").url
-    outcome = checkin.check_in(
+    outcome = lobby_steps.check_in(
         engine=engine,
         settings=SETTINGS,
         scan=scanned,
@@ -154,7 +154,9 @@ def test_a_patient_who_checks_in_after_scanning_too_early_leaves_the_list(engine
     with unit_of_work(engine) as session:
         url = issue_card(session=session, patient_id=ann.id, base_url="https://x").url
     assert (
-        checkin.check_in(engine=engine, settings=SETTINGS, scan=url, now=NOW + timedelta(hours=1, minutes=55)).result
+        lobby_steps.check_in(
+            engine=engine, settings=SETTINGS, scan=url, now=NOW + timedelta(hours=1, minutes=55)
+        ).result
         == "checked_in"
     )
     with read_session(engine) as session:

@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 
 from shared.care.appointments import add_appointment, set_appointment_status
 from shared.care.cards import issue_card
-from shared.care.checkin import check_in
 from shared.care.exercises import add_exercise
 from shared.care.patients import add_patient
 from shared.care.plans import add_plan_item
@@ -23,6 +22,7 @@ from shared.equipment.payloads import decode
 from shared.equipment.stations import StationView, register_equipment
 from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
+from tests.lobby_steps import check_in
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -146,8 +146,9 @@ def test_the_queue_from_patients_appointments_and_plans_at_given_times(engine: E
             patient = add_patient(session=session, first=first, last=last, dob=date(1950, 1, 1))
         assert patient.id is not None
         with unit_of_work(engine) as session:
-            booked = add_appointment(session=session, patient_id=patient.id, starts_at=NOW.replace(hour=hh,
-                                     minute=mm), site="main")
+            booked = add_appointment(
+                session=session, patient_id=patient.id, starts_at=NOW.replace(hour=hh, minute=mm), site="main"
+            )
         for station in stations:
             with unit_of_work(engine) as session:
                 add_plan_item(session=session, patient_id=patient.id, exercise="Walk", equipment_id=station,

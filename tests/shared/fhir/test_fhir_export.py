@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from shared.care import checkin
 from shared.care.appointments import add_appointment, set_appointment_status
 from shared.care.cards import issue_card
 from shared.care.exercises import add_exercise
@@ -20,6 +19,7 @@ from shared.fhir.exporter import as_transaction, export_day
 from shared.fhir.importer import import_bundle
 from shared.store.db import read_session, unit_of_work
 from shared.store.settings import Settings
+from tests import lobby_steps
 from tests.fhir_support import APPOINTMENTS, MRN, NotR4, appointment, bundle, patient, validate_bundle, validate_r4
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -63,7 +63,7 @@ def checked_in(engine: Engine) -> int:
                       active_to=DAY - timedelta(days=1))  # ended: not in today's plan  # fmt: skip
     with unit_of_work(engine) as session:
         card = issue_card(session=session, patient_id=maria, base_url="https://lobby.example")
-    outcome = checkin.check_in(engine=engine, settings=settings(), scan=card.token, now=NOW)
+    outcome = lobby_steps.check_in(engine=engine, settings=settings(), scan=card.token, now=NOW)
     assert outcome.result == "checked_in" and outcome.appointment_id is not None
     with unit_of_work(engine) as session:
         record_feedback(session=session, appointment_id=outcome.appointment_id, patient_id=maria, pain=6,

@@ -23,6 +23,7 @@ from shared.staff.sign_in import REFUSED, sign_in
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ValidationFailed
 from shared.store.settings import Settings
+from tests import lobby_steps
 
 T = TypeVar("T")
 PARALLEL = 4
@@ -78,12 +79,12 @@ def test_parallel_wrong_birth_dates_all_count(engine: Engine) -> None:
         )
     with unit_of_work(engine) as session:
         token = issue_card(session=session, patient_id=patient.id, base_url="https://lobby.example").token
-    results = _at_once(lambda: checkin.confirm(engine=engine, settings=settings, token=token, dob=date(1960, 1, 1)))
+    results = _at_once(lambda: lobby_steps.confirm(engine=engine, settings=settings, token=token, dob=date(1960, 1, 1)))
     assert sorted(r.attempts_left for r in results if isinstance(r, checkin.Outcome)) == [1, 2, 3, 4]
     with engine.connect() as conn:
         assert conn.execute(select(QrToken.failed_dob_attempts)).scalar_one() == PARALLEL
-    assert checkin.confirm(engine=engine, settings=settings, token=token, dob=date(1960, 1, 1)).result == "locked"
-    assert checkin.confirm(engine=engine, settings=settings, token=token, dob=DOB).result == "locked", (
+    assert lobby_steps.confirm(engine=engine, settings=settings, token=token, dob=date(1960, 1, 1)).result == "locked"
+    assert lobby_steps.confirm(engine=engine, settings=settings, token=token, dob=DOB).result == "locked", (
         "the right date waits out the pause"
     )
 

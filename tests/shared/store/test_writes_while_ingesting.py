@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, func, select
 
-from shared.care import checkin
 from shared.care.appointments import (
     add_appointment,
     import_appointments_csv,
@@ -41,6 +40,7 @@ from shared.staff.accounts import create_account, update_account
 from shared.staff.sign_in import sign_in
 from shared.store.db import make_engine, read_session, unit_of_work
 from shared.store.settings import Settings
+from tests import lobby_steps
 from tests.helpers import wait_until
 
 DOB = date(1950, 4, 17)
@@ -175,14 +175,15 @@ def test_lobby_check_ins_succeed_while_devices_report(engine: Engine, ingesting:
     settings = _settings()
     for n in range(ROUNDS):
         _, appointment_id, token = _booked_patient(engine, first=f"Pat{n}")
-        assert checkin.begin(engine=engine, settings=settings, scan=token, kiosk="lobby-1").result == "needs_dob"
+        assert lobby_steps.begin(engine=engine, settings=settings, scan=token, kiosk="lobby-1").result == "needs_dob"
         assert (
-            checkin.confirm(engine=engine, settings=settings, token=token, dob=date(1960, 1, 1)).result == "wrong_dob"
+            lobby_steps.confirm(engine=engine, settings=settings, token=token, dob=date(1960, 1, 1)).result
+            == "wrong_dob"
         )
-        outcome = checkin.confirm(engine=engine, settings=settings, token=token, dob=DOB, kiosk="lobby-1")
+        outcome = lobby_steps.confirm(engine=engine, settings=settings, token=token, dob=DOB, kiosk="lobby-1")
         assert outcome.result == "checked_in"
-        assert checkin.check_in(engine=engine, settings=settings, scan=token).result == "already_checked_in"
-        assert checkin.begin(engine=engine, settings=settings, scan="t=" + "A" * 40).result == "invalid"
+        assert lobby_steps.check_in(engine=engine, settings=settings, scan=token).result == "already_checked_in"
+        assert lobby_steps.begin(engine=engine, settings=settings, scan="t=" + "A" * 40).result == "invalid"
         assert outcome.patient_id is not None
         later = datetime.now(UTC) + timedelta(minutes=40)
         with unit_of_work(engine) as session:

@@ -178,7 +178,7 @@ def test_plan_import_all_rows_or_none(cli: CliRunner, maria: int, tmp_path: Path
     assert isinstance(plan, list) and [line["minutes"] for line in plan] == [None, 5.0]
 
 
-def test_checkin_json_human_and_exit_codes(cli: CliRunner, maria: int, tmp_path: Path) -> None:
+def test_checkin_json_human_and_exit_codes(clock: datetime, cli: CliRunner, maria: int, tmp_path: Path) -> None:
     run(cli, "exercise", "add", "Bridges", "--instructions", "Lift your hips.")
     run(cli, "plan", "add", str(maria), "--exercise", "Bridges", "--sets", "3", "--reps", "12")
     card = run_json(cli, "patient", "card", str(maria), "--out", str(tmp_path / "card.png"))

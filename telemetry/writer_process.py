@@ -39,7 +39,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from shared.equipment.dead_letter_limits import purge_old
 from shared.equipment.events import BatchResult, Decoded, Rejected
 from shared.equipment.ingest import record_batch, record_batch_in
-from shared.equipment.payloads import decode
+from shared.equipment.payloads import CodedReject, decode
 from shared.equipment.recording import ListenerIdentity, record_beat, record_stop
 from shared.store.db import is_transient, make_engine, write_transaction
 from shared.store.types import utcnow
@@ -346,7 +346,8 @@ def _decoded(raw: Raw, prefix: str) -> Decoded:
     """Decode one message; nothing raises (a bug in decode becomes a dead letter with its reason)."""
     topic, topic_bytes, payload, received_at = raw
     if topic is None:
-        return Rejected(topic_bytes.decode("utf-8", "replace"), payload, "topic is not valid UTF-8", received_at)
+        return CodedReject(topic_bytes.decode("utf-8", "replace"), payload, "topic is not valid UTF-8", received_at,
+                           code="unknown_topic")  # fmt: skip
     try:
         return decode(topic, payload, prefix=prefix, received_at=received_at)
     except Exception as exc:

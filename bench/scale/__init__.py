@@ -24,8 +24,8 @@ calls after warm-up, and the growth ratio full / small.
   board, one site     shared.equipment.stations.list_stations(session=..., tz=..., site=...)      target < 50 ms
   board, all sites    shared.equipment.stations.list_stations(session=..., tz=...)                 target < 20 ms
   board()             shared.equipment.board.board(session=..., tz=..., site=...) (alerts + urgency sort, for reference)
-  check-in, first     shared.care.checkin.check_in_card: token -> card -> patient -> today's appointment (marked arrived,
-                      check-in recorded) -> plan with live station status; a new patient each call, at a time
+  check-in, first     shared.care.checkin.check_in_card: token -> card -> patient -> today's appointment (marked
+                      arrived, check-in recorded) -> plan with live station status; a new patient each call, at a time
                       shortly before their appointment                                   target < 30 ms
   check-in, repeat    the same cards again (already checked in: the same reads, fewer writes)
   usage chart         shared.equipment.usage.usage_stats(..., days=7) for one site

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from clinic.up_state import alive, read_state, uptime_s
 from shared.chain.overview import chain_overview
 from shared.equipment.dead_letters import dead_letter_counts
+from shared.equipment.recording import recording_status
 from shared.store.db import make_engine, read_session
 from shared.store.settings import Settings
 from shared.upkeep.warnings import upkeep
@@ -39,13 +40,14 @@ class Report:
     disk: dict[str, object] = field(default_factory=dict)
     backup: dict[str, object] | None = None
     store: str = "ok"
+    recording: dict[str, object] | None = None  # from the store's listener heartbeats (any machine's listener)
     needs: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         """The documented shape of `clinic status --json`."""
         return {"at": self.at.isoformat(), "ok": not self.needs, "needs_attention": self.needs,
                 "supervisor": self.supervisor, "processes": self.processes, "broker": self.broker,
-                "listeners": self.listeners, "store": self.store, "sites": self.sites,
+                "listeners": self.listeners, "store": self.store, "recording": self.recording, "sites": self.sites,
                 "dead_letters": self.dead_letters, "disk": self.disk, "backup": self.backup}  # fmt: skip
 
 
@@ -57,8 +59,8 @@ def gather(cfg: Settings, *, now: datetime) -> Report:
     report.broker = {"address": probe.where, "answering": probe.answering, "detail": probe.detail}
     if not probe.answering:
         report.needs.append(f"The broker at {probe.where} {probe.detail}: devices cannot report.")
-    _listeners(cfg, report, now)
     _store(cfg, report, now)
+    _listeners(cfg, report, now)
     kept = upkeep(settings=cfg, now=now)
     report.disk = kept.disk.as_dict()
     report.backup = kept.backup.as_dict(now) if kept.backup else None
@@ -132,7 +134,8 @@ def _listeners(cfg: Settings, report: Report, now: datetime) -> None:
                                 "held unacknowledged (nothing is lost; see its log).")  # fmt: skip
         elif not status.connected:
             report.needs.append(f"The listener {status.account} is not connected to the broker.")
-    if not report.listeners:
+    elsewhere = bool(report.recording and report.recording["recording"])
+    if not report.listeners and not elsewhere:
         report.needs.append(f"No listener runs on this machine for this data folder ({cfg.data_dir}): device "
                             f"messages are not being recorded (a status older than {STALE_AFTER_S:g} s counts "
                             "as stopped).")  # fmt: skip
@@ -149,6 +152,12 @@ def _store(cfg: Settings, report: Report, now: datetime) -> None:
                                      "last_message_at": heard.isoformat() if heard else None,
                                      "last_message_age_s": age})  # fmt: skip
             counts = dead_letter_counts(session=session, since=now - NEW_DEAD_LETTERS)
+            recording = recording_status(session=session, now=now, keepalive_s=cfg.mqtt_keepalive_s)
+        stopped = recording.stopped_since.isoformat() if recording.stopped_since else None
+        report.recording = {"recording": recording.recording, "stopped_since": stopped}
+        if recording.stopped:
+            report.needs.append(f"Recording stopped since {recording.since_text(cfg.tz, now)}: no listener has "
+                                "written to the store since (on any machine).")  # fmt: skip
         report.dead_letters = {"kept": counts.kept, "new_24h": counts.new}
         if counts.new:
             report.needs.append(f"{counts.new} message(s) could not be recorded in the last 24 h: review them with "

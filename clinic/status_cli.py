@@ -46,8 +46,11 @@ def describe(report: Report, tz: tzinfo) -> list[str]:
         lines.append(f"  {proc['name']:<22} pid {proc['pid'] or '-':<8} {state:<14} restarts {proc['restarts']}")
     broker = report.broker
     lines.append(f"broker      {broker['address']} {broker['detail']}")
+    recording = report.recording
     if not report.listeners:
-        lines.append("listener    none running here: device messages are not being recorded")
+        elsewhere = bool(recording and recording["recording"])
+        lines.append("listener    none here; a listener on another machine records into the store" if elsewhere
+                     else "listener    none running here: device messages are not being recorded")  # fmt: skip
     for item in report.listeners:
         if not item["answering"]:
             words = "NOT ANSWERING: recording stopped"

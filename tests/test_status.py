@@ -34,7 +34,7 @@ def test_status_tells_a_recording_listener_from_a_killed_one(
 ) -> None:
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="bike-1")
-    settings = listener_settings(broker, db_url)
+    settings = listener_settings(broker, db_url, mqtt_keepalive_s=5)  # the store's heartbeat goes stale in 7.5 s
     env = {**os.environ, **settings.as_env(), "CLINIC_DISK_WARN_PERCENT": "100"}
     env.pop("CLINIC_MQTT_USERNAME"), env.pop("CLINIC_MQTT_PASSWORD")  # status needs no account
     assert subprocess.run([sys.executable, "-m", "clinic", "db", "backup"], env=env, check=False).returncode == 0
@@ -58,6 +58,7 @@ def test_status_tells_a_recording_listener_from_a_killed_one(
         assert site["site"] == "main" and site["last_message_age_s"] is not None and site["last_message_age_s"] < 60
         assert report["backup"]["age_hours"] < 1
         assert report["dead_letters"] == {"kept": 0, "new_24h": 0}
+        assert report["recording"] == {"recording": True, "stopped_since": None}
         assert not any("listener" in need for need in report["needs_attention"]), report["needs_attention"]
         assert code == 1, "nothing supervises this listener (no clinic up, no systemd): that needs a person"
 
@@ -70,6 +71,14 @@ def test_status_tells_a_recording_listener_from_a_killed_one(
         text = subprocess.run([sys.executable, "-m", "clinic", "status"], env=env, capture_output=True, text=True,
                               timeout=60, check=False).stdout  # fmt: skip
         assert "NOT ANSWERING: recording stopped" in text and "NEEDS ATTENTION:" in text
+
+        def the_store_says_stopped() -> bool:  # what a machine without the status file sees: the heartbeat
+            report = status(env)[1]
+            return report["recording"]["recording"] is False and any(
+                need.startswith("Recording stopped since") for need in report["needs_attention"]
+            )
+
+        wait_until(the_store_says_stopped, timeout=30, what="the store's heartbeat gone stale")
     finally:
         if listener.poll() is None:
             listener.kill()

@@ -232,6 +232,12 @@ def test_a_short_run_says_online_then_readings_then_offline_retained(broker: Bro
     counts = sim.run()
     assert set(counts) == {"shelly", "tasmota", "zigbee2mqtt", "esphome"}
     wait_until(lambda: all(t in heard.collect() for t in READINGS), timeout=10, what="a reading from each vendor")
+
+    def every_device_said_offline() -> bool:  # the last words arrive after the readings, and may trail them
+        topics = heard.collect()
+        return all(len(topics.get(topic, [])) >= 2 for topic in AVAILABILITY)
+
+    wait_until(every_device_said_offline, timeout=10, what="each device's offline after its online")
     topics = heard.collect()
     for topic, (online, offline) in AVAILABILITY.items():
         assert [p for p, _ in topics[topic]] == [online, offline], topic

@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine
 
-from shared.care.checkin import Outcome, check_in_card, confirm_birth_date, read_first, scan_card
-from shared.store.db import unit_of_work
+from shared.care.checkin import Outcome, check_in_card, confirm_birth_date, scan_card
+from shared.store.db import read_first, unit_of_work
 from shared.store.settings import Settings
 
 

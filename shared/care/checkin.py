@@ -8,20 +8,17 @@ parsed by `shared.care.qr.parse_scan`, then `scan_card` decides whether a birth 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Literal, TypeVar
 
-from sqlalchemy import Engine, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from shared.care.models import Appointment, CheckIn, Patient, QrToken
 from shared.care.qr import hash_token, parse_scan
 from shared.care.todays_plan import PlanLine, todays_plan
 from shared.store.clock import local_today
-from shared.store.db import is_transient, unit_of_work
 from shared.store.settings import Settings
 from shared.store.types import utcnow
 
@@ -113,24 +110,6 @@ def check_in_card(
         return card
     assert token is not None
     return _with_plan(session, settings, _arrive(session, card, token, now, settings, kiosk), now)
-
-
-def read_first(engine: Engine, work: Callable[[Session], T]) -> T:
-    """Run `work` in one transaction that begins as a read, for a scan (which only reads when the card is good).
-
-    Takes the engine, to choose the transaction: on SQLite it takes the write lock only when `work` first writes
-    (a refused scan's record), so a good card never waits behind the listener's batch. When SQLite refuses that
-    upgrade (another writer holds the lock, or wrote since the read began), `work` runs again, once, in a unit of
-    work that queues for the lock; the first attempt was rolled back, so one transaction commits.
-    """
-    try:
-        with Session(engine, expire_on_commit=False) as session, session.begin():
-            return work(session)
-    except DBAPIError as exc:
-        if not is_transient(exc):
-            raise
-    with unit_of_work(engine) as session:
-        return work(session)
 
 
 def _arrive(session: Session, card: QrToken, token: str, now: datetime, settings: Settings, kiosk: str) -> Outcome:

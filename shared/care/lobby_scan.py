@@ -18,8 +18,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from shared.care.arrivals import note_waiting_patient
-from shared.care.checkin import REFUSED, Outcome, confirm_birth_date, read_first, scan_card
+from shared.care.checkin import REFUSED, Outcome, confirm_birth_date, scan_card
 from shared.care.scan_throttle import ScanThrottle
+from shared.store.db import read_first
 from shared.store.settings import Settings
 from shared.store.types import utcnow
 
@@ -54,7 +55,7 @@ def lobby_scan(
     monotonic time (`time.monotonic()` by default).
 
     Takes the engine: a good card only reads, so the scan's transaction begins as a read and takes SQLite's write
-    lock only to record a refused scan (`checkin.read_first`); a patient never waits behind the listener.
+    lock only to record a refused scan (`shared.store.db.read_first`); a patient never waits behind the listener.
     """
     now = now or utcnow()
     clock = time.monotonic() if clock is None else clock

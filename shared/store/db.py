@@ -57,8 +57,9 @@ def _make_sqlite_engine(url: str, database: str | None) -> Engine:
     if database and database != ":memory:":
         _create_private(Path(database))
     # hide_parameters: an error's text (which reaches the logs) never carries the values bound, such as names.
-    engine = create_engine(url, hide_parameters=True,
-                           connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_engine(
+        url, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -122,6 +123,25 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def read_first(engine: Engine, work: Callable[[Session], T]) -> T:
+    """Run `work` in one transaction that begins as a read, for a user action that usually only reads (the
+    lobby's scan: a good card reads, a refused one is recorded).
+
+    On SQLite it takes the write lock only when `work` first writes, so the usual case never waits behind the
+    listener's batch. When SQLite refuses that
+    upgrade (another writer holds the lock, or wrote since the read began), `work` runs again, once, in a unit of
+    work that queues for the lock; the first attempt was rolled back, so one transaction commits.
+    """
+    try:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            return work(session)
+    except DBAPIError as exc:
+        if not is_transient(exc):
+            raise
+    with unit_of_work(engine) as session:
+        return work(session)
 
 
 def with_retry(action: Callable[[], T], *, attempts: int = WRITE_ATTEMPTS) -> T:

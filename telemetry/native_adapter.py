@@ -12,6 +12,7 @@ and bytes, and a derived message published twice has the same event id, which in
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,6 +88,7 @@ class NativeAdapter:
         self._generation = 0
         self._connected = self._stopping = False
         self._refused: str | None = None
+        self.subscribed = threading.Event()  # set once the broker confirmed every native subscription
         self._client = self._make_client()
 
     def stop(self) -> None:
@@ -234,8 +236,10 @@ class NativeAdapter:
                       len(refused), ", ".join(refused), self.client_id)  # fmt: skip
         else:
             log.info("subscribed to the native topics")
+            self.subscribed.set()
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: ReasonCode, _p: Any) -> None:
+        self.subscribed.clear()
         if self._connected:
             log.warning("disconnected from the broker: %s", reason)
         self._connected = False

@@ -60,7 +60,8 @@ def running_adapter(settings: Settings, engine: Engine) -> Iterator[NativeAdapte
     thread = threading.Thread(target=adapter.run, daemon=True)
     thread.start()
     try:
-        wait_until(lambda: adapter.stats.connects, timeout=15, what="adapter connected")
+        # Subscribed, not only connected: a device's message before the SUBACK would find no subscription.
+        wait_until(adapter.subscribed.is_set, timeout=15, what="adapter subscribed")
         yield adapter
     finally:
         adapter.stop()

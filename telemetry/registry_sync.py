@@ -22,9 +22,9 @@ from sqlalchemy import Engine, select
 
 from shared.chain.registrations import apply_registration
 from shared.equipment.board import unknown_devices
-from shared.equipment.events import Rejected
 from shared.equipment.ingest import record_batch
 from shared.equipment.ingest_rows import EQUIPMENT
+from shared.equipment.payloads import CodedReject
 from shared.equipment.replay import replay_dead_letters
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ClinicError
@@ -148,7 +148,7 @@ class RegistrySync:
         except (RegistrationError, ClinicError) as exc:  # unknown site, bad details
             self.stats.refused += 1
             log.warning("registration on %s kept as a dead letter: %s", msg.topic, exc)
-            rejected = Rejected(msg.topic, payload, str(exc), utcnow())
+            rejected = CodedReject(msg.topic, payload, str(exc), utcnow(), code="registration")
             record_batch(engine=self.engine, items=[rejected], tz=self.settings.tz)
             return
         self.stats.applied += 1

@@ -37,7 +37,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shared.equipment.dead_letter_limits import purge_old
-from shared.equipment.events import BatchResult, Decoded, Rejected
+from shared.equipment.events import BatchResult, Decoded
 from shared.equipment.ingest import record_batch, record_batch_in
 from shared.equipment.payloads import CodedReject, decode
 from shared.equipment.recording import ListenerIdentity, record_beat, record_stop
@@ -326,8 +326,8 @@ class _Writer:
         topic, payload = getattr(decoded, "topic", ""), getattr(decoded, "payload", b"")
         self._conn.send(("unstorable", topic, _short(failure)))
         reason = f"could not be stored: {type(failure).__name__}: {str(failure)[:300]}"
-        return record_batch(engine=self._engine, items=[Rejected(topic, payload, reason, utcnow())], tz=self._tz,
-                            dead_letter_quota=self._quota)  # fmt: skip
+        unstorable = CodedReject(topic, payload, reason, utcnow(), code="unstorable")
+        return record_batch(engine=self._engine, items=[unstorable], tz=self._tz, dead_letter_quota=self._quota)
 
     def _purge(self) -> None:
         """Once an hour, between batches, delete dead letters past their retention (a failure waits an hour)."""
@@ -351,7 +351,7 @@ def _decoded(raw: Raw, prefix: str) -> Decoded:
     try:
         return decode(topic, payload, prefix=prefix, received_at=received_at)
     except Exception as exc:
-        return Rejected(topic, payload, f"internal decode error: {exc!r}", received_at)
+        return CodedReject(topic, payload, f"internal decode error: {exc!r}", received_at, code="internal_error")
 
 
 def _unavailable(exc: Exception) -> bool:

@@ -22,7 +22,7 @@ MAX_NESTING = 32  # objects and arrays within each other; the contract's payload
 SUPPORTED_VERSION = 1
 
 # The stable codes of the reasons a message is kept as a dead letter (stored in `dead_letter.code`; a change
-# here needs a migration that recodes the stored rows). `other` is a reject made without one.
+# here needs a migration that recodes the stored rows; adding one does not). `other` is a reject made without one.
 ReasonCode = Literal[
     "unknown_topic",  # the topic is not `<prefix>/<site>/equipment/<id>/<channel>`
     "too_large",  # the payload is over MAX_PAYLOAD_BYTES
@@ -32,6 +32,10 @@ ReasonCode = Literal[
     "schema",  # the fields do not match the channel's (a status that is not online/offline too)
     "unknown_device",  # the topic names a station not registered at its site
     "over_quota",  # counts a device's messages past its hourly quota (not stored)
+    "native_payload",  # a plug's or sensor's own payload that its dialect cannot read (e.g. a power that is text)
+    "registration",  # a station registration the center refused (unknown site, bad details)
+    "unstorable",  # the store refused the decoded message for a reason retrying will not fix
+    "internal_error",  # the decoder itself failed (a bug): kept so that nothing is lost
     "other",
 ]
 REASON_CODES: tuple[ReasonCode, ...] = get_args(ReasonCode)

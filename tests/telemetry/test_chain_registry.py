@@ -74,6 +74,11 @@ def _dead_letters(engine: Engine) -> list[str]:
         return list(conn.execute(select(DeadLetter.reason).where(DeadLetter.replayed_at.is_(None))).scalars())  # type: ignore[union-attr]
 
 
+def _dead_letter_codes(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(DeadLetter.code).where(DeadLetter.replayed_at.is_(None))).scalars())  # type: ignore[union-attr]
+
+
 def test_a_registration_published_before_the_center_listened_is_applied_when_it_starts(
     broker: Broker, registry: Engine, db_url: str
 ) -> None:
@@ -110,6 +115,7 @@ def test_a_registration_from_a_site_outside_the_chain_is_kept_with_the_reason(
         wait_until(lambda: sync.stats.refused == 1, timeout=15, what="registration refused")
     assert _equipment(registry) == []
     assert _dead_letters(registry) == ["site 'west' is not registered at the center (clinic chain add-site)"]
+    assert _dead_letter_codes(registry) == ["registration"]  # `clinic deadletters --code registration` finds it
 
 
 @pytest.mark.parametrize(

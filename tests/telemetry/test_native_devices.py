@@ -229,7 +229,7 @@ def test_unbound_device_is_offered_and_malformed_payloads_are_dead_letters(
     assert "shellyplugsg3-8cbfeaa5c0f4" in text and "0 W now" in text
     letters = run_json(clinic, "deadletters")
     assert isinstance(letters, list) and letters[0]["topic"] == "tele/tasmota_1A2B3C/SENSOR"
-    assert "Power" in letters[0]["reason"]
+    assert "Power" in letters[0]["reason"] and letters[0]["code"] == "native_payload"
 
 
 def native_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:

@@ -22,6 +22,7 @@ from shared.equipment.native.bindings import BindingView
 from shared.equipment.native.dialects import parse_native
 from shared.equipment.native.inference import Derived, InferenceState, advance, deadline, end_use, feed
 from shared.equipment.native.readings import Active, Availability, NativeMalformed, NativeReport, Power, Reading
+from shared.equipment.payloads import CodedReject
 from shared.equipment.topics import equipment_topic
 
 RECENT_READINGS = 240  # per device, for calibration: four minutes of a plug reporting every second
@@ -149,13 +150,13 @@ class Translator:
     def _plan_message(self, plan: Plan, message: NativeMessage) -> None:
         parsed = parse_native(message.topic, message.payload, reserved=self.reserved)
         if parsed is None:
-            plan.rejects.append(Rejected(message.topic, message.payload, "not a topic of a known device dialect",
-                                         message.received_at))  # fmt: skip
+            plan.rejects.append(CodedReject(message.topic, message.payload, "not a topic of a known device dialect",
+                                            message.received_at, code="unknown_topic"))  # fmt: skip
             return
         for part in parsed:
             if isinstance(part, NativeMalformed):
-                plan.rejects.append(Rejected(message.topic, message.payload, f"{part.via}: {part.reason}",
-                                             message.received_at))  # fmt: skip
+                plan.rejects.append(CodedReject(message.topic, message.payload, f"{part.via}: {part.reason}",
+                                                message.received_at, code="native_payload"))  # fmt: skip
                 continue
             at = _reading_time(part.device_ts, message.received_at)
             self._note_source(plan, part, message, at)

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from shared.care.arrival_words import arrival_words, is_walk_in, whole_minutes
 from shared.care.models import Appointment, CheckIn, Patient
 from shared.store.clock import local_today
 from shared.store.settings import DEFAULT_WAITING_ALERT_MIN
@@ -31,6 +32,7 @@ class Arrival:
     arrived_at: datetime | None
     waiting_min: int | None
     asked_at: datetime | None = None  # the last time the waiting patient asked at the lobby (since arriving)
+    walk_in: bool = False  # booked as they came, without an appointment
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,7 @@ def day_appointments(*, session: Session, site: str, tz: tzinfo, day: date, now:
         assert appointment.id is not None and patient.id is not None
         waiting = None
         if appointment.status == "arrived" and appointment.arrived_at is not None:
-            waiting = _waited_min(wait_start(appointment.arrived_at, appointment.starts_at), now)
+            waiting = whole_minutes(wait_start(appointment.arrived_at, appointment.starts_at), now)
         asked = asks.get(appointment.id)
         out.append(
             Arrival(
@@ -81,6 +83,11 @@ def day_appointments(*, session: Session, site: str, tz: tzinfo, day: date, now:
                 appointment.arrived_at,
                 waiting,
                 asked if asked is not None and appointment.arrived_at and asked >= appointment.arrived_at else None,
+                is_walk_in(
+                    created_at=appointment.created_at,
+                    starts_at=appointment.starts_at,
+                    arrived_at=appointment.arrived_at,
+                ),
             )
         )
     return out
@@ -99,7 +106,7 @@ def note_waiting_patient(
     appointment = session.get(Appointment, appointment_id)
     if appointment is None or appointment.status != "arrived" or appointment.arrived_at is None:
         return False
-    if _waited_min(wait_start(appointment.arrived_at, appointment.starts_at), now) <= limit_min:
+    if whole_minutes(wait_start(appointment.arrived_at, appointment.starts_at), now) <= limit_min:
         return False
     session.add(CheckIn(site=appointment.site, at=now, result=WAITING_ASKED, patient_id=appointment.patient_id,
                         appointment_id=appointment_id, kiosk=kiosk or None))  # fmt: skip
@@ -110,10 +117,6 @@ def wait_start(arrived_at: datetime, starts_at: datetime) -> datetime:
     """When a wait begins: the later of arrival and the appointment's start (an early patient is not waiting
     on the clinic until their time comes)."""
     return max(arrived_at, starts_at)
-
-
-def _waited_min(arrived_at: datetime, now: datetime) -> int:
-    return max(0, int((now - arrived_at).total_seconds() // 60))
 
 
 def _last_asks(session: Session, appointment_ids: list[int]) -> dict[int, datetime]:
@@ -182,14 +185,14 @@ def _day_bounds(now: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def describe_arrival(arrival: Arrival, tz: tzinfo) -> str:
-    """The status in words: 'scheduled', 'arrived at 10:21, waiting 9 min', 'in session', 'done', 'no-show';
-    a waiting patient who asked at the lobby adds '; asked at 10:41'."""
+def describe_arrival(arrival: Arrival, tz: tzinfo, now: datetime | None = None) -> str:
+    """The status in words: 'scheduled', 'in session', 'done', 'no-show', or for an arrived patient when they
+    came against their appointment and how long they have sat there (`arrival_words`, counted up to `now`):
+    'arrived at 10:02, early (appt 10:15), here 9 min', 'arrived at 10:21, late (appt 10:15), waiting 9 min'."""
     if arrival.status == "arrived" and arrival.arrived_at is not None:
-        at = arrival.arrived_at.astimezone(tz).strftime("%H:%M")
-        waiting = f", waiting {arrival.waiting_min} min" if arrival.waiting_min is not None else ""
-        asked = f"; asked at {arrival.asked_at.astimezone(tz):%H:%M}" if arrival.asked_at is not None else ""
-        return f"arrived at {at}{waiting}{asked}"
+        return arrival_words(arrived_at=arrival.arrived_at, starts_at=arrival.starts_at, tz=tz, now=now,
+                             waiting_min=arrival.waiting_min, walk_in=arrival.walk_in,
+                             asked_at=arrival.asked_at)  # fmt: skip
     return STATUS_WORDS.get(arrival.status, arrival.status)
 
 

@@ -250,7 +250,8 @@ def test_status_in_words_and_the_long_wait() -> None:
     from zoneinfo import ZoneInfo
 
     arrived = arrival("arrived", datetime(2026, 11, 23, 15, 21, tzinfo=UTC), 9)
-    assert describe_arrival(arrived, ZoneInfo("America/Chicago")) == "arrived at 09:21, waiting 9 min"
+    chicago = ZoneInfo("America/Chicago")
+    assert describe_arrival(arrived, chicago) == "arrived at 09:21, late (appt 04:30), waiting 9 min"
     assert [describe_arrival(arrival(s), UTC) for s in ("scheduled", "in_session", "done", "no_show")] == [
         "scheduled", "in session", "done", "no-show",
     ]  # fmt: skip

@@ -63,7 +63,7 @@ def test_a_waiting_patient_who_asks_is_recorded_and_staff_see_when(engine: Engin
     with read_session(engine) as session:
         row = todays_arrivals(session=session, site="main", tz=UTC, now=NOW + timedelta(minutes=2))[0]
     assert row.asked_at == NOW
-    assert describe_arrival(row, UTC) == "arrived at 10:21, waiting 22 min; asked at 10:41"
+    assert describe_arrival(row, UTC) == "arrived at 10:21, late (appt 10:15), waiting 22 min; asked at 10:41"
     with unit_of_work(engine) as session:
         assert note_waiting_patient(
             session=session, appointment_id=waiting, limit_min=15, now=NOW + timedelta(minutes=3)

@@ -12,7 +12,8 @@ from babel.messages.pofile import read_po
 from shared import i18n
 
 ROOT = Path(__file__).resolve().parents[3]
-SOURCES = [*sorted((ROOT / "kiosk" / "lobby").glob("*.py")), ROOT / "shared" / "care" / "checkin_messages.py"]
+SOURCES = [*sorted((ROOT / "kiosk" / "lobby").glob("*.py")), ROOT / "shared" / "care" / "checkin_messages.py",
+           ROOT / "shared" / "care" / "birth_date.py"]
 
 
 def used_messages() -> set[str | tuple[str, ...]]:

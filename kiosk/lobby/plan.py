@@ -17,7 +17,7 @@ import streamlit as st
 
 from kiosk import resources
 from kiosk.lobby.language import _, lang
-from kiosk.lobby.text import plan_card_html, station_words
+from kiosk.lobby.text import ask_therapist_html, needs_therapist, plan_card_html, station_words
 from kiosk.theme import status_badge
 from shared.care.exercise_images import image_data_uri
 from shared.care.plan_shares import create_share, share_url
@@ -45,15 +45,17 @@ def picture_html(line: PlanLine) -> str:
 
 
 def plan_cards(lines: list[PlanLine], now: datetime, *, guide: bool = True) -> str:
-    """Every exercise as a card; with `guide`, "Start here" on the one to begin with and free alternatives (or,
-    while recording has stopped, "Status unknown" on each station and no guidance by status)."""
+    """Every exercise as a card, doses in the clinic's units (CLINIC_UNITS); with `guide`, "Start here" on the one
+    to begin with, free alternatives and one note above the cards naming the exercises to ask the therapist about
+    (or, while recording has stopped, "Status unknown" on each station and no guidance by status)."""
     live = guide and _recording(now)
     shown = lines if live else [_without_status(line) for line in lines]
     first = start_here(shown) if guide else None
-    cards = []
+    units = resources.settings().resolved_units
+    cards = [ask_therapist_html([n for n, line in enumerate(shown, 1) if needs_therapist(line)], lang())]
     for number, (line, card_line) in enumerate(zip(lines, shown, strict=True), 1):
         badge = _station_badge(line, now, live=live) if guide else ""
-        cards.append(plan_card_html(number, card_line, badge, lang=lang(), start=number - 1 == first,
+        cards.append(plan_card_html(number, card_line, badge, units=units, lang=lang(), start=number - 1 == first,
                                     picture=picture_html(line)))  # fmt: skip
     return "".join(cards)
 

@@ -11,13 +11,14 @@ from datetime import datetime
 from html import escape
 
 from shared.care.checkin import Outcome
+from shared.care.dose_words import Units, say_dose
 from shared.care.feedback import DIFFICULTIES, PAIN_ALERT
 from shared.care.todays_plan import PlanLine
 from shared.i18n import N_, gettext_for
 
 __all__ = [
     "DIFFICULTY_BUTTONS", "DIFFICULTY_QUESTION", "EXERCISES_QUESTION", "PAIN_HINT", "PAIN_QUESTION",
-    "SCAN_LABEL", "WAITING_TOLD", "plan_card_html", "thanks", "tries_left",
+    "SCAN_LABEL", "WAITING_TOLD", "ask_therapist_html", "plan_card_html", "thanks", "tries_left",
 ]  # fmt: skip
 
 SCAN_LABEL = N_("Scan your card")
@@ -67,41 +68,53 @@ def station_words(line: PlanLine, now: datetime, lang: str | None = None) -> str
     return _.gettext(words[status]) if status in words else ""
 
 
-def dose_text(line: PlanLine, lang: str | None = None) -> str:
-    """'3 x 10, hold 5 s, 10 min, 2 kg' in the patient's language."""
-    t = gettext_for(lang)
-    parts = []
-    if line.sets and line.reps:
-        parts.append(f"{line.sets} x {line.reps}")
-    elif line.sets:
-        parts.append(t.ngettext("{n} set", "{n} sets", line.sets).format(n=line.sets))
-    elif line.reps:
-        parts.append(t.ngettext("{n} time", "{n} times", line.reps).format(n=line.reps))
-    if line.hold_s:
-        parts.append(t.gettext("hold {n} s").format(n=line.hold_s))
-    if line.minutes:
-        parts.append(f"{line.minutes:g} min")
-    if line.load:
-        parts.append(line.load)
-    return ", ".join(parts)
+def dose_html(line: PlanLine, *, units: Units, lang: str | None = None) -> str:
+    """The dose in the patient's words (shared/care/dose_words.py), or nothing for a line without one."""
+    words = say_dose(sets=line.sets, reps=line.reps, hold_s=line.hold_s, minutes=line.minutes, load=line.load,
+                     units=units, lang=lang)  # fmt: skip
+    return f'<p class="kiosk-dose">{escape(words)}</p>' if words else ""
 
 
 def guidance_html(line: PlanLine, lang: str | None = None) -> str:
-    """Where to go instead when the station is not free: a free one of the same kind, or the therapist."""
-    if line.free or not line.equipment_id:
+    """Where to go instead when the station is not free and one of the same kind is (the plan's one note sends
+    the patient to the therapist for the others: `ask_therapist_html`)."""
+    if line.free or not line.equipment_id or not line.alternative_id:
         return ""
     _ = gettext_for(lang).gettext
-    if line.alternative_id:
-        where = escape(line.alternative_name or line.alternative_id)
-        zone = f" ({escape(line.alternative_zone)})" if line.alternative_zone else ""
-        text = _("Use {station} instead: it is free.").format(station=f"<b>{where}{zone}</b>")
-    else:
-        text = escape(_("Please ask your therapist where to do this one."))
+    where = escape(line.alternative_name_in(lang) or "")
+    zone = f" ({escape(line.alternative_zone)})" if line.alternative_zone else ""
+    text = _("Use {station} instead: it is free.").format(station=f"<b>{where}{zone}</b>")
     return f'<p class="kiosk-instead">{text}</p>'
 
 
+def needs_therapist(line: PlanLine) -> bool:
+    """The exercise's station is not free and no other of its kind is: the therapist says where to do it."""
+    return bool(line.equipment_id) and not line.free and not line.alternative_id
+
+
+def ask_therapist_html(numbers: list[int], lang: str | None = None) -> str:
+    """The plan's one note for the exercises whose station is not free with none free instead, by number."""
+    if not numbers:
+        return ""
+    t = gettext_for(lang)
+    said = [str(n) for n in numbers]
+    listed = said[0] if len(said) == 1 else t.gettext("{first} and {last}").format(first=", ".join(said[:-1]),
+                                                                                    last=said[-1])  # fmt: skip
+    text = t.ngettext("Please ask your therapist where to do exercise {numbers}: its station is not free.",
+                      "Please ask your therapist where to do exercises {numbers}: their stations are not free.",
+                      len(numbers)).format(numbers=listed)  # fmt: skip
+    return f'<p class="kiosk-instead kiosk-ask-therapist">{escape(text)}</p>'
+
+
 def plan_card_html(
-    number: int, line: PlanLine, badge: str, *, lang: str | None = None, start: bool = False, picture: str = ""
+    number: int,
+    line: PlanLine,
+    badge: str,
+    *,
+    units: Units,
+    lang: str | None = None,
+    start: bool = False,
+    picture: str = "",
 ) -> str:
     """One exercise as a card; every value from the store is escaped, so names render as plain text.
 
@@ -110,10 +123,10 @@ def plan_card_html(
     name, instructions = line.texts(lang)
     station = ""
     if line.equipment_id:
-        where = escape(line.equipment_name or line.equipment_id)
+        where = escape(line.station_name(lang) or "")
         zone = f" ({escape(line.equipment_zone)})" if line.equipment_zone else ""
         station = f"<p><b>{escape(_(STATION_LABEL))}</b> {where}{zone} {badge}</p>"
-    dose = f'<p class="kiosk-dose">{escape(dose_text(line, lang))}</p>' if line.dose else ""
+    dose = dose_html(line, units=units, lang=lang)
     steps = f"<p>{escape(instructions)}</p>" if instructions else ""
     notes = f"<p><i>{escape(line.notes)}</i></p>" if line.notes else ""
     flag = f'<p class="kiosk-start">{escape(_(START_HERE))}</p>' if start else ""

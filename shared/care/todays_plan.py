@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from shared.care.models import Exercise, PlanItem
 from shared.care.plans import PlannedExercise, active_on, line_fields, plan_lines
+from shared.equipment.station_names import given_names, station_words
 from shared.equipment.stations import ShownStatus, StationView, list_stations
 
 PATIENT_STATUS_WORDS = {
@@ -37,12 +38,24 @@ class PlanLine(PlannedExercise):
     alternative_id: str | None = None  # a free station of the same kind, when this one is not free
     alternative_name: str | None = None
     alternative_zone: str | None = None
+    equipment_name_es: str | None = None  # the stations as a Spanish-speaking patient calls them (station_names.py)
+    alternative_name_es: str | None = None
 
     def texts(self, lang: str | None) -> tuple[str, str]:
         """The exercise's name and instructions in a language, falling back to the default texts."""
         if lang == "es":
             return self.exercise_es or self.exercise, self.instructions_es or self.instructions
         return self.exercise, self.instructions
+
+    def station_name(self, lang: str | None) -> str | None:
+        """The station's name in a language (its id when it has no name)."""
+        name = self.equipment_name_es if lang == "es" else None
+        return name or self.equipment_name or self.equipment_id
+
+    def alternative_name_in(self, lang: str | None) -> str | None:
+        """The free alternative's name in a language (its id when it has no name)."""
+        name = self.alternative_name_es if lang == "es" else None
+        return name or self.alternative_name or self.alternative_id
 
     @property
     def free(self) -> bool:
@@ -82,15 +95,29 @@ def todays_plan(
     rows = plan_lines(session=session, patient_id=patient_id, where=active_on(day))
     views = list_stations(session=session, tz=tz, site=site, now=now, contact_time_min=contact_time_min) if rows else []
     stations = {(v.site, v.id): v for v in views}
+    given = given_names(session=session, site=site, lang="es") if rows else {}
+    spanish = {(site, station_id): name for station_id, name in given.items()}
     lines = []
     for item, exercise in rows:
         station = stations.get((item.equipment_site or site, item.equipment_id or ""))
-        lines.append(_plan_line(item, exercise, station, _free_alternative(station, views)))
+        lines.append(_plan_line(item, exercise, station, _free_alternative(station, views), spanish))
     return lines
 
 
-def _plan_line(item: PlanItem, exercise: Exercise, station: StationView | None, other: StationView | None) -> PlanLine:
+def _plan_line(
+    item: PlanItem,
+    exercise: Exercise,
+    station: StationView | None,
+    other: StationView | None,
+    spanish: Mapping[tuple[str, str], str],
+) -> PlanLine:
     """One line as the lobby shows it: the dose, the exercise's words and picture, the station and an alternative."""
+
+    def in_spanish(view: StationView | None) -> str | None:
+        if view is None:
+            return None
+        return station_words(name=view.name, kind=view.kind, lang="es", given=spanish.get((view.site, view.id)))
+
     return PlanLine(
         **line_fields(item, exercise),
         equipment_name=station.name if station else None,
@@ -105,6 +132,8 @@ def _plan_line(item: PlanItem, exercise: Exercise, station: StationView | None, 
         alternative_id=other.id if other else None,
         alternative_name=other.name if other else None,
         alternative_zone=other.zone if other else None,
+        equipment_name_es=in_spanish(station),
+        alternative_name_es=in_spanish(other),
     )
 
 

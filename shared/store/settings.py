@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.store.units import Units, units_for_zone
+
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 # Minutes a disinfectant must stay wet after a wipe-down before the station may be used (most hospital wipes
 # say 1 to 3 min on the label). Kinds not listed use "default"; CLINIC_CONTACT_TIME_MIN adds to or overrides these.
@@ -51,6 +53,7 @@ class Settings(BaseSettings):
     bridge_cafile: Path | None = Field(default=None, description="CA the bridge verifies the central broker with")
 
     clinic_name: str = Field(default="Riverside Physical Therapy", description="shown on the lobby and cards")
+    units: Units | None = Field(default=None, description="us or metric, in doses; default by timezone's country")
     kiosk_url: str | None = Field(default=None, description="base URL that QR cards link to; default the lobby")
     confirm_dob: bool = Field(default=True, description="patients confirm their birth date before anything shows")
     checkin_before_min: int = Field(default=120, ge=0, description="check-in opens this long before the start")
@@ -196,6 +199,11 @@ class Settings(BaseSettings):
             return self.staff_url
         scheme = "https" if self.tls_cert and self.tls_key else "http"
         return f"{scheme}://localhost:{self.staff_port}"
+
+    @property
+    def resolved_units(self) -> Units:
+        """The units patients read doses in: CLINIC_UNITS, else those of CLINIC_TIMEZONE's country ("us" if none)."""
+        return self.units or units_for_zone(self.timezone)
 
     @property
     def tz(self) -> tzinfo:

@@ -34,6 +34,9 @@ SiteOption = Annotated[str | None, typer.Option(help="Site id; default CLINIC_SI
 def device_add(
     equipment_id: Annotated[str, typer.Argument(help="Lower case id, also the device's MQTT username.")],
     name: Annotated[str | None, typer.Option(help="Name shown on the board.")] = None,
+    name_es: Annotated[
+        str | None, typer.Option(help="Name Spanish-speaking patients read (default: the kind in Spanish); '' clears.")
+    ] = None,
     kind: Annotated[str | None, typer.Option(help="treadmill, bike, parallel_bars, hot_pack, ...")] = None,
     zone: Annotated[str | None, typer.Option(help="Where in the gym.")] = None,
     site: SiteOption = None,
@@ -45,6 +48,7 @@ def device_add(
 ) -> None:
     """Register equipment (or update the details given) and create a new broker password, printed once."""
     from shared.equipment.provisioning import provision_device
+    from shared.equipment.station_names import set_station_name
     from telemetry.broker import FileBrokerAccounts
 
     cfg = settings()
@@ -61,6 +65,8 @@ def device_add(
             clean_after_use=clean_after_use,
             maintenance_interval_hours=maintenance_hours,
         )
+        if name_es is not None:
+            set_station_name(session=session, site=equipment.site, equipment_id=equipment.id, lang="es", name=name_es)
         info = {"site": equipment.site, "id": equipment.id, "name": equipment.name, "username": device.username,
                 "password": device.password, "topic": device.topic}  # fmt: skip
         kept = sum(d.messages for d in unknown_devices(session=session)

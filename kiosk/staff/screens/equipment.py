@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from kiosk import resources
 from kiosk.staff.actions import run_action, show_error
@@ -18,6 +19,7 @@ from shared.equipment.provisioning import (
     register_station,
     set_device_password,
 )
+from shared.equipment.station_names import given_names, set_station_name
 from shared.equipment.stations import StationView, list_stations
 from shared.store.db import read_session
 from shared.store.errors import ClinicError
@@ -28,6 +30,10 @@ accounts = broker_accounts()
 PASSWORD_SHOWN = "equipment_new_password"
 KIND_HELP = "What the station is: treadmill, bike, parallel_bars, hot_pack, ... (free text)."
 INTERVAL_HELP = "Service the station after this many hours of use; 0 means no scheduled maintenance."
+SPANISH_HELP = (
+    "What Spanish-speaking patients read on their plan, e.g. Cinta de correr 1. Left empty, they read "
+    "the kind in Spanish and the number of the name (treadmill: Cinta de correr 1)."
+)
 
 st.title("Equipment")
 
@@ -96,7 +102,7 @@ def _refused_registration(exc: ClinicError) -> None:
     show_error(f"{exc}: change it under 'Edit a station'." if isinstance(exc, AlreadyRegistered) else str(exc))
 
 
-def _edit(stations: list[StationView]) -> None:
+def _edit(stations: list[StationView], spanish: dict[str, str]) -> None:
     st.header("Edit a station")
     chosen = _pick(stations, "edit_station")
     if chosen is None:
@@ -107,6 +113,8 @@ def _edit(stations: list[StationView]) -> None:
         name = left.text_input("Name shown on the board", value=chosen.name, key=f"edit-name-{key}")
         kind = right.text_input("Kind", value=chosen.kind, key=f"edit-kind-{key}", help=KIND_HELP)
         zone = left.text_input("Zone", value=chosen.zone, key=f"edit-zone-{key}")
+        name_es = right.text_input("Name in Spanish (optional)", value=spanish.get(chosen.id, ""),
+                                   key=f"edit-name-es-{key}", help=SPANISH_HELP)  # fmt: skip
         interval = right.number_input(
             "Maintenance every (hours of use)",
             min_value=0.0,
@@ -120,9 +128,14 @@ def _edit(stations: list[StationView]) -> None:
         submitted = st.form_submit_button("Save changes", type="primary")
     if not submitted:
         return
-    done = run_action(lambda session: edit_station(
-        session=session, site=chosen.site, equipment_id=chosen.id, name=name, kind=kind, zone=zone,
-        clean_after_use=clean, maintenance_interval_hours=interval, actor=user.username))  # fmt: skip
+
+    def save(session: Session) -> None:
+        edit_station(session=session, site=chosen.site, equipment_id=chosen.id, name=name, kind=kind, zone=zone,
+                     clean_after_use=clean, maintenance_interval_hours=interval, actor=user.username)  # fmt: skip
+        set_station_name(session=session, site=chosen.site, equipment_id=chosen.id, lang="es", name=name_es,
+                         actor=user.username)  # fmt: skip
+
+    done = run_action(save)
     if done is None:
         return
     rerun_with_notice(f"Saved the changes to {name.strip()} ({chosen.id}).")
@@ -159,6 +172,7 @@ def _credentials(stations: list[StationView]) -> None:
 show_notice()
 with read_session(resources.engine()) as session:
     stations = list_stations(session=session, tz=cfg.tz, site=cfg.site)
+    spanish_names = given_names(session=session, site=cfg.site, lang="es")
 st.caption(f"Stations at site {cfg.site}.")
 if stations:
     _table(stations)
@@ -167,7 +181,7 @@ else:
 if user.can("register_devices"):
     _register()
 if stations:
-    _edit(stations)
+    _edit(stations, spanish_names)
     if user.can("register_devices"):
         _credentials(stations)
 unknown_devices(user, kind_help=KIND_HELP, say_none=True)

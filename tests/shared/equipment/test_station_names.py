@@ -9,7 +9,9 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
+from typer.testing import CliRunner
 
+from clinic.cli import app
 from shared.care.exercises import add_exercise
 from shared.care.patients import add_patient
 from shared.care.plans import add_plan_item
@@ -60,3 +62,14 @@ def test_todays_plan_names_the_stations_in_spanish(engine: Engine) -> None:
                             now=NOW)  # fmt: skip
     assert [line.station_name("es") for line in lines] == ["Cinta de correr 1", "Barras del fondo"]
     assert [line.station_name("en") for line in lines] == ["Treadmill 1", "Parallel bars"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_clinic_device_add_keeps_the_spanish_name(cli: CliRunner, engine: Engine) -> None:
+    result = cli.invoke(app, ["device", "add", "tm-1", "--name", "Treadmill 1", "--name-es", "Cinta 1", "--json"])
+    assert result.exit_code == 0, result.stderr
+    with read_session(engine) as session:
+        assert given_names(session=session, site="main", lang="es") == {"tm-1": "Cinta 1"}
+    assert cli.invoke(app, ["device", "add", "tm-1", "--name-es", ""]).exit_code == 0
+    with read_session(engine) as session:
+        assert given_names(session=session, site="main", lang="es") == {}

@@ -100,14 +100,17 @@ def mark_cleaned(
 
 
 def take_out_of_service(
-    *, session: Session, site: str, equipment_id: str, by: str, reason: str, tz: tzinfo, now: datetime | None = None
-) -> None:
-    """Take a station out of service with a reason (a critical fault with code `manual`)."""
+    *, session: Session, site: str, equipment_id: str, by: str, reason: str, tz: tzinfo, now: datetime | None = None,
+    detail: str | None = None,
+) -> str:  # fmt: skip
+    """Take a station out of service with a reason (a critical fault with code `manual`); returns the event's id.
+    The audit entry's detail is the reason, or `detail` (a fault report's, shared/equipment/faults.py)."""
     if not reason.strip():
         raise ValidationFailed("say why the station is out of service")
     event = _staff_event(site, equipment_id, "fault", "fault", now, code=MANUAL_FAULT, severity="critical",
                          message=reason.strip()[:500], by=by)  # fmt: skip
-    _record_event(session, event, tz=tz, actor=by, action="equipment.out_of_service", detail=reason.strip())
+    _record_event(session, event, tz=tz, actor=by, action="equipment.out_of_service", detail=detail or reason.strip())
+    return event.event_id
 
 
 def back_in_service(
@@ -216,6 +219,11 @@ def unknown_devices(*, session: Session) -> list[UnknownDevice]:
         for site, equipment_id in known:
             found[(site, equipment_id)] = replace(found[(site, equipment_id)], registered=True)
     return sorted(found.values(), key=lambda d: (d.site, d.equipment_id))
+
+
+def require_station(*, session: Session, site: str, equipment_id: str) -> None:
+    """`NotFound` unless the station is registered (for a service that must know before it writes a file)."""
+    _checked_connection(session, site=site, equipment_id=equipment_id)
 
 
 def _checked_connection(session: Session, *, site: str, equipment_id: str) -> Connection:

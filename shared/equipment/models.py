@@ -77,7 +77,7 @@ class EquipmentEvent(SQLModel, table=True):
     site: str = Field(max_length=64)
     equipment_id: str = Field(max_length=64)
     event_id: str = Field(max_length=80)
-    channel: str = Field(max_length=16)  # usage | cleaning | fault | status
+    channel: str = Field(max_length=16)  # usage | cleaning | fault | status | correction (undo.py)
     event: str = Field(max_length=16)
     device_ts: datetime | None = Field(default=None, sa_column=utc_column())
     event_at: datetime = Field(sa_column=utc_column(nullable=False))
@@ -135,3 +135,24 @@ class DeadLetter(SQLModel, table=True):
     site: str | None = Field(default=None, max_length=64, index=True)
     equipment_id: str | None = Field(default=None, max_length=64, index=True)
     replayed_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class FaultReport(SQLModel, table=True):
+    """A person's fault report (shared/equipment/faults.py): what kind of fault, their notes and an optional photo,
+    kept with the fault event that took the station out of service (`event_id`)."""
+
+    __tablename__ = "fault_report"
+    __table_args__ = (
+        Index("uq_fault_report_event", "site", "equipment_id", "event_id", unique=True),
+        ForeignKeyConstraint(["site", "equipment_id"], ["equipment.site", "equipment.id"], ondelete="CASCADE"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    site: str = Field(max_length=64)
+    equipment_id: str = Field(max_length=64)
+    event_id: str = Field(max_length=80)  # the fault event's, as in equipment_event
+    category: str = Field(max_length=32)  # a key of shared.equipment.faults.CATEGORIES
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    photo: str | None = Field(default=None, max_length=64)  # a file name under <data dir>/fault-photos
+    by: str = Field(max_length=200)
+    at: datetime = Field(sa_column=utc_column(nullable=False))  # the fault event's time (the station's fault_since)

@@ -106,13 +106,17 @@ def numeric_fields(keys: list[str], lengths: dict[str, int], next_key: str) -> N
     """Birth-date fields that bring up the number pad and move on by themselves once a part is complete.
 
     A month's or a day's first digit that cannot start two digits (a month of 2-9, a day of 4-9) moves on at once.
+    Backspace goes back the same way (issue #28): in an empty field, or on Continue, it moves to the field before
+    and removes that field's last digit, so a wrong day is corrected with Backspace alone, without finding the
+    day field to tap.
     """
     script = f"""
     <script>
-    const doc = window.parent.document;
+    const doc = window.parent.document, page = window.parent;
     const keys = {json.dumps(keys)}, lengths = {json.dumps(lengths)}, nextKey = {json.dumps(next_key)};
     const firstMax = {{dob_month: 1, dob_day: 3}};
     const field = (key) => doc.querySelector(".st-key-" + key + " input");
+    const nextButton = () => doc.querySelector(".st-key-" + nextKey + " button");
     const mark = () => keys.forEach((key) => {{
       const input = field(key);
       if (input && input.getAttribute("inputmode") !== "numeric") {{
@@ -127,13 +131,32 @@ def numeric_fields(keys: list[str], lengths: dict[str, int], next_key: str) -> N
       const key = keys[index], digits = event.target.value.replace(/[^0-9]/g, "");
       const early = digits.length === 1 && key in firstMax && Number(digits) > firstMax[key];
       if (digits.length >= lengths[key] || early) {{
-        const next = index + 1 < keys.length ? field(keys[index + 1])
-          : doc.querySelector(".st-key-" + nextKey + " button");
+        const next = index + 1 < keys.length ? field(keys[index + 1]) : nextButton();
         if (next) next.focus();
       }}
     }};
+    // Typed as a patient would: the page's own value setter, then an input event, so Streamlit sees the change.
+    const setValue = (input, value) => {{
+      Object.getOwnPropertyDescriptor(page.HTMLInputElement.prototype, "value").set.call(input, value);
+      input.dispatchEvent(new page.Event("input", {{bubbles: true}}));
+    }};
+    const onKey = (event) => {{
+      if (event.key !== "Backspace" || event.isComposing || event.defaultPrevented) return;
+      const onButton = event.target === nextButton();
+      const index = onButton ? keys.length : keys.findIndex((key) => field(key) === event.target);
+      if (index <= 0 || (!onButton && event.target.value !== "")) return;
+      const previous = field(keys[index - 1]);
+      if (!previous || previous.disabled) return;
+      event.preventDefault();
+      previous.focus();
+      setValue(previous, previous.value.slice(0, -1));
+    }};
     doc.addEventListener("input", onInput, true);
-    window.addEventListener("pagehide", () => doc.removeEventListener("input", onInput, true));
+    doc.addEventListener("keydown", onKey, true);
+    window.addEventListener("pagehide", () => {{
+      doc.removeEventListener("input", onInput, true);
+      doc.removeEventListener("keydown", onKey, true);
+    }});
     mark();
     setInterval(mark, 300);
     </script>
@@ -141,24 +164,57 @@ def numeric_fields(keys: list[str], lengths: dict[str, int], next_key: str) -> N
     _run_script(script)
 
 
-def keep_scan_field_focused(label: str) -> None:
-    """Keep the scanner's field focused, so a USB scanner that 'types' always types into it.
+def keep_scan_field_focused(key: str) -> None:
+    """Keep the scanner's field (the text input with widget key `key`) focused, so a USB scanner that 'types'
+    always types into it.
 
     Whenever no control has the focus (a tap on empty space focuses Streamlit's <main>, a reconnect disables
-    the field) a timer puts it back, and so does the first keystroke, which then lands in the field.
+    the field) a timer puts it back. A scanner can also start before that (the page just loaded, or the patient
+    just tapped "Larger text" or a language, which keeps the focus on that button): a keystroke that arrives while
+    anything but a text field has the focus is caught at document level and typed into the scan field, and the
+    rest follow it there; an Enter that would otherwise press the focused button sends the scan (issue #28).
+    Space, Tab and Enter on their own still work the focused button, for a keyboard user.
     """
     script = f"""
     <script>
-    const doc = window.parent.document;
+    const doc = window.parent.document, page = window.parent;
     const controls = "input, textarea, select, button, summary, a[href], [contenteditable]";
+    const scanField = () => {{
+      const field = doc.querySelector(".st-key-" + {json.dumps(key)} + " input");
+      return field && !field.disabled && !field.closest('[data-stale="true"]') ? field : null;
+    }};
+    const notText = ["button", "checkbox", "radio", "submit", "reset", "file", "image"];
+    const typingIn = (el) => !!el && (el.tagName === "TEXTAREA" || el.isContentEditable
+      || (el.tagName === "INPUT" && !notText.includes(el.type)));
     const refocus = () => {{
-      const field = doc.querySelector('input[aria-label={json.dumps(label)}]');
+      const field = scanField();
       const active = doc.activeElement;
       const free = !active || active.tagName === "IFRAME" || !active.matches(controls);
-      if (field && !field.disabled && free) field.focus();
+      if (field && free) field.focus();
     }};
-    doc.addEventListener("keydown", refocus, {{capture: true}});
-    window.addEventListener("pagehide", () => doc.removeEventListener("keydown", refocus, {{capture: true}}));
+    const setValue = (input, value) => {{
+      Object.getOwnPropertyDescriptor(page.HTMLInputElement.prototype, "value").set.call(input, value);
+      input.dispatchEvent(new page.Event("input", {{bubbles: true}}));
+    }};
+    const catchKey = (event) => {{
+      const field = scanField();
+      if (!field || event.defaultPrevented || event.isComposing || typingIn(doc.activeElement)) return;
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      const printable = event.key.length === 1 && event.key !== " ";
+      const sends = event.key === "Enter" && field.value !== "";  // a scan under way: Enter is its end
+      if (!printable && !sends) {{ refocus(); return; }}
+      event.preventDefault();
+      event.stopPropagation();
+      field.focus();
+      if (printable) {{
+        setValue(field, field.value + event.key);
+      }} else {{
+        const enter = {{key: "Enter", code: "Enter", keyCode: 13, bubbles: true}};
+        field.dispatchEvent(new page.KeyboardEvent("keydown", enter));
+      }}
+    }};
+    doc.addEventListener("keydown", catchKey, {{capture: true}});
+    window.addEventListener("pagehide", () => doc.removeEventListener("keydown", catchKey, {{capture: true}}));
     setInterval(refocus, 400);
     </script>
     """

@@ -52,7 +52,7 @@ def _route() -> None:
     if st.session_state.pop("clear_scan", False):
         st.session_state["scan"] = ""
     screen = st.session_state["screen"]
-    top_bar(with_languages=screen == "welcome")
+    top_bar()  # on every screen: a patient switches language or text size where they are
     if screen != "welcome":
         idle_reset(resources.settings().lobby_idle_s, warning=_("Are you still there? This screen closes in {n} s."),
                    still_here=_("I'm still here"), lang=lang())  # fmt: skip

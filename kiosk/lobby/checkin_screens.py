@@ -38,7 +38,7 @@ def welcome_screen() -> None:
         st.error(literal(st.session_state["notice"]))
         _notice_timer()
     scan = st.text_input(_(SCAN_LABEL), key="scan", placeholder=_("Hold your card under the scanner"))
-    keep_scan_field_focused(_(SCAN_LABEL))
+    keep_scan_field_focused("scan")
     with st.expander(_("No scanner? Use the camera")):
         picture = st.camera_input(_("Show your card to the camera"), key="camera")
     if scan:

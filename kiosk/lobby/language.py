@@ -42,20 +42,24 @@ def large_text() -> bool:
     return bool(st.session_state.get(LARGE_KEY, False))
 
 
-def top_bar(*, with_languages: bool) -> None:
-    """The larger-text toggle (every screen) and, on the welcome screen, a button per other language, each
-    labelled in its own language."""
-    others = [code for code in languages() if code != lang()] if with_languages else []
-    columns = st.columns([4 - len(others), *([2] * len(others)), 2])[1:]  # at the top right, out of the way
+def top_bar() -> None:
+    """At the top right of every screen (issue #28): a button per other language, each labelled in its own
+    language, and the larger-text toggle. Both only change how the screen reads, so the patient stays where they
+    are: the screen, the outcome and anything typed live in the session, not in the language.
+
+    A row that sizes each button to its label and wraps, so no label is ever cut ("Normal text size" is long
+    once the text is larger)."""
+    others = [code for code in languages() if code != lang()]
     page_language(lang(), {f"lang_{code}": code for code in others})
-    for column, code in zip(columns, others, strict=False):
-        if column.button(language_name(code), key=f"lang_{code}", width="stretch"):
-            _choose(code)
+    with st.container(horizontal=True, horizontal_alignment="right", gap="small", key="top_bar"):
+        for code in others:
+            if st.button(language_name(code), key=f"lang_{code}", width="content"):
+                _choose(code)
+                st.rerun()
+        label = _("Normal text size") if large_text() else _("Larger text")
+        if st.button(label, key="large_text_toggle", width="content"):  # in the script, under its guard
+            _toggle_large()
             st.rerun()
-    label = _("Normal text size") if large_text() else _("Larger text")
-    if columns[-1].button(label, key="large_text_toggle", width="stretch"):  # in the script, under its guard
-        _toggle_large()
-        st.rerun()
 
 
 def forget() -> None:

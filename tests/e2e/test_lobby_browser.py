@@ -64,7 +64,7 @@ def test_a_usb_scanner_checks_in_without_touching_the_screen(page: Page, lobby: 
     expect(treadmill).to_contain_text("10 min")
     expect(treadmill).to_contain_text("Treadmill 1 (Gym A)")
     expect(treadmill.locator(".kiosk-badge")).to_have_text("In use")
-    expect(page.locator(".kiosk-card", has_text="Sit to stand")).to_contain_text("3 x 10")
+    expect(page.locator(".kiosk-card", has_text="Sit to stand")).to_contain_text("3 sets of 10")
     assert_nothing_private(page, card)
     shoot(page, "3-plan")
 

@@ -92,26 +92,36 @@ def test_mark_cleaned_records_who_cleaned(gym: Engine) -> None:
     assert (view.status, view.last_cleaned_by) == ("available", "ana")
     assert make.last_audit(gym)[:3] == ("ana", "equipment.cleaned", "main/tm-1")
     assert statuses(app)["tm-1"] == "cleaning, ready in 2 min", "the disinfectant's contact time (default 2 min)"
-    assert [t.value.replace("\\", "") for t in app.toast] == ["Treadmill 1: done"]  # Markdown-escaped
+    assert not app.toast, "confirmed in the board's own live region, with an Undo (axe: a toast has no name)"
+    assert "<div role='status' class='board-undo-text board-undo-success'>Treadmill 1: marked cleaned.</div>" in [
+        m.value for m in app.markdown]  # fmt: skip
+    click(app, "board-undo-button")
+    assert make.read_station(gym, "tm-1").status == "needs_cleaning"
+    assert make.last_audit(gym, json_detail=True)[:3] == ("ana", "equipment.undo", "main/tm-1")
+    assert any("Treadmill 1: undone, it needs cleaning again." in m.value for m in app.markdown)
+    assert not [b for b in app.button if b.key == "board-undo-button"], "one undo per action"
 
 
 def test_a_station_in_use_cannot_be_marked_cleaned(gym: Engine) -> None:
     assert signed_in("ana").button(key="clean-bike-1").disabled
 
 
-def test_out_of_service_needs_a_reason_then_back_in_service(gym: Engine) -> None:
+def test_out_of_service_needs_a_category_then_back_in_service(gym: Engine) -> None:
     app = click(signed_in("ana"), "out-bars-1")
-    assert errors(app) == ["Say why the station is out of service"], "the refusal must stay visible"
+    assert errors(app) == ["Choose what kind of fault it is"], "the refusal must stay visible"
     assert make.read_station(gym, "bars-1").status == "available"
     assert make.last_audit(gym)[1] != "equipment.out_of_service"
 
-    app.text_input(key="out-reason-bars-1").set_value("Loose rail <left>")
+    app.selectbox(key="out-category-bars-1").set_value("damaged_surface")
+    app.text_area(key="out-notes-bars-1").set_value("Loose rail <left>")
     click(app, "out-bars-1")
     view = make.read_station(gym, "bars-1")
-    assert (view.status, view.fault_code, view.fault_message) == ("out_of_service", "manual", "Loose rail <left>")
-    assert make.last_audit(gym) == ("ana", "equipment.out_of_service", "main/bars-1", "Loose rail <left>")
+    message = "Damaged surface or upholstery: Loose rail <left>"
+    assert (view.status, view.fault_code, view.fault_message) == ("out_of_service", "manual", message)
+    assert make.last_audit(gym, json_detail=True) == ("ana", "equipment.out_of_service", "main/bars-1", {
+        "category": "Damaged surface or upholstery", "notes": "Loose rail <left>", "photo": None})  # fmt: skip
     assert statuses(app)["bars-1"] == "out of service (manual)"
-    assert "Fault: Loose rail <left>" in [t.value for t in app.text]
+    assert f"Fault: {message}" in [t.value for t in app.text]
     assert not errors(app)
 
     app.text_input(key="back-note-bars-1").set_value("Rail tightened")

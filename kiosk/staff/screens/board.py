@@ -1,6 +1,12 @@
 """Equipment board: "Clean next" (the cleaning queue, by when each station is next needed), then every station
 live (both refreshing by themselves), with the actions a technician takes; above them, a banner while no listener
-records device messages (shared/equipment/recording.py: nothing when none ever ran on this store)."""
+records device messages (shared/equipment/recording.py: nothing when none ever ran on this store).
+
+Which actions a station offers is one rule (shared/equipment/offers.py), the same in its card and in "Clean next".
+Each action is confirmed in a bar at the bottom of the screen (a live region, role=status) with one Undo button,
+offered until the next action or for 2 minutes (shared/equipment/undo.py); "Out of service" is a fault report with
+a category, optional notes and an optional photo (shared/equipment/faults.py), shown in the station's card.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +17,18 @@ import streamlit as st
 
 from kiosk import resources
 from kiosk.failsafe import safe_callback, staff_guarded
+from kiosk.staff.actions import run_action, sentence
 from kiosk.staff.auth import current_user, require
-from kiosk.staff.kit import StationAction, clear_notice, notify, show_notice, station_action, unknown_devices
-from kiosk.theme import literal, status_badge
-from shared.equipment import board
+from kiosk.staff.kit import clear_notice, notify, show_notice, unknown_devices
+from kiosk.theme import status_badge
+from shared.equipment import board, undo
 from shared.equipment.board import BoardRow
 from shared.equipment.cleaning_queue import QueueItem, cleaning_queue, describe_item, hold_places
+from shared.equipment.fault_photos import THUMB_SIDE, photo_data_uri
+from shared.equipment.faults import CATEGORIES, ShownReport, current_reports
+from shared.equipment.offers import offered
 from shared.equipment.recording import recording_status
-from shared.equipment.stations import describe_status
+from shared.equipment.stations import StationView, describe_status
 from shared.store.db import read_session
 from shared.store.errors import ClinicError
 from shared.store.types import utcnow
@@ -28,12 +38,28 @@ QUEUE_SHOWN = 8  # the first stations of the cleaning queue shown under "Clean n
 RESORT_KEY = "board_queue_resort"  # set by a page run or a tap: "Clean next" may re-sort on its next draw
 SHOWN_KEY = "board_queue_shown"  # the station keys "Clean next" shows, in their places
 NAMES_KEY = "board_queue_names"
+UNDO_KEY = "board_undo"  # the last action (undo.Done), while its Undo is offered
+SAID_KEY = "board_undo_said"  # what an undo did or why it was refused: (kind, text, when)
+APP_RERUN_KEY = "board_app_rerun"  # a queue row's action ran in its fragment: redraw the page (the confirmation)
+PHOTO_TYPES = ["jpg", "jpeg", "png"]
+BOARD_CSS = """
+<style>
+.st-key-board-undo { position: fixed; left: 50%; transform: translateX(-50%); bottom: 1.5rem; z-index: 999991;
+  width: min(34rem, calc(100vw - 1.5rem)); background: #ffffff; border: 2px solid #1f4e8c; border-radius: 0.6rem;
+  box-shadow: 0 4px 18px rgba(0, 0, 0, 0.25); padding: 0.5rem 0.75rem; gap: 0.75rem; }
+.st-key-board-undo.board-undo-error, .st-key-board-undo:has(.board-undo-error) { border-color: #a4161a; }
+.board-undo-text { font-size: 1.05rem; color: #111111; font-weight: 600; }
+.board-fault-photo { max-width: 100%; width: 180px; height: auto; border-radius: 0.3rem; margin: 0.2rem 0; }
+@media (max-width: 700px) { .st-key-board-undo { bottom: 5rem; } }  /* above the phone's page bar */
+</style>
+"""
 STATUS_FILTERS = {"All": None, "Needs cleaning": "needs_cleaning", "Cleaning (contact time)": "cleaning",
                   "In use": "in_use", "Available": "available", "Out of service": "out_of_service",
                   "Offline": "offline"}  # fmt: skip
 
 user = require("board")
 cfg = resources.settings()
+st.markdown(BOARD_CSS, unsafe_allow_html=True)
 st.title("Equipment board")
 show_notice()
 
@@ -63,28 +89,74 @@ def _about(equipment_id: str) -> str:
     return f"board:{equipment_id}"
 
 
-def _act(action: StationAction, site: str, equipment_id: str, name: str, by: str, reason: str = "") -> None:
-    """Run one board action; a refusal stays in the station's card for a while, never a traceback."""
+def _act(action: undo.UndoableAction, site: str, equipment_id: str, by: str, **details: object) -> None:
+    """Run one board action in one unit of work; done, it is confirmed with an Undo (replacing the last one's);
+    refused, the reason stays in the station's card for a while, never a traceback."""
 
     def refused(exc: ClinicError) -> None:  # survives the redraw that follows
         notify(str(exc), "error", about=_about(equipment_id), linger_s=REFUSAL_SHOWN_S)
 
-    if station_action(action, site=site, equipment_id=equipment_id, by=by, reason=reason, refused=refused) is None:
+    done = run_action(lambda session: undo.act(session=session, action=action, site=site, equipment_id=equipment_id,
+                                               by=by, tz=cfg.tz, data_dir=cfg.data_dir, **details),  # type: ignore[arg-type]
+                      refused=refused)  # fmt: skip
+    if done is None:
         return
     clear_notice(_about(equipment_id))
-    st.toast(literal(f"{name}: done"))
+    st.session_state[UNDO_KEY] = done.value
+    st.session_state.pop(SAID_KEY, None)
 
 
-def _act_here(action: StationAction, row: BoardRow, reason: str = "") -> None:
+def _act_here(action: undo.UndoableAction, row: BoardRow, **details: object) -> None:
     """A card's button, for the signed-in user (checked again: the fragment reruns alone)."""
     current = current_user()
     if current is None or not current.can("board"):
         st.rerun(scope="app")
-    station = row.station
-    _act(action, station.site, station.id, station.name, user.username, reason)
+    _act(action, row.station.site, row.station.id, user.username, **details)
 
 
-def _card(row: BoardRow) -> None:
+@st.fragment(run_every=cfg.board_refresh_s)
+@staff_guarded("undo")
+def undo_bar() -> None:
+    """The last action's confirmation with its Undo, at the bottom of the screen (where a thumb is), until the next
+    action or for `undo.UNDO_WINDOW`; then, for a while, what the undo did or why it could not."""
+    now = utcnow()
+    done: undo.Done | None = st.session_state.get(UNDO_KEY)
+    if done is not None and not done.undoable(now):
+        st.session_state.pop(UNDO_KEY, None)
+        done = None
+    said: tuple[str, str, float] | None = st.session_state.get(SAID_KEY)
+    if said is not None and now.timestamp() - said[2] >= REFUSAL_SHOWN_S:
+        st.session_state.pop(SAID_KEY, None)
+        said = None
+    if done is None and said is None:
+        return
+    with st.container(key="board-undo", horizontal=True, vertical_alignment="center"):
+        kind, text = (said[0], said[1]) if said is not None else ("success", f"{done.sentence}.")  # type: ignore[union-attr]
+        st.markdown(f"<div role='status' class='board-undo-text board-undo-{kind}'>{escape(text)}</div>",
+                    unsafe_allow_html=True)  # fmt: skip
+        if said is None and done is not None and st.button("Undo", key="board-undo-button", type="primary"):
+            _undo(done)
+
+
+def _undo(done: undo.Done) -> None:
+    """Undo the last action as the signed-in user; the bar then says what the station is again, or why not."""
+    current = current_user()
+    if current is None or not current.can("board"):
+        st.rerun(scope="app")
+        return
+    st.session_state.pop(UNDO_KEY, None)
+
+    def refused(exc: ClinicError) -> None:
+        st.session_state[SAID_KEY] = ("error", f"Not undone: {sentence(str(exc))}.", utcnow().timestamp())
+
+    result = run_action(lambda session: undo.undo(session=session, done=done, by=current.username, tz=cfg.tz),
+                        refused=refused)  # fmt: skip
+    if result is not None:
+        st.session_state[SAID_KEY] = ("success", f"{result.value}.", utcnow().timestamp())
+    st.rerun(scope="app")
+
+
+def _card(row: BoardRow, report: ShownReport | None, recording: bool) -> None:
     station = row.station
     with st.container(border=True, key=f"card-{station.id}"):
         online = "" if station.online is not False else " · offline"
@@ -97,34 +169,50 @@ def _card(row: BoardRow) -> None:
         )
         if station.status == "out_of_service" and station.fault_message:
             st.text(f"Fault: {station.fault_message}")
+        if report is not None:
+            _report(station, report)
         cleaned_by = f" by {station.last_cleaned_by}" if station.last_cleaned_by else ""
         st.text(f"Last cleaned {_when(station.last_cleaned_at)}{cleaned_by} · uses today {station.uses_today}")
         for alert in row.alerts:
             st.warning(alert)
         show_notice(_about(station.id))
-        _actions(row)
+        _actions(row, recording)
 
 
-def _actions(row: BoardRow) -> None:
+def _report(station: StationView, report: ShownReport) -> None:
+    """Who reported the fault and when, and its photo (small: the card redraws every few seconds)."""
+    st.text(f"Reported by {report.by} at {_when(report.at)} ({report.category})")
+    uri = photo_data_uri(cfg.data_dir, report.photo, side=THUMB_SIDE)
+    if uri is not None:
+        alt = escape(f"Photo of the fault at {station.name}", quote=True)
+        st.markdown(f"<img class='board-fault-photo' src='{uri}' alt='{alt}'>", unsafe_allow_html=True)
+
+
+def _actions(row: BoardRow, recording: bool) -> None:
     station = row.station
+    offers = offered(station, role=user.role, recording=recording)
     line = st.container(horizontal=True)  # buttons side by side, wrapping rather than truncating a label
     cols = (line, line)
-    if cols[0].button("Mark cleaned", key=f"clean-{station.id}", disabled=station.status == "in_use"):
+    clean = offers["cleaned"]
+    if cols[0].button("Mark cleaned", key=f"clean-{station.id}", disabled=not clean.enabled, help=clean.why):
         _act_here("cleaned", row)
         st.rerun()
-    if station.status == "out_of_service":
+    if offers["back"].enabled:
         with cols[1].popover("Back in service"):
             note = st.text_input("Note (optional)", key=f"back-note-{station.id}")
             if st.button("Confirm", key=f"back-{station.id}"):
-                _act_here("back", row, note)
+                _act_here("back", row, note=note)
                 st.rerun()
-    else:
+    elif offers["out"].enabled:
         with cols[1].popover("Out of service"):
-            reason = st.text_input("Reason", key=f"out-reason-{station.id}")
+            category = st.selectbox("What is wrong?", list(CATEGORIES), format_func=CATEGORIES.__getitem__,
+                                    index=None, placeholder="Choose one", key=f"out-category-{station.id}")  # fmt: skip
+            notes = st.text_area("Notes (optional)", key=f"out-notes-{station.id}", max_chars=500, height=90)
+            photo = st.file_uploader("Photo (optional)", type=PHOTO_TYPES, key=f"out-photo-{station.id}")
             if st.button("Take out of service", key=f"out-{station.id}"):
-                _act_here("out", row, reason)
+                _act_here("out", row, category=category, note=notes, photo=photo.getvalue() if photo else None)
                 st.rerun()
-    if station.maintenance_due and st.button("Mark serviced", key=f"serviced-{station.id}"):
+    if offers["serviced"].enabled and st.button("Mark serviced", key=f"serviced-{station.id}"):
         _act_here("serviced", row)
         st.rerun()
 
@@ -138,6 +226,8 @@ def clean_next() -> None:
     Only a page run or the user's own tap re-sorts it; automatic refreshes update the rows in place."""
     if current_user(touch=False) is None:
         st.rerun()
+    if st.session_state.pop(APP_RERUN_KEY, False):
+        st.rerun(scope="app")  # a row's "Mark cleaned" ran in this fragment: the whole page shows its confirmation
     now = utcnow()
     with read_session(resources.engine()) as session:
         items = cleaning_queue(session=session, site=cfg.site, tz=cfg.tz, now=now,
@@ -151,24 +241,26 @@ def clean_next() -> None:
     if not rows:
         st.caption("Nothing waits to be cleaned.")
         return
+    recording = _recording(now)
     for number, (key, item) in enumerate(rows, start=1):
-        _queue_row(number, key, item, names.get(key, key), now)
+        _queue_row(number, key, item, names.get(key, key), now, recording)
     more = len(items) - sum(1 for _, item in rows if item is not None)
     if more > 0:
         st.caption(f"{more} more on the board.")
 
 
 @safe_callback("clean next")
-def _clean_from_queue(site: str, equipment_id: str, name: str) -> None:
+def _clean_from_queue(site: str, equipment_id: str) -> None:
     """A queue row's "Mark cleaned" (a callback: it runs before the redraw, which then re-sorts the queue)."""
     st.session_state[RESORT_KEY] = True
     current = current_user()
     if current is None or not current.can("board"):
         return  # the run that follows shows the sign-in page or the refusal
-    _act("cleaned", site, equipment_id, name, current.username)
+    _act("cleaned", site, equipment_id, current.username)
+    st.session_state[APP_RERUN_KEY] = True
 
 
-def _queue_row(number: int, key: str, item: QueueItem | None, name: str, now: datetime) -> None:
+def _queue_row(number: int, key: str, item: QueueItem | None, name: str, now: datetime, recording: bool) -> None:
     with st.container(border=True, key=f"next-{key.replace('/', '-')}"):
         place, what = st.columns([0.4, 6], vertical_alignment="center")
         action = what  # the button under the words: never truncated, and at the same place in every row
@@ -185,10 +277,10 @@ def _queue_row(number: int, key: str, item: QueueItem | None, name: str, now: da
             f"{escape(describe_item(item, cfg.tz, now))}",
             unsafe_allow_html=True,
         )
+        clean = offered(station, role=user.role, recording=recording)["cleaned"]  # the card's rule
         action.button("Mark cleaned", key=f"next-clean-{station.id}",
                       type="primary" if item.tier == 0 else "secondary", on_click=_clean_from_queue,
-                      args=(station.site, station.id, station.name),
-                      disabled=station.effective_status != "needs_cleaning")  # fmt: skip
+                      args=(station.site, station.id), disabled=not clean.enabled, help=clean.why)  # fmt: skip
 
 
 @st.fragment(run_every=cfg.board_refresh_s)
@@ -200,6 +292,8 @@ def live_board() -> None:
     with read_session(resources.engine()) as session:
         rows = board.board(session=session, tz=cfg.tz, site=cfg.site,
                            zone=None if zone == "All zones" else zone, status=STATUS_FILTERS[status_label])  # fmt: skip
+        reports = current_reports(session=session, site=cfg.site)
+    recording = _recording(utcnow())
     st.caption(f"{len(rows)} stations · updated {utcnow().astimezone(cfg.tz).strftime('%H:%M:%S')}")
     if not rows:
         st.info("No stations match these filters.")
@@ -207,10 +301,17 @@ def live_board() -> None:
     columns = st.columns(2)
     for index, row in enumerate(rows):  # a stable order (zone, then name): a card keeps its place
         with columns[index % 2]:
-            _card(row)
+            _card(row, reports.get((row.station.site, row.station.id)), recording)
+
+
+def _recording(now: datetime) -> bool:
+    """Whether device messages are being recorded (the offered actions' reasons say so when not)."""
+    with read_session(resources.engine()) as session:
+        return not recording_status(session=session, now=now, keepalive_s=cfg.mqtt_keepalive_s).stopped
 
 
 st.session_state[RESORT_KEY] = True  # a page run (not a fragment's refresh): "Clean next" may re-sort
+undo_bar()
 queue_column, board_column = st.columns([2, 3], gap="medium")  # both above the fold at 1400 x 900
 with queue_column:
     clean_next()

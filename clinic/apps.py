@@ -75,5 +75,7 @@ def serve_app(app: str, what: str, *, port: int | None, address: str | None) -> 
     port = port or (cfg.lobby_port if app == "lobby" else cfg.staff_port)
     address = address or (cfg.lobby_address if app == "lobby" else cfg.staff_address)
     typer.echo(f"{what} on {app_url(cfg, port=port, address=address)}", err=True)
+    # The app's own settings learn where it really serves (`--port` included): its labels and links follow it.
+    os.environ[f"CLINIC_{app.upper()}_PORT"], os.environ[f"CLINIC_{app.upper()}_ADDRESS"] = str(port), address
     argv = streamlit_argv(app, cfg, port=port, address=address)
     os.execv(argv[0], argv)

@@ -100,6 +100,7 @@ def device_label(
     png = io.BytesIO()
     label.image.save(png, format="PNG", dpi=(300, 300))
     write_bytes(Path(out), png.getvalue())
+    _warn_if_only_this_computer(cfg.resolved_staff_url)
     station = label.station
     if as_json:
         typer.echo(json.dumps({"site": station.site, "id": station.id, "name": station.name, "url": label.url}))
@@ -124,12 +125,22 @@ def device_labels(
         with read_session(engine) as session:
             sheet = zone_sheet(session=session, site=site, zone=zone, staff_url=cfg.resolved_staff_url, tz=cfg.tz)
     write_bytes(Path(out), sheet.pdf)
+    _warn_if_only_this_computer(cfg.resolved_staff_url)
     if as_json:
         typer.echo(json.dumps({"site": site, "zone": zone.strip(), "labels": sheet.labels, "pages": sheet.pages}))
         return
     labels = f"{sheet.labels} label" + ("" if sheet.labels == 1 else "s")
     pages = f"{sheet.pages} page" + ("" if sheet.pages == 1 else "s")
     typer.echo(f"{labels} for zone {zone.strip()!r} on {pages} written to {out}")
+
+
+def _warn_if_only_this_computer(staff_url: str) -> None:
+    """Labels that link to localhost open nothing on a phone: say so, and what to set (CLINIC_STAFF_URL)."""
+    from shared.equipment.label_address import only_this_computer
+
+    if only_this_computer(staff_url):
+        typer.echo(f"warning: the labels link to {staff_url}, which only this computer opens; set CLINIC_STAFF_URL "
+                   "to the staff app's address on the clinic's network and print them again", err=True)  # fmt: skip
 
 
 @equipment_app.command("list")

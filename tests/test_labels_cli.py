@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from PIL import Image
@@ -111,3 +112,49 @@ def test_errors_are_one_line_and_exit_2(cli: CliRunner, tmp_path: Path, args: li
     assert code == 2 and out == ""
     assert err.startswith(f"error: {message.format(tmp=tmp_path)}") and err.count("\n") == 1
     assert not (tmp_path / "x.png").exists() and not (tmp_path / "x.pdf").exists()
+
+
+def test_a_label_printed_with_only_the_public_address_set_points_there(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CLINIC_STAFF_URL alone (no CLINIC_STAFF_PORT): the label opens that address, whatever port this computer's
+    staff app would use, and the link names the station and nothing else."""
+    public = "https://desk.clinic.example:9443/staff/"
+    monkeypatch.setenv("CLINIC_STAFF_URL", public)
+    monkeypatch.delenv("CLINIC_STAFF_PORT", raising=False)
+    get_settings.cache_clear()
+    code, out, err = run(cli, "device", "label", "tm-1", "--out", str(tmp_path / "t.png"))
+    assert (code, err) == (0, ""), "a public address is not warned about"
+    url = "https://desk.clinic.example:9443/staff/scan?s=main/tm-1"
+    assert read_qr((tmp_path / "t.png").read_bytes()) == url and out.endswith(f"\n{url}\n")
+    assert parse_qs(urlsplit(url).query) == {"s": ["main/tm-1"]}, "only the station's id"
+    code, _, err = run(cli, "device", "labels", "--zone", "Gym B", "--out", str(tmp_path / "b.pdf"))
+    assert (code, err) == (0, "")
+    assert [r.text for r in read_qr_codes(pdf_pages((tmp_path / "b.pdf").read_bytes())[0])] == [
+        "https://desk.clinic.example:9443/staff/scan?s=main/mat-1"
+    ]
+
+
+def test_labels_for_this_computer_only_say_so(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLINIC_STAFF_URL")
+    get_settings.cache_clear()
+    code, out, err = run(cli, "device", "labels", "--zone", "Gym A", "--out", str(tmp_path / "a.pdf"), "--json")
+    assert code == 0 and json.loads(out)["labels"] == 2, "still written: a test print on this computer works"
+    assert err == (
+        "warning: the labels link to http://localhost:8502, which only this computer opens; set CLINIC_STAFF_URL "
+        "to the staff app's address on the clinic's network and print them again\n"
+    )
+
+
+def test_the_staff_app_served_on_another_port_knows_it(cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`clinic staff --port 9000` without CLINIC_STAFF_PORT: the app it becomes links its labels to 9000."""
+    monkeypatch.setenv("CLINIC_STAFF_PORT", "8502")  # put back after the test, whatever the command sets
+    monkeypatch.setenv("CLINIC_STAFF_ADDRESS", "127.0.0.1")
+    monkeypatch.delenv("CLINIC_STAFF_URL")
+    get_settings.cache_clear()
+    served: list[list[str]] = []
+    monkeypatch.setattr("clinic.apps.os.execv", lambda path, argv: served.append(argv))
+    code, _, _ = run(cli, "staff", "--port", "9000")
+    assert code == 0 and "--server.port=9000" in served[0]
+    get_settings.cache_clear()
+    assert get_settings().resolved_staff_url == "http://localhost:9000"

@@ -1,6 +1,6 @@
 """Arrivals: today's appointments with who is waiting (refreshing by itself), the front-desk actions, the
 patients' feedback after their session (high pain highlighted), and patients who scanned a card without an
-appointment today."""
+appointment today; the walk-in forms come after the queue, which is what the front desk watches."""
 
 from __future__ import annotations
 
@@ -46,16 +46,17 @@ def _set_status(appointment_id: int, status: str, patient_name: str) -> None:
         notify(f"{bidi_safe(patient_name)}: {DONE_WORDS[status]}.")
 
 
-def _row(row: Arrival, answers: Feedback | None) -> None:
+def _row(row: Arrival, answers: Feedback | None, now: datetime) -> None:
     with st.container(border=True, key=f"arrival-{row.appointment_id}"):
-        when, who, status, buttons = st.columns([1, 2.6, 2.6, 5.4], vertical_alignment="center")
+        when, who, status, buttons = st.columns([0.9, 2.2, 3.4, 5.4], vertical_alignment="center")
         when.text(f"{row.starts_at.astimezone(cfg.tz):%H:%M}\n{row.minutes} min")
         who.text(bidi_safe(row.patient_name) + (f"\nwith {bidi_safe(row.clinician)}" if row.clinician else ""))
-        status.text(describe_arrival(row, cfg.tz))
+        status.text(describe_arrival(row, cfg.tz, now))
         actions = [(new, ACTION_LABELS[new]) for new in next_statuses(row.status, corrections=False)]
-        for column, (new_status, label) in zip(buttons.columns(max(len(actions), 1)), actions, strict=False):
-            column.button(label, key=f"arrivals-{new_status}-{row.appointment_id}", on_click=_set_status,
-                          args=(row.appointment_id, new_status, row.patient_name))  # fmt: skip
+        row_buttons = buttons.container(horizontal=True, horizontal_alignment="right")  # each as wide as its words
+        for new_status, label in actions:
+            row_buttons.button(label, key=f"arrivals-{new_status}-{row.appointment_id}", on_click=_set_status,
+                               args=(row.appointment_id, new_status, row.patient_name))  # fmt: skip
         if waits_too_long(row, cfg.waiting_alert_min):
             st.warning(f"Waiting {row.waiting_min} min: longer than {cfg.waiting_alert_min} min.")
         if answers is not None:
@@ -88,7 +89,7 @@ def live_arrivals() -> None:
     if not rows:
         st.info("No appointments today.")
     for row in rows:
-        _row(row, answers.get(row.appointment_id))
+        _row(row, answers.get(row.appointment_id), now)
     _scans_without_appointment(now)
 
 
@@ -116,6 +117,6 @@ def _scans_without_appointment(now: datetime) -> None:
                                 kwargs={"patient_id": w.patient_id})  # fmt: skip
 
 
+live_arrivals()
 if user.can("patients"):
     walk_in_panel()
-live_arrivals()

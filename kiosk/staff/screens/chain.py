@@ -70,7 +70,8 @@ def overview() -> None:
     with read_session(resources.engine()) as session:
         summaries = chain_overview(session=session, tz=cfg.tz, now=now, days=COMPLIANCE_DAYS)
     if not summaries:
-        st.info("No sites yet. Add one at the center with `clinic chain add-site SITE`.")
+        st.info("No sites yet. Sites appear here once the center's administrator has added them and their "
+                "stations report in.")  # fmt: skip
         return
     stations = sum(s.stations for s in summaries)
     st.caption(f"{len(summaries)} sites · {stations} stations · updated {now.astimezone(cfg.tz):%H:%M:%S}")
@@ -81,7 +82,8 @@ def overview() -> None:
                "by a cleaning before the next use.")  # fmt: skip
     unregistered = [s.site for s in summaries if not s.registered]
     if unregistered:
-        st.warning(f"Not in the site registry (clinic chain add-site): {', '.join(unregistered)}")
+        st.warning(f"Reporting, but not added to the chain's list of sites: {', '.join(unregistered)}. "
+                   "Ask the center's administrator to add them.")  # fmt: skip
 
 
 @st.fragment(run_every=cfg.board_refresh_s)

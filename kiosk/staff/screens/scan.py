@@ -29,6 +29,7 @@ from kiosk.staff.kit import (
     station_action,
 )
 from kiosk.theme import status_badge
+from shared.equipment.label_address import label_base_url, only_this_computer
 from shared.equipment.labels import SCAN_PARAM, StationRef, label_zones, parse_station, zone_sheet
 from shared.equipment.stations import StationView, describe_status, get_station
 from shared.store.db import read_session
@@ -212,7 +213,8 @@ def _scan_inputs(station_chosen: bool) -> None:
 def _print_labels() -> None:
     """A zone's label sheet (PDF), for users who manage equipment."""
     st.header("Print labels")
-    engine, site, staff_url, tz = resources.engine(), cfg.site, cfg.resolved_staff_url, cfg.tz
+    staff_url = label_base_url(configured=cfg.staff_url, browser_url=st.context.url, default=cfg.resolved_staff_url)
+    engine, site, tz = resources.engine(), cfg.site, cfg.tz
     with read_session(engine) as session:
         zones = label_zones(session=session, site=site, tz=tz)
     if not zones:
@@ -234,6 +236,10 @@ def _print_labels() -> None:
         on_click="ignore",
     )
     st.caption("A4, 24 labels of 50 x 30 mm a page: print at 100 % (not 'fit to page'), then cut along the lines.")
+    if only_this_computer(staff_url):
+        st.warning(f"These labels open {staff_url}, which only this computer can open: phones cannot. Open the "
+                   "staff app at its address on the clinic's network before printing, or ask your administrator "
+                   "to set the staff app's public address.")  # fmt: skip
 
 
 scanned = st.query_params.get(SCAN_PARAM)

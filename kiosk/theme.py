@@ -20,21 +20,56 @@ STAFF_CSS = """
 #MainMenu, [data-testid="stMainMenu"], [data-testid="stAppDeployButton"], footer { display: none !important; }
 .kiosk-badge { display: inline-block; color: #ffffff; font-weight: 700; border-radius: 0.4rem;
   padding: 0.1rem 0.55rem; }
-/* The sidebar (pages, sign-out) opens from the toolbar's button: keep it, make it a labelled 44 px target. */
-[data-testid="stExpandSidebarButton"] { min-width: 44px; min-height: 44px; padding: 0 0.5rem; }
+/* The sidebar (pages, sign-out) opens from the toolbar's button: keep it, make it a labelled 48 px target. */
+[data-testid="stExpandSidebarButton"] { min-width: 48px; min-height: 48px; padding: 0 0.5rem; }
 [data-testid="stExpandSidebarButton"]::after { content: "Menu"; font-size: 1rem; font-weight: 600; color: #111111;
   margin-left: 0.25rem; }
-[data-testid="stSidebarCollapseButton"] button { min-width: 44px; min-height: 44px; }
-/* Every target at least 44 px (WCAG 2.5.5), text at least 16 px. */
-.stButton button, .stFormSubmitButton button, .stDownloadButton button, .stLinkButton a,
+[data-testid="stSidebarCollapseButton"] button { min-width: 48px; min-height: 48px; }
+/* Every target at least 48 x 48 px (issue #28: a technician's thumb on a phone), text at least 16 px. */
+.stButton button, .stFormSubmitButton button, .stDownloadButton button, .stLinkButton a, .stPopover button,
 [data-testid="stButtonGroup"] button, [data-testid="stSidebarNavLink"], [data-testid="stExpander"] summary,
-[data-testid="stCameraInputButton"] {
-  min-height: 44px; }
-.stButton button p, .stFormSubmitButton button p, .stDownloadButton button p { font-size: 1rem; }
+[data-testid="stCameraInputButton"], [data-testid="stPageLink-NavLink"] {
+  min-height: 48px; min-width: 48px; }
+.stButton button p, .stFormSubmitButton button p, .stDownloadButton button p, .stPopover button p,
+[data-testid="stSidebarNavLink"] span, [data-testid="stPageLink-NavLink"] p { font-size: 1rem; }
 .stTextInput input, .stNumberInput input, .stDateInput input, .stTimeInput input, .stTextArea textarea {
-  min-height: 44px; font-size: 1rem; }
-div[data-baseweb="select"] > div { min-height: 44px; }
-[data-testid="stRadio"] label, [data-testid="stCheckbox"] label { min-height: 44px; align-items: center; }
+  min-height: 48px; font-size: 1rem; }
+/* The password's show/hide eye and a number's steppers are targets too. */
+[data-testid="stTextInputRootElement"] button, [data-testid="stNumberInputContainer"] button {
+  min-width: 48px; min-height: 48px; }
+div[data-baseweb="select"] > div { min-height: 48px; }
+[data-testid="stSelectbox"] input, [data-testid="stSelectbox"] button, [data-testid="stMultiSelect"] input {
+  min-height: 48px; font-size: 1rem; }
+[data-testid="stSelectbox"] button, [data-testid="stTooltipHoverTarget"] button { min-width: 48px; }
+[data-testid="stTooltipHoverTarget"] button { min-height: 48px; justify-content: center; }  /* a field's "?" */
+[data-testid="stDateInputField"] { min-height: 48px; }
+[data-testid="stDateInputField"] [data-type] { font-size: 1rem; }  /* the year, month and day */
+[data-testid="stDateInputCalendarButton"] { min-width: 48px; min-height: 48px; }
+[data-testid="stFileUploaderDropzone"] button { min-height: 48px; min-width: 48px; font-size: 1rem; }
+[data-testid="stFileUploaderDropzone"] button *:not([data-testid="stIconMaterial"]),
+[data-testid="stFileUploaderDropzoneInstructions"] * { font-size: 1rem; }
+[data-testid="stRadio"] label, [data-testid="stCheckbox"] label { min-height: 48px; align-items: center; }
+/* Option labels, folded sections' titles and captions are read on a phone too: 16 px, like the rest. */
+[data-testid="stRadio"] label p, [data-testid="stCheckbox"] label p, [data-testid="stExpander"] summary p,
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p, [data-testid="stWidgetLabel"] p {
+  font-size: 1rem; }
+/* The role's main pages along the bottom of a phone (kiosk/staff/nav.py); wider screens keep the sidebar. */
+.st-key-staff-bar { display: none !important; }
+@media (max-width: 700px) {
+  .st-key-staff-bar { display: flex !important; position: fixed; left: 0; right: 0; bottom: 0; z-index: 999990;
+    flex-wrap: nowrap; gap: 0; background: #ffffff; border-top: 2px solid #111111;
+    padding: 0 0.25rem env(safe-area-inset-bottom, 0); }
+  .st-key-staff-bar > div { flex: 1 1 auto; min-width: 0; width: auto; }  /* one cell a page, sharing the width */
+  .st-key-staff-bar [data-testid="stElementContainer"] { width: 100%; }
+  .st-key-staff-bar [data-testid="stPageLink-NavLink"] { min-height: 56px; justify-content: center; margin: 0;
+    padding: 0 0.3rem; border-radius: 0; border-top: 4px solid transparent; }
+  .st-key-staff-bar [data-testid="stPageLink-NavLink"] p { font-size: 1rem; color: #111111; }
+  [class*="st-key-staff-bar-now-"] [data-testid="stPageLink-NavLink"] { border-top-color: #0b3d91;
+    background: #e6edf9; }
+  [class*="st-key-staff-bar-now-"] [data-testid="stPageLink-NavLink"] p { font-weight: 700; }
+  .block-container { padding-bottom: 6rem; }  /* the page's end scrolls clear of the bar */
+  [data-testid="stToastContainer"] { bottom: 4.5rem; }
+}
 iframe[title="st.iframe"] { position: absolute; width: 1px; height: 1px; border: 0; }
 /* ...and so does its element's box: a script that comes and goes (the sign-in cookie's claim) moves nothing. */
 [data-testid="stElementContainer"]:has(iframe[title="st.iframe"]) { position: absolute; width: 1px; height: 1px;
@@ -147,5 +182,5 @@ def status_badge(status: str | None, words: str | None = None) -> str:
 
 
 def apply_staff_theme() -> None:
-    """The staff app's stylesheet: status badges, 44 px targets, the menu button kept and its main menu hidden."""
+    """The staff app's stylesheet: status badges, 48 px targets, the menu button kept and its main menu hidden."""
     st.markdown(STAFF_CSS, unsafe_allow_html=True)

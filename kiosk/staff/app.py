@@ -8,6 +8,8 @@ import streamlit as st
 
 from kiosk.failsafe import staff_guard
 from kiosk.staff.auth import current_user, keep_signed_in_on_this_device, sign_in_form, sign_out
+from kiosk.staff.chart_theme import use_staff_chart_theme
+from kiosk.staff.nav import bottom_bar
 from kiosk.theme import apply_staff_theme
 from shared.staff.permissions import Area
 
@@ -36,6 +38,7 @@ def main() -> None:
     """
     st.set_page_config(page_title="Clinic staff", layout="wide")
     apply_staff_theme()
+    use_staff_chart_theme()
     with staff_guard("staff app"):
         _route()
 
@@ -72,6 +75,8 @@ def _route() -> None:
             sign_out(message="You have signed out.")
             st.rerun()
     page = st.navigation(pages)
+    allowed = [shown for shown, (_, _, area) in zip(pages[1:], PAGES, strict=True) if user.can(area)]
+    bottom_bar(user.role, allowed, page)  # on a phone, the role's main pages one tap away
     with staff_guard(page.url_path or "page"):
         page.run()
 

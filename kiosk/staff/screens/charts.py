@@ -84,11 +84,11 @@ def _bars(per_day: pd.DataFrame, *, value: str, axis_title: str) -> alt.Chart:
     colour = alt.Color("Station:N", sort=stations, title="Station",
                        scale=alt.Scale(domain=stations, range=PALETTE[: len(stations)]),
                        legend=alt.Legend(orient="bottom", direction="horizontal", columns=LEGEND_COLUMNS,
-                                         labelLimit=0, titleFontSize=14, labelFontSize=14, symbolSize=160))  # fmt: skip
+                                         labelLimit=0, titleFontSize=16, labelFontSize=16, symbolSize=160))  # fmt: skip
     tooltip = ["Day", "Station", alt.Tooltip(f"{value}:Q", title=axis_title)]
     amount = alt.Y(f"{value}:Q", title=axis_title, axis=alt.Axis(format="~f", tickMinStep=1))
     bars = alt.Chart(per_day).mark_bar().encode(x=day, y=amount, color=colour, tooltip=tooltip)
-    return bars.configure_axis(labelFontSize=13, titleFontSize=14).properties(height=320)
+    return bars.configure_axis(labelFontSize=16, titleFontSize=16).properties(height=320)  # 16 px: read on a phone
 
 
 def _charts(per_day: pd.DataFrame) -> None:

@@ -19,6 +19,7 @@ from shared.equipment.stations import get_station, register_equipment
 from shared.staff.accounts import create_account
 from shared.staff.web_sessions import COOKIE_NAME
 from shared.store.db import read_session, unit_of_work
+from tests.e2e.measure import MIN_STAFF_TEXT_PX, small_targets, small_text
 from tests.e2e.staff_fixtures import PASSWORD, PHONE, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 
 STATIONS = {"bike-1": "Recumbent bike 1", "bike-2": "Recumbent bike 2", "tm-1": "Treadmill 1"}
@@ -42,19 +43,6 @@ def session_cookie(context: BrowserContext) -> dict[str, object]:
             return dict(found[0])
         time.sleep(0.05)
     raise AssertionError("the browser never got its sign-in cookie")
-
-
-def small_targets(page: Page) -> list[str]:
-    """Visible buttons and links smaller than 44 px in either direction."""
-    found: list[str] = page.evaluate(
-        """() => [...document.querySelectorAll('button, a[href], [role=radio], input, summary')]
-        .filter(e => e.checkVisibility({visibilityProperty: true}) && !e.closest('[data-testid=stSidebar]'))
-        .filter(e => e.type !== 'radio' && e.type !== 'hidden' && !/^Skip to/.test(e.innerText || ''))
-        .map(e => [e, e.getBoundingClientRect()])
-        .filter(([e, r]) => r.width > 0 && (r.height < 44 || r.width < 44))
-        .map(([e, r]) => `${e.outerHTML.slice(0, 160)} ${r.width}x${r.height}`)"""
-    )
-    return found
 
 
 def test_a_technician_cleans_three_stations_with_one_sign_in_and_finds_the_menu(
@@ -85,7 +73,7 @@ def test_a_technician_cleans_three_stations_with_one_sign_in_and_finds_the_menu(
         expect(phone.locator(".st-key-scan-start button")).to_have_attribute("data-testid", "stBaseButton-secondary")
         expect(cleaned).to_be_in_viewport()
         if n == 1:
-            small = small_targets(phone)
+            small = small_targets(phone) + small_text(phone, MIN_STAFF_TEXT_PX)  # 48 x 48 px, 16 px
             assert not small, "\n".join(small)
             shoot(phone, f"{n}-scanned")
         cleaned.click()

@@ -112,7 +112,7 @@ def test_out_of_service_needs_a_category_then_back_in_service(gym: Engine) -> No
     assert make.read_station(gym, "bars-1").status == "available"
     assert make.last_audit(gym)[1] != "equipment.out_of_service"
 
-    app.selectbox(key="out-category-bars-1").set_value("damaged_surface")
+    app.radio(key="out-category-bars-1").set_value("damaged_surface")
     app.text_area(key="out-notes-bars-1").set_value("Loose rail <left>")
     click(app, "out-bars-1")
     view = make.read_station(gym, "bars-1")

@@ -20,12 +20,12 @@ from kiosk.failsafe import safe_callback, staff_guarded
 from kiosk.staff.actions import run_action, sentence
 from kiosk.staff.auth import current_user, require
 from kiosk.staff.kit import clear_notice, notify, show_notice, unknown_devices
-from kiosk.theme import status_badge
+from kiosk.theme import literal, status_badge
 from shared.equipment import board, undo
 from shared.equipment.board import BoardRow
 from shared.equipment.cleaning_queue import QueueItem, cleaning_queue, describe_item, hold_places
-from shared.equipment.fault_photos import THUMB_SIDE, photo_data_uri
-from shared.equipment.faults import CATEGORIES, ShownReport, current_reports
+from shared.equipment.fault_photos import MAX_BYTES, THUMB_SIDE, photo_data_uri
+from shared.equipment.faults import CATEGORIES, MAX_NOTES, ShownReport, current_reports
 from shared.equipment.offers import offered
 from shared.equipment.recording import recording_status
 from shared.equipment.stations import StationView, describe_status
@@ -48,7 +48,11 @@ BOARD_CSS = """
   width: min(34rem, calc(100vw - 1.5rem)); background: #ffffff; border: 2px solid #1f4e8c; border-radius: 0.6rem;
   box-shadow: 0 4px 18px rgba(0, 0, 0, 0.25); padding: 0.5rem 0.75rem; gap: 0.75rem; }
 .st-key-board-undo.board-undo-error, .st-key-board-undo:has(.board-undo-error) { border-color: #a4161a; }
-.board-undo-text { font-size: 1.05rem; color: #111111; font-weight: 600; }
+.st-key-board-undo { min-height: 3.75rem; align-items: center; flex-wrap: nowrap; }
+.st-key-board-undo [data-testid="stElementContainer"], .st-key-board-undo [data-testid="stMarkdown"],
+.st-key-board-undo [data-testid="stMarkdownContainer"] { margin: 0 !important; }
+.board-undo-text { font-size: 1.05rem; line-height: 1.4; color: #111111; font-weight: 600; }
+.block-container:has(.st-key-board-undo) { padding-bottom: 12rem; }  /* the page's end scrolls clear of it */
 .board-fault-photo { max-width: 100%; width: 180px; height: auto; border-radius: 0.3rem; margin: 0.2rem 0; }
 @media (max-width: 700px) { .st-key-board-undo { bottom: 5rem; } }  /* above the phone's page bar */
 </style>
@@ -181,7 +185,7 @@ def _card(row: BoardRow, report: ShownReport | None, recording: bool) -> None:
 
 def _report(station: StationView, report: ShownReport) -> None:
     """Who reported the fault and when, and its photo (small: the card redraws every few seconds)."""
-    st.text(f"Reported by {report.by} at {_when(report.at)} ({report.category})")
+    st.text(f"Reported by {report.by} at {_when(report.at)}")
     uri = photo_data_uri(cfg.data_dir, report.photo, side=THUMB_SIDE)
     if uri is not None:
         alt = escape(f"Photo of the fault at {station.name}", quote=True)
@@ -205,10 +209,14 @@ def _actions(row: BoardRow, recording: bool) -> None:
                 st.rerun()
     elif offers["out"].enabled:
         with cols[1].popover("Out of service"):
-            category = st.selectbox("What is wrong?", list(CATEGORIES), format_func=CATEGORIES.__getitem__,
-                                    index=None, placeholder="Choose one", key=f"out-category-{station.id}")  # fmt: skip
-            notes = st.text_area("Notes (optional)", key=f"out-notes-{station.id}", max_chars=500, height=90)
-            photo = st.file_uploader("Photo (optional)", type=PHOTO_TYPES, key=f"out-photo-{station.id}")
+            # Radio buttons, not a drop-down: a list the board's refresh can never close under a finger.
+            category = st.radio("What is wrong?", list(CATEGORIES), format_func=CATEGORIES.__getitem__, index=None,
+                                key=f"out-category-{station.id}")  # fmt: skip
+            notes = st.text_area("Notes (optional)", key=f"out-notes-{station.id}", max_chars=MAX_NOTES, height=90)
+            photo = st.file_uploader("Photo (optional)", type=PHOTO_TYPES, key=f"out-photo-{station.id}",
+                                     max_upload_size=MAX_BYTES // 1048576)  # fmt: skip
+            if photo is not None:  # the upload reached the app (the file's name shows before it has)
+                st.caption(literal(f"Photo ready to send: {photo.name}"))
             if st.button("Take out of service", key=f"out-{station.id}"):
                 _act_here("out", row, category=category, note=notes, photo=photo.getvalue() if photo else None)
                 st.rerun()

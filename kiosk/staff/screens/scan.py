@@ -31,6 +31,7 @@ from kiosk.staff.kit import (
 from kiosk.theme import status_badge
 from shared.equipment.label_address import label_base_url, only_this_computer
 from shared.equipment.labels import SCAN_PARAM, StationRef, label_zones, parse_station, zone_sheet
+from shared.equipment.offers import offered
 from shared.equipment.stations import StationView, describe_status, get_station
 from shared.store.db import read_session
 from shared.store.errors import NotFound
@@ -140,15 +141,16 @@ def _cleaning(view: StationView, kind: Literal["primary", "secondary"]) -> None:
     """The cleaning method and the "Cleaned" button."""
     st.segmented_control("Cleaning method", list(METHOD_WORDS), format_func=METHOD_WORDS.__getitem__,
                          default="wipe", required=True, key=f"scan-method-{view.id}")  # fmt: skip
+    clean = offered(view, role=user.role)["cleaned"]  # the board's rule (shared/equipment/offers.py)
     st.button("Cleaned", key="scan-clean", type=kind, width="stretch", on_click=_act,
-              args=("cleaned", view.site, view.id, view.name), disabled=view.status == "in_use",
-              help="Finish the use first" if view.status == "in_use" else None)  # fmt: skip
+              args=("cleaned", view.site, view.id, view.name), disabled=not clean.enabled, help=clean.why)  # fmt: skip
 
 
 def _actions(view: StationView) -> None:
     args = (view.site, view.id, view.name)
     status = view.status
     main = main_action(status)
+    offers = offered(view, role=user.role)  # the board's rule (shared/equipment/offers.py)
 
     def kind(action: str) -> Literal["primary", "secondary"]:
         return "primary" if action == main else "secondary"
@@ -159,9 +161,9 @@ def _actions(view: StationView) -> None:
         _cleaning(view, kind("cleaned"))  # first: after a use, what the station needs, within a thumb's reach
         left, right = st.columns(2)
         left.button("Start use", key="scan-start", type=kind("start"), width="stretch", on_click=_act,
-                    args=("start", *args), disabled=status in ("in_use", "out_of_service"))  # fmt: skip
+                    args=("start", *args), disabled=not offers["start"].enabled)  # fmt: skip
         right.button("End use", key="scan-end", type=kind("end"), width="stretch", on_click=_act,
-                     args=("end", *args), disabled=status != "in_use")  # fmt: skip
+                     args=("end", *args), disabled=not offers["end"].enabled)  # fmt: skip
         if status == "out_of_service":  # last, so that nothing above it moves when it comes or goes
             st.button("Back in service", key="scan-back", type="primary", width="stretch", on_click=_act,
                       args=("back", *args))  # fmt: skip

@@ -126,7 +126,7 @@ def test_arrivals_list_today_in_words_and_warn_about_a_long_wait(engine: Engine,
     lines = [str(t.value) for t in app.text]
     arrived_at = (datetime.now(CLINIC_TZ) - timedelta(minutes=20)).strftime("%H:%M")
     assert lines[:15] == [
-        "08:00\n45 min", "Maria Gonzalez\nwith Alex", f"arrived at {arrived_at}, waiting 20 min",
+        "08:00\n45 min", "Maria Gonzalez\nwith Alex", f"arrived at {arrived_at}, late (appt 08:00), waiting 20 min",
         "09:00\n45 min", "James Okafor\nwith Alex", "scheduled",
         "10:00\n45 min", "Sam Lee\nwith Alex", "in session",
         "11:00\n45 min", "Ann Park\nwith Alex", "done",

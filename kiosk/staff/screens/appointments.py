@@ -42,7 +42,8 @@ def _list(day: date, rows: list[Arrival]) -> None:
     if not rows:
         st.info(f"No appointments on {day:%A %d %B %Y}.")
         return
-    table = [{"Time": _clock(r), "Minutes": r.minutes, "Patient": r.patient_name, "Number": r.patient_id,
+    # "Patient #" as on the Patients page: the patient's number, not the appointment's.
+    table = [{"Time": _clock(r), "Minutes": r.minutes, "Patient": r.patient_name, "Patient #": r.patient_id,
               "Clinician": r.clinician, "Status": STATUS_WORDS.get(r.status, r.status)} for r in rows]  # fmt: skip
     st.caption(f"{len(rows)} appointment(s) on {day:%A %d %B %Y}.")
     st.dataframe(pd.DataFrame(table), hide_index=True, key="appointments_table")
@@ -78,7 +79,8 @@ def _change(rows: list[Arrival]) -> None:
         return
     labels = {r.appointment_id: f"{_clock(r)} {bidi_safe(r.patient_name)}"
               + (f" with {bidi_safe(r.clinician)}" if r.clinician else "")
-              + f" (#{r.appointment_id})" for r in rows}  # fmt: skip
+              + f" · {STATUS_WORDS.get(r.status, r.status)} · appointment {r.appointment_id}"
+              for r in rows}  # fmt: skip
     chosen = st.selectbox("Appointment", list(labels), format_func=lambda a: labels[a], key="change_pick")
     row = next(r for r in rows if r.appointment_id == chosen)
     aid = row.appointment_id

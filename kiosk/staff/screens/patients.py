@@ -1,4 +1,7 @@
-"""Patients (front desk): find, add and edit patients; issue a new check-in card or revoke a lost one."""
+"""Patients (front desk): find, add and edit patients; issue a new check-in card or revoke a lost one.
+
+A found patient's card comes first (a lost or forgotten card is what brings most people to the desk), their
+details after it."""
 
 from __future__ import annotations
 
@@ -10,8 +13,10 @@ from kiosk import resources
 from kiosk.staff.actions import run_action
 from kiosk.staff.auth import require
 from kiosk.staff.kit import bidi_safe, card_preview, notify, pick_patient, show_error, show_notice
+from kiosk.theme import literal
 from shared.care.card_print import card_pdf, issued_card_image
 from shared.care.cards import IssuedCard, active_cards, issue_card, revoke_lost_card
+from shared.care.models import Patient
 from shared.care.patient_language import language_choices
 from shared.care.patients import add_patient, edit_patient, get_patient
 from shared.fhir.identifiers import identifier_text, parse_identifier
@@ -45,10 +50,10 @@ def _add() -> None:
     st.rerun()
 
 
-def _edit(patient_id: int) -> None:
-    with read_session(resources.engine()) as session:
-        patient = get_patient(session=session, patient_id=patient_id)
-    st.header(f"Patient #{patient_id}")
+def _edit(patient: Patient) -> None:
+    assert patient.id is not None
+    patient_id = patient.id
+    st.subheader("Details")
     with st.form(f"edit_patient_{patient_id}"):
         left, right = st.columns(2)
         first = left.text_input("First name", value=patient.first_name, key=f"edit_first_{patient_id}", max_chars=100)
@@ -86,7 +91,7 @@ def _printable(card: IssuedCard) -> tuple[bytes, bytes]:
 
 
 def _cards(patient_id: int) -> None:
-    st.header("Check-in card")
+    st.subheader("Check-in card")
     with read_session(resources.engine()) as session:
         working = active_cards(session=session, patient_id=patient_id)
     st.caption("A working card." if working else "No working card: the patient cannot check in with a card.")
@@ -131,8 +136,11 @@ _add()
 chosen = pick_patient("patients", table=True)
 if chosen is not None:
     try:
-        _edit(chosen)
+        with read_session(resources.engine()) as session:
+            found = get_patient(session=session, patient_id=chosen)
     except ClinicError as exc:
         show_error(str(exc))
     else:
+        st.header(literal(f"Patient #{chosen}: {bidi_safe(f'{found.first_name} {found.last_name}')}"))
         _cards(chosen)
+        _edit(found)

@@ -196,6 +196,16 @@ def describe_arrival(arrival: Arrival, tz: tzinfo, now: datetime | None = None) 
     return STATUS_WORDS.get(arrival.status, arrival.status)
 
 
+FINISHED = ("done", "no_show")
+
+
+def queue_order(rows: list[Arrival], *, flagged: frozenset[int] = frozenset()) -> list[Arrival]:
+    """The front desk's queue: who is still to come, waiting or in session first, then who is done or a no-show
+    (each part in start order), so late in the day the people who matter now are at the top. A finished patient
+    in `flagged` (their feedback needs a look before they leave, e.g. high pain) stays in the first part."""
+    return sorted(rows, key=lambda r: r.status in FINISHED and r.appointment_id not in flagged)
+
+
 def waits_too_long(arrival: Arrival, limit_min: int = DEFAULT_WAITING_ALERT_MIN) -> bool:
     """Whether an arrived patient has waited longer than `limit_min` minutes (the `CLINIC_WAITING_ALERT_MIN`
     setting; staff see a warning)."""

@@ -17,7 +17,14 @@ from kiosk.staff.walk_in import check_in as check_in_walk_in
 from kiosk.staff.walk_in import walk_in_panel
 from kiosk.theme import literal
 from shared.care.appointments import next_statuses, set_appointment_status
-from shared.care.arrivals import Arrival, describe_arrival, todays_arrivals, todays_walk_ins, waits_too_long
+from shared.care.arrivals import (
+    Arrival,
+    describe_arrival,
+    queue_order,
+    todays_arrivals,
+    todays_walk_ins,
+    waits_too_long,
+)
 from shared.care.feedback import Feedback, describe_exercises, describe_feedback, latest_feedback
 from shared.store.db import read_session
 from shared.store.types import utcnow
@@ -88,7 +95,8 @@ def live_arrivals() -> None:
     st.caption(f"{len(rows)} appointment(s) today · {waiting} waiting · updated {now.astimezone(cfg.tz):%H:%M:%S}")
     if not rows:
         st.info("No appointments today.")
-    for row in rows:
+    flagged = frozenset(aid for aid, feedback in answers.items() if feedback.pain_alert)
+    for row in queue_order(rows, flagged=flagged):
         _row(row, answers.get(row.appointment_id), now)
     _scans_without_appointment(now)
 

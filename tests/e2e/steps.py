@@ -61,6 +61,8 @@ def enter_birth_date(page: Page, dob: date, lang: str = "en") -> None:
     on Continue."""
     first = dob_field(page, DOB_ORDER[lang][0])
     expect(first).to_be_visible()
+    # The number pad is up once the fields' page script runs, and only then do the fields move on by themselves.
+    expect(first).to_have_attribute("inputmode", "numeric")
     first.click()
     page.keyboard.type(dob_digits(dob, lang), delay=PAD_DELAY_MS)
     expect(dob_field(page, DOB_ORDER[lang][2])).to_have_value(str(dob.year))

@@ -61,6 +61,7 @@ def scanned(page: Page, lobby: Lobby, card: Patient) -> None:
     open_welcome(page, lobby.url)
     scan_with_scanner(page, card.card_url)
     expect(title(page)).to_have_text(CONFIRM)
+    expect(dob_field(page, "Month")).to_have_attribute("inputmode", "numeric")  # the fields' script runs
 
 
 def test_a_wrong_day_is_corrected_with_backspace_alone(page: Page, lobby: Lobby, card: Patient, shoot: Shoot):
@@ -104,6 +105,7 @@ def test_a_wrong_birth_date_is_told_what_is_wrong(
     if lang == "es":
         button(page, SPANISH).click()  # on the birth-date screen itself
         expect(title(page)).to_have_text(WORDS["es"]["confirm"])
+        expect(dob_field(page, "Día")).to_have_attribute("inputmode", "numeric")
     dob_field(page, DOB_ORDER[lang][0]).click()
     page.keyboard.type(typed, delay=PAD_DELAY_MS)
     expect(dob_field(page, DOB_ORDER[lang][2])).to_have_value(typed[4:])

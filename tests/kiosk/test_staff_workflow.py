@@ -36,7 +36,7 @@ from tests.kiosk.staff_app import (
     texts,
 )
 
-pytestmark = pytest.mark.usefixtures("staff_env")
+pytestmark = pytest.mark.usefixtures("clock", "staff_env")  # midday of a fixed day: no test depends on the hour
 HOSTILE = "<img src=x onerror=alert(1)> **Walk**"
 QUEUE_STATUS = re.compile(r"id='next-status-([^']+)'><span [^>]*>([^<]*)</span>")
 
@@ -170,8 +170,8 @@ def day(engine: Engine) -> dict[str, int]:
         add_exercise(session=session, name=HOSTILE)
     with unit_of_work(engine) as session:
         register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1")
-    # Booked for 20 min ago and arrived then: the wait counts from the later of the two. (Between 00:00 and
-    # 00:22 UTC the booking falls on the day before and the test cannot hold; the suite is not run then twice.)
+    # Booked for 20 min ago and arrived then: the wait counts from the later of the two. (The `clock` fixture
+    # puts the day at midday, so the booking is today whatever the hour the suite runs at.)
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=20)
     _, maria = patient(engine, "Maria", "Gonzalez", start, "arrived")
     sam_id, sam = patient(engine, "Sam", "Whitfield", start - timedelta(minutes=1), "done")

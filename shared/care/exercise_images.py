@@ -7,19 +7,18 @@ import base64
 import hashlib
 import io
 import re
-import warnings
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
+from shared.pictures import checked_picture
 from shared.store.errors import NotFound, ValidationFailed
 
 FOLDER = "exercise-images"
 MAX_BYTES = 2 * 1024 * 1024  # a phone photo re-saved for the web; anything larger is refused, not shrunk
 MAX_SIDE_IN = 6000  # pixels; larger claims are refused before decoding (decompression bombs)
 STORED_SIDE = 800  # stored pictures are at most this wide or tall: plenty for a tablet card
-FORMATS = ("PNG", "JPEG")
 FILE_RE = re.compile(r"^[0-9a-f]{64}\.png$")
 
 
@@ -29,25 +28,9 @@ def images_dir(data_dir: Path) -> Path:
 
 
 def checked_image(data: bytes) -> Image.Image:
-    """The upload as an RGB image, or a refusal that says what is wrong with it."""
-    if not data:
-        raise ValidationFailed("the picture is empty")
-    if len(data) > MAX_BYTES:
-        raise ValidationFailed(f"the picture is {len(data) / 1048576:.1f} MB; at most {MAX_BYTES // 1048576} MB")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.format not in FORMATS:
-                raise ValidationFailed(f"the picture is {image.format or 'not an image'}; use a PNG or JPEG file")
-            if max(image.size) > MAX_SIDE_IN:
-                raise ValidationFailed(f"the picture is {image.width} x {image.height} pixels; at most {MAX_SIDE_IN}")
-            image.load()
-    except ValidationFailed:
-        raise
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise ValidationFailed("that file is not a PNG or JPEG picture (or it is damaged)") from None
-    image.thumbnail((STORED_SIDE, STORED_SIDE))
+    """The upload as an RGB(A) image, or a refusal that says what is wrong with it."""
+    image = checked_picture(data, noun="picture", max_bytes=MAX_BYTES, max_side_in=MAX_SIDE_IN,
+                            stored_side=STORED_SIDE)  # fmt: skip
     return image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
 
 

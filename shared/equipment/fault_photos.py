@@ -8,13 +8,13 @@ import base64
 import io
 import re
 import secrets
-import warnings
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
-from shared.store.errors import NotFound, ValidationFailed
+from shared.pictures import checked_picture
+from shared.store.errors import NotFound
 from shared.store.private_files import private_dir, write_private
 
 FOLDER = "fault-photos"
@@ -22,7 +22,6 @@ MAX_BYTES = 10 * 1024 * 1024  # a phone camera's photo; anything larger is refus
 MAX_SIDE_IN = 9000  # pixels; larger claims are refused before decoding (decompression bombs)
 STORED_SIDE = 1600  # enough to read a serial plate; a stored photo is a few hundred kB
 THUMB_SIDE = 320  # what a board card shows (it redraws every few seconds)
-FORMATS = ("JPEG", "PNG")
 NAME_RE = re.compile(r"^[0-9a-f]{32}\.jpg$")
 
 
@@ -33,26 +32,7 @@ def photos_dir(data_dir: Path) -> Path:
 
 def checked_photo(data: bytes) -> Image.Image:
     """The upload as an upright RGB image, or a refusal that says what is wrong with it."""
-    if not data:
-        raise ValidationFailed("the photo is empty")
-    if len(data) > MAX_BYTES:
-        raise ValidationFailed(f"the photo is {len(data) / 1048576:.1f} MB; at most {MAX_BYTES // 1048576} MB")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            opened = Image.open(io.BytesIO(data))
-            if opened.format not in FORMATS:
-                raise ValidationFailed(f"the photo is {opened.format or 'not an image'}; use a JPEG or PNG picture")
-            if max(opened.size) > MAX_SIDE_IN:
-                raise ValidationFailed(f"the photo is {opened.width} x {opened.height} pixels; at most {MAX_SIDE_IN}")
-            opened.load()
-            image = ImageOps.exif_transpose(opened)  # a phone's portrait photo stays upright once its EXIF is gone
-    except ValidationFailed:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning,
-            Image.DecompressionBombError):  # fmt: skip
-        raise ValidationFailed("that file is not a JPEG or PNG picture (or it is damaged)") from None
-    image.thumbnail((STORED_SIDE, STORED_SIDE))
+    image = checked_picture(data, noun="photo", max_bytes=MAX_BYTES, max_side_in=MAX_SIDE_IN, stored_side=STORED_SIDE)
     return image.convert("RGB")
 
 

@@ -220,12 +220,12 @@ def test_a_fault_report_keeps_its_category_notes_and_photo_with_its_event(gym: E
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    (b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>", "that file is not a JPEG or PNG picture"),
-    (b"GIF89a" + b"\x00" * 64, "that file is not a JPEG or PNG picture"),
+    (b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>", "that file is not a PNG or JPEG photo"),
+    (b"GIF89a" + b"\x00" * 64, "that file is not a PNG or JPEG photo"),
     (b"\xff\xd8\xff" + b"\x00" * (MAX_BYTES + 1), "the photo is 10.0 MB; at most 10 MB"),
-    ("bomb", "that file is not a JPEG or PNG picture"),
+    ("bomb", "that file is not a PNG or JPEG photo"),
     ("wide", "the photo is 9500 x 10 pixels; at most 9000"),
-    ("gif", "the photo is GIF; use a JPEG or PNG picture"),
+    ("gif", "the photo is GIF; use a PNG or JPEG file"),
 ], ids=["svg-script", "broken-gif", "too-large", "bomb", "too-wide", "gif"])  # fmt: skip
 def test_a_hostile_or_wrong_file_is_refused_and_nothing_is_recorded(
     gym: Engine, tmp_path: Path, data: bytes | str, message: str

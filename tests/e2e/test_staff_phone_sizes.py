@@ -87,6 +87,11 @@ def test_every_technician_page_has_big_targets_and_text_and_the_bar_reaches_the_
         expect(title(phone)).to_have_text(page_title)
         found[path] = measured(phone)
         shoot(phone, path.split("?")[0])
+    phone.goto(f"{staff_app.url}/board")
+    phone.get_by_role("button", name="Out of service").first.click()  # a station card's popover, open
+    expect(phone.get_by_role("button", name="Take out of service")).to_be_visible()
+    found["board, taking a station out of service"] = measured(phone)
+    shoot(phone, "board-out-of-service")
     phone.goto(f"{staff_app.url}/scan?s=main/tm-1")
     phone.get_by_text("Report a problem").click()  # the station page's folded form, open
     expect(phone.get_by_label("What is wrong?")).to_be_visible()

@@ -125,13 +125,18 @@ def numeric_fields(keys: list[str], lengths: dict[str, int], next_key: str) -> N
         input.setAttribute("autocomplete", "off");
       }}
     }});
+    // The fields in the order they are shown, read at each key: right after a language switch the previous
+    // language's copy of this script may still run for a moment, and it must move the same way as this one.
+    const shown = () => [...doc.querySelectorAll(keys.map((key) => ".st-key-" + key + " input").join(", "))]
+      .filter((input) => !input.closest('[data-stale="true"]'));
+    const keyOf = (input) => keys.find((key) => input.closest(".st-key-" + key));
     const onInput = (event) => {{
-      const index = keys.findIndex((key) => field(key) === event.target);
+      const order = shown(), index = order.indexOf(event.target);
       if (index < 0) return;
-      const key = keys[index], digits = event.target.value.replace(/[^0-9]/g, "");
+      const key = keyOf(event.target), digits = event.target.value.replace(/[^0-9]/g, "");
       const early = digits.length === 1 && key in firstMax && Number(digits) > firstMax[key];
       if (digits.length >= lengths[key] || early) {{
-        const next = index + 1 < keys.length ? field(keys[index + 1]) : nextButton();
+        const next = index + 1 < order.length ? order[index + 1] : nextButton();
         if (next) next.focus();
       }}
     }};
@@ -142,10 +147,10 @@ def numeric_fields(keys: list[str], lengths: dict[str, int], next_key: str) -> N
     }};
     const onKey = (event) => {{
       if (event.key !== "Backspace" || event.isComposing || event.defaultPrevented) return;
-      const onButton = event.target === nextButton();
-      const index = onButton ? keys.length : keys.findIndex((key) => field(key) === event.target);
+      const order = shown(), onButton = event.target === nextButton();
+      const index = onButton ? order.length : order.indexOf(event.target);
       if (index <= 0 || (!onButton && event.target.value !== "")) return;
-      const previous = field(keys[index - 1]);
+      const previous = order[index - 1];
       if (!previous || previous.disabled) return;
       event.preventDefault();
       previous.focus();

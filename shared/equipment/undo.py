@@ -130,8 +130,10 @@ def undo(*, session: Session, done: Done, by: str, tz: tzinfo, now: datetime | N
     conn = session.connection()
     current = _snapshot(conn, done.site, done.equipment_id, lock=True)
     if current != done.after or _last_event_row(conn, done.site, done.equipment_id) != done.last_event_row:
+        words = _status_words(current)
+        now_words = f"{words} now" if words.startswith("it ") else f"it is {words} now"  # never "it is it needs"
         raise ValidationFailed(f"{done.name} changed since it was {DONE_WORDS[done.action]} "
-                               f"(it is {_status_words(current)} now): nothing was undone")  # fmt: skip
+                               f"({now_words}): nothing was undone")  # fmt: skip
     where = (STATES.c.site == done.site) & (STATES.c.equipment_id == done.equipment_id)
     conn.execute(update(STATES).where(where).values(**dict(zip(TRACKED, done.before, strict=True)), updated_at=now))
     _uncount(conn, done, tz)

@@ -53,6 +53,13 @@ div[data-baseweb="select"] > div { min-height: 48px; }
 [data-testid="stRadio"] label p, [data-testid="stCheckbox"] label p, [data-testid="stExpander"] summary p,
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p, [data-testid="stWidgetLabel"] p {
   font-size: 1rem; }
+/* kit.plain_table: 16 px text, a box that scrolls sideways on a phone (focusable, named), lines between rows. */
+.staff-table { overflow-x: auto; max-width: 100%; }
+.staff-table table { border-collapse: collapse; font-size: 1rem; }
+.staff-table th, .staff-table td { text-align: left; padding: 0.5rem 0.75rem; border-bottom: 1px solid #d0d4da;
+  vertical-align: top; }
+.staff-table th { font-weight: 600; background: #f0f2f6; }
+.staff-table:focus-visible { outline: 3px solid #1d4ed8; outline-offset: 2px; }
 /* The role's main pages along the bottom of a phone (kiosk/staff/nav.py); wider screens keep the sidebar. */
 .st-key-staff-bar { display: none !important; }
 @media (max-width: 700px) {

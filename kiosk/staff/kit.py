@@ -247,3 +247,21 @@ def _replay(site: str, equipment_id: str, *, done: str) -> None:
 def _say_replayed(outcome: ReplayOutcome, done: str) -> None:
     """The page reruns with how many kept messages were recorded."""
     rerun_with_notice(f"{done}: {outcome.recorded} kept message(s) recorded, {outcome.still_kept} still kept.")
+
+
+def plain_table(frame: pd.DataFrame, *, label: str, key: str) -> None:
+    """A small read-only table as escaped HTML, for pages a technician reads on a phone: its text follows the staff
+    app's 16 px (st.dataframe draws on a canvas at 14 px, which no CSS reaches), and its box, which scrolls
+    sideways on a narrow screen, takes the keyboard's focus and has a name (axe's scrollable-region-focusable).
+    Every value is shown as text; None and NaN as "-"."""
+    def cell(value: Any) -> str:
+        return "-" if value is None or (not isinstance(value, str) and pd.isna(value)) else html.escape(str(value))
+
+    head = "".join(f'<th scope="col">{html.escape(str(name))}</th>' for name in frame.columns)
+    rows = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
+                   for row in frame.itertuples(index=False))  # fmt: skip
+    name = html.escape(label, quote=True)
+    with st.container(key=key):
+        st.markdown(f'<div class="staff-table" tabindex="0" role="region" aria-label="{name}">'
+                    f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>",
+                    unsafe_allow_html=True)  # fmt: skip

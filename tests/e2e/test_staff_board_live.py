@@ -200,7 +200,7 @@ def test_the_admin_pages_render_in_a_browser_with_names_as_text(
     ]:
         page.get_by_role("link", name=link, exact=True).click()
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
-        expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible()
+        expect(page.locator("[data-testid='stDataFrame'], .staff-table").first).to_be_visible()
         if link == "Usage and cleaning":
             expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible()
         assert page.locator("[data-testid='stException']").count() == 0, link

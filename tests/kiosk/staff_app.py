@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, time, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -146,3 +148,34 @@ def errors(app: AppTest) -> list[str]:
 
 def successes(app: AppTest) -> list[str]:
     return [shown(str(e.value)) for e in app.success]
+
+
+class _Cells(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("th", "td"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("th", "td") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def plain_table(app: AppTest, label: str) -> pd.DataFrame:
+    """The rows of the page's `kit.plain_table` named `label`, as the person reads them (text, "-" for none)."""
+    found = next(m.value for m in app.markdown if f'aria-label="{label}"' in str(m.value))
+    parser = _Cells()
+    parser.feed(str(found))
+    header, *rows = parser.rows
+    return pd.DataFrame(rows, columns=header)

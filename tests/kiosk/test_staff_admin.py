@@ -31,6 +31,7 @@ from tests.kiosk.staff_app import (
     PASSWORD,
     add_staff,
     errors,
+    plain_table,
     shown,
     signed_in,
     successes,
@@ -421,12 +422,12 @@ def test_the_charts_page_shows_use_and_cleaning(gym: Engine) -> None:
     assert list(uses["Day"][:7]) == sorted(uses["Day"][:7]) and uses["Day"].iloc[6] == today
     assert uses.groupby("Station")["Uses"].sum().to_dict() == {"Treadmill 1": 3, "Bike 1": 0}
     assert minutes.groupby("Station")["Minutes in use"].sum().to_dict()["Treadmill 1"] == pytest.approx(40)
-    cleaning = table(app).set_index("Station")
-    assert cleaning.loc["Treadmill 1", "Uses that needed a cleaning"] == 3
-    assert cleaning.loc["Treadmill 1", "Cleaned before the next use"] == 1
-    assert cleaning.loc["Treadmill 1", "Compliance (%)"] == 33
-    assert cleaning.loc["Treadmill 1", "Median minutes to clean"] == pytest.approx(10)
-    assert pd.isna(cleaning.loc["Bike 1", "Compliance (%)"])
+    cleaning = plain_table(app, "Cleaning per station").set_index("Station")  # as read: text, 16 px
+    assert cleaning.loc["Treadmill 1", "Uses that needed a cleaning"] == "3"
+    assert cleaning.loc["Treadmill 1", "Cleaned before the next use"] == "1"
+    assert cleaning.loc["Treadmill 1", "Compliance (%)"] == "33"
+    assert cleaning.loc["Treadmill 1", "Median minutes to clean"] == "10.0"
+    assert cleaning.loc["Bike 1", "Compliance (%)"] == "-", "nothing to measure yet: a dash"
     assert "Compliance is the share of uses that were followed by a cleaning" in texts(app)
 
     app.toggle(key="charts_30_days").set_value(True).run()

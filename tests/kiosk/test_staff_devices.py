@@ -21,7 +21,7 @@ from shared.staff.permissions import PERMISSIONS
 from shared.store.db import read_session, unit_of_work
 from telemetry.broker import FileBrokerAccounts, hash_password
 from tests import factories as make
-from tests.kiosk.staff_app import REFUSED, add_staff, errors, new_app, shown, sign_in, successes, texts
+from tests.kiosk.staff_app import REFUSED, add_staff, errors, new_app, plain_table, shown, sign_in, successes, texts
 
 # Page behaviour does not depend on the backend (the services behind it run on both in tests/shared).
 pytestmark = [
@@ -158,7 +158,7 @@ def test_bind_creates_the_binding_and_shows_the_password_once(gym: Engine, tmp_p
     assert entries[PLUG] == hash_password(password, salt=salt), "the broker keeps only its hash"
     assert FileBrokerAccounts().native_account(PLUG) == "shelly"
     assert SAID not in texts(app), "bound now: no longer listed as reporting, not bound"
-    assert list(app.dataframe[0].value["Station"]) == ["Treadmill 1"]
+    assert list(plain_table(app, "Bound devices")["Station"]) == ["Treadmill 1"]
 
     app.run()
     assert not app.code and password not in texts(app), "shown once only"

@@ -10,6 +10,7 @@ import streamlit as st
 
 from kiosk import resources
 from kiosk.staff.auth import require
+from kiosk.staff.kit import plain_table
 from shared.equipment.usage import StationStats, usage_stats
 from shared.store.db import read_session
 from shared.store.types import utcnow
@@ -136,4 +137,4 @@ st.caption(
     "cleanings came sooner, half later. A dash means there is nothing to measure yet: no use needed a "
     "cleaning, or none was cleaned."
 )
-st.dataframe(_cleaning(stats, labels), hide_index=True, placeholder="-")
+plain_table(_cleaning(stats, labels), label="Cleaning per station", key="cleaning_table")

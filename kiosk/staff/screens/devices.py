@@ -16,7 +16,7 @@ from kiosk import resources
 from kiosk.failsafe import staff_guarded
 from kiosk.staff.actions import run_action, show_error
 from kiosk.staff.auth import current_user, require
-from kiosk.staff.kit import acting_user, bidi_safe, local, rerun_with_notice, sentence, show_notice
+from kiosk.staff.kit import acting_user, bidi_safe, local, plain_table, rerun_with_notice, sentence, show_notice
 from kiosk.theme import literal
 from shared.equipment.native.bindings import (
     CHANNELED,
@@ -314,7 +314,7 @@ def _bound(bindings: list[BindingView], seen: dict[tuple[str, str], SourceView |
                      "Source": b.source, "Part": b.channel or b.entity or "-", "Role": b.role,
                      "Thresholds": _thresholds_text(b.via, b.thresholds), "Online": online,
                      "Last heard": local(view.last_seen if view else None, cfg.tz)})  # fmt: skip
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="bound_table")
+    plain_table(pd.DataFrame(rows), label="Bound devices", key="bound_table")
     for b in bindings:
         with st.container(border=True, key=f"bound-{b.id}"):
             part = f" · {_part_name(b.via).lower()} {b.channel or b.entity}" if (b.channel or b.entity) else ""

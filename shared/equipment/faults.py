@@ -54,6 +54,12 @@ def fault_message(category: str, notes: str) -> str:
     return f"{words}: {notes}" if notes else words
 
 
+def problem_words(category: str | None, notes: str) -> str:
+    """A reported problem (the Scan page's "Report a problem") in the same words as a fault report: its category,
+    then the notes; a refusal when the category is missing or Other has no notes."""
+    return fault_message(*checked_report(category, notes))
+
+
 def checked_report(category: str | None, notes: str) -> tuple[str, str]:
     """The category and the notes as kept, or a refusal that says what is missing."""
     if not category:

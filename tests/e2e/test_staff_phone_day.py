@@ -123,7 +123,8 @@ def test_a_problem_report_in_progress_survives_a_status_change(
     sign_in(phone, "tess")
     expect(phone.locator("#scan-status")).to_have_text("available")
     phone.get_by_text("Report a problem").click()
-    field = phone.get_by_label("What is wrong?")
+    phone.get_by_text("Damaged surface or upholstery", exact=True).click()
+    field = phone.get_by_label("Notes (optional)")
     field.fill("the left rail is loose")
     field.press("Tab")
     with unit_of_work(engine) as session:
@@ -131,7 +132,8 @@ def test_a_problem_report_in_progress_survives_a_status_change(
             session=session, site="main", equipment_id="tm-1", by="device", tz=UTC
         )  # a patient starts meanwhile
     expect(phone.locator("#scan-status")).to_have_text(re.compile("^in use"))  # the panel refreshed
-    expect(phone.get_by_label("What is wrong?")).to_have_value("the left rail is loose")
+    expect(phone.get_by_label("Notes (optional)")).to_have_value("the left rail is loose")
+    expect(phone.get_by_role("radio", name="Damaged surface or upholstery")).to_be_checked()
     expect(phone.get_by_role("button", name="Report the problem")).to_be_visible()
     shoot(phone, "report-kept")
     phone.get_by_role("button", name="Report the problem").click()

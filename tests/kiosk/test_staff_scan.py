@@ -109,19 +109,23 @@ def test_each_tap_changes_the_store_and_is_audited_under_the_user(gym: Engine) -
     assert make.last_audit(gym) == ("ana", "equipment.cleaned", "main/bars-1", "uv")
     assert successes(app) == ["Parallel bars: cleaned (UV)"]
 
+    app.radio(key="scan-category-bars-1").set_value("damaged_surface")
     app.text_input(key="scan-problem-bars-1").set_value("Left rail <loose>")
     tap(app, "scan-report")
+    said = "Damaged surface or upholstery: Left rail <loose>"  # the board's fault categories, then the notes
     view = make.read_station(gym, "bars-1")
-    assert (view.status, view.fault_severity, view.fault_message) == ("available", "warning", "Left rail <loose>")
-    assert make.last_audit(gym) == ("ana", "equipment.problem_reported", "main/bars-1", "warning: Left rail <loose>")
-    assert "Problem (warning): Left rail <loose>" in [t.value for t in app.text]
+    assert (view.status, view.fault_severity, view.fault_message) == ("available", "warning", said)
+    assert make.last_audit(gym) == ("ana", "equipment.problem_reported", "main/bars-1", f"warning: {said}")
+    assert f"Problem (warning): {said}" in [t.value for t in app.text]
     assert app.text_input(key="scan-problem-bars-1").value == "", "ready for the next report"
+    assert app.radio(key="scan-category-bars-1").value is None
 
+    app.radio(key="scan-category-bars-1").set_value("other")
     app.text_input(key="scan-problem-bars-1").set_value("Rail came off")
     app.radio(key="scan-severity-bars-1").set_value("critical")
     tap(app, "scan-report")
     assert make.read_station(gym, "bars-1").status == "out_of_service"
-    assert make.last_audit(gym)[1:] == ("equipment.problem_reported", "main/bars-1", "critical: Rail came off")
+    assert make.last_audit(gym)[1:] == ("equipment.problem_reported", "main/bars-1", "critical: Other: Rail came off")
     assert status(app) == "out of service (reported)"
     assert app.button(key="scan-start").disabled
 
@@ -142,9 +146,12 @@ def test_each_tap_changes_the_store_and_is_audited_under_the_user(gym: Engine) -
     assert rows[0].session_id == rows[1].session_id is not None and rows[2].method == "uv"
 
 
-def test_a_problem_needs_words_and_a_refusal_stays_visible(gym: Engine) -> None:
+def test_a_problem_needs_its_kind_and_a_refusal_stays_visible(gym: Engine) -> None:
     app = tap(scan_page("ana", "main/bars-1"), "scan-report")
-    assert errors(app) == ["Describe the problem"]
+    assert errors(app) == ["Choose what kind of fault it is"]
+    app.radio(key="scan-category-bars-1").set_value("other")
+    tap(app, "scan-report")
+    assert errors(app) == ["Say what is wrong in the notes when the fault is Other"]
     assert make.read_station(gym, "bars-1").fault_code is None
 
 

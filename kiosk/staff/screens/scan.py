@@ -29,12 +29,13 @@ from kiosk.staff.kit import (
     station_action,
 )
 from kiosk.theme import status_badge
+from shared.equipment.faults import CATEGORIES, MAX_NOTES, problem_words
 from shared.equipment.label_address import label_base_url, only_this_computer
 from shared.equipment.labels import SCAN_PARAM, StationRef, label_zones, parse_station, zone_sheet
 from shared.equipment.offers import offered
 from shared.equipment.stations import StationView, describe_status, get_station
 from shared.store.db import read_session
-from shared.store.errors import NotFound
+from shared.store.errors import NotFound, ValidationFailed
 from shared.store.types import utcnow
 
 NOTICE_SHOWN_S = 20  # the outcome of the last tap (or scan) stays shown for this long
@@ -94,7 +95,14 @@ def _act(action: StationAction, site: str, equipment_id: str, name: str) -> None
         return  # the run that follows shows the sign-in page or the refusal
     method = st.session_state.get(f"scan-method-{equipment_id}") or "wipe"
     severity = st.session_state.get(f"scan-severity-{equipment_id}") or "warning"
-    problem = st.session_state.get(f"scan-problem-{equipment_id}", "") if action == "report" else ""
+    problem = ""
+    if action == "report":  # in the fault report's words: a category from the one list, then the notes
+        try:
+            problem = problem_words(st.session_state.get(f"scan-category-{equipment_id}"),
+                                    st.session_state.get(f"scan-problem-{equipment_id}", ""))  # fmt: skip
+        except ValidationFailed as exc:
+            _tell(equipment_id, "error", str(exc))
+            return
     done = station_action(action, site=site, equipment_id=equipment_id, by=current.username, method=method,
                           severity=severity, reason=problem,
                           refused=lambda exc: _tell(equipment_id, "error", str(exc)))  # fmt: skip
@@ -104,6 +112,7 @@ def _act(action: StationAction, site: str, equipment_id: str, name: str) -> None
         done = f"cleaned ({METHOD_WORDS.get(method, method)})"
     elif action == "report":
         st.session_state[f"scan-problem-{equipment_id}"] = ""
+        st.session_state[f"scan-category-{equipment_id}"] = None
         st.session_state[f"scan-report-open-{equipment_id}"] = False  # reported: the form closes
     _tell(equipment_id, "success", f"{name}: {done}")
 
@@ -169,7 +178,10 @@ def _actions(view: StationView) -> None:
                       args=("back", *args))  # fmt: skip
     # Keyed and state-tracked, so a refresh that redraws the panel (a status change) leaves an open report open.
     with st.expander("Report a problem", key=f"scan-report-open-{view.id}", on_change="rerun"):
-        st.text_input("What is wrong?", key=f"scan-problem-{view.id}", max_chars=500,
+        # The board's fault categories, as radio buttons (a list the panel's refresh never closes under a finger).
+        st.radio("What is wrong?", list(CATEGORIES), format_func=CATEGORIES.__getitem__, index=None,
+                 key=f"scan-category-{view.id}")  # fmt: skip
+        st.text_input("Notes (optional)", key=f"scan-problem-{view.id}", max_chars=MAX_NOTES,
                       placeholder="e.g. the left rail is loose")  # fmt: skip
         st.radio("How bad is it?", list(SEVERITY_WORDS), format_func=SEVERITY_WORDS.__getitem__,
                  key=f"scan-severity-{view.id}")  # fmt: skip

@@ -130,21 +130,30 @@ def test_switching_language_keeps_the_patient_where_they_are(page: Page, lobby: 
     expect(title(page)).to_have_text(WORDS["es"]["checked_in"])
     cards = page.locator(".kiosk-card")
     expect(cards).to_have_count(2)
-    button(page, ENGLISH).click()  # on the plan: the plan stays, in English
-    expect(title(page)).to_have_text(CHECKED_IN)
+    tap_language(page, ENGLISH, CHECKED_IN)  # on the plan: the plan stays, in English
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", name="Today's exercises")).to_be_visible()
     expect(cards).to_have_count(2)
-    button(page, SPANISH).click()
-    expect(title(page)).to_have_text(WORDS["es"]["checked_in"])
+    tap_language(page, SPANISH, WORDS["es"]["checked_in"])
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.get_by_role("heading", name="Ejercicios de hoy")).to_be_visible()
     expect(first_plan_card(page)).to_be_visible()
     shoot(page, "1-plan-in-spanish")
     button(page, WORDS["es"]["done"]).click()
     expect(title(page)).to_have_text(WORDS["es"]["pain"])
-    button(page, ENGLISH).click()  # and on the questions after the session
-    expect(title(page)).to_have_text(WORDS["en"]["pain"])
+    tap_language(page, ENGLISH, WORDS["en"]["pain"])  # and on the questions after the session
+
+
+def tap_language(page: Page, name: str, title_text: str) -> None:
+    """Tap a language button on the plan screen and see the title change. A tap that lands while the plan's
+    5-second refresh (a Streamlit fragment) runs can be lost (seen under CI load; a known trip-up, issue #28's
+    notes): the patient taps again, and so does this test, once."""
+    button(page, name).click()
+    try:
+        expect(title(page)).to_have_text(title_text, timeout=8_000)
+    except AssertionError:
+        button(page, name).click()
+        expect(title(page)).to_have_text(title_text)
 
 
 def cut_labels(page: Page) -> list[str]:
@@ -202,6 +211,8 @@ def test_a_keyboard_user_still_presses_the_focused_button(page: Page, lobby: Lob
 def assert_fits(page: Page, screen: str, lang: str, shoot: Shoot) -> None:
     """Every control at least 48x48 px, no text under 18 px, axe clean, and the language switch on offer."""
     expect(button(page, WORDS[lang]["switch"])).to_be_visible()
+    # The previous screen's elements fade out (data-stale) until the new screen's run ends: measure the new one.
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')")
     assert page.evaluate("document.documentElement.lang") == lang
     assert not small_targets(page), (screen, small_targets(page))
     assert not small_text(page, MIN_LOBBY_TEXT_PX), (screen, small_text(page, MIN_LOBBY_TEXT_PX))

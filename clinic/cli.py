@@ -22,6 +22,7 @@ from clinic.native_cli import native
 from clinic.native_sim_cli import simulate_native
 from clinic.patient_cli import checkin, patient_app, seed
 from clinic.plan_cli import exercise_app, plan_app
+from clinic.report_cli import report_app
 from clinic.staff_cli import staff_app
 from clinic.status_cli import status
 
@@ -73,6 +74,7 @@ for name, group in [
     ("fhir", fhir_app),
     ("db", db_app),
     ("chain", chain_app),
+    ("report", report_app),
 ]:
     app.add_typer(group, name=name)
 

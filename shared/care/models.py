@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from shared.store.types import utc_column, utcnow
@@ -148,8 +148,8 @@ class SessionFeedback(SQLModel, table=True):
 
 
 class PlanShare(SQLModel, table=True):
-    """A link that opens one day's plan read-only on the patient's phone: only the token's hash is stored; it
-    ends with the day and can be revoked."""
+    """A link that opens the plan on the patient's phone: only the token's hash is stored; a day link ends with
+    the day, a lasting one after CLINIC_PLAN_LINK_DAYS; either can be revoked."""
 
     __tablename__ = "plan_share"
 
@@ -164,3 +164,7 @@ class PlanShare(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
     expires_at: datetime = Field(sa_column=utc_column(nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # A take-home link that lasts (CLINIC_PLAN_LINK_DAYS) opens the plan of the day it is opened, and keeps its
+    # token sealed (Fernet, a key in the data dir) so `clinic plan link` can show the same link again.
+    lasting: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    sealed_token: str | None = Field(default=None, max_length=255)

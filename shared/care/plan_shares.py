@@ -1,7 +1,8 @@
-"""Take the plan home: an opaque link that opens one day's plan read-only on the patient's phone.
+"""Take the plan home: an opaque link that opens the plan on the patient's phone.
 
-Only the token's hash is stored; the link ends with the clinic's day and can be revoked. What it opens shows
-the exercises, never the patient's name or birth date.
+Only the token's hash is stored; a day link ends with the clinic's day, a lasting one (home_links.py) after
+CLINIC_PLAN_LINK_DAYS; both can be revoked. What it opens shows the exercises, never the patient's name or
+birth date.
 """
 
 from __future__ import annotations
@@ -23,12 +24,20 @@ QUERY_KEY = "p"
 
 @dataclass(frozen=True, slots=True)
 class SharedPlan:
-    """What a share link opens: whose plan (an id, never shown), at which site, for which day."""
+    """What a share link opens: whose plan (an id, never shown), at which site, for which day (a lasting link:
+    the day it is opened, `day_at`)."""
 
     patient_id: int
     site: str
     day: date
     language: str | None = None
+    share_id: int | None = None
+    lasting: bool = False
+    expires_at: datetime | None = None
+
+    def day_at(self, now: datetime, tz: tzinfo) -> date:
+        """The plan's day a phone sees: a day link's own day, a lasting link's today on the clinic's clock."""
+        return local_today(now, tz) if self.lasting else self.day
 
 
 def share_url(base_url: str, token: str) -> str:
@@ -69,7 +78,8 @@ def open_share(*, session: Session, token: str | None, now: datetime | None = No
     share = session.exec(select(PlanShare).where(PlanShare.token_hash == hash_token(cleaned))).first()
     if share is None or share.revoked_at is not None or share.expires_at <= now:
         return None
-    return SharedPlan(patient_id=share.patient_id, site=share.site, day=share.day, language=share.language)
+    return SharedPlan(patient_id=share.patient_id, site=share.site, day=share.day, language=share.language,
+                      share_id=share.id, lasting=share.lasting, expires_at=share.expires_at)
 
 
 def revoke_shares(*, session: Session, patient_id: int, now: datetime | None = None) -> int:

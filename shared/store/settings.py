@@ -76,6 +76,12 @@ class Settings(BaseSettings):
         default_factory=lambda: dict(DEFAULT_CONTACT_TIME_MIN),
         description='disinfectant contact time per equipment kind, JSON like {"treadmill": 2, "default": 1}',
     )
+    plan_link_days: int = Field(
+        default=42, ge=1, le=366, description="a patient's take-home plan link works this many days (or until revoked)"
+    )
+    plan_link_writes_per_min: int = Field(
+        default=30, ge=1, description="most ticks and pain answers one take-home link may send in a minute"
+    )
     waiting_alert_min: int = Field(
         default=DEFAULT_WAITING_ALERT_MIN, ge=1, description="a checked-in patient not started after this is flagged"
     )

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     waiting_alert_min: int = Field(
         default=DEFAULT_WAITING_ALERT_MIN, ge=1, description="a checked-in patient not started after this is flagged"
     )
+    clean_within_min: float = Field(
+        default=15, ge=0, description="a use counts as cleaned in time when cleaned this soon after it ended"
+    )
 
     dead_letters_per_device_hour: int = Field(
         default=100, ge=1, description="new dead letters kept per device and hour; the excess is counted, not stored"

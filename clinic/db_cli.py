@@ -118,13 +118,17 @@ def kept_files(cfg: Settings) -> list[Path]:
 def restore(source: Annotated[Path, typer.Argument(help="An archive written by `clinic db backup`.")]) -> None:
     """Replace the store and the broker's accounts, ACL and TLS files with a backup (refused while the listener
     runs), then upgrade the store to this release. The data folder ends owner-only (0700 folders, 0600 files)."""
+    from shared.equipment.recording import close_restored_heartbeats
     from shared.store.backup import restore as restore_backup
+    from shared.store.db import unit_of_work
     from shared.store.schema import upgrade_store
 
     cfg = settings()
     info = restore_backup(url=cfg.resolved_database_url, source=source, data_dir=cfg.data_dir)
     with engine_for(cfg, create_schema=False) as engine:
         result = upgrade_store(engine)
+        with unit_of_work(engine) as session:  # the backup's listeners are not running in the restored store
+            close_restored_heartbeats(session=session)
     upgraded = f", upgraded to {result.after}" if result.changed else ""
     schema = info.revision or "before migrations"
     typer.echo(f"restored {safe_url(cfg.resolved_database_url)} from {source} (schema {schema}{upgraded})")

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from shared.equipment.recording import ListenerIdentity, record_beat
 from shared.equipment.stations import list_stations, register_equipment
 from shared.store.db import make_engine, read_session, unit_of_work
 from shared.store.settings import Settings
@@ -282,3 +283,32 @@ def test_restore_refuses_an_archive_that_reaches_outside_the_data_folder(tmp_pat
     refused = clinic({**os.environ, "CLINIC_DATA_DIR": str(tmp_path / "data")}, "db", "restore", str(evil))
     assert refused.returncode == 2
     assert "names a file outside the data folder" in refused.stderr
+
+
+def test_a_backup_taken_while_the_listener_beat_restores_as_stopped_not_as_a_listener_elsewhere(
+    tmp_path: Path,
+) -> None:
+    """The backup holds a live listener's last beat; on the restored site `clinic status` must not read it as a
+    listener on another machine still recording (seen by hand after a restore drill)."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    old_env = {**os.environ, "CLINIC_DATA_DIR": str(old)}
+    assert clinic(old_env, "init").returncode == 0
+    beat = datetime.now(UTC)
+    listener = ListenerIdentity(account="svc.listener", site="main", pid=4242, host="gym-pc", started_at=beat)
+    engine = make_engine(f"sqlite:///{old / 'clinic.db'}")
+    try:
+        with engine.begin() as conn:
+            record_beat(conn, listener, beat)
+    finally:
+        engine.dispose()
+    archive = tmp_path / "b.tar.gz"
+    assert clinic(old_env, "db", "backup", "--out", str(archive)).returncode == 0
+
+    new_env = {**os.environ, "CLINIC_DATA_DIR": str(new)}
+    assert clinic(new_env, "db", "restore", str(archive)).returncode == 0
+    status = clinic(new_env, "status", "--json")
+    report = json.loads(status.stdout)
+    assert report["recording"]["recording"] is False
+    assert datetime.fromisoformat(report["recording"]["stopped_since"]) == beat
+    assert status.returncode == 1
+    assert "another machine records" not in clinic(new_env, "status").stdout

@@ -102,6 +102,16 @@ def record_stop(conn: Connection, listener: ListenerIdentity, now: datetime) -> 
     conn.execute(update(table).where(*this_run).values(stopped_at=now))
 
 
+def close_restored_heartbeats(*, session: Session) -> int:
+    """A restored store's listeners are not running (a restore is refused while one runs), whatever their last beat
+    says: each is recorded as stopped at its last beat, so nobody reads a backup's beat as a live listener."""
+    done = session.execute(
+        update(ListenerHeartbeat).where(col(ListenerHeartbeat.stopped_at).is_(None))
+        .values(stopped_at=ListenerHeartbeat.beat_at)  # type: ignore[arg-type]
+    )  # fmt: skip
+    return int(done.rowcount)  # type: ignore[attr-defined]
+
+
 def recording_status(*, session: Session, now: datetime, keepalive_s: float) -> RecordingStatus:
     """Whether some listener records device messages now (a beat within 1.5 keep-alives, not stopped); if none
     does, since when (the latest last beat or clean stop); `stopped_since` None when no listener ever ran here."""

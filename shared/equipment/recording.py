@@ -107,7 +107,7 @@ def close_restored_heartbeats(*, session: Session) -> int:
     says: each is recorded as stopped at its last beat, so nobody reads a backup's beat as a live listener."""
     done = session.execute(
         update(ListenerHeartbeat).where(col(ListenerHeartbeat.stopped_at).is_(None))
-        .values(stopped_at=ListenerHeartbeat.beat_at)  # type: ignore[arg-type]
+        .values(stopped_at=ListenerHeartbeat.beat_at)
     )  # fmt: skip
     return int(done.rowcount)  # type: ignore[attr-defined]
 

@@ -52,7 +52,7 @@ def test_expired_revoked_unknown_and_foreign_tokens_are_refused_alike(engine: En
         ("x" * 32, heel, NOW),  # unknown
     ]
     for attempt_token, item, at in attempts:
-        with unit_of_work(engine) as session, pytest.raises(LinkRefused, match="^this link has ended$"):
+        with unit_of_work(engine) as session, pytest.raises(LinkRefused, match=r"^this link has ended$"):
             tick(session=session, token=attempt_token, plan_item_id=item, tz=UTC, limit=LIMIT, now=at)
     with unit_of_work(engine) as session:
         assert revoke_shares(session=session, patient_id=maria, now=NOW) == 1

@@ -61,7 +61,7 @@ def cleaned(equipment_id: str, n: int, when: datetime) -> Decoded:
 
 def fault(equipment_id: str, n: int, when: datetime, event: str, code: str) -> Decoded:
     """A critical fault (out of service) or its clearing."""
-    body = {"event_id": f"{equipment_id}-f{n}", "event": event, "code": code}
+    body: dict[str, object] = {"event_id": f"{equipment_id}-f{n}", "event": event, "code": code}
     return message(equipment_id, "fault", when, {**body, "severity": "critical"} if event == "fault" else body)
 
 

@@ -28,7 +28,9 @@ from shared.care.qr import card_image
 from shared.demo.patients import DemoPatient, existing_demo_patients, seed_demo_patients
 from shared.demo.stations import seed_demo
 from shared.fhir.identifiers import parse_identifier
+from shared.outcomes.adherence import adherence
 from shared.staff.audit import cli_actor
+from shared.store.clock import local_today
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import ValidationFailed
 from shared.store.settings import Settings
@@ -119,6 +121,21 @@ def patient_language(
     with store() as (_, engine), unit_of_work(engine) as session:
         set_language(session=session, patient_id=patient_id, code=code, actor=cli_actor())
     typer.echo(f"patient {patient_id}: lobby language {language_choices()[checked_language(code) or 'en']}")
+
+
+@patient_app.command("adherence")
+@user_errors
+def patient_adherence(patient_id: PatientId, as_json: JsonFlag = False) -> None:
+    """Home exercises done over prescribed in the last 7 and 30 days, and the days with any data in the last 30
+    (ticks and pain answers from the take-home link)."""
+    with store() as (cfg, engine), read_session(engine) as session:
+        figures = adherence(session=session, patient_id=patient_id, today=local_today(utcnow(), cfg.tz))
+    if as_json:
+        typer.echo(json.dumps(figures.as_json()))
+        return
+    typer.echo(f"patient {patient_id}: {figures.words()}")
+    if figures.needs_nudge:
+        typer.echo("needs a nudge: under 50% this week")
 
 
 def _card_format(out: Path, *, pdf: bool, png: bool, a4: bool) -> bool:

@@ -9,13 +9,16 @@ from typing import Annotated
 import typer
 
 from clinic.common import JsonFlag, PatientId, store, user_errors
-from clinic.output import optional_day, read_text, table
+from clinic.output import ensure_folder, optional_day, read_text, rfc3339, save_png, table, write_bytes
+from shared.care.card_print import card_pdf
 from shared.care.exercise_images import save_image_file
 from shared.care.exercises import add_exercise, exercise_id, update_exercise
+from shared.care.home_links import current_link, link_key
 from shared.care.models import PlanItem
 from shared.care.patients import get_patient
 from shared.care.plan_import import PLAN_CSV_COLUMNS, import_plan_csv
 from shared.care.plans import add_plan_item
+from shared.care.qr import card_image
 from shared.care.todays_plan import PATIENT_STATUS_WORDS, PlanLine
 from shared.care.todays_plan import todays_plan as plan_for_day
 from shared.staff.audit import cli_actor
@@ -141,6 +144,41 @@ def plan_show(patient_id: PatientId, as_json: JsonFlag = False) -> None:
         typer.echo(f"patient {patient_id} has no exercises planned for today (see `clinic plan add`)")
     else:
         print_plan(lines)
+
+
+@plan_app.command("link")
+@user_errors
+def plan_link(
+    patient_id: PatientId,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", dir_okay=False, help="Also write it to print: a card-size .pdf or a .png."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Make or show the patient's take-home plan link: the same link until it ends (CLINIC_PLAN_LINK_DAYS) or is
+    revoked (`clinic patient revoke`); the phone page ticks exercises done."""
+    with store() as (cfg, engine), unit_of_work(engine) as session:
+        patient = get_patient(session=session, patient_id=patient_id)
+        link = current_link(session=session, patient_id=patient_id, site=cfg.site, tz=cfg.tz,
+                            key=link_key(cfg.data_dir), days=cfg.plan_link_days, language=patient.language)  # fmt: skip
+        if out is not None:
+            ensure_folder(out)
+    url = link.url(cfg.resolved_kiosk_url)
+    if out is not None:
+        image = card_image(url, first_name=patient.first_name, clinic_name=cfg.clinic_name,
+                           hint=("Scan with your phone", "for your exercises."))  # fmt: skip
+        if out.suffix.lower() == ".pdf":
+            write_bytes(out, card_pdf(image))
+        else:
+            save_png(image, out)
+    if as_json:
+        typer.echo(json.dumps({"patient_id": patient_id, "url": url, "expires_at": rfc3339(link.expires_at),
+                               "created": link.created}))  # fmt: skip
+        return
+    state = "new link" if link.created else "current link"
+    typer.echo(f"{state} for patient {patient_id}, works until {link.expires_at.astimezone(cfg.tz):%Y-%m-%d %H:%M}")
+    typer.echo(url)
 
 
 @plan_app.command("import", help=f"""Add plan lines from a CSV file, all or nothing.

@@ -60,9 +60,11 @@ def qr_image(data: str, *, box_size: int = 10) -> Image.Image:
     return code.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
 
 
-def card_image(url: str, *, first_name: str, clinic_name: str) -> Image.Image:
+def card_image(
+    url: str, *, first_name: str, clinic_name: str, hint: tuple[str, str] = ("Scan at the lobby", "tablet to check in.")
+) -> Image.Image:
     """A printable check-in card (about 85 x 55 mm at 300 dpi): QR, the clinic's name (wrapped, never cut),
-    the first name and where to scan it."""
+    the first name and where to scan it (`hint`, two short lines: the take-home plan card says its own)."""
     width, height = CARD_SIZE
     card = Image.new("RGB", (width, height), "white")
     code = qr_image(url, box_size=12).resize((520, 520), Image.Resampling.NEAREST)
@@ -83,8 +85,8 @@ def card_image(url: str, *, first_name: str, clinic_name: str) -> Image.Image:
         draw.text((x, y), line, fill="black", font=_font(44))
         y += 54
     body = _font(34)
-    draw.text((x, max(y + 30, 420)), "Scan at the lobby", fill="black", font=body)
-    draw.text((x, max(y + 30, 420) + 46), "tablet to check in.", fill="black", font=body)
+    draw.text((x, max(y + 30, 420)), hint[0], fill="black", font=body)
+    draw.text((x, max(y + 30, 420) + 46), hint[1], fill="black", font=body)
     draw.rectangle((2, 2, width - 3, height - 3), outline="black", width=3)
     return card
 

@@ -22,6 +22,7 @@ from clinic.native_cli import native
 from clinic.native_sim_cli import simulate_native
 from clinic.patient_cli import checkin, patient_app, seed
 from clinic.plan_cli import exercise_app, plan_app
+from clinic.questionnaire_cli import outcomes, questionnaire_app
 from clinic.report_cli import report_app
 from clinic.staff_cli import staff_app
 from clinic.status_cli import status
@@ -60,6 +61,7 @@ app.command("up")(run_cli.up)
 app.command("simulate")(run_cli.simulate)
 app.command("simulate-native")(simulate_native)
 app.command("status")(status)
+patient_app.command("outcomes")(outcomes)  # `clinic patient outcomes` (clinic/questionnaire_cli.py)
 
 # Command groups, in the order `clinic --help` lists them.
 for name, group in [
@@ -70,6 +72,7 @@ for name, group in [
     ("appointment", appointment_app),
     ("exercise", exercise_app),
     ("plan", plan_app),
+    ("questionnaire", questionnaire_app),
     ("staff", staff_app),
     ("fhir", fhir_app),
     ("db", db_app),

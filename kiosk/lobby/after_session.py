@@ -22,6 +22,7 @@ from kiosk.lobby.text import (
 )
 from kiosk.theme import literal
 from shared.care import checkin, feedback
+from shared.outcomes.lobby_feedback import give_feedback
 from shared.store.db import unit_of_work
 from shared.store.errors import ClinicError
 
@@ -72,9 +73,10 @@ def _save_feedback(difficulty: str) -> None:
     assert outcome.appointment_id is not None and outcome.patient_id is not None
     try:
         with unit_of_work(resources.engine()) as session:
-            saved = feedback.record_feedback(session=session, appointment_id=outcome.appointment_id,
-                                             patient_id=outcome.patient_id, pain=st.session_state["feedback_pain"],
-                                             difficulty=difficulty)  # fmt: skip
+            # a pain of 7 or more or "Too hard" flags the patient on the staff's Arrivals page
+            saved, _raised = give_feedback(session=session, appointment_id=outcome.appointment_id,
+                                           patient_id=outcome.patient_id, pain=st.session_state["feedback_pain"],
+                                           difficulty=difficulty)  # fmt: skip
     except ClinicError:
         st.error(_("Sorry, we couldn't save your answers. Please tell the front desk."))
         return

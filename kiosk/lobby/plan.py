@@ -20,7 +20,7 @@ from kiosk.lobby.language import _, lang
 from kiosk.lobby.text import ask_therapist_html, needs_therapist, plan_card_html, station_words
 from kiosk.theme import status_badge
 from shared.care.exercise_images import image_data_uri
-from shared.care.plan_shares import create_share, share_url
+from shared.care.home_links import current_link, link_key
 from shared.care.qr import qr_image
 from shared.care.todays_plan import PlanLine, start_here
 from shared.equipment.recording import recording_status
@@ -84,16 +84,19 @@ def _without_status(line: PlanLine) -> PlanLine:
 
 
 def take_home(patient_id: int, site: str) -> None:
-    """A QR code that opens today's plan on the patient's phone (one link per visit, ending with the day)."""
+    """A QR code that opens the plan on the patient's phone: the patient's lasting take-home link (the same one
+    each visit, CLINIC_PLAN_LINK_DAYS), where they tick their exercises done at home."""
     cfg = resources.settings()
     url = st.session_state.get(SHARE_KEY)
     if url is None:
         with unit_of_work(resources.engine()) as session:
-            token = create_share(session=session, patient_id=patient_id, site=site, tz=cfg.tz, language=lang())
-        url = st.session_state[SHARE_KEY] = share_url(cfg.resolved_kiosk_url, token)
+            link = current_link(session=session, patient_id=patient_id, site=site, tz=cfg.tz,
+                                key=link_key(cfg.data_dir), days=cfg.plan_link_days, language=lang())  # fmt: skip
+        url = st.session_state[SHARE_KEY] = link.url(cfg.resolved_kiosk_url)
     png = io.BytesIO()
     qr_image(url, box_size=6).save(png, format="PNG")
     source = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii")
-    alt = escape(_("QR code that opens today's plan on your phone"), quote=True)
-    text = escape(_("Take your plan home: scan this code with your phone's camera. It works until tonight."))
+    alt = escape(_("QR code that opens your plan on your phone"), quote=True)
+    text = escape(_("Take your plan home: scan this code with your phone's camera, and tick each exercise when you "
+                    "have done it."))
     st.markdown(f'<div class="kiosk-qr"><img src="{source}" alt="{alt}"><p>{text}</p></div>', unsafe_allow_html=True)

@@ -9,7 +9,7 @@ through the same ingest as a device's messages (Core, on the session's connectio
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, or_, update
 from sqlmodel import Session, col, select
 
+from shared.equipment.disinfectants import Choice, find_disinfectant
 from shared.equipment.events import Channel, DeviceEvent
 from shared.equipment.ingest import record_batch_in
 from shared.equipment.ingest_rows import EQUIPMENT, STATES
@@ -93,10 +94,15 @@ def mark_cleaned(
     method: str = "wipe",
     tz: tzinfo,
     now: datetime | None = None,
+    disinfectant: str | None = None,
 ) -> None:
-    """Record a cleaning by a signed-in person, exactly as a device's `cleaned` event."""
+    """Record a cleaning by a signed-in person, exactly as a device's `cleaned` event, and its cleaning record
+    with the `disinfectant` named (one the clinic lists), else the station's usual one."""
     event = _staff_event(site, equipment_id, "cleaning", "cleaned", now, by=by, method=method)
-    _record_event(session, event, tz=tz, actor=by, action="equipment.cleaned", detail=method)
+    choice = find_disinfectant(session.connection(), disinfectant) if disinfectant else None
+    _record(session, lambda _status, _current: event, site=site, equipment_id=equipment_id, tz=tz, actor=by,
+            action="equipment.cleaned", detail=f"{method}, {choice.name}" if choice else method,
+            cleaned_with={event.event_id: choice} if choice else None)  # fmt: skip
 
 
 def take_out_of_service(
@@ -282,12 +288,13 @@ def _record(
     actor: str,
     action: str,
     detail: str | Callable[[], str],
+    cleaned_with: Mapping[str, Choice] | None = None,
 ) -> None:
     """The event `decide` makes from the station's current status, through the same ingest as a device's, and
     its audit entry, in the caller's unit of work."""
     conn = _checked_connection(session, site=site, equipment_id=equipment_id)
     event = decide(*_status_now(conn, site, equipment_id))
-    record_batch_in(conn, [event], tz=tz)
+    record_batch_in(conn, [event], tz=tz, cleaned_with=cleaned_with)
     text = detail() if callable(detail) else detail
     conn.execute(insert(AuditEntry).values(actor=actor, action=action, detail=text[:1000], at=event.received_at,
                                            target=f"{event.site}/{event.equipment_id}"))  # fmt: skip

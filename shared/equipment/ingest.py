@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields, replace
 from datetime import tzinfo
 from typing import Any
@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, Insert, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.equipment.dead_letter_limits import PER_DEVICE_HOUR, within_quota
+from shared.equipment.disinfectants import Choice, usual_disinfectant
 from shared.equipment.events import BatchResult, Decoded, DeviceEvent, Rejected, StatusReport
 from shared.equipment.ingest_rows import (
     DEAD,
@@ -23,6 +24,7 @@ from shared.equipment.ingest_rows import (
     write_states,
 )
 from shared.equipment.payloads import CodedReject, reason_code
+from shared.equipment.record_chain import NewRecord, append
 from shared.equipment.rollups import Before, DayTotals
 from shared.equipment.state_machine import StationState, apply_event_in_place, apply_status
 from shared.store.db import write_transaction
@@ -48,9 +50,11 @@ def record_batch(
 
 def record_batch_in(
     conn: Connection, items: Sequence[Decoded], *, tz: tzinfo, keep_rejects: bool = False,
-    dead_letter_quota: int = PER_DEVICE_HOUR,
+    dead_letter_quota: int = PER_DEVICE_HOUR, cleaned_with: Mapping[str, Choice] | None = None,
 ) -> BatchResult:  # fmt: skip
-    """`record_batch` inside a transaction the caller owns."""
+    """`record_batch` inside a transaction the caller owns. New cleanings and changes in or out of service are
+    appended to the records' chain (shared/equipment/record_chain.py), a cleaning with the disinfectant
+    `cleaned_with` gives for its event id (a staff action's choice), else the station's usual one."""
     result = BatchResult()
     rejects = [item for item in items if isinstance(item, Rejected)]
     known = [item for item in items if not isinstance(item, Rejected)]
@@ -65,11 +69,14 @@ def record_batch_in(
     result.duplicates = len(events) - len(new_keys)
 
     days = DayTotals(tz)
-    touched, status_rows = _apply_in_order(known, states, new_keys, clean_rule, days, tz)
+    records: list[tuple[DeviceEvent, str]] = []
+    touched, status_rows = _apply_in_order(known, states, new_keys, clean_rule, days, tz, records)
     if status_rows:
         result.status_changes = len(insert_event_rows(conn, status_rows))
     write_states(conn, touched.values())
     days.write(conn)
+    if records:  # after the station rows: the chain's head is always locked last
+        append(conn, _records(conn, records, cleaned_with or {}))
     result.rejected = rejects
     if not keep_rejects:
         result.dead_lettered = dead_letter(conn, rejects, quota=dead_letter_quota)
@@ -78,11 +85,12 @@ def record_batch_in(
 
 def _apply_in_order(
     known: list[DeviceEvent | StatusReport], states: dict[Key, StationState], new_keys: set[tuple[str, str, str]],
-    clean_rule: dict[Key, bool], days: DayTotals, tz: tzinfo,
+    clean_rule: dict[Key, bool], days: DayTotals, tz: tzinfo, records: list[tuple[DeviceEvent, str]],
 ) -> tuple[dict[Key, StationState], list[tuple[Any, ...]]]:  # fmt: skip
     """Apply the batch in event-time order to one working copy per station: new events move the state machine
     and the day's totals (an event id repeated inside the batch counts once); a status report that changes
-    online-ness is kept as an event row. Returns the stations' new states and those status rows."""
+    online-ness is kept as an event row. Returns the stations' new states and those status rows; `records` gets
+    the new events that make a record, with its kind."""
     touched: dict[Key, StationState] = {}
     status_rows: list[tuple[Any, ...]] = []
     for item in sorted(known, key=lambda it: it.event_at):
@@ -95,15 +103,46 @@ def _apply_in_order(
             if event_key not in new_keys:
                 continue
             new_keys.discard(event_key)
-            before = Before.of(state)
+            before, was_out = Before.of(state), state.out_of_service
             apply_event_in_place(state, item, clean_after_use=clean_rule[key], tz=tz)
             days.add(item, before, state, clean_after_use=clean_rule[key])
+            if item.channel == "cleaning" and item.event == "cleaned":
+                records.append((item, "cleaning"))
+            elif was_out != state.out_of_service:
+                records.append((item, "out_of_service" if state.out_of_service else "back_in_service"))
         else:
             after = apply_status(state, item)
             if after.online != state.online:
                 status_rows.append(status_values(item))
             touched[key] = after
     return touched, status_rows
+
+
+def _records(
+    conn: Connection, made: list[tuple[DeviceEvent, str]], cleaned_with: Mapping[str, Choice]
+) -> list[NewRecord]:
+    """The records of a batch's new events: a cleaning with its disinfectant, out of or back in service."""
+    usual: dict[Key, Choice | None] = {}
+    found = []
+    for event, kind in made:
+        key = (event.site, event.equipment_id)
+        common: dict[str, Any] = {"site": event.site, "equipment_id": event.equipment_id, "at": event.event_at,
+                  "by": event.by or event.source, "event_id": event.event_id}  # fmt: skip
+        if kind == "cleaning":
+            choice = cleaned_with.get(event.event_id)
+            if choice is None:
+                if key not in usual:
+                    usual[key] = usual_disinfectant(conn, site=event.site, equipment_id=event.equipment_id)
+                choice = usual[key]
+            usual[key] = choice  # the station's last, for its next cleaning in this batch
+            found.append(NewRecord(kind="cleaning", disinfectant=choice.name if choice else None,
+                                   contact_min=choice.contact_min if choice else None, notes=event.method or "",
+                                   **common))  # fmt: skip
+        else:
+            words = " ".join(w for w in (event.code or "", event.message or "") if w)
+            found.append(NewRecord(kind="out_of_service" if kind == "out_of_service" else "back_in_service",
+                                   notes=words, **common))  # fmt: skip
+    return found
 
 
 def dead_letter(conn: Connection, rejects: Iterable[Rejected], *, quota: int = PER_DEVICE_HOUR) -> int:

@@ -26,6 +26,7 @@ from shared.equipment import board
 from shared.equipment.faults import report_fault
 from shared.equipment.ingest_rows import EVENTS, STATES
 from shared.equipment.models import StationDay
+from shared.equipment.record_chain import RECORDS, NewRecord, append
 from shared.staff.models import AuditEntry
 from shared.store.errors import ValidationFailed
 from shared.store.types import utcnow
@@ -89,6 +90,7 @@ def act(
     photo: bytes | None = None,
     data_dir: Path | None = None,
     now: datetime | None = None,
+    disinfectant: str | None = None,
 ) -> Done:
     """Do one board action as `by` in the caller's unit of work (the board's services, audited as ever) and
     return what an undo needs. "out" is a fault report (`category`, `note` as its notes, `photo`)."""
@@ -98,7 +100,7 @@ def act(
     conn = session.connection()
     before, before_row = _snapshot(conn, site, equipment_id), _last_event_row(conn, site, equipment_id)
     if action == "cleaned":
-        board.mark_cleaned(method=method, tz=tz, now=at, **where)
+        board.mark_cleaned(method=method, tz=tz, now=at, disinfectant=disinfectant, **where)
     elif action == "out":
         if data_dir is None:
             raise ValueError("a fault report needs the data folder (for its photo)")
@@ -144,12 +146,26 @@ def undo(*, session: Session, done: Done, by: str, tz: tzinfo, now: datetime | N
             event="undo", event_at=now, received_at=now, code=done.event_id[:64], by=by, source="staff",
             message=f"undoes {AUDIT_ACTIONS[done.action]} by {done.by} at {done.at.isoformat()}",
         ))  # fmt: skip
+        _void_records(conn, done, by=by, now=now)
     restored = _status_words(done.before)
     detail = {"undoes": done.audit_id, "action": AUDIT_ACTIONS[done.action], "event": done.event_id,
               "status": restored}  # fmt: skip
     conn.execute(insert(AUDIT).values(actor=by, action="equipment.undo", target=target, detail=json.dumps(detail),
                                       at=now))  # fmt: skip
     return f"{done.name}: undone, {restored} again"
+
+
+def _void_records(conn: Connection, done: Done, *, by: str, now: datetime) -> None:
+    """The undone event's records (its cleaning, out of or back in service) stay, each with a correction that voids
+    it: the chain is append-only."""
+    query = select(RECORDS.c.seq, RECORDS.c.kind).where(
+        (RECORDS.c.event_id == done.event_id) & (RECORDS.c.site == done.site) & (RECORDS.c.kind != "correction")
+    )
+    fixes = [NewRecord(site=done.site, equipment_id=done.equipment_id, kind="correction", at=now, by=by,
+                       event_id=done.event_id, corrects=int(seq), void=True,
+                       notes=f"undone: {kind} recorded by {done.by} at {done.at.isoformat()} should not stand")
+             for seq, kind in conn.execute(query)]  # fmt: skip
+    append(conn, fixes, now=now)
 
 
 def _snapshot(conn: Connection, site: str, equipment_id: str, *, lock: bool = False) -> tuple[Any, ...]:

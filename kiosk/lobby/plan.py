@@ -49,7 +49,7 @@ def plan_cards(lines: list[PlanLine], now: datetime, *, guide: bool = True) -> s
     to begin with, free alternatives and one note above the cards naming the exercises to ask the therapist about
     (or, while recording has stopped, "Status unknown" on each station and no guidance by status)."""
     live = guide and _recording(now)
-    shown = lines if live else [_without_status(line) for line in lines]
+    shown = lines if live else [plain_line(line) for line in lines]
     first = start_here(shown) if guide else None
     units = resources.settings().resolved_units
     cards = [ask_therapist_html([n for n, line in enumerate(shown, 1) if needs_therapist(line)], lang())]
@@ -78,7 +78,7 @@ def _recording(now: datetime) -> bool:
     return not status.stopped
 
 
-def _without_status(line: PlanLine) -> PlanLine:
+def plain_line(line: PlanLine) -> PlanLine:
     """The phone's copy shows no live status (it would go stale) and offers no alternatives."""
     return replace(line, equipment_status=None, equipment_ready_at=None, alternative_id=None)
 

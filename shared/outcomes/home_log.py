@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from shared.care.models import PlanItem
 from shared.care.plan_shares import SharedPlan, open_share
+from shared.care.plans import active_on, plan_lines
 from shared.outcomes.alerts import note_pain
 from shared.outcomes.models import ExerciseLog, HomePain, LinkWrite
 from shared.store.errors import ClinicError, ValidationFailed
@@ -58,6 +59,11 @@ def open_home(*, session: Session, token: str | None, tz: tzinfo, now: datetime 
         select(HomePain.pain).where(col(HomePain.patient_id) == shared.patient_id, col(HomePain.day) == day)
     ).first()
     return HomeDay(shared=shared, day=day, done=frozenset(done), pain=pain)
+
+
+def plan_line_ids(*, session: Session, patient_id: int, day: date) -> list[int]:
+    """The ids of the plan lines in force on `day`, in the order todays_plan lists them (the same query)."""
+    return [item.id for item, _ in plan_lines(session=session, patient_id=patient_id, where=active_on(day)) if item.id]
 
 
 def tick(

@@ -147,6 +147,8 @@ iframe[title="st.iframe"] { position: absolute; width: 1px; height: 1px; border:
 [class*="st-key-fb_pain_"] button { min-height: 5rem; padding: 0.4rem 0 !important; }
 [class*="st-key-fb_pain_"] button p { font-size: 2rem !important; font-weight: 700; }
 [class*="st-key-fb_diff_"] button { min-height: 6rem; }
+.st-key-pain_scale_questionnaire button { min-height: 5rem; padding: 0.4rem 0 !important; }
+.st-key-pain_scale_questionnaire button p { font-size: 2rem !important; font-weight: 700; }
 [data-testid="stButtonGroup"] button { min-height: 3.4rem; }
 [data-testid="stButtonGroup"] button p { font-size: 1.4rem !important; }
 @media (max-width: 700px) {

@@ -20,6 +20,7 @@ from kiosk.failsafe import patient_guard, patient_guarded
 from kiosk.lobby.after_session import feedback_screen, thanks_screen
 from kiosk.lobby.checkin_screens import birth_date_screen, result_screen, welcome_screen
 from kiosk.lobby.language import _, lang, large_text, top_bar
+from kiosk.lobby.questionnaire import questionnaire_screen
 from kiosk.lobby.scan import handle_scan
 from kiosk.lobby.share import shared_plan
 from kiosk.lobby.state import init_state, reset
@@ -58,7 +59,7 @@ def _route() -> None:
                    still_here=_("I'm still here"), lang=lang())  # fmt: skip
         _server_idle_guard()
     screens = {"welcome": welcome_screen, "dob": birth_date_screen, "result": result_screen,
-               "feedback": feedback_screen, "thanks": thanks_screen}
+               "feedback": feedback_screen, "thanks": thanks_screen, "questionnaire": questionnaire_screen}
     screens[screen]()
 
 

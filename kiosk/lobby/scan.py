@@ -10,6 +10,7 @@ import streamlit as st
 from kiosk import resources
 from kiosk.lobby.dob import parse_birth_date
 from kiosk.lobby.language import _, apply_patient_language, lang
+from kiosk.lobby.questionnaire import offer_questionnaires
 from kiosk.lobby.state import notify
 from shared.care.checkin_messages import headline
 from shared.care.lobby_scan import LobbyStep, lobby_confirm, lobby_scan
@@ -48,6 +49,8 @@ def _show(step: LobbyStep) -> None:
     if step.screen == "result":
         st.session_state["waiting_told"] = step.waiting_told
     st.session_state["screen"] = step.screen
+    if step.screen == "result" and step.outcome is not None and step.outcome.ok:
+        offer_questionnaires()  # a due questionnaire first; one indexed query when none is assigned
 
 
 def ask_feedback() -> None:

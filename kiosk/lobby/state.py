@@ -11,7 +11,7 @@ from kiosk.lobby.language import forget
 from kiosk.lobby.plan import SHARE_KEY
 
 SESSION_KEYS = ("token", "outcome", "notice", "notice_at", "camera", "feedback_step", "feedback_id", "feedback_pain",
-                "waiting_told", "thanks_at", SHARE_KEY, *DOB_KEYS)  # fmt: skip
+                "waiting_told", "thanks_at", SHARE_KEY, "q_failed", *DOB_KEYS)  # fmt: skip
 
 
 def init_state() -> None:

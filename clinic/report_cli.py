@@ -42,6 +42,9 @@ def week(
                                        clean_within_min=clean_within_minutes(cfg))  # fmt: skip
     typer.echo(f"Week {chosen.label} at site {report.site}: {chosen.days[0]} to {chosen.days[-1]} "
                f"({chosen.hours:g} hours, {cfg.timezone or 'local time'})")  # fmt: skip
+    summary = report.table("summary")
+    for name, value in list(zip(summary.columns, summary.rows[0], strict=True))[5:]:
+        typer.echo(f"  {name}: {cell_text(value) or '-'}")
     for shown in report.tables:
         if shown.name in ("summary", "utilization_heatmap"):
             continue

@@ -1,0 +1,205 @@
+"""The weekly report as a PDF on A4 portrait: the summary and the two bar charts, the utilization heatmap, then
+every table (the CSV files' numbers under the CSV files' column names).
+
+Drawn on matplotlib `Figure`s without pyplot (no global figure state, safe in the staff app's threads), laid
+out top to bottom in inches: a block that does not fit on the page starts the next one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from matplotlib import rc_context
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from shared.reports.csv_files import cell_text
+from shared.reports.week_report import WEEKDAYS, Cell, Table, WeekReport
+from shared.store.errors import ValidationFailed
+
+PAGE_W, PAGE_H = 210 / 25.4, 297 / 25.4  # A4 portrait, inches
+MARGIN = 0.6
+TEXT_PT = 10
+ROW_IN = 0.24  # a table row at TEXT_PT
+INK = "#31333f"
+BAR = "#1f5f8b"
+RULE = "#c8c8d0"
+TABLES = ("usage", "cleaning", "cleaning_by_zone", "arrivals")
+STYLE: dict[str, Any] = {"font.size": TEXT_PT, "text.color": INK, "axes.labelcolor": INK, "xtick.color": INK,
+                         "ytick.color": INK, "axes.titlesize": TEXT_PT + 2, "axes.titleweight": "bold",
+                         "axes.edgecolor": INK}  # fmt: skip
+
+
+def write_pdf(report: WeekReport, path: Path) -> int:
+    """Write the report to `path`; returns the number of pages."""
+    pages = report_pages(report)
+    try:
+        with PdfPages(path, metadata={"Title": title(report), "Creator": "clinic report week"}) as pdf:
+            for figure in pages:
+                pdf.savefig(figure)
+    except OSError as exc:
+        raise ValidationFailed(f"cannot write {path}: {exc.strerror or exc}") from None
+    return len(pages)
+
+
+def report_pages(report: WeekReport) -> list[Figure]:
+    """The report's pages, each an A4 figure."""
+    with rc_context(STYLE):  # type: ignore[arg-type]
+        flow = _Flow()
+        _summary(flow, report)
+        usage, cleaning = report.table("usage"), report.table("cleaning")
+        _bars(flow, "Uses per station", usage.column("station"), usage.column("uses"), "uses")
+        _bars(flow, "Cleaning compliance per station (% of uses cleaned in time)", cleaning.column("station"),
+              cleaning.column("cleaning_compliance_pct"), "cleaning_compliance_pct", limit=100)  # fmt: skip
+        _heatmap(flow.new_page(), report)
+        flow.new_page()
+        for name in TABLES:
+            _table(flow, report.table(name))
+        return flow.pages
+
+
+def title(report: WeekReport) -> str:
+    """The report's heading: week, site and days."""
+    week = report.week
+    return f"Weekly report {week.label}, site {report.site} ({week.days[0]} to {week.days[-1]})"
+
+
+class _Flow:
+    """Pages filled top to bottom; `take(h)` gives the top of an `h`-inch block, on a new page if need be."""
+
+    def __init__(self) -> None:
+        self.pages: list[Figure] = []
+        self.y = 0.0
+
+    def new_page(self) -> Figure:
+        self.pages.append(Figure(figsize=(PAGE_W, PAGE_H)))
+        self.y = PAGE_H - MARGIN
+        return self.pages[-1]
+
+    def take(self, height: float) -> tuple[Figure, float]:
+        if not self.pages or self.y - height < MARGIN:
+            self.new_page()
+        top = self.y
+        self.y -= height
+        return self.pages[-1], top
+
+    def axes(self, figure: Figure, left: float, top: float, width: float, height: float) -> Axes:
+        """Axes placed in inches from the page's left and bottom."""
+        return figure.add_axes((left / PAGE_W, (top - height) / PAGE_H, width / PAGE_W, height / PAGE_H))
+
+
+def _summary(flow: _Flow, report: WeekReport) -> None:
+    summary = report.table("summary")
+    lines = [f"{name}: {cell_text(v) or '-'}" for name, v in zip(summary.columns, summary.rows[0], strict=True)]
+    half = (len(lines) + 1) // 2
+    figure, top = flow.take(0.5 + half * 0.21 + 0.3)
+    figure.text(MARGIN / PAGE_W, top / PAGE_H, title(report), fontsize=TEXT_PT + 4, weight="bold", va="top")
+    for column, chunk in enumerate((lines[:half], lines[half:])):
+        x = (MARGIN + column * (PAGE_W - 2 * MARGIN) / 2) / PAGE_W
+        figure.text(x, (top - 0.45) / PAGE_H, "\n".join(chunk), va="top", linespacing=1.6)
+
+
+def _bars(flow: _Flow, heading: str, labels: list[Cell], values: list[Cell], what: str,
+          limit: float | None = None) -> None:  # fmt: skip
+    """Horizontal bars, each with its figure written at its end ("-": no figure)."""
+    plot_h = max(1.2, 0.3 * len(labels))
+    figure, top = flow.take(plot_h + 1.2)
+    axes = flow.axes(figure, 1.9, top - 0.4, PAGE_W - 1.9 - MARGIN - 0.5, plot_h)
+    numbers = [float(v) if isinstance(v, int | float) else 0.0 for v in values]
+    drawn = axes.barh([str(label) for label in labels], numbers, color=BAR)
+    axes.bar_label(drawn, labels=[cell_text(v) or "-" for v in values], padding=3)
+    axes.invert_yaxis()  # the first station at the top, as in the tables
+    axes.set_title(heading, loc="left")
+    axes.set_xlabel(what)
+    axes.set_xlim(0, limit if limit is not None else max([1.0, *numbers]) * 1.15)
+    axes.ticklabel_format(axis="x", style="plain", useOffset=False)
+    axes.spines[["top", "right"]].set_visible(False)
+
+
+def _heatmap(figure: Figure, report: WeekReport) -> None:
+    """Hours down, days across (a portrait page), each cell's utilization_pct written in it ("-": no such hour)."""
+    heat = report.table("utilization_heatmap")
+    days = report.week.days
+    values: list[list[Cell]] = [[None] * 7 for _ in range(24)]
+    lengths: list[list[Cell]] = [[None] * 7 for _ in range(24)]
+    for day, hour, length, pct in zip(heat.column("date"), heat.column("hour"), heat.column("hour_length_hours"),
+                                      heat.column("utilization_pct"), strict=True):  # fmt: skip
+        at, column = int(str(hour)), days.index(date.fromisoformat(str(day)))
+        values[at][column], lengths[at][column] = pct, length
+    numbers = [[float(v) if isinstance(v, int | float) else 0.0 for v in row] for row in values]
+    top = max(10.0, *(max(row) for row in numbers))
+    axes = figure.add_axes((0.14, 0.07, 0.7, 0.83))
+    image = axes.imshow(numbers, cmap="Blues", vmin=0, vmax=top, aspect="auto")
+    for hour, row in enumerate(values):
+        for column, value in enumerate(row):
+            text = "-" if value is None else cell_text(value)
+            if lengths[hour][column] == 2.0:
+                text += " (2 h)"
+            dark = numbers[hour][column] > 0.6 * top
+            axes.text(column, hour, text, ha="center", va="center", color="white" if dark else INK)
+    axes.set_xticks(range(7), [f"{WEEKDAYS[i]}\n{d:%d %b}" for i, d in enumerate(days)])
+    axes.set_yticks(range(24), [f"{h:02d}:00" for h in range(24)])
+    axes.xaxis.tick_top()
+    axes.set_title(f"Utilization by local hour and day, {report.week.label} (% of station-hours in use)", loc="left",
+                   pad=40)  # fmt: skip
+    figure.colorbar(image, ax=axes, fraction=0.04, pad=0.02, label="utilization_pct")
+    figure.text(0.14, 0.035, "Local wall-clock hours. '(2 h)': the hour the clock repeated; '-': an hour it skipped.")
+
+
+def _table(flow: _Flow, table: Table) -> None:
+    """The table under its CSV file's name and columns; long tables go on across pages, the header repeated."""
+    header = [_wrap(name) for name in table.columns]
+    cells = [[cell_text(v) or "-" for v in row] for row in table.rows]
+    widths = [
+        1 + max(max(len(line) for line in h.split("\n")), *(len(r[i]) for r in cells)) for i, h in enumerate(header)
+    ]
+    scale = (PAGE_W - 2 * MARGIN) / max(sum(widths), 1)
+    xs = [MARGIN + sum(widths[:i]) * scale for i in range(len(widths))]
+    header_h = 0.17 * max(h.count("\n") + 1 for h in header) + 0.1
+    size = min(TEXT_PT, 0.95 * scale * 72 / 0.6)  # a character is about 0.6 em wide
+    rows = cells or [["Nothing this week."]]
+    start = 0
+    while start < len(rows):
+        room = int((flow.y - MARGIN - 0.45 - header_h) / ROW_IN) if flow.pages else 0
+        if room < min(3, len(rows) - start):
+            flow.new_page()
+            continue
+        chunk = rows[start : start + room]
+        figure, top = flow.take(0.45 + header_h + len(chunk) * ROW_IN + 0.3)
+        more = " (continued)" if start else ""
+        figure.text(MARGIN / PAGE_W, top / PAGE_H, f"{table.title}{more}   {table.name}.csv", va="top",
+                    fontsize=TEXT_PT + 2, weight="bold")  # fmt: skip
+        y = top - 0.45
+        for x, h in zip(xs, header, strict=True):
+            figure.text(x / PAGE_W, y / PAGE_H, h, va="top", fontsize=size, weight="bold", linespacing=1.2)
+        y -= header_h
+        _rule(figure, y)
+        for row in chunk:
+            for x, text in zip(xs, row, strict=False):
+                figure.text(x / PAGE_W, (y - 0.04) / PAGE_H, text, va="top", fontsize=size)
+            y -= ROW_IN
+            _rule(figure, y)
+        start += len(chunk)
+
+
+def _wrap(name: str, width: int = 9) -> str:
+    """A column name over lines of about `width` characters, broken after an underscore (the name unchanged)."""
+    lines, line = [], ""
+    for part in name.split("_"):
+        piece = part if not line else "_" + part
+        if line and len(line) + len(piece) > width:
+            lines.append(line + "_")
+            line = part
+        else:
+            line += piece
+    return "\n".join([*lines, line])
+
+
+def _rule(figure: Figure, y: float) -> None:
+    """A thin line across the page under a table row."""
+    x = [MARGIN / PAGE_W, 1 - MARGIN / PAGE_W]
+    figure.add_artist(Line2D(x, [y / PAGE_H] * 2, color=RULE, linewidth=0.6, transform=figure.transFigure))

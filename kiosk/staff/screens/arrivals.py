@@ -1,6 +1,7 @@
-"""Arrivals: today's appointments with who is waiting (refreshing by itself), the front-desk actions, the
-patients' feedback after their session (high pain highlighted), and patients who scanned a card without an
-appointment today; the walk-in forms come after the queue, which is what the front desk watches."""
+"""Arrivals: the therapist's alerts (a pain of 7 or more or a "very hard" session, until someone acknowledges
+them), today's appointments with who is waiting (refreshing by itself), the front-desk actions, the patients'
+feedback after their session (high pain highlighted), and patients who scanned a card without an appointment
+today; the walk-in forms come after the queue, which is what the front desk watches."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from shared.care.arrivals import (
     waits_too_long,
 )
 from shared.care.feedback import Feedback, describe_exercises, describe_feedback, latest_feedback
+from shared.outcomes.alerts import OpenAlert, acknowledge_alert, open_alerts
 from shared.store.db import read_session
 from shared.store.types import utcnow
 
@@ -51,6 +53,32 @@ def _set_status(appointment_id: int, status: str, patient_name: str) -> None:
                       refused=lambda exc: notify(str(exc), "error"))  # fmt: skip
     if done is not None:
         notify(f"{bidi_safe(patient_name)}: {DONE_WORDS[status]}.")
+
+
+@safe_callback("arrivals acknowledge")
+def _acknowledge(alert_id: int, patient_name: str) -> None:
+    """Button callback: a staff member has seen the alert (audited); it leaves the list."""
+    actor = acting_user("arrivals")
+    if actor is None:
+        return
+    done = run_action(lambda session: acknowledge_alert(session=session, alert_id=alert_id, actor=actor.username),
+                      refused=lambda exc: notify(str(exc), "error"))  # fmt: skip
+    if done is not None:
+        notify(f"{bidi_safe(patient_name)}: alert acknowledged.")
+
+
+def _alerts(alerts: list[OpenAlert]) -> None:
+    """Each open alert once, with the button that acknowledges it."""
+    if not alerts:
+        return
+    st.header("Alerts for the therapist")
+    for alert in alerts:
+        with st.container(border=True, key=f"alert-{alert.id}"):
+            words, button = st.columns([6, 2], vertical_alignment="center")
+            at = alert.raised_at.astimezone(cfg.tz)
+            words.error(literal(f"{bidi_safe(alert.patient_name)}: {alert.words} ({at:%a %H:%M})."))
+            button.button("Acknowledge", key=f"alert-ack-{alert.id}", on_click=_acknowledge,
+                          args=(alert.id, alert.patient_name))  # fmt: skip
 
 
 def _row(row: Arrival, answers: Feedback | None, now: datetime) -> None:
@@ -91,6 +119,8 @@ def live_arrivals() -> None:
     with read_session(resources.engine()) as session:
         rows = todays_arrivals(session=session, site=cfg.site, tz=cfg.tz, now=now)
         answers = latest_feedback(session=session, appointment_ids=[r.appointment_id for r in rows])
+        alerts = open_alerts(session=session, site=cfg.site)
+    _alerts(alerts)
     waiting = sum(1 for r in rows if r.status == "arrived")
     st.caption(f"{len(rows)} appointment(s) today · {waiting} waiting · updated {now.astimezone(cfg.tz):%H:%M:%S}")
     if not rows:

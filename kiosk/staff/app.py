@@ -27,6 +27,7 @@ PAGES: tuple[tuple[str, str, Area], ...] = (
     ("accounts.py", "Staff accounts", "staff"),
     ("audit.py", "Audit log", "audit"),
     ("chain.py", "Chain", "chain"),
+    ("reports.py", "Reports", "reports"),
 )
 
 

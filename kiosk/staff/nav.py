@@ -22,6 +22,7 @@ CURRENT_KEY = "staff-bar-now"  # the current page's link sits in a container key
 MAIN_PAGES: dict[str, tuple[str, ...]] = {
     "technician": ("board", "scan", "arrivals", "devices"),
     "front_desk": ("arrivals", "patients", "appointments", "board"),
+    "manager": ("reports", "board", "arrivals", "charts"),
     "admin": ("board", "arrivals", "patients", "equipment"),
 }
 SHORT_TITLES = {"board": "Board", "scan": "Scan", "charts": "Usage"}  # where a page's title is too long for the bar

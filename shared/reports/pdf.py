@@ -7,6 +7,7 @@ out top to bottom in inches: a block that does not fit on the page starts the ne
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,15 @@ def write_pdf(report: WeekReport, path: Path) -> int:
     except OSError as exc:
         raise ValidationFailed(f"cannot write {path}: {exc.strerror or exc}") from None
     return len(pages)
+
+
+def pdf_bytes(report: WeekReport) -> bytes:
+    """The PDF as bytes (the staff page's download)."""
+    out = io.BytesIO()
+    with PdfPages(out, metadata={"Title": title(report), "Creator": "clinic report week"}) as pdf:
+        for figure in report_pages(report):
+            pdf.savefig(figure)
+    return out.getvalue()
 
 
 def report_pages(report: WeekReport) -> list[Figure]:

@@ -195,3 +195,9 @@ def _summary_table(
 def clean_within_minutes(settings: object) -> float:
     """CLINIC_CLEAN_WITHIN_MIN when the settings have it, else its default (15)."""
     return float(getattr(settings, "clean_within_min", DEFAULT_CLEAN_WITHIN_MIN))
+
+
+def report_sites(*, session: Session, home: str) -> list[str]:
+    """The sites a report can be about: `home` (this site) first, then every other site with stations here."""
+    found = session.connection().execute(select(EQUIPMENT.c.site).distinct()).scalars()
+    return [home, *sorted(set(found) - {home})]

@@ -77,3 +77,9 @@ def week_of(moment: datetime, tz: tzinfo) -> Week:
 def last_full_week(now: datetime, tz: tzinfo) -> Week:
     """The week before the one holding `now`: what a Monday-morning report is about."""
     return week_of(now.astimezone(tz) - timedelta(days=7), tz)
+
+
+def recent_weeks(now: datetime, tz: tzinfo, count: int = 12) -> list[Week]:
+    """The week holding `now` and the `count - 1` before it, newest first (the staff page's week picker)."""
+    this = week_of(now, tz)
+    return [week_of(datetime.combine(this.monday - timedelta(weeks=n), time(12), tzinfo=tz), tz) for n in range(count)]

@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from shared.store.types import utc_column, utcnow
 
-ROLES = ("technician", "front_desk", "admin")
+ROLES = ("technician", "front_desk", "manager", "admin")
 
 
 class StaffAccount(SQLModel, table=True):

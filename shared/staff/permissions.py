@@ -6,15 +6,17 @@ from typing import Literal
 
 Area = Literal[
     "board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit", "chain",
-    "register_devices", "devices", "bind_devices",
+    "register_devices", "devices", "bind_devices", "reports",
 ]  # fmt: skip
 PERMISSIONS: dict[str, frozenset[str]] = {
     # Technicians set up the gym's plugs and sensors (the Devices page: bind, calibrate); registering stations and
     # their broker passwords stays with administrators.
     "technician": frozenset({"board", "arrivals", "devices", "bind_devices"}),
     "front_desk": frozenset({"board", "arrivals", "patients", "appointments"}),
+    # A manager reads how the clinic runs (the weekly report), with the board and arrivals a technician sees.
+    "manager": frozenset({"board", "arrivals", "reports"}),
     "admin": frozenset({"board", "arrivals", "patients", "appointments", "plans", "equipment", "staff", "audit",
-                       "chain", "register_devices", "devices", "bind_devices"}),
+                       "chain", "register_devices", "devices", "bind_devices", "reports"}),
 }
 
 

@@ -280,7 +280,7 @@ def test_add_an_account(gym: Engine) -> None:
 @pytest.mark.parametrize(
     ("username", "role", "password", "repeat", "message"),
     [
-        ("bo", None, PASSWORD, PASSWORD, "Role '' is not one of technician, front_desk, admin"),
+        ("bo", None, PASSWORD, PASSWORD, "Role '' is not one of technician, front_desk, manager, admin"),
         ("bo", "technician", "short", "short", "Password must be at least 10 characters"),
         ("bo", "technician", PASSWORD, PASSWORD + "!", "The two passwords differ."),
         ("<b>bo</b>", "technician", PASSWORD, PASSWORD, "Username '<b>bo</b>' must be 2-64 characters"),

@@ -76,7 +76,7 @@ def test_a_disabled_account_cannot_sign_in(engine: Engine) -> None:
         ("", PASSWORD, "admin", "username '' must be 2-64 characters"),
         ("<script>", PASSWORD, "admin", "username '<script>' must be"),
         ("ana", "short", "admin", "password must be at least 10 characters"),
-        ("ana", PASSWORD, "boss", "role 'boss' is not one of technician, front_desk, admin"),
+        ("ana", PASSWORD, "boss", "role 'boss' is not one of technician, front_desk, manager, admin"),
     ],
 )
 def test_bad_account_details_are_refused(engine: Engine, username: str, password: str, role: str, message: str) -> None:

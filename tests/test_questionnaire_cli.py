@@ -58,8 +58,8 @@ def test_assign_then_outcomes(cli: CliRunner, maria: int, db_url: str) -> None:
     assert assigned == {"patient_id": maria, "questionnaire": "psfs", "when": "every 14 days",
                         "activities": ["Climbing stairs", "Gardening"]}  # fmt: skip
     code, _, err = run(cli, "questionnaire", "assign", str(maria), "psfs", "--every-days", "14")
-    assert (code, err.strip()) == (2, 'error: psfs rates activities the patient names: give at least one '
-                                      '(--activity "Climbing stairs")')  # fmt: skip
+    assert (code, err.strip()) == (2, 'error: Patient-Specific Functional Scale rates activities the patient names: '
+                                      'name at least one, such as "Climbing stairs"')  # fmt: skip
     code, _, err = run(cli, "questionnaire", "assign", str(maria), "nprs")
     assert code == 2 and "say when it is due" in err
     engine = make_engine(db_url)

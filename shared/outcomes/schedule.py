@@ -119,8 +119,8 @@ def _activities(instrument: Instrument, activities: list[str] | None) -> tuple[s
     if len(named) > slots:
         raise ValidationFailed(f"{instrument.code} rates at most {slots} activities, not {len(named)}")
     if slots and not named:
-        raise ValidationFailed(f"{instrument.code} rates activities the patient names: give at least one "
-                               "(--activity \"Climbing stairs\")")  # fmt: skip
+        raise ValidationFailed(f"{instrument.name('en')} rates activities the patient names: name at least one, "
+                               "such as \"Climbing stairs\"")  # fmt: skip
     if not slots and named:
         raise ValidationFailed(f"{instrument.code} has no patient-named activities")
     if any(len(a) > MAX_ACTIVITY for a in named):

@@ -95,7 +95,7 @@ def test_assign_refuses_what_cannot_be_asked(engine: Engine) -> None:
     maria = new_patient_id(engine)
     with unit_of_work(engine) as session, pytest.raises(ValidationFailed, match="say when it is due"):
         assign(session=session, patient_id=maria, questionnaire="nprs", actor="t")
-    with unit_of_work(engine) as session, pytest.raises(ValidationFailed, match="give at least one"):
+    with unit_of_work(engine) as session, pytest.raises(ValidationFailed, match="name at least one"):
         assign(session=session, patient_id=maria, questionnaire="psfs", every_days=14, actor="t")
     with unit_of_work(engine) as session, pytest.raises(NotFound, match="no questionnaire 'sf-36'"):
         assign(session=session, patient_id=maria, questionnaire="sf-36", every_days=14, actor="t")

@@ -1,4 +1,5 @@
-"""Patients (front desk): find, add and edit patients; issue a new check-in card or revoke a lost one.
+"""Patients (front desk): find, add and edit patients; issue a new check-in card or revoke a lost one; who needs
+a nudge with their home exercises, a patient's adherence and take-home link.
 
 A found patient's card comes first (a lost or forgotten card is what brings most people to the desk), their
 details after it."""
@@ -12,6 +13,7 @@ import streamlit as st
 from kiosk import resources
 from kiosk.staff.actions import run_action
 from kiosk.staff.auth import require
+from kiosk.staff.home_exercise_panel import home_exercises, nudge_list
 from kiosk.staff.kit import bidi_safe, card_preview, notify, pick_patient, show_error, show_notice
 from kiosk.staff.outcomes_panel import outcomes_panel
 from kiosk.theme import literal
@@ -134,6 +136,7 @@ def _cards(patient_id: int) -> None:
 
 
 _add()
+nudge_list()
 chosen = pick_patient("patients", table=True)
 if chosen is not None:
     try:
@@ -145,4 +148,5 @@ if chosen is not None:
         st.header(literal(f"Patient #{chosen}: {bidi_safe(f'{found.first_name} {found.last_name}')}"))
         _cards(chosen)
         outcomes_panel(chosen, user.username)
+        home_exercises(chosen)
         _edit(found)

@@ -16,7 +16,7 @@ from clinic.common import engine_for, fail, settings, user_errors
 from clinic.output import safe_url
 from shared.store.settings import Settings
 
-db_app = typer.Typer(help="The store: schema upgrades, backups and restore.", no_args_is_help=True)
+db_app = typer.Typer(help="The store: schema upgrades, backups and restore, the records' check.", no_args_is_help=True)
 
 
 @db_app.command("upgrade")
@@ -62,6 +62,29 @@ def current(as_json: Annotated[bool, typer.Option("--json", help="Print JSON for
         typer.echo(f"{where}: schema {status.revision}, behind {status.head}; run `clinic db upgrade`")
     else:
         fail(f"{where}: schema {status.revision} is newer than this release (head {status.head}); run that release")
+
+
+@db_app.command("verify")
+@user_errors
+def verify(as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False) -> None:
+    """Check the records' hash chain (cleaning, maintenance, out of service, corrections): exit 0 when intact,
+    1 naming the first broken record."""
+    from shared.equipment.record_chain import verify_chain
+
+    cfg = settings()
+    with engine_for(cfg) as engine, engine.connect() as conn:
+        report = verify_chain(conn)
+    if as_json:
+        typer.echo(json.dumps({"intact": report.intact, "records": report.records, "head_hash": report.head_hash,
+                               "broken_record": report.broken_seq, "problem": report.problem or None}))  # fmt: skip
+    elif report.intact:
+        typer.echo(f"records intact: {report.records} records, chain head {report.head_hash}")
+    else:
+        where = f"record {report.broken_seq}" if report.broken_seq is not None else "the chain's head"
+        intact = f"{report.records} record{'' if report.records == 1 else 's'} before it intact"
+        typer.echo(f"records BROKEN at {where}: {report.problem} ({intact})")
+    if not report.intact:
+        raise typer.Exit(1)
 
 
 @db_app.command("backup")

@@ -21,6 +21,7 @@ from shared.equipment.disinfectants import Choice, find_disinfectant
 from shared.equipment.events import Channel, DeviceEvent
 from shared.equipment.ingest import record_batch_in
 from shared.equipment.ingest_rows import EQUIPMENT, STATES
+from shared.equipment.maintenance import INTERVAL_TASK, interval_task_of, mark_done
 from shared.equipment.models import DeadLetter, Equipment
 from shared.equipment.payloads import ReasonCode
 from shared.equipment.stations import StationView, list_stations
@@ -128,6 +129,20 @@ def back_in_service(
     _record_event(session, event, tz=tz, actor=by, action="equipment.back_in_service", detail=reason.strip())
 
 
+MAINTENANCE_FAULT = "maintenance"  # fault code of a station an overdue maintenance task took out of service
+MAINTENANCE_ACTOR = "maintenance plan"
+
+
+def block_for_maintenance(
+    *, session: Session, site: str, equipment_id: str, task: str, tz: tzinfo, now: datetime | None = None
+) -> None:
+    """Take a station out of service because a maintenance task that blocks use is overdue; the card says which."""
+    event = _staff_event(site, equipment_id, "fault", "fault", now, code=MAINTENANCE_FAULT, severity="critical",
+                         message=f"Maintenance overdue: {task}"[:500], by=MAINTENANCE_ACTOR)  # fmt: skip
+    _record_event(session, event, tz=tz, actor=MAINTENANCE_ACTOR, action="equipment.out_of_service",
+                  detail=f"maintenance overdue: {task}")  # fmt: skip
+
+
 REPORTED_FAULT = "reported"  # fault code of a problem a person reported at the station
 PROBLEM_SEVERITIES = ("warning", "critical")  # critical takes the station out of service, as a device's does
 CLEANING_METHODS = ("wipe", "spray", "uv", "other")
@@ -203,6 +218,8 @@ def mark_serviced(*, session: Session, site: str, equipment_id: str, by: str, tz
     )
     conn.execute(insert(AuditEntry).values(actor=by, action="equipment.serviced", target=f"{site}/{equipment_id}",
                                            detail="", at=utcnow()))  # fmt: skip
+    if interval_task_of(session, site=site, equipment_id=equipment_id):  # the interval's task: done now
+        mark_done(session=session, site=site, equipment_id=equipment_id, task=INTERVAL_TASK, by=by, notes="serviced")
 
 
 def unknown_devices(*, session: Session) -> list[UnknownDevice]:

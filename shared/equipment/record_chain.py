@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, RowMapping, Table, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.equipment.record_models import EquipmentRecord, RecordChainHead
 from shared.store.types import utcnow
@@ -79,8 +80,9 @@ def append(conn: Connection, records: Sequence[NewRecord], *, now: datetime | No
     if not records:
         return []
     head = conn.execute(select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1).with_for_update()).first()
-    if head is None:  # a store whose head row was never made (created from the models, not the migration)
-        conn.execute(insert(HEAD).values(id=1, seq=0, hash=GENESIS))
+    if head is None:  # a store whose head row was never made (created from the models, or emptied by a test)
+        dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+        conn.execute(dialect.insert(HEAD).values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing())
         head = conn.execute(select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1).with_for_update()).one()
     seq, prev = int(head.seq), str(head.hash)
     recorded_at = now or utcnow()
@@ -95,7 +97,7 @@ def append(conn: Connection, records: Sequence[NewRecord], *, now: datetime | No
     return [row["seq"] for row in rows]
 
 
-def record_hash(row: Mapping[str, Any]) -> str:
+def record_hash(row: Mapping[str, Any] | RowMapping) -> str:
     """SHA-256 (hex) of a record's canonical serialisation: its `HASHED` fields as sorted-key JSON, times as UTC
     with microseconds, numbers as given."""
     canonical = {name: _canonical(row[name]) for name in HASHED}
@@ -114,8 +116,9 @@ def verify_chain(conn: Connection) -> ChainReport:
         for row in rows:
             seq = int(row["seq"])
             if seq != expected_seq:
-                missing = f"record {expected_seq}" if seq == expected_seq + 1 else f"records {expected_seq} to {seq - 1}"
-                return _broken(count, head_hash, seq, f"{missing} before it is missing (deleted)")
+                gap = (f"record {expected_seq} is" if seq == expected_seq + 1
+                       else f"records {expected_seq} to {seq - 1} are")  # fmt: skip
+                return _broken(count, head_hash, seq, f"{gap} missing before it (deleted)")
             if row["prev_hash"] != prev:
                 return _broken(count, head_hash, seq, "its predecessor's hash does not match (the chain was rewritten)")
             if record_hash(row) != row["hash"]:
@@ -154,10 +157,10 @@ def _canonical(value: Any) -> Any:
     return str(value)
 
 
-def corrections_of(conn: Connection, seqs: Iterable[int]) -> dict[int, list[Mapping[str, Any]]]:
+def corrections_of(conn: Connection, seqs: Iterable[int]) -> dict[int, list[RowMapping]]:
     """The corrections of each record in `seqs`, oldest first."""
     wanted = sorted(set(seqs))
-    found: dict[int, list[Mapping[str, Any]]] = {}
+    found: dict[int, list[RowMapping]] = {}
     for start in range(0, len(wanted), 400):
         chunk = wanted[start : start + 400]
         query = select(RECORDS).where(RECORDS.c.corrects.in_(chunk)).order_by(RECORDS.c.seq)

@@ -12,6 +12,7 @@ from sqlalchemy import Table, select, type_coerce
 from sqlalchemy.types import NullType
 from sqlmodel import Session
 
+from shared.equipment.maintenance import set_interval_task
 from shared.equipment.models import Equipment, EquipmentState
 from shared.equipment.state_machine import Status
 from shared.staff.audit import audit
@@ -135,6 +136,9 @@ def register_equipment(
         changed: dict[str, object] = {k: v for k, v in details.items() if v is not None}
         audit(session, actor=actor, action="equipment.register", target=f"{site}/{equipment_id}", detail=changed)
     session.flush()
+    if maintenance_interval_hours is not None:  # the interval is the plan's task "Maintenance"
+        set_interval_task(session=session, site=site, equipment_id=equipment_id,
+                          every_hours=maintenance_interval_hours, by=actor or "")  # fmt: skip
     return equipment
 
 

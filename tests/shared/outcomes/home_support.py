@@ -17,7 +17,14 @@ EXERCISES = ("Heel raises", "Wall squat")
 
 
 def plan_with_link(
-    engine: Engine, *, first: str = "Maria", active_from: date, now: datetime, days: int = 42, key: bytes = KEY
+    engine: Engine,
+    *,
+    first: str = "Maria",
+    active_from: date,
+    now: datetime,
+    days: int = 42,
+    key: bytes = KEY,
+    language: str | None = None,
 ) -> tuple[int, list[int], str]:
     """(patient id, plan line ids, token) for a new patient with both EXERCISES from `active_from`, and a link
     sealed with `key` (the app's own: `link_key(data_dir)`)."""
@@ -27,5 +34,7 @@ def plan_with_link(
             add_exercise(session=session, name=name, replace=True)
         items = [add_plan_item(session=session, patient_id=patient_id, exercise=name, sets=3, reps=10,
                                active_from=active_from).id for name in EXERCISES]  # fmt: skip
-        link = current_link(session=session, patient_id=patient_id, site="main", tz=UTC, key=key, days=days, now=now)
+        link = current_link(
+            session=session, patient_id=patient_id, site="main", tz=UTC, key=key, days=days, now=now, language=language
+        )
     return patient_id, [i for i in items if i is not None], link.token

@@ -68,7 +68,8 @@ def _text(value: str) -> str:
 
 def _fold(line: str) -> str:
     """Fold a content line at 75 octets (never inside a UTF-8 character): CRLF and a space before each part."""
-    parts, current = [], b""
+    parts: list[str] = []
+    current = b""
     for char in line:
         encoded = char.encode("utf-8")
         if len(current) + len(encoded) > (LINE_OCTETS if not parts else LINE_OCTETS - 1):

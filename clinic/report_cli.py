@@ -30,16 +30,14 @@ def week(
 ) -> None:
     """The weekly report: cleaning, use, downtime, arrivals and waits, in the clinic's time zone."""
     from shared.reports.csv_files import cell_text, write_csv_files
-    from shared.reports.week_report import build_week_report, clean_within_minutes
+    from shared.reports.week_report import build_week_report
     from shared.reports.weeks import last_full_week, parse_week
     from shared.store.db import read_session
 
     with store() as (cfg, engine):
         chosen = parse_week(week_text, cfg.tz) if week_text else last_full_week(datetime.now(UTC), cfg.tz)
         with read_session(engine) as session:
-            report = build_week_report(session=session, site=site or cfg.site, week=chosen,
-                                       contact_time_min=cfg.contact_time_min,
-                                       clean_within_min=clean_within_minutes(cfg))  # fmt: skip
+            report = build_week_report(session=session, site=site or cfg.site, week=chosen)
     typer.echo(f"Week {chosen.label} at site {report.site}: {chosen.days[0]} to {chosen.days[-1]} "
                f"({chosen.hours:g} hours, {cfg.timezone or 'local time'})")  # fmt: skip
     summary = report.table("summary")

@@ -1,9 +1,9 @@
-"""One station's week replayed from its events: uses and their cleaning, in-use time, out of service, offline.
+"""One station's week replayed from its events: its uses' starts and in-use time, out of service, offline.
 
-The events of the week (with a day before, for a use running at midnight, and a day after, for the cleaning of
-the week's last use) are read per station through the (site, equipment, event time) index, so the report's cost
-follows the week's events, not the size of the log. What was true at the week's start (out of service, offline)
-comes from the station's last such event before the window.
+(Cleaning after each use is the inspector's record, `shared.equipment.cleaning_records`.) The events of the
+week, with a day before (a use running at midnight) and after (its stop), are read per station through the
+(site, equipment, event time) index, so the report's cost follows the week's events, not the size of the log.
+What was true at the week's start (out of service, offline) comes from the station's last such event before.
 """
 
 from __future__ import annotations
@@ -21,38 +21,10 @@ Interval = tuple[datetime, datetime]
 
 
 @dataclass(slots=True)
-class Use:
-    """One use of a station: when it ran, when it was cleaned after, and when the next use started."""
-
-    started_at: datetime
-    ended_at: datetime
-    cleaned_at: datetime | None = None
-    next_start: datetime | None = None
-
-    def verdict(self, *, within: timedelta, contact: timedelta) -> str:
-        """not_cleaned (the next use came first, or no cleaning yet), late (cleaned after `within`),
-        used_before_contact_time (cleaned in time, next use before the disinfectant's contact time passed),
-        or cleaned_in_time."""
-        if self.cleaned_at is None:
-            return "not_cleaned"
-        if self.cleaned_at - self.ended_at > within:
-            return "late"
-        if self.next_start is not None and self.next_start < self.cleaned_at + contact:
-            return "used_before_contact_time"
-        return "cleaned_in_time"
-
-    @property
-    def minutes_to_clean(self) -> float | None:
-        """From the end of the use to its cleaning (None when not cleaned before the next use)."""
-        return None if self.cleaned_at is None else (self.cleaned_at - self.ended_at).total_seconds() / 60
-
-
-@dataclass(slots=True)
 class StationWeek:
     """What the events say about one station over a window."""
 
     starts: list[datetime] = field(default_factory=list)
-    uses: list[Use] = field(default_factory=list)  # ended uses, in order
     in_use: list[Interval] = field(default_factory=list)
     out_of_service: list[Interval] = field(default_factory=list)
     offline: list[Interval] = field(default_factory=list)
@@ -61,9 +33,7 @@ class StationWeek:
 _COLUMNS = ("channel", "event", "event_at", "duration_s", "severity", "code")
 
 
-def read_station_week(
-    conn: Connection, *, site: str, equipment_id: str, start: datetime, end: datetime, clean_after_use: bool
-) -> StationWeek:
+def read_station_week(conn: Connection, *, site: str, equipment_id: str, start: datetime, end: datetime) -> StationWeek:
     """Replay the station's events from `start - WINDOW` to `end + WINDOW` (intervals are not clipped)."""
     first, last = start - WINDOW, end + WINDOW
     key = (EVENTS.c.site == site, EVENTS.c.equipment_id == equipment_id)
@@ -72,7 +42,7 @@ def read_station_week(
         .where(*key, EVENTS.c.event_at >= first, EVENTS.c.event_at < last)
         .order_by(EVENTS.c.event_at, EVENTS.c.id)
     )
-    replay = _Replay(clean_after_use=clean_after_use, until=last)
+    replay = _Replay(until=last)
     replay.carry_in(conn, key, first)
     for row in conn.execute(query):
         replay.apply(*row)
@@ -82,13 +52,10 @@ def read_station_week(
 class _Replay:
     """Walks one station's events in time order (the state machine's rules, reduced to what the report needs)."""
 
-    def __init__(self, *, clean_after_use: bool, until: datetime) -> None:
+    def __init__(self, *, until: datetime) -> None:
         self.week = StationWeek()
-        self.clean_after_use = clean_after_use
         self.until = until
         self.open_since: datetime | None = None  # a use in progress
-        self.pending: Use | None = None  # the last ended use, not yet cleaned
-        self.last_cleaned: Use | None = None  # the last use cleaned, waiting for the next start
         self.oos_since: datetime | None = None
         self.fault_code: str | None = None
         self.offline_since: datetime | None = None
@@ -117,10 +84,6 @@ class _Replay:
         """One event, in time order."""
         if channel == "usage":
             self._start(at) if event == "start" else self._stop(at, duration_s)
-        elif channel == "cleaning":
-            if self.open_since is None and self.pending is not None:
-                self.pending.cleaned_at = at
-                self.last_cleaned, self.pending = self.pending, None
         elif channel == "fault":
             self._fault(event, at, severity, code)
         elif channel == "status":
@@ -132,11 +95,7 @@ class _Replay:
 
     def _start(self, at: datetime) -> None:
         if self.open_since is not None:  # a start while in use closes the open use (its stop was lost)
-            self._end_use(self.open_since, at)
-        for use in (self.pending, self.last_cleaned):
-            if use is not None and use.next_start is None:
-                use.next_start = at
-        self.pending = self.last_cleaned = None
+            self.week.in_use.append((self.open_since, at))
         self.open_since = at
         self.week.starts.append(at)
 
@@ -144,14 +103,7 @@ class _Replay:
         began = at - timedelta(seconds=duration_s) if duration_s is not None else self.open_since
         self.open_since = None
         if began is not None:
-            self._end_use(began, at)
-
-    def _end_use(self, began: datetime, ended: datetime) -> None:
-        self.week.in_use.append((began, ended))
-        if self.clean_after_use:
-            use = Use(began, ended)
-            self.week.uses.append(use)
-            self.pending, self.last_cleaned = use, None
+            self.week.in_use.append((began, at))
 
     def _fault(self, event: str, at: datetime, severity: str | None, code: str | None) -> None:
         if event == "cleared":

@@ -7,22 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session
 
+from shared.equipment.cleaning_records import VERDICTS, UseCleaning, cleaning_per_use
 from shared.equipment.ingest_rows import EQUIPMENT
 from shared.reports.arrivals_week import week_arrivals
 from shared.reports.figures import hours, minutes_or_none, overlap, pct, percentile
 from shared.reports.heatmap import fill, hour_cells
-from shared.reports.station_week import Interval, StationWeek, Use, read_station_week
+from shared.reports.station_week import Interval, StationWeek, read_station_week
 from shared.reports.weeks import Week
-from shared.store.settings import contact_time_for
 
-DEFAULT_CLEAN_WITHIN_MIN = 15  # CLINIC_CLEAN_WITHIN_MIN's default
-VERDICTS = ("cleaned_in_time", "late", "not_cleaned", "used_before_contact_time")
-COMPLIANT = ("cleaned_in_time", "used_before_contact_time")  # cleaned before the next use, within the limit
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 Cell = str | int | float | None
@@ -65,19 +61,19 @@ class _Station:
     clean_after_use: bool
 
 
-def build_week_report(
-    *, session: Session, site: str, week: Week, contact_time_min: Mapping[str, float],
-    clean_within_min: float = DEFAULT_CLEAN_WITHIN_MIN,
-) -> WeekReport:  # fmt: skip
-    """The weekly report of `site`'s stations and front desk for `week` (read only)."""
+def build_week_report(*, session: Session, site: str, week: Week, clean_within_min: float | None = None) -> WeekReport:
+    """The weekly report of `site`'s stations and front desk for `week` (read only). Cleaning after each use is
+    the inspector's record (`shared.equipment.cleaning_records`): verdicts, contact times of the disinfectant
+    used, and CLINIC_CLEAN_WITHIN_MIN unless `clean_within_min` is given."""
     conn = session.connection()
     stations = [_Station(r.id, r.name, r.kind, r.zone, bool(r.clean_after_use)) for r in conn.execute(
         select(EQUIPMENT.c.id, EQUIPMENT.c.name, EQUIPMENT.c.kind, EQUIPMENT.c.zone, EQUIPMENT.c.clean_after_use)
         .where(EQUIPMENT.c.site == site).order_by(EQUIPMENT.c.id))]  # fmt: skip
     replays = {s.id: _replay(session, site, s, week) for s in stations}
-    within = timedelta(minutes=clean_within_min)
-    verdicts = {s.id: _judged(replays[s.id], week, within, contact_time_for(contact_time_min, s.kind))
-                for s in stations}  # fmt: skip
+    verdicts: dict[str, list[UseCleaning]] = {s.id: [] for s in stations}
+    for use in cleaning_per_use(session=session, start=week.start, end=week.end, site=site,
+                                within_min=clean_within_min):  # fmt: skip
+        verdicts.setdefault(use.station, []).append(use)
     report = WeekReport(week, site)
     usage = _usage_table(stations, replays, week)
     cleaning = _cleaning_table(stations, verdicts)
@@ -90,13 +86,7 @@ def build_week_report(
 
 
 def _replay(session: Session, site: str, station: _Station, week: Week) -> StationWeek:
-    return read_station_week(session.connection(), site=site, equipment_id=station.id, start=week.start,
-                             end=week.end, clean_after_use=station.clean_after_use)  # fmt: skip
-
-
-def _judged(replay: StationWeek, week: Week, within: timedelta, contact: timedelta) -> list[tuple[Use, str]]:
-    """The verdict of each use that ended in the week."""
-    return [(u, u.verdict(within=within, contact=contact)) for u in replay.uses if week.start <= u.ended_at < week.end]
+    return read_station_week(session.connection(), site=site, equipment_id=station.id, start=week.start, end=week.end)
 
 
 def _clipped(intervals: list[Interval], week: Week) -> float:
@@ -114,10 +104,10 @@ def _usage_table(stations: list[_Station], replays: Mapping[str, StationWeek], w
     return Table("usage", "Uses, in-use hours and downtime per station", columns, rows)
 
 
-def _cleaning_figures(judged: list[tuple[Use, str]]) -> tuple[Cell, ...]:
-    counts = [sum(v == name for _, v in judged) for name in VERDICTS]
-    waits = [m for u, _ in judged if (m := u.minutes_to_clean) is not None]
-    compliant = sum(v in COMPLIANT for _, v in judged)
+def _cleaning_figures(judged: list[UseCleaning]) -> tuple[Cell, ...]:
+    counts = [sum(u.verdict == name for u in judged) for name in VERDICTS]
+    waits = [m for u in judged if (m := u.minutes_to_clean) is not None]
+    compliant = sum(u.compliant for u in judged)
     return (len(judged), *counts, pct(compliant, len(judged)), minutes_or_none(percentile(waits, 50)),
             minutes_or_none(percentile(waits, 90)))  # fmt: skip
 
@@ -126,13 +116,13 @@ _CLEANING_COLUMNS = ("uses_ended", *VERDICTS, "cleaning_compliance_pct", "time_t
                      "time_to_clean_p90_min")  # fmt: skip
 
 
-def _cleaning_table(stations: list[_Station], verdicts: Mapping[str, list[tuple[Use, str]]]) -> Table:
+def _cleaning_table(stations: list[_Station], verdicts: Mapping[str, list[UseCleaning]]) -> Table:
     rows = [(s.id, s.zone, *_cleaning_figures(verdicts[s.id])) for s in stations if s.clean_after_use]
     return Table("cleaning", "Cleaning after each use, per station", ("station", "zone", *_CLEANING_COLUMNS), rows)
 
 
-def _zone_table(stations: list[_Station], verdicts: Mapping[str, list[tuple[Use, str]]]) -> Table:
-    zones: dict[str, list[tuple[Use, str]]] = {}
+def _zone_table(stations: list[_Station], verdicts: Mapping[str, list[UseCleaning]]) -> Table:
+    zones: dict[str, list[UseCleaning]] = {}
     counts: dict[str, int] = {}
     for s in stations:
         if s.clean_after_use:
@@ -173,7 +163,7 @@ def _arrivals_table(session: Session, site: str, week: Week) -> Table:
 
 
 def _summary_table(
-    week: Week, site: str, stations: list[_Station], usage: Table, verdicts: Mapping[str, list[tuple[Use, str]]],
+    week: Week, site: str, stations: list[_Station], usage: Table, verdicts: Mapping[str, list[UseCleaning]],
     arrivals: Table,
 ) -> Table:  # fmt: skip
     judged = [pair for s in stations if s.clean_after_use for pair in verdicts[s.id]]
@@ -190,11 +180,6 @@ def _summary_table(
            len(stations), int(summed("uses")), summed("in_use_hours"), *cleaning, summed("out_of_service_hours"),
            summed("offline_hours"), total[2], total[3], total[4], total[6], total[7])  # fmt: skip
     return Table("summary", "The week at a glance", columns, [row])
-
-
-def clean_within_minutes(settings: object) -> float:
-    """CLINIC_CLEAN_WITHIN_MIN when the settings have it, else its default (15)."""
-    return float(getattr(settings, "clean_within_min", DEFAULT_CLEAN_WITHIN_MIN))
 
 
 def report_sites(*, session: Session, home: str) -> list[str]:

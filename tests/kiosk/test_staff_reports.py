@@ -69,8 +69,7 @@ def test_the_csv_download_holds_one_file_per_table(reports_env: None, engine: En
     from shared.store.db import read_session
 
     with read_session(engine) as session:
-        report = build_week_report(session=session, site="main", week=parse_week("2026-W44", NY),
-                                   contact_time_min={"default": 2})  # fmt: skip
+        report = build_week_report(session=session, site="main", week=parse_week("2026-W44", NY))
     with zipfile.ZipFile(io.BytesIO(csv_zip(report))) as archive:
         names = sorted(archive.namelist())
         usage = archive.read("usage.csv").decode()

@@ -12,7 +12,7 @@ from kiosk.staff.auth import require
 from kiosk.staff.kit import plain_table
 from shared.reports.csv_files import csv_zip
 from shared.reports.pdf import pdf_bytes
-from shared.reports.week_report import Table, build_week_report, clean_within_minutes, report_sites
+from shared.reports.week_report import Table, build_week_report, report_sites
 from shared.reports.weeks import Week, recent_weeks
 from shared.store.db import read_session
 from shared.store.types import utcnow
@@ -77,8 +77,7 @@ left, right = st.columns(2)
 week = left.selectbox("Week", weeks, index=1, format_func=_week_words, key="report_week")
 site = right.selectbox("Site", sites, key="report_site")
 with read_session(resources.engine()) as session:
-    report = build_week_report(session=session, site=site, week=week, contact_time_min=cfg.contact_time_min,
-                               clean_within_min=clean_within_minutes(cfg))  # fmt: skip
+    report = build_week_report(session=session, site=site, week=week)
 st.caption(f"Monday {week.days[0]:%d %b} 00:00 to Sunday {week.days[-1]:%d %b} 24:00 on the clinic's clock "
            f"({cfg.timezone or 'local time'}): {week.hours:g} hours.")  # fmt: skip
 
@@ -96,7 +95,7 @@ plain_table(pd.DataFrame({"figure": summary.columns, "value": summary.rows[0]}, 
 st.header("Uses per station")
 st.altair_chart(_bars(report.table("usage"), "uses", "uses"), key="chart_report_uses")
 st.header("Cleaning compliance per station")
-st.caption(f"Uses cleaned before the next use and within {clean_within_minutes(cfg):g} minutes of ending, in %.")
+st.caption(f"Uses cleaned before the next use and within {cfg.clean_within_min:g} minutes of ending, in %.")
 cleaning = report.table("cleaning")
 if cleaning.rows:
     st.altair_chart(_bars(cleaning, "cleaning_compliance_pct", "cleaning_compliance_pct", (0, 100)),

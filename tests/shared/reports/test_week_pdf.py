@@ -24,8 +24,7 @@ A4_POINTS = (595.3, 841.9)
 def report(engine: Engine) -> WeekReport:
     build_known_week(engine)
     with read_session(engine) as session:
-        return build_week_report(session=session, site="main", week=parse_week(WEEK, NY),
-                                 contact_time_min={"default": 2})  # fmt: skip
+        return build_week_report(session=session, site="main", week=parse_week(WEEK, NY))
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

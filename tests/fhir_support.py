@@ -35,6 +35,8 @@ R4_CODES = {  # required bindings in R4 (4.0.1)
                                    "filler-order", "instance-order", "option"},
     ("Observation", "status"): {"registered", "preliminary", "final", "amended", "corrected", "cancelled",
                                 "entered-in-error", "unknown"},
+    ("QuestionnaireResponse", "status"): {"in-progress", "completed", "amended", "entered-in-error", "stopped"},
+    ("Questionnaire", "status"): {"draft", "active", "retired", "unknown"},
     ("Bundle", "type"): {"document", "message", "transaction", "transaction-response", "batch", "batch-response",
                          "history", "searchset", "collection"},
 }  # fmt: skip

@@ -1,5 +1,6 @@
 """Export a day at a site as a FHIR R4 Bundle: its appointments with their current status, the patients, the
-visits of those who arrived, their exercise plans and their feedback; and the same as a transaction to push."""
+visits of those who arrived, their exercise plans, their feedback, and the questionnaires they completed that day
+(QuestionnaireResponse, and each score as an Observation); and the same as a transaction to push."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from shared.care.models import Appointment, Exercise, Patient, PlanItem, Session
 from shared.care.plans import active_on
 from shared.fhir import build
 from shared.fhir.build import Entry, Resource
+from shared.fhir.outcome_resources import questionnaire_response, score_observation
+from shared.outcomes.catalogue import get_instrument
+from shared.outcomes.responses import completed
 from shared.store.types import utcnow
 
 
@@ -42,7 +46,8 @@ def export_day(*, session: Session, day: date, site: str, tz: tzinfo, now: datet
     for answer in _feedback(session, [row.id for row in rows if row.id is not None]):
         subject, visit = people[answer.patient_id], visits.get(answer.appointment_id)
         feedback.extend(build.observations(answer, site=site, subject=subject, visit=visit))
-    entries = [*people.values(), *booked, *visits.values(), *plans, *feedback]
+    scored = _questionnaires(session, people=people, visits=visits, site=site, start=start, end=end)
+    entries = [*people.values(), *booked, *visits.values(), *plans, *feedback, *scored]
     return {
         "resourceType": "Bundle",
         "type": "collection",
@@ -71,7 +76,8 @@ def dumps(bundle: Resource) -> str:
 
 def _request(resource: Resource) -> dict[str, str]:
     kind = resource["resourceType"]
-    first = resource["identifier"][0]
+    first = resource["identifier"]
+    first = first[0] if isinstance(first, list) else first  # a QuestionnaireResponse has one Identifier
     token = quote(f"{first['system']}|{first['value']}", safe=":/")
     if kind == "Patient":
         return {"method": "POST", "url": "Patient", "ifNoneExist": f"identifier={token}"}
@@ -100,6 +106,23 @@ def _plans(
         if lines[patient.id]:
             out.append(build.care_plan(patient, lines[patient.id], site=site, subject=people[patient.id], day=day))
             out.extend(lines[patient.id])
+    return out
+
+
+def _questionnaires(
+    session: Session, *, people: dict[int, Entry], visits: dict[int, Entry], site: str, start: datetime, end: datetime
+) -> list[Entry]:
+    """The day's patients' questionnaires completed that day: each QuestionnaireResponse, then its score."""
+    out: list[Entry] = []
+    for response in completed(session=session, patient_ids=list(people), since=start, until=end):
+        instrument = get_instrument(session=session, code=response.questionnaire)
+        subject = people[response.patient_id]
+        visit = visits.get(response.appointment_id) if response.appointment_id is not None else None
+        answers = questionnaire_response(response, instrument, site=site, subject=subject, visit=visit)
+        out.append(answers)
+        score = score_observation(response, instrument, site=site, subject=subject, visit=visit, answers=answers)
+        if score is not None:
+            out.append(score)
     return out
 
 

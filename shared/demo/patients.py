@@ -15,6 +15,7 @@ from shared.care.exercises import add_exercise
 from shared.care.models import Patient
 from shared.care.patients import add_patient
 from shared.care.plans import add_plan_item
+from shared.demo.outcomes import seed_demo_outcomes
 from shared.demo.pictures import demo_picture
 from shared.store.clock import local_today
 from shared.store.db import read_session, unit_of_work
@@ -98,7 +99,7 @@ def seed_demo_patients(
     today = local_today(now, settings.tz)
     cards = []
     for demo in DEMO_PATIENTS:
-        patient_id = _demo_patient_id(engine, demo, today)
+        patient_id = _demo_patient_id(engine, demo, today, settings.site, now)
         if demo.starts_in_min is not None and not _has_appointment_today(engine, patient_id, settings, now):
             starts = (now + timedelta(minutes=demo.starts_in_min)).replace(second=0, microsecond=0)
             with unit_of_work(engine) as session:
@@ -130,8 +131,8 @@ def _find_demo_patient(session: Session, demo: DemoPatient) -> int | None:
     return session.exec(query).first()
 
 
-def _demo_patient_id(engine: Engine, demo: DemoPatient, today: date) -> int:
-    """The demo patient's id, creating the patient and their plan the first time."""
+def _demo_patient_id(engine: Engine, demo: DemoPatient, today: date, site: str, now: datetime) -> int:
+    """The demo patient's id, creating the patient, their plan and their questionnaires the first time."""
     with read_session(engine) as session:
         found = _find_demo_patient(session, demo)
     if found is not None:
@@ -148,6 +149,7 @@ def _demo_patient_id(engine: Engine, demo: DemoPatient, today: date) -> int:
                 equipment_id=station,
                 **dose,  # type: ignore[arg-type]
             )
+        seed_demo_outcomes(session=session, patient_id=patient.id, first=demo.first, site=site, now=now)
     return patient.id
 
 

@@ -14,6 +14,7 @@ import typer
 
 from clinic import run_cli
 from clinic.appointment_cli import appointment_app
+from clinic.audit_cli import audit
 from clinic.chain_cli import chain_app
 from clinic.db_cli import db_app
 from clinic.equipment_cli import dead_app, device_app, equipment_app
@@ -63,6 +64,7 @@ app.command("simulate")(run_cli.simulate)
 app.command("simulate-native")(simulate_native)
 app.command("status")(status)
 patient_app.command("outcomes")(outcomes)  # `clinic patient outcomes` (clinic/questionnaire_cli.py)
+report_app.command("audit")(audit)  # `clinic report audit` (clinic/audit_cli.py)
 
 # Command groups, in the order `clinic --help` lists them.
 for name, group in [

@@ -83,12 +83,13 @@ DEMO_PATIENTS: tuple[DemoPatient, ...] = (
 
 
 def seed_demo_patients(
-    *, engine: Engine, settings: Settings, now: datetime
+    *, engine: Engine, settings: Settings, now: datetime, questionnaires: bool = True
 ) -> list[tuple[DemoPatient, IssuedCard]]:
     """Make sure the demo patients exist with an appointment today, and give each a fresh card to try.
 
     Safe to run on every start: the library and patients are created once; a demo patient without an
-    appointment today gets one; cards are re-issued because only their hashes are kept. Takes the engine: it
+    appointment today gets one; cards are re-issued because only their hashes are kept. With `questionnaires`, new
+    demo patients are asked the pain rating and the PSFS after check-in (shared/demo/outcomes.py). Takes the engine: it
     draws the exercise pictures (Pillow) between short units of work, so no write lock waits on the drawing.
     """
     for name, instructions, kind in EXERCISES:
@@ -99,7 +100,7 @@ def seed_demo_patients(
     today = local_today(now, settings.tz)
     cards = []
     for demo in DEMO_PATIENTS:
-        patient_id = _demo_patient_id(engine, demo, today, settings.site, now)
+        patient_id = _demo_patient_id(engine, demo, today, settings.site, now if questionnaires else None)
         if demo.starts_in_min is not None and not _has_appointment_today(engine, patient_id, settings, now):
             starts = (now + timedelta(minutes=demo.starts_in_min)).replace(second=0, microsecond=0)
             with unit_of_work(engine) as session:
@@ -131,7 +132,7 @@ def _find_demo_patient(session: Session, demo: DemoPatient) -> int | None:
     return session.exec(query).first()
 
 
-def _demo_patient_id(engine: Engine, demo: DemoPatient, today: date, site: str, now: datetime) -> int:
+def _demo_patient_id(engine: Engine, demo: DemoPatient, today: date, site: str, now: datetime | None) -> int:
     """The demo patient's id, creating the patient, their plan and their questionnaires the first time."""
     with read_session(engine) as session:
         found = _find_demo_patient(session, demo)
@@ -149,7 +150,8 @@ def _demo_patient_id(engine: Engine, demo: DemoPatient, today: date, site: str, 
                 equipment_id=station,
                 **dose,  # type: ignore[arg-type]
             )
-        seed_demo_outcomes(session=session, patient_id=patient.id, first=demo.first, site=site, now=now)
+        if now is not None:  # None: without questionnaires
+            seed_demo_outcomes(session=session, patient_id=patient.id, first=demo.first, site=site, now=now)
     return patient.id
 
 

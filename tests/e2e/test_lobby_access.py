@@ -60,7 +60,8 @@ def demo(start_lobby: Callable[..., Lobby], store: tuple[str, Engine], tmp_path:
     cfg = Settings(_env_file=None, data_dir=tmp_path / "data", timezone="UTC", kiosk_url=lobby.url)  # type: ignore[call-arg]
     with unit_of_work(engine) as session:
         seed_demo(session=session, site="main")
-    cards = {demo.first: card for demo, card in seed_demo_patients(engine=engine, settings=cfg, now=datetime.now(UTC))}
+    seeded = seed_demo_patients(engine=engine, settings=cfg, now=datetime.now(UTC), questionnaires=False)  # to the plan
+    cards = {demo.first: card for demo, card in seeded}
     with unit_of_work(engine) as session:
         set_language(session=session, patient_id=cards["Ruth"].patient_id, code="es")
     start = b'{"event_id": "busy-1", "event": "start"}'

@@ -52,7 +52,8 @@ def clinic(
     cfg = Settings(_env_file=None, data_dir=tmp_path / "data", timezone="UTC", kiosk_url=lobby.url)  # type: ignore[call-arg]
     with unit_of_work(engine) as session:
         seed_demo(session=session, site="main")
-    seeded = seed_demo_patients(engine=engine, settings=cfg, now=datetime.now(UTC))
+    # without the demo's questionnaires, so the check-in goes straight to the plan these tests read
+    seeded = seed_demo_patients(engine=engine, settings=cfg, now=datetime.now(UTC), questionnaires=False)
     return lobby, {demo.first: card.patient_id for demo, card in seeded}
 
 

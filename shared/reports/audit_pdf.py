@@ -25,7 +25,8 @@ TEXT_PT = 9
 LINE_IN = 0.165  # one line of TEXT_PT text
 INK, RULE, ALARM = "#31333f", "#c8c8d0", "#a4161a"
 # (heading, characters wide): about 100 characters of 9 pt text across the page
-COLUMNS = (("When", 16), ("Record", 7), ("Station", 15), ("What", 16), ("Who", 14), ("Details", 32))
+COLUMNS = (("When", 17), ("Record", 8), ("Station", 15), ("What", 18), ("Who", 12), ("Details", 30))
+WRAP = 1.1  # characters of proportional text per unit of column width (the widths leave a gap between columns)
 
 
 def write_pdf(log: AuditLog, path: Path) -> int:
@@ -81,7 +82,7 @@ def _heading(figure: Figure, log: AuditLog, *, first: bool) -> float:
     figure.text(MARGIN / PAGE_W, y / PAGE_H, log.title, va="top", fontsize=TEXT_PT + 5, weight="bold", color=INK)
     y -= 0.32
     color = INK if log.chain.intact else ALARM
-    for line in textwrap.wrap(log.chain_words, 95):
+    for line in textwrap.wrap(log.chain_words, 100):
         figure.text(MARGIN / PAGE_W, y / PAGE_H, line, va="top", fontsize=TEXT_PT, color=color,
                     weight="normal" if log.chain.intact else "bold")  # fmt: skip
         y -= LINE_IN
@@ -92,7 +93,7 @@ def _heading(figure: Figure, log: AuditLog, *, first: bool) -> float:
     if first:
         counts = Counter(line.what for line in log.lines)
         summary = ", ".join(f"{what}: {n}" for what, n in sorted(counts.items())) or "nothing recorded"
-        for line in textwrap.wrap(f"{len(log.lines)} lines. {summary}.", 95):
+        for line in textwrap.wrap(f"{len(log.lines)} lines. {summary}.", 110):
             figure.text(MARGIN / PAGE_W, y / PAGE_H, line, va="top", fontsize=TEXT_PT, color=INK)
             y -= LINE_IN
     return y - 0.12
@@ -106,7 +107,7 @@ def _cells(line: AuditLine) -> list[list[str]]:
         details += f" [corrected by record {', '.join(str(s) for s in line.corrected_by)}]"
     station = f"{line.station_name} ({line.station})" if line.station_name else line.station
     values = (line.when_local, record, station, line.what, line.who, details)
-    return [textwrap.wrap(value, width, break_long_words=True) or [""]
+    return [textwrap.wrap(value, int(width * WRAP), break_long_words=True) or [""]
             for value, (_, width) in zip(values, COLUMNS, strict=True)]  # fmt: skip
 
 

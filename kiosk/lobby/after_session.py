@@ -10,7 +10,7 @@ import streamlit as st
 
 from kiosk import resources
 from kiosk.failsafe import patient_guarded
-from kiosk.lobby.language import _, lang
+from kiosk.lobby.language import _, follow_the_patients_choice, lang
 from kiosk.lobby.state import reset
 from kiosk.lobby.text import (
     DIFFICULTY_BUTTONS,
@@ -133,6 +133,7 @@ def thanks_screen() -> None:
 @patient_guarded("thanks_timer")
 def _thanks_timer() -> None:
     """Back to the welcome screen by itself a few seconds after the thank-you."""
+    follow_the_patients_choice()
     if time.time() - st.session_state.get("thanks_at", time.time()) > THANKS_S:
         reset()
         st.rerun(scope="app")

@@ -19,7 +19,7 @@ from kiosk import resources
 from kiosk.failsafe import patient_guard, patient_guarded
 from kiosk.lobby.after_session import feedback_screen, thanks_screen
 from kiosk.lobby.checkin_screens import birth_date_screen, result_screen, welcome_screen
-from kiosk.lobby.language import _, lang, large_text, top_bar
+from kiosk.lobby.language import _, follow_the_patients_choice, lang, large_text, top_bar
 from kiosk.lobby.questionnaire import questionnaire_screen
 from kiosk.lobby.scan import handle_scan
 from kiosk.lobby.share import shared_plan
@@ -82,6 +82,7 @@ def _forget_card_link() -> None:
 @patient_guarded("server_idle_guard")
 def _server_idle_guard() -> None:
     """A safety net for a browser whose idle timer is not running: reset after a long silence."""
+    follow_the_patients_choice()
     limit = resources.settings().lobby_idle_s * SERVER_IDLE_FACTOR
     if time.time() - st.session_state.get("last_seen", time.time()) > limit:
         reset()

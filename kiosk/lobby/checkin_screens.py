@@ -11,7 +11,7 @@ from kiosk import resources
 from kiosk.failsafe import patient_guarded
 from kiosk.lobby.camera import read_qr
 from kiosk.lobby.dob import birth_date_form
-from kiosk.lobby.language import _, lang
+from kiosk.lobby.language import _, follow_the_patients_choice, lang
 from kiosk.lobby.plan import plan_cards, take_home
 from kiosk.lobby.scan import ask_feedback, confirm_birth_date, handle_scan
 from kiosk.lobby.state import notify, reset
@@ -106,6 +106,7 @@ def result_screen() -> None:
 @patient_guarded("notice_timer")
 def _notice_timer() -> None:
     """The welcome screen's message goes away by itself, so the next patient never reads it."""
+    follow_the_patients_choice()
     if time.time() - st.session_state.get("notice_at", time.time()) > NOTICE_S:
         st.session_state["notice"] = None
         st.rerun(scope="app")
@@ -115,6 +116,7 @@ def _notice_timer() -> None:
 @patient_guarded("plan")
 def _plan(patient_id: int | None, site: str) -> None:
     """Today's plan, re-read every few seconds so each station's status stays live."""
+    follow_the_patients_choice()
     if patient_id is None:
         return
     cfg = resources.settings()

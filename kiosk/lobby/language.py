@@ -10,6 +10,7 @@ from shared.i18n import DEFAULT, gettext_for, language, language_name, languages
 LANG_KEY = "lang"  # the language shown now
 CHOSEN_KEY = "lang_chosen"  # the patient pressed a language button: the card's stored language does not override
 LARGE_KEY = "large_text"
+DRAWN_KEY = "lang_drawn"  # the language and text size the screen was last drawn in
 
 
 def lang() -> str:
@@ -51,15 +52,26 @@ def top_bar() -> None:
     once the text is larger)."""
     others = [code for code in languages() if code != lang()]
     page_language(lang(), {f"lang_{code}": code for code in others})
+    st.session_state[DRAWN_KEY] = _drawn()
+    # Callbacks, not `if st.button(...)`: a tap that reaches the server while a self-refreshing fragment (the
+    # plan's live statuses) reruns is handled by that fragment's run, which never reaches these lines; its
+    # callback still runs, and the fragment then redraws the whole screen (follow_the_patients_choice).
     with st.container(horizontal=True, horizontal_alignment="right", gap="small", key="top_bar"):
         for code in others:
-            if st.button(language_name(code), key=f"lang_{code}", width="content"):
-                _choose(code)
-                st.rerun()
+            st.button(language_name(code), key=f"lang_{code}", width="content", on_click=_choose, args=(code,))
         label = _("Normal text size") if large_text() else _("Larger text")
-        if st.button(label, key="large_text_toggle", width="content"):  # in the script, under its guard
-            _toggle_large()
-            st.rerun()
+        st.button(label, key="large_text_toggle", width="content", on_click=_toggle_large)
+
+
+def _drawn() -> tuple[str, bool]:
+    return lang(), large_text()
+
+
+def follow_the_patients_choice() -> None:
+    """In a self-refreshing fragment: when the patient changed the language or the text size since the screen
+    was drawn (their tap was handled by this fragment's run), redraw the whole screen, not only the fragment."""
+    if st.session_state.get(DRAWN_KEY, _drawn()) != _drawn():
+        st.rerun(scope="app")
 
 
 def forget() -> None:

@@ -39,13 +39,17 @@ def outcomes_panel(patient_id: int, actor: str) -> None:
         left, right = st.columns([3, 1], vertical_alignment="center")
         left.markdown(literal(words))
         if right.button("Stop asking", key=f"unassign_{patient_id}_{item.questionnaire}"):
-            done = run_action(lambda session, code=item.questionnaire: unassign(
-                session=session, patient_id=patient_id, questionnaire=code, actor=actor))  # fmt: skip
-            if done is not None:
-                notify(f"{item.title} is no longer asked.")
-                st.rerun()
+            _stop(patient_id, item.questionnaire, item.title, actor)
     _assign_form(patient_id, actor, {i.code: i.name("en") for i in known},
                  {i.code for i in known if any(item.patient_named for item in i.items)})  # fmt: skip
+
+
+def _stop(patient_id: int, code: str, title: str, actor: str) -> None:
+    done = run_action(lambda session: unassign(session=session, patient_id=patient_id, questionnaire=code,
+                                               actor=actor))  # fmt: skip
+    if done is not None:
+        notify(f"{title} is no longer asked.")
+        st.rerun()
 
 
 def _progress(patient_id: int, found: Progress) -> None:
@@ -59,7 +63,7 @@ def _progress(patient_id: int, found: Progress) -> None:
         st.info(found.verdict.words)
 
 
-def _chart(found: Progress) -> alt.LayerChart:
+def _chart(found: Progress) -> alt.LayerChart | alt.FacetChart:
     """Scores over time on the instrument's range, with the band of less than one MCID around the intake score."""
     use_staff_chart_theme()
     tz = resources.settings().tz
@@ -87,12 +91,13 @@ def _assign_form(patient_id: int, actor: str, titles: dict[str, str], named: set
                                   key=f"assign_activities_{patient_id}", max_chars=420)  # fmt: skip
         if not st.form_submit_button("Assign", type="primary", key=f"assign_submit_{patient_id}"):
             return
-    rule = {"every_visits": 1 if when == "every_visit" else int(every) if when == "every_visits" else None,
-            "every_days": int(every) if when == "every_days" else None, "at_intake": when == "intake",
-            "at_discharge": when == "discharge"}  # fmt: skip
+    visits = 1 if when == "every_visit" else int(every) if when == "every_visits" else None
+    days = int(every) if when == "every_days" else None
     lines = [line for line in activities.splitlines() if line.strip()] if code in named else None
     done = run_action(lambda session: assign(session=session, patient_id=patient_id, questionnaire=code,
-                                             activities=lines, actor=actor, **rule))  # fmt: skip
+                                             every_visits=visits, every_days=days, at_intake=when == "intake",
+                                             at_discharge=when == "discharge", activities=lines,
+                                             actor=actor))  # fmt: skip
     if done is None:
         return
     notify(f"{done.value.title} asked {done.value.rule.words}.")

@@ -110,14 +110,15 @@ def _plans(
 
 
 def _questionnaires(
-    session: Session, *, people: dict[int, Entry], visits: dict[int, Entry], site: str, start: datetime, end: datetime
+    session: Session, *, people: dict[int, Entry], visits: dict[int | None, Entry], site: str, start: datetime,
+    end: datetime,
 ) -> list[Entry]:
     """The day's patients' questionnaires completed that day: each QuestionnaireResponse, then its score."""
     out: list[Entry] = []
     for response in completed(session=session, patient_ids=list(people), since=start, until=end):
         instrument = get_instrument(session=session, code=response.questionnaire)
         subject = people[response.patient_id]
-        visit = visits.get(response.appointment_id) if response.appointment_id is not None else None
+        visit = visits.get(response.appointment_id)
         answers = questionnaire_response(response, instrument, site=site, subject=subject, visit=visit)
         out.append(answers)
         score = score_observation(response, instrument, site=site, subject=subject, visit=visit, answers=answers)

@@ -171,7 +171,9 @@ def _item(raw: Any, number: int) -> Item:
         options = []
         for option in raw.get("answerOption") or []:
             coding = option.get("valueCoding") if isinstance(option, dict) else None
-            code = coding.get("code") if isinstance(coding, dict) else None
+            if not isinstance(coding, dict):
+                raise ValidationFailed(f"{where}: each answerOption needs a valueCoding whose code is its points")
+            code = coding.get("code")
             if not isinstance(code, str) or not code.isdigit() or int(code) > MAX_POINTS:
                 raise ValidationFailed(f"{where}: each answerOption needs a valueCoding whose code is its points")
             options.append(Option(int(code), _texts(coding, "display", where)))

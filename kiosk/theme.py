@@ -100,10 +100,12 @@ html, body, [data-testid="stAppViewContainer"] { background: #ffffff; color: #11
 .block-container { padding-top: 1.5rem; max-width: 980px; }
 p, li, label, .stMarkdown, input, select { font-size: 1.45rem !important; line-height: 1.5; }
 h1 { font-size: 2.6rem !important; } h2 { font-size: 2.1rem !important; } h3 { font-size: 1.8rem !important; }
-.stButton > button, .stFormSubmitButton > button {
+.stButton > button, .stFormSubmitButton > button, .stDownloadButton > button {
   min-height: 4.2rem; font-size: 1.6rem !important; padding: 0.6rem 1.6rem; border-radius: 0.8rem;
   border: 3px solid #111111;
 }
+.stTimeInput input { min-height: 3.6rem; }
+.stTimeInput [role="group"], .stTimeInput [role="group"] * { font-size: 1.45rem !important; }
 iframe[title="st.iframe"] { position: absolute; width: 1px; height: 1px; border: 0; }
 .stTextInput input { min-height: 3.6rem; font-size: 1.6rem !important; }
 [data-testid="InputInstructions"], [data-testid="stHeaderActionElements"] { display: none !important; }

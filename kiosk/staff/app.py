@@ -23,6 +23,7 @@ PAGES: tuple[tuple[str, str, Area], ...] = (
     ("appointments.py", "Appointments", "appointments"),
     ("plans.py", "Exercises and plans", "plans"),
     ("equipment.py", "Equipment", "equipment"),
+    ("maintenance.py", "Maintenance", "maintenance"),
     ("devices.py", "Devices", "devices"),
     ("accounts.py", "Staff accounts", "staff"),
     ("audit.py", "Audit log", "audit"),

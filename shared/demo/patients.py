@@ -15,6 +15,7 @@ from shared.care.exercises import add_exercise
 from shared.care.models import Patient
 from shared.care.patients import add_patient
 from shared.care.plans import add_plan_item
+from shared.demo.home_exercises import seed_demo_home_log
 from shared.demo.outcomes import seed_demo_outcomes
 from shared.demo.pictures import demo_picture
 from shared.store.clock import local_today
@@ -111,6 +112,8 @@ def seed_demo_patients(
                     site=settings.site,
                     clinician=demo.clinician,
                 )
+        with unit_of_work(engine) as session:  # a week of home exercises ticked on a take-home link (Maria, James)
+            seed_demo_home_log(session=session, patient_id=patient_id, first=demo.first, settings=settings, now=now)
         with unit_of_work(engine) as session:
             cards.append(
                 (demo, issue_card(session=session, patient_id=patient_id, base_url=settings.resolved_kiosk_url))

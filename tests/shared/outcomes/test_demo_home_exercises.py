@@ -18,7 +18,7 @@ AT = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)
 
 def test_the_demo_shows_adherence_at_once(engine: Engine, tmp_path: Path) -> None:
     cfg = Settings(_env_file=None, timezone="UTC", kiosk_url="https://lobby.example",  # type: ignore[call-arg]
-                   data_dir=str(tmp_path))  # fmt: skip
+                   data_dir=tmp_path)  # fmt: skip
     for _ in range(2):
         cards = seed_demo_patients(engine=engine, settings=cfg, now=AT)
     ids = {demo.first: card.patient_id for demo, card in cards}

@@ -7,7 +7,8 @@ import io
 import zipfile
 from pathlib import Path
 
-from shared.reports.week_report import Cell, Table, WeekReport
+from shared.reports.table import Cell, Table
+from shared.reports.week_report import WeekReport
 from shared.store.errors import ValidationFailed
 
 

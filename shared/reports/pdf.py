@@ -8,6 +8,7 @@ out top to bottom in inches: a block that does not fit on the page starts the ne
 from __future__ import annotations
 
 import io
+import textwrap
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,20 +20,25 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from shared.reports.csv_files import cell_text
-from shared.reports.week_report import WEEKDAYS, Cell, Table, WeekReport
+from shared.reports.table import Cell, Table
+from shared.reports.week_report import WEEKDAYS, WeekReport
 from shared.store.errors import ValidationFailed
 
 PAGE_W, PAGE_H = 210 / 25.4, 297 / 25.4  # A4 portrait, inches
 MARGIN = 0.6
 TEXT_PT = 10
-ROW_IN = 0.24  # a table row at TEXT_PT
+ROW_IN = 0.24  # a table row of one line at TEXT_PT
+LINE_IN = 0.17  # each further line
+CELL_WIDTH = 12  # characters before a cell's text wraps (at a space)
+CELL_CHARS = 160  # longer text (a note) is cut in the PDF; the CSV has it whole
 INK = "#31333f"
 BAR = "#1f5f8b"
 RULE = "#c8c8d0"
-TABLES = ("usage", "cleaning", "cleaning_by_zone", "arrivals")
+TABLES = ("usage", "cleaning", "cleaning_by_zone", "maintenance", "maintenance_done", "arrivals")
 STYLE: dict[str, Any] = {"font.size": TEXT_PT, "text.color": INK, "axes.labelcolor": INK, "xtick.color": INK,
                          "ytick.color": INK, "axes.titlesize": TEXT_PT + 2, "axes.titleweight": "bold",
-                         "axes.edgecolor": INK}  # fmt: skip
+                         "axes.edgecolor": INK, "text.parse_math": False}  # fmt: skip
+# ^ parse_math off: a "$" in a station's name or a maintenance note is printed as typed, never as mathtext
 
 
 def write_pdf(report: WeekReport, path: Path) -> int:
@@ -161,25 +167,26 @@ def _heatmap(figure: Figure, report: WeekReport) -> None:
 
 
 def _table(flow: _Flow, table: Table) -> None:
-    """The table under its CSV file's name and columns; long tables go on across pages, the header repeated."""
+    """The table under its CSV file's name and columns; long tables go on across pages, the header repeated.
+    Text wraps at spaces (a date and its time on two lines); a very long note is cut here (whole in the CSV)."""
     header = [_wrap(name) for name in table.columns]
-    cells = [[cell_text(v) or "-" for v in row] for row in table.rows]
-    widths = [
-        1 + max(max(len(line) for line in h.split("\n")), *(len(r[i]) for r in cells)) for i, h in enumerate(header)
-    ]
+    cells = [[_cell_lines(v) for v in row] for row in table.rows] or [[["Nothing this week."]]]
+    widths = [1 + max(_longest(h.split("\n")), *(_longest(r[i]) for r in cells if i < len(r)))
+              for i, h in enumerate(header)]  # fmt: skip
     scale = (PAGE_W - 2 * MARGIN) / max(sum(widths), 1)
     xs = [MARGIN + sum(widths[:i]) * scale for i in range(len(widths))]
-    header_h = 0.17 * max(h.count("\n") + 1 for h in header) + 0.1
+    header_h = LINE_IN * max(h.count("\n") + 1 for h in header) + 0.1
     size = min(TEXT_PT, 0.95 * scale * 72 / 0.6)  # a character is about 0.6 em wide
-    rows = cells or [["Nothing this week."]]
+    heights = [LINE_IN * max(len(lines) for lines in row) + ROW_IN - LINE_IN for row in cells]
     start = 0
-    while start < len(rows):
-        room = int((flow.y - MARGIN - 0.45 - header_h) / ROW_IN) if flow.pages else 0
-        if room < min(3, len(rows) - start):
+    while start < len(cells):
+        room, end = (flow.y - MARGIN - 0.45 - header_h) if flow.pages else 0.0, start
+        while end < len(cells) and sum(heights[start : end + 1]) <= room:
+            end += 1
+        if end == start or (end < len(cells) and end - start < 3 and flow.y < PAGE_H - MARGIN - 0.01):
             flow.new_page()
             continue
-        chunk = rows[start : start + room]
-        figure, top = flow.take(0.45 + header_h + len(chunk) * ROW_IN + 0.3)
+        figure, top = flow.take(0.45 + header_h + sum(heights[start:end]) + 0.3)
         more = " (continued)" if start else ""
         figure.text(MARGIN / PAGE_W, top / PAGE_H, f"{table.title}{more}   {table.name}.csv", va="top",
                     fontsize=TEXT_PT + 2, weight="bold")  # fmt: skip
@@ -188,12 +195,24 @@ def _table(flow: _Flow, table: Table) -> None:
             figure.text(x / PAGE_W, y / PAGE_H, h, va="top", fontsize=size, weight="bold", linespacing=1.2)
         y -= header_h
         _rule(figure, y)
-        for row in chunk:
-            for x, text in zip(xs, row, strict=False):
-                figure.text(x / PAGE_W, (y - 0.04) / PAGE_H, text, va="top", fontsize=size)
-            y -= ROW_IN
+        for row, height in zip(cells[start:end], heights[start:end], strict=True):
+            for x, lines in zip(xs, row, strict=False):
+                figure.text(x / PAGE_W, (y - 0.04) / PAGE_H, "\n".join(lines), va="top", fontsize=size,
+                            linespacing=1.2)  # fmt: skip
+            y -= height
             _rule(figure, y)
-        start += len(chunk)
+        start = end
+
+
+def _cell_lines(value: Cell) -> list[str]:
+    text = cell_text(value) or "-"
+    if len(text) > CELL_CHARS:
+        text = text[: CELL_CHARS - 1] + "…"
+    return textwrap.wrap(text, CELL_WIDTH, break_long_words=False) or ["-"]
+
+
+def _longest(lines: list[str]) -> int:
+    return max((len(line) for line in lines), default=1)
 
 
 def _wrap(name: str, width: int = 9) -> str:

@@ -16,27 +16,12 @@ from shared.equipment.ingest_rows import EQUIPMENT
 from shared.reports.arrivals_week import week_arrivals
 from shared.reports.figures import hours, minutes_or_none, overlap, pct, percentile
 from shared.reports.heatmap import fill, hour_cells
+from shared.reports.maintenance_week import STATUSES, maintenance_tables
 from shared.reports.station_week import Interval, StationWeek, read_station_week
+from shared.reports.table import Cell, Table
 from shared.reports.weeks import Week
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-Cell = str | int | float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    """One table of the report: `name` is its CSV file's stem."""
-
-    name: str
-    title: str
-    columns: tuple[str, ...]
-    rows: list[tuple[Cell, ...]]
-
-    def column(self, name: str) -> list[Cell]:
-        """The values of one column, in row order."""
-        index = self.columns.index(name)
-        return [row[index] for row in self.rows]
 
 
 @dataclass(slots=True)
@@ -80,8 +65,9 @@ def build_week_report(*, session: Session, site: str, week: Week, clean_within_m
     zones = _zone_table(stations, verdicts)
     heatmap = _heatmap_table(stations, replays, week)
     arrivals = _arrivals_table(session, site, week)
-    report.tables = [_summary_table(week, site, stations, usage, verdicts, arrivals), usage, cleaning, zones,
-                     heatmap, arrivals]  # fmt: skip
+    plan, done = maintenance_tables(session=session, site=site, week=week)
+    summary = _summary_table(week, site, stations, usage, verdicts, arrivals, plan, done)
+    report.tables = [summary, usage, cleaning, zones, heatmap, plan, done, arrivals]
     return report
 
 
@@ -164,7 +150,7 @@ def _arrivals_table(session: Session, site: str, week: Week) -> Table:
 
 def _summary_table(
     week: Week, site: str, stations: list[_Station], usage: Table, verdicts: Mapping[str, list[UseCleaning]],
-    arrivals: Table,
+    arrivals: Table, plan: Table, done: Table,
 ) -> Table:  # fmt: skip
     judged = [pair for s in stations if s.clean_after_use for pair in verdicts[s.id]]
     cleaning = _cleaning_figures(judged)
@@ -174,11 +160,13 @@ def _summary_table(
         return round(sum(float(v or 0) for v in usage.column(column)), 2)
 
     columns = ("week", "site", "first_day", "last_day", "week_hours", "stations", "uses", "in_use_hours",
-               *_CLEANING_COLUMNS, "out_of_service_hours", "offline_hours", "appointments", "arrivals", "no_shows",
+               *_CLEANING_COLUMNS, "out_of_service_hours", "offline_hours", "maintenance_done",
+               *(f"maintenance_{status}" for status in STATUSES), "appointments", "arrivals", "no_shows",
                "wait_p50_min", "wait_p90_min")  # fmt: skip
     row = (week.label, site, week.days[0].isoformat(), week.days[-1].isoformat(), round(week.hours, 2),
            len(stations), int(summed("uses")), summed("in_use_hours"), *cleaning, summed("out_of_service_hours"),
-           summed("offline_hours"), total[2], total[3], total[4], total[6], total[7])  # fmt: skip
+           summed("offline_hours"), len(done.rows), *(plan.column("status_at_week_end").count(s) for s in STATUSES),
+           total[2], total[3], total[4], total[6], total[7])  # fmt: skip
     return Table("summary", "The week at a glance", columns, [row])
 
 

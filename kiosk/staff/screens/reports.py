@@ -12,13 +12,14 @@ from kiosk.staff.auth import require
 from kiosk.staff.kit import plain_table
 from shared.reports.csv_files import csv_zip
 from shared.reports.pdf import pdf_bytes
-from shared.reports.week_report import Table, build_week_report, report_sites
+from shared.reports.table import Table
+from shared.reports.week_report import build_week_report, report_sites
 from shared.reports.weeks import Week, recent_weeks
 from shared.store.db import read_session
 from shared.store.types import utcnow
 
 WEEKS_SHOWN = 12
-TABLES = ("usage", "cleaning", "cleaning_by_zone", "arrivals")
+TABLES = ("usage", "cleaning", "cleaning_by_zone", "maintenance", "maintenance_done", "arrivals")
 
 user = require("reports")
 cfg = resources.settings()

@@ -120,7 +120,31 @@ def build_front_desk_week(engine: Engine) -> None:
                                        actor="frontdesk")  # fmt: skip
 
 
+NOTES = "Leakage 0.1 mA: $ok <b>fine</b>"  # a note as typed, shown as typed
+
+
+def build_maintenance(engine: Engine) -> None:
+    """Four tasks: at the week's end (Mon 2 Nov 00:00 EST) one missed, one overdue, one due soon, one done."""
+    from shared.equipment.maintenance import add_task, mark_done
+    from shared.store.db import unit_of_work
+
+    tasks = [  # station, task, every N days, added at
+        ("table-1", "Calibration", 7, at(30, 9, month=9)),  # due 7 Oct, missed since 14 Oct
+        ("scale-1", "Calibration", 30, at(25, 12, month=9)),  # due 25 Oct: overdue (missed from 24 Nov)
+        ("bike-1", "Belt check", 8, at(25, 10)),  # due 2 Nov 09:00 EST (8 x 24 h): due soon (within 2 days)
+        ("bike-1", "Electrical safety check", 30, at(1, 12, month=10)),  # done Sun 1 Nov: due 1 Dec
+    ]
+    for equipment_id, task, days, added in tasks:
+        with unit_of_work(engine) as session:
+            add_task(session=session, site="main", equipment_id=equipment_id, task=task, every_days=days,
+                     by="admin", now=added)  # fmt: skip
+    with unit_of_work(engine) as session:
+        mark_done(session=session, site="main", equipment_id="bike-1", task="Electrical safety check", by="Mark",
+                  notes=NOTES, now=at(1, 10, month=11))  # fmt: skip
+
+
 def build_known_week(engine: Engine) -> None:
     """The whole known week."""
     build_equipment_week(engine)
+    build_maintenance(engine)
     build_front_desk_week(engine)

@@ -14,7 +14,7 @@ from clinic.cli import app
 from shared.reports.weeks import parse_week
 from shared.store.errors import ValidationFailed
 from shared.store.settings import get_settings
-from tests.shared.reports.known_week import NY, WEEK, build_known_week
+from tests.shared.reports.known_week import NOTES, NY, WEEK, build_known_week
 
 
 def read_csv(folder: Path, name: str) -> list[dict[str, str]]:
@@ -100,6 +100,32 @@ def test_the_heatmap_counts_local_wall_clock_hours(week_csv: Path) -> None:
     assert cell[("2026-10-26", 9)]["utilization_pct"] == "16.7"  # 0.5 h / 3 station-hours
 
 
+def test_maintenance_at_the_weeks_end_and_done_during_it(week_csv: Path) -> None:
+    shown = ("station", "task", "every_days", "status_at_week_end", "due_at", "last_done_at", "last_done_by",
+             "done_this_week")  # fmt: skip
+    plan = [{k: r[k] for k in shown} for r in read_csv(week_csv, "maintenance")]
+    assert plan == [
+        {"station": "bike-1", "task": "Belt check", "every_days": "8.0", "status_at_week_end": "due_soon",
+         "due_at": "2026-11-02 09:00", "last_done_at": "", "last_done_by": "", "done_this_week": "0"},
+        {"station": "bike-1", "task": "Electrical safety check", "every_days": "30.0", "status_at_week_end": "ok",
+         "due_at": "2026-12-01 10:00", "last_done_at": "2026-11-01 10:00", "last_done_by": "Mark",
+         "done_this_week": "1"},
+        {"station": "scale-1", "task": "Calibration", "every_days": "30.0", "status_at_week_end": "overdue",
+         "due_at": "2026-10-25 12:00", "last_done_at": "", "last_done_by": "", "done_this_week": "0"},
+        {"station": "table-1", "task": "Calibration", "every_days": "7.0", "status_at_week_end": "missed",
+         "due_at": "2026-10-07 09:00", "last_done_at": "", "last_done_by": "", "done_this_week": "0"},
+    ]  # fmt: skip
+    assert read_csv(week_csv, "maintenance_done") == [
+        {
+            "station": "bike-1",
+            "task": "Electrical safety check",
+            "done_at": "2026-11-01 10:00",
+            "by": "Mark",
+            "notes": NOTES,
+        },
+    ]
+
+
 def test_arrivals_waits_and_no_shows(week_csv: Path) -> None:
     days = read_csv(week_csv, "arrivals")
     assert [d["date"] for d in days] == [f"2026-10-{d}" for d in range(26, 32)] + ["2026-11-01", "week"]
@@ -118,6 +144,7 @@ def test_the_summary(week_csv: Path) -> None:
         "stations": "3", "uses": "8", "in_use_hours": "4.65", "uses_ended": "7", "cleaned_in_time": "4", "late": "1",
         "not_cleaned": "1", "used_before_contact_time": "1", "cleaning_compliance_pct": "71.4",  # 5 / 7
         "time_to_clean_p50_min": "10.0", "time_to_clean_p90_min": "25.0",  # of 5, 10, 10, 10, 15, 35
-        "out_of_service_hours": "34.0", "offline_hours": "7.5", "appointments": "4", "arrivals": "3", "no_shows": "1",
+        "out_of_service_hours": "34.0", "offline_hours": "7.5", "maintenance_done": "1", "maintenance_due_soon": "1",
+        "maintenance_overdue": "1", "maintenance_missed": "1", "appointments": "4", "arrivals": "3", "no_shows": "1",
         "wait_p50_min": "20.0", "wait_p90_min": "28.0",
     }]  # fmt: skip

@@ -16,6 +16,6 @@ from shared.outcomes import questionnaire_models
 from shared.staff import models as staff_models
 
 # imported for their tables
-MODULES = (care_models, chain_models, equipment_models, native_models, outcomes_models, record_models,
-           recording_models, staff_models, station_name_models)
+MODULES = (care_models, chain_models, equipment_models, native_models, outcomes_models, questionnaire_models,
+           record_models, recording_models, staff_models, station_name_models)
 metadata = SQLModel.metadata

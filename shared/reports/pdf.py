@@ -171,7 +171,7 @@ def _table(flow: _Flow, table: Table) -> None:
     Text wraps at spaces (a date and its time on two lines); a very long note is cut here (whole in the CSV)."""
     header = [_wrap(name) for name in table.columns]
     cells = [[_cell_lines(v) for v in row] for row in table.rows] or [[["Nothing this week."]]]
-    widths = [1 + max(_longest(h.split("\n")), *(_longest(r[i]) for r in cells if i < len(r)))
+    widths = [1 + max([_longest(h.split("\n")), *(_longest(r[i]) for r in cells if i < len(r))])
               for i, h in enumerate(header)]  # fmt: skip
     scale = (PAGE_W - 2 * MARGIN) / max(sum(widths), 1)
     xs = [MARGIN + sum(widths[:i]) * scale for i in range(len(widths))]

@@ -65,3 +65,12 @@ def test_the_pages_as_images_show_the_charts(report: WeekReport, tmp_path: Path)
     assert bar_pixels > 20_000  # the two bar charts' bars: about 6 square centimetres of blue
     heatmap = Image.open(tmp_path / "page1.png").convert("RGB")
     assert len(set(heatmap.get_flattened_data())) > 50  # the shades of the heatmap's cells and colour bar
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_week_with_nothing_in_it_still_makes_a_pdf(engine: Engine, tmp_path: Path) -> None:
+    with read_session(engine) as session:
+        report = build_week_report(session=session, site="main", week=parse_week("2026-W49", NY))
+    assert write_pdf(report, tmp_path / "empty.pdf") >= 3
+    text = " ".join(page.extract_text() for page in PdfReader(tmp_path / "empty.pdf").pages)
+    assert "Nothing this week." in text and "stations: 0" in text

@@ -219,7 +219,8 @@ def mark_serviced(*, session: Session, site: str, equipment_id: str, by: str, tz
     conn.execute(insert(AuditEntry).values(actor=by, action="equipment.serviced", target=f"{site}/{equipment_id}",
                                            detail="", at=utcnow()))  # fmt: skip
     if interval_task_of(session, site=site, equipment_id=equipment_id):  # the interval's task: done now
-        mark_done(session=session, site=site, equipment_id=equipment_id, task=INTERVAL_TASK, by=by, notes="serviced")
+        mark_done(session=session, site=site, equipment_id=equipment_id, task=INTERVAL_TASK, by=by, notes="serviced",
+                  audited=False)  # fmt: skip
 
 
 def unknown_devices(*, session: Session) -> list[UnknownDevice]:

@@ -80,3 +80,10 @@ def usual_disinfectant(conn: Connection, *, site: str, equipment_id: str) -> Cho
         return Choice(str(last.disinfectant), float(last.contact_min or 0.0))
     default = conn.execute(select(TABLE.c.name, TABLE.c.contact_min).where(TABLE.c.is_default)).first()
     return Choice(str(default.name), float(default.contact_min)) if default is not None else None
+
+
+def usual_names(*, session: Session, site: str, equipment_ids: list[str]) -> dict[str, str]:
+    """For "Mark cleaned": the disinfectant each station is usually cleaned with (its last, else the default)."""
+    conn = session.connection()
+    found = {eid: usual_disinfectant(conn, site=site, equipment_id=eid) for eid in equipment_ids}
+    return {eid: choice.name for eid, choice in found.items() if choice is not None}

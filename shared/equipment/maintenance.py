@@ -116,10 +116,11 @@ def interval_task_of(session: Session, *, site: str, equipment_id: str) -> bool:
 
 def mark_done(
     *, session: Session, site: str, equipment_id: str, task: str, by: str, notes: str = "",
-    now: datetime | None = None,
+    now: datetime | None = None, audited: bool = True,
 ) -> int:  # fmt: skip
     """Record a task done (with notes and who) on the records' chain; the next interval counts from now. Returns
-    the record's place in the chain."""
+    the record's place in the chain. `audited=False` for a caller whose own audit entry says it ("Mark
+    serviced")."""
     row = _find(session, site, equipment_id, " ".join(task.split()), required=True)
     assert row is not None and row.id is not None
     conn = session.connection()
@@ -129,7 +130,9 @@ def mark_done(
                        task=row.task, in_use_seconds=in_use, notes=notes.strip()[:4000])  # fmt: skip
     row.since, row.since_in_use_seconds = now, in_use
     session.add(row)
-    audit(session, actor=by, action="maintenance.done", target=f"{site}/{equipment_id}", detail={"task": row.task})
+    if audited:
+        audit(session, actor=by, action="maintenance.done", target=f"{site}/{equipment_id}",
+              detail={"task": row.task})  # fmt: skip
     session.flush()
     (seq,) = append(conn, [record], now=now)
     return seq

@@ -8,16 +8,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
-from sqlalchemy import Table, select, type_coerce
+from sqlalchemy import Connection, Table, select, type_coerce
 from sqlalchemy.types import NullType
 from sqlmodel import Session
 
 from shared.equipment.maintenance import set_interval_task
 from shared.equipment.models import Equipment, EquipmentState
+from shared.equipment.record_chain import RECORDS
 from shared.equipment.state_machine import Status
 from shared.staff.audit import audit
 from shared.store.errors import NotFound, ValidationFailed
-from shared.store.settings import ID_PATTERN, contact_time_for, get_settings
+from shared.store.settings import ID_PATTERN, MAX_CONTACT_TIME_MIN, contact_time_for, get_settings
 from shared.store.types import utcnow
 
 # What staff and patients see: the stored status, or "cleaning" while a disinfectant's contact time runs.
@@ -185,7 +186,17 @@ def list_stations(
     rows = connection.execute(query.order_by(*_BOARD_ORDER)).all()
     # SQLite keeps dates as ISO text ("2026-11-23"), PostgreSQL returns them as dates
     day_key: date | str = day.isoformat() if connection.dialect.name == "sqlite" else day
-    return _views(rows, day_key, now, _ContactTimes(table))
+    return _views(rows, day_key, now, _ContactTimes(table), _recent_contact(connection, now))
+
+
+def _recent_contact(connection: Connection, now: datetime) -> dict[tuple[str, str, datetime], timedelta]:
+    """The contact time of each cleaning recorded with a disinfectant in the last hour (the longest contact time),
+    by (site, station, when): a station cleaned with one is "cleaning" for its contact time, not its kind's."""
+    query = select(RECORDS.c.site, RECORDS.c.equipment_id, RECORDS.c.at, RECORDS.c.contact_min).where(
+        (RECORDS.c.at >= now - timedelta(minutes=MAX_CONTACT_TIME_MIN)) & (RECORDS.c.kind == "cleaning")
+        & RECORDS.c.contact_min.is_not(None))  # fmt: skip
+    return {(str(site), str(eid), at): timedelta(minutes=float(minutes))
+            for site, eid, at, minutes in connection.execute(query)}  # fmt: skip
 
 
 EQUIPMENT: Table = Equipment.__table__  # type: ignore[attr-defined]
@@ -243,7 +254,8 @@ def _utc(value: datetime | str | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _views(rows: Sequence[Any], day_key: date | str, now: datetime, contact: _ContactTimes) -> list[StationView]:
+def _views(rows: Sequence[Any], day_key: date | str, now: datetime, contact: _ContactTimes,
+           recent: Mapping[tuple[str, str, datetime], timedelta] | None = None) -> list[StationView]:  # fmt: skip
     """The board's views, one per row of _BOARD_QUERY (unpacked by position; no state row: a new station).
 
     The contact time of the last cleaning runs (`ready_at`) only on an available station: the cleaning made it so
@@ -267,7 +279,8 @@ def _views(rows: Sequence[Any], day_key: date | str, now: datetime, contact: _Co
         ready_at = None
         if (cleaned_at is not None and not out_of_service and usage_status == "available"
                 and (clean_after_use or _utc(last_event_at) == cleaned_at)):  # fmt: skip
-            ready_at = cleaned_at + contact[kind]
+            chosen = recent.get((site, station_id, cleaned_at)) if recent else None  # its disinfectant's
+            ready_at = cleaned_at + (chosen if chosen is not None else contact[kind])
             if not now < ready_at:
                 ready_at = None
         append(StationView(

@@ -24,8 +24,10 @@ from kiosk.theme import literal, status_badge
 from shared.equipment import board, undo
 from shared.equipment.board import BoardRow
 from shared.equipment.cleaning_queue import QueueItem, cleaning_queue, describe_item, hold_places
+from shared.equipment.disinfectants import list_disinfectants, usual_names
 from shared.equipment.fault_photos import MAX_BYTES, THUMB_SIDE, photo_data_uri
 from shared.equipment.faults import CATEGORIES, MAX_NOTES, ShownReport, current_reports
+from shared.equipment.maintenance_blocks import apply_blocks, pending_blocks
 from shared.equipment.offers import offered
 from shared.equipment.recording import recording_status
 from shared.equipment.stations import StationView, describe_status
@@ -42,6 +44,7 @@ UNDO_KEY = "board_undo"  # the last action (undo.Done), while its Undo is offere
 SAID_KEY = "board_undo_said"  # what an undo did or why it was refused: (kind, text, when)
 APP_RERUN_KEY = "board_app_rerun"  # a queue row's action ran in its fragment: redraw the page (the confirmation)
 PHOTO_TYPES = ["jpg", "jpeg", "png"]
+Disinfectants = tuple[list[str], dict[str, str]]  # the clinic's, and each station's usual one
 BOARD_CSS = """
 <style>
 .st-key-board-undo { position: fixed; left: 50%; transform: translateX(-50%); bottom: 1.5rem; z-index: 999991;
@@ -160,7 +163,7 @@ def _undo(done: undo.Done) -> None:
     st.rerun(scope="app")
 
 
-def _card(row: BoardRow, report: ShownReport | None, recording: bool) -> None:
+def _card(row: BoardRow, report: ShownReport | None, recording: bool, cleaning: Disinfectants) -> None:
     station = row.station
     with st.container(border=True, key=f"card-{station.id}"):
         online = "" if station.online is not False else " · offline"
@@ -180,7 +183,7 @@ def _card(row: BoardRow, report: ShownReport | None, recording: bool) -> None:
         for alert in row.alerts:
             st.warning(alert)
         show_notice(_about(station.id))
-        _actions(row, recording)
+        _actions(row, recording, cleaning)
 
 
 def _report(station: StationView, report: ShownReport) -> None:
@@ -192,13 +195,22 @@ def _report(station: StationView, report: ShownReport) -> None:
         st.markdown(f"<img class='board-fault-photo' src='{uri}' alt='{alt}'>", unsafe_allow_html=True)
 
 
-def _actions(row: BoardRow, recording: bool) -> None:
+def _actions(row: BoardRow, recording: bool, cleaning: Disinfectants) -> None:
     station = row.station
     offers = offered(station, role=user.role, recording=recording)
     line = st.container(horizontal=True)  # buttons side by side, wrapping rather than truncating a label
     cols = (line, line)
     clean = offers["cleaned"]
-    if cols[0].button("Mark cleaned", key=f"clean-{station.id}", disabled=not clean.enabled, help=clean.why):
+    listed, usual = cleaning
+    if clean.enabled and len(listed) > 1:  # which disinfectant: the station's usual one chosen already
+        with cols[0].popover("Mark cleaned"):
+            used = usual.get(station.id)
+            choice = st.radio("Disinfectant", listed, index=listed.index(used) if used in listed else 0,
+                              key=f"clean-with-{station.id}")  # fmt: skip
+            if st.button("Confirm cleaned", key=f"clean-{station.id}"):
+                _act_here("cleaned", row, disinfectant=choice)
+                st.rerun()
+    elif cols[0].button("Mark cleaned", key=f"clean-{station.id}", disabled=not clean.enabled, help=clean.why):
         _act_here("cleaned", row)
         st.rerun()
     if offers["back"].enabled:
@@ -301,6 +313,9 @@ def live_board() -> None:
         rows = board.board(session=session, tz=cfg.tz, site=cfg.site,
                            zone=None if zone == "All zones" else zone, status=STATUS_FILTERS[status_label])  # fmt: skip
         reports = current_reports(session=session, site=cfg.site)
+        listed = [d.name for d in list_disinfectants(session=session)]
+        usual = usual_names(session=session, site=cfg.site, equipment_ids=[r.station.id for r in rows]) \
+            if len(listed) > 1 else {}  # fmt: skip
     recording = _recording(utcnow())
     st.caption(f"{len(rows)} stations · updated {utcnow().astimezone(cfg.tz).strftime('%H:%M:%S')}")
     if not rows:
@@ -309,7 +324,7 @@ def live_board() -> None:
     columns = st.columns(2)
     for index, row in enumerate(rows):  # a stable order (zone, then name): a card keeps its place
         with columns[index % 2]:
-            _card(row, reports.get((row.station.site, row.station.id)), recording)
+            _card(row, reports.get((row.station.site, row.station.id)), recording, (listed, usual))
 
 
 def _recording(now: datetime) -> bool:
@@ -318,6 +333,16 @@ def _recording(now: datetime) -> bool:
         return not recording_status(session=session, now=now, keepalive_s=cfg.mqtt_keepalive_s).stopped
 
 
+def _maintenance_blocks() -> None:
+    """A page run takes out of service the stations whose overdue maintenance blocks use (only when one must)."""
+    now = utcnow()
+    with read_session(resources.engine()) as session:
+        needed = pending_blocks(session=session, now=now, site=cfg.site)
+    if needed:
+        run_action(lambda session: apply_blocks(session=session, now=now, tz=cfg.tz, site=cfg.site))
+
+
+_maintenance_blocks()
 st.session_state[RESORT_KEY] = True  # a page run (not a fragment's refresh): "Clean next" may re-sort
 undo_bar()
 queue_column, board_column = st.columns([2, 3], gap="medium")  # both above the fold at 1400 x 900

@@ -11,30 +11,30 @@ use only if it came before the next use started. Verdicts, most serious first:
 - `cleaned_in_time`: otherwise.
 
 Compliance (the issue's definition) = uses cleaned before the next use and within CLINIC_CLEAN_WITHIN_MIN of the use
-ending, over the uses that ended in the period. The database does the searching: each use's stop, next start and
-cleaning are found by index probes on the events' (site, station, time) index, bounded by a look-ahead, so a
-week costs the same in a store of a year of events as in a new one.
+ending, over the uses that ended in the period. The database reads each station's usage and cleaning events of the
+period (with half a day before and two days after) in one ordered range of the events' (site, station, time)
+index, and one pass pairs them up, so a week costs the same in a store of a year of events as in a new one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import Connection, and_, select
 from sqlmodel import Session
 
 from shared.equipment.ingest_rows import EQUIPMENT, EVENTS
-from shared.equipment.record_chain import RECORDS, corrections_of
+from shared.equipment.record_chain import RECORDS
 from shared.store.settings import contact_time_for, get_settings
 
 Verdict = Literal["cleaned_in_time", "late", "not_cleaned", "used_before_contact_time"]
 VERDICTS: tuple[Verdict, ...] = ("cleaned_in_time", "late", "not_cleaned", "used_before_contact_time")
 LOOK_BACK = timedelta(hours=12)  # a use that ends in the period began at most this long before it
 LOOK_AHEAD = timedelta(days=2)  # how far after the period its uses' stops, next starts and cleanings are sought
-_CHUNK = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,16 +70,18 @@ def cleaning_per_use(
     order of station then time. `within_min` defaults to CLINIC_CLEAN_WITHIN_MIN."""
     settings = get_settings()
     within = timedelta(minutes=settings.clean_within_min if within_min is None else within_min)
+    lo, hi = start - LOOK_BACK, end + LOOK_AHEAD
     conn = session.connection()
-    uses = [row for row in conn.execute(_uses_query(start, end, site)) if _end_of(row) is not None]
-    uses = [row for row in uses if start <= _end_of(row) < end]
-    cleanings = _cleanings(session, {row.cleaning_row for row in uses if row.cleaning_row is not None})
-    found = []
-    for row in uses:
-        use_end = _end_of(row)
-        assert use_end is not None
-        default_contact = contact_time_for(settings.contact_time_min, str(row.kind)).total_seconds() / 60
-        found.append(_judge(row, use_end, cleanings.get(row.cleaning_row), default_contact, within))
+    voided = _voided(conn, lo, hi, site)
+    details = _cleaning_details(conn, lo, hi, site)
+    found: list[UseCleaning] = []
+    for station, events in _station_events(conn, lo, hi, site):
+        default_contact = contact_time_for(settings.contact_time_min, station.kind).total_seconds() / 60
+        for use_start, use_end, next_start, cleaning in _uses(events, voided):
+            if start <= use_end < end:
+                found.append(_judge(station, use_start, use_end, next_start,
+                                    details.get(cleaning[1]) if cleaning else None, cleaning, default_contact,
+                                    within))  # fmt: skip
     return found
 
 
@@ -92,114 +94,144 @@ def compliance_pct(rows: Iterable[UseCleaning]) -> float | None:
     return 100.0 * sum(1 for row in rows if row.compliant) / len(rows)
 
 
-def _uses_query(start: datetime, end: datetime, site: str | None) -> Any:
-    """Starts that may belong to uses ending in the period, each with its stop, the next start and its cleaning."""
-    s = EVENTS.alias("s")
-    until = end + LOOK_AHEAD
+@dataclass(frozen=True, slots=True)
+class _Station:
+    site: str
+    id: str
+    name: str
+    zone: str
+    kind: str
 
-    stop_e, next_e, clean_e = EVENTS.alias("stop_e"), EVENTS.alias("next_e"), EVENTS.alias("clean_e")
-    stop = _probe(s, stop_e, until, stop_e.c.channel == "usage", stop_e.c.event == "stop")
-    next_start = _probe(s, next_e, until, next_e.c.channel == "usage", next_e.c.event == "start", strictly=True)
-    corrected, correction = RECORDS.alias("corrected"), RECORDS.alias("correction")
-    voided = exists(
-        select(correction.c.id)
-        .select_from(corrected.join(correction, correction.c.corrects == corrected.c.seq))
-        .where(corrected.c.event_id == clean_e.c.event_id, corrected.c.site == clean_e.c.site, correction.c.void)
-    )
-    cleaning = _probe(s, clean_e, until, clean_e.c.channel == "cleaning", clean_e.c.event == "cleaned", ~voided,
-                      column="id")  # fmt: skip
+
+@dataclass(slots=True)
+class _Events:
+    """One station's starts, stops and cleanings (time, event id, by) in time order."""
+
+    starts: list[datetime] = field(default_factory=list)
+    stops: list[datetime] = field(default_factory=list)
+    cleanings: list[tuple[datetime, str, str | None]] = field(default_factory=list)
+
+
+def _station_events(
+    conn: Connection, lo: datetime, hi: datetime, site: str | None
+) -> Iterator[tuple[_Station, _Events]]:
+    """Each station cleaned after use with its usage and cleaning events in [lo, hi): one read of the (site, station,
+    time) index per station, in order."""
     query = (
-        select(s.c.site, s.c.equipment_id, EQUIPMENT.c.name, EQUIPMENT.c.zone, EQUIPMENT.c.kind,
-               s.c.event_at.label("use_start"), stop.label("stop_at"), next_start.label("next_start"),
-               cleaning.label("cleaning_row"))
-        .select_from(EQUIPMENT.join(s, and_(s.c.site == EQUIPMENT.c.site, s.c.equipment_id == EQUIPMENT.c.id)))
-        .where(EQUIPMENT.c.clean_after_use, s.c.channel == "usage", s.c.event == "start",
-               s.c.event_at >= start - LOOK_BACK, s.c.event_at < end)
-        .order_by(s.c.site, s.c.equipment_id, s.c.event_at)
+        select(EQUIPMENT.c.site, EQUIPMENT.c.id, EQUIPMENT.c.name, EQUIPMENT.c.zone, EQUIPMENT.c.kind,
+               EVENTS.c.event_at, EVENTS.c.channel, EVENTS.c.event, EVENTS.c.event_id, EVENTS.c.by)
+        .select_from(EQUIPMENT.join(EVENTS, and_(EVENTS.c.site == EQUIPMENT.c.site,
+                                                 EVENTS.c.equipment_id == EQUIPMENT.c.id)))
+        .where(EQUIPMENT.c.clean_after_use, EVENTS.c.event_at >= lo, EVENTS.c.event_at < hi,
+               EVENTS.c.channel.in_(("usage", "cleaning")))
+        .order_by(EQUIPMENT.c.site, EQUIPMENT.c.id, EVENTS.c.event_at)
     )  # fmt: skip
-    return query.where(EQUIPMENT.c.site == site) if site is not None else query
+    if site is not None:
+        query = query.where(EQUIPMENT.c.site == site)
+    station: _Station | None = None
+    events = _Events()
+    for s, eid, name, zone, kind, at, channel, event, event_id, by in conn.execute(query):
+        if station is None or (station.site, station.id) != (s, eid):
+            if station is not None:
+                yield station, events
+            station, events = _Station(str(s), str(eid), str(name), str(zone or ""), str(kind)), _Events()
+        if channel == "usage":
+            (events.starts if event == "start" else events.stops).append(at)
+        elif event == "cleaned":
+            events.cleanings.append((at, str(event_id), by))
+    if station is not None:
+        yield station, events
 
 
-def _probe(s: Any, e: Any, until: datetime, *conditions: ColumnElement[bool], strictly: bool = False,
-           column: str = "event_at") -> Any:  # fmt: skip
-    """The first of the start `s`'s station's events `e` at (or `strictly` after) its time meeting `conditions`:
-    a probe of the (site, station, time) index, stopped at `until`."""
-    later = e.c.event_at > s.c.event_at if strictly else e.c.event_at >= s.c.event_at
-    return (
-        select(e.c[column])
-        .where(e.c.site == s.c.site, e.c.equipment_id == s.c.equipment_id, later, e.c.event_at < until, *conditions)
-        .order_by(e.c.event_at)
-        .limit(1)
-        .scalar_subquery()
+def _uses(events: _Events, voided: set[str]) -> Iterator[tuple[datetime, datetime, datetime | None,
+                                                               tuple[datetime, str, str | None] | None]]:  # fmt: skip
+    """Each use (start, end, next start, first valid cleaning at or after its start), in order: it ends at its first
+    stop, or at the next start when that came first (which closed it)."""
+    cleanings = [c for c in events.cleanings if c[1] not in voided]
+    cleaning_times = [c[0] for c in cleanings]
+    starts, stops = events.starts, events.stops
+    for index, use_start in enumerate(starts):
+        next_start = starts[index + 1] if index + 1 < len(starts) else None
+        at = bisect_left(stops, use_start)
+        stop = stops[at] if at < len(stops) else None
+        use_end = next_start if stop is None or (next_start is not None and next_start < stop) else stop
+        if use_end is None:
+            continue  # still in use (or its stop is beyond the look-ahead)
+        found = bisect_left(cleaning_times, use_start)
+        yield use_start, use_end, next_start, cleanings[found] if found < len(cleanings) else None
+
+
+def _voided(conn: Connection, lo: datetime, hi: datetime, site: str | None) -> set[str]:
+    """Event ids of the cleanings in [lo, hi) whose record a correction voided (an undone "Mark cleaned")."""
+    record, fix = RECORDS.alias("record"), RECORDS.alias("fix")
+    query = (
+        select(record.c.event_id)
+        .select_from(record.join(fix, fix.c.corrects == record.c.seq))
+        .where(record.c.kind == "cleaning", record.c.at >= lo, record.c.at < hi, fix.c.void,
+               record.c.event_id.is_not(None))
     )  # fmt: skip
-
-
-def _end_of(row: Any) -> Any:
-    """A use's end: its stop, or the next start when that came first (it closed the use)."""
-    stop, next_start = row.stop_at, row.next_start
-    if stop is None or (next_start is not None and next_start < stop):
-        return next_start
-    return stop
+    if site is not None:
+        query = query.where(record.c.site == site)
+    return {str(event_id) for (event_id,) in conn.execute(query)}
 
 
 @dataclass(frozen=True, slots=True)
 class _Cleaning:
-    at: datetime
     by: str | None
     disinfectant: str | None
     contact_min: float | None
 
 
-def _cleanings(session: Session, row_ids: set[int]) -> dict[int, _Cleaning]:
-    """The cleaning events with these row ids, with their records' disinfectant (as corrected, if corrected)."""
-    conn = session.connection()
-    found: dict[int, _Cleaning] = {}
-    ids = sorted(row_ids)
-    for chunk in _chunks(ids):
-        query = (
-            select(EVENTS.c.id, EVENTS.c.event_at, EVENTS.c.by, RECORDS.c.seq, RECORDS.c.by.label("record_by"),
-                   RECORDS.c.disinfectant, RECORDS.c.contact_min)
-            .select_from(EVENTS.outerjoin(RECORDS, and_(RECORDS.c.event_id == EVENTS.c.event_id,
-                                                        RECORDS.c.site == EVENTS.c.site,
-                                                        RECORDS.c.kind == "cleaning")))
-            .where(EVENTS.c.id.in_(chunk))
-        )  # fmt: skip
-        rows = conn.execute(query).all()
-        fixes = corrections_of(conn, [int(r.seq) for r in rows if r.seq is not None])
-        for r in rows:
-            by, disinfectant, contact = r.record_by or r.by, r.disinfectant, r.contact_min
-            for fix in fixes.get(int(r.seq), []) if r.seq is not None else []:
-                disinfectant = fix["disinfectant"] or disinfectant
-                contact = fix["contact_min"] if fix["contact_min"] is not None else contact
-            found[int(r.id)] = _Cleaning(r.event_at, by, disinfectant, contact)
+def _cleaning_details(conn: Connection, lo: datetime, hi: datetime, site: str | None) -> dict[str, _Cleaning]:
+    """The cleaning records in [lo, hi) by event id: who, which disinfectant and its contact time, as corrected."""
+    query = select(RECORDS.c.seq, RECORDS.c.event_id, RECORDS.c.by, RECORDS.c.disinfectant, RECORDS.c.contact_min
+                   ).where(RECORDS.c.kind == "cleaning", RECORDS.c.at >= lo, RECORDS.c.at < hi,
+                           RECORDS.c.event_id.is_not(None))  # fmt: skip
+    if site is not None:
+        query = query.where(RECORDS.c.site == site)
+    rows = conn.execute(query).all()
+    fixes = _corrections_since(conn, lo, {int(r.seq) for r in rows})
+    found: dict[str, _Cleaning] = {}
+    for seq, event_id, by, disinfectant, contact in rows:
+        for fix in fixes.get(int(seq), []):
+            disinfectant = fix.disinfectant or disinfectant
+            contact = fix.contact_min if fix.contact_min is not None else contact
+        found[str(event_id)] = _Cleaning(by, disinfectant, contact)
     return found
 
 
-def _judge(row: Any, use_end: datetime, cleaning: _Cleaning | None, default_contact: float,
+def _corrections_since(conn: Connection, lo: datetime, seqs: set[int]) -> dict[int, list[Any]]:
+    """The corrections (not voiding) of records in `seqs`, made since `lo`, oldest first."""
+    query = select(RECORDS.c.corrects, RECORDS.c.disinfectant, RECORDS.c.contact_min).where(
+        RECORDS.c.kind == "correction", RECORDS.c.at >= lo, ~RECORDS.c.void).order_by(RECORDS.c.seq)  # fmt: skip
+    found: dict[int, list[Any]] = {}
+    for row in conn.execute(query):
+        if row.corrects is not None and int(row.corrects) in seqs:
+            found.setdefault(int(row.corrects), []).append(row)
+    return found
+
+
+def _judge(station: _Station, use_start: datetime, use_end: datetime, next_start: datetime | None,
+           record: _Cleaning | None, cleaning: tuple[datetime, str, str | None] | None, default_contact: float,
            within: timedelta) -> UseCleaning:  # fmt: skip
-    next_start = row.next_start
-    if cleaning is not None and next_start is not None and cleaning.at > next_start:
-        cleaning = None  # the next use came first: that cleaning belongs to a later use
-    contact = default_contact if cleaning is None or cleaning.contact_min is None else cleaning.contact_min
+    if cleaning is not None and next_start is not None and cleaning[0] > next_start:
+        cleaning = record = None  # the next use came first: that cleaning belongs to a later use
+    contact = default_contact if record is None or record.contact_min is None else record.contact_min
     verdict: Verdict
     compliant = False
-    if cleaning is None:
+    cleaned_at = cleaning[0] if cleaning is not None else None
+    if cleaned_at is None:
         verdict = "not_cleaned"
     else:
-        in_time = cleaning.at - use_end <= within
-        compliant = in_time
-        if next_start is not None and next_start < cleaning.at + timedelta(minutes=contact):
+        compliant = cleaned_at - use_end <= within
+        if next_start is not None and next_start < cleaned_at + timedelta(minutes=contact):
             verdict = "used_before_contact_time"
         else:
-            verdict = "cleaned_in_time" if in_time else "late"
+            verdict = "cleaned_in_time" if compliant else "late"
+    by = (record.by if record is not None and record.by else None) or (cleaning[2] if cleaning else None)
     return UseCleaning(
-        site=str(row.site), station=str(row.equipment_id), station_name=str(row.name), zone=str(row.zone or ""),
-        use_start=row.use_start, use_end=use_end, cleaned_at=cleaning.at if cleaning else None,
-        cleaned_by=cleaning.by if cleaning else None, disinfectant=cleaning.disinfectant if cleaning else None,
-        contact_min=contact, next_use_start=next_start, verdict=verdict, compliant=compliant,
+        site=station.site, station=station.id, station_name=station.name, zone=station.zone, use_start=use_start,
+        use_end=use_end, cleaned_at=cleaned_at, cleaned_by=by if cleaning else None,
+        disinfectant=record.disinfectant if record else None, contact_min=contact, next_use_start=next_start,
+        verdict=verdict, compliant=compliant,
     )  # fmt: skip
-
-
-def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
-    for at in range(0, len(items), _CHUNK):
-        yield items[at : at + _CHUNK]

@@ -9,10 +9,11 @@ counts the lines ticked on those days.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, union
 from sqlmodel import Session, col, select
 
 from shared.care.models import Patient, PlanItem, PlanShare
@@ -75,35 +76,62 @@ def adherence(*, session: Session, patient_id: int, today: date) -> Adherence:
     """A patient's adherence figures on `today`."""
     if session.get(Patient, patient_id) is None:
         raise NotFound(f"no patient with id {patient_id}")
-    items = session.exec(select(PlanItem).where(col(PlanItem.patient_id) == patient_id)).all()
-    return Adherence(
-        patient_id=patient_id,
-        today=today,
-        done_7=_done(session, patient_id, today, WEEK),
-        prescribed_7=sum(_days_in_force(item, today, WEEK) for item in items),
-        done_30=_done(session, patient_id, today, MONTH),
-        prescribed_30=sum(_days_in_force(item, today, MONTH) for item in items),
-        days_with_data_30=_days_with_data(session, patient_id, today),
-    )
+    return figures_for(session=session, patient_ids=[patient_id], today=today)[patient_id]
+
+
+def figures_for(*, session: Session, patient_ids: Sequence[int], today: date) -> dict[int, Adherence]:
+    """Adherence figures of many patients in four queries (the Patients page's list asks for every patient on
+    the home programme at each run)."""
+    ids = list(dict.fromkeys(patient_ids))
+    if not ids:
+        return {}
+    items = session.exec(select(PlanItem).where(col(PlanItem.patient_id).in_(ids))).all()
+    since = today - timedelta(days=MONTH)
+    ticks = session.exec(
+        select(col(ExerciseLog.patient_id), col(ExerciseLog.day))
+        .where(col(ExerciseLog.patient_id).in_(ids), col(ExerciseLog.day) > since, col(ExerciseLog.day) <= today)
+    ).all()  # fmt: skip
+    pains = session.exec(
+        select(col(HomePain.patient_id), col(HomePain.day))
+        .where(col(HomePain.patient_id).in_(ids), col(HomePain.day) > since, col(HomePain.day) <= today)
+    ).all()  # fmt: skip
+    week_start = today - timedelta(days=WEEK)
+    plans, done, data = defaultdict(list), defaultdict(list), defaultdict(set)
+    for item in items:
+        plans[item.patient_id].append(item)
+    for who, day in ticks:
+        done[who].append(day)
+        data[who].add(day)
+    for who, day in pains:
+        data[who].add(day)
+    out = {}
+    for patient_id in ids:
+        own, days = plans[patient_id], done[patient_id]
+        out[patient_id] = Adherence(
+            patient_id=patient_id,
+            today=today,
+            done_7=sum(1 for day in days if day > week_start),
+            prescribed_7=sum(_days_in_force(item, today, WEEK) for item in own),
+            done_30=len(days),
+            prescribed_30=sum(_days_in_force(item, today, MONTH) for item in own),
+            days_with_data_30=len(data[patient_id]),
+        )
+    return out
 
 
 def needs_nudge(*, session: Session, today: date, now: datetime, site: str | None = None) -> list[Nudge]:
     """Patients with a working take-home link (at `site`, when given) under 50% this week, lowest first."""
     query = (
-        select(Patient)
+        select(Patient.id, Patient.first_name, Patient.last_name)
         .join(PlanShare, col(PlanShare.patient_id) == col(Patient.id))
         .where(col(PlanShare.lasting), col(PlanShare.revoked_at).is_(None), col(PlanShare.expires_at) > now)
         .distinct()
     )
     if site is not None:
         query = query.where(col(PlanShare.site) == site)
-    out = []
-    for patient in session.exec(query).all():
-        assert patient.id is not None
-        figures = adherence(session=session, patient_id=patient.id, today=today)
-        if figures.needs_nudge:
-            out.append(Nudge(patient_id=patient.id, name=f"{patient.first_name} {patient.last_name}",
-                             adherence=figures))  # fmt: skip
+    names = {patient_id: f"{first} {last}" for patient_id, first, last in session.exec(query).all() if patient_id}
+    figures = figures_for(session=session, patient_ids=list(names), today=today)
+    out = [Nudge(patient_id=pid, name=names[pid], adherence=fig) for pid, fig in figures.items() if fig.needs_nudge]
     out.sort(key=lambda n: (n.adherence.percent_7 or 0, n.name))
     return out
 
@@ -113,24 +141,6 @@ def _days_in_force(item: PlanItem, today: date, days: int) -> int:
     start = max(item.active_from, today - timedelta(days=days - 1))
     end = min(item.active_to or today, today)
     return max((end - start).days + 1, 0)
-
-
-def _done(session: Session, patient_id: int, today: date, days: int) -> int:
-    query = select(func.count()).select_from(ExerciseLog).where(
-        col(ExerciseLog.patient_id) == patient_id, col(ExerciseLog.day) > today - timedelta(days=days),
-        col(ExerciseLog.day) <= today,
-    )  # fmt: skip
-    return int(session.exec(query).one())
-
-
-def _days_with_data(session: Session, patient_id: int, today: date) -> int:
-    since = today - timedelta(days=MONTH)
-    ticks = select(col(ExerciseLog.day)).where(col(ExerciseLog.patient_id) == patient_id,
-                                               col(ExerciseLog.day) > since, col(ExerciseLog.day) <= today)
-    pains = select(col(HomePain.day)).where(col(HomePain.patient_id) == patient_id, col(HomePain.day) > since,
-                                            col(HomePain.day) <= today)  # fmt: skip
-    days = union(ticks, pains).subquery()
-    return int(session.exec(select(func.count()).select_from(days)).one())
 
 
 def _percent(done: int, prescribed: int) -> int | None:

@@ -25,6 +25,7 @@ from sqlmodel import Session
 from shared.equipment import board
 from shared.equipment.faults import report_fault
 from shared.equipment.ingest_rows import EVENTS, STATES
+from shared.equipment.maintenance import INTERVAL_TASK, TASKS
 from shared.equipment.models import StationDay
 from shared.equipment.record_chain import RECORDS, NewRecord, append
 from shared.staff.models import AuditEntry
@@ -147,6 +148,8 @@ def undo(*, session: Session, done: Done, by: str, tz: tzinfo, now: datetime | N
             message=f"undoes {AUDIT_ACTIONS[done.action]} by {done.by} at {done.at.isoformat()}",
         ))  # fmt: skip
         _void_records(conn, done, by=by, now=now)
+    elif done.action == "serviced":
+        _void_service(conn, done, by=by, now=now)
     restored = _status_words(done.before)
     detail = {"undoes": done.audit_id, "action": AUDIT_ACTIONS[done.action], "event": done.event_id,
               "status": restored}  # fmt: skip
@@ -166,6 +169,30 @@ def _void_records(conn: Connection, done: Done, *, by: str, now: datetime) -> No
                        notes=f"undone: {kind} recorded by {done.by} at {done.at.isoformat()} should not stand")
              for seq, kind in conn.execute(query)]  # fmt: skip
     append(conn, fixes, now=now)
+
+
+def _void_service(conn: Connection, done: Done, *, by: str, now: datetime) -> None:
+    """An undone "Mark serviced": its record of the task "Maintenance" done stays, voided by a correction, and the
+    task counts again from the service before."""
+    query = (
+        select(RECORDS.c.seq).where(
+            (RECORDS.c.kind == "maintenance") & (RECORDS.c.site == done.site)
+            & (RECORDS.c.equipment_id == done.equipment_id) & (RECORDS.c.task == INTERVAL_TASK)
+            & (RECORDS.c.by == done.by) & (RECORDS.c.recorded_at >= done.at - timedelta(minutes=1)))
+        .order_by(RECORDS.c.seq.desc()).limit(1)
+    )  # fmt: skip
+    seq = conn.execute(query).scalar()
+    if seq is None:
+        return
+    append(conn, [NewRecord(site=done.site, equipment_id=done.equipment_id, kind="correction", at=now, by=by,
+                            corrects=int(seq), void=True, task=INTERVAL_TASK,
+                            notes=f"undone: maintenance recorded by {done.by} at {done.at.isoformat()} "
+                                  "should not stand")], now=now)  # fmt: skip
+    before = dict(zip(TRACKED, done.before, strict=True))
+    task = (TASKS.c.site == done.site) & (TASKS.c.equipment_id == done.equipment_id) & (TASKS.c.task == INTERVAL_TASK)
+    since = before["serviced_at"] if before["serviced_at"] is not None else TASKS.c.created_at
+    conn.execute(update(TASKS).where(task).values(since=since,
+                                                  since_in_use_seconds=before["serviced_in_use_seconds"] or 0.0))
 
 
 def _snapshot(conn: Connection, site: str, equipment_id: str, *, lock: bool = False) -> tuple[Any, ...]:

@@ -11,12 +11,14 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from shared.equipment import undo
 from shared.equipment.board import board
 from shared.equipment.events import Decoded
 from shared.equipment.ingest import record_batch
 from shared.equipment.maintenance import add_task, done_records, maintenance_due, mark_done
 from shared.equipment.maintenance_blocks import apply_blocks, done, pending_blocks
 from shared.equipment.payloads import decode
+from shared.equipment.record_chain import verify_chain
 from shared.store.db import make_engine, read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
 from tests import factories as make
@@ -131,3 +133,20 @@ def test_clinic_maintenance_add_done_and_due(cli: CliRunner, db_url: str) -> Non
     assert (code, out.strip()) == (0, "us-1: Calibration done")
     code, out, _ = run(cli, "maintenance", "due", "--all")
     assert "Calibration" in out and "every 365 days" in out and "ok" in out
+
+
+def test_mark_serviced_is_the_interval_task_done_and_its_undo_voids_it(plans: Engine) -> None:
+    record_batch(engine=plans, items=use("tm-1", 1, ADDED, 102), tz=UTC)
+    now = ADDED + timedelta(days=5)
+    assert due(plans, now) == [("tm-1", "Maintenance", "overdue")]
+    with unit_of_work(plans) as session:
+        done_it = undo.act(session=session, action="serviced", site="main", equipment_id="tm-1", by="tom", tz=UTC)
+    with read_session(plans) as session:
+        (task,) = [t for t in maintenance_due(session=session, now=now, include_ok=True) if t.station == "tm-1"]
+    assert (task.status, task.hours_used, task.last_done_by) == ("ok", 0.0, "tom")
+    with unit_of_work(plans) as session:
+        undo.undo(session=session, done=done_it, by="tom", tz=UTC)
+    with read_session(plans) as session:
+        (task,) = [t for t in maintenance_due(session=session, now=now, include_ok=True) if t.station == "tm-1"]
+        assert verify_chain(session.connection()).intact
+    assert (task.status, task.hours_used, task.last_done) == ("overdue", 102.0, None)

@@ -161,7 +161,8 @@ def plan_link(
     with store() as (cfg, engine), unit_of_work(engine) as session:
         patient = get_patient(session=session, patient_id=patient_id)
         link = current_link(session=session, patient_id=patient_id, site=cfg.site, tz=cfg.tz,
-                            key=link_key(cfg.data_dir), days=cfg.plan_link_days, language=patient.language)  # fmt: skip
+                            key=link_key(cfg.data_dir), days=cfg.plan_link_days, language=patient.language,
+                            actor=cli_actor())  # fmt: skip
         if out is not None:
             ensure_folder(out)
     url = link.url(cfg.resolved_kiosk_url)

@@ -13,6 +13,7 @@ from shared.outcomes.home_log import tick
 from shared.store.db import unit_of_work
 from shared.store.settings import get_settings
 from tests.cli_support import KIOSK, run, run_json
+from tests.factories import audit_log
 from tests.pdf_support import pdf_pages, read_qr_codes
 
 
@@ -28,7 +29,7 @@ def plan_of_two(cli: CliRunner, patient: int) -> list[int]:
 
 
 def test_plan_link_is_the_same_link_until_revoked_and_prints_at_the_desk(
-    cli: CliRunner, maria: int, tmp_path: Path, clock: datetime
+    cli: CliRunner, maria: int, tmp_path: Path, clock: datetime, engine: Engine
 ) -> None:
     plan_of_two(cli, maria)
     first = run_json(cli, "plan", "link", str(maria), "--out", str(tmp_path / "link.pdf"))
@@ -40,6 +41,8 @@ def test_plan_link_is_the_same_link_until_revoked_and_prints_at_the_desk(
     [page] = pdf_pages((tmp_path / "link.pdf").read_bytes())
     assert [code.text for code in read_qr_codes(page.image)] == [first["url"]]
     assert (get_settings().data_dir / "plan-links.key").stat().st_mode & 0o077 == 0
+    [made] = [entry for entry in audit_log(engine) if entry[1] == "plan.link"]  # showing it again is not a change
+    assert made[0].startswith("cli") and made[2] == f"patient {maria}"
     code, out, _ = run(cli, "patient", "revoke", str(maria))
     assert code == 0 and "revoked 1 take-home plan link(s)" in out
     code, out, _ = run(cli, "plan", "link", str(maria))

@@ -39,7 +39,7 @@ def nudge_list() -> None:
     plain_table(frame, label="Patients who need a nudge", key="nudge_table")
 
 
-def home_exercises(patient_id: int) -> None:
+def home_exercises(patient_id: int, username: str) -> None:
     """A patient's adherence, and their take-home link (the same one until it ends or is revoked)."""
     cfg = resources.settings()
     with read_session(resources.engine()) as session:
@@ -51,7 +51,7 @@ def home_exercises(patient_id: int) -> None:
         st.warning("Needs a nudge: under 50% this week.")
     if st.button("Show the take-home link", key=f"plan_link_{patient_id}",
                  help=f"Opens the plan on the patient's phone for {cfg.plan_link_days} days; the same link each time."):
-        _make_link(patient_id)
+        _make_link(patient_id, username)
     shown = st.session_state.get(LINK_KEY)
     if shown is None or shown[0] != patient_id:
         st.session_state.pop(LINK_KEY, None)
@@ -62,13 +62,14 @@ def home_exercises(patient_id: int) -> None:
                        mime="application/pdf", on_click="ignore", key=f"print_plan_link_{patient_id}")  # fmt: skip
 
 
-def _make_link(patient_id: int) -> None:
+def _make_link(patient_id: int, username: str) -> None:
     cfg = resources.settings()
 
     def work(session: Session) -> tuple[str, str]:
         patient = get_patient(session=session, patient_id=patient_id)
         link = current_link(session=session, patient_id=patient_id, site=cfg.site, tz=cfg.tz,
-                            key=link_key(cfg.data_dir), days=cfg.plan_link_days, language=patient.language)  # fmt: skip
+                            key=link_key(cfg.data_dir), days=cfg.plan_link_days, language=patient.language,
+                            actor=username)  # fmt: skip
         return patient.first_name, link.url(cfg.resolved_kiosk_url)
 
     done = run_action(work)

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from shared.care.models import PlanShare
 from shared.care.plan_shares import revoke_shares, share_url
 from shared.care.qr import hash_token, new_token
+from shared.staff.audit import audit
 from shared.store.clock import local_today
 from shared.store.private_files import private_dir, write_private
 from shared.store.types import utcnow
@@ -58,9 +59,10 @@ def current_link(
     days: int,
     language: str | None = None,
     now: datetime | None = None,
+    actor: str | None = None,
 ) -> HomeLink:
     """The patient's working take-home link, or a new one lasting `days` when none works (or its token can no
-    longer be unsealed: then the old one is revoked)."""
+    longer be unsealed: then the old one is revoked). With `actor`, a new link is recorded in the audit log."""
     now = now or utcnow()
     fernet = Fernet(key)
     share = _working(session, patient_id, now)
@@ -77,6 +79,9 @@ def current_link(
                           language=language, created_at=now, expires_at=expires, lasting=True,
                           sealed_token=fernet.encrypt(token.encode()).decode()))  # fmt: skip
     session.flush()
+    if actor is not None:
+        audit(session, actor=actor, action="plan.link", target=f"patient {patient_id}",
+              detail={"expires_at": expires.isoformat()})  # fmt: skip
     return HomeLink(token=token, expires_at=expires, created=True)
 
 

@@ -148,5 +148,5 @@ if chosen is not None:
         st.header(literal(f"Patient #{chosen}: {bidi_safe(f'{found.first_name} {found.last_name}')}"))
         _cards(chosen)
         outcomes_panel(chosen, user.username)
-        home_exercises(chosen)
+        home_exercises(chosen, user.username)
         _edit(found)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, ForeignKeyConstraint, Index, LargeBinary, String, Text
+from sqlalchemy import Column, Date, ForeignKeyConstraint, Index, LargeBinary, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from shared.store.types import BIG_ID, utc_column, utcnow
@@ -63,6 +63,9 @@ class EquipmentState(SQLModel, table=True):
     updated_at: datetime | None = Field(default=None, sa_column=utc_column())
 
 
+FAULTS, STATUS = text("channel = 'fault'"), text("channel = 'status'")  # the partial indexes' rows
+
+
 class EquipmentEvent(SQLModel, table=True):
     """One device (or staff) event, stored exactly once thanks to the unique (site, equipment, event id) key."""
 
@@ -70,6 +73,10 @@ class EquipmentEvent(SQLModel, table=True):
     __table_args__ = (
         Index("uq_event_key", "site", "equipment_id", "event_id", unique=True),
         Index("ix_event_equipment_time", "site", "equipment_id", "event_at"),
+        # The last fault / status change before a time, in one probe (the weekly report's look-back): small
+        # partial indexes, touched only by those rare rows.
+        Index("ix_event_fault_time", "site", "equipment_id", "event_at", sqlite_where=FAULTS, postgresql_where=FAULTS),
+        Index("ix_event_status_time", "site", "equipment_id", "event_at", sqlite_where=STATUS, postgresql_where=STATUS),
         ForeignKeyConstraint(["site", "equipment_id"], ["equipment.site", "equipment.id"], ondelete="CASCADE"),
     )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -34,8 +33,3 @@ def hours(seconds: float) -> float:
 def minutes_or_none(value: float | None) -> float | None:
     """Minutes with one decimal, None kept."""
     return None if value is None else round(value, 1)
-
-
-def overlap(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> timedelta:
-    """How long [a_start, a_end) and [b_start, b_end) share."""
-    return max(timedelta(0), min(a_end, b_end) - max(a_start, b_start))

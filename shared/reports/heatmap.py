@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from shared.reports.figures import overlap
 from shared.reports.station_week import Interval
 
 STEP = timedelta(minutes=15)  # every zone's offset is a multiple of 15 minutes: local hours change on this grid
@@ -56,10 +55,15 @@ def hour_cells(days: list[date], start: datetime, end: datetime, tz: tzinfo) -> 
 
 
 def fill(cells: list[Cell], intervals: Iterable[Interval]) -> None:
-    """Add each interval's time to the cells it overlaps."""
-    starts = [c.start for c in cells]
+    """Add each interval's time to the cells it overlaps (in epoch seconds: a week holds tens of thousands)."""
+    starts = [c.start.timestamp() for c in cells]
+    ends = [c.end.timestamp() for c in cells]
+    seconds = [0.0] * len(cells)
     for began, ended in intervals:
-        i = max(0, bisect_right(starts, began) - 1)
-        while i < len(cells) and cells[i].start < ended:
-            cells[i].in_use_seconds += overlap(began, ended, cells[i].start, cells[i].end).total_seconds()
+        a, b = began.timestamp(), ended.timestamp()
+        i = max(0, bisect_right(starts, a) - 1)
+        while i < len(cells) and starts[i] < b:
+            seconds[i] += max(0.0, min(b, ends[i]) - max(a, starts[i]))
             i += 1
+    for cell, added in zip(cells, seconds, strict=True):
+        cell.in_use_seconds += added

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, or_, select
 
 from shared.equipment.ingest_rows import EVENTS
+from shared.equipment.models import FAULTS, STATUS  # literal, so the partial indexes' conditions match
 
 WINDOW = timedelta(days=1)  # read this much before and after the week (a use across midnight, a late cleaning)
 
@@ -39,7 +40,7 @@ def read_station_week(conn: Connection, *, site: str, equipment_id: str, start: 
     key = (EVENTS.c.site == site, EVENTS.c.equipment_id == equipment_id)
     query = (
         select(*(EVENTS.c[c] for c in _COLUMNS))
-        .where(*key, EVENTS.c.event_at >= first, EVENTS.c.event_at < last)
+        .where(*key, EVENTS.c.event_at >= first, EVENTS.c.event_at < last, EVENTS.c.channel != "cleaning")
         .order_by(EVENTS.c.event_at, EVENTS.c.id)
     )
     replay = _Replay(until=last)
@@ -64,7 +65,7 @@ class _Replay:
         """Out of service and offline as they stood at `before` (the last event that decided each)."""
         fault = conn.execute(
             select(EVENTS.c.event, EVENTS.c.code, EVENTS.c.event_at)
-            .where(*key, EVENTS.c.channel == "fault", EVENTS.c.event_at < before,  # type: ignore[arg-type]
+            .where(*key, FAULTS, EVENTS.c.event_at < before,  # type: ignore[arg-type]
                    or_(EVENTS.c.event == "cleared", EVENTS.c.severity == "critical"))
             .order_by(EVENTS.c.event_at.desc()).limit(1)
         ).first()  # fmt: skip
@@ -72,7 +73,7 @@ class _Replay:
             self.oos_since, self.fault_code = before, fault.code
         status = conn.execute(
             select(EVENTS.c.event)
-            .where(*key, EVENTS.c.channel == "status", EVENTS.c.event_at < before)  # type: ignore[arg-type]
+            .where(*key, STATUS, EVENTS.c.event_at < before)  # type: ignore[arg-type]
             .order_by(EVENTS.c.event_at.desc()).limit(1)
         ).first()  # fmt: skip
         if status is not None and status.event == "offline":

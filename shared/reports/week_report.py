@@ -14,7 +14,7 @@ from sqlmodel import Session
 from shared.equipment.cleaning_records import VERDICTS, UseCleaning, cleaning_per_use
 from shared.equipment.ingest_rows import EQUIPMENT
 from shared.reports.arrivals_week import week_arrivals
-from shared.reports.figures import hours, minutes_or_none, overlap, pct, percentile
+from shared.reports.figures import hours, minutes_or_none, pct, percentile
 from shared.reports.heatmap import fill, hour_cells
 from shared.reports.maintenance_week import STATUSES, maintenance_tables
 from shared.reports.station_week import Interval, StationWeek, read_station_week
@@ -76,7 +76,9 @@ def _replay(session: Session, site: str, station: _Station, week: Week) -> Stati
 
 
 def _clipped(intervals: list[Interval], week: Week) -> float:
-    return sum(overlap(a, b, week.start, week.end).total_seconds() for a, b in intervals)
+    """Seconds of `intervals` inside the week."""
+    first, last = week.start.timestamp(), week.end.timestamp()
+    return sum(max(0.0, min(b.timestamp(), last) - max(a.timestamp(), first)) for a, b in intervals)
 
 
 def _usage_table(stations: list[_Station], replays: Mapping[str, StationWeek], week: Week) -> Table:

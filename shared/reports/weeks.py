@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cached_property
 
 from shared.store.errors import ValidationFailed
 
 WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Week:
     """An ISO week (Monday to Sunday) of local days in `tz`."""
 
@@ -29,17 +30,17 @@ class Week:
         """The week's first local day."""
         return date.fromisocalendar(self.year, self.number, 1)
 
-    @property
+    @cached_property
     def days(self) -> list[date]:
         """Its seven local days, Monday first."""
         return [self.monday + timedelta(days=i) for i in range(7)]
 
-    @property
+    @cached_property
     def start(self) -> datetime:
         """Local midnight starting Monday, in UTC."""
         return local_midnight(self.monday, self.tz)
 
-    @property
+    @cached_property
     def end(self) -> datetime:
         """Local midnight ending Sunday (the next Monday's), in UTC."""
         return local_midnight(self.monday + timedelta(days=7), self.tz)

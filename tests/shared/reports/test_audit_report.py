@@ -184,3 +184,22 @@ def test_the_range_is_checked(ny_cli: CliRunner) -> None:
     assert (code, err.strip()) == (2, "error: --to 2026-11-02 is before --from 2026-11-05")
     code, _, err = run(ny_cli, "report", "audit", "--from", "yesterday", "--to", "2026-11-02")
     assert (code, err.strip()) == (2, "error: --from 'yesterday' is not a date like 2026-12-01")
+
+
+def test_a_correction_later_is_a_new_record_and_both_are_shown(ny_cli: CliRunner, tmp_path: Path) -> None:
+    assert run(ny_cli, "disinfectant", "add", "Bleach 1:10", "--contact-min", "10")[0] == 0
+    code, out, err = run(ny_cli, "records", "correct", "1", "--reason", "the label says bleach", "--disinfectant",
+                         "Bleach 1:10")  # fmt: skip
+    assert (code, out.strip()) == (0, "record 8 corrects record 1"), err
+    code, _, err = run(ny_cli, "records", "correct", "8", "--reason", "x", "--void")
+    assert (code, err.strip()) == (2, "error: record 8 is a correction: correct the record it corrects (1)")
+    code, _, err = run(ny_cli, "records", "correct", "6", "--reason", "x")
+    assert (code, err.strip()) == (2, "error: say what is wrong: --void, or --disinfectant for a cleaning")
+    out_file = tmp_path / "audit.csv"
+    run(ny_cli, "report", "audit", "--from", "2026-11-02", "--to", "2026-12-31", "--csv", str(out_file))
+    with out_file.open(newline="") as handle:
+        rows = {row["record"]: row for row in csv.DictReader(handle)}
+    assert rows["1"]["corrected_by"] == "8"
+    assert (rows["8"]["what"], rows["8"]["corrects"], rows["8"]["details"]) == (
+        "Correction", "1", "corrects record 1; disinfectant Bleach 1:10: the label says bleach")  # fmt: skip
+    assert run(ny_cli, "db", "verify")[0] == 0

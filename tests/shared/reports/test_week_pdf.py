@@ -15,6 +15,7 @@ from shared.reports.pdf import report_pages, write_pdf
 from shared.reports.week_report import WeekReport, build_week_report
 from shared.reports.weeks import parse_week
 from shared.store.db import read_session
+from tests.factories import station
 from tests.shared.reports.known_week import NY, WEEK, build_known_week
 
 A4_POINTS = (595.3, 841.9)
@@ -74,3 +75,14 @@ def test_a_week_with_nothing_in_it_still_makes_a_pdf(engine: Engine, tmp_path: P
     assert write_pdf(report, tmp_path / "empty.pdf") >= 3
     text = " ".join(page.extract_text() for page in PdfReader(tmp_path / "empty.pdf").pages)
     assert "Nothing this week." in text and "stations: 0" in text
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_name_beyond_latin_1_is_printed_as_named(engine: Engine, tmp_path: Path) -> None:
+    """Latin-1 reports use the PDF's own Helvetica; a Greek station name brings an embedded font that has it."""
+    station(engine, "bike-9", "Ποδήλατο 9", zone="gym")
+    with read_session(engine) as session:
+        report = build_week_report(session=session, site="main", week=parse_week("2026-W49", NY))
+    write_pdf(report, tmp_path / "greek.pdf")
+    text = " ".join(page.extract_text() for page in PdfReader(tmp_path / "greek.pdf").pages)
+    assert "Ποδήλατο 9" in text

@@ -158,6 +158,8 @@ def plan_link(
 ) -> None:
     """Make or show the patient's take-home plan link: the same link until it ends (CLINIC_PLAN_LINK_DAYS) or is
     revoked (`clinic patient revoke`); the phone page ticks exercises done."""
+    if out is not None and out.suffix.lower() not in (".pdf", ".png"):
+        raise ValidationFailed(f"--out {out.name}: the link is written as .pdf (a card to print) or .png (an image)")
     with store() as (cfg, engine), unit_of_work(engine) as session:
         patient = get_patient(session=session, patient_id=patient_id)
         link = current_link(session=session, patient_id=patient_id, site=cfg.site, tz=cfg.tz,

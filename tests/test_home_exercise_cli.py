@@ -43,6 +43,9 @@ def test_plan_link_is_the_same_link_until_revoked_and_prints_at_the_desk(
     assert (get_settings().data_dir / "plan-links.key").stat().st_mode & 0o077 == 0
     [made] = [entry for entry in audit_log(engine) if entry[1] == "plan.link"]  # showing it again is not a change
     assert made[0].startswith("cli") and made[2] == f"patient {maria}"
+    code, _, err = run(cli, "plan", "link", str(maria), "--out", str(tmp_path / "link.txt"))
+    assert code == 2
+    assert err == "error: --out link.txt: the link is written as .pdf (a card to print) or .png (an image)\n"
     code, out, _ = run(cli, "patient", "revoke", str(maria))
     assert code == 0 and "revoked 1 take-home plan link(s)" in out
     code, out, _ = run(cli, "plan", "link", str(maria))

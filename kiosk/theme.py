@@ -53,6 +53,8 @@ div[data-baseweb="select"] > div { min-height: 48px; }
 [data-testid="stRadio"] label p, [data-testid="stCheckbox"] label p, [data-testid="stExpander"] summary p,
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p, [data-testid="stWidgetLabel"] p {
   font-size: 1rem; }
+/* A field's "2/200" character count, shown while typing, is read too. */
+[data-testid="InputInstructions"], [data-testid="InputInstructions"] * { font-size: 1rem; }
 /* kit.plain_table: 16 px text, a box that scrolls sideways on a phone (focusable, named), lines between rows. */
 .staff-table { overflow-x: auto; max-width: 100%; }
 .staff-table table { border-collapse: collapse; font-size: 1rem; }

@@ -28,7 +28,7 @@ def nudge_list() -> None:
     cfg = resources.settings()
     with read_session(resources.engine()) as session:
         nudges = needs_nudge(session=session, today=clinic_today(), now=utcnow(), site=cfg.site)
-    st.subheader("Needs a nudge")
+    st.header("Needs a nudge")  # right under the page's title: h2 (axe's heading-order)
     if not nudges:
         st.caption("Everyone with a take-home link did at least half of this week's exercises.")
         return

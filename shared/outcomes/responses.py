@@ -54,7 +54,8 @@ def answer(
     now: datetime | None = None,
     site: str | None = None,
 ) -> Answered:
-    """Keep one answer of a questionnaire asked at this visit; the last one scores and completes it."""
+    """Keep one answer of a questionnaire asked at this visit; the last one scores and completes it. An item
+    already answered keeps its answer (a second tap that reaches the server late, as the next question shows)."""
     now = now or utcnow()
     assigned = session.exec(select(QuestionnaireAssignment).where(
         QuestionnaireAssignment.patient_id == patient_id,
@@ -70,7 +71,10 @@ def answer(
     row = _row_at_visit(session, patient_id, appointment_id, questionnaire, now)
     if row.status != "in-progress":
         raise ValidationFailed(f"{questionnaire!r} is already {row.status} at this visit")
-    answers = {**json.loads(row.answers), link_id: points}
+    kept = json.loads(row.answers)
+    if link_id in kept:  # the first answer stands: a tap on a screen that has already moved on changes nothing
+        return Answered(False, None)
+    answers = {**kept, link_id: points}
     row.answers = json.dumps(answers)
     row.asked = json.dumps({q.item.link_id: q.activity for q in asked if q.activity}, ensure_ascii=False) or None
     if questionnaire in PAIN_QUESTIONNAIRES:

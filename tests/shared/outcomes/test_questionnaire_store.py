@@ -73,6 +73,7 @@ def test_partial_answers_resume_at_the_next_question_and_skip_ends_this_visit(en
                activities=["Climbing stairs", "Gardening", "Walking the dog"], actor="cli:test", now=T0)  # fmt: skip
     visit = _visit(engine, maria, T0)
     assert not _answer(engine, maria, visit, "psfs", "activity-1", 3, T0)
+    assert not _answer(engine, maria, visit, "psfs", "activity-1", 9, T0)  # a late second tap changes nothing
     with read_session(engine) as session:  # the screen reset: the same visit is read again
         [due] = due_at_visit(session=session, patient_id=maria, appointment_id=visit, now=T0, tz=UTC)
     assert due.answers == {"activity-1": 3}

@@ -19,7 +19,7 @@ from clinic.chain_cli import chain_app
 from clinic.db_cli import db_app
 from clinic.equipment_cli import dead_app, device_app, equipment_app
 from clinic.fhir_cli import fhir_app
-from clinic.maintenance_cli import disinfectant_app, maintenance_app
+from clinic.maintenance_cli import disinfectant_app, maintenance_app, records_app
 from clinic.native_cli import native
 from clinic.native_sim_cli import simulate_native
 from clinic.patient_cli import checkin, patient_app, seed
@@ -72,6 +72,7 @@ for name, group in [
     ("equipment", equipment_app),
     ("maintenance", maintenance_app),
     ("disinfectant", disinfectant_app),
+    ("records", records_app),
     ("deadletters", dead_app),
     ("patient", patient_app),
     ("appointment", appointment_app),

@@ -17,6 +17,8 @@ from shared.store.db import read_session, unit_of_work
 
 maintenance_app = typer.Typer(help="Stations' maintenance plans: tasks, what is due, what was done.",
                               no_args_is_help=True)  # fmt: skip
+records_app = typer.Typer(help="The append-only records: correct one (a new record pointing at it).",
+                           no_args_is_help=True)  # fmt: skip
 disinfectant_app = typer.Typer(help="The disinfectants the clinic keeps, with their contact times.",
                                no_args_is_help=True)  # fmt: skip
 StationArg = Annotated[str, typer.Argument(help="The station's id.")]
@@ -129,3 +131,27 @@ def disinfectant_list(as_json: JsonTableFlag = False) -> None:
                    "CLINIC_CONTACT_TIME_MIN")  # fmt: skip
         return
     table(["NAME", "CONTACT MIN", "DEFAULT"], [[n, f"{c:g}", "yes" if d else ""] for n, c, d in rows])
+
+
+@records_app.command("correct")
+@user_errors
+def records_correct(
+    record: Annotated[int, typer.Argument(help="The record's number (`clinic report audit` shows it).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, in a sentence the inspector reads.")],
+    void: Annotated[bool, typer.Option("--void", help="The record should not stand at all.")] = False,
+    disinfectant: Annotated[str | None, typer.Option("--disinfectant", help="The one the cleaning used.")] = None,
+) -> None:
+    """Correct a record: a new record pointing at it (both stay, both are shown in the audit log)."""
+    from shared.equipment.disinfectants import find_disinfectant
+    from shared.equipment.record_chain import correct_record
+    from shared.staff.audit import audit, cli_actor
+
+    with store() as (_cfg, engine), unit_of_work(engine) as session:
+        conn = session.connection()
+        choice = find_disinfectant(conn, disinfectant) if disinfectant else None
+        seq = correct_record(conn, seq=record, by=cli_actor(), reason=reason, void=void,
+                             disinfectant=choice.name if choice else None,
+                             contact_min=choice.contact_min if choice else None)  # fmt: skip
+        audit(session, actor=cli_actor(), action="records.correct", target=str(record),
+              detail={"correction": seq, "void": void, "disinfectant": choice.name if choice else None})  # fmt: skip
+    typer.echo(f"record {seq} corrects record {record}" + (" (voids it)" if void else ""))

@@ -30,6 +30,7 @@ from sqlalchemy import Connection, RowMapping, Table, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.equipment.record_models import EquipmentRecord, RecordChainHead
+from shared.store.errors import NotFound, ValidationFailed
 from shared.store.types import utcnow
 
 RECORDS: Table = EquipmentRecord.__table__  # type: ignore[attr-defined]
@@ -167,3 +168,28 @@ def corrections_of(conn: Connection, seqs: Iterable[int]) -> dict[int, list[RowM
         for row in conn.execute(query).mappings():
             found.setdefault(int(row["corrects"]), []).append(row)
     return found
+
+
+def correct_record(
+    conn: Connection, *, seq: int, by: str, reason: str, void: bool = False, disinfectant: str | None = None,
+    contact_min: float | None = None, now: datetime | None = None,
+) -> int:  # fmt: skip
+    """Append a correction of record `seq` (voiding it, or naming the disinfectant it should have named) with the
+    reason, by `by`; returns the correction's place. The corrected record stays as it was."""
+    if not reason.strip():
+        raise ValidationFailed("say why the record is corrected")
+    row = conn.execute(select(RECORDS).where(RECORDS.c.seq == seq)).mappings().first()
+    if row is None:
+        raise NotFound(f"no record {seq}")
+    if row["kind"] == "correction":
+        raise ValidationFailed(f"record {seq} is a correction: correct the record it corrects ({row['corrects']})")
+    if not void and disinfectant is None:
+        raise ValidationFailed("say what is wrong: --void, or --disinfectant for a cleaning")
+    if disinfectant is not None and row["kind"] != "cleaning":
+        raise ValidationFailed(f"record {seq} is not a cleaning")
+    at = now or utcnow()
+    fix = NewRecord(site=str(row["site"]), equipment_id=str(row["equipment_id"]), kind="correction", at=at, by=by,
+                    event_id=row["event_id"], corrects=seq, void=void, disinfectant=disinfectant,
+                    contact_min=contact_min, notes=reason.strip())  # fmt: skip
+    (done,) = append(conn, [fix], now=at)
+    return done

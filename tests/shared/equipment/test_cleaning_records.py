@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from shared.equipment import board, undo
 from shared.equipment.cleaning_records import UseCleaning, cleaning_per_use, compliance_pct
@@ -17,6 +17,7 @@ from shared.equipment.disinfectants import add_disinfectant, list_disinfectants
 from shared.equipment.events import Decoded
 from shared.equipment.ingest import record_batch
 from shared.equipment.payloads import decode
+from shared.equipment.record_chain import correct_record
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound
 from tests import factories as make
@@ -126,3 +127,14 @@ def test_the_clinic_keeps_a_short_list_of_disinfectants(day: Engine) -> None:
     assert listed == [("Quat wipes", 2.0, True), ("Bleach 1:10", 10.0, False)]
     with pytest.raises(NotFound, match=r"no disinfectant 'Lysol' \(listed: Bleach 1:10, Quat wipes\)"):
         clean(day, "13:55", "Lysol")
+
+
+def test_a_later_correction_names_the_disinfectant_the_cleaning_used(day: Engine) -> None:
+    """Ben's device cleaning at 11:30 was recorded with bleach (the station's last); the manager corrects it."""
+    with unit_of_work(day) as session:
+        conn = session.connection()
+        seq = conn.execute(text("SELECT seq FROM equipment_record WHERE event_id = 'c2'")).scalar_one()
+        correct_record(conn, seq=int(seq), by="cli:manager", reason="ben used the quat wipes",
+                       disinfectant="Quat wipes", contact_min=2.0)  # fmt: skip
+    use = next(r for r in per_use(day) if r.use_end == at("11:00"))
+    assert (use.cleaned_by, use.disinfectant, use.contact_min, use.verdict) == ("ben", "Quat wipes", 2.0, "late")

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -156,18 +156,6 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, int | str):
         return value
     return str(value)
-
-
-def corrections_of(conn: Connection, seqs: Iterable[int]) -> dict[int, list[RowMapping]]:
-    """The corrections of each record in `seqs`, oldest first."""
-    wanted = sorted(set(seqs))
-    found: dict[int, list[RowMapping]] = {}
-    for start in range(0, len(wanted), 400):
-        chunk = wanted[start : start + 400]
-        query = select(RECORDS).where(RECORDS.c.corrects.in_(chunk)).order_by(RECORDS.c.seq)
-        for row in conn.execute(query).mappings():
-            found.setdefault(int(row["corrects"]), []).append(row)
-    return found
 
 
 def correct_record(

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from shared.equipment.ingest_rows import EQUIPMENT, EVENTS
 from shared.equipment.models import FaultReport
-from shared.equipment.record_chain import RECORDS, ChainReport, corrections_of, verify_chain
+from shared.equipment.record_chain import RECORDS, ChainReport, verify_chain
 from shared.reports.weeks import local_midnight
 from shared.store.errors import ValidationFailed
 
@@ -121,7 +121,7 @@ def _record_lines(session: Session, start: datetime, end: datetime, site: str | 
     if site is not None:
         query = query.where(RECORDS.c.site == site)
     rows = conn.execute(query.order_by(RECORDS.c.seq)).mappings().all()
-    fixes = corrections_of(conn, [int(r["seq"]) for r in rows])
+    fixes = _corrections(conn, start, {int(r["seq"]) for r in rows})
     reports = _fault_reports(session, [str(r["event_id"]) for r in rows if r["kind"] == "out_of_service"
                                        and r["event_id"]])  # fmt: skip
     return [
@@ -136,11 +136,22 @@ def _record_lines(session: Session, start: datetime, end: datetime, site: str | 
             str(r["by"]),
             _details(r, reports),
             r["corrects"],
-            tuple(int(f["seq"]) for f in fixes.get(int(r["seq"]), [])),
+            tuple(fixes.get(int(r["seq"]), ())),
             str(r["hash"]),
         )
         for r in rows
     ]
+
+
+def _corrections(conn: Any, start: datetime, seqs: set[int]) -> dict[int, list[int]]:
+    """The corrections of records in `seqs` (made since `start`, as every correction follows its record), by the
+    record they correct: one read, whatever the range's size."""
+    query = select(RECORDS.c.corrects, RECORDS.c.seq).where((RECORDS.c.kind == "correction") & (RECORDS.c.at >= start))
+    found: dict[int, list[int]] = {}
+    for corrects, seq in conn.execute(query.order_by(RECORDS.c.seq)):
+        if corrects is not None and int(corrects) in seqs:
+            found.setdefault(int(corrects), []).append(int(seq))
+    return found
 
 
 def _details(r: Any, reports: dict[str, tuple[str, str]]) -> str:

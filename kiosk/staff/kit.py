@@ -28,6 +28,7 @@ from kiosk.theme import literal
 from shared.care.patients import search_patients
 from shared.equipment import board
 from shared.equipment.dead_letters import ReplayOutcome
+from shared.equipment.maintenance_blocks import apply_blocks, pending_blocks
 from shared.equipment.provisioning import broker_accounts
 from shared.equipment.replay import register_and_replay, replay_kept
 from shared.staff.accounts import StaffUser
@@ -265,3 +266,13 @@ def plain_table(frame: pd.DataFrame, *, label: str, key: str) -> None:
         st.markdown(f'<div class="staff-table" tabindex="0" role="region" aria-label="{name}">'
                     f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>",
                     unsafe_allow_html=True)  # fmt: skip
+
+
+def apply_maintenance_blocks() -> None:
+    """Take out of service the stations whose overdue maintenance blocks use (shared/equipment/maintenance_blocks.py):
+    a read, and a unit of work only when a station needs it. The board and the Maintenance page run it."""
+    now, cfg = utcnow(), resources.settings()
+    with read_session(resources.engine()) as session:
+        needed = pending_blocks(session=session, now=now, site=cfg.site)
+    if needed:
+        run_action(lambda session: apply_blocks(session=session, now=now, tz=cfg.tz, site=cfg.site))

@@ -19,7 +19,7 @@ from kiosk import resources
 from kiosk.failsafe import safe_callback, staff_guarded
 from kiosk.staff.actions import run_action, sentence
 from kiosk.staff.auth import current_user, require
-from kiosk.staff.kit import clear_notice, notify, show_notice, unknown_devices
+from kiosk.staff.kit import apply_maintenance_blocks, clear_notice, notify, show_notice, unknown_devices
 from kiosk.theme import literal, status_badge
 from shared.equipment import board, undo
 from shared.equipment.board import BoardRow
@@ -27,7 +27,6 @@ from shared.equipment.cleaning_queue import QueueItem, cleaning_queue, describe_
 from shared.equipment.disinfectants import list_disinfectants, usual_names
 from shared.equipment.fault_photos import MAX_BYTES, THUMB_SIDE, photo_data_uri
 from shared.equipment.faults import CATEGORIES, MAX_NOTES, ShownReport, current_reports
-from shared.equipment.maintenance_blocks import apply_blocks, pending_blocks
 from shared.equipment.offers import offered
 from shared.equipment.recording import recording_status
 from shared.equipment.stations import StationView, describe_status
@@ -333,16 +332,7 @@ def _recording(now: datetime) -> bool:
         return not recording_status(session=session, now=now, keepalive_s=cfg.mqtt_keepalive_s).stopped
 
 
-def _maintenance_blocks() -> None:
-    """A page run takes out of service the stations whose overdue maintenance blocks use (only when one must)."""
-    now = utcnow()
-    with read_session(resources.engine()) as session:
-        needed = pending_blocks(session=session, now=now, site=cfg.site)
-    if needed:
-        run_action(lambda session: apply_blocks(session=session, now=now, tz=cfg.tz, site=cfg.site))
-
-
-_maintenance_blocks()
+apply_maintenance_blocks()  # a page run, not each refresh
 st.session_state[RESORT_KEY] = True  # a page run (not a fragment's refresh): "Clean next" may re-sort
 undo_bar()
 queue_column, board_column = st.columns([2, 3], gap="medium")  # both above the fold at 1400 x 900

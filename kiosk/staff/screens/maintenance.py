@@ -13,10 +13,10 @@ import streamlit as st
 from kiosk import resources
 from kiosk.staff.actions import run_action
 from kiosk.staff.auth import require
-from kiosk.staff.kit import local, plain_table, rerun_with_notice, show_notice
+from kiosk.staff.kit import apply_maintenance_blocks, local, plain_table, rerun_with_notice, show_notice
 from shared.equipment.disinfectants import add_disinfectant, list_disinfectants
 from shared.equipment.maintenance import STATUS_WORDS, TaskStatus, add_task, maintenance_due
-from shared.equipment.maintenance_blocks import apply_blocks, done, pending_blocks
+from shared.equipment.maintenance_blocks import done
 from shared.equipment.stations import list_stations
 from shared.store.db import read_session
 from shared.store.types import utcnow
@@ -27,15 +27,6 @@ SCHEDULES = {"days": "Every N days (calendar)", "hours": "Every N hours of use"}
 
 st.title("Maintenance")
 show_notice()
-
-
-def _apply_blocks() -> None:
-    """Stations whose overdue task blocks use go out of service now (one unit of work, only when one needs it)."""
-    now = utcnow()
-    with read_session(resources.engine()) as session:
-        needed = pending_blocks(session=session, now=now, site=cfg.site)
-    if needed:
-        run_action(lambda session: apply_blocks(session=session, now=now, tz=cfg.tz, site=cfg.site))
 
 
 def _due_table(tasks: list[TaskStatus]) -> None:
@@ -124,7 +115,7 @@ def _disinfectants() -> None:
         rerun_with_notice(f"Added {result.value.name} ({result.value.contact_min:g} min).")
 
 
-_apply_blocks()
+apply_maintenance_blocks()
 with read_session(resources.engine()) as session:
     all_tasks = maintenance_due(session=session, now=utcnow(), site=cfg.site, include_ok=True)
 _due_table(all_tasks)

@@ -36,7 +36,7 @@ def serve(
 @user_errors
 def add(
     username: Annotated[str, typer.Argument(help="Sign-in name (a-z, 0-9, '.', '_', '-').")],
-    role: Annotated[str, typer.Option(help="technician, front_desk or admin.")],
+    role: Annotated[str, typer.Option(help="technician, front_desk, manager or admin.")],
     name: Annotated[str, typer.Option(help="Name shown in the app.")] = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:

@@ -102,9 +102,12 @@ def _number(code: str, item: Item) -> None:
     """A long scale (0 to 100): a number field and Next."""
     value = st.number_input(_("Your answer"), min_value=item.low, max_value=item.high, step=1, value=None,
                             key=f"q_{code}_{item.link_id}_number")  # fmt: skip
-    if st.button(_("Next"), key=f"q_{code}_{item.link_id}_next", type="primary", width="stretch",
-                 disabled=value is None):  # fmt: skip
-        _answer(code, item.link_id, int(value or 0))
+    # Never disabled: a number typed and not yet sent (no Enter) reaches the server with this tap.
+    if st.button(_("Next"), key=f"q_{code}_{item.link_id}_next", type="primary", width="stretch"):
+        if value is None:
+            st.warning(_("Please type a number from {low} to {high}.").format(low=item.low, high=item.high))
+            return
+        _answer(code, item.link_id, int(value))
         st.rerun()
 
 

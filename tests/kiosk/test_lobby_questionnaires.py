@@ -12,11 +12,13 @@ from streamlit.testing.v1 import AppTest
 
 from shared.care.patient_language import set_language
 from shared.outcomes.alerts import open_alerts
+from shared.outcomes.catalogue import add_questionnaire
 from shared.outcomes.questionnaire_models import QuestionnaireAnswerRow
 from shared.outcomes.schedule import assign
 from shared.store.db import read_session, unit_of_work
 from tests.factories import DOB
 from tests.kiosk.lobby_app import enter_dob, new_app, scan, shown, texts
+from tests.shared.outcomes.test_questionnaire_scoring import _lefs_like
 
 ACTIVITIES = ["Climbing stairs", "Gardening"]
 
@@ -109,3 +111,32 @@ def test_nothing_due_goes_straight_to_the_plan(engine: Engine, patient_id: int, 
     assert shown(app.title[0].value) == "You're checked in"
     assert shown(app.success[0].value).startswith("Welcome, Maria G.")
     assert _responses(engine) == {}
+
+
+def test_a_clinics_own_questionnaire_asks_choices_as_labelled_buttons_and_a_long_scale_as_a_number(
+    engine: Engine, patient_id: int, card_url: str
+) -> None:
+    options = [{"valueCoding": {"code": str(n), "display": label}}
+               for n, label in enumerate(["Unable", "Quite a bit of difficulty", "No difficulty"])]  # fmt: skip
+    resource = _lefs_like(id="walking", title="Walking", extension=_lefs_like()["extension"], item=[
+        {"linkId": "stairs", "type": "choice", "text": "Going up 10 stairs", "answerOption": options},
+        {"linkId": "metres", "type": "integer", "text": "How far can you walk, in tens of metres?",
+         "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/minValue", "valueInteger": 0},
+                       {"url": "http://hl7.org/fhir/StructureDefinition/maxValue", "valueInteger": 100}]},
+    ])  # fmt: skip
+    resource["extension"][0]["extension"][5]["valueInteger"] = 2
+    with unit_of_work(engine) as session:
+        add_questionnaire(session=session, resource=resource, actor="cli:test")
+        assign(session=session, patient_id=patient_id, questionnaire="walking", every_days=7, actor="cli:test")
+    app = _checked_in(card_url)
+    assert shown(app.title[0].value) == "Walking"
+    assert [app.button(key=f"q_walking_stairs_{n}").label for n in range(3)] == [
+        "Unable", "Quite a bit of difficulty", "No difficulty"]  # fmt: skip
+    _tap(app, "q_walking_stairs_1")
+    assert "How far can you walk, in tens of metres?" in texts(app)
+    _tap(app, "q_walking_metres_next")
+    assert [w.value for w in app.warning] == ["Please type a number from 0 to 100."]
+    app.number_input(key="q_walking_metres_number").set_value(35)
+    _tap(app, "q_walking_metres_next")
+    assert shown(app.title[0].value) == "You're checked in"
+    assert _responses(engine) == {"walking": ("completed", {"stairs": 1, "metres": 35}, 36.0)}

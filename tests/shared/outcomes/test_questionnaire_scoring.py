@@ -142,3 +142,20 @@ def test_mcid_verdict(scores: list[float], better: str, improved: bool | None, w
 def test_when_a_questionnaire_is_due(rule: Rule, last_done: datetime | None, visits: int, days: int, due: bool) -> None:
     now = T0 + timedelta(days=days, hours=1)
     assert is_due(rule, last_done=last_done, visits_since=visits, now=now, tz=UTC) is due
+
+
+def test_percent_scores_the_sum_over_the_highest_possible_sum() -> None:
+    # The Oswestry Disability Index's formula: total / (5 x items answered) x 100; 10 items summing 20 is 40%,
+    # and with one item unanswered, 18 of a possible 45 is still 40%.
+    scoring = _lefs_like()["extension"]
+    scoring[0]["extension"][0]["valueCode"] = "percent"
+    scoring[0]["extension"][2]["valueDecimal"] = 100
+    scoring[0]["extension"][5]["valueInteger"] = 9
+    options = [{"valueCoding": {"code": str(n), "display": f"{n}"}} for n in range(6)]
+    items = [{"linkId": f"s{n}", "type": "choice", "text": f"Section {n}", "answerOption": options} for n in range(10)]
+    disability = parse_instrument(_lefs_like(id="disability", extension=scoring, item=items))
+    assert score(disability, {f"s{n}": 2 for n in range(10)}) == 40
+    assert score(disability, {f"s{n}": 2 for n in range(9)}) == 40
+    assert score(disability, {f"s{n}": 2 for n in range(8)}) is None  # fewer than minAnswered (9)
+    with pytest.raises(ValidationFailed, match="6 is not an answer to 's0'"):
+        score(disability, {"s0": 6})

@@ -227,10 +227,11 @@ def _find(session: Session, site: str, equipment_id: str, task: str, *, required
 
 
 def _in_use_seconds(conn: Connection, site: str, equipment_id: str) -> float:
-    """The station's in-use seconds so far (`NotFound` for a station not registered)."""
+    """The station's in-use seconds so far (`NotFound` for a station not registered), its state row locked: a
+    writer takes station rows before the records' chain head, as ingest does, so the two never deadlock."""
     known = conn.execute(select(EQUIPMENT.c.id).where((EQUIPMENT.c.site == site) & (EQUIPMENT.c.id == equipment_id)))
     if known.first() is None:
         raise NotFound(f"no equipment {equipment_id!r} at site {site!r}")
     value = conn.execute(select(STATES.c.in_use_seconds_total).where(
-        (STATES.c.site == site) & (STATES.c.equipment_id == equipment_id))).scalar()  # fmt: skip
+        (STATES.c.site == site) & (STATES.c.equipment_id == equipment_id)).with_for_update()).scalar()  # fmt: skip
     return float(value or 0.0)

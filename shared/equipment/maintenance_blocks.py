@@ -36,7 +36,11 @@ def pending_blocks(*, session: Session, now: datetime, site: str | None = None) 
 def apply_blocks(*, session: Session, now: datetime, tz: tzinfo, site: str | None = None) -> list[TaskStatus]:
     """Take out of service each station with an overdue blocking task, in the caller's unit of work; returns the
     tasks that did."""
-    blocks = pending_blocks(session=session, now=now, site=site)
+    blocks = sorted(pending_blocks(session=session, now=now, site=site), key=lambda t: (t.site, t.station))
+    conn = session.connection()
+    for task in blocks:  # every station row first, in key order (as ingest locks them), then the chain's head
+        conn.execute(select(STATES.c.site).where((STATES.c.site == task.site) & (STATES.c.equipment_id == task.station))
+                     .with_for_update())  # fmt: skip
     for task in blocks:
         board.block_for_maintenance(session=session, site=task.site, equipment_id=task.station, task=task.task,
                                     tz=tz, now=now)  # fmt: skip

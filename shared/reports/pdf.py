@@ -35,7 +35,8 @@ CELL_CHARS = 160  # longer text (a note) is cut in the PDF; the CSV has it whole
 INK = "#31333f"
 BAR = "#1f5f8b"
 RULE = "#c8c8d0"
-TABLES = ("usage", "cleaning", "cleaning_by_zone", "maintenance", "maintenance_done", "arrivals")
+TABLES = ("usage", "cleaning", "cleaning_by_zone", "maintenance", "maintenance_done", "arrivals", "adherence",
+          "outcomes")  # fmt: skip
 STYLE: dict[str, Any] = {"font.size": TEXT_PT, "text.color": INK, "axes.labelcolor": INK, "xtick.color": INK,
                          "ytick.color": INK, "axes.titlesize": TEXT_PT + 2, "axes.titleweight": "bold",
                          "axes.edgecolor": INK, "text.parse_math": False}  # fmt: skip

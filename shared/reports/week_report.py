@@ -17,6 +17,7 @@ from shared.reports.arrivals_week import week_arrivals
 from shared.reports.figures import hours, minutes_or_none, pct, percentile
 from shared.reports.heatmap import fill, hour_cells
 from shared.reports.maintenance_week import STATUSES, maintenance_tables
+from shared.reports.outcomes_week import adherence_table, outcomes_table
 from shared.reports.station_week import Interval, StationWeek, read_station_week
 from shared.reports.table import Cell, Table
 from shared.reports.weeks import Week
@@ -67,7 +68,9 @@ def build_week_report(*, session: Session, site: str, week: Week, clean_within_m
     arrivals = _arrivals_table(session, site, week)
     plan, done = maintenance_tables(session=session, site=site, week=week)
     summary = _summary_table(week, site, stations, usage, verdicts, arrivals, plan, done)
-    report.tables = [summary, usage, cleaning, zones, heatmap, plan, done, arrivals]
+    report.tables = [summary, usage, cleaning, zones, heatmap, plan, done, arrivals,
+                     adherence_table(session=session, site=site, week=week),
+                     outcomes_table(session=session, site=site, week=week)]  # fmt: skip
     return report
 
 

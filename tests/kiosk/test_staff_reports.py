@@ -73,8 +73,9 @@ def test_the_csv_download_holds_one_file_per_table(reports_env: None, engine: En
     with zipfile.ZipFile(io.BytesIO(csv_zip(report))) as archive:
         names = sorted(archive.namelist())
         usage = archive.read("usage.csv").decode()
-    assert names == ["arrivals.csv", "cleaning.csv", "cleaning_by_zone.csv", "maintenance.csv", "maintenance_done.csv",
-                     "summary.csv", "usage.csv", "utilization_heatmap.csv"]  # fmt: skip
+    assert names == ["adherence.csv", "arrivals.csv", "cleaning.csv", "cleaning_by_zone.csv", "maintenance.csv",
+                     "maintenance_done.csv", "outcomes.csv", "summary.csv", "usage.csv",
+                     "utilization_heatmap.csv"]  # fmt: skip
     assert "table-1,Table 1,treatment,1,1.0,34.0,3.5" in usage
 
 

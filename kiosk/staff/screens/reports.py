@@ -19,7 +19,8 @@ from shared.store.db import read_session
 from shared.store.types import utcnow
 
 WEEKS_SHOWN = 12
-TABLES = ("usage", "cleaning", "cleaning_by_zone", "maintenance", "maintenance_done", "arrivals")
+TABLES = ("usage", "cleaning", "cleaning_by_zone", "maintenance", "maintenance_done", "arrivals", "adherence",
+          "outcomes")  # fmt: skip
 
 user = require("reports")
 cfg = resources.settings()

@@ -109,15 +109,18 @@ def build_front_desk_week(engine: Engine) -> None:
         (at(26, 11), [("no_show", at(26, 11, 30))]),
         (at(1, 9, month=11), [("arrived", at(1, 9, 2, month=11)), ("in_session", at(1, 9, 32, month=11))]),  # 30
     ]
+    booked_ids = []
     for starts, changes in visits:
         with unit_of_work(engine) as session:
             booked = add_appointment(session=session, patient_id=patient, starts_at=starts, site="main")
             assert booked.id is not None
             booked_id = booked.id
+        booked_ids.append(booked_id)
         for status, when in changes:
             with time_machine.travel(when, tick=False), unit_of_work(engine) as session:
                 set_appointment_status(session=session, appointment_id=booked_id, status=status, now=when,
                                        actor="frontdesk")  # fmt: skip
+    build_outcomes(engine, patient, booked_ids[0], booked_ids[3])
 
 
 NOTES = "Leakage 0.1 mA: $ok <b>fine</b>"  # a note as typed, shown as typed
@@ -141,6 +144,28 @@ def build_maintenance(engine: Engine) -> None:
     with unit_of_work(engine) as session:
         mark_done(session=session, site="main", equipment_id="bike-1", task="Electrical safety check", by="Mark",
                   notes=NOTES, now=at(1, 10, month=11))  # fmt: skip
+
+
+def build_outcomes(engine: Engine, patient: int, monday_visit: int, sunday_visit: int) -> None:
+    """Pain (NPRS) answered at two visits, 6 then 4; and Lena on the home programme: two exercises a day all
+    week (14 prescribed), 4 ticked (28.6%, under half)."""
+    from shared.outcomes.home_log import tick
+    from shared.outcomes.responses import answer
+    from shared.outcomes.schedule import assign
+    from shared.store.db import unit_of_work
+    from tests.shared.outcomes.home_support import plan_with_link
+
+    with unit_of_work(engine) as session:
+        assign(session=session, patient_id=patient, questionnaire="nprs", every_visits=1, actor="admin",
+               now=at(26, 8))  # fmt: skip
+    for visit, pain, when in ((monday_visit, 6, at(26, 9, 12)), (sunday_visit, 4, at(1, 9, 33, month=11))):
+        with unit_of_work(engine) as session:
+            answer(session=session, patient_id=patient, appointment_id=visit, questionnaire="nprs", link_id="pain",
+                   value=pain, now=when)  # fmt: skip
+    _, (heel, squat), token = plan_with_link(engine, first="Lena", active_from=at(26, 8).date(), now=at(26, 8))
+    for item, day in ((heel, 26), (heel, 27), (heel, 28), (squat, 26)):
+        with unit_of_work(engine) as session:
+            tick(session=session, token=token, plan_item_id=item, tz=NY, limit=30, now=at(day, 18))
 
 
 def build_known_week(engine: Engine) -> None:

@@ -138,6 +138,16 @@ def test_arrivals_waits_and_no_shows(week_csv: Path) -> None:
                        "waits": "3", "wait_p50_min": "20.0", "wait_p90_min": "28.0"}  # fmt: skip
 
 
+def test_adherence_and_outcomes_where_the_data_exists(week_csv: Path) -> None:
+    assert read_csv(week_csv, "adherence") == [
+        {"patients_on_home_programme": "1", "exercises_prescribed": "14", "exercises_done": "4",
+         "adherence_pct": "28.6", "patients_under_half": "1"}
+    ]  # fmt: skip
+    assert read_csv(week_csv, "outcomes") == [
+        {"questionnaire": "nprs", "responses": "2", "patients": "1", "score_mean": "5.0", "score_p50": "5.0"}
+    ]
+
+
 def test_the_summary(week_csv: Path) -> None:
     assert read_csv(week_csv, "summary") == [{
         "week": "2026-W44", "site": "main", "first_day": "2026-10-26", "last_day": "2026-11-01", "week_hours": "169.0",

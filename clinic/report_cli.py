@@ -30,13 +30,17 @@ def week(
 ) -> None:
     """The weekly report: cleaning, use, downtime, arrivals and waits, in the clinic's time zone."""
     from shared.reports.csv_files import cell_text, write_csv_files
-    from shared.reports.week_report import build_week_report
+    from shared.reports.week_report import build_week_report, report_sites
     from shared.reports.weeks import last_full_week, parse_week
     from shared.store.db import read_session
+    from shared.store.errors import ValidationFailed
 
     with store() as (cfg, engine):
         chosen = parse_week(week_text, cfg.tz) if week_text else last_full_week(datetime.now(UTC), cfg.tz)
         with read_session(engine) as session:
+            known = report_sites(session=session, home=cfg.site)
+            if site is not None and site not in known:
+                raise ValidationFailed(f"no stations at site {site!r}; sites here: {', '.join(known)}")
             report = build_week_report(session=session, site=site or cfg.site, week=chosen)
     typer.echo(f"Week {chosen.label} at site {report.site}: {chosen.days[0]} to {chosen.days[-1]} "
                f"({chosen.hours:g} hours, {cfg.timezone or 'local time'})")  # fmt: skip

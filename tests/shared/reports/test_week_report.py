@@ -41,6 +41,14 @@ def test_the_week_of_the_autumn_change_is_169_hours_and_the_spring_one_167() -> 
     assert parse_week("2026-W49", NY).hours == 168
 
 
+def test_a_site_without_stations_is_refused_naming_the_sites(week_csv: Path, cli: CliRunner) -> None:
+    result = cli.invoke(app, ["report", "week", "--week", WEEK, "--site", "nowhere"])
+    assert result.exit_code == 2
+    assert "error: no stations at site 'nowhere'; sites here: main" in result.output
+    bad_week = cli.invoke(app, ["report", "week", "--week", "2026-W54"])
+    assert bad_week.exit_code == 2 and "error: week '2026-W54' does not exist" in bad_week.output
+
+
 @pytest.mark.parametrize("text", ["2026-49", "2026-W54", "W49", "2026-W00"])
 def test_a_bad_week_is_refused_naming_it(text: str) -> None:
     with pytest.raises(ValidationFailed, match=text):

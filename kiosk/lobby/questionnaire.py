@@ -3,8 +3,9 @@ buttons, in the patient's language; "Ask me at the desk" skips it, "See my plan"
 
 Each answer is kept in the store at once against the visit's appointment (never in the URL), so a screen that
 resets and the patient's next scan pick up at the next question. Nothing here blocks the check-in, which is done
-before this screen: the plan is always one tap away, and a failed save goes on to the plan. A patient with
-nothing assigned costs one indexed query (`shared.outcomes.schedule.due_at_visit`)."""
+before this screen: the plan is always one tap away, and a failed save says so. Whether this screen comes at all
+is decided in the check-in's own transaction (kiosk/lobby/scan.py passes `due_after_check_in`): for a patient with
+nothing assigned, one indexed query."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from shared.store.db import read_session, unit_of_work
 from shared.store.types import utcnow
 
 log = logging.getLogger(__name__)
+QUESTIONNAIRE_SCREEN = "questionnaire"  # kiosk/lobby/app.py's name for this screen
 FAILED_KEY = "q_failed"  # in kiosk/lobby/state.py's SESSION_KEYS: the next patient never sees it
 BUTTON_ROW_MAX = 11  # an integer item with at most this many answers is a row of buttons (the 0-10 pain rating)
 
@@ -41,18 +43,6 @@ def _due() -> list[DueQuestionnaire]:
     with read_session(resources.engine()) as session:
         return due_at_visit(session=session, patient_id=visit[0], appointment_id=visit[1], now=utcnow(),
                             tz=resources.settings().tz)  # fmt: skip
-
-
-def offer_questionnaires() -> None:
-    """Right after a scan checked the patient in (or found them checked in): go to the questions when one is due;
-    a scan after a reset resumes at the next unanswered question."""
-    try:
-        due = _due()
-    except Exception:  # never in the way of the check-in: the plan shows, the desk can ask
-        log.exception("lobby: could not read the questionnaires due")
-        return
-    if due:
-        st.session_state["screen"] = "questionnaire"
 
 
 def questionnaire_screen() -> None:

@@ -4,16 +4,18 @@ it leads to."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import streamlit as st
 
 from kiosk import resources
 from kiosk.lobby.dob import parse_birth_date
 from kiosk.lobby.language import _, apply_patient_language, lang
-from kiosk.lobby.questionnaire import offer_questionnaires
+from kiosk.lobby.questionnaire import QUESTIONNAIRE_SCREEN
 from kiosk.lobby.state import notify
 from shared.care.checkin_messages import headline
-from shared.care.lobby_scan import LobbyStep, lobby_confirm, lobby_scan
+from shared.care.lobby_scan import AfterCheckIn, LobbyStep, lobby_confirm, lobby_scan
+from shared.outcomes.schedule import due_after_check_in
 from shared.store.db import unit_of_work
 
 
@@ -26,7 +28,7 @@ def _kiosk_id() -> str:
 def handle_scan(text: str) -> None:
     """Every way in ends here: the lobby's scan use case decides what comes next."""
     step = lobby_scan(engine=resources.engine(), settings=resources.settings(), throttle=resources.scan_throttle(),
-                      scan=text, kiosk=_kiosk_id())  # fmt: skip
+                      scan=text, kiosk=_kiosk_id(), after_check_in=_questionnaires_due())  # fmt: skip
     if step.outcome is None:
         notify(_("Please wait {n} seconds, then scan again.").format(n=int(step.wait_s) + 1))
         return
@@ -49,8 +51,14 @@ def _show(step: LobbyStep) -> None:
     if step.screen == "result":
         st.session_state["waiting_told"] = step.waiting_told
     st.session_state["screen"] = step.screen
-    if step.screen == "result" and step.outcome is not None and step.outcome.ok:
-        offer_questionnaires()  # a due questionnaire first; one indexed query when none is assigned
+    if step.screen == "result" and step.ask_more:
+        st.session_state["screen"] = QUESTIONNAIRE_SCREEN  # a due questionnaire first (kiosk/lobby/questionnaire.py)
+
+
+def _questionnaires_due() -> AfterCheckIn:
+    """Asked in the check-in's transaction: a questionnaire due at this visit (one indexed query when none is
+    assigned to the patient)."""
+    return partial(due_after_check_in, tz=resources.settings().tz)
 
 
 def ask_feedback() -> None:
@@ -67,6 +75,6 @@ def confirm_birth_date(month: str, day: str, year: str) -> None:
         return
     with unit_of_work(resources.engine()) as session:
         step = lobby_confirm(session=session, settings=resources.settings(), token=st.session_state["token"],
-                             dob=dob, kiosk=_kiosk_id())  # fmt: skip
+                             dob=dob, kiosk=_kiosk_id(), after_check_in=_questionnaires_due())  # fmt: skip
     _show(step)
     st.rerun()

@@ -1,27 +1,31 @@
 """When each questionnaire is due, per patient: every N visits, every N days, at intake, at discharge.
 
 `assign` sets a patient's rule for one questionnaire (one row per patient and questionnaire: assigning again
-replaces the rule). `is_due` is the rule itself (pure). `due_at_visit` is what the lobby asks after a check-in:
-for a patient with no assignment it is one query on an indexed column and nothing more.
+replaces the rule). `is_due` is the rule itself (pure). `due_at_visit` is what the lobby asks after a check-in
+(`due_after_check_in`, in the check-in's own transaction): for a patient with no assignment it is one query on an
+indexed column and nothing more.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from shared.care.checkin import Outcome
 from shared.care.models import Appointment, Patient
 from shared.outcomes.catalogue import get_instrument
 from shared.outcomes.instruments import Instrument, Item
 from shared.outcomes.questionnaire_models import QuestionnaireAnswerRow, QuestionnaireAssignment
 from shared.staff.audit import audit
-from shared.store.errors import NotFound, ValidationFailed
+from shared.store.errors import ClinicError, NotFound, ValidationFailed
 from shared.store.types import utcnow
 
+log = logging.getLogger(__name__)
 MAX_EVERY = 365
 MAX_ACTIVITY = 80
 
@@ -205,6 +209,20 @@ def due_at_visit(
         answers = json.loads(started.answers) if started is not None else {}
         out.append(DueQuestionnaire(instrument, questions(instrument, _named(row)), answers))
     return out
+
+
+def due_after_check_in(session: Session, outcome: Outcome, now: datetime, *, tz: tzinfo) -> bool:
+    """The lobby's `after_check_in` hook (shared.care.lobby_scan), in the check-in's own transaction: whether a
+    questionnaire is due at the visit just checked in. Never raises for a questionnaire it cannot read (logged):
+    the check-in goes on to the plan."""
+    if outcome.patient_id is None or outcome.appointment_id is None:
+        return False
+    try:
+        return bool(due_at_visit(session=session, patient_id=outcome.patient_id,
+                                 appointment_id=outcome.appointment_id, now=now, tz=tz))  # fmt: skip
+    except ClinicError:
+        log.exception("a questionnaire assigned to a patient cannot be read; not asked")
+        return False
 
 
 def _due(session: Session, row: QuestionnaireAssignment, now: datetime, tz: tzinfo) -> bool:

@@ -1,24 +1,31 @@
 """Questionnaires in the store, on SQLite and PostgreSQL: assigning, what is due at a visit, answers kept per
 visit (resumed after a reset), skipping, the score and the progress; a pain answer of 7 flags the patient; a
-patient with nothing assigned costs the check-in one query."""
+patient with nothing assigned costs the check-in one query, inside its one transaction."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
+from shared.care.appointments import add_appointment
+from shared.care.cards import issue_card
+from shared.care.lobby_scan import LobbyStep, lobby_confirm, lobby_scan
 from shared.care.models import Appointment
+from shared.care.scan_throttle import ScanThrottle
 from shared.outcomes.alerts import open_alerts
 from shared.outcomes.catalogue import add_questionnaire, catalogue
 from shared.outcomes.progress import IMPROVED, patient_outcomes
 from shared.outcomes.responses import answer, skip
-from shared.outcomes.schedule import assign, assignments, due_at_visit
+from shared.outcomes.schedule import assign, assignments, due_after_check_in, due_at_visit
 from shared.store.db import read_session, unit_of_work
 from shared.store.errors import NotFound, ValidationFailed
-from tests.factories import audit_log, new_patient_id
+from shared.store.settings import Settings
+from tests.factories import DOB, audit_log, new_patient_id
 from tests.shared.outcomes.test_questionnaire_scoring import _lefs_like
+from tests.transactions import Transactions, count_transactions
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
@@ -119,19 +126,36 @@ def test_a_clinic_adds_its_own_questionnaire(engine: Engine) -> None:
         add_questionnaire(session=session, resource=_lefs_like(id="nprs"), actor="cli:test")
 
 
-def test_nothing_assigned_costs_the_check_in_one_query(engine: Engine) -> None:
+def _check_in_at_the_lobby(engine: Engine, patient_id: int) -> tuple[LobbyStep, Transactions]:
+    """A card scanned and the birth date typed, as the lobby runs them with the questionnaires' hook; the birth
+    date's transaction counted."""
+    settings = Settings(_env_file=None, timezone="UTC", kiosk_url="https://lobby.example")  # type: ignore[call-arg]
+    hook = partial(due_after_check_in, tz=UTC)
+    with unit_of_work(engine) as session:
+        add_appointment(session=session, patient_id=patient_id, starts_at=T0 + timedelta(minutes=20), site="main")
+        token = issue_card(session=session, patient_id=patient_id, base_url="https://lobby.example").token
+    first = lobby_scan(engine=engine, settings=settings, throttle=ScanThrottle(), scan=token, kiosk="k", now=T0,
+                       after_check_in=hook)  # fmt: skip
+    assert first.screen == "dob"
+    with count_transactions(engine) as seen, unit_of_work(engine) as session:
+        step = lobby_confirm(session=session, settings=settings, token=token, dob=DOB, kiosk="k", now=T0,
+                             after_check_in=hook)  # fmt: skip
+    return step, seen
+
+
+def test_nothing_assigned_costs_the_check_in_one_query_in_its_own_transaction(engine: Engine) -> None:
     maria = new_patient_id(engine)
-    visit = _visit(engine, maria, T0)
-    statements: list[str] = []
+    step, seen = _check_in_at_the_lobby(engine, maria)
+    assert (step.screen, step.ask_more, step.outcome and step.outcome.result) == ("result", False, "checked_in")
+    assert seen.opened == 1, seen.describe()
+    asked = [s for s in seen.statements[0] if "questionnaire" in s]
+    assert len(asked) == 1 and asked[0].upper().startswith("SELECT") and "questionnaire_assignment" in asked[0]
 
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
 
-    with read_session(engine) as session:
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            assert due_at_visit(session=session, patient_id=maria, appointment_id=visit, now=T0, tz=UTC) == []
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 1 and "questionnaire_assignment" in selects[0]
+def test_a_due_questionnaire_is_found_in_the_check_ins_own_transaction(engine: Engine) -> None:
+    maria = new_patient_id(engine)
+    with unit_of_work(engine) as session:
+        assign(session=session, patient_id=maria, questionnaire="nprs", every_visits=1, actor="t", now=T0)
+    step, seen = _check_in_at_the_lobby(engine, maria)
+    assert (step.screen, step.ask_more) == ("result", True)
+    assert seen.opened == 1, seen.describe()

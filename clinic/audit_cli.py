@@ -38,7 +38,7 @@ def audit(
     with store() as (cfg, engine), read_session(engine) as session:
         log = audit_log(session=session, first=first, last=last, tz=cfg.tz, tz_name=cfg.timezone or "local time",
                         site=site)  # fmt: skip
-    typer.echo(f"{log.title} ({log.zone_name}): {len(log.lines)} lines")
+    typer.echo(f"{log.title} ({log.zone_name}): {len(log.lines)} line{'' if len(log.lines) == 1 else 's'}")
     typer.echo(log.chain_words)
     if csv_file is not None:
         write_csv(log, csv_file)

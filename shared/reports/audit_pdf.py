@@ -93,7 +93,7 @@ def _heading(figure: Figure, log: AuditLog, *, first: bool) -> float:
     if first:
         counts = Counter(line.what for line in log.lines)
         summary = ", ".join(f"{what}: {n}" for what, n in sorted(counts.items())) or "nothing recorded"
-        for line in textwrap.wrap(f"{len(log.lines)} lines. {summary}.", 110):
+        for line in textwrap.wrap(f"{len(log.lines)} line{'' if len(log.lines) == 1 else 's'}. {summary}.", 110):
             figure.text(MARGIN / PAGE_W, y / PAGE_H, line, va="top", fontsize=TEXT_PT, color=INK)
             y -= LINE_IN
     return y - 0.12

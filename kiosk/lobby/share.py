@@ -9,8 +9,7 @@ import streamlit as st
 
 from kiosk import resources
 from kiosk.lobby.home_exercises import ENDED, exercise_list, pain_question, reminders
-from kiosk.lobby.language import LANG_KEY, _, lang
-from kiosk.page_scripts import page_language
+from kiosk.lobby.language import _, apply_patient_language, lang, top_bar
 from shared.care.plan_shares import share_url
 from shared.care.todays_plan import todays_plan
 from shared.i18n import date_words
@@ -25,9 +24,9 @@ def shared_plan(token: str) -> None:
     now = utcnow()
     with read_session(resources.engine()) as session:
         home = open_home(session=session, token=token, tz=cfg.tz, now=now)
-    if home is not None and home.shared.language:
-        st.session_state[LANG_KEY] = home.shared.language
-    page_language(lang(), {})
+    if home is not None:
+        apply_patient_language(home.shared.language)  # the link's language, unless the patient chose another here
+    top_bar()  # as on every lobby screen: the other language and larger text, where the patient is
     st.title(cfg.clinic_name)
     if home is None:
         st.markdown(f'<p class="kiosk-message">{escape(_(ENDED))}</p>', unsafe_allow_html=True)

@@ -79,6 +79,18 @@ def test_the_phone_page_in_spanish_says_hecho(engine: Engine) -> None:
     assert "Hecho hoy" in texts(app) and labels(app, "home_undo_") == ["Deshacer"]
 
 
+def test_the_phone_page_offers_the_other_language_and_keeps_the_patients_choice(engine: Engine) -> None:
+    """As on every lobby screen (issue #28): a link made in Spanish, read by someone who prefers English."""
+    _, (heel, _), token = linked(engine, "es")
+    app = phone(token)
+    assert labels(app, "home_done_") == ["Hecho", "Hecho"]
+    tap(app, "lang_en")
+    assert labels(app, "home_done_") == ["Done", "Done"]
+    tap(app, f"home_done_{heel}")  # the choice holds through the next tap
+    assert "Done today" in texts(app) and labels(app, "home_undo_") == ["Undo"]
+    assert app.button(key="lang_es").label == "Español" and app.button(key="large_text_toggle").label == "Larger text"
+
+
 def test_tapping_too_fast_and_an_ended_link_say_so_in_plain_words(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -178,7 +178,7 @@ class Supervisor:
                 cards = seed_demo_patients(engine=engine, settings=self.cfg, now=utcnow())
                 self.demo_lines = [f"  {demo.first:<6} born {demo.dob.isoformat()}  {card.url}" for demo, card in cards]
                 self.staff_lines = [
-                    f"  {user:<6} {role.replace('_', ' '):<11} password {password}"
+                    f"  {user:<7} {role.replace('_', ' '):<11} password {password}"
                     for user, role, password in ensure_demo_staff(engine=engine)
                 ]
         finally:

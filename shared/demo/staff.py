@@ -10,7 +10,7 @@ from shared.staff.accounts import create_account, list_accounts, update_account
 from shared.store.db import read_session
 
 DEMO_STAFF = (("admin", "admin", "Demo admin"), ("tech", "technician", "Demo technician"),
-              ("desk", "front_desk", "Demo front desk"))  # fmt: skip
+              ("desk", "front_desk", "Demo front desk"), ("manager", "manager", "Demo manager"))  # fmt: skip
 
 
 def ensure_demo_staff(*, engine: Engine) -> list[tuple[str, str, str]]:

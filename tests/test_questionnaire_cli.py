@@ -77,6 +77,10 @@ def test_assign_then_outcomes(cli: CliRunner, maria: int, db_url: str) -> None:
     code, out, _ = run(cli, "patient", "outcomes", str(maria))
     assert "nprs: Pain rating (0-10) (0-10, lower is better, MCID 2)" in out
     assert "Improved by more than the MCID since intake (7 -> 4)" in out
+    code, out, _ = run(cli, "questionnaire", "unassign", str(maria), "psfs")
+    assert (code, out.strip()) == (0, f"patient {maria}: psfs no longer asked")
+    code, _, err = run(cli, "questionnaire", "unassign", str(maria), "psfs")
+    assert (code, err.strip()) == (2, f"error: patient {maria} is not assigned 'psfs'")
 
 
 def _answer_pain(engine: Engine, patient_id: int, values: list[int]) -> None:

@@ -16,6 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from shared.store.errors import ValidationFailed
 
 FORMATS = ("PNG", "JPEG")
+FILE_TYPES = ["jpg", "jpeg", "png"]  # the file names an upload field offers for these formats
 
 
 def checked_picture(data: bytes, *, noun: str, max_bytes: int, max_side_in: int, stored_side: int) -> Image.Image:

@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
+from shared.equipment.faults import current_reports
 from shared.equipment.ingest import record_batch
 from shared.equipment.ingest_rows import EVENTS
+from shared.store.db import read_session
 from tests import factories as make
 from tests.kiosk.staff_app import (
     KIOSK,
@@ -125,8 +127,15 @@ def test_each_tap_changes_the_store_and_is_audited_under_the_user(gym: Engine) -
     app.radio(key="scan-severity-bars-1").set_value("critical")
     tap(app, "scan-report")
     assert make.read_station(gym, "bars-1").status == "out_of_service"
-    assert make.last_audit(gym)[1:] == ("equipment.problem_reported", "main/bars-1", "critical: Other: Rail came off")
-    assert status(app) == "out of service (reported)"
+    # A critical problem is the board's fault report: out of service, its category and notes in the audit (and
+    # a photo when one was taken), shown in the station's card on the board.
+    assert make.last_audit(gym)[1:] == ("equipment.out_of_service", "main/bars-1",
+                                        '{"category": "Other", "notes": "Rail came off", "photo": null}')  # fmt: skip
+    assert successes(app)[-1:] == ["Parallel bars: taken out of service"]
+    with read_session(gym) as session:
+        report = current_reports(session=session, site="main")[("main", "bars-1")]
+    assert (report.category, report.notes, report.by) == ("Other", "Rail came off", "ana")
+    assert app.radio(key="scan-category-bars-1").value is None, "the form is empty for the next report"
     assert app.button(key="scan-start").disabled
 
     tap(app, "scan-back")

@@ -30,6 +30,7 @@ from shared.equipment.faults import CATEGORIES, MAX_NOTES, ShownReport, current_
 from shared.equipment.offers import offered
 from shared.equipment.recording import recording_status
 from shared.equipment.stations import StationView, describe_status
+from shared.pictures import FILE_TYPES
 from shared.store.db import read_session
 from shared.store.errors import ClinicError
 from shared.store.types import utcnow
@@ -42,7 +43,6 @@ NAMES_KEY = "board_queue_names"
 UNDO_KEY = "board_undo"  # the last action (undo.Done), while its Undo is offered
 SAID_KEY = "board_undo_said"  # what an undo did or why it was refused: (kind, text, when)
 APP_RERUN_KEY = "board_app_rerun"  # a queue row's action ran in its fragment: redraw the page (the confirmation)
-PHOTO_TYPES = ["jpg", "jpeg", "png"]
 Disinfectants = tuple[list[str], dict[str, str]]  # the clinic's, and each station's usual one
 BOARD_CSS = """
 <style>
@@ -224,7 +224,7 @@ def _actions(row: BoardRow, recording: bool, cleaning: Disinfectants) -> None:
             category = st.radio("What is wrong?", list(CATEGORIES), format_func=CATEGORIES.__getitem__, index=None,
                                 key=f"out-category-{station.id}")  # fmt: skip
             notes = st.text_area("Notes (optional)", key=f"out-notes-{station.id}", max_chars=MAX_NOTES, height=90)
-            photo = st.file_uploader("Photo (optional)", type=PHOTO_TYPES, key=f"out-photo-{station.id}",
+            photo = st.file_uploader("Photo (optional)", type=FILE_TYPES, key=f"out-photo-{station.id}",
                                      max_upload_size=MAX_BYTES // 1048576)  # fmt: skip
             if photo is not None:  # the upload reached the app (the file's name shows before it has)
                 st.caption(literal(f"Photo ready to send: {photo.name}"))

@@ -17,6 +17,7 @@ import streamlit as st
 from kiosk import resources
 from kiosk.failsafe import safe_callback, staff_guarded
 from kiosk.lobby.camera import read_qr
+from kiosk.staff.actions import run_action
 from kiosk.staff.auth import current_user, require
 from kiosk.staff.kit import (
     NoticeKind,
@@ -28,12 +29,14 @@ from kiosk.staff.kit import (
     show_notice,
     station_action,
 )
-from kiosk.theme import status_badge
-from shared.equipment.faults import CATEGORIES, MAX_NOTES, problem_words
+from kiosk.theme import literal, status_badge
+from shared.equipment.fault_photos import MAX_BYTES
+from shared.equipment.faults import CATEGORIES, MAX_NOTES, problem_words, report_fault
 from shared.equipment.label_address import label_base_url, only_this_computer
 from shared.equipment.labels import SCAN_PARAM, StationRef, label_zones, parse_station, zone_sheet
 from shared.equipment.offers import offered
 from shared.equipment.stations import StationView, describe_status, get_station
+from shared.pictures import FILE_TYPES
 from shared.store.db import read_session
 from shared.store.errors import NotFound, ValidationFailed
 from shared.store.types import utcnow
@@ -96,6 +99,12 @@ def _act(action: StationAction, site: str, equipment_id: str, name: str) -> None
     method = st.session_state.get(f"scan-method-{equipment_id}") or "wipe"
     severity = st.session_state.get(f"scan-severity-{equipment_id}") or "warning"
     problem = ""
+    if action == "report" and severity == "critical":  # the board's fault report: out of service, with the photo
+        if not _report_fault(site, equipment_id, name, by=current.username):
+            return
+        _close_report(equipment_id)
+        _tell(equipment_id, "success", f"{name}: taken out of service")
+        return
     if action == "report":  # in the fault report's words: a category from the one list, then the notes
         try:
             problem = problem_words(st.session_state.get(f"scan-category-{equipment_id}"),
@@ -111,10 +120,29 @@ def _act(action: StationAction, site: str, equipment_id: str, name: str) -> None
     if action == "cleaned":
         done = f"cleaned ({METHOD_WORDS.get(method, method)})"
     elif action == "report":
-        st.session_state[f"scan-problem-{equipment_id}"] = ""
-        st.session_state[f"scan-category-{equipment_id}"] = None
-        st.session_state[f"scan-report-open-{equipment_id}"] = False  # reported: the form closes
+        _close_report(equipment_id)
     _tell(equipment_id, "success", f"{name}: {done}")
+
+
+def _report_fault(site: str, equipment_id: str, name: str, *, by: str) -> bool:
+    """A critical problem is the board's fault report (category, notes, photo; shown in the station's card and
+    the audit log), in one unit of work; False when it was refused (said where the station is)."""
+    photo = st.session_state.get(f"scan-photo-{equipment_id}")
+    done = run_action(lambda session: report_fault(
+        session=session, site=site, equipment_id=equipment_id, by=by,
+        category=st.session_state.get(f"scan-category-{equipment_id}"),
+        notes=st.session_state.get(f"scan-problem-{equipment_id}", ""),
+        photo=photo.getvalue() if photo is not None else None, data_dir=cfg.data_dir, tz=cfg.tz,
+    ), refused=lambda exc: _tell(equipment_id, "error", str(exc)))  # fmt: skip
+    return done is not None
+
+
+def _close_report(equipment_id: str) -> None:
+    """Reported: the form empties and closes."""
+    st.session_state[f"scan-problem-{equipment_id}"] = ""
+    st.session_state[f"scan-category-{equipment_id}"] = None
+    st.session_state.pop(f"scan-photo-{equipment_id}", None)
+    st.session_state[f"scan-report-open-{equipment_id}"] = False
 
 
 def _when(view: StationView) -> str:
@@ -183,8 +211,13 @@ def _actions(view: StationView) -> None:
                  key=f"scan-category-{view.id}")  # fmt: skip
         st.text_input("Notes (optional)", key=f"scan-problem-{view.id}", max_chars=MAX_NOTES,
                       placeholder="e.g. the left rail is loose")  # fmt: skip
-        st.radio("How bad is it?", list(SEVERITY_WORDS), format_func=SEVERITY_WORDS.__getitem__,
-                 key=f"scan-severity-{view.id}")  # fmt: skip
+        severity = st.radio("How bad is it?", list(SEVERITY_WORDS), format_func=SEVERITY_WORDS.__getitem__,
+                            key=f"scan-severity-{view.id}")  # fmt: skip
+        if severity == "critical":  # a report that takes the station out of service keeps a photo, as the board's
+            photo = st.file_uploader("Photo (optional)", type=FILE_TYPES, key=f"scan-photo-{view.id}",
+                                     max_upload_size=MAX_BYTES // 1048576)  # fmt: skip
+            if photo is not None:  # the upload reached the app (the file's name shows before it has)
+                st.caption(literal(f"Photo ready to send: {photo.name}"))
         st.button("Report the problem", key="scan-report", width="stretch", on_click=_act,
                   args=("report", *args))  # fmt: skip
 

@@ -41,6 +41,9 @@ KINDS: tuple[RecordKind, ...] = ("cleaning", "maintenance", "out_of_service", "b
 # The fields a record's hash covers, in this order (everything but its row id and its own hash).
 HASHED = ("seq", "site", "equipment_id", "kind", "at", "by", "recorded_at", "event_id", "disinfectant",
           "contact_min", "task_id", "task", "in_use_seconds", "notes", "corrects", "void", "prev_hash")  # fmt: skip
+_SORTED = tuple(sorted(HASHED))
+_TIMES = ("at", "recorded_at")
+_FLOATS = ("contact_min", "in_use_seconds")  # hashed as their repr (stored as floats; see _fields)
 _VERIFY_CHUNK = 5000
 
 
@@ -101,8 +104,13 @@ def append(conn: Connection, records: Sequence[NewRecord], *, now: datetime | No
 def record_hash(row: Mapping[str, Any] | RowMapping) -> str:
     """SHA-256 (hex) of a record's canonical serialisation: its `HASHED` fields as sorted-key JSON, times as UTC
     with microseconds, numbers as given."""
-    canonical = {name: _canonical(row[name]) for name in HASHED}
-    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = {name: row[name] for name in _SORTED}  # inserted in key order: the same JSON as sort_keys
+    for name in _TIMES:
+        canonical[name] = _time(canonical[name])
+    for name in _FLOATS:
+        value = canonical[name]
+        canonical[name] = repr(value) if isinstance(value, float) else value
+    text = json.dumps(canonical, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -148,14 +156,9 @@ def _fields(record: NewRecord) -> dict[str, Any]:
     return values
 
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, bool) or value is None or isinstance(value, int | str):
-        return value
-    return str(value)
+def _time(value: datetime) -> str:
+    """A time as hashed: UTC, with microseconds and a Z ("2026-12-01T10:25:00.000000Z")."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def correct_record(

@@ -5,16 +5,19 @@ sign out; the sign-in cookie is HttpOnly and SameSite=Strict, and useless once s
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 
+from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import Engine
 
 from shared.equipment import board
+from shared.equipment.faults import CATEGORIES, current_reports
 from shared.equipment.stations import get_station, register_equipment
 from shared.staff.accounts import create_account
 from shared.staff.web_sessions import COOKIE_NAME
@@ -138,3 +141,22 @@ def test_a_problem_report_in_progress_survives_a_status_change(
     shoot(phone, "report-kept")
     phone.get_by_role("button", name="Report the problem").click()
     expect(phone.get_by_text("Treadmill 1: problem reported (warning)")).to_be_visible()
+
+    # A critical problem takes the station out of service as the board's fault report does: with a photo.
+    report_form = phone.locator("details").filter(has_text="Report a problem")
+    expect(report_form).not_to_have_attribute("open", "")  # reported: the form has closed (after its animation)
+    phone.get_by_text("Report a problem").click()
+    phone.get_by_text(CATEGORIES["wont_start"], exact=True).click()
+    phone.get_by_text("Critical: take it out of service", exact=True).click()
+    picture = io.BytesIO()
+    Image.new("RGB", (1200, 900), (180, 40, 40)).save(picture, format="JPEG")
+    phone.locator("input[type=file]").set_input_files(files=[{"name": "fault.jpg", "mimeType": "image/jpeg",
+                                                              "buffer": picture.getvalue()}])  # fmt: skip
+    expect(phone.get_by_text("Photo ready to send: fault.jpg")).to_be_visible()
+    phone.get_by_role("button", name="Report the problem").click()
+    expect(phone.get_by_text("Treadmill 1: taken out of service")).to_be_visible()
+    expect(phone.locator("#scan-status")).to_have_text(re.compile("^out of service"))
+    with read_session(engine) as session:
+        report = current_reports(session=session, site="main")[("main", "tm-1")]
+    assert (report.by, report.photo is not None) == ("tess", True), "the photo is kept with the fault"
+    shoot(phone, "critical-with-photo")

@@ -49,6 +49,18 @@ def test_a_spanish_patient_answers_the_pain_rating_in_eleven_big_buttons(
     assert not violations, describe(violations)
     expect(page.get_by_role("button", name="Pregúntenme en recepción", exact=True)).to_be_visible()
     shoot(page, "pain-rating-es")
+    # The same screen in English (the language buttons are on every lobby screen): as big, and axe clean too.
+    page.get_by_role("button", name="English", exact=True).click()
+    expect(title(page)).to_have_text("Pain rating (0-10)")
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    expect(page.get_by_role("button", name="Ask me at the desk", exact=True)).to_be_visible()
+    assert not small_targets(page), small_targets(page)
+    assert not small_text(page, MIN_LOBBY_TEXT_PX), small_text(page, MIN_LOBBY_TEXT_PX)
+    violations = axe_violations(page)
+    assert not violations, describe(violations)
+    page.get_by_role("button", name="Español", exact=True).click()
+    expect(title(page)).to_have_text("Dolor (0-10)")
     buttons[7].click()
     expect(title(page)).to_have_text("Ya está registrado")
     expect(first_plan_card(page)).to_be_visible()

@@ -64,18 +64,24 @@ def _progress(patient_id: int, found: Progress) -> None:
 
 
 def _chart(found: Progress) -> alt.LayerChart | alt.FacetChart:
-    """Scores over time on the instrument's range, with the band of less than one MCID around the intake score."""
+    """Scores over time on the instrument's range, with the band of less than one MCID around the intake score.
+
+    Axes in plain words: whole numbers on the score axis (Vega's "~g" drew 10 as "1e+1"), days on the time axis
+    (the clinic's local day, e.g. "23 Nov"), one axis title ("Score", not the band's field names)."""
     use_staff_chart_theme()
     tz = resources.settings().tz
-    frame = pd.DataFrame([{"When": p.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), "Score": p.score}
-                          for p in found.points])  # fmt: skip
+    frame = pd.DataFrame([{"Day": p.at.astimezone(tz).replace(tzinfo=None), "Score": p.score,
+                           "When": p.at.astimezone(tz).strftime("%d %b %Y %H:%M")} for p in found.points])  # fmt: skip
     intake = found.points[0].score
     band = pd.DataFrame([{"low": max(found.low, intake - found.mcid), "high": min(found.high, intake + found.mcid)}])
-    y = alt.Y("Score:Q", scale=alt.Scale(domain=[found.low, found.high]), axis=alt.Axis(format="~g", tickMinStep=1))
-    x = alt.X("When:O", title="When", axis=alt.Axis(labelAngle=-30))
-    area = alt.Chart(band).mark_rect(opacity=0.18, color="#1f77b4").encode(y="low:Q", y2="high:Q")
+    scale = alt.Scale(domain=[found.low, found.high])
+    axis = alt.Axis(format="d", tickMinStep=1)
+    x = alt.X("Day:T", title="Date", axis=alt.Axis(format="%d %b", labelAngle=0, tickMinStep=86_400_000))
+    area = alt.Chart(band).mark_rect(opacity=0.18, color="#1f77b4").encode(
+        y=alt.Y("low:Q", title="Score", scale=scale, axis=axis), y2=alt.Y2("high:Q", title="Score"))  # fmt: skip
     line = alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=90), color="#0b3d91").encode(
-        x=x, y=y, tooltip=["When", alt.Tooltip("Score:Q", format="~g")])  # fmt: skip
+        x=x, y=alt.Y("Score:Q", title="Score", scale=scale, axis=axis),
+        tooltip=["When", alt.Tooltip("Score:Q", format=".3~f")])  # fmt: skip
     title = f"{found.title}: shaded, within one MCID ({found.mcid:g}) of intake"
     return alt.layer(area, line).properties(height=260, title=title)
 

@@ -59,7 +59,10 @@ def test_the_patient_page_charts_scores_with_the_mcid_band_and_says_improved(eng
     band, line = spec["layer"]
     assert band["mark"]["type"] == "rect"
     assert line["encoding"]["y"]["scale"]["domain"] == [0, 10]
-    assert line["encoding"]["y"]["axis"]["format"] == "~g"
+    # Plain axes (issue #28's "2e+2"): whole numbers (Vega's "~g" drew 10 as "1e+1"), one title, days for dates.
+    assert line["encoding"]["y"]["axis"]["format"] == band["encoding"]["y"]["axis"]["format"] == "d"
+    assert {line["encoding"]["y"]["title"], band["encoding"]["y"]["title"], band["encoding"]["y2"]["title"]} == {"Score"}
+    assert (line["encoding"]["x"]["type"], line["encoding"]["x"]["axis"]["format"]) == ("temporal", "%d %b")
     values = spec["rows"]
     assert [row["Score"] for row in values if "Score" in row] == [7, 6, 4]
     assert {"low": 5, "high": 9} in values, "one MCID (2) either side of the intake score (7)"

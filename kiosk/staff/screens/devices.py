@@ -426,14 +426,13 @@ def _chart(readings: list[tuple[float, str, float, str]], thresholds: Thresholds
     data = pd.DataFrame([{"At": at, "Seconds ago": round(now - at, 1), "Level": value}
                          for at, _, value, unit in readings if (unit == "W") == power])  # fmt: skip
     x = alt.X("Seconds ago:Q", scale=alt.Scale(domain=[WINDOW_S, 0]), title="Seconds ago",
-              axis=alt.Axis(format="~f", labelFontSize=13, titleFontSize=14))  # fmt: skip
+              axis=alt.Axis(format="~f"))  # fmt: skip
     if power:
         y = alt.Y("Level:Q", title="Watts", scale=alt.Scale(zero=True),
-                  axis=alt.Axis(format="~f", tickMinStep=1, labelFontSize=13, titleFontSize=14))  # fmt: skip
+                  axis=alt.Axis(format="~f", tickMinStep=1))  # fmt: skip
     else:
         y = alt.Y("Level:Q", title="Sensor", scale=alt.Scale(domain=[0, 1]),
-                  axis=alt.Axis(values=[0, 1], labelExpr="datum.value == 1 ? 'active' : 'quiet'", labelFontSize=13,
-                                titleFontSize=14))  # fmt: skip
+                  axis=alt.Axis(values=[0, 1], labelExpr="datum.value == 1 ? 'active' : 'quiet'"))  # fmt: skip
     tooltip = [alt.Tooltip("Seconds ago:Q", format="~f"), alt.Tooltip("Level:Q", title="Watts" if power else "Active",
                                                                       format="~f")]  # fmt: skip
     layers = [alt.Chart(data).mark_line(interpolate="step-after", point=True).encode(x=x, y=y, order="At:Q",
@@ -443,7 +442,7 @@ def _chart(readings: list[tuple[float, str, float, str]], thresholds: Thresholds
             {"Threshold": f"In use above {_plain(thresholds.on_watts)} W", "Level": thresholds.on_watts},
             {"Threshold": f"Done below {_plain(thresholds.off_watts)} W", "Level": thresholds.off_watts},
         ])  # fmt: skip
-        legend = alt.Legend(orient="bottom", columns=1, labelLimit=0, title=None, labelFontSize=13)
+        legend = alt.Legend(orient="bottom", columns=1, labelLimit=0, title=None)
         rules = (
             alt.Chart(lines)
             .mark_rule(strokeDash=[6, 4], strokeWidth=2)

@@ -35,17 +35,27 @@ def _frame(table: Table) -> pd.DataFrame:
     return pd.DataFrame(table.rows, columns=list(table.columns), dtype=object)
 
 
+BAR_PX = 44  # a bar's row: its 16 px label and the gap to the next
+HOUR_PX = 32  # a heatmap row: every hour labelled, its figure written in it at 16 px
+AXES_PX = 90  # an axis with its title, beside the plot
+
+
+def _bars_height(table: Table) -> int:
+    return max(120, BAR_PX * len(table.rows))
+
+
 def _bars(table: Table, value: str, title: str, domain: tuple[float, float] | None = None) -> alt.Chart:
     """One bar per station, the figure written at its end (the same number as the table's)."""
     frame = _frame(table)[["station", value]].copy()
     frame["shown"] = frame[value].map(lambda v: "-" if v is None else str(v))
     frame[value] = frame[value].map(lambda v: 0.0 if v is None else float(v))
     scale = alt.Scale(domain=list(domain)) if domain else alt.Scale()
-    x = alt.X(f"{value}:Q", title=title, scale=scale, axis=alt.Axis(format="~f", tickMinStep=1))
+    ticks = alt.Axis(format="~f", values=[0, 25, 50, 75, 100]) if domain else alt.Axis(format="~f", tickMinStep=1)
+    x = alt.X(f"{value}:Q", title=title, scale=scale, axis=ticks)
     y = alt.Y("station:N", sort=None, title="station")
     base = alt.Chart(frame).encode(x=x, y=y)
     text = base.mark_text(align="left", dx=4, fontSize=16).encode(text="shown:N")
-    return (base.mark_bar(color="#1f5f8b") + text).properties(height=max(120, 44 * len(frame)))
+    return (base.mark_bar(color="#1f5f8b") + text).properties(height=_bars_height(table))
 
 
 def _heatmap(table: Table) -> alt.Chart:
@@ -57,7 +67,7 @@ def _heatmap(table: Table) -> alt.Chart:
     days = list(dict.fromkeys(frame["day"]))
     base = alt.Chart(frame).encode(
         x=alt.X("day:O", sort=days, title="day", axis=alt.Axis(orient="top", labelAngle=0)),
-        y=alt.Y("hour:O", title="local hour", sort="ascending"),
+        y=alt.Y("hour:O", title="local hour", sort="ascending", axis=alt.Axis(labelOverlap=False)),
     )
     shade = alt.Color("utilization_pct:Q", scale=alt.Scale(scheme="blues", domainMin=0), title="utilization_pct",
                       legend=alt.Legend(orient="bottom", format="~f"))  # fmt: skip
@@ -69,7 +79,7 @@ def _heatmap(table: Table) -> alt.Chart:
     text = base.mark_text(fontSize=16).encode(
         text="shown:N", color=alt.condition(dark, alt.value("white"), alt.value("#31333f"))
     )
-    return (cells + text).properties(height=24 * 30)
+    return (cells + text).properties(height=24 * HOUR_PX)
 
 
 weeks = recent_weeks(utcnow(), cfg.tz, WEEKS_SHOWN)
@@ -95,18 +105,21 @@ plain_table(pd.DataFrame({"figure": summary.columns, "value": summary.rows[0]}, 
             label="The week at a glance", key="report_summary")  # fmt: skip
 
 st.header("Uses per station")
-st.altair_chart(_bars(report.table("usage"), "uses", "uses"), key="chart_report_uses")
+# Streamlit sizes a layered chart by its own default unless told: each gets its plot's height plus its axis.
+st.altair_chart(_bars(report.table("usage"), "uses", "uses"), key="chart_report_uses",
+                height=_bars_height(report.table("usage")) + AXES_PX)  # fmt: skip
 st.header("Cleaning compliance per station")
 st.caption(f"Uses cleaned before the next use and within {cfg.clean_within_min:g} minutes of ending, in %.")
 cleaning = report.table("cleaning")
 if cleaning.rows:
     st.altair_chart(_bars(cleaning, "cleaning_compliance_pct", "cleaning_compliance_pct", (0, 100)),
-                    key="chart_report_compliance")  # fmt: skip
+                    key="chart_report_compliance", height=_bars_height(cleaning) + AXES_PX)  # fmt: skip
 else:
     st.info("No station needs cleaning after use.")
 st.header("Utilization by local hour and day")
 st.caption("Share of station-hours in use, in %, by the clinic's wall clock; a dash is an hour the clock skipped.")
-st.altair_chart(_heatmap(report.table("utilization_heatmap")), key="chart_report_heatmap")
+st.altair_chart(_heatmap(report.table("utilization_heatmap")), key="chart_report_heatmap",
+                height=24 * HOUR_PX + 2 * AXES_PX)  # fmt: skip
 
 for name in TABLES:
     table = report.table(name)

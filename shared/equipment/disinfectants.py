@@ -7,11 +7,13 @@ for the station's kind, as before.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table, update
 from sqlmodel import Session, col, select
 
+from shared.equipment.ingest_rows import EQUIPMENT
 from shared.equipment.record_chain import RECORDS
 from shared.equipment.record_models import Disinfectant
 from shared.staff.audit import audit
@@ -68,22 +70,42 @@ def find_disinfectant(conn: Connection, name: str) -> Choice:
     return Choice(str(row.name), float(row.contact_min))
 
 
+def usual_disinfectants(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Choice]:
+    """What a cleaning at each of these (site, station)s is taken to use when no one says: the disinfectant of the
+    station's last cleaning (at today's contact time), else the clinic's default; none while the clinic lists none.
+    One read of the (short) list, then one statement per site whose subquery is an index seek per station."""
+    listed = {str(name): (Choice(str(name), float(minutes)), bool(default))
+              for name, minutes, default in conn.execute(select(TABLE.c.name, TABLE.c.contact_min, TABLE.c.is_default))}
+    if not listed:
+        return {}
+    fallback = next((choice for choice, default in listed.values() if default), None)
+    last: dict[tuple[str, str], str | None] = {}
+    by_site: dict[str, list[str]] = {}
+    for site, equipment_id in set(keys):
+        by_site.setdefault(site, []).append(equipment_id)
+    for site, ids in by_site.items():
+        latest = (select(RECORDS.c.disinfectant)
+                  .where((RECORDS.c.site == EQUIPMENT.c.site) & (RECORDS.c.equipment_id == EQUIPMENT.c.id)
+                         & (RECORDS.c.kind == "cleaning"))
+                  .order_by(RECORDS.c.at.desc()).limit(1).scalar_subquery())  # fmt: skip
+        for start in range(0, len(ids), 400):
+            query = select(EQUIPMENT.c.id, latest).where((EQUIPMENT.c.site == site)
+                                                         & EQUIPMENT.c.id.in_(ids[start : start + 400]))  # fmt: skip
+            last.update({(site, str(eid)): name for eid, name in conn.execute(query)})
+    found = {}
+    for key, name in last.items():
+        choice = listed[name][0] if name in listed else fallback
+        if choice is not None:
+            found[key] = choice
+    return found
+
+
 def usual_disinfectant(conn: Connection, *, site: str, equipment_id: str) -> Choice | None:
-    """What a cleaning at this station is taken to use when no one says: the station's last, else the default."""
-    last = conn.execute(
-        select(RECORDS.c.disinfectant, RECORDS.c.contact_min)
-        .where((RECORDS.c.site == site) & (RECORDS.c.equipment_id == equipment_id) & (RECORDS.c.kind == "cleaning")
-               & RECORDS.c.disinfectant.is_not(None))
-        .order_by(RECORDS.c.at.desc()).limit(1)
-    ).first()  # fmt: skip
-    if last is not None:
-        return Choice(str(last.disinfectant), float(last.contact_min or 0.0))
-    default = conn.execute(select(TABLE.c.name, TABLE.c.contact_min).where(TABLE.c.is_default)).first()
-    return Choice(str(default.name), float(default.contact_min)) if default is not None else None
+    """`usual_disinfectants` for one station."""
+    return usual_disinfectants(conn, [(site, equipment_id)]).get((site, equipment_id))
 
 
 def usual_names(*, session: Session, site: str, equipment_ids: list[str]) -> dict[str, str]:
     """For "Mark cleaned": the disinfectant each station is usually cleaned with (its last, else the default)."""
-    conn = session.connection()
-    found = {eid: usual_disinfectant(conn, site=site, equipment_id=eid) for eid in equipment_ids}
-    return {eid: choice.name for eid, choice in found.items() if choice is not None}
+    found = usual_disinfectants(session.connection(), [(site, eid) for eid in equipment_ids])
+    return {eid: choice.name for (_site, eid), choice in found.items()}

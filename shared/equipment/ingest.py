@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, Insert, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.equipment.dead_letter_limits import PER_DEVICE_HOUR, within_quota
-from shared.equipment.disinfectants import Choice, usual_disinfectant
+from shared.equipment.disinfectants import Choice, usual_disinfectants
 from shared.equipment.events import BatchResult, Decoded, DeviceEvent, Rejected, StatusReport
 from shared.equipment.ingest_rows import (
     DEAD,
@@ -122,19 +122,17 @@ def _records(
     conn: Connection, made: list[tuple[DeviceEvent, str]], cleaned_with: Mapping[str, Choice]
 ) -> list[NewRecord]:
     """The records of a batch's new events: a cleaning with its disinfectant, out of or back in service."""
-    usual: dict[Key, Choice | None] = {}
+    usual: dict[Key, Choice] = usual_disinfectants(conn, {(e.site, e.equipment_id) for e, kind in made
+                                                          if kind == "cleaning" and e.event_id not in cleaned_with})
     found = []
     for event, kind in made:
         key = (event.site, event.equipment_id)
         common: dict[str, Any] = {"site": event.site, "equipment_id": event.equipment_id, "at": event.event_at,
                   "by": event.by or event.source, "event_id": event.event_id}  # fmt: skip
         if kind == "cleaning":
-            choice = cleaned_with.get(event.event_id)
-            if choice is None:
-                if key not in usual:
-                    usual[key] = usual_disinfectant(conn, site=event.site, equipment_id=event.equipment_id)
-                choice = usual[key]
-            usual[key] = choice  # the station's last, for its next cleaning in this batch
+            choice = cleaned_with.get(event.event_id) or usual.get(key)
+            if choice is not None:
+                usual[key] = choice  # the station's last, for its next cleaning in this batch
             found.append(NewRecord(kind="cleaning", disinfectant=choice.name if choice else None,
                                    contact_min=choice.contact_min if choice else None, notes=event.method or "",
                                    **common))  # fmt: skip

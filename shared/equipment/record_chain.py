@@ -96,9 +96,33 @@ def append(conn: Connection, records: Sequence[NewRecord], *, now: datetime | No
         row = {**_fields(record), "seq": seq, "recorded_at": recorded_at, "prev_hash": prev}
         row["hash"] = prev = record_hash(row)
         rows.append(row)
-    conn.execute(insert(RECORDS), rows)
+    _insert_rows(conn, rows)
     conn.execute(update(HEAD).where(HEAD.c.id == 1).values(seq=seq, hash=prev))
     return [row["seq"] for row in rows]
+
+
+_COLUMNS = (*HASHED, "hash")
+_QUOTED = ", ".join(sqlite.dialect().identifier_preparer.quote(c) for c in _COLUMNS)
+_SQLITE_INSERT = f"INSERT INTO {RECORDS.name} ({_QUOTED}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+
+
+def _insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert the new records: on SQLite as plain tuples (Core's per-value processing was most of the cost of
+    appending, in the listener's batches), on PostgreSQL through Core's batched insert."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(RECORDS), rows)
+        return
+    stored = [tuple(_sqlite_value(row[c]) for c in _COLUMNS) for row in rows]
+    conn.exec_driver_sql(_SQLITE_INSERT, stored)
+
+
+def _sqlite_value(value: Any) -> Any:
+    """A value as UTCDateTime and Boolean store it on SQLite (UTC text with microseconds; 0/1)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if isinstance(value, bool):
+        return int(value)
+    return value
 
 
 def record_hash(row: Mapping[str, Any] | RowMapping) -> str:

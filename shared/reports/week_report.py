@@ -5,6 +5,7 @@ Every table has a stable name (its CSV file's stem) and columns named for what t
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -96,7 +97,8 @@ def _usage_table(stations: list[_Station], replays: Mapping[str, StationWeek], w
 
 
 def _cleaning_figures(judged: list[UseCleaning]) -> tuple[Cell, ...]:
-    counts = [sum(u.verdict == name for u in judged) for name in VERDICTS]
+    tally = Counter(u.verdict for u in judged)
+    counts = [tally[name] for name in VERDICTS]
     waits = [m for u in judged if (m := u.minutes_to_clean) is not None]
     compliant = sum(u.compliant for u in judged)
     return (len(judged), *counts, pct(compliant, len(judged)), minutes_or_none(percentile(waits, 50)),

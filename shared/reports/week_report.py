@@ -164,7 +164,7 @@ def _summary_table(
     total = arrivals.rows[-1]
 
     def summed(column: str) -> float:
-        return round(sum(float(v or 0) for v in usage.column(column)), 2)
+        return round(sum((float(v or 0) for v in usage.column(column)), 0.0), 2)
 
     columns = ("week", "site", "first_day", "last_day", "week_hours", "stations", "uses", "in_use_hours",
                *_CLEANING_COLUMNS, "out_of_service_hours", "offline_hours", "maintenance_done",

@@ -62,7 +62,10 @@ def _heatmap(table: Table) -> alt.Chart:
     """Local hours down, days across; each cell's utilization_pct written in it."""
     frame = _frame(table)
     frame["day"] = frame["weekday"] + " " + frame["date"].str.slice(8, 10)
-    frame["shown"] = frame["utilization_pct"].map(lambda v: "-" if v is None else str(v))
+    frame["shown"] = [
+        ("-" if v is None else str(v)) + (" (2 h)" if length == 2.0 else "")
+        for v, length in zip(frame["utilization_pct"], frame["hour_length_hours"], strict=True)
+    ]
     frame["utilization_pct"] = frame["utilization_pct"].map(lambda v: 0.0 if v is None else float(v))
     days = list(dict.fromkeys(frame["day"]))
     base = alt.Chart(frame).encode(
@@ -117,7 +120,10 @@ if cleaning.rows:
 else:
     st.info("No station needs cleaning after use.")
 st.header("Utilization by local hour and day")
-st.caption("Share of station-hours in use, in %, by the clinic's wall clock; a dash is an hour the clock skipped.")
+st.caption(
+    "Share of station-hours in use, in %, by the clinic's wall clock: '(2 h)' marks the hour the clock "
+    "repeated, a dash an hour it skipped."
+)
 st.altair_chart(_heatmap(report.table("utilization_heatmap")), key="chart_report_heatmap",
                 height=24 * HOUR_PX + 2 * AXES_PX)  # fmt: skip
 

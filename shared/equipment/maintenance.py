@@ -72,9 +72,10 @@ class TaskStatus:
 def add_task(
     *, session: Session, site: str, equipment_id: str, task: str, every_days: float | None = None,
     every_hours: float | None = None, blocks_use: bool = False, by: str, now: datetime | None = None,
+    audited: bool = True,
 ) -> MaintenanceTask:  # fmt: skip
     """Add a task to a station's plan (or change the schedule of the task of that name); it is first due one
-    interval from now."""
+    interval from now. `audited=False` for a caller whose own audit entry says it (a station's registration)."""
     task = " ".join(task.split())
     if not task or len(task) > 200:
         raise ValidationFailed("describe the task in 1 to 200 characters")
@@ -92,7 +93,7 @@ def add_task(
                               created_by=by)  # fmt: skip
     row.every_days, row.every_hours, row.blocks_use = every_days, every_hours, blocks_use
     session.add(row)
-    if by:  # (registration without a signed-in actor, as its own audit does, records none)
+    if audited:
         audit(session, actor=by, action="maintenance.task", target=f"{site}/{equipment_id}",
               detail={"task": task, "every_days": every_days, "every_hours": every_hours,
                       "blocks_use": blocks_use})  # fmt: skip
@@ -101,12 +102,12 @@ def add_task(
 
 
 def set_interval_task(*, session: Session, site: str, equipment_id: str, every_hours: float, by: str) -> None:
-    """A station's maintenance interval (`clinic equipment add --maintenance-hours`) as its task "Maintenance"."""
+    """A station's maintenance interval (`clinic device add --maintenance-hours`) as its task "Maintenance"."""
     row = _find(session, site, equipment_id, INTERVAL_TASK, required=False)
     if row is not None and row.every_hours == every_hours:
         return
     add_task(session=session, site=site, equipment_id=equipment_id, task=INTERVAL_TASK, every_hours=every_hours,
-             by=by, blocks_use=row.blocks_use if row is not None else False)  # fmt: skip
+             by=by, blocks_use=row.blocks_use if row is not None else False, audited=False)  # fmt: skip
 
 
 def interval_task_of(session: Session, *, site: str, equipment_id: str) -> bool:

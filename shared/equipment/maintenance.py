@@ -159,6 +159,16 @@ def maintenance_due(
     return sorted(found, key=lambda t: (_URGENCY[t.status], t.site, t.station_name.casefold(), t.task.casefold()))
 
 
+def task_alerts(*, session: Session, now: datetime, site: str | None = None) -> dict[str, list[str]]:
+    """For the board's cards, by station id: each overdue or missed task in words ("Calibration overdue (every 365
+    days)"); the interval's task "Maintenance" is left to the board's own "Maintenance due" alert."""
+    found: dict[str, list[str]] = {}
+    for task in maintenance_due(session=session, now=now, site=site):
+        if task.status in ("overdue", "missed") and task.task != INTERVAL_TASK:
+            found.setdefault(task.station, []).append(f"{task.task} {STATUS_WORDS[task.status]} ({task.schedule})")
+    return found
+
+
 def done_records(*, session: Session, start: datetime, end: datetime, site: str | None = None) -> list[Any]:
     """Maintenance done in [start, end) (record rows: station, task, at, by, notes, seq), oldest first."""
     query = select(RECORDS).where((RECORDS.c.kind == "maintenance") & (RECORDS.c.at >= start) & (RECORDS.c.at < end))

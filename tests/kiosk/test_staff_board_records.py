@@ -78,9 +78,14 @@ def test_with_no_disinfectants_listed_mark_cleaned_is_one_tap(gym: Engine) -> No
 
 
 def test_an_overdue_blocking_task_takes_the_station_out_and_its_card_says_why(gym: Engine) -> None:
+    """The electrical check blocks use; the calibration (two years without one) does not, and is shown too."""
     with unit_of_work(gym) as session:
         add_task(session=session, site="main", equipment_id="tm-1", task="Electrical safety check", every_days=180,
                  blocks_use=True, by="ada", now=utcnow() - timedelta(days=181))  # fmt: skip
+        add_task(session=session, site="main", equipment_id="tm-1", task="Calibration", every_days=365, by="ada",
+                 now=utcnow() - timedelta(days=800))  # fmt: skip
     app = signed_in("ana")
     assert statuses(app)["tm-1"] == "out of service (maintenance)"
     assert "Fault: Maintenance overdue: Electrical safety check" in [t.value for t in app.text]
+    assert [w.value for w in app.warning] == ["Calibration missed (every 365 days)",
+                                              "Electrical safety check overdue (every 180 days)"]  # fmt: skip

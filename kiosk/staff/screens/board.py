@@ -27,6 +27,7 @@ from shared.equipment.cleaning_queue import QueueItem, cleaning_queue, describe_
 from shared.equipment.disinfectants import list_disinfectants, usual_names
 from shared.equipment.fault_photos import MAX_BYTES, THUMB_SIDE, photo_data_uri
 from shared.equipment.faults import CATEGORIES, MAX_NOTES, ShownReport, current_reports
+from shared.equipment.maintenance import task_alerts
 from shared.equipment.offers import offered
 from shared.equipment.recording import recording_status
 from shared.equipment.stations import StationView, describe_status
@@ -162,7 +163,8 @@ def _undo(done: undo.Done) -> None:
     st.rerun(scope="app")
 
 
-def _card(row: BoardRow, report: ShownReport | None, recording: bool, cleaning: Disinfectants) -> None:
+def _card(row: BoardRow, report: ShownReport | None, recording: bool, cleaning: Disinfectants,
+          tasks: list[str]) -> None:  # fmt: skip
     station = row.station
     with st.container(border=True, key=f"card-{station.id}"):
         online = "" if station.online is not False else " · offline"
@@ -179,7 +181,7 @@ def _card(row: BoardRow, report: ShownReport | None, recording: bool, cleaning: 
             _report(station, report)
         cleaned_by = f" by {station.last_cleaned_by}" if station.last_cleaned_by else ""
         st.text(f"Last cleaned {_when(station.last_cleaned_at)}{cleaned_by} · uses today {station.uses_today}")
-        for alert in row.alerts:
+        for alert in (*row.alerts, *tasks):  # the station's own alerts, then its overdue maintenance tasks
             st.warning(alert)
         show_notice(_about(station.id))
         _actions(row, recording, cleaning)
@@ -313,6 +315,7 @@ def live_board() -> None:
                            zone=None if zone == "All zones" else zone, status=STATUS_FILTERS[status_label])  # fmt: skip
         reports = current_reports(session=session, site=cfg.site)
         listed = [d.name for d in list_disinfectants(session=session)]
+        overdue = task_alerts(session=session, now=utcnow(), site=cfg.site)
         usual = usual_names(session=session, site=cfg.site, equipment_ids=[r.station.id for r in rows]) \
             if len(listed) > 1 else {}  # fmt: skip
     recording = _recording(utcnow())
@@ -323,7 +326,8 @@ def live_board() -> None:
     columns = st.columns(2)
     for index, row in enumerate(rows):  # a stable order (zone, then name): a card keeps its place
         with columns[index % 2]:
-            _card(row, reports.get((row.station.site, row.station.id)), recording, (listed, usual))
+            _card(row, reports.get((row.station.site, row.station.id)), recording, (listed, usual),
+                  overdue.get(row.station.id, []))  # fmt: skip
 
 
 def _recording(now: datetime) -> bool:

@@ -23,6 +23,7 @@ from matplotlib.lines import Line2D
 from shared.reports.csv_files import cell_text
 from shared.reports.table import Cell, Table
 from shared.reports.week_report import WEEKDAYS, WeekReport
+from shared.reports.words import figure_words
 from shared.store.errors import ValidationFailed
 
 PAGE_W, PAGE_H = 210 / 25.4, 297 / 25.4  # A4 portrait, inches
@@ -91,8 +92,10 @@ def report_pages(report: WeekReport) -> list[Figure]:
         flow = _Flow()
         _summary(flow, report)
         usage, cleaning = report.table("usage"), report.table("cleaning")
-        _bars(flow, "Uses per station", usage.column("station"), usage.column("uses"), "uses")
-        _bars(flow, "Cleaning compliance per station (% of uses cleaned in time)", cleaning.column("station"),
+        names = dict(zip(usage.column("station"), usage.column("name"), strict=True))  # bars named as on the board
+        _bars(flow, "Uses per station", usage.column("name"), usage.column("uses"), "uses")
+        _bars(flow, "Cleaning compliance per station (% of uses cleaned in time)",
+              [names.get(s, s) for s in cleaning.column("station")],
               cleaning.column("cleaning_compliance_pct"), "cleaning_compliance_pct", limit=100)  # fmt: skip
         _heatmap(flow.new_page(), report)
         flow.new_page()
@@ -133,7 +136,8 @@ class _Flow:
 
 def _summary(flow: _Flow, report: WeekReport) -> None:
     summary = report.table("summary")
-    lines = [f"{name}: {cell_text(v) or '-'}" for name, v in zip(summary.columns, summary.rows[0], strict=True)]
+    lines = [f"{figure_words(name)} ({name}): {cell_text(v) or '-'}"
+             for name, v in zip(summary.columns, summary.rows[0], strict=True)]  # fmt: skip
     half = (len(lines) + 1) // 2
     figure, top = flow.take(0.5 + half * 0.21 + 0.3)
     figure.text(MARGIN / PAGE_W, top / PAGE_H, title(report), fontsize=TEXT_PT + 4, weight="bold", va="top")

@@ -54,8 +54,14 @@ def test_a_manager_reads_last_weeks_report(reports_env: None, engine: Engine, ro
                                            "offline_hours": "3.5"}  # fmt: skip
     cleaning = plain_table(app, "Cleaning after each use, per station")
     assert list(cleaning["cleaning_compliance_pct"]) == ["66.7", "100.0"]
-    summary = dict(plain_table(app, "The week at a glance").values.tolist())
+    glance = plain_table(app, "The week at a glance")
+    assert list(glance.columns) == ["Figure", "Value", "CSV column"]
+    summary = {csv: value for _, value, csv in glance.values.tolist()}
     assert summary["cleaning_compliance_pct"] == "71.4" and summary["wait_p90_min"] == "28.0"
+    words = {csv: figure for figure, _, csv in glance.values.tolist()}
+    assert (words["cleaning_compliance_pct"], words["wait_p90_min"]) == ("Cleaning compliance (%)",
+                                                                          "Wait, 90th percentile (min)")  # fmt: skip
+    assert "(this week, so far)" in app.selectbox(key="report_week").options[0]
     arrivals = plain_table(app, "Arrivals, no-shows and waits per day")
     assert arrivals.iloc[-1].tolist() == ["week", "", "4", "3", "1", "3", "20.0", "28.0"]
     labels = [b.proto.label for b in app.get("download_button")]

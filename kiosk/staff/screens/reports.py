@@ -15,6 +15,7 @@ from shared.reports.pdf import pdf_bytes
 from shared.reports.table import Table
 from shared.reports.week_report import build_week_report, report_sites
 from shared.reports.weeks import Week, recent_weeks
+from shared.reports.words import figure_words
 from shared.store.db import read_session
 from shared.store.types import utcnow
 
@@ -28,7 +29,8 @@ st.title("Reports")
 
 
 def _week_words(week: Week) -> str:
-    return f"{week.label}: {week.days[0]:%a %d %b} to {week.days[-1]:%a %d %b %Y}"
+    so_far = " (this week, so far)" if week is weeks[0] else ""
+    return f"{week.label}: {week.days[0]:%a %d %b} to {week.days[-1]:%a %d %b %Y}{so_far}"
 
 
 def _frame(table: Table) -> pd.DataFrame:
@@ -44,15 +46,17 @@ def _bars_height(table: Table) -> int:
     return max(120, BAR_PX * len(table.rows))
 
 
-def _bars(table: Table, value: str, title: str, domain: tuple[float, float] | None = None) -> alt.Chart:
-    """One bar per station, the figure written at its end (the same number as the table's)."""
+def _bars(table: Table, value: str, title: str, names: dict[str, str],
+          domain: tuple[float, float] | None = None) -> alt.Chart:  # fmt: skip
+    """One bar per station, named as on the board, the figure written at its end (the same number as the table's)."""
     frame = _frame(table)[["station", value]].copy()
+    frame["station"] = frame["station"].map(lambda s: names.get(s, s))
     frame["shown"] = frame[value].map(lambda v: "-" if v is None else str(v))
     frame[value] = frame[value].map(lambda v: 0.0 if v is None else float(v))
     scale = alt.Scale(domain=list(domain)) if domain else alt.Scale()
     ticks = alt.Axis(format="~f", values=[0, 25, 50, 75, 100]) if domain else alt.Axis(format="~f", tickMinStep=1)
     x = alt.X(f"{value}:Q", title=title, scale=scale, axis=ticks)
-    y = alt.Y("station:N", sort=None, title="station")
+    y = alt.Y("station:N", sort=None, title="Station")
     base = alt.Chart(frame).encode(x=x, y=y)
     text = base.mark_text(align="left", dx=4, fontSize=16).encode(text="shown:N")
     return (base.mark_bar(color="#1f5f8b") + text).properties(height=_bars_height(table))
@@ -104,18 +108,21 @@ pdf_button.download_button("Download PDF", data=pdf_bytes(report), file_name=f"r
 
 summary = report.table("summary")
 st.header("The week at a glance")
-plain_table(pd.DataFrame({"figure": summary.columns, "value": summary.rows[0]}, dtype=object),
+plain_table(pd.DataFrame({"Figure": [figure_words(c) for c in summary.columns], "Value": summary.rows[0],
+                          "CSV column": summary.columns}, dtype=object),
             label="The week at a glance", key="report_summary")  # fmt: skip
+usage = report.table("usage")
+names = {str(s): str(n) for s, n in zip(usage.column("station"), usage.column("name"), strict=True)}
 
 st.header("Uses per station")
 # Streamlit sizes a layered chart by its own default unless told: each gets its plot's height plus its axis.
-st.altair_chart(_bars(report.table("usage"), "uses", "uses"), key="chart_report_uses",
-                height=_bars_height(report.table("usage")) + AXES_PX)  # fmt: skip
+st.altair_chart(_bars(usage, "uses", "Uses", names), key="chart_report_uses",
+                height=_bars_height(usage) + AXES_PX)  # fmt: skip
 st.header("Cleaning compliance per station")
 st.caption(f"Uses cleaned before the next use and within {cfg.clean_within_min:g} minutes of ending, in %.")
 cleaning = report.table("cleaning")
 if cleaning.rows:
-    st.altair_chart(_bars(cleaning, "cleaning_compliance_pct", "cleaning_compliance_pct", (0, 100)),
+    st.altair_chart(_bars(cleaning, "cleaning_compliance_pct", "Cleaning compliance (%)", names, (0, 100)),
                     key="chart_report_compliance", height=_bars_height(cleaning) + AXES_PX)  # fmt: skip
 else:
     st.info("No station needs cleaning after use.")

@@ -39,7 +39,8 @@ def test_the_pdf_is_a4_with_the_charts_and_the_csv_numbers(report: WeekReport, t
     text = [" ".join(page.extract_text().split()) for page in reader.pages]
     assert "Weekly report 2026-W44, site main (2026-10-26 to 2026-11-01)" in text[0]
     assert "Uses per station" in text[0] and "Cleaning compliance per station" in text[0]
-    assert "cleaning_compliance_pct: 71.4" in text[0] and "week_hours: 169.0" in text[0]
+    assert "Cleaning compliance (%) (cleaning_compliance_pct): 71.4" in text[0]  # in words, and the CSV's column
+    assert "Hours in the week (week_hours): 169.0" in text[0]
     assert "Utilization by local hour and day" in text[1] and "16.7 (2 h)" in text[1]  # Sunday's repeated 01:00
     tables = " ".join(text[2:])
     for name in ("usage", "cleaning", "cleaning_by_zone", "maintenance", "maintenance_done", "arrivals"):
@@ -74,7 +75,7 @@ def test_a_week_with_nothing_in_it_still_makes_a_pdf(engine: Engine, tmp_path: P
         report = build_week_report(session=session, site="main", week=parse_week("2026-W49", NY))
     assert write_pdf(report, tmp_path / "empty.pdf") >= 3
     text = " ".join(page.extract_text() for page in PdfReader(tmp_path / "empty.pdf").pages)
-    assert "Nothing this week." in text and "stations: 0" in text
+    assert "Nothing this week." in text and "Stations (stations): 0" in text
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

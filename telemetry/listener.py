@@ -295,6 +295,12 @@ class Listener:
             log.warning("stopping with %d messages uncommitted: the broker redelivers them", report[1])
         elif kind == "purged":
             log.info("deleted %d dead letters older than %d days", *report[1:])
+        elif kind == "maintenance_blocked":
+            log.warning("station %s/%s taken out of service: its maintenance '%s' is overdue and blocks use",
+                        *report[1:])  # fmt: skip
+        elif kind == "maintenance_failed":
+            log.warning("could not check for overdue maintenance that blocks use (%s); trying again in a minute",
+                        report[1])  # fmt: skip
         elif kind == "purge_failed":
             log.warning("dead-letter retention sweep failed (%s); trying again in an hour", report[1])
         elif kind == "beat_failed":

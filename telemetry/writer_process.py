@@ -39,12 +39,14 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from shared.equipment.dead_letter_limits import purge_old
 from shared.equipment.events import BatchResult, Decoded
 from shared.equipment.ingest import record_batch, record_batch_in
+from shared.equipment.maintenance_blocks import block_overdue
 from shared.equipment.payloads import CodedReject, decode
 from shared.equipment.recording import ListenerIdentity, record_beat, record_stop
 from shared.store.db import is_transient, make_engine, write_transaction
 from shared.store.types import utcnow
 
 PURGE_EVERY_S = 3600.0  # how often the writer deletes dead letters past their retention
+MAINTENANCE_EVERY_S = 60.0  # how often it takes out of service stations whose overdue maintenance blocks use
 DB_RETRY_MIN_S, DB_RETRY_MAX_S = 0.2, 10.0  # backoff while the database is locked or down
 STOPPING_RETRY_S = 0.2  # once asked to hurry (the listener is stopping), retry this often
 
@@ -187,14 +189,19 @@ class _Writer:
         self._held_since: float | None = None
         self._give_up_at: float | None = None
         self._next_purge = 0.0  # soon after start, then hourly
+        self._next_maintenance = 0.0  # soon after start, then every minute, idle or not
         self._stopping = False
         self._stop_as: ListenerIdentity | None = None  # whose clean stop to record once the last batch is in
         self._beat_failing = False
 
     def run(self) -> None:
         while not self._stopping:
-            if not self._conn.poll(max(0.0, self._next_purge - time.monotonic())):
-                self._purge()
+            if time.monotonic() >= self._next_maintenance:
+                self._block_overdue_maintenance()
+            wake = min(self._next_purge, self._next_maintenance)
+            if not self._conn.poll(max(0.0, wake - time.monotonic())):
+                if time.monotonic() >= self._next_purge:
+                    self._purge()
                 continue
             self._handle(self._conn.recv())
         self._record_stop()
@@ -328,6 +335,18 @@ class _Writer:
         reason = f"could not be stored: {type(failure).__name__}: {str(failure)[:300]}"
         unstorable = CodedReject(topic, payload, reason, utcnow(), code="unstorable")
         return record_batch(engine=self._engine, items=[unstorable], tz=self._tz, dead_letter_quota=self._quota)
+
+    def _block_overdue_maintenance(self) -> None:
+        """Once a minute, between batches: stations whose overdue maintenance blocks use go out of service (a
+        failure is reported and tried again a minute later; the batches go on)."""
+        self._next_maintenance = time.monotonic() + MAINTENANCE_EVERY_S
+        try:
+            blocked = block_overdue(engine=self._engine, now=utcnow(), tz=self._tz)
+        except Exception as exc:  # never the writer's end: recording messages matters more
+            self._conn.send(("maintenance_failed", _short(exc)))
+            return
+        for task in blocked:
+            self._conn.send(("maintenance_blocked", task.site, task.station, task.task))
 
     def _purge(self) -> None:
         """Once an hour, between batches, delete dead letters past their retention (a failure waits an hour)."""

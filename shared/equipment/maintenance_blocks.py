@@ -2,20 +2,23 @@
 fault with code `maintenance`, whose message says which task), and marking it done puts the station back in
 service when no other blocking task is still overdue there.
 
-The block is applied when someone looks: the staff app's board, and `clinic maintenance due` / `done`
-(`apply_blocks`, one unit of work, and only when a station needs it: `pending_blocks` reads first).
+The block is applied by the listener once a minute (`block_overdue`, so a station is out of service on the lobby's
+plan too though nobody opened the board), and when someone looks: the staff app's board and Maintenance page, and
+`clinic maintenance due` / `done` (`apply_blocks`, one unit of work, and only when a station needs it:
+`pending_blocks` reads first).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from shared.equipment import board
 from shared.equipment.ingest_rows import STATES
 from shared.equipment.maintenance import TaskStatus, maintenance_due, mark_done
+from shared.store.db import read_session, unit_of_work
 
 
 def pending_blocks(*, session: Session, now: datetime, site: str | None = None) -> list[TaskStatus]:
@@ -45,6 +48,16 @@ def apply_blocks(*, session: Session, now: datetime, tz: tzinfo, site: str | Non
         board.block_for_maintenance(session=session, site=task.site, equipment_id=task.station, task=task.task,
                                     tz=tz, now=now)  # fmt: skip
     return blocks
+
+
+def block_overdue(*, engine: Engine, now: datetime, tz: tzinfo) -> list[TaskStatus]:
+    """Every site's stations whose overdue maintenance blocks use, taken out of service (what the listener runs
+    between batches): one read, and one unit of work only when a station needs it."""
+    with read_session(engine) as session:
+        if not pending_blocks(session=session, now=now):
+            return []
+    with unit_of_work(engine) as session:
+        return apply_blocks(session=session, now=now, tz=tz)
 
 
 def done(

@@ -156,7 +156,8 @@ StationAction = Literal["start", "end", "cleaned", "out", "back", "serviced", "r
 
 
 def station_action(action: StationAction, *, site: str, equipment_id: str, by: str, refused: Refused,
-                   reason: str = "", method: str = "wipe", severity: str = "warning") -> str | None:  # fmt: skip
+                   reason: str = "", method: str = "wipe", severity: str = "warning",
+                   disinfectant: str | None = None) -> str | None:  # fmt: skip
     """Run one board action on a station as `by`, in one unit of work; returns what was done in words ("use
     started"), or None when the service refused it (given to `refused`, for the page to show where it was)."""
     where: dict[str, Any] = {"site": site, "equipment_id": equipment_id, "by": by, "tz": resources.settings().tz}
@@ -169,7 +170,7 @@ def station_action(action: StationAction, *, site: str, equipment_id: str, by: s
             board.end_use(session=session, **where)
             return "use ended"
         if action == "cleaned":
-            board.mark_cleaned(session=session, method=method, **where)
+            board.mark_cleaned(session=session, method=method, disinfectant=disinfectant, **where)
             return "cleaned"
         if action == "out":
             board.take_out_of_service(session=session, reason=reason, **where)

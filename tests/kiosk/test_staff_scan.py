@@ -8,13 +8,14 @@ import re
 from datetime import UTC
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from streamlit.testing.v1 import AppTest
 
+from shared.equipment.disinfectants import add_disinfectant
 from shared.equipment.faults import current_reports
 from shared.equipment.ingest import record_batch
 from shared.equipment.ingest_rows import EVENTS
-from shared.store.db import read_session
+from shared.store.db import read_session, unit_of_work
 from tests import factories as make
 from tests.kiosk.staff_app import (
     KIOSK,
@@ -252,3 +253,23 @@ def test_equipment_managers_download_a_zones_label_sheet(gym: Engine) -> None:
     downloads = app.get("download_button")
     assert [d.label for d in downloads] == ["Download the zone's label sheet (PDF)"]  # made when clicked
     assert "A4, 24 labels of 50 x 30 mm a page" in app.caption[-1].value
+
+
+def test_cleaned_on_the_scan_page_says_which_disinfectant_as_the_board_does(gym: Engine) -> None:
+    """With several disinfectants listed, the phone at the station asks which one (the station's usual one chosen),
+    and the inspector's record keeps it; with one or none it stays one tap."""
+    app = scan_page("ana", "main/bars-1")
+    assert not [c for c in app.get("button_group") if c.label == "Disinfectant"], "none listed: nothing to ask"
+    with unit_of_work(gym) as session:
+        add_disinfectant(session=session, name="Quat wipes", contact_min=2, by="cli:admin", default=True)
+        add_disinfectant(session=session, name="Bleach 1:10", contact_min=10, by="cli:admin")
+    app = scan_page("ana", "main/bars-1")
+    choice = app.button_group(key="scan-disinfectant-bars-1")
+    assert (choice.label, choice.options, choice.value) == ("Disinfectant", ["Quat wipes", "Bleach 1:10"],
+                                                            "Quat wipes")  # fmt: skip
+    choice.set_value("Bleach 1:10")
+    tap(app, "scan-clean")
+    assert successes(app) == ["Parallel bars: cleaned (Wipe, Bleach 1:10)"]
+    with gym.connect() as conn:
+        rows = conn.execute(text("SELECT equipment_id, by, disinfectant, contact_min FROM equipment_record")).all()
+    assert [tuple(r) for r in rows] == [("bars-1", "ana", "Bleach 1:10", 10.0)]

@@ -30,6 +30,7 @@ from kiosk.staff.kit import (
     station_action,
 )
 from kiosk.theme import literal, status_badge
+from shared.equipment.disinfectants import list_disinfectants, usual_names
 from shared.equipment.fault_photos import MAX_BYTES
 from shared.equipment.faults import CATEGORIES, MAX_NOTES, problem_words, report_fault
 from shared.equipment.label_address import label_base_url, only_this_computer
@@ -41,6 +42,7 @@ from shared.store.db import read_session
 from shared.store.errors import NotFound, ValidationFailed
 from shared.store.types import utcnow
 
+Disinfectants = tuple[list[str], str | None]  # the clinic's, and this station's usual one
 NOTICE_SHOWN_S = 20  # the outcome of the last tap (or scan) stays shown for this long
 SCAN_FIELD = "scan_code"
 CAMERA_DONE = "scan_camera_done"
@@ -97,6 +99,7 @@ def _act(action: StationAction, site: str, equipment_id: str, name: str) -> None
     if current is None or not current.can("board"):
         return  # the run that follows shows the sign-in page or the refusal
     method = st.session_state.get(f"scan-method-{equipment_id}") or "wipe"
+    disinfectant = st.session_state.get(f"scan-disinfectant-{equipment_id}")  # None: the station's usual one
     severity = st.session_state.get(f"scan-severity-{equipment_id}") or "warning"
     problem = ""
     if action == "report" and severity == "critical":  # the board's fault report: out of service, with the photo
@@ -113,12 +116,12 @@ def _act(action: StationAction, site: str, equipment_id: str, name: str) -> None
             _tell(equipment_id, "error", str(exc))
             return
     done = station_action(action, site=site, equipment_id=equipment_id, by=current.username, method=method,
-                          severity=severity, reason=problem,
+                          disinfectant=disinfectant, severity=severity, reason=problem,
                           refused=lambda exc: _tell(equipment_id, "error", str(exc)))  # fmt: skip
     if done is None:
         return
     if action == "cleaned":
-        done = f"cleaned ({METHOD_WORDS.get(method, method)})"
+        done = f"cleaned ({METHOD_WORDS.get(method, method)}{f', {disinfectant}' if disinfectant else ''})"
     elif action == "report":
         _close_report(equipment_id)
     _tell(equipment_id, "success", f"{name}: {done}")
@@ -174,16 +177,21 @@ def main_action(status: str) -> str:
     return {"needs_cleaning": "cleaned", "in_use": "end", "out_of_service": "back"}.get(status, "start")
 
 
-def _cleaning(view: StationView, kind: Literal["primary", "secondary"]) -> None:
-    """The cleaning method and the "Cleaned" button."""
+def _cleaning(view: StationView, kind: Literal["primary", "secondary"], disinfectants: Disinfectants) -> None:
+    """The cleaning method, the disinfectant when the clinic keeps several (the station's usual one chosen), and
+    the "Cleaned" button: the inspector's record says which disinfectant, as the board's "Mark cleaned" does."""
     st.segmented_control("Cleaning method", list(METHOD_WORDS), format_func=METHOD_WORDS.__getitem__,
                          default="wipe", required=True, key=f"scan-method-{view.id}")  # fmt: skip
+    listed, usual = disinfectants
+    if len(listed) > 1:
+        st.segmented_control("Disinfectant", listed, default=usual if usual in listed else listed[0], required=True,
+                             key=f"scan-disinfectant-{view.id}")  # fmt: skip
     clean = offered(view, role=user.role)["cleaned"]  # the board's rule (shared/equipment/offers.py)
     st.button("Cleaned", key="scan-clean", type=kind, width="stretch", on_click=_act,
               args=("cleaned", view.site, view.id, view.name), disabled=not clean.enabled, help=clean.why)  # fmt: skip
 
 
-def _actions(view: StationView) -> None:
+def _actions(view: StationView, disinfectants: Disinfectants) -> None:
     args = (view.site, view.id, view.name)
     status = view.status
     main = main_action(status)
@@ -195,7 +203,8 @@ def _actions(view: StationView) -> None:
     # The same elements in the same places whatever the status (only which one is blue changes): a layout that
     # moves elements between runs left stale copies of the buttons on screen after a fragment rerun.
     with st.container(key="scan-actions"):
-        _cleaning(view, kind("cleaned"))  # first: after a use, what the station needs, within a thumb's reach
+        # first: after a use, what the station needs, within a thumb's reach
+        _cleaning(view, kind("cleaned"), disinfectants)
         left, right = st.columns(2)
         left.button("Start use", key="scan-start", type=kind("start"), width="stretch", on_click=_act,
                     args=("start", *args), disabled=not offers["start"].enabled)  # fmt: skip
@@ -232,12 +241,15 @@ def station_panel(ref: StationRef) -> None:
     try:
         with read_session(resources.engine()) as session:
             view = get_station(session=session, site=ref.site, equipment_id=ref.equipment_id, tz=cfg.tz)
+            listed = [d.name for d in list_disinfectants(session=session)]
+            usual = usual_names(session=session, site=ref.site, equipment_ids=[ref.equipment_id]) \
+                if len(listed) > 1 else {}  # fmt: skip
     except NotFound:
         show_error(f"No station {ref} is registered. Scan another label, or ask an administrator.")
         return
     show_notice(_about(view.id))
     _header(view)
-    _actions(view)
+    _actions(view, (listed, usual.get(view.id)))
 
 
 def _scan_inputs(station_chosen: bool) -> None:

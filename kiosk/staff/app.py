@@ -76,7 +76,7 @@ def _route() -> None:
         if st.button("Sign out", key="sign_out"):
             sign_out(message="You have signed out.")
             st.rerun()
-    page = st.navigation(pages)
+    page = st.navigation(pages, expanded=True)  # every page a role has, never behind "View N more"
     allowed = [shown for shown, (_, _, area) in zip(pages[1:], PAGES, strict=True) if user.can(area)]
     bottom_bar(user.role, allowed, page)  # on a phone, the role's main pages one tap away
     with staff_guard(page.url_path or "page"):

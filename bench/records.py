@@ -19,28 +19,23 @@ is removed at the end, also on Ctrl-C or SIGTERM.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import sys
-import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from bench.common import PG_ADMIN_URL, install_sigterm_as_interrupt, machine
-from bench.common.machine_facts import code_version
-from bench.scale.sizes import FULL_SITES, Size
+from bench.scale.runs import run_scale_bench, scale_options
+from bench.scale.sizes import Size
 from bench.scale.stores import create_store
 from shared.equipment.ingest_rows import EQUIPMENT, EVENTS
 from shared.store.db import read_session, unit_of_work, write_transaction
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 CODE_PATHS = ("shared/equipment/cleaning_records.py", "shared/equipment/maintenance.py",
               "shared/equipment/record_chain.py", "shared/reports/audit_log.py")  # fmt: skip
 
@@ -48,44 +43,18 @@ CODE_PATHS = ("shared/equipment/cleaning_records.py", "shared/equipment/maintena
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.records", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    parser.add_argument("--scale", type=float, default=1.0, help="1 = 20 sites, 5,000,000 events; 0.1 quick")
-    parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    scale_options(parser)
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each figure")
-    parser.add_argument("--records", type=int, default=100_000, help="records appended to the chain, then verified")
+    parser.add_argument("--records", type=int, default=100_000,
+                        help="records appended to the chain, then verified")
     parser.add_argument("--site", default="site-01", help="the site of the one-site figures")
-    parser.add_argument("--timezone", default="America/New_York", help="the clinics' zone (CLINIC_TIMEZONE)")
-    parser.add_argument("--seed", type=int, default=20261123)
-    parser.add_argument("--pg-url", default=PG_ADMIN_URL, help="admin URL; a temporary database is made per store")
-    parser.add_argument("--json", type=Path, default=None, help="write results here (default bench/results/)")
-    args = parser.parse_args(argv)
-    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    return args
+    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    install_sigterm_as_interrupt()
-    size = Size("full", max(1, round(FULL_SITES * args.scale)))
-    info = {**machine(), "commit": code_version(CODE_PATHS)}
-    print("machine:", ", ".join(f"{k} {v}" for k, v in info.items()))
-    print(f"store: {size.describe()}; {args.records:,} chain records")
-    now = datetime.now(UTC).replace(microsecond=0)
-    results: dict[str, Any] = {}
-    try:
-        with ExitStack() as stack:
-            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="clinic-records-")))
-            for backend in args.backends:
-                with ExitStack() as per_backend:
-                    results[backend] = run_backend(backend, size, args, per_backend, tmp, now)
-    except KeyboardInterrupt:
-        print("\ninterrupted: temporary databases dropped, files removed", file=sys.stderr)
-        return 130
-    path = args.json or RESULTS_DIR / f"records-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    arguments = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-    path.write_text(json.dumps({"args": arguments, "machine": info, "results": results}, indent=2, default=str))
-    print(f"results written to {path}")
-    return 0
+    return run_scale_bench(args, name="records", code_paths=CODE_PATHS, about=f"; {args.records:,} chain records",
+                           run_backend=run_backend)  # fmt: skip
 
 
 def timed(runs: int, work: Callable[[], Any]) -> tuple[float, Any]:

@@ -15,29 +15,25 @@ goes. Target: under 10 s per backend. Everything is removed at the end, also on 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from bench.common import PG_ADMIN_URL, install_sigterm_as_interrupt, machine
-from bench.common.machine_facts import code_version
-from bench.scale.sizes import FULL_SITES, Size
+from bench.scale.runs import run_scale_bench, scale_options
+from bench.scale.sizes import Size
 from bench.scale.stores import create_store
 from shared.equipment.ingest_rows import EVENTS
 from shared.store.db import read_session
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TARGET_S = 10.0
 REPORT_PATHS = ("shared/reports", "shared/equipment/cleaning_records.py", "shared/equipment/maintenance.py",
                 "clinic/report_cli.py")  # fmt: skip
@@ -46,43 +42,16 @@ REPORT_PATHS = ("shared/reports", "shared/equipment/cleaning_records.py", "share
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.report_week", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    parser.add_argument("--scale", type=float, default=1.0, help="1 = 20 sites, 5,000,000 events; 0.1 quick")
-    parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    scale_options(parser)
     parser.add_argument("--runs", type=int, default=3, help="timed runs of the command per backend")
     parser.add_argument("--site", default="site-01", help="the site reported on")
-    parser.add_argument("--timezone", default="America/New_York", help="the clinics' zone (CLINIC_TIMEZONE)")
-    parser.add_argument("--seed", type=int, default=20261123)
-    parser.add_argument("--pg-url", default=PG_ADMIN_URL, help="admin URL; a temporary database is made per store")
-    parser.add_argument("--json", type=Path, default=None, help="write results here (default bench/results/)")
-    args = parser.parse_args(argv)
-    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    return args
+    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    install_sigterm_as_interrupt()
-    size = Size("full", max(1, round(FULL_SITES * args.scale)))
-    info = {**machine(), "commit": code_version(REPORT_PATHS)}
-    print("machine:", ", ".join(f"{k} {v}" for k, v in info.items()))
-    print(f"store: {size.describe()}")
-    now = datetime.now(UTC).replace(microsecond=0)
-    results: dict[str, Any] = {}
-    try:
-        with ExitStack() as stack:
-            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="clinic-report-week-")))
-            for backend in args.backends:
-                with ExitStack() as per_backend:
-                    results[backend] = run_backend(backend, size, args, per_backend, tmp, now)
-    except KeyboardInterrupt:
-        print("\ninterrupted: temporary databases dropped, files removed", file=sys.stderr)
-        return 130
-    path = args.json or RESULTS_DIR / f"report-week-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    arguments = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-    path.write_text(json.dumps({"args": arguments, "machine": info, "results": results}, indent=2, default=str))
-    print(f"results written to {path}")
-    return 0
+    return run_scale_bench(args, name="report-week", code_paths=REPORT_PATHS, about="",
+                           run_backend=run_backend)  # fmt: skip
 
 
 def run_backend(

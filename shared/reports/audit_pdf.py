@@ -6,18 +6,16 @@ Drawn on matplotlib `Figure`s without pyplot (no global state, safe in threads),
 
 from __future__ import annotations
 
-import io
 import textwrap
 from collections import Counter
 from pathlib import Path
 from typing import BinaryIO
 
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from shared.reports.audit_log import AuditLine, AuditLog
-from shared.store.errors import ValidationFailed
+from shared.reports.pdf_output import save_pages, to_bytes, to_file
 
 PAGE_W, PAGE_H = 210 / 25.4, 297 / 25.4  # A4 portrait, inches
 MARGIN = 0.5
@@ -31,26 +29,16 @@ WRAP = 1.1  # characters of proportional text per unit of column width (the widt
 
 def write_pdf(log: AuditLog, path: Path) -> int:
     """Write the log to `path`; returns the number of pages."""
-    try:
-        with path.open("wb") as out:
-            return _write(log, out)
-    except OSError as exc:
-        raise ValidationFailed(f"cannot write {path}: {exc.strerror or exc}") from None
+    return to_file(path, lambda out: _write(log, out))
 
 
 def pdf_bytes(log: AuditLog) -> bytes:
     """The PDF as bytes (for a download)."""
-    out = io.BytesIO()
-    _write(log, out)
-    return out.getvalue()
+    return to_bytes(lambda out: _write(log, out))
 
 
 def _write(log: AuditLog, out: BinaryIO) -> int:
-    pages = audit_pages(log)
-    with PdfPages(out, metadata={"Title": log.title, "Creator": "clinic report audit"}) as pdf:
-        for figure in pages:
-            pdf.savefig(figure)
-    return len(pages)
+    return save_pages(audit_pages(log), out, title=log.title, creator="clinic report audit")
 
 
 def audit_pages(log: AuditLog) -> list[Figure]:

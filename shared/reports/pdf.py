@@ -7,24 +7,22 @@ out top to bottom in inches: a block that does not fit on the page starts the ne
 
 from __future__ import annotations
 
-import io
 import logging
 import textwrap
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from matplotlib import rc_context
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from shared.reports.csv_files import cell_text
+from shared.reports.pdf_output import save_pages, to_bytes, to_file
 from shared.reports.table import Cell, Table
 from shared.reports.week_report import WEEKDAYS, WeekReport
 from shared.reports.words import figure_words
-from shared.store.errors import ValidationFailed
 
 PAGE_W, PAGE_H = 210 / 25.4, 297 / 25.4  # A4 portrait, inches
 MARGIN = 0.6
@@ -48,33 +46,24 @@ CORE_FONTS: dict[str, Any] = {"pdf.use14corefonts": True, "font.family": "sans-s
 
 def write_pdf(report: WeekReport, path: Path) -> int:
     """Write the report to `path`; returns the number of pages."""
-    try:
-        return _render(report, path)
-    except OSError as exc:
-        raise ValidationFailed(f"cannot write {path}: {exc.strerror or exc}") from None
+    return to_file(path, lambda out: _render(report, out))
 
 
 def pdf_bytes(report: WeekReport) -> bytes:
     """The PDF as bytes (the staff page's download)."""
-    out = io.BytesIO()
-    _render(report, out)
-    return out.getvalue()
+    return to_bytes(lambda out: _render(report, out))
 
 
-def _render(report: WeekReport, target: Path | io.BytesIO) -> int:
+def _render(report: WeekReport, out: BinaryIO) -> int:
     """Draw and save the pages in one font setting (text takes its font when drawn, the PDF when saved)."""
     fonts = logging.getLogger("matplotlib.font_manager")
     level = fonts.level
     fonts.setLevel(logging.ERROR)  # "Helvetica: using medium for normal" is said for every page; it is not news
     try:
         with rc_context(_fonts(report)):  # type: ignore[arg-type]
-            pages = report_pages(report)
-            with PdfPages(target, metadata={"Title": title(report), "Creator": "clinic report week"}) as pdf:
-                for figure in pages:
-                    pdf.savefig(figure)
+            return save_pages(report_pages(report), out, title=title(report), creator="clinic report week")
     finally:
         fonts.setLevel(level)
-    return len(pages)
 
 
 def _fonts(report: WeekReport) -> dict[str, Any]:

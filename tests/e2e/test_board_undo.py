@@ -23,6 +23,7 @@ from shared.store.db import read_session, unit_of_work
 from tests import factories as make
 from tests.e2e.axe import BLOCKING, axe_violations, describe
 from tests.e2e.measure import MIN_TARGET_PX, small_text
+from tests.e2e.settle import settled
 from tests.e2e.staff_fixtures import PASSWORD, PHONE, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 
 FRONT_DESK = ViewportSize(width=1366, height=768)
@@ -39,10 +40,6 @@ def gym(engine: Engine) -> None:
         board.end_use(session=session, site="main", equipment_id="tm-1", by="device", tz=UTC)
     create_account(engine=engine, username="tess", password=PASSWORD, role="technician", display_name="tess")
     create_account(engine=engine, username="desk", password=PASSWORD, role="front_desk", display_name="desk")
-
-
-def settled(page: Page) -> None:
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget] img, .stSpinner')")
 
 
 def serious(page: Page) -> list[dict[str, object]]:

@@ -17,16 +17,11 @@ from shared.staff.accounts import create_account
 from tests.e2e.axe import BLOCKING, axe_violations, describe
 from tests.e2e.conftest import Lobby
 from tests.e2e.measure import MIN_LOBBY_TEXT_PX, small_targets, small_text
+from tests.e2e.settle import settled
 from tests.e2e.staff_fixtures import DESKTOP, PASSWORD, PHONE, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 from tests.shared.outcomes.home_support import plan_with_link
 
 Shoot = Callable[[Page, str], Path]
-
-
-def settled(page: Page) -> None:
-    """Streamlit has finished its run (no "running" indicator), so the page is judged as a person sees it."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget] img, .stSpinner')")
-    page.wait_for_load_state("networkidle")
 
 
 def serious(page: Page) -> list[dict[str, object]]:

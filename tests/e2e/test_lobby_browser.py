@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.axe import BLOCKING, axe_violations, describe
 from tests.e2e.conftest import Lobby, Patient
@@ -182,6 +183,24 @@ def test_the_plan_fits_a_tablet_in_portrait_and_in_landscape(
         shoot(page, f"{name}-2-bottom")
 
 
+def clear_photo(page: Page) -> None:
+    """After an unreadable photo, clear it for another try, as a patient would: the notice's timer may redraw the
+    welcome screen meanwhile and close the camera panel, which the patient then opens again."""
+    take = page.get_by_role("button", name="Take Photo")
+    taken = page.get_by_role("button", name="Clear photo")
+    deadline = time.monotonic() + 60
+    while not (take.is_visible() and take.is_enabled()):
+        assert time.monotonic() < deadline, "the camera never came back for another photo"
+        try:
+            if taken.is_visible():
+                taken.click(timeout=3_000)
+            else:
+                page.get_by_text("No scanner? Use the camera").click(timeout=3_000)
+            expect(take).to_be_enabled(timeout=5_000)
+        except (AssertionError, PlaywrightError):
+            continue  # the screen changed under the tap: look again
+
+
 def test_the_tablet_camera_reads_the_card(
     launch_chromium: Callable[..., Browser],
     new_page: Callable[..., Page],
@@ -217,7 +236,6 @@ def test_the_tablet_camera_reads_the_card(
         expect(confirm.or_(unreadable).first).to_be_visible(timeout=60_000)
         if unreadable.count() == 0:
             break
-        taken.click()
-        expect(take).to_be_enabled()
+        clear_photo(page)
     expect(title(page)).to_have_text(CONFIRM)
     shoot(page, "2-birth-date")

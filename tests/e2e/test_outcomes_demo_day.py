@@ -20,6 +20,7 @@ from shared.store.settings import Settings
 from tests.e2e.axe import describe
 from tests.e2e.conftest import Lobby
 from tests.e2e.measure import MIN_LOBBY_TEXT_PX, small_targets, small_text
+from tests.e2e.settle import settled
 from tests.e2e.staff_fixtures import PASSWORD, PHONE, StaffApp, staff_app  # noqa: F401  (fixture)
 from tests.e2e.steps import enter_birth_date, first_plan_card, open_welcome, scan_with_scanner, title
 from tests.e2e.test_staff_pages_axe import problems
@@ -28,11 +29,6 @@ from tests.e2e.test_staff_phone_sizes import measured, signed_in
 TABLET = ViewportSize(width=820, height=1180)
 MARIA_BORN = datetime(1950, 4, 17).date()
 ACTIVITIES = ("Climbing stairs", "Walking to the shops", "Getting up from a chair")
-
-
-def settled(page: Page) -> None:
-    """The previous screen's elements are gone (Streamlit marks them stale until the new run replaces them)."""
-    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')")
 
 
 def _lobby_screen_fits(page: Page, screen: str) -> None:

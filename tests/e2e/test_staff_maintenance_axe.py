@@ -18,6 +18,7 @@ from shared.store.types import utcnow
 from tests import factories as make
 from tests.e2e.axe import BLOCKING, axe_violations, describe
 from tests.e2e.measure import MIN_STAFF_TEXT_PX, small_text
+from tests.e2e.settle import settled
 from tests.e2e.staff_fixtures import PASSWORD, PHONE, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 
 
@@ -48,7 +49,7 @@ def test_a_technician_marks_the_overdue_calibration_done_on_a_phone(
     expect(tasks.get_by_role("row").nth(1)).to_contain_text("Calibration")
     expect(tasks.get_by_role("row").nth(1)).to_contain_text("overdue")
     assert make.read_station(store[1], "us-1").status == "out_of_service"
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget] img, .stSpinner')")
+    settled(page)
     shoot(page, "maintenance-phone")
     assert small_text(page, MIN_STAFF_TEXT_PX) == []
     problems = [v for v in axe_violations(page) if v["impact"] in BLOCKING or v["id"] == "heading-order"]

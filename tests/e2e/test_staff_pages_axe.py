@@ -22,6 +22,7 @@ from shared.store.db import unit_of_work
 from shared.store.settings import Settings
 from tests import lobby_steps
 from tests.e2e.axe import BLOCKING, axe_violations, describe
+from tests.e2e.settle import settled
 from tests.e2e.staff_fixtures import DESKTOP, PHONE, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 
 PAGES = [("board", "Equipment board"), ("scan", "Scan a station"), ("arrivals", "Arrivals"),
@@ -57,12 +58,6 @@ def seed_day(engine: Engine) -> None:
         scanned = issue_card(session=session, patient_id=zed.id, base_url="https://x").url
     lobby_steps.check_in(engine=engine, settings=settings, scan=scanned)
     create_account(engine=engine, username="boss", password="correct horse battery", role="admin", display_name="boss")
-
-
-def settled(page: Page) -> None:
-    """Wait until Streamlit has finished the run (its "running" indicator gone) before judging the page."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget] img, .stSpinner')")
-    page.wait_for_load_state("networkidle")
 
 
 def problems(page: Page) -> list[dict[str, object]]:

@@ -15,6 +15,7 @@ from shared.reports.weeks import last_full_week
 from shared.staff.accounts import create_account
 from tests.e2e.axe import BLOCKING, axe_violations, describe
 from tests.e2e.measure import MIN_STAFF_TEXT_PX, small_text
+from tests.e2e.settle import settled
 from tests.e2e.staff_fixtures import PASSWORD, StaffApp, sign_in, staff_app  # noqa: F401  (fixture)
 from tests.factories import station
 from tests.shared.reports.known_week import cleaned, use
@@ -52,7 +53,7 @@ def test_a_manager_reads_last_weeks_report_and_axe_finds_nothing_serious(
     expect(page.get_by_role("region", name="Cleaning after each use, per station")).to_contain_text("50.0")
     page.wait_for_function("() => document.querySelectorAll('[data-testid=stVegaLiteChart] canvas, "
                            "[data-testid=stVegaLiteChart] svg').length >= 3")  # fmt: skip
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget] img, .stSpinner')")
+    settled(page)
     shoot(page, "reports")
     for number, chart in enumerate(("uses", "compliance", "heatmap")):
         page.locator("[data-testid=stVegaLiteChart]").nth(number).scroll_into_view_if_needed()

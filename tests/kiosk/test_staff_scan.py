@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, text
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Radio, TextInput
 
 from shared.equipment.disinfectants import add_disinfectant
 from shared.equipment.faults import current_reports
@@ -77,6 +79,17 @@ def tap(app: AppTest, key: str) -> AppTest:
     return app
 
 
+def asked(app: AppTest, label: str) -> Radio[Any]:
+    """One of the problem report's questions, by its label (its key changes with each report sent)."""
+    (found,) = [r for r in app.radio if r.label == label]
+    return found
+
+
+def notes(app: AppTest) -> TextInput:
+    (found,) = [t for t in app.text_input if t.label == "Notes (optional)"]
+    return found
+
+
 def test_the_labels_link_shows_the_station_and_its_live_status(gym: Engine) -> None:
     app = scan_page("ana", "main/tm-1")
     assert [t.value for t in app.title] == ["Scan a station"]
@@ -112,20 +125,20 @@ def test_each_tap_changes_the_store_and_is_audited_under_the_user(gym: Engine) -
     assert make.last_audit(gym) == ("ana", "equipment.cleaned", "main/bars-1", "uv")
     assert successes(app) == ["Parallel bars: cleaned (UV)"]
 
-    app.radio(key="scan-category-bars-1").set_value("damaged_surface")
-    app.text_input(key="scan-problem-bars-1").set_value("Left rail <loose>")
+    asked(app, "What is wrong?").set_value("damaged_surface")
+    notes(app).set_value("Left rail <loose>")
     tap(app, "scan-report")
     said = "Damaged surface or upholstery: Left rail <loose>"  # the board's fault categories, then the notes
     view = make.read_station(gym, "bars-1")
     assert (view.status, view.fault_severity, view.fault_message) == ("available", "warning", said)
     assert make.last_audit(gym) == ("ana", "equipment.problem_reported", "main/bars-1", f"warning: {said}")
     assert f"Problem (warning): {said}" in [t.value for t in app.text]
-    assert app.text_input(key="scan-problem-bars-1").value == "", "ready for the next report"
-    assert app.radio(key="scan-category-bars-1").value is None
+    assert notes(app).value == "", "ready for the next report"
+    assert asked(app, "What is wrong?").value is None
 
-    app.radio(key="scan-category-bars-1").set_value("other")
-    app.text_input(key="scan-problem-bars-1").set_value("Rail came off")
-    app.radio(key="scan-severity-bars-1").set_value("critical")
+    asked(app, "What is wrong?").set_value("other")
+    notes(app).set_value("Rail came off")
+    asked(app, "How bad is it?").set_value("critical")
     tap(app, "scan-report")
     assert make.read_station(gym, "bars-1").status == "out_of_service"
     # A critical problem is the board's fault report: out of service, its category and notes in the audit (and
@@ -136,7 +149,7 @@ def test_each_tap_changes_the_store_and_is_audited_under_the_user(gym: Engine) -
     with read_session(gym) as session:
         report = current_reports(session=session, site="main")[("main", "bars-1")]
     assert (report.category, report.notes, report.by) == ("Other", "Rail came off", "ana")
-    assert app.radio(key="scan-category-bars-1").value is None, "the form is empty for the next report"
+    assert asked(app, "What is wrong?").value is None, "the form is empty for the next report"
     assert app.button(key="scan-start").disabled
 
     tap(app, "scan-back")
@@ -159,7 +172,7 @@ def test_each_tap_changes_the_store_and_is_audited_under_the_user(gym: Engine) -
 def test_a_problem_needs_its_kind_and_a_refusal_stays_visible(gym: Engine) -> None:
     app = tap(scan_page("ana", "main/bars-1"), "scan-report")
     assert errors(app) == ["Choose what kind of fault it is"]
-    app.radio(key="scan-category-bars-1").set_value("other")
+    asked(app, "What is wrong?").set_value("other")
     tap(app, "scan-report")
     assert errors(app) == ["Say what is wrong in the notes when the fault is Other"]
     assert make.read_station(gym, "bars-1").fault_code is None

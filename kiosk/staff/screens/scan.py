@@ -100,7 +100,7 @@ def _act(action: StationAction, site: str, equipment_id: str, name: str) -> None
         return  # the run that follows shows the sign-in page or the refusal
     method = st.session_state.get(f"scan-method-{equipment_id}") or "wipe"
     disinfectant = st.session_state.get(f"scan-disinfectant-{equipment_id}")  # None: the station's usual one
-    severity = st.session_state.get(f"scan-severity-{equipment_id}") or "warning"
+    severity = st.session_state.get(_report_key("severity", equipment_id)) or "warning"
     problem = ""
     if action == "report" and severity == "critical":  # the board's fault report: out of service, with the photo
         if not _report_fault(site, equipment_id, name, by=current.username):
@@ -110,8 +110,8 @@ def _act(action: StationAction, site: str, equipment_id: str, name: str) -> None
         return
     if action == "report":  # in the fault report's words: a category from the one list, then the notes
         try:
-            problem = problem_words(st.session_state.get(f"scan-category-{equipment_id}"),
-                                    st.session_state.get(f"scan-problem-{equipment_id}", ""))  # fmt: skip
+            problem = problem_words(st.session_state.get(_report_key("category", equipment_id)),
+                                    st.session_state.get(_report_key("problem", equipment_id), ""))  # fmt: skip
         except ValidationFailed as exc:
             _tell(equipment_id, "error", str(exc))
             return
@@ -130,22 +130,28 @@ def _act(action: StationAction, site: str, equipment_id: str, name: str) -> None
 def _report_fault(site: str, equipment_id: str, name: str, *, by: str) -> bool:
     """A critical problem is the board's fault report (category, notes, photo; shown in the station's card and
     the audit log), in one unit of work; False when it was refused (said where the station is)."""
-    photo = st.session_state.get(f"scan-photo-{equipment_id}")
+    photo = st.session_state.get(_report_key("photo", equipment_id))
     done = run_action(lambda session: report_fault(
         session=session, site=site, equipment_id=equipment_id, by=by,
-        category=st.session_state.get(f"scan-category-{equipment_id}"),
-        notes=st.session_state.get(f"scan-problem-{equipment_id}", ""),
+        category=st.session_state.get(_report_key("category", equipment_id)),
+        notes=st.session_state.get(_report_key("problem", equipment_id), ""),
         photo=photo.getvalue() if photo is not None else None, data_dir=cfg.data_dir, tz=cfg.tz,
     ), refused=lambda exc: _tell(equipment_id, "error", str(exc)))  # fmt: skip
     return done is not None
 
 
+def _report_key(field: str, equipment_id: str) -> str:
+    """The key of one of the report form's widgets, in the form's current generation (see `_close_report`)."""
+    generation = st.session_state.get(f"scan-report-generation-{equipment_id}", 0)
+    return f"scan-{field}-{equipment_id}" + (f"-{generation}" if generation else "")
+
+
 def _close_report(equipment_id: str) -> None:
-    """Reported: the form empties and closes."""
-    st.session_state[f"scan-problem-{equipment_id}"] = ""
-    st.session_state[f"scan-category-{equipment_id}"] = None
-    st.session_state.pop(f"scan-photo-{equipment_id}", None)
-    st.session_state[f"scan-report-open-{equipment_id}"] = False
+    """Reported: the next report starts from a new, closed and empty form. New widget keys rather than emptied
+    values: a panel refresh the browser sent before it heard of the report carries the old values (the notes, the
+    form open) and would put them back into the old keys, inviting the same report twice."""
+    generation = f"scan-report-generation-{equipment_id}"
+    st.session_state[generation] = st.session_state.get(generation, 0) + 1
 
 
 def _when(view: StationView) -> str:
@@ -214,16 +220,16 @@ def _actions(view: StationView, disinfectants: Disinfectants) -> None:
             st.button("Back in service", key="scan-back", type="primary", width="stretch", on_click=_act,
                       args=("back", *args))  # fmt: skip
     # Keyed and state-tracked, so a refresh that redraws the panel (a status change) leaves an open report open.
-    with st.expander("Report a problem", key=f"scan-report-open-{view.id}", on_change="rerun"):
+    with st.expander("Report a problem", key=_report_key("report-open", view.id), on_change="rerun"):
         # The board's fault categories, as radio buttons (a list the panel's refresh never closes under a finger).
         st.radio("What is wrong?", list(CATEGORIES), format_func=CATEGORIES.__getitem__, index=None,
-                 key=f"scan-category-{view.id}")  # fmt: skip
-        st.text_input("Notes (optional)", key=f"scan-problem-{view.id}", max_chars=MAX_NOTES,
+                 key=_report_key("category", view.id))  # fmt: skip
+        st.text_input("Notes (optional)", key=_report_key("problem", view.id), max_chars=MAX_NOTES,
                       placeholder="e.g. the left rail is loose")  # fmt: skip
         severity = st.radio("How bad is it?", list(SEVERITY_WORDS), format_func=SEVERITY_WORDS.__getitem__,
-                            key=f"scan-severity-{view.id}")  # fmt: skip
+                            key=_report_key("severity", view.id))  # fmt: skip
         if severity == "critical":  # a report that takes the station out of service keeps a photo, as the board's
-            photo = st.file_uploader("Photo (optional)", type=FILE_TYPES, key=f"scan-photo-{view.id}",
+            photo = st.file_uploader("Photo (optional)", type=FILE_TYPES, key=_report_key("photo", view.id),
                                      max_upload_size=MAX_BYTES // 1048576)  # fmt: skip
             if photo is not None:  # the upload reached the app (the file's name shows before it has)
                 st.caption(literal(f"Photo ready to send: {photo.name}"))

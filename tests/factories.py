@@ -20,6 +20,7 @@ from shared.equipment.events import Decoded
 from shared.equipment.models import Equipment
 from shared.equipment.payloads import decode
 from shared.equipment.stations import StationView, get_station, register_equipment
+from shared.outcomes.responses import answer
 from shared.staff.accounts import create_account
 from shared.staff.audit import recent_audit
 from shared.store.db import read_session, unit_of_work
@@ -116,3 +117,16 @@ def audit_log(engine: Engine) -> list[tuple[str, str, str, dict[str, object]]]:
         for a in reversed(entries)
         if a.action not in ("staff.create", "staff.sign_in")
     ]
+
+
+def weekly_pain_answers(engine: Engine, patient_id: int, values: list[int], *, start: datetime) -> None:
+    """A visit a week from `start`, each with the patient's 0-10 pain rating (the `nprs` questionnaire) answered."""
+    for week, value in enumerate(values):
+        at = start + timedelta(days=7 * week)
+        with unit_of_work(engine) as session:
+            visit = Appointment(patient_id=patient_id, site="main", starts_at=at, status="arrived", arrived_at=at)
+            session.add(visit)
+            session.flush()
+            assert visit.id is not None
+            answer(session=session, patient_id=patient_id, appointment_id=visit.id, questionnaire="nprs",
+                   link_id="pain", value=value, now=at)  # fmt: skip

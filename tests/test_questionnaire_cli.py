@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from shared.care.models import Appointment
-from shared.outcomes.responses import answer
-from shared.store.db import make_engine, unit_of_work
+from shared.store.db import make_engine
+from tests import factories as make
 from tests.cli_support import run, run_json
 from tests.shared.outcomes.test_questionnaire_scoring import _lefs_like
 
@@ -64,7 +62,7 @@ def test_assign_then_outcomes(cli: CliRunner, maria: int, db_url: str) -> None:
     assert code == 2 and "say when it is due" in err
     engine = make_engine(db_url)
     try:
-        _answer_pain(engine, maria, [7, 6, 4])
+        make.weekly_pain_answers(engine, maria, [7, 6, 4], start=T0)
     finally:
         engine.dispose()
     report = run_json(cli, "patient", "outcomes", str(maria))
@@ -81,15 +79,3 @@ def test_assign_then_outcomes(cli: CliRunner, maria: int, db_url: str) -> None:
     assert (code, out.strip()) == (0, f"patient {maria}: psfs no longer asked")
     code, _, err = run(cli, "questionnaire", "unassign", str(maria), "psfs")
     assert (code, err.strip()) == (2, f"error: patient {maria} is not assigned 'psfs'")
-
-
-def _answer_pain(engine: Engine, patient_id: int, values: list[int]) -> None:
-    for week, value in enumerate(values):
-        at = T0 + timedelta(days=7 * week)
-        with unit_of_work(engine) as session:
-            visit = Appointment(patient_id=patient_id, site="main", starts_at=at, status="arrived", arrived_at=at)
-            session.add(visit)
-            session.flush()
-            assert visit.id is not None
-            answer(session=session, patient_id=patient_id, appointment_id=visit.id, questionnaire="nprs",
-                   link_id="pain", value=value, now=at)  # fmt: skip

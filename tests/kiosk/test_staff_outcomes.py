@@ -11,8 +11,6 @@ import pyarrow as pa
 from sqlalchemy import Engine
 from streamlit.testing.v1.element_tree import Block, Node
 
-from shared.care.models import Appointment
-from shared.outcomes.responses import answer
 from shared.outcomes.schedule import assign, assignments
 from shared.store.db import read_session, unit_of_work
 from tests import factories as make
@@ -20,18 +18,9 @@ from tests.kiosk.staff_app import add_staff, click, errors, open_page, successes
 
 
 def _pain_scores(engine: Engine, patient_id: int, values: list[int]) -> None:
-    start = datetime.now(UTC) - timedelta(days=7 * len(values))
     with unit_of_work(engine) as session:
         assign(session=session, patient_id=patient_id, questionnaire="nprs", every_visits=1, actor="cli:test")
-    for week, value in enumerate(values):
-        at = start + timedelta(days=7 * week)
-        with unit_of_work(engine) as session:
-            visit = Appointment(patient_id=patient_id, site="main", starts_at=at, status="arrived", arrived_at=at)
-            session.add(visit)
-            session.flush()
-            assert visit.id is not None
-            answer(session=session, patient_id=patient_id, appointment_id=visit.id, questionnaire="nprs",
-                   link_id="pain", value=value, now=at)  # fmt: skip
+    make.weekly_pain_answers(engine, patient_id, values, start=datetime.now(UTC) - timedelta(days=7 * len(values)))
 
 
 def _chart_specs(node: Node) -> list[dict[str, Any]]:

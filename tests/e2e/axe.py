@@ -9,6 +9,8 @@ from typing import Any
 
 from playwright.sync_api import Page
 
+from tests.e2e.settle import settled
+
 BLOCKING = ("serious", "critical")
 
 
@@ -18,7 +20,9 @@ def axe_script() -> str:
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """Run every axe rule on the page as it is now; the violations, each with its nodes."""
+    """Run every axe rule on the page once it has settled (a rerun's faded, stale elements would fail contrast
+    checks no person sees for long); the violations, each with its nodes."""
+    settled(page)
     page.add_script_tag(content=axe_script())
     results: dict[str, Any] = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     return list(results["violations"])

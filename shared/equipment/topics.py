@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from shared.equipment.events import Channel
 from shared.store.settings import ID_PATTERN
@@ -23,8 +24,10 @@ class TopicParts:
     channel: Channel
 
 
+@lru_cache(maxsize=8192)  # a site's few thousand topics, parsed once each while draining a backlog
 def parse_topic(topic: str, prefix: str) -> TopicParts:
-    """Split a topic into site, equipment id and channel, or raise `TopicError` naming the bad part."""
+    """Split a topic into site, equipment id and channel, or raise `TopicError` naming the bad part (a bad topic is
+    checked each time: exceptions are not cached)."""
     head = prefix + "/"
     if not topic.startswith(head):
         raise TopicError(f"topic {topic!r} does not start with {head!r}")

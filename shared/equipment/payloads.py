@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, get_args
@@ -21,6 +22,7 @@ from shared.equipment.topics import TopicError, parse_topic
 MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_NESTING = 32  # objects and arrays within each other; the contract's payloads use two
 SUPPORTED_VERSION = 1
+_LONG_NUMBER = re.compile(rb"\d{20}")  # 20 digits or more: possibly beyond an unsigned 64-bit integer
 
 # The stable codes of the reasons a message is kept as a dead letter (stored in `dead_letter.code`; a change
 # here needs a migration that recodes the stored rows; adding one does not). `other` is a reject made without one.
@@ -157,10 +159,12 @@ def _v1_object(payload: bytes) -> dict[str, Any] | tuple[ReasonCode, str]:
     keeps a hostile payload cheap: depth before parsing, text escapes only when there are any)."""
     if (depth := _nesting(payload)) > MAX_NESTING:  # before json.loads, which would recurse that deep
         return "malformed_json", f"payload is nested {depth} levels deep; at most {MAX_NESTING} are accepted"
-    try:  # orjson first (a fifth of the time); what it refuses is read again by json for the reason in its words
-        document = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        document = None
+    document = None
+    if not _LONG_NUMBER.search(payload):  # orjson would round an integer beyond 64 bits to a float: json keeps it
+        try:  # orjson first (a fifth of the time); what it refuses is read again by json for its reason's words
+            document = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            document = None
     try:
         if document is None:
             document = json.loads(payload, parse_constant=_refuse_constant, parse_float=_finite_float)

@@ -90,3 +90,13 @@ def test_bad_messages_are_rejected_with_a_reason(topic: str, payload: str | byte
 def test_unknown_extra_fields_are_ignored_for_forward_compatibility() -> None:
     result = parse(USAGE, '{"event_id": "a", "event": "start", "firmware": "2.1"}')
     assert isinstance(result, DeviceEvent)
+
+
+def test_a_metric_beyond_64_bits_is_kept_exactly_not_rounded_to_a_float() -> None:
+    """The fast JSON reader would turn 2**64 and larger into a float; the value a device sent is kept as sent."""
+    big = 123456789012345678901234567890
+    metrics = f'{{"count": {big}, "small": 18446744073709551615}}'
+    result = parse(USAGE, f'{{"event_id": "a", "event": "stop", "metrics": {metrics}}}')
+    assert isinstance(result, DeviceEvent)
+    assert result.metrics == {"count": big, "small": 2**64 - 1}
+    assert all(isinstance(v, int) for v in result.metrics.values())

@@ -6,7 +6,6 @@ The benchmark's description (also the --help text) is the package's docstring, i
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -21,11 +20,10 @@ from bench.common import PG_ADMIN_URL, install_sigterm_as_interrupt, machine
 from bench.scale.explain import explain, profile
 from bench.scale.queries import run_queries
 from bench.scale.report import report
+from bench.scale.runs import write_results
 from bench.scale.sizes import PATIENTS_PER_SITE, TODAY_SHARE, Size, sizes
 from bench.scale.stores import Store, create_store
 from bench.scale.versions import code_version, versions
-
-RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -78,11 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted: temporary databases dropped, files removed", file=sys.stderr)
         return 130
     print(f"\ntotal wall time {time.monotonic() - began:.0f}s")
-    path = args.json or RESULTS_DIR / f"scale-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    arguments = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-    path.write_text(json.dumps({"args": arguments, "machine": info, "results": results}, indent=2, default=str))
-    print(f"results written to {path}")
+    write_results(args, name="scale", info=info, results=results)
     return 0
 
 

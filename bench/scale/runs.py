@@ -52,9 +52,14 @@ def run_scale_bench(args: argparse.Namespace, *, name: str, code_paths: tuple[st
     except KeyboardInterrupt:
         print("\ninterrupted: temporary databases dropped, files removed", file=sys.stderr)
         return 130
+    write_results(args, name=name, info=info, results=results)
+    return 0
+
+
+def write_results(args: argparse.Namespace, *, name: str, info: dict[str, Any], results: dict[str, Any]) -> None:
+    """Every figure, with the options and the machine, to `--json` or bench/results/<name>-<time>.json."""
     path = args.json or RESULTS_DIR / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     arguments = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
     path.write_text(json.dumps({"args": arguments, "machine": info, "results": results}, indent=2, default=str))
     print(f"results written to {path}")
-    return 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 from bench.common.broker import Broker, mosquitto_binary, start_broker, start_broker_again, stop_broker
 from bench.common.listener import child_env, listener_settings
 from bench.common.machine_facts import backend_versions, code_version, machine
-from bench.common.payloads import ID_STYLES, PREFIX, SITE, Message, timed_usage, usage_backlog
+from bench.common.payloads import ID_STYLES, PREFIX, SITE, Message, backlog_minutes, timed_usage, usage_backlog
 from bench.common.preload import PRELOAD_COLS, preload_events
 from bench.common.processes import (
     install_sigterm_as_interrupt,
@@ -56,6 +56,7 @@ __all__ = [
     "PrivateCluster",
     "Publisher",
     "backend_versions",
+    "backlog_minutes",
     "child_env",
     "code_version",
     "count_rows",

@@ -33,18 +33,24 @@ def event_id(ids: str, tag: str, device: str, n: int) -> str:
     return str(uuid.uuid4()) if ids == "uuid" else f"{tag}-{device}-{n}"
 
 
+def backlog_minutes(devices: Sequence[str], count: int) -> int:
+    """The device time `usage_backlog` spans: each device's messages are a minute apart."""
+    return -(-count // len(devices))
+
+
 def usage_backlog(
-    devices: Sequence[str], count: int, tag: str, *, ids: str = "sequential", site: str = SITE
-) -> list[Message]:
+    devices: Sequence[str], count: int, tag: str, *, ids: str = "sequential", site: str = SITE,
+    first_at: datetime | None = None,
+) -> list[Message]:  # fmt: skip
     """`count` usage messages, round robin over `devices`: each device alternates start and stop.
 
     Payloads follow shared/equipment/payloads.py (v1, RFC 3339 `ts`, a session id, a stop's duration and metrics);
     event ids are unique per run: random UUIDs with `ids="uuid"`, else `tag-device-n`. Device times are a minute
-    apart, ending before now. `site` names the topics' site (a consumer that must not see the listener's
-    traffic gets its own).
+    apart from `first_at`, by default ending 5 minutes before now. `site` names the topics' site (a consumer that
+    must not see the listener's traffic gets its own).
     """
-    per_device = -(-count // len(devices))
-    base = datetime.now(UTC) - timedelta(minutes=per_device + 5)
+    per_device = backlog_minutes(devices, count)
+    base = first_at or datetime.now(UTC) - timedelta(minutes=per_device + 5)
     out: list[Message] = []
     for i in range(count):
         n, which = divmod(i, len(devices))

@@ -12,8 +12,10 @@ from __future__ import annotations
 import statistics
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench.common import backlog_minutes
 from bench.ingest.limit import limit_problems, run_limit
 from bench.ingest.listeners import project_problems, run_project
 from bench.ingest.stores import store
@@ -66,9 +68,13 @@ def run_growth(ctx: Context, stack: ExitStack, backends: list[str], messages: in
     """
     _warm_up(ctx, backends, min(messages, WARM_UP))
     urls = {backend: store(ctx, stack, backend) for backend in backends}
+    total = -(-rows // messages)
+    # Device time moves on from round to round and the last round ends before now, as a store's year does: each
+    # station's new events come after its stored ones (which the event key's index order follows).
+    span = timedelta(minutes=total * backlog_minutes(ctx.devices, messages) + 5)
+    ctx.device_clock = dict.fromkeys(backends, datetime.now(UTC) - span)
     held = dict.fromkeys(backends, 0)
     first: dict[str, float] = {}
-    total = -(-rows // messages)
     out: list[GrowthRound] = []
     r = 0
     while min(held.values()) < rows:

@@ -71,7 +71,9 @@ def run_project(ctx: Context, backend: str, n: int, url: str | None = None) -> T
             prime_session(ctx.broker, STORE_USER, STORE_USER, ctx.listener_password)
             stack.callback(drop_session, ctx.broker, STORE_USER, STORE_USER, ctx.listener_password)
             ctx.ensure_no_session(LIMIT_USER)  # else the limit's session would queue this backlog too
-            publish_s = publish_backlog(ctx.broker, usage_backlog(ctx.devices, n, tag, ids=ctx.ids))
+            backlog = usage_backlog(ctx.devices, n, tag, ids=ctx.ids, first_at=ctx.next_backlog_start(backend, n))
+            publish_s = publish_backlog(ctx.broker, backlog)
+            del backlog  # one backlog in memory at a time: the broker holds it now
 
             listener = Listener(settings, engine)
             thread = threading.Thread(target=listener.run, name="project-listener", daemon=True)

@@ -10,10 +10,11 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import Broker, load_average, process_cpu_s, session_held, thread_cpu_s
+from bench.common import Broker, backlog_minutes, load_average, process_cpu_s, session_held, thread_cpu_s
 from telemetry.broker_acl import LISTENER_USER, listener_user
 
 # The broker makes a client's id its username, so each consumer has its own account and with it its own session:
@@ -80,6 +81,17 @@ class Context:
     ids: str = "uuid"  # event ids of every backlog (--ids): random UUIDs or `tag-device-n`
     stored: int = 0  # events already in the store the project designs drain into (0: a fresh store per run)
     preloaded: dict[tuple[str, int], str] = field(default_factory=dict)  # (backend, events) -> URL, reused
+    # Where the listener's next backlog starts in device time (the growth mode): each backend's backlogs follow one
+    # another as a year of traffic does, where backlogs ending at "now" would re-send the same hours every round.
+    device_clock: dict[str, datetime] = field(default_factory=dict)
+
+    def next_backlog_start(self, backend: str, count: int) -> datetime | None:
+        """The device time the listener's next backlog of `count` on `backend` starts at, advancing the clock;
+        None (the backlog ends before now) unless the growth mode set a clock for `backend`."""
+        start = self.device_clock.get(backend)
+        if start is not None:
+            self.device_clock[backend] = start + timedelta(minutes=backlog_minutes(self.devices, count))
+        return start
 
     @property
     def listener_password(self) -> str:

@@ -18,6 +18,8 @@ from shared.equipment.ingest_rows import (
     DEAD,
     EQUIPMENT,
     STATES,
+    EventKey,
+    event_key,
     event_values,
     insert_event_rows,
     status_values,
@@ -84,11 +86,11 @@ def record_batch_in(
 
 
 def _apply_in_order(
-    known: list[DeviceEvent | StatusReport], states: dict[Key, StationState], new_keys: set[tuple[str, str, str]],
+    known: list[DeviceEvent | StatusReport], states: dict[Key, StationState], new_keys: set[EventKey],
     clean_rule: dict[Key, bool], days: DayTotals, tz: tzinfo, records: list[tuple[DeviceEvent, str]],
 ) -> tuple[dict[Key, StationState], list[tuple[Any, ...]]]:  # fmt: skip
     """Apply the batch in event-time order to one working copy per station: new events move the state machine
-    and the day's totals (an event id repeated inside the batch counts once); a status report that changes
+    and the day's totals (an event repeated inside the batch counts once); a status report that changes
     online-ness is kept as an event row. Returns the stations' new states and those status rows; `records` gets
     the new events that make a record, with its kind."""
     touched: dict[Key, StationState] = {}
@@ -99,10 +101,10 @@ def _apply_in_order(
         if state is None:
             state = touched[key] = replace(states[key])
         if isinstance(item, DeviceEvent):
-            event_key = (item.site, item.equipment_id, item.event_id)
-            if event_key not in new_keys:
+            key_of_event = event_key(item)
+            if key_of_event not in new_keys:
                 continue
-            new_keys.discard(event_key)
+            new_keys.discard(key_of_event)
             before, was_out = Before.of(state), state.out_of_service
             apply_event_in_place(state, item, clean_after_use=clean_rule[key], tz=tz)
             days.add(item, before, state, clean_after_use=clean_rule[key])

@@ -36,26 +36,35 @@ def _pg_insert_events() -> TextClause:
 
     SQLAlchemy's multi-row VALUES for a 400-row chunk is ~200 KB of SQL with 6,800 placeholders, which psycopg
     re-parses on every execute (it caches only statements under 4 KB and 50 parameters). The conflict check
-    probes the unique index, so its cost does not grow with the store.
+    probes the event key's unique index (either half, hence no conflict target), so its cost does not grow with
+    the store.
     """
     dialect = postgresql.dialect()
     arrays = ", ".join(f"CAST(:{c.name} AS {c.type.compile(dialect=dialect)}[])" for c in EVENTS.columns
                        if c.name != "id")  # fmt: skip
     return text(
         f"INSERT INTO {EVENTS.name} ({_quoted(dialect, _EVENT_COLUMNS)}) SELECT * FROM unnest({arrays}) "
-        "ON CONFLICT (site, equipment_id, event_id) DO NOTHING RETURNING site, equipment_id, event_id"
+        "ON CONFLICT DO NOTHING RETURNING site, equipment_id, event_id, device_ts"
     )
 
 
 _PG_INSERT_EVENTS = _pg_insert_events()
 _SQLITE_INSERT_EVENTS = (
     f"INSERT INTO {EVENTS.name} ({_quoted(sqlite.dialect(), _EVENT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _EVENT_COLUMNS)}) ON CONFLICT (site, equipment_id, event_id) DO NOTHING"
+    f"VALUES ({', '.join('?' for _ in _EVENT_COLUMNS)}) ON CONFLICT DO NOTHING"
 )
 # Rows are appended with ids above every stored one (INTEGER PRIMARY KEY, and the batch holds the write lock),
 # so the rows this batch inserted are a range of the primary key: cheap whatever the size of the store.
 _SQLITE_LAST_ID = f"SELECT max(id) FROM {EVENTS.name}"
-_SQLITE_NEW_KEYS = f"SELECT site, equipment_id, event_id FROM {EVENTS.name} WHERE id > ?"
+_SQLITE_NEW_KEYS = f"SELECT site, equipment_id, event_id, device_ts FROM {EVENTS.name} WHERE id > ?"
+
+EventKey = tuple[str, str, str, str | None]
+"""What makes an event the same one (the unique key): site, equipment, event id and the device's time as stored
+text (None when the device sent none). A resend repeats the payload, so it repeats all four (docs/devices.md §5)."""
+
+
+def event_key(event: DeviceEvent) -> EventKey:
+    return event.site, event.equipment_id, event.event_id, _sqlite_time(event.device_ts)
 
 
 def event_values(event: DeviceEvent) -> tuple[Any, ...]:
@@ -75,18 +84,19 @@ def _metrics_text(metrics: dict[str, Any]) -> str:
         return json.dumps(metrics, separators=(",", ":"), ensure_ascii=False)
 
 
-def insert_event_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> set[tuple[str, str, str]]:
+def insert_event_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> set[EventKey]:
     """Insert event rows, skipping keys already stored (or repeated in `rows`); returns the keys that were new."""
     if not rows:
         return set()
     if conn.dialect.name == "postgresql":
         arrays = {name: [row[i] for row in rows] for i, name in enumerate(_EVENT_COLUMNS)}
-        return {(site, eq, event_id) for site, eq, event_id in conn.execute(_PG_INSERT_EVENTS, arrays)}
+        return {(site, eq, event_id, _sqlite_time(ts)) for site, eq, event_id, ts
+                in conn.execute(_PG_INSERT_EVENTS, arrays)}  # fmt: skip
     last = conn.exec_driver_sql(_SQLITE_LAST_ID).scalar() or 0
     as_text = _sqlite_time  # device_ts, event_at and received_at (columns 5 to 7) as stored text
     bound = [(*row[:5], as_text(row[5]), as_text(row[6]), as_text(row[7]), *row[8:]) for row in rows]
     conn.exec_driver_sql(_SQLITE_INSERT_EVENTS, bound)
-    return {(site, eq, event_id) for site, eq, event_id in conn.exec_driver_sql(_SQLITE_NEW_KEYS, (last,))}
+    return {(site, eq, event_id, ts) for site, eq, event_id, ts in conn.exec_driver_sql(_SQLITE_NEW_KEYS, (last,))}
 
 
 def _sqlite_time(value: datetime | None) -> str | None:

@@ -64,14 +64,23 @@ class EquipmentState(SQLModel, table=True):
 
 
 FAULTS, STATUS = text("channel = 'fault'"), text("channel = 'status'")  # the partial indexes' rows
+TIMED, UNTIMED = text("device_ts IS NOT NULL"), text("device_ts IS NULL")  # the two halves of the event key
 
 
 class EquipmentEvent(SQLModel, table=True):
-    """One device (or staff) event, stored exactly once thanks to the unique (site, equipment, event id) key."""
+    """One device (or staff) event, stored exactly once thanks to its unique key: (site, equipment, device time,
+    event id) when the device sent a time, else (site, equipment, event id) (docs/devices.md §5).
+
+    The device's time leads the key so that each station's new keys land together at the end of its part of the
+    index: a random event id alone (a UUID) put every new row on another page of a large index, which made
+    every commit write about one index page per message (docs/benchmarks.md, issue #23)."""
 
     __tablename__ = "equipment_event"
     __table_args__ = (
-        Index("uq_event_key", "site", "equipment_id", "event_id", unique=True),
+        Index("uq_event_key_timed", "site", "equipment_id", "device_ts", "event_id", unique=True,
+              sqlite_where=TIMED, postgresql_where=TIMED),
+        Index("uq_event_key_untimed", "site", "equipment_id", "event_id", unique=True,
+              sqlite_where=UNTIMED, postgresql_where=UNTIMED),
         Index("ix_event_equipment_time", "site", "equipment_id", "event_at"),
         # The last fault / status change before a time, in one probe (the weekly report's look-back): small
         # partial indexes, touched only by those rare rows.

@@ -32,11 +32,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def make_engine(url: str) -> Engine:
-    """Build an engine for `url`; SQLite gets the pragmas the listener and kiosks rely on."""
+def make_engine(url: str, *, sqlite_cache_mib: int | None = None) -> Engine:
+    """Build an engine for `url`; SQLite gets the pragmas the listener and kiosks rely on, and a page cache of
+    `sqlite_cache_mib` per connection when given (SQLite's default is 2 MiB)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _make_sqlite_engine(url, parsed.database)
+        return _make_sqlite_engine(url, parsed.database, sqlite_cache_mib)
     if parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg"))
     if parsed.get_backend_name() == "postgresql" and importlib.util.find_spec("psycopg") is None:
@@ -53,7 +54,7 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
-def _make_sqlite_engine(url: str, database: str | None) -> Engine:
+def _make_sqlite_engine(url: str, database: str | None, cache_mib: int | None) -> Engine:
     if database and database != ":memory:":
         _create_private(Path(database))
     # hide_parameters: an error's text (which reaches the logs) never carries the values bound, such as names.
@@ -70,6 +71,8 @@ def _make_sqlite_engine(url: str, database: str | None) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a power cut loses at most the last commit
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if cache_mib:
+            cursor.execute(f"PRAGMA cache_size=-{int(cache_mib) * 1024}")  # negative: KiB, not pages
         cursor.close()
 
     @event.listens_for(engine, "begin")

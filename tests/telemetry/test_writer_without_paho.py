@@ -61,7 +61,8 @@ def test_a_batch_is_committed_once_with_its_rejects_kept_by_code(store: tuple[st
     writer.start()
     try:
         topic = "clinic/main/equipment/tm-1/usage"
-        batch = [usage("tm-1", "a1"), usage("bike-1", "b1"), usage("tm-1", "a1"),  # the same event sent twice
+        a1 = usage("tm-1", "a1")
+        batch = [a1, usage("bike-1", "b1"), a1,  # the same event sent twice
                  (topic, topic.encode(), b"{not json", datetime.now(UTC)),
                  (None, b"clinic/main/\xff/usage", b"{}", datetime.now(UTC)),
                  usage("nobody-9", "n1")]  # fmt: skip
@@ -72,7 +73,7 @@ def test_a_batch_is_committed_once_with_its_rejects_kept_by_code(store: tuple[st
         assert sorted(event_ids(engine)) == ["a1", "b1"]
         codes = sorted(letter.code for letter in dead_letters(engine))
         assert codes == ["malformed_json", "unknown_device", "unknown_topic"], codes
-        writer.submit(2, [usage("tm-1", "a1")])  # a resend after a reconnect: recognised, not stored again
+        writer.submit(2, [a1])  # a resend after a reconnect (the same payload): recognised, not stored again
         again = next(r for r in reports_until(writer, "committed") if r[0] == "committed")
         assert again[1:6] == (2, 1, 0, 1, 0)
     finally:

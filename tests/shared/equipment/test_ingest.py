@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import Engine, func, select
 
@@ -54,6 +54,28 @@ def test_same_event_twice_is_one_row_and_counted_once(engine: Engine) -> None:
     assert (first.inserted, first.duplicates, again.inserted, again.duplicates) == (1, 1, 0, 1)
     assert event_count(engine) == 1
     assert read_station(engine, "tm-1").as_json()["uses_total"] == 1
+
+
+def test_a_resend_is_known_by_its_id_and_time_and_a_reused_id_with_another_time_is_a_new_event(
+    engine: Engine,
+) -> None:
+    """docs/devices.md §5: the same `event_id` and `ts` (in any offset) is a resend, stored once, in another batch
+    or in the same one; the same id with another `ts` is another event; without `ts` the id alone decides."""
+    with unit_of_work(engine) as session:
+        register_equipment(session=session, site="main", equipment_id="tm-1")
+    first = record_batch(engine=engine, items=[usage("e1", "start", 0), usage("e2", "stop", 20)], tz=UTC)
+    same_instant = T0.astimezone(timezone(timedelta(hours=2))).isoformat()  # e1's ts, written in +02:00
+    resend = msg("tm-1", "usage", {"event_id": "e1", "event": "start", "ts": same_instant}, 30)
+    reused = usage("e2", "start", 40)
+    batch = record_batch(engine=engine, items=[resend, reused, reused], tz=UTC)
+    assert (first.inserted, batch.inserted, batch.duplicates) == (2, 1, 2)
+    untimed = msg("tm-1", "cleaning", {"event_id": "c1", "event": "cleaned"}, 45)
+    later_copy = msg("tm-1", "cleaning", {"event_id": "c1", "event": "cleaned"}, 50)  # received later: no `ts`
+    cleaned = record_batch(engine=engine, items=[untimed], tz=UTC)
+    cleaned_again = record_batch(engine=engine, items=[later_copy], tz=UTC)
+    assert (cleaned.inserted, cleaned_again.inserted, cleaned_again.duplicates) == (1, 0, 1)
+    assert event_count(engine) == 4
+    assert read_station(engine, "tm-1").as_json()["uses_total"] == 2  # e1, then e2 reused as a new start
 
 
 def test_state_and_counters_follow_the_events(engine: Engine) -> None:

@@ -15,7 +15,8 @@ from bench.ingest.growth import GrowthRound, growth_summary
 from bench.ingest.service import ServiceRun
 from bench.ingest.trial import Trial
 
-TARGETS = {"project/limit": 0.5, "project/naive": 20.0, "flat": 0.9, "p99_s": 0.1, "rss_mb": 150.0}
+# project/limit: issue #23's bar for SQLite (0.7 its goal; issue #4 asked 0.5); PostgreSQL is held to the same.
+TARGETS = {"project/limit": 0.6, "project/naive": 20.0, "flat": 0.9, "p99_s": 0.1, "rss_mb": 150.0}
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 
 
@@ -88,7 +89,8 @@ def _print_drains(summary: dict[str, dict[str, Any]], repeat: int) -> None:
 def _print_ratios(summary: dict[str, dict[str, Any]]) -> dict[str, float]:
     ratios: dict[str, float] = {}
     print()
-    print("Ratios (target: project >= 0.5 x limit, >= 20 x naive; with events stored >= 0.9 x the empty store)")
+    print(f"Ratios (target: project >= {TARGETS['project/limit']:g} x limit, >= {TARGETS['project/naive']:g} x naive; "
+          f"with events stored >= {TARGETS['flat']:g} x the empty store)")
     sizes = sorted({_split(d)[1] for d in summary})
     for backend, stored in ((b, n) for n in sizes for b in ("sqlite", "postgresql")):
         at = f"@{stored}" if stored else ""

@@ -58,13 +58,14 @@ _SQLITE_INSERT_EVENTS = (
 _SQLITE_LAST_ID = f"SELECT max(id) FROM {EVENTS.name}"
 _SQLITE_NEW_KEYS = f"SELECT site, equipment_id, event_id, device_ts FROM {EVENTS.name} WHERE id > ?"
 
-EventKey = tuple[str, str, str, str | None]
-"""What makes an event the same one (the unique key): site, equipment, event id and the device's time as stored
-text (None when the device sent none). A resend repeats the payload, so it repeats all four (docs/devices.md §5)."""
+EventKey = tuple[str, str, str, datetime | None]
+"""What makes an event the same one (the unique key): site, equipment, event id and the device's time (None when
+the device sent none; aware datetimes of one instant are equal whatever their zone). A resend repeats the payload,
+so it repeats all four (docs/devices.md §5)."""
 
 
 def event_key(event: DeviceEvent) -> EventKey:
-    return event.site, event.equipment_id, event.event_id, _sqlite_time(event.device_ts)
+    return event.site, event.equipment_id, event.event_id, event.device_ts
 
 
 def event_values(event: DeviceEvent) -> tuple[Any, ...]:
@@ -90,13 +91,12 @@ def insert_event_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> set[Even
         return set()
     if conn.dialect.name == "postgresql":
         arrays = {name: [row[i] for row in rows] for i, name in enumerate(_EVENT_COLUMNS)}
-        return {(site, eq, event_id, _sqlite_time(ts)) for site, eq, event_id, ts
-                in conn.execute(_PG_INSERT_EVENTS, arrays)}  # fmt: skip
+        return {(site, eq, event_id, ts) for site, eq, event_id, ts in conn.execute(_PG_INSERT_EVENTS, arrays)}
     last = conn.exec_driver_sql(_SQLITE_LAST_ID).scalar() or 0
-    as_text = _sqlite_time  # device_ts, event_at and received_at (columns 5 to 7) as stored text
-    bound = [(*row[:5], as_text(row[5]), as_text(row[6]), as_text(row[7]), *row[8:]) for row in rows]
+    bound = [_sqlite_times(row) for row in rows]
     conn.exec_driver_sql(_SQLITE_INSERT_EVENTS, bound)
-    return {(site, eq, event_id, ts) for site, eq, event_id, ts in conn.exec_driver_sql(_SQLITE_NEW_KEYS, (last,))}
+    return {(site, eq, event_id, None if ts is None else _parse_sqlite_time(ts))
+            for site, eq, event_id, ts in conn.exec_driver_sql(_SQLITE_NEW_KEYS, (last,))}  # fmt: skip
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
@@ -107,6 +107,19 @@ def _sqlite_time(value: datetime | None) -> str | None:
         return value.isoformat(" ", "microseconds")[:26]  # without its "+00:00": one call, no copy
     value = value.astimezone(UTC)  # another zone, or naive (taken as local time, as before)
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_times(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """An event row with device_ts, event_at and received_at (columns 5 to 7) as stored text; event_at is most
+    often the device's time itself (DeviceEvent.event_at), formatted once."""
+    device_ts, event_at = _sqlite_time(row[5]), row[6]
+    at = device_ts if event_at is row[5] else _sqlite_time(event_at)
+    return (*row[:5], device_ts, at, _sqlite_time(row[7]), *row[8:])
+
+
+def _parse_sqlite_time(text: str) -> datetime:
+    """The stored text of `_sqlite_time` back as an aware UTC datetime."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def _sqlite_value(value: Any) -> Any:

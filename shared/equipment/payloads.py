@@ -110,6 +110,8 @@ class FaultPayload(_Payload):
     message: Annotated[str, Field(max_length=500)] | None = None
 
 
+_NOT_EVENT_FIELDS = frozenset({"v", "ts"})  # a payload's fields that are not DeviceEvent's own (ts is device_ts)
+
 PAYLOAD_MODELS: dict[str, type[_Payload]] = {
     "usage": UsagePayload,
     "cleaning": CleaningPayload,
@@ -151,7 +153,7 @@ def decode(topic: str, payload: bytes, *, prefix: str, received_at: datetime) ->
         device_ts=model.ts,
         topic=topic,
         payload=payload,
-        **model.model_dump(exclude={"v", "ts"}),
+        **{name: value for name, value in model.__dict__.items() if name not in _NOT_EVENT_FIELDS},
     )
 
 

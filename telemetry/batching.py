@@ -34,6 +34,15 @@ class Pending:
 
 
 @dataclass(slots=True)
+class HandedOver:
+    """A batch handed to the writer: its number (the writer's reports name it) and its messages not yet committed,
+    in order."""
+
+    seq: int
+    pending: list[Pending]
+
+
+@dataclass(slots=True)
 class Backoff:
     """Exponential backoff between `low` and `high` seconds."""
 

@@ -7,9 +7,10 @@ that into one row.
 Two processes: this network loop reads messages and sends the acks; the writer (telemetry/writer_process.py)
 decodes and commits them, on the other core. While the writer commits one batch, the loop reads the next, and hands
 it over as soon as the writer is free: at light load every message is committed at once, under a flood batches
-grow to what arrives during one commit (at most `ingest_batch_max`). The loop is paho's own external-loop API
-(`loop_read`, `loop_write`, `loop_misc`) around one `select` that also watches the writer's pipe, so an ack goes
-out the moment its batch is committed, and a burst of messages costs one `select`, not one each.
+grow to what arrives during one commit (at most `ingest_batch_max`), and a full batch is handed over while the
+writer still commits the last, so the writer never waits for the loop (`WRITER_QUEUE`). The loop is paho's own
+external-loop API (`loop_read`, `loop_write`, `loop_misc`) around one `select` that also watches the writer's pipe,
+so an ack goes out the moment its batch is committed, and a burst of messages costs one `select`, not one each.
 Between turns, at most every 2 s, the loop does its chores: about once a minute it checks the data disk (a
 warning in the log when it is nearly full), and it rewrites its status file for operators
 (telemetry/listener_status.py), which it removes when it stops cleanly.
@@ -32,6 +33,7 @@ import select
 import socket
 import threading
 import time
+from collections import deque
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -50,7 +52,7 @@ from shared.equipment.topics import subscription
 from shared.store.settings import Settings
 from shared.store.types import utcnow
 from shared.upkeep.disk import disk_status
-from telemetry.batching import Backoff, DiskAlarm, ListenerStats, Pending
+from telemetry.batching import Backoff, DiskAlarm, HandedOver, ListenerStats, Pending
 from telemetry.listener_status import WRITE_MAX_S, WRITE_MIN_S, ListenerStatus, remove_status, status_path, write_status
 from telemetry.persistent_session import BrokerRefused, connect_persistent, persistent_client, refusal
 from telemetry.writer_process import Raw, WriterConfig, WriterProcess
@@ -60,6 +62,9 @@ log = logging.getLogger(__name__)
 RECONNECT_MIN_S, RECONNECT_MAX_S = 0.5, 30.0  # exponential backoff between connection attempts
 IDLE_POLL_S = 0.25  # longest the network loop blocks, so keep-alives are noticed
 READ_BURST = 256  # most messages read after one select before the loop looks at the writer again
+# Batches the writer may hold at once: while it commits one, the next full batch already waits in its pipe, so it
+# never idles while the network loop notices the commit and hands over (it idled about 13 % of a backlog drain).
+WRITER_QUEUE = 2
 STOP_WITHIN_S = 10.0  # on stop, how long the writer may keep retrying an unavailable database
 WRITER_DEATHS_PER_MINUTE = 5  # more than this and the listener ends (its service manager restarts it)
 DISK_CHECK_EVERY_S = 60.0  # how often the loop looks at the data disk's fill
@@ -80,9 +85,8 @@ class Listener:
         self.engine = engine
         self.stats = ListenerStats()
         self._buffer: list[Pending] = []  # received, not yet handed to the writer
-        self._in_flight: list[Pending] = []  # handed to the writer, not yet committed (in order)
-        self._seq = 0  # the batch the writer has (reports name it)
-        self._writer_busy = False
+        self._handed: deque[HandedOver] = deque()  # batches the writer has, oldest (the one it commits) first
+        self._seq = 0  # the last batch handed over (reports name theirs)
         self._writer_deaths: list[float] = []
         config = WriterConfig(
             database_url=engine.url.render_as_string(hide_password=False),
@@ -226,22 +230,20 @@ class Listener:
 
     def _hand_over(self) -> None:
         """Give the writer what arrived while it committed the last batch (at most `ingest_batch_max`), with the
-        heartbeat when one is due; a beat due while nothing is to be committed goes alone."""
-        if self._writer_busy:
-            return
-        if self._buffer:
-            size = self.settings.ingest_batch_max
+        heartbeat when one is due; a beat due while nothing is to be committed goes alone. While it commits, a
+        full batch (a backlog) is handed over too, to wait in its pipe (`WRITER_QUEUE`)."""
+        size = self.settings.ingest_batch_max
+        while self._buffer and (not self._handed or (len(self._handed) < WRITER_QUEUE and len(self._buffer) >= size)):
             batch, self._buffer = self._buffer[:size], self._buffer[size:]
             self._submit(batch)
-        elif self._beat_due and self._identity is not None:
+        if not self._handed and self._beat_due and self._identity is not None:
             self._beat_due = False
             with contextlib.suppress(OSError, ValueError):  # the writer died: _settle sees it and starts another
                 self._writer.beat(self._identity)
 
     def _submit(self, batch: list[Pending]) -> None:
         self._seq += 1
-        self._in_flight = batch
-        self._writer_busy = True
+        self._handed.append(HandedOver(self._seq, batch))
         beat, self._beat_due = (self._identity if self._beat_due else None), False
         with contextlib.suppress(OSError, ValueError):  # the writer died: _settle sees it and starts another
             self._writer.submit(self._seq, [p.message for p in batch], beat)
@@ -258,11 +260,12 @@ class Listener:
 
     def _on_report(self, report: tuple[Any, ...]) -> None:
         kind = report[0]
-        if kind in ("committed", "done") and report[1] != self._seq:
-            return  # from a batch before the writer was restarted (cannot happen: each writer has its own pipe)
+        if kind in ("committed", "done") and (not self._handed or report[1] != self._handed[0].seq):
+            return  # not the batch the writer has first (cannot happen: it commits in order, one pipe per writer)
         if kind == "committed":
             _, _seq, count, inserted, duplicates, dead_lettered, rejects = report
-            done, self._in_flight = self._in_flight[:count], self._in_flight[count:]
+            batch = self._handed[0]
+            done, batch.pending = batch.pending[:count], batch.pending[count:]
             self._ack(done)
             if count:
                 self._holding = False
@@ -275,8 +278,7 @@ class Listener:
             for reason, topic in rejects:  # one line each, never a traceback: a device's mistake is not ours
                 log.warning("dead letter (%s) on %s", _one_line(reason), _one_line(topic))
         elif kind == "done":
-            self._writer_busy = False  # what is left in _in_flight (it gave up while stopping) stays unacked
-            self._in_flight = []
+            self._handed.popleft()  # what is left of it (it gave up while stopping) stays unacked
         elif kind == "held":
             _, error, count, delay = report
             self.stats.db_retries += 1
@@ -308,7 +310,7 @@ class Listener:
                         "until it is recorded again", report[1])  # fmt: skip
 
     def _writer_died(self) -> None:
-        """Start a new writer and give it the batch the old one held (unacked; the event key dedupes)."""
+        """Start a new writer and give it the batches the old one held (unacked; the event key dedupes)."""
         self._writer.reap()
         code = self._writer.exitcode()
         now = time.monotonic()
@@ -318,9 +320,10 @@ class Listener:
                                f"(last exit code {code}); see the log above")  # fmt: skip
         log.error("the listener's writer process ended unexpectedly (exit code %s); starting a new one", code)
         self._writer.start()
-        self._writer_busy = False
-        if self._in_flight:
-            self._submit(self._in_flight)
+        held = [pending for batch in self._handed for pending in batch.pending]
+        self._handed.clear()
+        if held:
+            self._submit(held)
 
     def _ack(self, messages: list[Pending]) -> None:
         for pending in messages:
@@ -440,7 +443,7 @@ class Listener:
         give_up_at = time.monotonic() + STOP_WITHIN_S
         with contextlib.suppress(OSError, ValueError):
             self._writer.hurry(STOP_WITHIN_S)
-        while (self._buffer or self._writer_busy) and time.monotonic() < give_up_at:
+        while (self._buffer or self._handed) and time.monotonic() < give_up_at:
             self._hand_over()
             self._wait([], 0.2)
             self._settle()
@@ -516,7 +519,7 @@ class Listener:
         state = (
             self._connected,
             self._holding,
-            len(self._buffer) + len(self._in_flight),
+            len(self._buffer) + sum(len(batch.pending) for batch in self._handed),
             self.stats.committed,
             self._last_commit_at,
             self._disk_alarm.full,

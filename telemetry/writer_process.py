@@ -28,6 +28,7 @@ import multiprocessing
 import signal
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from multiprocessing.connection import Connection
@@ -197,9 +198,13 @@ class _Writer:
         self._stopping = False
         self._stop_as: ListenerIdentity | None = None  # whose clean stop to record once the last batch is in
         self._beat_failing = False
+        self._queued: deque[tuple[Any, ...]] = deque()  # batches that came while one was held, in order
 
     def run(self) -> None:
         while not self._stopping:
+            if self._queued:
+                self._handle(self._queued.popleft())
+                continue
             if time.monotonic() >= self._next_maintenance:
                 self._block_overdue_maintenance()
             wake = min(self._next_purge, self._next_maintenance)
@@ -303,7 +308,11 @@ class _Writer:
         self._conn.send(("held", _db_reason(exc), count, delay))
         until = time.monotonic() + delay
         while (left := until - time.monotonic()) > 0 and self._conn.poll(left):
-            self._handle(self._conn.recv())  # only "hurry" or "stop" can come while a batch is in hand
+            command = self._conn.recv()
+            if command[0] == "batch":  # the next batch (the listener hands over two): after this one
+                self._queued.append(command)
+                continue
+            self._handle(command)  # "hurry" or "stop"
             if self._give_up_at is not None:
                 break
         return True

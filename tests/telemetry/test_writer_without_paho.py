@@ -102,3 +102,38 @@ def test_a_locked_store_holds_the_batch_then_records_it(
     finally:
         lock.close()
         writer.stop(30)
+
+
+def test_a_batch_handed_over_while_another_is_held_waits_and_is_committed_after_it(
+    store: tuple[str, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listener hands over a second batch while the writer commits the first (telemetry/listener.py,
+    WRITER_QUEUE): when the first is held (the store locked), the second waits, and each is reported committed in
+    order once the store is free, every message once."""
+    url, engine = store
+    monkeypatch.setattr(shared.store.db, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    lock = sqlite3.connect(tmp_path / "writer.db", isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    writer = WriterProcess(config(url, busy_ms=200))
+    writer.start()
+    try:
+        first, second = [usage("tm-1", f"f{n}") for n in range(20)], [usage("bike-1", f"s{n}") for n in range(30)]
+        writer.submit(1, first)
+        reports_until(writer, "held")
+        writer.submit(2, second + first[:5])  # five of the first sent again (a redelivery after a reconnect)
+        seen = reports_until(writer, "held")  # the first is still held; the second waits behind it
+        assert not any(r[0] == "committed" for r in seen), seen
+        lock.execute("ROLLBACK")
+        seen = []
+        deadline = time.monotonic() + 60
+        while sum(1 for r in seen if r[0] == "done") < 2 and time.monotonic() < deadline:
+            seen += writer.reports()
+            time.sleep(0.02)
+        order = [(r[0], r[1]) for r in seen if r[0] in ("committed", "done")]
+        assert order == [("committed", 1), ("done", 1), ("committed", 2), ("done", 2)], order
+        counts = [r[2:5] for r in seen if r[0] == "committed"]  # (messages, inserted, duplicates)
+        assert counts == [(20, 20, 0), (35, 30, 5)], counts
+        assert len(event_ids(engine)) == 50
+    finally:
+        lock.close()
+        writer.stop(30)

@@ -284,7 +284,8 @@ class Listener:
             self.stats.db_retries += 1
             self._holding = True
             log.warning("database unavailable (%s); holding %d messages unacked, retrying in %.1fs",
-                        error, count + len(self._buffer), delay)  # fmt: skip
+                        error, count + len(self._buffer) + sum(len(b.pending) for b in list(self._handed)[1:]),
+                        delay)  # fmt: skip
         elif kind == "recovered":
             log.info("database available again after %.0f s; %d held messages recorded, %d more being recorded",
                      report[1], report[2], len(self._buffer))  # fmt: skip

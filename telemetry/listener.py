@@ -241,6 +241,10 @@ class Listener:
             with contextlib.suppress(OSError, ValueError):  # the writer died: _settle sees it and starts another
                 self._writer.beat(self._identity)
 
+    def _unacked(self) -> int:
+        """Messages received and not yet acknowledged: waiting for a batch, or handed to the writer."""
+        return len(self._buffer) + sum(len(batch.pending) for batch in self._handed)
+
     def _submit(self, batch: list[Pending]) -> None:
         self._seq += 1
         self._handed.append(HandedOver(self._seq, batch))
@@ -280,12 +284,11 @@ class Listener:
         elif kind == "done":
             self._handed.popleft()  # what is left of it (it gave up while stopping) stays unacked
         elif kind == "held":
-            _, error, count, delay = report
+            _, error, _count, delay = report
             self.stats.db_retries += 1
             self._holding = True
             log.warning("database unavailable (%s); holding %d messages unacked, retrying in %.1fs",
-                        error, count + len(self._buffer) + sum(len(b.pending) for b in list(self._handed)[1:]),
-                        delay)  # fmt: skip
+                        error, self._unacked(), delay)  # fmt: skip
         elif kind == "recovered":
             log.info("database available again after %.0f s; %d held messages recorded, %d more being recorded",
                      report[1], report[2], len(self._buffer))  # fmt: skip
@@ -520,7 +523,7 @@ class Listener:
         state = (
             self._connected,
             self._holding,
-            len(self._buffer) + sum(len(batch.pending) for batch in self._handed),
+            self._unacked(),
             self.stats.committed,
             self._last_commit_at,
             self._disk_alarm.full,

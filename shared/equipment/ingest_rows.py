@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from shared.equipment.events import DeviceEvent, StatusReport
 from shared.equipment.models import DeadLetter, Equipment, EquipmentEvent, EquipmentState
 from shared.equipment.state_machine import StationState
-from shared.store.types import utcnow
+from shared.store.types import from_sqlite_text, utcnow
 
 EVENTS: Table = EquipmentEvent.__table__  # type: ignore[attr-defined]
 STATES: Table = EquipmentState.__table__  # type: ignore[attr-defined]
@@ -95,7 +95,7 @@ def insert_event_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> set[Even
     last = conn.exec_driver_sql(_SQLITE_LAST_ID).scalar() or 0
     bound = [_sqlite_times(row) for row in rows]
     conn.exec_driver_sql(_SQLITE_INSERT_EVENTS, bound)
-    return {(site, eq, event_id, None if ts is None else _parse_sqlite_time(ts))
+    return {(site, eq, event_id, None if ts is None else from_sqlite_text(ts))
             for site, eq, event_id, ts in conn.exec_driver_sql(_SQLITE_NEW_KEYS, (last,))}  # fmt: skip
 
 
@@ -115,11 +115,6 @@ def _sqlite_times(row: tuple[Any, ...]) -> tuple[Any, ...]:
     device_ts, event_at = _sqlite_time(row[5]), row[6]
     at = device_ts if event_at is row[5] else _sqlite_time(event_at)
     return (*row[:5], device_ts, at, _sqlite_time(row[7]), *row[8:])
-
-
-def _parse_sqlite_time(text: str) -> datetime:
-    """The stored text of `_sqlite_time` back as an aware UTC datetime."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def _sqlite_value(value: Any) -> Any:

@@ -39,8 +39,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if isinstance(value, str):
-            value = datetime.fromisoformat(value)
+            return from_sqlite_text(value)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def from_sqlite_text(value: str) -> datetime:
+    """A UTCDateTime's stored SQLite text back as an aware UTC datetime (for rows read without the column type)."""
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 class SQLiteDateTimeText(String):

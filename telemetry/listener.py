@@ -8,7 +8,9 @@ Two processes: this network loop reads messages and sends the acks; the writer (
 decodes and commits them, on the other core. While the writer commits one batch, the loop reads the next, and hands
 it over as soon as the writer is free: at light load every message is committed at once, under a flood batches
 grow to what arrives during one commit (at most `ingest_batch_max`), and a full batch is handed over while the
-writer still commits the last, so the writer never waits for the loop (`WRITER_QUEUE`). The loop is paho's own
+writer still commits the last, so the writer never waits for the loop (`WRITER_QUEUE`). Handing over never waits
+for the writer either: a thread writes the batch into its pipe (telemetry/writer_process.py, `_Sender`), and the
+loop goes back to reading. The loop is paho's own
 external-loop API (`loop_read`, `loop_write`, `loop_misc`) around one `select` that also watches the writer's pipe,
 so an ack goes out the moment its batch is committed, and a burst of messages costs one `select`, not one each.
 Between turns, at most every 2 s, the loop does its chores: about once a minute it checks the data disk (a

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import queue
 import signal
 import threading
 import time
@@ -32,6 +33,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from sqlalchemy import Engine
@@ -84,6 +86,7 @@ class WriterProcess:
         self._engine = engine
         self._process: Any = None
         self._conn: Connection | None = None
+        self._sender: _Sender | None = None
 
     def start(self) -> None:
         """Start a writer (a new one after one died)."""
@@ -99,6 +102,7 @@ class WriterProcess:
             self._process.start()
             theirs.close()
         self._conn = ours
+        self._sender = _Sender(ours)
 
     def fileno(self) -> int:
         """The pipe to select() on: readable when the writer reported something, or died."""
@@ -106,19 +110,20 @@ class WriterProcess:
         return self._conn.fileno()
 
     def submit(self, seq: int, messages: list[Raw], beat: ListenerIdentity | None = None) -> None:
-        """A batch to commit; with `beat`, the listener's heartbeat goes in the same transaction."""
-        assert self._conn is not None
-        self._conn.send(("batch", seq, messages, beat))
+        """A batch to commit; with `beat`, the listener's heartbeat goes in the same transaction. Returns at once:
+        the batch goes down the pipe on the sender's thread."""
+        assert self._sender is not None
+        self._sender.send(("batch", seq, messages, beat))
 
     def beat(self, listener: ListenerIdentity) -> None:
         """Record the listener's heartbeat now (between batches: nothing else to commit)."""
-        assert self._conn is not None
-        self._conn.send(("beat", listener))
+        assert self._sender is not None
+        self._sender.send(("beat", listener))
 
     def hurry(self, give_up_in_s: float) -> None:
         """Retry an unavailable database often, and give up after `give_up_in_s` (the listener is stopping)."""
-        if self._conn is not None:
-            self._conn.send(("hurry", give_up_in_s))
+        if self._sender is not None:
+            self._sender.send(("hurry", give_up_in_s))
 
     def reports(self) -> list[tuple[Any, ...]]:
         """Every report waiting in the pipe; raises EOFError when the writer has died."""
@@ -134,25 +139,60 @@ class WriterProcess:
     def stop(self, timeout: float, *, listener: ListenerIdentity | None = None) -> None:
         """Ask the writer to end (after its batch; recording `listener`'s clean stop), wait for it, and make sure it
         is gone."""
-        if self._conn is not None:
-            with contextlib.suppress(OSError, ValueError):  # it died already
-                self._conn.send(("stop", listener))
+        if self._sender is not None:
+            self._sender.send(("stop", listener))
         if self._process is not None:
             self._process.join(timeout)
             if self._process.is_alive() and hasattr(self._process, "kill"):
                 self._process.kill()
                 self._process.join(5)
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._close()
 
     def reap(self) -> None:
         """Wait for a writer that died (after EOFError) and close its pipe, so `start` can begin a new one."""
         if self._process is not None:
             self._process.join(5)
+        self._close()
+
+    def _close(self) -> None:
+        if self._sender is not None:
+            self._sender.close()  # the writer has ended: its end of the pipe is closed, so no write blocks
+            self._sender = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+class _Sender:
+    """Writes commands down the writer's pipe on a thread of its own, in the order given.
+
+    Why: a batch of 2,000 messages is about half a megabyte pickled, more than the pipe holds, so while the writer
+    commits the last batch, writing the next one blocks until the writer reads it. On the network loop that block
+    stopped the reading of messages (py-spy: a fifth of the loop's time in `Connection._send` during a drain). On
+    this thread the loop goes on reading; the write itself releases the GIL. A failed write (the writer died) ends
+    the thread quietly: the network loop learns of the death from the pipe's end (`reports` raises EOFError).
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._queue: queue.SimpleQueue[memoryview | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="listener-writer-pipe", daemon=True)
+        self._thread.start()
+
+    def send(self, command: tuple[Any, ...]) -> None:
+        self._queue.put(ForkingPickler.dumps(command))  # pickled here, so an unpicklable command fails its caller
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop after what is queued (the writer is gone or has been asked to stop)."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while (data := self._queue.get()) is not None:
+            try:
+                self._conn.send_bytes(data)
+            except (OSError, ValueError):  # the writer died (or its pipe was closed): nothing more can reach it
+                return
 
 
 # -- the writer process ---------------------------------------------------------------------------------------

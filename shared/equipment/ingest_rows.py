@@ -95,7 +95,8 @@ def insert_event_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> set[Even
     last = conn.exec_driver_sql(_SQLITE_LAST_ID).scalar() or 0
     bound = [_sqlite_times(row) for row in rows]
     conn.exec_driver_sql(_SQLITE_INSERT_EVENTS, bound)
-    return {(site, eq, event_id, None if ts is None else from_sqlite_text(ts))
+    sent = {b[5]: row[5] for b, row in zip(bound, rows, strict=True) if row[5] is not None}  # stored text -> time
+    return {(site, eq, event_id, None if ts is None else sent.get(ts) or from_sqlite_text(ts))
             for site, eq, event_id, ts in conn.exec_driver_sql(_SQLITE_NEW_KEYS, (last,))}  # fmt: skip
 
 

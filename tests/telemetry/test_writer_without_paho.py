@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -134,6 +135,41 @@ def test_a_batch_handed_over_while_another_is_held_waits_and_is_committed_after_
         counts = [r[2:5] for r in seen if r[0] == "committed"]  # (messages, inserted, duplicates)
         assert counts == [(20, 20, 0), (35, 30, 5)], counts
         assert len(event_ids(engine)) == 50
+    finally:
+        lock.close()
+        writer.stop(30)
+
+
+def test_handing_over_a_batch_never_waits_for_a_writer_stuck_on_a_locked_store(
+    store: tuple[str, Engine], tmp_path: Path
+) -> None:
+    """While the writer sits in SQLite's busy wait (another program holds the store), the network loop still hands
+    over the next batch at once, larger than the pipe holds, and goes back to reading MQTT; the writer takes it
+    when the store is free. Both batches are then committed, in order, every message once."""
+    url, engine = store
+    lock = sqlite3.connect(tmp_path / "writer.db", isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    writer = WriterProcess(config(url, busy_ms=120_000))  # the writer waits inside SQLite, not reading its pipe
+    writer.start()
+    try:
+        writer.submit(1, [usage("tm-1", f"w{n}") for n in range(20)])
+        padded = {"note": "x" * 400}
+        big = [(t, raw_t, json.dumps({**json.loads(p), **padded}).encode(), at)
+               for t, raw_t, p, at in (usage("bike-1", f"big{n}") for n in range(3_000))]  # fmt: skip
+        handing = threading.Thread(target=writer.submit, args=(2, big), daemon=True)
+        handing.start()
+        handing.join(20)  # about 1.6 MB pickled: more than the pipe holds while nobody reads it
+        assert not handing.is_alive(), "handing over waited for the writer"
+        assert writer.reports() == [] and event_ids(engine) == []  # the first batch still waits for the store
+        lock.execute("ROLLBACK")
+        seen: list[tuple[Any, ...]] = []
+        deadline = time.monotonic() + 60
+        while sum(1 for r in seen if r[0] == "done") < 2 and time.monotonic() < deadline:
+            seen += writer.reports()
+            time.sleep(0.02)
+        counts = [(r[1], r[2], r[3]) for r in seen if r[0] == "committed"]  # (batch, messages, inserted)
+        assert counts == [(1, 20, 20), (2, 3_000, 3_000)], counts
+        assert len(event_ids(engine)) == 3_020
     finally:
         lock.close()
         writer.stop(30)

@@ -31,6 +31,13 @@ def test_growth_rounds_fill_one_store_per_backend_and_pass_their_checks(pg_datab
         assert [r["stored_before"] for r in mine] == [0, 400, 800]
         assert all(not r["problems"] and r["project"]["extra"]["received"] == 400 for r in mine)
         assert mine[0]["vs_round_1"] == 1.0
+        for r in mine:  # the limit's rate is the mean of its drains before and after the listener's
+            before, after = (r[k]["messages"] / r[k]["drain_s"] for k in ("limit", "limit_after"))
+            assert r["limit_rate"] == pytest.approx((before + after) / 2)
+            assert r["limit"]["extra"]["received"] == r["limit_after"]["extra"]["received"] == 400
+    for sqlite_round, pg_round in zip(rounds[::2], rounds[1::2], strict=True):  # one limit drain between the two
+        assert (sqlite_round["backend"], pg_round["backend"]) == ("sqlite", "postgresql")
+        assert sqlite_round["limit_after"] == pg_round["limit"]
         summary = results["growth"]["summary"][backend]
         assert summary["rounds"] == 3 and summary["rows"] == 1200 and not summary["failed"]
 

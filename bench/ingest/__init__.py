@@ -32,11 +32,13 @@ Event ids (--ids): random UUIDs by default, as many devices send them (they land
 
 Store growth (--growth ROWS, or --long for 5,000,000): instead of the designs above, one store per backend (a
 SQLite file; a PostgreSQL database) takes backlog after backlog of --messages until it holds ROWS rows. Each
-round, per backend, the limit drains a backlog of the same size, then the listener drains its own into the
-growing store (after an unreported warm-up of both). The table gives per round the rows stored before it, both
-rates, the ratio project/limit and that ratio over the backend's round-1 ratio ("vs round 1"), then per backend
-the median ratio and the lowest "vs round 1". A ratio measured within one round is what to read: it cancels most
-drift on the machine, which moves either rate alone by 15-30%. Every round checks the listener's counts (each
+round, the limit drains a backlog of the same size, then each backend's listener drains its own into the growing
+store followed by the limit again, so each listener's drain lies between two of the limit's (after an unreported
+warm-up of both). The table gives per round the rows stored before it, the limit's rate (the mean of the drains
+before and after the listener's), the listener's, the ratio project/limit and that ratio over the backend's
+round-1 ratio ("vs round 1"), then per backend the median ratio and the lowest "vs round 1". A ratio measured
+within one round is what to read: it cancels most drift on the machine, which moves either rate alone by
+15-30%. Every round checks the listener's counts (each
 message received and inserted once, no duplicate, no dead letter, the table grown by exactly the backlog) and
 the limit's (its backlog, exactly); the run stops at a round that fails them. --repeat, --designs, --stored and
 --naive-messages do not apply; `clinic listen` still runs afterwards unless --no-service. A SQLite store of

@@ -166,17 +166,18 @@ def print_growth(rounds: list[GrowthRound], ids: str) -> dict[str, dict[str, Any
         f"Store growth: backlogs of {rounds[0].project.messages:,} messages (event ids {ids}) drained round after "
         "round into one store per backend, each beside the limit draining as many in the same round"
     )
-    print("ratio = project msgs/s / limit msgs/s in that round; vs round 1 = ratio / the backend's round-1 ratio")
+    print("ratio = project msgs/s / limit msgs/s in that round (the mean of the limit's drains before and after the "
+          "project's); vs round 1 = ratio / the backend's round-1 ratio")
     print("cpu us: CPU time per message of the consumer's thread (limit / project)")
     print(
         f"{'backend':<11} {'round':>5} {'stored before':>14} {'limit msgs/s':>13} {'project msgs/s':>15} "
         f"{'project/limit':>14} {'vs round 1':>11} {'cpu us':>11}  checks"
     )
     for g in sorted(rounds, key=lambda g: (g.backend != "sqlite", g.backend, g.round)):
-        cpu = f"{_num(g.limit.cpu_us)}/{_num(g.project.cpu_us)}"
+        cpu = f"{_num(g.limit_cpu_us)}/{_num(g.project.cpu_us)}"
         checks = "FAILED: " + "; ".join(g.problems) if g.problems else "ok"
         print(
-            f"{g.backend:<11} {g.round:>5} {g.stored_before:>14,} {g.limit.rate:>13,.0f} {g.project.rate:>15,.0f} "
+            f"{g.backend:<11} {g.round:>5} {g.stored_before:>14,} {g.limit_rate:>13,.0f} {g.project.rate:>15,.0f} "
             f"{g.ratio:>14.2f} {g.vs_first:>11.2f} {cpu:>11}  {checks}"
         )
     summary = growth_summary(rounds)

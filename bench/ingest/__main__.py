@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"run: store growth, backlogs of {args.messages:,} messages from {args.devices} devices, event ids "
             f"{args.ids}, into one store per backend ({', '.join(backends)}) until it holds >= {args.growth:,} rows "
-            f"({rounds} rounds), each round the limit then the project listener{settings}"
+            f"({rounds} rounds), each listener's drain between two of the limit's{settings}"
         )
     else:
         print(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 
 from shared.equipment.models import EquipmentState
 from shared.equipment.stations import StationView, get_station, list_stations, register_equipment
@@ -123,3 +123,30 @@ def test_a_stored_time_with_an_offset_of_its_own_is_read_as_utc(tmp_path: Path) 
     assert view.last_seen == datetime(2026, 11, 23, 9, 30, tzinfo=UTC) and view.last_seen.tzinfo is UTC
     assert view.online_changed_at == datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
     assert view.in_use_since == datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+
+
+def test_a_postgresql_server_in_another_zone_shows_the_same_times(pg_database: str) -> None:
+    """Sessions are set to UTC (shared/store/db.py), so a clinic whose server defaults to its local zone reads the
+    board's times as the same instants, in UTC."""
+    name = make_url(pg_database).database
+    admin = make_engine(pg_database)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"ALTER DATABASE \"{name}\" SET timezone TO 'America/New_York'"))
+    admin.dispose()
+    engine = make_engine(pg_database)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("TRUNCATE equipment, equipment_state CASCADE"))
+        with unit_of_work(engine) as session:
+            register_equipment(session=session, site="main", equipment_id="tm-1", name="Treadmill 1",
+                               kind="treadmill", zone="Gym A", clean_after_use=True)  # fmt: skip
+        set_state(engine, "tm-1", last_seen=T, last_cleaned_at=T - timedelta(hours=1))
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW timezone")).scalar() == "UTC"
+        [view] = board(engine, today=DAY, now=T)
+        assert view.last_seen == T and view.last_cleaned_at == T - timedelta(hours=1)
+        assert view.last_seen.tzinfo is UTC and view.last_cleaned_at.tzinfo is UTC
+    finally:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" RESET timezone'))
+        engine.dispose()

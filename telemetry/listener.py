@@ -240,8 +240,7 @@ class Listener:
             self._submit(batch)
         if not self._handed and self._beat_due and self._identity is not None:
             self._beat_due = False
-            with contextlib.suppress(OSError, ValueError):  # the writer died: _settle sees it and starts another
-                self._writer.beat(self._identity)
+            self._writer.beat(self._identity)
 
     def _unacked(self) -> int:
         """Messages received and not yet acknowledged: waiting for a batch, or handed to the writer."""
@@ -251,8 +250,8 @@ class Listener:
         self._seq += 1
         self._handed.append(HandedOver(self._seq, batch))
         beat, self._beat_due = (self._identity if self._beat_due else None), False
-        with contextlib.suppress(OSError, ValueError):  # the writer died: _settle sees it and starts another
-            self._writer.submit(self._seq, [p.message for p in batch], beat)
+        # Never raises: a thread writes it into the pipe; if the writer died, _settle sees it and starts another.
+        self._writer.submit(self._seq, [p.message for p in batch], beat)
 
     def _settle(self) -> None:
         """Act on the writer's reports: acknowledge what it committed, count it, log what it saw."""
@@ -447,9 +446,9 @@ class Listener:
     def _shutdown(self) -> None:
         """Commit and acknowledge what was received, then leave the session in place for next time."""
         give_up_at = time.monotonic() + STOP_WITHIN_S
-        with contextlib.suppress(OSError, ValueError):
-            self._writer.hurry(STOP_WITHIN_S)
-        while (self._buffer or self._handed) and time.monotonic() < give_up_at:
+        self._writer.hurry(STOP_WITHIN_S)
+        # No writer after too many deaths (_writer_died reaped the last and raised): what is held stays unacked.
+        while self._writer.running and (self._buffer or self._handed) and time.monotonic() < give_up_at:
             self._hand_over()
             self._wait([], 0.2)
             self._settle()

@@ -104,6 +104,11 @@ class WriterProcess:
         self._conn = ours
         self._sender = _Sender(ours)
 
+    @property
+    def running(self) -> bool:
+        """Started, and neither stopped nor reaped: commands can reach it."""
+        return self._sender is not None
+
     def fileno(self) -> int:
         """The pipe to select() on: readable when the writer reported something, or died."""
         assert self._conn is not None

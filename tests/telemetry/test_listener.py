@@ -10,6 +10,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from sqlalchemy import Engine, event, func, select
 
@@ -19,6 +20,7 @@ from shared.equipment.ingest import KEPT_PAYLOAD_BYTES
 from shared.equipment.models import EquipmentEvent
 from shared.equipment.stations import StationView, list_stations, register_equipment
 from shared.store.db import init_db, make_engine, read_session, unit_of_work
+from telemetry.listener import WRITER_DEATHS_PER_MINUTE, Listener
 from tests.conftest import Broker
 from tests.factories import read_station
 from tests.helpers import wait_until
@@ -269,3 +271,44 @@ def test_a_lock_during_the_one_at_a_time_fallback_holds_messages_and_run_goes_on
     assert sum(s.uses_total for s in stations(engine)) == len(messages) // 2
     assert dead_letters(engine) == []
     engine.dispose()
+
+
+def test_a_writer_that_keeps_dying_ends_the_listener_with_the_reason(broker: Broker, tmp_path: Path) -> None:
+    """The listener starts a new writer when one dies (with the batches it held); past WRITER_DEATHS_PER_MINUTE in a
+    minute it gives up, and `run()` ends with that reason for the service manager's log, instead of looping."""
+    db_url = f"sqlite:///{tmp_path / 'dying.db'}"
+    engine = make_engine(db_url)
+    init_db(engine)
+    register(engine, "tm-1")
+    listener = Listener(listener_settings(broker, db_url), engine)
+    ended: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            listener.run()
+        except RuntimeError as exc:
+            ended.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        wait_until(listener.subscribed.is_set, timeout=15, what="listener subscribed")
+        killed: set[int] = set()
+        for _ in range(WRITER_DEATHS_PER_MINUTE + 1):
+            found: list[psutil.Process] = []
+
+            def new_writer(found: list[psutil.Process] = found) -> bool:
+                found[:] = [child for child in psutil.Process().children() if child.pid not in killed
+                            and "spawn_main" in " ".join(child.cmdline())]  # fmt: skip
+                return bool(found)
+
+            wait_until(new_writer, timeout=30, what="a (new) writer process")
+            killed.add(found[0].pid)
+            found[0].kill()
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "the listener went on with a writer that keeps dying"
+        assert len(ended) == 1 and f"ended {WRITER_DEATHS_PER_MINUTE + 1} times in a minute" in str(ended[0])
+    finally:
+        listener.stop()
+        thread.join(timeout=30)
+        engine.dispose()
